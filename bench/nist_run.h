@@ -1,0 +1,34 @@
+// nist_run.h — one solve of one NIST StRD case, as the comparison reports it.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "nist.h"
+
+namespace curvature::bench {
+
+struct NistRun {
+  std::string problem;
+  int start = 1;
+  std::string solver;  // "curvature-lm", "ceres-lm", ...
+  double lre = 0.0;    // min over parameters of the log relative error
+  int iterations = 0;
+  double final_cost = 0.0;
+  double time_s = 0.0;  // median over the repeats, the solve call alone
+  std::string status;   // the solver's termination reason
+  std::vector<double> solution;
+};
+
+// A case counts as solved when every parameter has LRE >= 4.
+inline bool solved(const NistRun& run) { return run.lre >= 4.0; }
+
+inline double median(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+}  // namespace curvature::bench

@@ -1,0 +1,168 @@
+// curvature/autodiff_cost_function.h — a CostFunction from a templated functor,
+// differentiated exactly by forward-mode automatic differentiation.
+//
+// The functor has Ceres Solver's signature, one pointer per parameter block:
+//
+//   struct MyResidual {
+//     template <typename T>
+//     bool operator()(const T* x0, const T* x1, T* residuals) const {
+//       residuals[0] = x0[0] * x1[0] - 1.0;  // ... kNumResiduals entries
+//       return true;                         // false: cannot evaluate here
+//     }
+//   };
+//   AutoDiffCostFunction<MyResidual, 1, 2, 1> cost(MyResidual{});
+//
+// Rules:
+//   * Without Jacobians (jacobians == nullptr) the functor runs with
+//     T = double: no jets, no overhead.
+//   * With Jacobians it runs once with T = Jet<double, S>, S the sum of the
+//     block sizes (a compile-time constant), every parameter of every block
+//     seeded as an independent variable. Only the non-null jacobians[i] are
+//     written (row-major, num_residuals x block size i).
+//   * Fixed sizes allocate nothing per evaluation: the jets live in
+//     std::arrays on the stack (S * (S + 1) doubles per parameter, so very
+//     large blocks want DynamicAutoDiffCostFunction instead). With
+//     kNumResiduals == kDynamic the residual count is given to the
+//     constructor and the residual jets are allocated per evaluation.
+//   * evaluate() returns what the functor returns; when it returns false the
+//     outputs are unspecified.
+//   * The functor must be const-callable and generic in T: call math
+//     functions unqualified (after `using std::exp;` etc.) so that
+//     curvature's jet overloads are found by argument-dependent lookup.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "curvature/cost_function.h"
+#include "curvature/error.h"
+#include "curvature/jet.h"
+
+namespace curvature {
+
+namespace internal {
+
+// Fixed residual counts derive from SizedCostFunction (compile-time checks);
+// kDynamic derives from CostFunction and sets its sizes at construction.
+template <int kNumResiduals, int... kBlockSizes>
+using AutoDiffBase =
+    std::conditional_t<kNumResiduals == kDynamic, CostFunction, SizedCostFunction<kNumResiduals, kBlockSizes...>>;
+
+// Start of each block in the concatenated parameter vector.
+template <int... kBlockSizes>
+constexpr std::array<int, sizeof...(kBlockSizes)> block_offsets() {
+  std::array<int, sizeof...(kBlockSizes)> offsets{};
+  const std::array<int, sizeof...(kBlockSizes)> sizes{kBlockSizes...};
+  int offset = 0;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    offsets[i] = offset;
+    offset += sizes[i];
+  }
+  return offsets;
+}
+
+}  // namespace internal
+
+template <typename Functor, int kNumResiduals, int... kBlockSizes>
+class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlockSizes...> {
+ public:
+  static_assert(kNumResiduals > 0 || kNumResiduals == kDynamic,
+                "AutoDiffCostFunction: kNumResiduals must be positive or kDynamic");
+  static_assert(sizeof...(kBlockSizes) > 0, "AutoDiffCostFunction: at least one parameter block is needed");
+  static_assert(((kBlockSizes > 0) && ...), "AutoDiffCostFunction: block sizes must be positive (no kDynamic)");
+
+  static constexpr int kNumParameters = (kBlockSizes + ...);
+  using JetType = Jet<double, kNumParameters>;
+
+  // Fixed residual count. The functor is taken by value (or as a non-null
+  // unique_ptr, for functors that cannot be moved) and owned by the cost
+  // function; it is allocated once, here, never during evaluate().
+  explicit AutoDiffCostFunction(Functor functor) requires(kNumResiduals != kDynamic)
+      : functor_(std::make_unique<Functor>(std::move(functor))) {}
+  explicit AutoDiffCostFunction(std::unique_ptr<Functor> functor) requires(kNumResiduals != kDynamic)
+      : functor_(checked(std::move(functor))) {}
+
+  // kNumResiduals == kDynamic: the residual count is given here; a
+  // non-positive count is a curvature::Error.
+  AutoDiffCostFunction(Functor functor, int num_residuals) requires(kNumResiduals == kDynamic)
+      : functor_(std::make_unique<Functor>(std::move(functor))) {
+    set_sizes(num_residuals);
+  }
+  AutoDiffCostFunction(std::unique_ptr<Functor> functor, int num_residuals) requires(kNumResiduals == kDynamic)
+      : functor_(checked(std::move(functor))) {
+    set_sizes(num_residuals);
+  }
+
+  const Functor& functor() const { return *functor_; }
+
+  bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
+    constexpr auto kBlocks = std::make_index_sequence<sizeof...(kBlockSizes)>();
+    if (jacobians == nullptr) return call(parameters, residuals, kBlocks);
+
+    constexpr std::array<int, sizeof...(kBlockSizes)> kOffsets = internal::block_offsets<kBlockSizes...>();
+    constexpr std::array<int, sizeof...(kBlockSizes)> kSizes{kBlockSizes...};
+
+    // Every parameter is independent variable number offset + j.
+    std::array<JetType, kNumParameters> x;
+    for (std::size_t i = 0; i < kSizes.size(); ++i) {
+      for (int j = 0; j < kSizes[i]; ++j) {
+        JetType& p = x[kOffsets[i] + j];
+        p.a = parameters[i][j];
+        p.v[kOffsets[i] + j] = 1.0;  // v is already zero
+      }
+    }
+
+    const int num_residuals = this->num_residuals();
+    if constexpr (kNumResiduals == kDynamic) {
+      std::vector<JetType> r(static_cast<std::size_t>(num_residuals));
+      if (!call_jets(x, r.data(), kBlocks)) return false;
+      extract(r.data(), num_residuals, kOffsets, kSizes, residuals, jacobians);
+    } else {
+      std::array<JetType, kNumResiduals> r;
+      if (!call_jets(x, r.data(), kBlocks)) return false;
+      extract(r.data(), num_residuals, kOffsets, kSizes, residuals, jacobians);
+    }
+    return true;
+  }
+
+ private:
+  static std::unique_ptr<Functor> checked(std::unique_ptr<Functor> functor) {
+    if (!functor) throw Error("AutoDiffCostFunction: the functor pointer is null");
+    return functor;
+  }
+
+  void set_sizes(int num_residuals) {
+    this->set_num_residuals(num_residuals);
+    this->set_parameter_block_sizes({kBlockSizes...});
+  }
+
+  template <std::size_t... I>
+  bool call(double const* const* parameters, double* residuals, std::index_sequence<I...>) const {
+    return (*functor_)(parameters[I]..., residuals);
+  }
+
+  template <std::size_t... I>
+  bool call_jets(const std::array<JetType, kNumParameters>& x, JetType* residuals, std::index_sequence<I...>) const {
+    constexpr std::array<int, sizeof...(kBlockSizes)> kOffsets = internal::block_offsets<kBlockSizes...>();
+    return (*functor_)(x.data() + kOffsets[I]..., residuals);
+  }
+
+  static void extract(const JetType* r, int num_residuals, const std::array<int, sizeof...(kBlockSizes)>& offsets,
+                      const std::array<int, sizeof...(kBlockSizes)>& sizes, double* residuals, double** jacobians) {
+    for (int k = 0; k < num_residuals; ++k) residuals[k] = r[k].a;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      if (jacobians[i] == nullptr) continue;
+      for (int k = 0; k < num_residuals; ++k) {
+        for (int j = 0; j < sizes[i]; ++j) jacobians[i][k * sizes[i] + j] = r[k].v[offsets[i] + j];
+      }
+    }
+  }
+
+  std::unique_ptr<Functor> functor_;
+};
+
+}  // namespace curvature

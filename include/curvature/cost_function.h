@@ -1,0 +1,78 @@
+// curvature/cost_function.h — the residual side of a least-squares problem.
+//
+// A CostFunction maps k parameter blocks x_1..x_k (sizes fixed up front) to a
+// residual vector r of fixed size m. It evaluates r and, when asked, the
+// Jacobian of r with respect to each parameter block.
+//
+// Layout conventions (the same as Ceres Solver's, so functions port easily):
+//   parameters[i]  points to block i, parameter_block_sizes()[i] doubles;
+//   residuals      points to num_residuals() doubles;
+//   jacobians      is null when no Jacobian is wanted; otherwise jacobians[i]
+//                  is either null (block i's Jacobian is not wanted, e.g. the
+//                  block is constant) or points to a row-major
+//                  num_residuals() x parameter_block_sizes()[i] matrix:
+//                  jacobians[i][r * size_i + c] = d residual_r / d x_i[c].
+//
+// evaluate() returns false when the residuals cannot be computed at this point
+// (outside the model's domain, say). The solver then treats the point as
+// infinitely bad: a rejected step, never an accepted one.
+#pragma once
+
+#include <array>
+#include <span>
+#include <vector>
+
+#include "curvature/error.h"
+
+namespace curvature {
+
+class CostFunction {
+ public:
+  virtual ~CostFunction() = default;
+
+  virtual bool evaluate(double const* const* parameters, double* residuals,
+                        double** jacobians) const = 0;
+
+  int num_residuals() const { return num_residuals_; }
+  const std::vector<int>& parameter_block_sizes() const { return parameter_block_sizes_; }
+
+ protected:
+  CostFunction() = default;
+  // Sizes are validated here, once: a non-positive size is a curvature::Error.
+  void set_num_residuals(int num_residuals);
+  void set_parameter_block_sizes(std::vector<int> sizes);
+
+ private:
+  int num_residuals_ = 0;
+  std::vector<int> parameter_block_sizes_;
+};
+
+// A cost function whose sizes are known at compile time.
+//   class MyCost : public SizedCostFunction<2, 3, 1> { ... };
+// has 2 residuals and two parameter blocks of sizes 3 and 1.
+template <int kNumResiduals, int... kBlockSizes>
+class SizedCostFunction : public CostFunction {
+ public:
+  static_assert(kNumResiduals > 0, "a cost function needs at least one residual");
+  static_assert(sizeof...(kBlockSizes) > 0, "a cost function needs at least one parameter block");
+  static_assert(((kBlockSizes > 0) && ...), "parameter block sizes must be positive");
+
+  static constexpr int kNumParameterBlocks = sizeof...(kBlockSizes);
+  static constexpr std::array<int, sizeof...(kBlockSizes)> kParameterBlockSizes{kBlockSizes...};
+
+  SizedCostFunction() {
+    set_num_residuals(kNumResiduals);
+    set_parameter_block_sizes({kBlockSizes...});
+  }
+};
+
+// A cost function whose sizes are set at run time, before it is added to a
+// Problem: call set_num_residuals() and add_parameter_block() in the
+// constructor of the derived class.
+class DynamicCostFunction : public CostFunction {
+ public:
+  using CostFunction::set_num_residuals;
+  void add_parameter_block(int size);
+};
+
+}  // namespace curvature

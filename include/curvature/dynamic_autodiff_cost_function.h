@@ -1,0 +1,113 @@
+// curvature/dynamic_autodiff_cost_function.h — automatic differentiation when
+// the number and sizes of the parameter blocks, or the residual count, are
+// known only at run time.
+//
+// The functor receives an array of block pointers:
+//
+//   struct Spline {
+//     template <typename T>
+//     bool operator()(T const* const* parameters, T* residuals) const;
+//   };
+//   DynamicAutoDiffCostFunction<Spline> cost(Spline{...});
+//   cost.add_parameter_block(4);     // sizes, in order,
+//   cost.add_parameter_block(10);
+//   cost.set_num_residuals(7);       // before evaluate() or adding to a Problem
+//
+// Rules:
+//   * Without Jacobians the functor runs with T = double.
+//   * With Jacobians it runs once with T = Jet<double, kDynamic>. Only the
+//     parameters of blocks whose jacobians[i] is non-null are seeded as
+//     variables (the derivative size is their total count); the other blocks
+//     enter as constants with an empty derivative vector, so a constant block
+//     costs nothing. Only non-null jacobians[i] are written (row-major).
+//   * Each evaluation with Jacobians allocates: one derivative vector per
+//     parameter and residual. Prefer AutoDiffCostFunction when sizes are
+//     known at compile time.
+//   * evaluate() throws curvature::Error when no residual count or no block
+//     was set, and returns what the functor returns otherwise.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "curvature/cost_function.h"
+#include "curvature/error.h"
+#include "curvature/jet.h"
+
+namespace curvature {
+
+template <typename Functor>
+class DynamicAutoDiffCostFunction : public DynamicCostFunction {
+ public:
+  using JetType = Jet<double, kDynamic>;
+
+  explicit DynamicAutoDiffCostFunction(Functor functor) : functor_(std::make_unique<Functor>(std::move(functor))) {}
+  explicit DynamicAutoDiffCostFunction(std::unique_ptr<Functor> functor) : functor_(std::move(functor)) {
+    if (!functor_) throw Error("DynamicAutoDiffCostFunction: the functor pointer is null");
+  }
+
+  const Functor& functor() const { return *functor_; }
+
+  bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
+    const std::vector<int>& sizes = parameter_block_sizes();
+    const int num_residuals = this->num_residuals();
+    if (num_residuals <= 0 || sizes.empty()) {
+      throw Error("DynamicAutoDiffCostFunction: call set_num_residuals() and add_parameter_block() before evaluate()");
+    }
+    if (jacobians == nullptr) return (*functor_)(parameters, residuals);
+
+    const std::size_t num_blocks = sizes.size();
+    // Variable numbering: the parameters of the wanted blocks, in order.
+    std::vector<int> offsets(num_blocks, -1);
+    int num_variables = 0;
+    for (std::size_t i = 0; i < num_blocks; ++i) {
+      if (jacobians[i] != nullptr) {
+        offsets[i] = num_variables;
+        num_variables += sizes[i];
+      }
+    }
+
+    std::vector<std::vector<JetType>> blocks(num_blocks);
+    std::vector<const JetType*> block_pointers(num_blocks);
+    for (std::size_t i = 0; i < num_blocks; ++i) {
+      blocks[i].reserve(static_cast<std::size_t>(sizes[i]));
+      for (int j = 0; j < sizes[i]; ++j) {
+        if (offsets[i] >= 0) {
+          blocks[i].emplace_back(parameters[i][j], num_variables, offsets[i] + j);
+        } else {
+          blocks[i].emplace_back(parameters[i][j]);  // a constant: empty derivatives
+        }
+      }
+      block_pointers[i] = blocks[i].data();
+    }
+
+    std::vector<JetType> r(static_cast<std::size_t>(num_residuals));
+    if (!(*functor_)(block_pointers.data(), r.data())) return false;
+
+    for (int k = 0; k < num_residuals; ++k) {
+      residuals[k] = r[k].a;
+      // A residual that does not depend on the variables may come back with
+      // empty derivatives (a constant); any other size is a functor bug.
+      if (r[k].v.size() != 0 && r[k].v.size() != num_variables) {
+        throw Error("DynamicAutoDiffCostFunction: residual " + std::to_string(k) + " has " +
+                    std::to_string(r[k].v.size()) + " derivatives, expected " + std::to_string(num_variables));
+      }
+    }
+    for (std::size_t i = 0; i < num_blocks; ++i) {
+      if (jacobians[i] == nullptr) continue;
+      for (int k = 0; k < num_residuals; ++k) {
+        for (int j = 0; j < sizes[i]; ++j) {
+          jacobians[i][k * sizes[i] + j] = r[k].v.size() == 0 ? 0.0 : r[k].v[offsets[i] + j];
+        }
+      }
+    }
+    return true;
+  }
+
+ private:
+  std::unique_ptr<Functor> functor_;
+};
+
+}  // namespace curvature

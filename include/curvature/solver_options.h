@@ -1,0 +1,86 @@
+// curvature/solver_options.h — how to solve a least-squares Problem.
+//
+// Options are a plain struct with documented defaults; solve() validates them
+// once and throws curvature::Error naming the first field out of range.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace curvature {
+
+enum class Method {
+  kLevenbergMarquardt,  // trust region, damped Gauss-Newton steps
+  kDogleg,              // Powell's dogleg trust region
+  kGaussNewton,         // Gauss-Newton direction with a backtracking line search
+};
+
+enum class LinearSolverType {
+  kAuto,                  // chosen by size and sparsity (see below)
+  kDenseNormalCholesky,   // Cholesky of J^T J + D^2 (Eigen LLT; LDLT fallback)
+  kDenseQr,               // Householder QR of [J; D] (column-pivoted for rank deficiency)
+  kSparseNormalCholesky,  // CHOLMOD on J^T J + D^2, symbolic analysis done once
+  kSparseQr,              // SPQR on [J; D]
+  kCgnr,                  // matrix-free conjugate gradients on the normal equations
+};
+
+enum class Damping {
+  kMarquardt,  // lambda * diag(J^T J): invariant to the scaling of the parameters
+  kLevenberg,  // lambda * I
+};
+
+struct IterationRecord;
+
+// What a callback returns after each iteration.
+enum class CallbackReturn { kContinue, kStop };
+
+struct SolverOptions {
+  Method method = Method::kLevenbergMarquardt;
+  LinearSolverType linear_solver = LinearSolverType::kAuto;
+  Damping damping = Damping::kMarquardt;
+
+  // Termination. The solve stops at the first test that holds:
+  //   gradient:  max_i |x_i - P(x_i - g_i)| <= gradient_tolerance, P the projection onto the bounds
+  //   function:  |cost change| <= function_tolerance * cost on an accepted step
+  //   parameter: |dx| <= parameter_tolerance * (|x| + parameter_tolerance)
+  int max_iterations = 200;
+  double max_time_seconds = 1e6;
+  double function_tolerance = 1e-12;
+  double gradient_tolerance = 1e-14;
+  double parameter_tolerance = 1e-14;
+
+  // Trust region. Levenberg-Marquardt starts from
+  // lambda = initial_damping * max diag(J^T J) (Madsen, Nielsen and
+  // Tingleff's tau); dogleg starts from a radius of initial_trust_region_radius.
+  double initial_damping = 1e-4;
+  double initial_trust_region_radius = 1e4;
+  double max_trust_region_radius = 1e16;
+  double min_trust_region_radius = 1e-32;
+  // A step is accepted when actual / predicted reduction exceeds this.
+  double min_relative_decrease = 1e-3;
+
+  // Gauss-Newton line search (Armijo backtracking with interpolation).
+  double line_search_sufficient_decrease = 1e-4;
+  int max_line_search_steps = 30;
+
+  // Linear algebra.
+  int max_cg_iterations = 500;
+  double cg_relative_tolerance = 1e-10;
+
+  // Threads used to evaluate residual blocks; results do not depend on it.
+  int num_threads = 1;
+
+  // Compare the Jacobians with numeric differentiation at the starting point
+  // and refuse to solve when some block's relative error exceeds the precision.
+  bool check_gradients = false;
+  double gradient_check_relative_precision = 1e-6;
+
+  // One line per iteration on stderr.
+  bool verbose = false;
+
+  // Called after every iteration (accepted or not); kStop ends the solve with
+  // TerminationType::kUserStop. The parameter blocks hold the best point so far.
+  std::function<CallbackReturn(const IterationRecord&)> callback;
+};
+
+}  // namespace curvature

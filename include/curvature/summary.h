@@ -1,0 +1,80 @@
+// curvature/summary.h — what a solve reports: why it stopped, with numbers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace curvature {
+
+enum class TerminationType {
+  kGradientTolerance,   // converged: projected gradient small
+  kFunctionTolerance,   // converged: relative cost change small
+  kParameterTolerance,  // converged: relative step small
+  kMaxIterations,
+  kMaxTime,
+  kUserStop,             // the callback asked to stop
+  kTrustRegionTooSmall,  // no acceptable step at any damping
+  kLineSearchFailure,    // no sufficient decrease along the direction
+  kLinearSolverFailure,  // the step's linear system could not be solved
+  kInvalidStartingPoint, // the cost or Jacobian is not finite at the start
+  kEvaluationFailure,    // the Jacobian could not be evaluated at an accepted point
+  kGradientCheckFailed,  // check_gradients found a Jacobian that disagrees with numeric differentiation
+};
+
+const char* to_string(TerminationType type);
+
+// One row of the per-iteration trace. Iteration 0 is the starting point.
+struct IterationRecord {
+  int iteration = 0;
+  double cost = 0.0;              // at the current (best) point after this iteration
+  double cost_change = 0.0;       // actual reduction of the trial step (0 when rejected)
+  double gradient_max_norm = 0.0; // max_i |x_i - P(x_i - g_i)| at the current point
+  double step_norm = 0.0;         // |x_trial - x| of the step tried
+  double relative_decrease = 0.0; // actual / predicted reduction
+  double trust_region_radius = 0.0;  // dogleg radius; 1 / lambda for Levenberg-Marquardt
+  double damping = 0.0;           // Levenberg-Marquardt lambda (0 for other methods)
+  double step_length = 0.0;       // line-search step length (Gauss-Newton)
+  bool accepted = false;
+  int linear_solver_iterations = 0;
+  int line_search_evaluations = 0;
+  double iteration_time_s = 0.0;
+  double cumulative_time_s = 0.0;
+};
+
+struct Summary {
+  std::string method;         // "levenberg-marquardt", "dogleg", "gauss-newton"
+  std::string linear_solver;  // the solver actually used
+  TerminationType termination = TerminationType::kMaxIterations;
+  std::string message;        // why it stopped, quoting the numbers
+
+  int num_parameters = 0;  // effective (non-constant) parameters
+  int num_residuals = 0;
+  int num_residual_blocks = 0;
+  int num_threads = 1;
+
+  double initial_cost = 0.0;
+  double final_cost = 0.0;
+
+  int iterations = 0;  // accepted + rejected
+  int accepted_steps = 0;
+  int rejected_steps = 0;
+  int residual_evaluations = 0;
+  int jacobian_evaluations = 0;
+  int linear_solver_iterations = 0;
+
+  double evaluation_time_s = 0.0;     // residuals and Jacobians
+  double linear_solver_time_s = 0.0;  // factorizations and solves
+  double total_time_s = 0.0;
+
+  std::vector<IterationRecord> trace;
+
+  // True for the three tolerance-based terminations.
+  bool converged() const;
+  // One line: method, termination, costs, iterations, time.
+  std::string brief_report() const;
+  // The problem's size, the options that mattered, counts, timings and the
+  // termination message.
+  std::string full_report() const;
+};
+
+}  // namespace curvature

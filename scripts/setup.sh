@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages curvature builds with, when any is missing.
+# Run as root on Debian 12 (or with sudo available).
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build ccache pkg-config
+  libeigen3-dev libsuitesparse-dev libgtest-dev libbenchmark-dev libcli11-dev
+  libceres-dev  # only for the comparison harness; the library and tests do not need it
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

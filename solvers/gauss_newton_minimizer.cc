@@ -1,0 +1,139 @@
+// Gauss-Newton with a backtracking line search. The direction solves
+// J^T J h = -J^T r (with the linear solver's rank-deficiency fallback); the
+// step length alpha is the first of 1, alpha_1, ... with
+//   F(P(x + alpha h)) <= F(x) + c1 g^T (P(x + alpha h) - x)   (Armijo),
+// where each alpha_{k+1} minimizes the quadratic (then cubic) interpolating
+// the values seen so far, safeguarded to [0.1, 0.5] alpha_k (Nocedal and
+// Wright, "Numerical Optimization", section 3.5). A trial point that cannot be
+// evaluated halves the step. Projection onto the bounds happens inside the
+// search, so every trial point is feasible.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "minimizers.h"
+
+namespace curvature::internal {
+namespace {
+
+// Minimizer of the cubic through phi(0), phi'(0), phi(a1), phi(a2), or of
+// the quadratic through the first three when a2 is absent (a2 <= 0).
+double interpolate(double phi0, double dphi0, double a1, double phi1, double a2, double phi2) {
+  if (a2 <= 0.0 || !std::isfinite(phi2)) {
+    const double denominator = 2.0 * (phi1 - phi0 - dphi0 * a1);
+    return denominator > 0.0 ? -dphi0 * a1 * a1 / denominator : 0.5 * a1;
+  }
+  const double r1 = phi1 - phi0 - dphi0 * a1;
+  const double r2 = phi2 - phi0 - dphi0 * a2;
+  const double scale = 1.0 / (a1 * a1 * a2 * a2 * (a1 - a2));
+  const double a = scale * (a2 * a2 * r1 - a1 * a1 * r2);
+  const double b = scale * (-a2 * a2 * a2 * r1 + a1 * a1 * a1 * r2);
+  if (a == 0.0) return b > 0.0 ? -dphi0 / (2.0 * b) : 0.5 * a1;
+  const double discriminant = b * b - 3.0 * a * dphi0;
+  if (discriminant < 0.0) return 0.5 * a1;
+  return (-b + std::sqrt(discriminant)) / (3.0 * a);
+}
+
+}  // namespace
+
+void minimize_gauss_newton_line_search(MinimizerContext& context, LinearSolver& solver) {
+  Summary& summary = context.summary();
+  const SolverOptions& options = context.options();
+  Eigen::VectorXd direction, trial, trial_residuals, step;
+
+  while (!context.terminated()) {
+    if (context.gradient_tolerance_reached() || context.iteration_or_time_limit_reached()) break;
+    Stopwatch iteration_clock;
+    IterationRecord record;
+    record.iteration = summary.iterations + 1;
+    ++summary.iterations;
+
+    Stopwatch linear_clock;
+    const std::vector<char>& fixed = context.fixed_coordinates();
+    Eigen::VectorXd damping = Eigen::VectorXd::Zero(context.x.size());
+    for (Eigen::Index i = 0; i < damping.size(); ++i) {
+      if (fixed[i]) damping[i] = fixed_coordinate_damping(context.column_scale[i]);
+    }
+    LinearSolverResult solved = solver.prepare(context.jacobian(), context.residuals);
+    if (solved.success) solved = solver.solve(damping, &direction);
+    context.linear_solver_seconds += linear_clock.seconds();
+    record.linear_solver_iterations = solved.iterations;
+    summary.linear_solver_iterations += solved.iterations;
+    if (!solved.success || !direction.allFinite()) {
+      context.terminate(TerminationType::kLinearSolverFailure,
+                        "The Gauss-Newton system could not be solved: " + solved.message);
+      break;
+    }
+    for (Eigen::Index i = 0; i < direction.size(); ++i) {
+      if (fixed[i]) direction[i] = 0.0;
+    }
+
+    // Backtracking along the projected path x(alpha) = P(x + alpha h).
+    const double phi0 = context.cost;
+    const double direction_slope = context.gradient.dot(direction);
+    double alpha = 1.0, previous_alpha = 0.0, previous_phi = 0.0;
+    double trial_cost = std::numeric_limits<double>::infinity();
+    bool found = false;
+    for (int k = 0; k < options.max_line_search_steps && direction_slope < 0.0; ++k) {
+      trial = context.x + alpha * direction;
+      context.project(&trial);
+      step = trial - context.x;
+      if (k == 0 && context.parameter_tolerance_reached(step.norm())) break;
+      // Projection can turn a descent direction into an ascent path for long
+      // steps; shorter ones follow the direction itself.
+      const double slope = context.gradient.dot(step);
+      if (slope >= 0.0) {
+        alpha *= 0.5;
+        continue;
+      }
+      ++record.line_search_evaluations;
+      const bool evaluated = context.evaluate_trial(trial, &trial_cost, &trial_residuals);
+      if (evaluated) {
+        const double reduction = context.reduction(trial_cost, trial_residuals);
+        if (reduction >= -options.line_search_sufficient_decrease * slope) {
+          found = true;
+          record.cost_change = reduction;
+          break;
+        }
+      }
+      const double next = evaluated ? interpolate(phi0, direction_slope, alpha, trial_cost, previous_alpha, previous_phi)
+                                    : 0.5 * alpha;
+      previous_alpha = alpha;
+      previous_phi = trial_cost;
+      alpha = std::clamp(next, 0.1 * alpha, 0.5 * alpha);
+    }
+    if (context.terminated()) {
+      --summary.iterations;  // converged before any trial: not an iteration
+      break;
+    }
+    if (context.terminated()) break;
+    record.step_length = alpha;
+    record.step_norm = step.norm();
+    if (!found) {
+      record.accepted = false;
+      ++summary.rejected_steps;
+      context.terminate(TerminationType::kLineSearchFailure,
+                        "The line search found no sufficient decrease along the Gauss-Newton direction after " +
+                            std::to_string(record.line_search_evaluations) + " trials (last step length " +
+                            std::to_string(alpha) + ").");
+    } else {
+      record.accepted = true;
+      ++summary.accepted_steps;
+      context.x = trial;
+      std::string error;
+      if (!context.evaluate_at_x(&error)) {
+        context.cost = trial_cost;
+        context.terminate(TerminationType::kEvaluationFailure,
+                          "The Jacobian cannot be evaluated at an accepted point: " + error);
+      } else {
+        context.function_tolerance_reached(record.cost_change);
+      }
+    }
+    record.cost = context.cost;
+    record.gradient_max_norm = context.projected_gradient_norm();
+    record.iteration_time_s = iteration_clock.seconds();
+    context.record(record);
+  }
+}
+
+}  // namespace curvature::internal

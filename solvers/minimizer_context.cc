@@ -1,0 +1,188 @@
+#include "minimizer_context.h"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+
+namespace curvature::internal {
+namespace {
+
+std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0) {
+  char buffer[256];
+  std::snprintf(buffer, sizeof buffer, pattern, a, b, c);
+  return buffer;
+}
+
+}  // namespace
+
+MinimizerContext::MinimizerContext(const SolverOptions& options, Evaluator* evaluator, Summary* summary,
+                                   bool sparse)
+    : options_(options),
+      evaluator_(evaluator),
+      summary_(summary),
+      sparse_(sparse),
+      exact_reduction_(!evaluator->has_losses()) {
+  if (sparse_) sparse_jacobian_ = evaluator_->make_sparse_jacobian();
+  fixed_.assign(evaluator_->num_parameters(), 0);
+  column_scale.setZero(evaluator_->num_parameters());
+}
+
+JacobianRef MinimizerContext::jacobian() const {
+  JacobianRef ref;
+  if (sparse_) {
+    ref.sparse = &sparse_jacobian_;
+  } else {
+    ref.dense = &dense_jacobian_;
+  }
+  return ref;
+}
+
+void MinimizerContext::project(Eigen::VectorXd* point) const {
+  if (!evaluator_->has_bounds()) return;
+  *point = point->cwiseMax(evaluator_->lower_bounds()).cwiseMin(evaluator_->upper_bounds());
+}
+
+double MinimizerContext::projected_gradient_norm() const {
+  if (!evaluator_->has_bounds()) return gradient.lpNorm<Eigen::Infinity>();
+  Eigen::VectorXd moved = x - gradient;
+  project(&moved);
+  return (x - moved).lpNorm<Eigen::Infinity>();
+}
+
+const std::vector<char>& MinimizerContext::fixed_coordinates() {
+  any_fixed_ = false;
+  if (!evaluator_->has_bounds()) return fixed_;
+  const Eigen::VectorXd& lower = evaluator_->lower_bounds();
+  const Eigen::VectorXd& upper = evaluator_->upper_bounds();
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    fixed_[i] = (x[i] <= lower[i] && gradient[i] > 0.0) || (x[i] >= upper[i] && gradient[i] < 0.0);
+    any_fixed_ = any_fixed_ || fixed_[i];
+  }
+  return fixed_;
+}
+
+bool MinimizerContext::evaluate_at_x(std::string* error) {
+  Stopwatch clock;
+  EvaluationRequest request;
+  request.residuals = &residuals;
+  request.gradient = &gradient;
+  if (sparse_) {
+    request.sparse_jacobian = &sparse_jacobian_;
+  } else {
+    request.dense_jacobian = &dense_jacobian_;
+  }
+  EvaluationStatus status = evaluator_->evaluate(x, &cost, request);
+  summary_->residual_evaluations += 1;
+  summary_->jacobian_evaluations += 1;
+  summary_->evaluation_time_s += clock.seconds();
+  if (!status.ok) {
+    *error = status.message;
+    return false;
+  }
+  if (sparse_) {
+    Eigen::VectorXd norms = Eigen::VectorXd::Zero(x.size());
+    for (Eigen::Index k = 0; k < sparse_jacobian_.outerSize(); ++k) {
+      for (SparseRowMatrix::InnerIterator it(sparse_jacobian_, k); it; ++it) norms[it.col()] += it.value() * it.value();
+    }
+    column_scale = column_scale.cwiseMax(norms);
+  } else {
+    column_scale = column_scale.cwiseMax(dense_jacobian_.colwise().squaredNorm().transpose());
+  }
+  return true;
+}
+
+bool MinimizerContext::evaluate_trial(const Eigen::VectorXd& trial, double* trial_cost,
+                                      Eigen::VectorXd* trial_residuals) {
+  Stopwatch clock;
+  EvaluationRequest request;
+  request.residuals = trial_residuals;
+  EvaluationStatus status = evaluator_->evaluate(trial, trial_cost, request);
+  summary_->residual_evaluations += 1;
+  summary_->evaluation_time_s += clock.seconds();
+  if (!status.ok) *trial_cost = std::numeric_limits<double>::infinity();
+  return status.ok && std::isfinite(*trial_cost);
+}
+
+double MinimizerContext::reduction(double trial_cost, const Eigen::VectorXd& trial_residuals) const {
+  if (!exact_reduction_) return cost - trial_cost;
+  return 0.5 * (residuals - trial_residuals).dot(residuals + trial_residuals);
+}
+
+double MinimizerContext::predicted_reduction(const Eigen::VectorXd& step) const {
+  const double jacobian_step_norm = sparse_ ? (sparse_jacobian_ * step).squaredNorm()
+                                            : (dense_jacobian_ * step).squaredNorm();
+  return -(gradient.dot(step) + 0.5 * jacobian_step_norm);
+}
+
+bool MinimizerContext::gradient_tolerance_reached() {
+  const double norm = projected_gradient_norm();
+  if (norm > options_.gradient_tolerance) return false;
+  terminate(TerminationType::kGradientTolerance,
+            format("Gradient tolerance reached: projected gradient max-norm %.6e <= %.6e.", norm,
+                   options_.gradient_tolerance));
+  return true;
+}
+
+bool MinimizerContext::iteration_or_time_limit_reached() {
+  if (summary_->iterations >= options_.max_iterations) {
+    terminate(TerminationType::kMaxIterations,
+              format("Maximum number of iterations reached: %.0f.", options_.max_iterations));
+    return true;
+  }
+  const double elapsed = total_clock.seconds();
+  if (elapsed >= options_.max_time_seconds) {
+    terminate(TerminationType::kMaxTime,
+              format("Maximum time reached: %.3f s >= %.3f s.", elapsed, options_.max_time_seconds));
+    return true;
+  }
+  return false;
+}
+
+bool MinimizerContext::parameter_tolerance_reached(double step_norm) {
+  const double x_norm = x.norm();
+  const double limit = options_.parameter_tolerance * (x_norm + options_.parameter_tolerance);
+  if (step_norm > limit) return false;
+  terminate(TerminationType::kParameterTolerance,
+            format("Parameter tolerance reached: step norm %.6e <= %.6e = tolerance * (|x| + tolerance), |x| = %.6e.",
+                   step_norm, limit, x_norm));
+  return true;
+}
+
+bool MinimizerContext::function_tolerance_reached(double actual_reduction) {
+  const double limit = options_.function_tolerance * cost;
+  if (std::abs(actual_reduction) > limit) return false;
+  terminate(TerminationType::kFunctionTolerance,
+            format("Function tolerance reached: |cost change| %.6e <= %.6e = tolerance * cost.",
+                   std::abs(actual_reduction), limit));
+  return true;
+}
+
+void MinimizerContext::terminate(TerminationType type, std::string message) {
+  terminated_ = true;
+  summary_->termination = type;
+  summary_->message = std::move(message);
+}
+
+void MinimizerContext::record(IterationRecord record) {
+  record.cumulative_time_s = total_clock.seconds();
+  if (options_.verbose) {
+    if (record.iteration == 0) {
+      std::fprintf(stderr, "%5s %15s %11s %10s %10s %9s %10s %4s %4s %9s\n", "iter", "cost", "cost_change",
+                   "|gradient|", "|step|", "rho", "radius", "acc", "ls", "time_s");
+    }
+    std::fprintf(stderr, "%5d %15.8e %11.3e %10.3e %10.3e %9.2e %10.3e %4s %4d %9.3e\n", record.iteration,
+                 record.cost, record.cost_change, record.gradient_max_norm, record.step_norm,
+                 record.relative_decrease, record.trust_region_radius, record.accepted ? "yes" : "no",
+                 record.linear_solver_iterations, record.cumulative_time_s);
+  }
+  summary_->trace.push_back(record);
+  if (options_.callback && record.iteration > 0 && !terminated_) {
+    if (options_.callback(summary_->trace.back()) == CallbackReturn::kStop) {
+      terminate(TerminationType::kUserStop,
+                format("The callback asked to stop after iteration %.0f.", record.iteration));
+    }
+  }
+}
+
+}  // namespace curvature::internal

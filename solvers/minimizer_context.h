@@ -1,0 +1,103 @@
+// minimizer_context.h — what every least-squares minimizer loop shares: the
+// evaluator and the current point, the bookkeeping behind the Summary
+// (counts, phase timings, the trace), the bounds, and the termination tests,
+// each of which sets the termination type and a message quoting its numbers.
+#pragma once
+
+#include <Eigen/Core>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "curvature/solver_options.h"
+#include "curvature/summary.h"
+#include "evaluator.h"
+#include "linear_solver.h"
+
+namespace curvature::internal {
+
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+class MinimizerContext {
+ public:
+  MinimizerContext(const SolverOptions& options, Evaluator* evaluator, Summary* summary, bool sparse);
+
+  const SolverOptions& options() const { return options_; }
+  Evaluator& evaluator() { return *evaluator_; }
+  Summary& summary() { return *summary_; }
+  JacobianRef jacobian() const;
+
+  // The current point and everything evaluated there.
+  Eigen::VectorXd x, residuals, gradient;
+  double cost = 0.0;
+  // Running maximum of the squared column norms of J: the parameter scaling
+  // of Marquardt's damping and of dogleg's trust region (as in MINPACK).
+  Eigen::VectorXd column_scale;
+
+  // Projects x into the bounds in place.
+  void project(Eigen::VectorXd* point) const;
+  // max_i |x_i - P(x_i - g_i)|: the gradient's max-norm, where components
+  // that push against an active bound do not count.
+  double projected_gradient_norm() const;
+  // Coordinates held at a bound because the gradient pushes outward: the
+  // step leaves them alone.
+  const std::vector<char>& fixed_coordinates();
+  bool any_fixed() const { return any_fixed_; }
+
+  // Evaluates cost, residuals, gradient and Jacobian at x. False (with the
+  // reason in *error) when the point cannot be evaluated.
+  bool evaluate_at_x(std::string* error);
+  // Cost and residuals at a trial point, into the given outputs.
+  bool evaluate_trial(const Eigen::VectorXd& trial, double* trial_cost, Eigen::VectorXd* trial_residuals);
+
+  // The reduction F(x) - F(trial). Without robust losses it is summed from
+  // residual differences, 1/2 sum (r_i - t_i)(r_i + t_i), which stays accurate
+  // long after F(x) - F(trial) itself is lost to cancellation — near an
+  // ill-conditioned minimum (NIST's ENSO) the parameters still move when the
+  // cost has converged to machine precision.
+  double reduction(double trial_cost, const Eigen::VectorXd& trial_residuals) const;
+  // Predicted reduction of the Gauss-Newton model for the step h:
+  // -(g^T h + 1/2 |J h|^2).
+  double predicted_reduction(const Eigen::VectorXd& step) const;
+
+  // Termination tests: each returns true after setting the termination type
+  // and message.
+  bool gradient_tolerance_reached();
+  bool iteration_or_time_limit_reached();
+  bool parameter_tolerance_reached(double step_norm);
+  bool function_tolerance_reached(double actual_reduction);
+  void terminate(TerminationType type, std::string message);
+  bool terminated() const { return terminated_; }
+
+  // Appends the record, prints it when verbose, runs the callback.
+  void record(IterationRecord record);
+
+  // Phase timings.
+  Stopwatch total_clock;
+  double linear_solver_seconds = 0.0;
+
+ private:
+  const SolverOptions& options_;
+  Evaluator* evaluator_;
+  Summary* summary_;
+  bool sparse_;
+  bool exact_reduction_;
+  Eigen::MatrixXd dense_jacobian_;
+  SparseRowMatrix sparse_jacobian_;
+  std::vector<char> fixed_;
+  bool any_fixed_ = false;
+  bool terminated_ = false;
+};
+
+}  // namespace curvature::internal

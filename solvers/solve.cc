@@ -1,0 +1,158 @@
+// solve(): validates the options and the problem, builds the evaluator and
+// the strategy for the chosen method, runs the loop, and writes the best point
+// back into the user's parameter blocks.
+#include "curvature/solve.h"
+
+#include <cmath>
+#include <string>
+
+#include "curvature/gradient_checker.h"
+#include "minimizers.h"
+#include "problem_impl.h"
+
+namespace curvature {
+namespace {
+
+void require(bool condition, const char* field, const std::string& requirement, double value) {
+  if (!condition) {
+    throw Error(std::string("SolverOptions::") + field + " must be " + requirement + ", got " + std::to_string(value));
+  }
+}
+
+// Runs the gradient checker on every residual block at the starting point.
+// Returns an empty string when all agree, else the first disagreement.
+std::string check_problem_gradients(const Problem& problem, double precision) {
+  const Problem::Impl& impl = problem.impl();
+  GradientCheckOptions check_options;
+  check_options.relative_precision = precision;
+  std::vector<const double*> parameters;
+  for (size_t b = 0; b < impl.residual_blocks.size(); ++b) {
+    const ResidualBlockInfo& block = impl.residual_blocks[b];
+    parameters.clear();
+    for (int p : block.parameter_blocks) parameters.push_back(impl.parameter_blocks[p].values);
+    GradientCheckResult result = check_gradients(*block.cost, parameters.data(), check_options);
+    if (!result.ok) return "residual block " + std::to_string(b) + ": " + result.message;
+  }
+  return {};
+}
+
+}  // namespace
+
+void validate(const SolverOptions& o) {
+  require(o.max_iterations >= 0, "max_iterations", "non-negative", o.max_iterations);
+  require(o.max_time_seconds > 0.0, "max_time_seconds", "positive", o.max_time_seconds);
+  require(o.function_tolerance >= 0.0, "function_tolerance", "non-negative", o.function_tolerance);
+  require(o.gradient_tolerance >= 0.0, "gradient_tolerance", "non-negative", o.gradient_tolerance);
+  require(o.parameter_tolerance >= 0.0, "parameter_tolerance", "non-negative", o.parameter_tolerance);
+  require(o.initial_damping > 0.0 && std::isfinite(o.initial_damping), "initial_damping", "positive and finite",
+          o.initial_damping);
+  require(o.initial_trust_region_radius > 0.0, "initial_trust_region_radius", "positive",
+          o.initial_trust_region_radius);
+  require(o.max_trust_region_radius >= o.initial_trust_region_radius, "max_trust_region_radius",
+          "at least initial_trust_region_radius", o.max_trust_region_radius);
+  require(o.min_trust_region_radius >= 0.0 && o.min_trust_region_radius < o.initial_trust_region_radius,
+          "min_trust_region_radius", "non-negative and below initial_trust_region_radius", o.min_trust_region_radius);
+  require(o.min_relative_decrease >= 0.0 && o.min_relative_decrease < 1.0, "min_relative_decrease", "in [0, 1)",
+          o.min_relative_decrease);
+  require(o.line_search_sufficient_decrease > 0.0 && o.line_search_sufficient_decrease < 0.5,
+          "line_search_sufficient_decrease", "in (0, 0.5)", o.line_search_sufficient_decrease);
+  require(o.max_line_search_steps >= 1, "max_line_search_steps", "at least 1", o.max_line_search_steps);
+  require(o.max_cg_iterations >= 1, "max_cg_iterations", "at least 1", o.max_cg_iterations);
+  require(o.cg_relative_tolerance > 0.0 && o.cg_relative_tolerance < 1.0, "cg_relative_tolerance", "in (0, 1)",
+          o.cg_relative_tolerance);
+  require(o.num_threads >= 1 && o.num_threads <= 1024, "num_threads", "in [1, 1024]", o.num_threads);
+  require(o.gradient_check_relative_precision > 0.0, "gradient_check_relative_precision", "positive",
+          o.gradient_check_relative_precision);
+}
+
+Summary solve(const SolverOptions& options, Problem* problem) {
+  if (problem == nullptr) throw Error("solve: the problem is null");
+  validate(options);
+  if (problem->num_residual_blocks() == 0) throw Error("solve: the problem has no residual blocks");
+  if (problem->num_effective_parameters() == 0) {
+    throw Error("solve: the problem has no variable parameters (every parameter block is constant)");
+  }
+
+  internal::Stopwatch total_clock;
+  Summary summary;
+  summary.method = to_string(options.method);
+  summary.num_threads = options.num_threads;
+
+  internal::Evaluator::Options evaluator_options;
+  evaluator_options.num_threads = options.num_threads;
+  // Decide storage before building the evaluator: the sparse solvers need the
+  // sparse pattern.
+  LinearSolverType type = options.linear_solver;
+  if (type == LinearSolverType::kAuto) {
+    internal::Evaluator probe(*problem, evaluator_options);
+    type = internal::choose_linear_solver(probe.num_residuals(), probe.num_parameters(), probe.jacobian_density());
+  }
+  const bool sparse = type == LinearSolverType::kSparseNormalCholesky || type == LinearSolverType::kSparseQr ||
+                      (type == LinearSolverType::kCgnr && problem->num_effective_parameters() > 1000);
+  evaluator_options.sparse = sparse;
+  internal::Evaluator evaluator(*problem, evaluator_options);
+  summary.num_parameters = evaluator.num_parameters();
+  summary.num_residuals = evaluator.num_residuals();
+  summary.num_residual_blocks = evaluator.num_residual_blocks();
+
+  internal::MinimizerContext context(options, &evaluator, &summary, sparse);
+  context.x = evaluator.gather_parameters();
+  context.project(&context.x);
+
+  auto finish = [&]() {
+    evaluator.scatter_parameters(context.x);
+    summary.final_cost = context.cost;
+    summary.linear_solver_time_s = context.linear_solver_seconds;
+    summary.total_time_s = total_clock.seconds();
+    return summary;
+  };
+
+  if (options.check_gradients) {
+    evaluator.scatter_parameters(context.x);
+    std::string disagreement = check_problem_gradients(*problem, options.gradient_check_relative_precision);
+    if (!disagreement.empty()) {
+      context.terminate(TerminationType::kGradientCheckFailed, "Gradient check failed: " + disagreement);
+      summary.initial_cost = summary.final_cost = std::nan("");
+      return finish();
+    }
+  }
+
+  std::string error;
+  if (!context.evaluate_at_x(&error)) {
+    context.terminate(TerminationType::kInvalidStartingPoint, "The starting point cannot be evaluated: " + error);
+    summary.initial_cost = context.cost;
+    return finish();
+  }
+  summary.initial_cost = context.cost;
+  IterationRecord start;
+  start.cost = context.cost;
+  start.gradient_max_norm = context.projected_gradient_norm();
+  start.accepted = true;
+  context.record(start);
+
+  internal::LinearSolverOptions linear_options;
+  linear_options.type = type;
+  linear_options.max_cg_iterations = options.max_cg_iterations;
+  linear_options.cg_relative_tolerance = options.cg_relative_tolerance;
+  std::unique_ptr<internal::LinearSolver> linear_solver = internal::make_linear_solver(linear_options);
+  summary.linear_solver = linear_solver->name();
+
+  switch (options.method) {
+    case Method::kLevenbergMarquardt: {
+      auto strategy = internal::make_levenberg_marquardt_strategy(options, std::move(linear_solver));
+      internal::minimize_trust_region(context, *strategy);
+      break;
+    }
+    case Method::kDogleg: {
+      auto strategy = internal::make_dogleg_strategy(options, std::move(linear_solver));
+      internal::minimize_trust_region(context, *strategy);
+      break;
+    }
+    case Method::kGaussNewton:
+      internal::minimize_gauss_newton_line_search(context, *linear_solver);
+      break;
+  }
+  return finish();
+}
+
+}  // namespace curvature

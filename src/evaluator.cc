@@ -1,0 +1,316 @@
+#include "evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "problem_impl.h"
+#include "robust_correction.h"
+#include "thread_pool.h"
+
+namespace curvature::internal {
+
+struct Evaluator::Block {
+  int id = 0;  // residual block index in the Problem
+  const CostFunction* cost = nullptr;
+  const LossFunction* loss = nullptr;
+  int row = 0;
+  int num_residuals = 0;
+  int row_nonzeros = 0;  // variable columns of this block: nonzeros per Jacobian row
+  struct Parameter {
+    const double* user_values;
+    int size;
+    int offset;          // in x; -1 when constant
+    int position_in_row; // sparse: where its first column sits within a row
+  };
+  std::vector<Parameter> parameters;
+};
+
+struct Evaluator::Scratch {
+  std::vector<const double*> parameter_pointers;
+  std::vector<double*> jacobian_pointers;
+  std::vector<std::vector<double>> jacobians;  // row-major, one per parameter block
+};
+
+Evaluator::Evaluator(const Problem& problem, Options options) : problem_(problem), options_(std::move(options)) {
+  const Problem::Impl& impl = problem.impl();
+  if (options_.num_threads < 1) {
+    throw Error("num_threads must be at least 1, got " + std::to_string(options_.num_threads));
+  }
+  parameter_offsets_.assign(impl.parameter_blocks.size(), -1);
+  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
+    const ParameterBlockInfo& block = impl.parameter_blocks[i];
+    if (block.constant) continue;
+    parameter_offsets_[i] = num_parameters_;
+    num_parameters_ += block.size;
+  }
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  lower_.setConstant(num_parameters_, -kInf);
+  upper_.setConstant(num_parameters_, kInf);
+  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
+    const ParameterBlockInfo& block = impl.parameter_blocks[i];
+    const int offset = parameter_offsets_[i];
+    if (offset < 0) continue;
+    for (int k = 0; k < block.size; ++k) {
+      if (!block.lower.empty()) lower_[offset + k] = block.lower[k];
+      if (!block.upper.empty()) upper_[offset + k] = block.upper[k];
+    }
+  }
+  has_bounds_ = (lower_.array() > -kInf).any() || (upper_.array() < kInf).any();
+
+  std::vector<int> ids = options_.residual_blocks;
+  if (ids.empty()) {
+    ids.resize(impl.residual_blocks.size());
+    std::iota(ids.begin(), ids.end(), 0);
+  }
+  int max_blocks = 0;
+  size_t max_jacobian = 0;
+  for (int id : ids) {
+    if (id < 0 || id >= static_cast<int>(impl.residual_blocks.size())) {
+      throw Error("residual block index " + std::to_string(id) + " is out of range [0, " +
+                  std::to_string(impl.residual_blocks.size()) + ")");
+    }
+    const ResidualBlockInfo& info = impl.residual_blocks[id];
+    Block block;
+    block.id = id;
+    block.cost = info.cost.get();
+    block.loss = options_.apply_loss ? info.loss.get() : nullptr;
+    has_losses_ = has_losses_ || block.loss != nullptr;
+    block.row = num_residuals_;
+    block.num_residuals = info.cost->num_residuals();
+    for (int p : info.parameter_blocks) {
+      const ParameterBlockInfo& parameter = impl.parameter_blocks[p];
+      block.parameters.push_back({parameter.values, parameter.size, parameter_offsets_[p], 0});
+      if (parameter_offsets_[p] >= 0) {
+        block.row_nonzeros += parameter.size;
+        max_jacobian = std::max(max_jacobian, static_cast<size_t>(parameter.size * block.num_residuals));
+      }
+    }
+    // Sparse rows list columns in increasing order; a block's columns are
+    // contiguous, so each parameter block's position within a row is the sum
+    // of the sizes of the variable blocks that come before it in x.
+    for (auto& parameter : block.parameters) {
+      if (parameter.offset < 0) continue;
+      for (const auto& other : block.parameters) {
+        if (other.offset >= 0 && other.offset < parameter.offset) parameter.position_in_row += other.size;
+      }
+    }
+    max_blocks = std::max(max_blocks, static_cast<int>(block.parameters.size()));
+    num_residuals_ += block.num_residuals;
+    nonzeros_ += static_cast<long>(block.num_residuals) * block.row_nonzeros;
+    blocks_.push_back(std::move(block));
+  }
+
+  if (options_.sparse) {
+    sparse_row_starts_.reserve(num_residuals_ + 1);
+    sparse_row_starts_.push_back(0);
+    sparse_columns_.reserve(nonzeros_);
+    for (const Block& block : blocks_) {
+      std::vector<std::pair<int, int>> spans;  // (offset, size) of variable blocks, sorted
+      for (const auto& parameter : block.parameters) {
+        if (parameter.offset >= 0) spans.emplace_back(parameter.offset, parameter.size);
+      }
+      std::sort(spans.begin(), spans.end());
+      for (int r = 0; r < block.num_residuals; ++r) {
+        for (auto [offset, size] : spans) {
+          for (int c = 0; c < size; ++c) sparse_columns_.push_back(offset + c);
+        }
+        sparse_row_starts_.push_back(static_cast<int>(sparse_columns_.size()));
+      }
+    }
+  }
+
+  pool_ = std::make_unique<ThreadPool>(options_.num_threads);
+  scratch_.resize(options_.num_threads);
+  for (Scratch& scratch : scratch_) {
+    scratch.parameter_pointers.resize(max_blocks);
+    scratch.jacobian_pointers.resize(max_blocks);
+    scratch.jacobians.assign(max_blocks, std::vector<double>(max_jacobian));
+  }
+  block_costs_.resize(blocks_.size());
+  block_failed_.resize(blocks_.size());
+  block_errors_.resize(blocks_.size());
+}
+
+Evaluator::~Evaluator() = default;
+
+int Evaluator::num_residual_blocks() const { return static_cast<int>(blocks_.size()); }
+
+Eigen::VectorXd Evaluator::gather_parameters() const {
+  Eigen::VectorXd x(num_parameters_);
+  const Problem::Impl& impl = problem_.impl();
+  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
+    if (parameter_offsets_[i] < 0) continue;
+    const ParameterBlockInfo& block = impl.parameter_blocks[i];
+    std::copy(block.values, block.values + block.size, x.data() + parameter_offsets_[i]);
+  }
+  return x;
+}
+
+void Evaluator::scatter_parameters(const Eigen::VectorXd& x) const {
+  const Problem::Impl& impl = problem_.impl();
+  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
+    if (parameter_offsets_[i] < 0) continue;
+    const ParameterBlockInfo& block = impl.parameter_blocks[i];
+    std::copy(x.data() + parameter_offsets_[i], x.data() + parameter_offsets_[i] + block.size, block.values);
+  }
+}
+
+SparseRowMatrix Evaluator::make_sparse_jacobian() const {
+  if (!options_.sparse) throw Error("internal: the evaluator was built without a sparse pattern");
+  SparseRowMatrix jacobian(num_residuals_, num_parameters_);
+  jacobian.resizeNonZeros(static_cast<Eigen::Index>(sparse_columns_.size()));
+  std::copy(sparse_row_starts_.begin(), sparse_row_starts_.end(), jacobian.outerIndexPtr());
+  std::copy(sparse_columns_.begin(), sparse_columns_.end(), jacobian.innerIndexPtr());
+  std::fill(jacobian.valuePtr(), jacobian.valuePtr() + sparse_columns_.size(), 0.0);
+  return jacobian;
+}
+
+double Evaluator::jacobian_density() const {
+  const double entries = static_cast<double>(num_residuals_) * num_parameters_;
+  return entries > 0 ? static_cast<double>(nonzeros_) / entries : 1.0;
+}
+
+bool Evaluator::evaluate_block(const Block& block, const double* x, double* residuals, bool want_jacobian,
+                               Eigen::MatrixXd* dense, SparseRowMatrix* sparse, Scratch& scratch, double* cost,
+                               std::string* error) const {
+  const size_t count = block.parameters.size();
+  bool any_variable = false;
+  for (size_t k = 0; k < count; ++k) {
+    const auto& parameter = block.parameters[k];
+    const bool variable = parameter.offset >= 0;
+    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
+    scratch.jacobian_pointers[k] = variable && want_jacobian ? scratch.jacobians[k].data() : nullptr;
+    any_variable = any_variable || variable;
+  }
+  double** jacobians = want_jacobian && any_variable ? scratch.jacobian_pointers.data() : nullptr;
+  if (!block.cost->evaluate(scratch.parameter_pointers.data(), residuals, jacobians)) {
+    *error = "residual block " + std::to_string(block.id) + ": the cost function returned false";
+    return false;
+  }
+  const int m = block.num_residuals;
+  for (int r = 0; r < m; ++r) {
+    if (!std::isfinite(residuals[r])) {
+      *error = "residual block " + std::to_string(block.id) + ": residual " + std::to_string(r) +
+               " is not finite (" + std::to_string(residuals[r]) + ")";
+      return false;
+    }
+  }
+  if (jacobians) {
+    for (size_t k = 0; k < count; ++k) {
+      if (!jacobians[k]) continue;
+      const int entries = m * block.parameters[k].size;
+      for (int e = 0; e < entries; ++e) {
+        if (!std::isfinite(jacobians[k][e])) {
+          *error = "residual block " + std::to_string(block.id) + ": Jacobian of parameter block " +
+                   std::to_string(k) + " has a non-finite entry at row " +
+                   std::to_string(e / block.parameters[k].size) + ", column " +
+                   std::to_string(e % block.parameters[k].size);
+          return false;
+        }
+      }
+    }
+  }
+
+  const double squared_norm = Eigen::Map<const Eigen::VectorXd>(residuals, m).squaredNorm();
+  if (block.loss) {
+    const RobustCorrection correction(*block.loss, squared_norm);
+    *cost = 0.5 * correction.rho;
+    if (jacobians) {
+      for (size_t k = 0; k < count; ++k) {
+        if (jacobians[k]) correction.correct_jacobian(m, block.parameters[k].size, residuals, jacobians[k]);
+      }
+    }
+    correction.correct_residuals(m, residuals);
+  } else {
+    *cost = 0.5 * squared_norm;
+  }
+
+  if (!jacobians) return true;
+  for (size_t k = 0; k < count; ++k) {
+    if (!jacobians[k]) continue;
+    const auto& parameter = block.parameters[k];
+    const double* source = jacobians[k];
+    if (dense) {
+      for (int r = 0; r < m; ++r) {
+        for (int c = 0; c < parameter.size; ++c) (*dense)(block.row + r, parameter.offset + c) = source[r * parameter.size + c];
+      }
+    } else {
+      double* values = sparse->valuePtr();
+      const int* starts = sparse->outerIndexPtr();
+      for (int r = 0; r < m; ++r) {
+        std::copy(source + r * parameter.size, source + (r + 1) * parameter.size,
+                  values + starts[block.row + r] + parameter.position_in_row);
+      }
+    }
+  }
+  return true;
+}
+
+EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, const EvaluationRequest& request) {
+  if (x.size() != num_parameters_) {
+    throw Error("evaluate: the parameter vector has " + std::to_string(x.size()) + " entries, the problem " +
+                std::to_string(num_parameters_));
+  }
+  Eigen::VectorXd* residuals = request.residuals ? request.residuals : &residual_buffer_;
+  residuals->resize(num_residuals_);
+
+  Eigen::MatrixXd* dense = request.dense_jacobian;
+  SparseRowMatrix* sparse = request.sparse_jacobian;
+  if (request.gradient && !dense && !sparse) {
+    if (options_.sparse) {
+      if (sparse_buffer_.nonZeros() != nonzeros_) sparse_buffer_ = make_sparse_jacobian();
+      sparse = &sparse_buffer_;
+    } else {
+      dense = &dense_buffer_;
+    }
+  }
+  if (dense) dense->setZero(num_residuals_, num_parameters_);
+  if (sparse && sparse->nonZeros() != nonzeros_) {
+    throw Error("evaluate: the sparse Jacobian does not have this problem's pattern");
+  }
+  const bool want_jacobian = dense || sparse;
+  if (dense && sparse) sparse = nullptr;  // the dense one is filled; the sparse one below
+
+  pool_->parallel_for(num_residual_blocks(), [&](int thread, int begin, int end) {
+    for (int b = begin; b < end; ++b) {
+      const Block& block = blocks_[b];
+      block_failed_[b] = !evaluate_block(block, x.data(), residuals->data() + block.row, want_jacobian, dense, sparse,
+                                         scratch_[thread], &block_costs_[b], &block_errors_[b]);
+    }
+  });
+
+  EvaluationStatus status;
+  for (int b = 0; b < num_residual_blocks(); ++b) {
+    if (block_failed_[b]) {
+      status.ok = false;
+      status.failed_block = blocks_[b].id;
+      status.message = block_errors_[b];
+      if (cost) *cost = std::numeric_limits<double>::infinity();
+      return status;
+    }
+  }
+  if (cost) {
+    double total = 0.0;
+    for (double c : block_costs_) total += c;
+    *cost = total;
+  }
+  if (request.dense_jacobian && request.sparse_jacobian) {
+    const Eigen::MatrixXd& source = *request.dense_jacobian;
+    SparseRowMatrix& target = *request.sparse_jacobian;
+    for (int r = 0; r < num_residuals_; ++r) {
+      for (SparseRowMatrix::InnerIterator it(target, r); it; ++it) it.valueRef() = source(r, it.col());
+    }
+  }
+  if (request.gradient) {
+    if (dense) {
+      request.gradient->noalias() = dense->transpose() * (*residuals);
+    } else {
+      request.gradient->noalias() = sparse->transpose() * (*residuals);
+    }
+  }
+  return status;
+}
+
+}  // namespace curvature::internal

@@ -1,0 +1,103 @@
+// evaluator.h — evaluates a Problem's residual blocks at a point of the
+// effective parameter vector x.
+//
+// The layout (which blocks are variable, where each lands in x, the rows of
+// each residual block, the sparse Jacobian pattern) is fixed when the
+// evaluator is built, so each evaluation only runs cost functions and
+// scatters their output. Residual blocks run in parallel on a thread pool;
+// each writes only its own rows, and the reductions (cost, gradient) run in a
+// fixed order afterwards, so results are bit-identical for any thread count.
+#pragma once
+
+#include <Eigen/Core>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "curvature/problem.h"
+
+namespace curvature::internal {
+
+class ThreadPool;
+
+struct EvaluationRequest {
+  Eigen::VectorXd* residuals = nullptr;
+  Eigen::VectorXd* gradient = nullptr;
+  Eigen::MatrixXd* dense_jacobian = nullptr;
+  SparseRowMatrix* sparse_jacobian = nullptr;  // must come from make_sparse_jacobian()
+};
+
+struct EvaluationStatus {
+  bool ok = true;
+  int failed_block = -1;  // residual block index, when !ok
+  std::string message;
+};
+
+class Evaluator {
+ public:
+  struct Options {
+    int num_threads = 1;
+    bool apply_loss = true;
+    std::vector<int> residual_blocks;  // empty: all
+    bool sparse = false;               // prepare the sparse Jacobian pattern
+  };
+
+  Evaluator(const Problem& problem, Options options);
+  ~Evaluator();
+
+  int num_parameters() const { return num_parameters_; }
+  int num_residuals() const { return num_residuals_; }
+  int num_residual_blocks() const;
+
+  // The user's parameter blocks as one effective vector, and back.
+  Eigen::VectorXd gather_parameters() const;
+  void scatter_parameters(const Eigen::VectorXd& x) const;
+
+  // Bounds per effective coordinate (+-infinity where unset).
+  const Eigen::VectorXd& lower_bounds() const { return lower_; }
+  const Eigen::VectorXd& upper_bounds() const { return upper_; }
+  bool has_bounds() const { return has_bounds_; }
+  // Whether any evaluated residual block carries a robust loss.
+  bool has_losses() const { return has_losses_; }
+
+  // A sparse Jacobian with this problem's pattern and zero values.
+  SparseRowMatrix make_sparse_jacobian() const;
+  double jacobian_density() const;
+  long jacobian_nonzeros() const { return nonzeros_; }
+
+  // Cost 1/2 sum rho(|r_i|^2) at x, plus whatever `request` asks for. A
+  // gradient without a Jacobian in the request is computed through an
+  // internal Jacobian. On failure (a cost function returned false or a
+  // non-finite value), the status names the residual block.
+  EvaluationStatus evaluate(const Eigen::VectorXd& x, double* cost, const EvaluationRequest& request);
+
+ private:
+  struct Block;
+  struct Scratch;
+  bool evaluate_block(const Block& block, const double* x, double* residuals, bool want_jacobian,
+                      Eigen::MatrixXd* dense, SparseRowMatrix* sparse, Scratch& scratch, double* cost,
+                      std::string* error) const;
+
+  const Problem& problem_;
+  Options options_;
+  std::vector<Block> blocks_;
+  std::vector<int> parameter_offsets_;  // per parameter block; -1 when constant
+  int num_parameters_ = 0;
+  int num_residuals_ = 0;
+  long nonzeros_ = 0;
+  Eigen::VectorXd lower_, upper_;
+  bool has_bounds_ = false;
+  bool has_losses_ = false;
+  std::vector<int> sparse_row_starts_;
+  std::vector<int> sparse_columns_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::vector<Scratch> scratch_;
+  std::vector<double> block_costs_;
+  std::vector<char> block_failed_;
+  std::vector<std::string> block_errors_;
+  Eigen::VectorXd residual_buffer_;
+  Eigen::MatrixXd dense_buffer_;
+  SparseRowMatrix sparse_buffer_;
+};
+
+}  // namespace curvature::internal

@@ -1,0 +1,109 @@
+#include "curvature/gradient_checker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "curvature/error.h"
+
+namespace curvature {
+
+namespace {
+
+std::string entry_name(std::size_t block, Eigen::Index row, Eigen::Index column) {
+  return "block " + std::to_string(block) + ", row " + std::to_string(row) + ", column " + std::to_string(column);
+}
+
+}  // namespace
+
+GradientCheckResult check_gradients(const CostFunction& f, double const* const* parameters,
+                                    const GradientCheckOptions& options) {
+  if (!(options.relative_precision > 0.0)) {
+    throw Error("GradientCheckOptions::relative_precision must be positive, got " +
+                std::to_string(options.relative_precision));
+  }
+  validate(options.numeric);
+  if (parameters == nullptr) throw Error("check_gradients: the parameter array is null");
+  const std::vector<int>& sizes = f.parameter_block_sizes();
+  const int m = f.num_residuals();
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    if (parameters[i] == nullptr) throw Error("check_gradients: parameter block " + std::to_string(i) + " is null");
+    for (int j = 0; j < sizes[i]; ++j) {
+      if (!std::isfinite(parameters[i][j])) {
+        throw Error("check_gradients: parameter block " + std::to_string(i) + ", coordinate " + std::to_string(j) +
+                    " is not finite");
+      }
+    }
+  }
+
+  GradientCheckResult result;
+  result.residuals.resize(static_cast<std::size_t>(m));
+  std::vector<double*> jacobians;
+  for (int size : sizes) {
+    // NaN-filled so that an entry the cost function forgets to write is caught.
+    result.analytic.emplace_back(JacobianMatrix::Constant(m, size, std::numeric_limits<double>::quiet_NaN()));
+    jacobians.push_back(result.analytic.back().data());
+  }
+  if (!f.evaluate(parameters, result.residuals.data(), jacobians.data())) {
+    throw Error("check_gradients: the cost function failed to evaluate (returned false) at the given point");
+  }
+  for (int r = 0; r < m; ++r) {
+    if (!std::isfinite(result.residuals[r])) {
+      throw Error("check_gradients: residual " + std::to_string(r) + " is not finite (" +
+                  std::to_string(result.residuals[r]) + ")");
+    }
+  }
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    const JacobianMatrix& a = result.analytic[i];
+    for (Eigen::Index r = 0; r < a.rows(); ++r) {
+      for (Eigen::Index c = 0; c < a.cols(); ++c) {
+        if (!std::isfinite(a(r, c))) {
+          throw Error("check_gradients: the analytic Jacobian entry at " + entry_name(i, r, c) +
+                      " is not finite (or was not written)");
+        }
+      }
+    }
+  }
+
+  result.numeric = numeric_jacobians(f, parameters, options.method, options.numeric);
+
+  std::ostringstream message;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    const JacobianMatrix& a = result.analytic[i];
+    const JacobianMatrix& n = result.numeric[i];
+    double worst = 0.0;
+    Eigen::Index worst_row = 0, worst_column = 0;
+    int num_failed = 0;
+    for (Eigen::Index r = 0; r < a.rows(); ++r) {
+      for (Eigen::Index c = 0; c < a.cols(); ++c) {
+        const double scale = std::max({std::abs(a(r, c)), std::abs(n(r, c)), 1.0});
+        // A non-finite numeric entry (the residual jumps) counts as a failure.
+        const double error =
+            std::isfinite(n(r, c)) ? std::abs(a(r, c) - n(r, c)) / scale : std::numeric_limits<double>::infinity();
+        if (error > options.relative_precision) ++num_failed;
+        if (error > worst) {
+          worst = error;
+          worst_row = r;
+          worst_column = c;
+        }
+      }
+    }
+    result.worst_relative_error.push_back(worst);
+    if (num_failed > 0) {
+      result.ok = false;
+      // Values in full precision (they may differ only in late digits); the
+      // error and the precision need only a few.
+      message << entry_name(i, worst_row, worst_column) << ": analytic " << std::setprecision(17)
+              << a(worst_row, worst_column) << " vs numeric " << n(worst_row, worst_column) << ", relative error "
+              << std::setprecision(3) << worst << " > " << options.relative_precision << " (" << num_failed << " of "
+              << a.size() << " entries of the block fail)\n";
+    }
+  }
+  result.message = message.str();
+  return result;
+}
+
+}  // namespace curvature

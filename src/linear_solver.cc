@@ -1,0 +1,52 @@
+#include "linear_solver.h"
+
+#include <string>
+
+#include "cgnr.h"
+#include "curvature/error.h"
+#include "dense_normal_cholesky.h"
+#include "dense_qr.h"
+#include "sparse_normal_cholesky.h"
+#include "sparse_qr.h"
+
+namespace curvature::internal {
+namespace {
+
+// The kAuto rule. Dense normal Cholesky costs m n^2 / 2 flops to form J^T J
+// plus n^3 / 3 per factorization whatever the sparsity, and needs m n doubles
+// for a dense Jacobian; sparse Cholesky costs about sum_i nnz(row_i)^2 / 2 to
+// form J^T J plus a factorization that depends on the fill. So dense wins
+// while n is small enough for n^3 to be cheap and either the Jacobian is not
+// very sparse or n is so small that nothing matters; beyond that, or when a
+// dense Jacobian would not fit comfortably in memory, sparse.
+constexpr Eigen::Index kMaxDenseColumns = 1000;
+constexpr Eigen::Index kAlwaysDenseColumns = 100;
+constexpr double kMinDenseDensity = 0.05;
+constexpr double kMaxDenseJacobianBytes = 256.0 * 1024 * 1024;
+
+}  // namespace
+
+LinearSolverType choose_linear_solver(Eigen::Index rows, Eigen::Index cols, double jacobian_density) {
+  const double dense_bytes = static_cast<double>(rows) * static_cast<double>(cols) * sizeof(double);
+  const bool fits = dense_bytes <= kMaxDenseJacobianBytes;
+  if (fits && cols <= kMaxDenseColumns && (cols <= kAlwaysDenseColumns || jacobian_density >= kMinDenseDensity)) {
+    return LinearSolverType::kDenseNormalCholesky;
+  }
+  return LinearSolverType::kSparseNormalCholesky;
+}
+
+std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& options) {
+  switch (options.type) {
+    case LinearSolverType::kDenseNormalCholesky: return std::make_unique<DenseNormalCholeskySolver>();
+    case LinearSolverType::kDenseQr: return std::make_unique<DenseQrSolver>();
+    case LinearSolverType::kSparseNormalCholesky: return std::make_unique<SparseNormalCholeskySolver>();
+    case LinearSolverType::kSparseQr: return std::make_unique<SparseQrSolver>();
+    case LinearSolverType::kCgnr:
+      return std::make_unique<CgnrSolver>(options.max_cg_iterations, options.cg_relative_tolerance);
+    case LinearSolverType::kAuto:
+      throw Error("make_linear_solver: LinearSolverType::kAuto must be resolved with choose_linear_solver() first");
+  }
+  throw Error("make_linear_solver: unknown LinearSolverType " + std::to_string(static_cast<int>(options.type)));
+}
+
+}  // namespace curvature::internal

@@ -1,0 +1,61 @@
+// linear_solver.h — the damped linear least-squares subproblem every
+// Gauss-Newton-type step needs:
+//
+//   minimize over dx   |J dx + r|^2 + |diag(d) dx|^2
+//
+// equivalently (J^T J + diag(d)^2) dx = -J^T r. d = 0 is the Gauss-Newton
+// step. A solver is prepared once per Jacobian and then solved for as many
+// damping vectors as the trust-region loop asks for (each rejected step only
+// changes d), so factorizations of J that do not depend on d are done once.
+#pragma once
+
+#include <Eigen/Core>
+#include <memory>
+#include <string>
+
+#include "curvature/problem.h"
+#include "curvature/solver_options.h"
+
+namespace curvature::internal {
+
+// A Jacobian in one of the two storage forms; exactly one pointer is set.
+struct JacobianRef {
+  const Eigen::MatrixXd* dense = nullptr;
+  const SparseRowMatrix* sparse = nullptr;
+
+  Eigen::Index rows() const { return dense ? dense->rows() : sparse->rows(); }
+  Eigen::Index cols() const { return dense ? dense->cols() : sparse->cols(); }
+};
+
+struct LinearSolverResult {
+  bool success = false;
+  int iterations = 1;   // CG iterations; 1 for direct solvers
+  std::string message;  // why it failed, when it did
+};
+
+class LinearSolver {
+ public:
+  virtual ~LinearSolver() = default;
+
+  // J and r must stay alive and unchanged until the next prepare().
+  virtual LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) = 0;
+
+  // d has J.cols() non-negative entries. dx is resized to J.cols().
+  virtual LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) = 0;
+
+  virtual const char* name() const = 0;
+};
+
+struct LinearSolverOptions {
+  LinearSolverType type = LinearSolverType::kDenseNormalCholesky;
+  // CGNR only.
+  int max_cg_iterations = 500;
+  double cg_relative_tolerance = 1e-10;
+};
+
+std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& options);
+
+// LinearSolverType::kAuto resolved by the problem's size and sparsity.
+LinearSolverType choose_linear_solver(Eigen::Index rows, Eigen::Index cols, double jacobian_density);
+
+}  // namespace curvature::internal

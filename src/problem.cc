@@ -1,0 +1,200 @@
+#include "curvature/problem.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "evaluator.h"
+#include "problem_impl.h"
+
+namespace curvature {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string describe(const double* values) {
+  std::ostringstream out;
+  out << "parameter block at " << static_cast<const void*>(values);
+  return out.str();
+}
+
+void check_index(const ParameterBlockInfo& block, int index, const char* caller) {
+  if (index < 0 || index >= block.size) {
+    throw Error(std::string(caller) + ": index " + std::to_string(index) + " is outside " + describe(block.values) +
+                " of size " + std::to_string(block.size));
+  }
+}
+
+}  // namespace
+
+int Problem::Impl::find_block(const double* values, const char* caller) const {
+  auto it = block_index.find(values);
+  if (it == block_index.end()) {
+    throw Error(std::string(caller) + ": " + describe(values) + " is not part of this problem");
+  }
+  return it->second;
+}
+
+Problem::Problem() : impl_(std::make_unique<Impl>()) {}
+Problem::~Problem() = default;
+Problem::Problem(Problem&&) noexcept = default;
+Problem& Problem::operator=(Problem&&) noexcept = default;
+
+void Problem::add_parameter_block(double* values, int size) {
+  if (values == nullptr) throw Error("add_parameter_block: the parameter block pointer is null");
+  if (size <= 0) {
+    throw Error("add_parameter_block: " + describe(values) + " has non-positive size " + std::to_string(size));
+  }
+  auto it = impl_->block_index.find(values);
+  if (it != impl_->block_index.end()) {
+    const int existing = impl_->parameter_blocks[it->second].size;
+    if (existing != size) {
+      throw Error("add_parameter_block: " + describe(values) + " was added with size " + std::to_string(existing) +
+                  " and now with size " + std::to_string(size));
+    }
+    return;
+  }
+  // Blocks must not overlap: two views of the same doubles would make the
+  // Jacobian's columns meaningless.
+  for (const ParameterBlockInfo& block : impl_->parameter_blocks) {
+    if (values < block.values + block.size && block.values < values + size) {
+      throw Error("add_parameter_block: " + describe(values) + " of size " + std::to_string(size) +
+                  " overlaps " + describe(block.values) + " of size " + std::to_string(block.size));
+    }
+  }
+  impl_->block_index.emplace(values, static_cast<int>(impl_->parameter_blocks.size()));
+  impl_->parameter_blocks.push_back(ParameterBlockInfo{values, size, false, {}, {}});
+}
+
+int Problem::add_residual_block(std::shared_ptr<const CostFunction> cost, std::shared_ptr<const LossFunction> loss,
+                                const std::vector<double*>& blocks) {
+  const int id = static_cast<int>(impl_->residual_blocks.size());
+  const std::string who = "add_residual_block (residual block " + std::to_string(id) + ")";
+  if (!cost) throw Error(who + ": the cost function is null");
+  const std::vector<int>& sizes = cost->parameter_block_sizes();
+  if (cost->num_residuals() <= 0) throw Error(who + ": the cost function has no residuals");
+  if (sizes.size() != blocks.size()) {
+    throw Error(who + ": the cost function expects " + std::to_string(sizes.size()) + " parameter blocks, got " +
+                std::to_string(blocks.size()));
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if (blocks[i] == nullptr) throw Error(who + ": parameter block " + std::to_string(i) + " is null");
+    for (size_t j = 0; j < i; ++j) {
+      if (blocks[j] == blocks[i]) {
+        throw Error(who + ": parameter blocks " + std::to_string(j) + " and " + std::to_string(i) +
+                    " are the same block");
+      }
+    }
+  }
+  ResidualBlockInfo info{std::move(cost), std::move(loss), {}};
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    add_parameter_block(blocks[i], sizes[i]);
+    info.parameter_blocks.push_back(impl_->block_index.at(blocks[i]));
+  }
+  impl_->num_residuals += info.cost->num_residuals();
+  impl_->residual_blocks.push_back(std::move(info));
+  return id;
+}
+
+void Problem::set_parameter_block_constant(double* values) {
+  impl_->parameter_blocks[impl_->find_block(values, "set_parameter_block_constant")].constant = true;
+}
+
+void Problem::set_parameter_block_variable(double* values) {
+  impl_->parameter_blocks[impl_->find_block(values, "set_parameter_block_variable")].constant = false;
+}
+
+bool Problem::is_parameter_block_constant(const double* values) const {
+  return impl_->parameter_blocks[impl_->find_block(values, "is_parameter_block_constant")].constant;
+}
+
+void Problem::set_lower_bound(double* values, int index, double lower) {
+  ParameterBlockInfo& block = impl_->parameter_blocks[impl_->find_block(values, "set_lower_bound")];
+  check_index(block, index, "set_lower_bound");
+  if (std::isnan(lower)) throw Error("set_lower_bound: the bound for index " + std::to_string(index) + " is NaN");
+  if (block.lower.empty()) block.lower.assign(block.size, -kInf);
+  if (!block.upper.empty() && lower > block.upper[index]) {
+    throw Error("set_lower_bound: lower bound " + std::to_string(lower) + " exceeds upper bound " +
+                std::to_string(block.upper[index]) + " at index " + std::to_string(index) + " of " +
+                describe(values));
+  }
+  block.lower[index] = lower;
+}
+
+void Problem::set_upper_bound(double* values, int index, double upper) {
+  ParameterBlockInfo& block = impl_->parameter_blocks[impl_->find_block(values, "set_upper_bound")];
+  check_index(block, index, "set_upper_bound");
+  if (std::isnan(upper)) throw Error("set_upper_bound: the bound for index " + std::to_string(index) + " is NaN");
+  if (block.upper.empty()) block.upper.assign(block.size, kInf);
+  if (!block.lower.empty() && upper < block.lower[index]) {
+    throw Error("set_upper_bound: upper bound " + std::to_string(upper) + " is below lower bound " +
+                std::to_string(block.lower[index]) + " at index " + std::to_string(index) + " of " +
+                describe(values));
+  }
+  block.upper[index] = upper;
+}
+
+double Problem::lower_bound(const double* values, int index) const {
+  const ParameterBlockInfo& block = impl_->parameter_blocks[impl_->find_block(values, "lower_bound")];
+  check_index(block, index, "lower_bound");
+  return block.lower.empty() ? -kInf : block.lower[index];
+}
+
+double Problem::upper_bound(const double* values, int index) const {
+  const ParameterBlockInfo& block = impl_->parameter_blocks[impl_->find_block(values, "upper_bound")];
+  check_index(block, index, "upper_bound");
+  return block.upper.empty() ? kInf : block.upper[index];
+}
+
+int Problem::num_parameter_blocks() const { return static_cast<int>(impl_->parameter_blocks.size()); }
+
+int Problem::num_parameters() const {
+  int n = 0;
+  for (const ParameterBlockInfo& block : impl_->parameter_blocks) n += block.size;
+  return n;
+}
+
+int Problem::num_effective_parameters() const {
+  int n = 0;
+  for (const ParameterBlockInfo& block : impl_->parameter_blocks) n += block.constant ? 0 : block.size;
+  return n;
+}
+
+int Problem::num_residual_blocks() const { return static_cast<int>(impl_->residual_blocks.size()); }
+int Problem::num_residuals() const { return impl_->num_residuals; }
+
+std::vector<double*> Problem::parameter_blocks() const {
+  std::vector<double*> out;
+  for (const ParameterBlockInfo& block : impl_->parameter_blocks) out.push_back(block.values);
+  return out;
+}
+
+int Problem::parameter_block_size(const double* values) const {
+  return impl_->parameter_blocks[impl_->find_block(values, "parameter_block_size")].size;
+}
+
+bool Problem::evaluate(const EvaluateOptions& options, double* cost, Eigen::VectorXd* residuals,
+                       Eigen::VectorXd* gradient, Eigen::MatrixXd* dense_jacobian, SparseRowMatrix* sparse_jacobian,
+                       std::string* error) const {
+  internal::Evaluator::Options evaluator_options;
+  evaluator_options.num_threads = options.num_threads;
+  evaluator_options.apply_loss = options.apply_loss;
+  evaluator_options.residual_blocks = options.residual_blocks;
+  evaluator_options.sparse = sparse_jacobian != nullptr;
+  internal::Evaluator evaluator(*this, evaluator_options);
+  const Eigen::VectorXd x = evaluator.gather_parameters();
+  if (sparse_jacobian) *sparse_jacobian = evaluator.make_sparse_jacobian();
+  internal::EvaluationRequest request;
+  request.residuals = residuals;
+  request.gradient = gradient;
+  request.dense_jacobian = dense_jacobian;
+  request.sparse_jacobian = sparse_jacobian;
+  double local_cost = 0.0;
+  internal::EvaluationStatus status = evaluator.evaluate(x, &local_cost, request);
+  if (cost) *cost = local_cost;
+  if (!status.ok && error) *error = status.message;
+  return status.ok;
+}
+
+}  // namespace curvature

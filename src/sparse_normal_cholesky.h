@@ -1,0 +1,86 @@
+// sparse_normal_cholesky.h — CHOLMOD on the Jacobi-scaled normal equations.
+// Internal.
+//
+// prepare() forms A = S J^T J S (S = diag(1/|J_col|), upper triangle, column
+// compressed) with a Gustavson-style row-by-row product whose pattern, and
+// CHOLMOD's symbolic analysis (fill-reducing ordering, elimination tree,
+// supernodes), are computed once and reused for as long as the sparsity
+// pattern of J stays the same; only the numeric values are recomputed, with
+// no allocation. Each solve() adds (D S)^2 to the diagonal and runs CHOLMOD's
+// numeric factorization and solve.
+//
+// When A + (D S)^2 is not positive definite, or its pivots say it is
+// numerically singular (d = 0 and a rank-deficient J), the factorization is
+// retried once on A + (D S)^2 + kRegularization * I, which on the unit-diagonal
+// scaled matrix is a tiny relative regularization; the result's message says
+// so. If that fails too the result is success = false with CHOLMOD's reason.
+// Nothing here aborts.
+//
+// Index type is int (CHOLMOD's cholmod_* interface), so J^T J must have fewer
+// than 2^31 stored entries.
+#pragma once
+
+#include <Eigen/Core>
+#include <vector>
+
+#include "linear_solver.h"
+#include "suitesparse_common.h"
+
+namespace curvature::internal {
+
+class SparseNormalCholeskySolver final : public LinearSolver {
+ public:
+  SparseNormalCholeskySolver();
+  ~SparseNormalCholeskySolver() override;
+  SparseNormalCholeskySolver(const SparseNormalCholeskySolver&) = delete;
+  SparseNormalCholeskySolver& operator=(const SparseNormalCholeskySolver&) = delete;
+
+  LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
+  LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
+  const char* name() const override { return "sparse_normal_cholesky"; }
+
+  // Added to the scaled (unit-diagonal) matrix when the first factorization
+  // fails or is numerically singular.
+  static constexpr double kRegularization = 1e-10;
+  // CHOLMOD's pivot-based reciprocal condition estimate (min/max of the
+  // squared diagonal of L) below which the matrix counts as singular.
+  static constexpr double kMinReciprocalCondition = 1e-14;
+
+  // How many times cholmod_analyze has run over this object's lifetime: once
+  // per distinct sparsity pattern of J.
+  int num_symbolic_analyses() const { return num_symbolic_analyses_; }
+
+ private:
+  // Rebuilds the pattern of J^T J and the symbolic factorization; called
+  // when the pattern of J differs from the one last seen.
+  LinearSolverResult analyze(const SparseRowMatrix& j);
+  bool same_pattern(const SparseRowMatrix& j) const;
+  void free_cholmod();
+
+  CholmodCommon common_{CholmodCommon::IndexType::kInt};
+  cholmod_factor* factor_ = nullptr;
+  cholmod_dense* solution_ = nullptr;  // reused by cholmod_solve2
+  cholmod_dense* solve_y_ = nullptr;
+  cholmod_dense* solve_e_ = nullptr;
+  int num_symbolic_analyses_ = 0;
+  bool prepared_ = false;
+
+  // J in compressed row form when the caller's is dense or uncompressed.
+  SparseRowMatrix jacobian_copy_;
+  // The pattern of J last analyzed.
+  Eigen::Index rows_ = -1, cols_ = -1;
+  std::vector<int> j_outer_, j_inner_;
+  // J^T's pattern (column-compressed J) and where each entry sits in J.
+  std::vector<int> jt_outer_, jt_inner_, jt_source_;
+  // Lower triangle of J^T J row by row, i.e. the upper triangle column by
+  // column as CHOLMOD reads it with stype = 1.
+  std::vector<int> normal_outer_, normal_inner_, diagonal_position_;
+  std::vector<double> normal_values_;  // S J^T J S
+  std::vector<double> damped_values_;  // + (D S)^2, what is factored
+  std::vector<double> accumulator_;
+  Eigen::VectorXd scale_;
+  Eigen::VectorXd rhs_;  // -S J^T r
+  Eigen::VectorXd jtr_;
+};
+
+}  // namespace curvature::internal

@@ -1,0 +1,46 @@
+// sparse_qr.h — SuiteSparseQR on the augmented system [J S; D S]. Internal.
+//
+// prepare() Jacobi-scales J (S = diag(1/|J_col|)) and stores it column
+// compressed with 64-bit indices, as SPQR requires. Each solve() appends the
+// nonzero damping rows and calls SuiteSparseQR for the least-squares solution
+// of [J S; D S] y = [-r; 0], dx = S y. SPQR's rank detection (Heath's method,
+// default tolerance 20 (m + n) eps max|A_col|) drops columns that are
+// numerically dependent, so d = 0 with a rank-deficient J still gives a
+// finite basic least-squares solution; the result's message reports the rank
+// when it is short. The factorization is redone per solve: the augmented
+// matrix changes with d, and SPQR's symbolic phase is cheap next to its
+// numeric one. QR is the most accurate sparse option and also the slowest;
+// use it for ill-conditioned sparse problems.
+#pragma once
+
+#include <Eigen/Core>
+#include <vector>
+
+#include "linear_solver.h"
+#include "suitesparse_common.h"
+
+namespace curvature::internal {
+
+class SparseQrSolver final : public LinearSolver {
+ public:
+  LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
+  LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
+  const char* name() const override { return "sparse_qr"; }
+
+ private:
+  CholmodCommon common_{CholmodCommon::IndexType::kLong};
+  bool prepared_ = false;
+  Eigen::Index rows_ = 0, cols_ = 0;
+  // J S column compressed.
+  std::vector<SuiteSparse_long> column_starts_, row_indices_;
+  std::vector<double> values_;
+  Eigen::VectorXd scale_;
+  Eigen::VectorXd residuals_;
+  // The augmented matrix and right-hand side, rebuilt per solve in storage
+  // reused across solves.
+  std::vector<SuiteSparse_long> augmented_starts_, augmented_rows_;
+  std::vector<double> augmented_values_;
+  std::vector<double> augmented_rhs_;
+};
+
+}  // namespace curvature::internal

@@ -1,0 +1,404 @@
+// Tests for the damped linear least-squares solvers: every solver against a
+// long-double reference, the reuse of CHOLMOD's symbolic analysis, the
+// rank-deficient fallbacks, CGNR's iteration reporting, and the kAuto rule.
+#include <gtest/gtest.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <Eigen/SparseCore>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cgnr.h"
+#include "curvature/error.h"
+#include "dense_normal_cholesky.h"
+#include "dense_qr.h"
+#include "linear_solver.h"
+#include "sparse_normal_cholesky.h"
+
+namespace curvature::internal {
+namespace {
+
+using LongMatrix = Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>;
+using LongVector = Eigen::Matrix<long double, Eigen::Dynamic, 1>;
+
+// (J^T J + D^2) dx = -J^T r in long double: for the well-conditioned
+// problems below its error is far under the 1e-10 the solvers are held to.
+Eigen::VectorXd reference_solution(const Eigen::MatrixXd& j, const Eigen::VectorXd& r, const Eigen::VectorXd& d) {
+  const LongMatrix jl = j.cast<long double>();
+  LongMatrix a = jl.transpose() * jl;
+  a.diagonal() += d.cast<long double>().cwiseAbs2();
+  const LongVector b = -(jl.transpose() * r.cast<long double>());
+  Eigen::LLT<LongMatrix> llt(a);
+  EXPECT_EQ(llt.info(), Eigen::Success);
+  return llt.solve(b).cast<double>();
+}
+
+// Uniform entries with column scales spread over two decades, so the Jacobi
+// scaling inside the solvers has something to do.
+Eigen::MatrixXd random_dense_jacobian(int m, int n, std::mt19937* rng) {
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  std::uniform_real_distribution<double> exponent(-1.0, 1.0);
+  Eigen::MatrixXd j(m, n);
+  for (int c = 0; c < n; ++c) {
+    const double scale = std::pow(10.0, exponent(*rng));
+    for (int r = 0; r < m; ++r) j(r, c) = scale * uniform(*rng);
+  }
+  return j;
+}
+
+// A diagonally dominant block on top (full column rank) and random rows with
+// three entries each below it.
+SparseRowMatrix random_sparse_jacobian(int m, int n, std::mt19937* rng) {
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  std::uniform_int_distribution<int> column(0, n - 1);
+  std::vector<Eigen::Triplet<double>> triplets;
+  for (int i = 0; i < n; ++i) triplets.emplace_back(i, i, 3.0 + uniform(*rng));
+  for (int row = n; row < m; ++row) {
+    for (int k = 0; k < 3; ++k) triplets.emplace_back(row, column(*rng), uniform(*rng));
+  }
+  SparseRowMatrix j(m, n);
+  j.setFromTriplets(triplets.begin(), triplets.end());
+  j.makeCompressed();
+  return j;
+}
+
+Eigen::VectorXd random_vector(Eigen::Index n, std::mt19937* rng) {
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  Eigen::VectorXd v(n);
+  for (Eigen::Index i = 0; i < n; ++i) v[i] = uniform(*rng);
+  return v;
+}
+
+// Zero (Gauss-Newton), tiny, Marquardt's sqrt(lambda diag(J^T J)) and random.
+std::vector<Eigen::VectorXd> damping_vectors(const Eigen::MatrixXd& j, std::mt19937* rng) {
+  const Eigen::Index n = j.cols();
+  std::vector<Eigen::VectorXd> ds;
+  ds.push_back(Eigen::VectorXd::Zero(n));
+  ds.push_back(Eigen::VectorXd::Constant(n, 1e-4));
+  ds.push_back((1e-1 * j.colwise().squaredNorm().transpose()).cwiseSqrt());
+  ds.push_back(2.0 * random_vector(n, rng).cwiseAbs());
+  return ds;
+}
+
+LinearSolverOptions options_for(LinearSolverType type) {
+  LinearSolverOptions options;
+  options.type = type;
+  // Tight enough that the CG error, ~cond(A) times this, stays below 1e-10.
+  options.cg_relative_tolerance = 1e-14;
+  options.max_cg_iterations = 2000;
+  return options;
+}
+
+double relative_error(const Eigen::VectorXd& x, const Eigen::VectorXd& reference) {
+  return (x - reference).norm() / std::max(reference.norm(), 1e-300);
+}
+
+const LinearSolverType kAllSolvers[] = {LinearSolverType::kDenseNormalCholesky, LinearSolverType::kDenseQr,
+                                        LinearSolverType::kSparseNormalCholesky, LinearSolverType::kSparseQr,
+                                        LinearSolverType::kCgnr};
+
+class EverySolver : public ::testing::TestWithParam<LinearSolverType> {};
+
+TEST_P(EverySolver, MatchesReferenceOnDenseJacobians) {
+  std::mt19937 rng(7);
+  for (const auto& [m, n] : std::vector<std::pair<int, int>>{{2, 2}, {8, 2}, {30, 7}, {60, 25}}) {
+    const Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
+    const Eigen::VectorXd r = random_vector(m, &rng);
+    auto solver = make_linear_solver(options_for(GetParam()));
+    const LinearSolverResult prepared = solver->prepare(JacobianRef{.dense = &j}, r);
+    ASSERT_TRUE(prepared.success) << prepared.message;
+    for (const Eigen::VectorXd& d : damping_vectors(j, &rng)) {
+      Eigen::VectorXd dx;
+      const LinearSolverResult result = solver->solve(d, &dx);
+      ASSERT_TRUE(result.success) << result.message;
+      EXPECT_LT(relative_error(dx, reference_solution(j, r, d)), 1e-10)
+          << solver->name() << " m=" << m << " n=" << n << " |d|=" << d.norm();
+    }
+  }
+}
+
+TEST_P(EverySolver, MatchesReferenceOnSparseJacobians) {
+  std::mt19937 rng(11);
+  for (const auto& [m, n] : std::vector<std::pair<int, int>>{{5, 3}, {90, 30}, {600, 200}}) {
+    const SparseRowMatrix j = random_sparse_jacobian(m, n, &rng);
+    const Eigen::MatrixXd dense = j;
+    const Eigen::VectorXd r = random_vector(m, &rng);
+    auto solver = make_linear_solver(options_for(GetParam()));
+    ASSERT_TRUE(solver->prepare(JacobianRef{.sparse = &j}, r).success);
+    for (const Eigen::VectorXd& d : damping_vectors(dense, &rng)) {
+      Eigen::VectorXd dx;
+      const LinearSolverResult result = solver->solve(d, &dx);
+      ASSERT_TRUE(result.success) << result.message;
+      EXPECT_LT(relative_error(dx, reference_solution(dense, r, d)), 1e-10)
+          << solver->name() << " m=" << m << " n=" << n << " |d|=" << d.norm();
+    }
+  }
+}
+
+TEST_P(EverySolver, UnderdeterminedWithDamping) {
+  // m < n is solvable once every d_i > 0; dense QR pads R for this case.
+  std::mt19937 rng(13);
+  const Eigen::MatrixXd j = random_dense_jacobian(4, 9, &rng);
+  const SparseRowMatrix sparse = j.sparseView();
+  const Eigen::VectorXd r = random_vector(4, &rng);
+  const Eigen::VectorXd d = Eigen::VectorXd::Constant(9, 0.3);
+  for (const JacobianRef& ref : {JacobianRef{.dense = &j}, JacobianRef{.sparse = &sparse}}) {
+    auto solver = make_linear_solver(options_for(GetParam()));
+    ASSERT_TRUE(solver->prepare(ref, r).success);
+    Eigen::VectorXd dx;
+    const LinearSolverResult result = solver->solve(d, &dx);
+    ASSERT_TRUE(result.success) << result.message;
+    EXPECT_LT(relative_error(dx, reference_solution(j, r, d)), 1e-10) << solver->name();
+  }
+}
+
+TEST_P(EverySolver, RepeatedPrepareWithNewValues) {
+  std::mt19937 rng(17);
+  const SparseRowMatrix pattern = random_sparse_jacobian(120, 40, &rng);
+  auto solver = make_linear_solver(options_for(GetParam()));
+  for (int iteration = 0; iteration < 4; ++iteration) {
+    SparseRowMatrix j = pattern;
+    for (Eigen::Index k = 0; k < j.nonZeros(); ++k) j.valuePtr()[k] *= 1.0 + 0.5 * random_vector(1, &rng)[0];
+    const Eigen::VectorXd r = random_vector(120, &rng);
+    ASSERT_TRUE(solver->prepare(JacobianRef{.sparse = &j}, r).success);
+    const Eigen::MatrixXd dense = j;
+    for (const Eigen::VectorXd& d : damping_vectors(dense, &rng)) {
+      Eigen::VectorXd dx;
+      ASSERT_TRUE(solver->solve(d, &dx).success);
+      EXPECT_LT(relative_error(dx, reference_solution(dense, r, d)), 1e-10) << solver->name();
+    }
+  }
+}
+
+TEST_P(EverySolver, ZeroResidualGivesZeroStep) {
+  std::mt19937 rng(19);
+  const Eigen::MatrixXd j = random_dense_jacobian(10, 4, &rng);
+  const Eigen::VectorXd r = Eigen::VectorXd::Zero(10);
+  auto solver = make_linear_solver(options_for(GetParam()));
+  ASSERT_TRUE(solver->prepare(JacobianRef{.dense = &j}, r).success);
+  Eigen::VectorXd dx;
+  ASSERT_TRUE(solver->solve(Eigen::VectorXd::Zero(4), &dx).success);
+  EXPECT_EQ(dx.size(), 4);
+  EXPECT_EQ(dx.norm(), 0.0);
+}
+
+TEST_P(EverySolver, MisuseThrows) {
+  std::mt19937 rng(23);
+  const Eigen::MatrixXd j = random_dense_jacobian(10, 4, &rng);
+  const Eigen::VectorXd r = random_vector(10, &rng);
+  auto solver = make_linear_solver(options_for(GetParam()));
+  Eigen::VectorXd dx;
+  EXPECT_THROW(solver->solve(Eigen::VectorXd::Zero(4), &dx), Error);
+  EXPECT_THROW(solver->prepare(JacobianRef{.dense = &j}, Eigen::VectorXd::Zero(9)), Error);
+  EXPECT_THROW(solver->prepare(JacobianRef{}, r), Error);
+  ASSERT_TRUE(solver->prepare(JacobianRef{.dense = &j}, r).success);
+  EXPECT_THROW(solver->solve(Eigen::VectorXd::Zero(3), &dx), Error);
+  EXPECT_THROW(solver->solve(Eigen::VectorXd::Zero(4), nullptr), Error);
+}
+
+INSTANTIATE_TEST_SUITE_P(LinearSolver, EverySolver, ::testing::ValuesIn(kAllSolvers),
+                         [](const ::testing::TestParamInfo<LinearSolverType>& info) {
+                           return std::string(make_linear_solver(options_for(info.param))->name());
+                         });
+
+// Rank-deficient J with d = 0: the direct solvers must still return a finite
+// least-squares solution, i.e. one satisfying J^T J dx = -J^T r.
+class RankDeficient : public ::testing::TestWithParam<LinearSolverType> {};
+
+double normal_equation_residual(const Eigen::MatrixXd& j, const Eigen::VectorXd& r, const Eigen::VectorXd& dx) {
+  const Eigen::VectorXd jtr = j.transpose() * r;
+  const Eigen::VectorXd residual = j.transpose() * (j * dx) + jtr;
+  const double jtj_norm = (j.transpose() * j).norm();
+  return residual.norm() / (jtj_norm * dx.norm() + jtr.norm());
+}
+
+std::vector<Eigen::MatrixXd> rank_deficient_jacobians(std::mt19937* rng) {
+  std::vector<Eigen::MatrixXd> js;
+  // Low rank product: rank 5 of 12 columns.
+  js.push_back(random_dense_jacobian(40, 5, rng) * random_dense_jacobian(5, 12, rng));
+  // A duplicated column.
+  Eigen::MatrixXd duplicate = random_dense_jacobian(20, 6, rng);
+  duplicate.col(4) = duplicate.col(1);
+  js.push_back(duplicate);
+  // A zero column (a parameter nothing depends on).
+  Eigen::MatrixXd zero_column = random_dense_jacobian(15, 4, rng);
+  zero_column.col(2).setZero();
+  js.push_back(zero_column);
+  // Fewer rows than columns and no damping.
+  js.push_back(random_dense_jacobian(3, 6, rng));
+  return js;
+}
+
+TEST_P(RankDeficient, GaussNewtonStepSatisfiesNormalEquations) {
+  std::mt19937 rng(29);
+  for (const Eigen::MatrixXd& j : rank_deficient_jacobians(&rng)) {
+    const SparseRowMatrix sparse = j.sparseView();
+    const Eigen::VectorXd r = random_vector(j.rows(), &rng);
+    for (const JacobianRef& ref : {JacobianRef{.dense = &j}, JacobianRef{.sparse = &sparse}}) {
+      auto solver = make_linear_solver(options_for(GetParam()));
+      ASSERT_TRUE(solver->prepare(ref, r).success);
+      Eigen::VectorXd dx;
+      const LinearSolverResult result = solver->solve(Eigen::VectorXd::Zero(j.cols()), &dx);
+      ASSERT_TRUE(result.success) << solver->name() << ": " << result.message;
+      ASSERT_TRUE(dx.allFinite());
+      EXPECT_FALSE(result.message.empty()) << solver->name() << " should say it handled rank deficiency";
+      EXPECT_LT(normal_equation_residual(j, r, dx), 1e-8) << solver->name() << " " << j.rows() << "x" << j.cols()
+                                                          << ": " << result.message;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(LinearSolver, RankDeficient,
+                         ::testing::Values(LinearSolverType::kDenseNormalCholesky, LinearSolverType::kDenseQr,
+                                           LinearSolverType::kSparseNormalCholesky, LinearSolverType::kSparseQr),
+                         [](const ::testing::TestParamInfo<LinearSolverType>& info) {
+                           return std::string(make_linear_solver(options_for(info.param))->name());
+                         });
+
+TEST(DenseNormalCholesky, FallsBackOnlyWhenNeeded) {
+  std::mt19937 rng(31);
+  const Eigen::MatrixXd good = random_dense_jacobian(20, 5, &rng);
+  Eigen::MatrixXd bad = good;
+  bad.col(3) = 2.0 * bad.col(0);
+  const Eigen::VectorXd r = random_vector(20, &rng);
+  DenseNormalCholeskySolver solver;
+  Eigen::VectorXd dx;
+  ASSERT_TRUE(solver.prepare(JacobianRef{.dense = &good}, r).success);
+  LinearSolverResult result = solver.solve(Eigen::VectorXd::Zero(5), &dx);
+  EXPECT_TRUE(result.success);
+  EXPECT_TRUE(result.message.empty()) << result.message;
+  EXPECT_EQ(solver.num_fallbacks(), 0);
+
+  ASSERT_TRUE(solver.prepare(JacobianRef{.dense = &bad}, r).success);
+  result = solver.solve(Eigen::VectorXd::Zero(5), &dx);
+  EXPECT_TRUE(result.success);
+  EXPECT_NE(result.message.find("orthogonal"), std::string::npos) << result.message;
+  EXPECT_EQ(solver.num_fallbacks(), 1);
+  // With damping the same J is positive definite again: no fallback.
+  result = solver.solve(Eigen::VectorXd::Constant(5, 0.1), &dx);
+  EXPECT_TRUE(result.success);
+  EXPECT_TRUE(result.message.empty()) << result.message;
+  EXPECT_EQ(solver.num_fallbacks(), 1);
+}
+
+TEST(SparseNormalCholesky, SymbolicAnalysisRunsOncePerPattern) {
+  std::mt19937 rng(37);
+  const SparseRowMatrix pattern = random_sparse_jacobian(300, 100, &rng);
+  SparseNormalCholeskySolver solver;
+  EXPECT_EQ(solver.num_symbolic_analyses(), 0);
+  for (int iteration = 0; iteration < 5; ++iteration) {
+    SparseRowMatrix j = pattern;
+    for (Eigen::Index k = 0; k < j.nonZeros(); ++k) j.valuePtr()[k] += 0.1 * random_vector(1, &rng)[0];
+    const Eigen::VectorXd r = random_vector(300, &rng);
+    ASSERT_TRUE(solver.prepare(JacobianRef{.sparse = &j}, r).success);
+    Eigen::VectorXd dx;
+    const Eigen::VectorXd d = Eigen::VectorXd::Constant(100, 0.01 * (iteration + 1));
+    ASSERT_TRUE(solver.solve(d, &dx).success);
+    EXPECT_LT(relative_error(dx, reference_solution(Eigen::MatrixXd(j), r, d)), 1e-10);
+  }
+  EXPECT_EQ(solver.num_symbolic_analyses(), 1);
+
+  // A new pattern is analyzed again, once.
+  const SparseRowMatrix other = random_sparse_jacobian(300, 100, &rng);
+  const Eigen::VectorXd r = random_vector(300, &rng);
+  for (int iteration = 0; iteration < 2; ++iteration) {
+    ASSERT_TRUE(solver.prepare(JacobianRef{.sparse = &other}, r).success);
+    Eigen::VectorXd dx;
+    ASSERT_TRUE(solver.solve(Eigen::VectorXd::Zero(100), &dx).success);
+    EXPECT_LT(relative_error(dx, reference_solution(Eigen::MatrixXd(other), r, Eigen::VectorXd::Zero(100))), 1e-10);
+  }
+  EXPECT_EQ(solver.num_symbolic_analyses(), 2);
+}
+
+TEST(SparseNormalCholesky, DenseJacobianKeepsItsPatternWhenValuesHitZero) {
+  std::mt19937 rng(41);
+  Eigen::MatrixXd j = random_dense_jacobian(12, 4, &rng);
+  const Eigen::VectorXd r = random_vector(12, &rng);
+  SparseNormalCholeskySolver solver;
+  ASSERT_TRUE(solver.prepare(JacobianRef{.dense = &j}, r).success);
+  j(3, 1) = 0.0;
+  j(7, 2) = 0.0;
+  ASSERT_TRUE(solver.prepare(JacobianRef{.dense = &j}, r).success);
+  Eigen::VectorXd dx;
+  ASSERT_TRUE(solver.solve(Eigen::VectorXd::Zero(4), &dx).success);
+  EXPECT_LT(relative_error(dx, reference_solution(j, r, Eigen::VectorXd::Zero(4))), 1e-10);
+  EXPECT_EQ(solver.num_symbolic_analyses(), 1);
+}
+
+TEST(SparseNormalCholesky, SingularMatrixIsRegularizedAndSaysSo) {
+  std::mt19937 rng(43);
+  Eigen::MatrixXd j = random_dense_jacobian(30, 6, &rng);
+  j.col(5) = j.col(2);
+  const SparseRowMatrix sparse = j.sparseView();
+  const Eigen::VectorXd r = random_vector(30, &rng);
+  SparseNormalCholeskySolver solver;
+  ASSERT_TRUE(solver.prepare(JacobianRef{.sparse = &sparse}, r).success);
+  Eigen::VectorXd dx;
+  const LinearSolverResult result = solver.solve(Eigen::VectorXd::Zero(6), &dx);
+  ASSERT_TRUE(result.success) << result.message;
+  EXPECT_NE(result.message.find("regularization"), std::string::npos) << result.message;
+  EXPECT_LT(normal_equation_residual(j, r, dx), 1e-8);
+}
+
+TEST(Cgnr, ConvergesAndReportsIterations) {
+  std::mt19937 rng(47);
+  const SparseRowMatrix j = random_sparse_jacobian(3000, 1000, &rng);
+  const Eigen::VectorXd r = random_vector(3000, &rng);
+  const Eigen::VectorXd d = Eigen::VectorXd::Constant(1000, 0.1);
+  CgnrSolver solver(/*max_iterations=*/500, /*relative_tolerance=*/1e-12);
+  ASSERT_TRUE(solver.prepare(JacobianRef{.sparse = &j}, r).success);
+  Eigen::VectorXd dx;
+  const LinearSolverResult result = solver.solve(d, &dx);
+  ASSERT_TRUE(result.success) << result.message;
+  EXPECT_TRUE(result.message.empty()) << result.message;
+  EXPECT_GT(result.iterations, 1);
+  EXPECT_LT(result.iterations, 500);
+  // The recursively updated residual must agree with the true one.
+  const Eigen::VectorXd jtr = j.transpose() * r;
+  const Eigen::VectorXd true_residual =
+      Eigen::VectorXd(j.transpose() * (j * dx)) + d.cwiseAbs2().cwiseProduct(dx) + jtr;
+  EXPECT_LT(true_residual.norm(), 1e-10 * jtr.norm());
+}
+
+TEST(Cgnr, IterationLimitIsReportedNotFatal) {
+  std::mt19937 rng(53);
+  const SparseRowMatrix j = random_sparse_jacobian(600, 200, &rng);
+  const Eigen::VectorXd r = random_vector(600, &rng);
+  CgnrSolver solver(/*max_iterations=*/3, /*relative_tolerance=*/1e-14);
+  ASSERT_TRUE(solver.prepare(JacobianRef{.sparse = &j}, r).success);
+  Eigen::VectorXd dx;
+  const LinearSolverResult result = solver.solve(Eigen::VectorXd::Zero(200), &dx);
+  EXPECT_TRUE(result.success);
+  EXPECT_EQ(result.iterations, 3);
+  EXPECT_NE(result.message.find("max_cg_iterations"), std::string::npos) << result.message;
+  // A truncated CG step still decreases the model |J dx + r|^2.
+  EXPECT_LT((j * dx + r).squaredNorm(), r.squaredNorm());
+}
+
+TEST(Cgnr, RejectsBadOptions) {
+  EXPECT_THROW(CgnrSolver(0, 1e-10), Error);
+  EXPECT_THROW(CgnrSolver(10, -1.0), Error);
+}
+
+TEST(ChooseLinearSolver, DenseForSmallSparseForLargeSparse) {
+  EXPECT_EQ(choose_linear_solver(200, 9, 1.0), LinearSolverType::kDenseNormalCholesky);
+  EXPECT_EQ(choose_linear_solver(14, 2, 1.0), LinearSolverType::kDenseNormalCholesky);
+  EXPECT_EQ(choose_linear_solver(2000, 200, 0.5), LinearSolverType::kDenseNormalCholesky);
+  // Few columns: dense even when the Jacobian is sparse.
+  EXPECT_EQ(choose_linear_solver(5000, 50, 0.02), LinearSolverType::kDenseNormalCholesky);
+  EXPECT_EQ(choose_linear_solver(2000, 500, 0.01), LinearSolverType::kSparseNormalCholesky);
+  EXPECT_EQ(choose_linear_solver(100000, 100000, 3e-5), LinearSolverType::kSparseNormalCholesky);
+  // Many columns, even dense ones.
+  EXPECT_EQ(choose_linear_solver(5000, 3000, 1.0), LinearSolverType::kSparseNormalCholesky);
+  // A dense Jacobian that would not fit comfortably.
+  EXPECT_EQ(choose_linear_solver(100'000'000, 10, 1.0), LinearSolverType::kSparseNormalCholesky);
+}
+
+TEST(MakeLinearSolver, AutoMustBeResolvedFirst) {
+  EXPECT_THROW(make_linear_solver(options_for(LinearSolverType::kAuto)), Error);
+}
+
+}  // namespace
+}  // namespace curvature::internal

@@ -1,0 +1,221 @@
+// Problem construction, misuse errors, and evaluation (dense, sparse, subsets,
+// losses, threads).
+#include "curvature/problem.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "test_problems.h"
+
+namespace curvature {
+namespace {
+
+using testing::ExponentialResidual;
+using testing::LineResidual;
+using testing::OffsetResidual;
+using testing::RosenbrockResidual;
+
+template <typename F>
+std::string error_message(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ProblemTest, CountsParametersAndResiduals) {
+  double a = 1, b = 2;
+  Problem problem;
+  for (int i = 0; i < 5; ++i) problem.add_residual_block(std::make_shared<LineResidual>(i, 2.0 * i), nullptr, &a, &b);
+  EXPECT_EQ(problem.num_parameter_blocks(), 2);
+  EXPECT_EQ(problem.num_parameters(), 2);
+  EXPECT_EQ(problem.num_residual_blocks(), 5);
+  EXPECT_EQ(problem.num_residuals(), 5);
+  problem.set_parameter_block_constant(&a);
+  EXPECT_EQ(problem.num_effective_parameters(), 1);
+  EXPECT_TRUE(problem.is_parameter_block_constant(&a));
+}
+
+TEST(ProblemTest, MisuseThrowsErrorsNamingTheItem) {
+  double x[2] = {0, 0};
+  double y[3] = {0, 0, 0};
+  Problem problem;
+  EXPECT_NE(error_message([&] { problem.add_residual_block(nullptr, nullptr, x); }).find("cost function is null"),
+            std::string::npos);
+  EXPECT_NE(error_message([&] { problem.add_parameter_block(nullptr, 2); }).find("null"), std::string::npos);
+  EXPECT_NE(error_message([&] { problem.add_parameter_block(x, 0); }).find("non-positive size"), std::string::npos);
+  problem.add_parameter_block(x, 2);
+  EXPECT_NE(error_message([&] { problem.add_parameter_block(x, 3); }).find("was added with size 2"),
+            std::string::npos);
+  EXPECT_NE(error_message([&] { problem.add_parameter_block(x + 1, 2); }).find("overlaps"), std::string::npos);
+  auto rosenbrock = std::make_shared<RosenbrockResidual>();
+  EXPECT_NE(error_message([&] { problem.add_residual_block(rosenbrock, nullptr, std::vector<double*>{x, y}); })
+                .find("expects 1 parameter blocks, got 2"),
+            std::string::npos);
+  problem.add_parameter_block(y, 3);
+  EXPECT_NE(error_message([&] { problem.add_residual_block(rosenbrock, nullptr, y); }).find("was added with size 3"),
+            std::string::npos)
+      << "the cost function wants y with size 2";
+  EXPECT_NE(error_message([&] { problem.set_parameter_block_constant(y + 2); }).find("not part of this problem"),
+            std::string::npos);
+  problem.set_lower_bound(x, 0, 1.0);
+  EXPECT_NE(error_message([&] { problem.set_upper_bound(x, 0, 0.5); }).find("below lower bound"), std::string::npos);
+  EXPECT_NE(error_message([&] { problem.set_upper_bound(x, 5, 0.5); }).find("index 5 is outside"),
+            std::string::npos);
+  EXPECT_NE(error_message([&] { problem.set_lower_bound(x, 1, std::nan("")); }).find("NaN"), std::string::npos);
+  auto line = std::make_shared<LineResidual>(1.0, 1.0);
+  EXPECT_NE(error_message([&] { problem.add_residual_block(line, nullptr, x, x); }).find("are the same block"),
+            std::string::npos);
+}
+
+TEST(ProblemTest, EvaluatesCostGradientAndJacobian) {
+  double x[2] = {-1.2, 1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+  double cost;
+  Eigen::VectorXd r, g;
+  Eigen::MatrixXd J;
+  ASSERT_TRUE(problem.evaluate({}, &cost, &r, &g, &J, nullptr));
+  const double r0 = 10 * (1.0 - 1.44), r1 = 2.2;
+  EXPECT_DOUBLE_EQ(cost, 0.5 * (r0 * r0 + r1 * r1));
+  EXPECT_DOUBLE_EQ(J(0, 0), 24.0);
+  EXPECT_DOUBLE_EQ(J(1, 0), -1.0);
+  EXPECT_DOUBLE_EQ(g[0], 24.0 * r0 - r1);
+  EXPECT_DOUBLE_EQ(g[1], 10.0 * r0);
+}
+
+// A problem with several blocks, some constant, for layout tests.
+struct LayoutFixture {
+  double a = 0.5, b = -1.0, k[2] = {2.0, 0.3}, c[3] = {1, 2, 3};
+  Problem problem;
+  LayoutFixture() {
+    for (int i = 0; i < 6; ++i) {
+      problem.add_residual_block(std::make_shared<LineResidual>(0.1 * i, std::sin(i)), nullptr, &a, &b);
+      problem.add_residual_block(std::make_shared<ExponentialResidual>(0.2 * i, std::cos(i)),
+                                 std::make_shared<CauchyLoss>(0.5), k);
+    }
+    problem.add_residual_block(std::make_shared<OffsetResidual>(std::vector<double>{1, 1, 1}), nullptr, c);
+    problem.set_parameter_block_constant(&b);
+  }
+};
+
+TEST(ProblemTest, SparseJacobianMatchesDenseAndSkipsConstantBlocks) {
+  LayoutFixture f;
+  Eigen::MatrixXd dense;
+  SparseRowMatrix sparse;
+  Eigen::VectorXd g_dense, g_sparse;
+  double cost_dense, cost_sparse;
+  ASSERT_TRUE(f.problem.evaluate({}, &cost_dense, nullptr, &g_dense, &dense, nullptr));
+  ASSERT_TRUE(f.problem.evaluate({}, &cost_sparse, nullptr, &g_sparse, nullptr, &sparse));
+  EXPECT_EQ(dense.cols(), 1 + 2 + 3);  // b is constant
+  EXPECT_EQ(dense.rows(), 15);
+  EXPECT_EQ(sparse.nonZeros(), 6 * 1 + 6 * 2 + 3 * 3);
+  EXPECT_EQ((Eigen::MatrixXd(sparse) - dense).norm(), 0.0);
+  EXPECT_EQ(cost_dense, cost_sparse);
+  EXPECT_EQ((g_dense - g_sparse).norm(), 0.0);
+}
+
+TEST(ProblemTest, GradientMatchesCentralDifferencesOfTheCostWithLosses) {
+  LayoutFixture f;
+  Eigen::VectorXd g;
+  double cost;
+  ASSERT_TRUE(f.problem.evaluate({}, &cost, nullptr, &g, nullptr, nullptr));
+  std::vector<double*> coordinates = {&f.a, &f.k[0], &f.k[1], &f.c[0], &f.c[1], &f.c[2]};
+  for (size_t i = 0; i < coordinates.size(); ++i) {
+    const double saved = *coordinates[i], h = 1e-6;
+    double plus, minus;
+    *coordinates[i] = saved + h;
+    f.problem.evaluate({}, &plus, nullptr, nullptr, nullptr, nullptr);
+    *coordinates[i] = saved - h;
+    f.problem.evaluate({}, &minus, nullptr, nullptr, nullptr, nullptr);
+    *coordinates[i] = saved;
+    EXPECT_NEAR(g[i], (plus - minus) / (2 * h), 1e-7) << "coordinate " << i;
+  }
+}
+
+TEST(ProblemTest, SubsetEvaluationUsesTheListedBlocksInOrder) {
+  LayoutFixture f;
+  Eigen::VectorXd all, subset;
+  ASSERT_TRUE(f.problem.evaluate({}, nullptr, &all, nullptr, nullptr, nullptr));
+  Problem::EvaluateOptions options;
+  options.residual_blocks = {12, 2, 0};
+  double cost;
+  ASSERT_TRUE(f.problem.evaluate(options, &cost, &subset, nullptr, nullptr, nullptr));
+  ASSERT_EQ(subset.size(), 5);
+  EXPECT_EQ(subset.segment(0, 3), all.segment(12, 3));
+  EXPECT_EQ(subset[3], all[2]);
+  EXPECT_EQ(subset[4], all[0]);
+  options.residual_blocks = {13};
+  EXPECT_NE(error_message([&] { f.problem.evaluate(options, nullptr, &subset, nullptr, nullptr, nullptr); })
+                .find("residual block index 13 is out of range"),
+            std::string::npos);
+}
+
+TEST(ProblemTest, ResultsAreBitIdenticalForAnyThreadCount) {
+  // Enough blocks that every thread gets several chunks.
+  std::vector<double> x(400);
+  Problem problem;
+  for (int i = 0; i < 200; ++i) {
+    x[2 * i] = 1.0 + 0.01 * i;
+    x[2 * i + 1] = 0.1;
+    for (int t = 0; t < 5; ++t) {
+      problem.add_residual_block(std::make_shared<ExponentialResidual>(t, std::exp(-0.2 * t) + 0.01 * i),
+                                 std::make_shared<HuberLoss>(0.1), &x[2 * i]);
+    }
+  }
+  auto run = [&](int threads, double* cost, Eigen::VectorXd* r, Eigen::VectorXd* g, SparseRowMatrix* J) {
+    Problem::EvaluateOptions options;
+    options.num_threads = threads;
+    ASSERT_TRUE(problem.evaluate(options, cost, r, g, nullptr, J));
+  };
+  double c1, c2, c4;
+  Eigen::VectorXd r1, r2, r4, g1, g2, g4;
+  SparseRowMatrix J1, J2, J4;
+  run(1, &c1, &r1, &g1, &J1);
+  run(2, &c2, &r2, &g2, &J2);
+  run(4, &c4, &r4, &g4, &J4);
+  EXPECT_EQ(c1, c2);
+  EXPECT_EQ(c1, c4);
+  EXPECT_EQ(r1, r2);
+  EXPECT_EQ(r1, r4);
+  EXPECT_EQ(g1, g2);
+  EXPECT_EQ(g1, g4);
+  EXPECT_EQ(Eigen::MatrixXd(J1), Eigen::MatrixXd(J2));
+  EXPECT_EQ(Eigen::MatrixXd(J1), Eigen::MatrixXd(J4));
+}
+
+class FailingResidual final : public SizedCostFunction<1, 1> {
+ public:
+  explicit FailingResidual(int mode) : mode_(mode) {}
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    r[0] = mode_ == 1 ? std::numeric_limits<double>::quiet_NaN() : p[0][0];
+    if (j && j[0]) j[0][0] = mode_ == 2 ? std::numeric_limits<double>::infinity() : 1.0;
+    return mode_ != 3;
+  }
+
+ private:
+  int mode_;
+};
+
+TEST(ProblemTest, NonFiniteOutputNamesTheResidualBlock) {
+  for (int mode = 1; mode <= 3; ++mode) {
+    double x = 1.0, y = 2.0;
+    Problem problem;
+    problem.add_residual_block(std::make_shared<FailingResidual>(0), nullptr, &y);
+    problem.add_residual_block(std::make_shared<FailingResidual>(mode), nullptr, &x);
+    std::string error;
+    Eigen::MatrixXd J;
+    double cost;
+    EXPECT_FALSE(problem.evaluate({}, &cost, nullptr, nullptr, &J, nullptr, &error));
+    EXPECT_NE(error.find("residual block 1"), std::string::npos) << error;
+    EXPECT_EQ(x, 1.0) << "evaluation never writes the user's parameters";
+  }
+}
+
+}  // namespace
+}  // namespace curvature

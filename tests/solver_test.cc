@@ -1,0 +1,324 @@
+// The least-squares solvers on problems with known minima: Rosenbrock,
+// Powell's singular function, linear regression, bounds active at the
+// solution, robust fitting; thread-count independence; termination,
+// callbacks and the errors for bad input.
+#include "curvature/solve.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <random>
+
+#include "test_problems.h"
+
+namespace curvature {
+namespace {
+
+using testing::ExponentialResidual;
+using testing::LineResidual;
+using testing::PowellSingularResidual;
+using testing::RosenbrockResidual;
+
+const Method kMethods[] = {Method::kLevenbergMarquardt, Method::kDogleg, Method::kGaussNewton};
+const LinearSolverType kLinearSolvers[] = {LinearSolverType::kDenseNormalCholesky, LinearSolverType::kDenseQr,
+                                           LinearSolverType::kSparseNormalCholesky, LinearSolverType::kSparseQr,
+                                           LinearSolverType::kCgnr};
+
+class MethodTest : public ::testing::TestWithParam<Method> {};
+
+TEST_P(MethodTest, SolvesRosenbrock) {
+  double x[2] = {-1.2, 1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+  SolverOptions options;
+  options.method = GetParam();
+  Summary summary = solve(options, &problem);
+  EXPECT_TRUE(summary.converged()) << summary.full_report();
+  EXPECT_NEAR(x[0], 1.0, 1e-10);
+  EXPECT_NEAR(x[1], 1.0, 1e-10);
+  EXPECT_LT(summary.final_cost, 1e-24);
+  EXPECT_EQ(summary.trace.size(), static_cast<size_t>(summary.iterations + 1));
+}
+
+TEST_P(MethodTest, SolvesPowellSingularFunction) {
+  double x[4] = {3.0, -1.0, 0.0, 1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<PowellSingularResidual>(), nullptr, x);
+  SolverOptions options;
+  options.method = GetParam();
+  options.max_iterations = 500;
+  Summary summary = solve(options, &problem);
+  EXPECT_LT(summary.final_cost, 1e-18) << summary.full_report();
+  for (double v : x) EXPECT_NEAR(v, 0.0, 1e-4);
+}
+
+TEST_P(MethodTest, FitsExponentialDecay) {
+  std::vector<double> t, y;
+  for (int i = 0; i < 30; ++i) {
+    t.push_back(0.1 * i);
+    y.push_back(3.0 * std::exp(-1.7 * 0.1 * i));
+  }
+  double p[2] = {1.0, 0.5};
+  Problem problem;
+  for (size_t i = 0; i < t.size(); ++i) problem.add_residual_block(std::make_shared<ExponentialResidual>(t[i], y[i]), nullptr, p);
+  SolverOptions options;
+  options.method = GetParam();
+  Summary summary = solve(options, &problem);
+  EXPECT_TRUE(summary.converged()) << summary.full_report();
+  EXPECT_NEAR(p[0], 3.0, 1e-11);
+  EXPECT_NEAR(p[1], 1.7, 1e-11);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllMethods, MethodTest, ::testing::ValuesIn(kMethods));
+
+// Noisy line data; the least-squares line in closed form.
+struct LineData {
+  std::vector<double> t, y;
+  double slope = 0.0, intercept = 0.0;
+  LineData() {
+    std::mt19937 generator(7);
+    std::normal_distribution<double> noise(0.0, 0.3);
+    for (int i = 0; i < 50; ++i) {
+      t.push_back(0.2 * i);
+      y.push_back(1.5 - 0.8 * t.back() + noise(generator));
+    }
+    const double n = t.size();
+    double st = 0, sy = 0, stt = 0, sty = 0;
+    for (size_t i = 0; i < t.size(); ++i) {
+      st += t[i];
+      sy += y[i];
+      stt += t[i] * t[i];
+      sty += t[i] * y[i];
+    }
+    slope = (n * sty - st * sy) / (n * stt - st * st);
+    intercept = (sy - slope * st) / n;
+  }
+  void add_to(Problem* problem, double* a, double* b) const {
+    for (size_t i = 0; i < t.size(); ++i) problem->add_residual_block(std::make_shared<LineResidual>(t[i], y[i]), nullptr, a, b);
+  }
+};
+
+TEST(GaussNewtonTest, SolvesLinearLeastSquaresInOneStep) {
+  LineData data;
+  double a = 10.0, b = -3.0;
+  Problem problem;
+  data.add_to(&problem, &a, &b);
+  SolverOptions options;
+  options.method = Method::kGaussNewton;
+  Summary summary = solve(options, &problem);
+  EXPECT_NEAR(a, data.intercept, 1e-12);
+  EXPECT_NEAR(b, data.slope, 1e-12);
+  ASSERT_GE(summary.trace.size(), 2u);
+  EXPECT_TRUE(summary.trace[1].accepted);
+  EXPECT_EQ(summary.trace[1].step_length, 1.0);
+  EXPECT_NEAR(summary.trace[1].cost, summary.final_cost, 1e-12 * summary.final_cost)
+      << "the first step already reaches the minimum";
+}
+
+TEST(LinearSolverChoiceTest, EveryLinearSolverGivesTheSameFit) {
+  LineData data;
+  for (LinearSolverType type : kLinearSolvers) {
+    double a = 0.0, b = 0.0;
+    Problem problem;
+    data.add_to(&problem, &a, &b);
+    SolverOptions options;
+    options.linear_solver = type;
+    Summary summary = solve(options, &problem);
+    EXPECT_TRUE(summary.converged()) << to_string(type) << "\n" << summary.full_report();
+    EXPECT_NEAR(a, data.intercept, 1e-9) << to_string(type);
+    EXPECT_NEAR(b, data.slope, 1e-9) << to_string(type);
+  }
+}
+
+TEST(BoundsTest, ActiveBoundsHoldAtTheSolution) {
+  for (Method method : kMethods) {
+    // Unconstrained minimum at (1, 1); the box x0 <= 0.5 makes the minimum
+    // (0.5, 0.25) with the bound active.
+    double x[2] = {-1.2, 1.0};
+    Problem problem;
+    problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+    problem.set_upper_bound(x, 0, 0.5);
+    SolverOptions options;
+    options.method = method;
+    Summary summary = solve(options, &problem);
+    EXPECT_TRUE(summary.converged()) << to_string(method) << "\n" << summary.full_report();
+    EXPECT_EQ(x[0], 0.5) << to_string(method);
+    EXPECT_NEAR(x[1], 0.25, 1e-10) << to_string(method);
+    for (const IterationRecord& record : summary.trace) EXPECT_LE(record.cost, summary.initial_cost);
+  }
+}
+
+TEST(BoundsTest, StartingPointOutsideTheBoxIsProjected) {
+  double x[2] = {3.0, 3.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+  problem.set_lower_bound(x, 1, 2.0);
+  SolverOptions options;
+  solve(options, &problem);
+  EXPECT_GE(x[1], 2.0);
+  // Minimum of (10 (x1 - x0^2))^2 + (1 - x0)^2 with x1 >= 2: x1 = 2 active.
+  EXPECT_EQ(x[1], 2.0);
+}
+
+TEST(RobustTest, CauchyLossIgnoresOutliers) {
+  LineData data;
+  std::vector<double> y = data.y;
+  y[10] += 30.0;
+  y[31] -= 25.0;
+  double a = 0.0, b = 0.0;
+  Problem problem;
+  for (size_t i = 0; i < y.size(); ++i) {
+    problem.add_residual_block(std::make_shared<LineResidual>(data.t[i], y[i]), std::make_shared<CauchyLoss>(0.5), &a, &b);
+  }
+  Summary summary = solve(SolverOptions{}, &problem);
+  EXPECT_TRUE(summary.converged()) << summary.full_report();
+  EXPECT_NEAR(a, data.intercept, 0.1);
+  EXPECT_NEAR(b, data.slope, 0.02);
+}
+
+TEST(ThreadsTest, OneAndTwoThreadsGiveBitIdenticalSolves) {
+  auto run = [](int threads, std::vector<double>* p) {
+    p->assign(200, 1.0);
+    Problem problem;
+    for (int i = 0; i < 100; ++i) {
+      for (int k = 0; k < 8; ++k) {
+        const double t = 0.3 * k;
+        problem.add_residual_block(std::make_shared<ExponentialResidual>(t, (2.0 + 0.01 * i) * std::exp(-0.5 * t)),
+                                   std::make_shared<SoftLOneLoss>(1.0), &(*p)[2 * i]);
+      }
+    }
+    SolverOptions options;
+    options.num_threads = threads;
+    return solve(options, &problem);
+  };
+  std::vector<double> p1, p2;
+  Summary s1 = run(1, &p1), s2 = run(2, &p2);
+  EXPECT_EQ(p1, p2);
+  EXPECT_EQ(s1.final_cost, s2.final_cost);
+  EXPECT_EQ(s1.iterations, s2.iterations);
+  EXPECT_TRUE(s1.converged());
+}
+
+class DomainResidual final : public SizedCostFunction<1, 1> {
+ public:
+  // r = log(x) - 1, defined only for x > 0; minimum at x = e.
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    if (p[0][0] <= 0.0) return false;
+    r[0] = std::log(p[0][0]) - 1.0;
+    if (j && j[0]) j[0][0] = 1.0 / p[0][0];
+    return true;
+  }
+};
+
+TEST(RobustnessTest, PointsOutsideTheDomainAreRejectedSteps) {
+  for (Method method : kMethods) {
+    double x = 0.05;  // the Gauss-Newton step from here lands at x < 0
+    Problem problem;
+    problem.add_residual_block(std::make_shared<DomainResidual>(), nullptr, &x);
+    SolverOptions options;
+    options.method = method;
+    Summary summary = solve(options, &problem);
+    EXPECT_TRUE(summary.converged()) << to_string(method) << "\n" << summary.full_report();
+    EXPECT_NEAR(x, std::exp(1.0), 1e-10) << to_string(method);
+  }
+}
+
+TEST(RobustnessTest, NonFiniteStartIsReportedNotThrown) {
+  double x = -1.0;
+  Problem problem;
+  problem.add_residual_block(std::make_shared<DomainResidual>(), nullptr, &x);
+  Summary summary = solve(SolverOptions{}, &problem);
+  EXPECT_EQ(summary.termination, TerminationType::kInvalidStartingPoint);
+  EXPECT_NE(summary.message.find("residual block 0"), std::string::npos) << summary.message;
+  EXPECT_EQ(x, -1.0);
+}
+
+TEST(TerminationTest, MaxIterationsLeavesTheBestPointInTheParameters) {
+  double x[2] = {-1.2, 1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+  SolverOptions options;
+  options.max_iterations = 3;
+  Summary summary = solve(options, &problem);
+  EXPECT_EQ(summary.termination, TerminationType::kMaxIterations);
+  EXPECT_EQ(summary.iterations, 3);
+  double cost;
+  problem.evaluate({}, &cost, nullptr, nullptr, nullptr, nullptr);
+  EXPECT_EQ(cost, summary.final_cost);
+  double best = summary.initial_cost;
+  for (const IterationRecord& record : summary.trace) best = std::min(best, record.cost);
+  EXPECT_EQ(cost, best);
+}
+
+TEST(TerminationTest, CallbackCanStopTheSolve) {
+  double x[2] = {-1.2, 1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+  SolverOptions options;
+  int calls = 0;
+  options.callback = [&](const IterationRecord& record) {
+    ++calls;
+    return record.iteration >= 2 ? CallbackReturn::kStop : CallbackReturn::kContinue;
+  };
+  Summary summary = solve(options, &problem);
+  EXPECT_EQ(summary.termination, TerminationType::kUserStop);
+  EXPECT_EQ(calls, 2);
+  EXPECT_NE(summary.message.find("after iteration 2"), std::string::npos) << summary.message;
+}
+
+TEST(ErrorsTest, BadOptionsNameTheField) {
+  double x[2] = {0, 0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+  auto message = [&](SolverOptions options) {
+    try {
+      solve(options, &problem);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  SolverOptions options;
+  options.num_threads = 0;
+  EXPECT_NE(message(options).find("num_threads"), std::string::npos);
+  options = {};
+  options.function_tolerance = -1;
+  EXPECT_NE(message(options).find("function_tolerance"), std::string::npos);
+  options = {};
+  options.min_relative_decrease = 1.5;
+  EXPECT_NE(message(options).find("min_relative_decrease"), std::string::npos);
+  options = {};
+  options.max_time_seconds = 0;
+  EXPECT_NE(message(options).find("max_time_seconds"), std::string::npos);
+  EXPECT_EQ(x[0], 0.0);
+}
+
+TEST(ErrorsTest, EmptyOrConstantProblemsAreErrors) {
+  Problem empty;
+  EXPECT_THROW(solve(SolverOptions{}, &empty), Error);
+  EXPECT_THROW(solve(SolverOptions{}, nullptr), Error);
+  double x[2] = {0, 0};
+  Problem constant;
+  constant.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+  constant.set_parameter_block_constant(x);
+  EXPECT_THROW(solve(SolverOptions{}, &constant), Error);
+}
+
+TEST(ReportTest, ReportsQuoteTheNumbers) {
+  double x[2] = {-1.2, 1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+  Summary summary = solve(SolverOptions{}, &problem);
+  const std::string full = summary.full_report();
+  EXPECT_NE(full.find("levenberg-marquardt"), std::string::npos);
+  EXPECT_NE(full.find(to_string(summary.termination)), std::string::npos);
+  EXPECT_NE(full.find(summary.message), std::string::npos);
+  EXPECT_NE(summary.brief_report().find("iterations"), std::string::npos);
+  EXPECT_GT(summary.residual_evaluations, summary.jacobian_evaluations - 1);
+  EXPECT_GE(summary.total_time_s, summary.evaluation_time_s);
+}
+
+}  // namespace
+}  // namespace curvature

@@ -1,0 +1,109 @@
+// Small least-squares problems with analytic Jacobians, shared by the tests.
+#pragma once
+
+#include <cmath>
+#include <vector>
+
+#include "curvature/cost_function.h"
+
+namespace curvature::testing {
+
+// Rosenbrock as least squares: r = (10 (x1 - x0^2), 1 - x0). Minimum 0 at (1, 1).
+class RosenbrockResidual final : public SizedCostFunction<2, 2> {
+ public:
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    const double* x = p[0];
+    r[0] = 10.0 * (x[1] - x[0] * x[0]);
+    r[1] = 1.0 - x[0];
+    if (j && j[0]) {
+      j[0][0] = -20.0 * x[0];
+      j[0][1] = 10.0;
+      j[0][2] = -1.0;
+      j[0][3] = 0.0;
+    }
+    return true;
+  }
+};
+
+// Powell's singular function: four residuals over x in R^4, minimum 0 at the
+// origin, where the Jacobian is singular (so convergence is only linear).
+class PowellSingularResidual final : public SizedCostFunction<4, 4> {
+ public:
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    const double* x = p[0];
+    const double s5 = std::sqrt(5.0), s10 = std::sqrt(10.0);
+    r[0] = x[0] + 10.0 * x[1];
+    r[1] = s5 * (x[2] - x[3]);
+    r[2] = (x[1] - 2.0 * x[2]) * (x[1] - 2.0 * x[2]);
+    r[3] = s10 * (x[0] - x[3]) * (x[0] - x[3]);
+    if (j && j[0]) {
+      double* J = j[0];
+      const double a = x[1] - 2.0 * x[2], b = x[0] - x[3];
+      const double rows[4][4] = {{1, 10, 0, 0},
+                                 {0, 0, s5, -s5},
+                                 {0, 2 * a, -4 * a, 0},
+                                 {2 * s10 * b, 0, 0, -2 * s10 * b}};
+      for (int i = 0; i < 4; ++i)
+        for (int k = 0; k < 4; ++k) J[i * 4 + k] = rows[i][k];
+    }
+    return true;
+  }
+};
+
+// One observation of a straight line: r = y - (a + b t) over blocks {a} and {b}.
+class LineResidual final : public SizedCostFunction<1, 1, 1> {
+ public:
+  LineResidual(double t, double y) : t_(t), y_(y) {}
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    r[0] = y_ - (p[0][0] + p[1][0] * t_);
+    if (j) {
+      if (j[0]) j[0][0] = -1.0;
+      if (j[1]) j[1][0] = -t_;
+    }
+    return true;
+  }
+
+ private:
+  double t_, y_;
+};
+
+// An exponential decay observation y = A exp(-k t) over one block {A, k}.
+class ExponentialResidual final : public SizedCostFunction<1, 2> {
+ public:
+  ExponentialResidual(double t, double y) : t_(t), y_(y) {}
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    const double e = std::exp(-p[0][1] * t_);
+    r[0] = p[0][0] * e - y_;
+    if (j && j[0]) {
+      j[0][0] = e;
+      j[0][1] = -p[0][0] * t_ * e;
+    }
+    return true;
+  }
+
+ private:
+  double t_, y_;
+};
+
+// r = x - target, elementwise, for a block of size n: the simplest model.
+class OffsetResidual final : public DynamicCostFunction {
+ public:
+  explicit OffsetResidual(std::vector<double> target) : target_(std::move(target)) {
+    set_num_residuals(static_cast<int>(target_.size()));
+    add_parameter_block(static_cast<int>(target_.size()));
+  }
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    const int n = static_cast<int>(target_.size());
+    for (int i = 0; i < n; ++i) r[i] = p[0][i] - target_[i];
+    if (j && j[0]) {
+      for (int i = 0; i < n * n; ++i) j[0][i] = 0.0;
+      for (int i = 0; i < n; ++i) j[0][i * n + i] = 1.0;
+    }
+    return true;
+  }
+
+ private:
+  std::vector<double> target_;
+};
+
+}  // namespace curvature::testing

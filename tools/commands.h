@@ -1,0 +1,12 @@
+// commands.h — the subcommands of the curv program, each registered on the
+// CLI11 app by its own function.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace curvature::tools {
+
+void register_list_command(CLI::App& app);
+void register_nist_commands(CLI::App& bench, CLI::App& solve);
+
+}  // namespace curvature::tools

@@ -1,0 +1,191 @@
+// curv bench nist / curv solve nist: the NIST StRD suite with curvature's
+// least-squares methods, side by side with Ceres Solver when it is built in.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "curvature/solve.h"
+#include "nist.h"
+#include "nist_problem.h"
+#include "nist_run.h"
+#ifdef CURVATURE_WITH_CERES
+#include "ceres_nist.h"
+#endif
+
+namespace curvature::tools {
+namespace {
+
+using bench::NistRun;
+
+const std::map<std::string, Method> kMethods = {
+    {"lm", Method::kLevenbergMarquardt}, {"dogleg", Method::kDogleg}, {"gn", Method::kGaussNewton}};
+
+SolverOptions nist_options(Method method) {
+  SolverOptions options;
+  options.method = method;
+  options.max_iterations = 10000;  // as the Ceres side
+  return options;
+}
+
+NistRun run_curvature(const NistProblem& nist, int start, const std::string& method_name, int repeats) {
+  std::vector<double> b(nist.num_parameters);
+  Problem problem;
+  add_nist_residuals(nist, &problem, b.data());
+  const SolverOptions options = nist_options(kMethods.at(method_name));
+  NistRun run;
+  run.problem = nist.name;
+  run.start = start;
+  run.solver = "curvature-" + method_name;
+  std::vector<double> times;
+  Summary summary;
+  for (int r = 0; r < repeats; ++r) {
+    b = start == 1 ? nist.start1 : nist.start2;
+    const auto begin = std::chrono::steady_clock::now();
+    summary = solve(options, &problem);
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+  }
+  run.time_s = bench::median(times);
+  run.iterations = summary.iterations;
+  run.final_cost = summary.final_cost;
+  run.status = to_string(summary.termination);
+  run.solution = b;
+  run.lre = min_log_relative_error(b, nist.certified);
+  return run;
+}
+
+void write_json(std::ofstream& out, const NistRun& run) {
+  char line[1024];
+  std::snprintf(line, sizeof line,
+                "{\"suite\":\"nist\",\"problem\":\"%s\",\"start\":%d,\"solver\":\"%s\",\"lre\":%.4f,"
+                "\"iterations\":%d,\"final_cost\":%.17g,\"time_s\":%.9g,\"status\":\"%s\",\"solved\":%s}\n",
+                run.problem.c_str(), run.start, run.solver.c_str(), run.lre, run.iterations, run.final_cost,
+                run.time_s, run.status.c_str(), bench::solved(run) ? "true" : "false");
+  out << line;
+}
+
+struct BenchArgs {
+  std::vector<std::string> methods{"lm"};
+  std::string versus;
+  std::string json_path;
+  std::vector<std::string> problems;
+  int repeats = 5;
+};
+
+void bench_nist(const BenchArgs& args) {
+  const bool with_ceres = args.versus == "ceres";
+#ifndef CURVATURE_WITH_CERES
+  if (with_ceres) throw Error("--vs ceres: this curv was built without Ceres Solver (install libceres-dev and rebuild)");
+#endif
+  if (!args.versus.empty() && !with_ceres) throw Error("--vs: unknown comparison '" + args.versus + "' (known: ceres)");
+  for (const std::string& method : args.methods) {
+    if (!kMethods.count(method)) throw Error("--method: unknown method '" + method + "' (known: lm, dogleg, gn)");
+  }
+  std::ofstream json;
+  if (!args.json_path.empty()) {
+    json.open(args.json_path);
+    if (!json) throw Error("--json: cannot write '" + args.json_path + "'");
+  }
+  const std::vector<std::string> names = args.problems.empty() ? nist_problem_names() : args.problems;
+
+  std::vector<std::string> solvers;
+  for (const std::string& method : args.methods) solvers.push_back("curvature-" + method);
+  if (with_ceres) solvers.push_back("ceres-lm");
+
+  std::printf("NIST StRD nonlinear regression: LRE = correct significant digits (min over parameters, max 11);\n");
+  std::printf("time = median of %d solves, the solve call alone, one thread.\n\n", args.repeats);
+  std::printf("%-10s %5s", "problem", "start");
+  for (const std::string& solver : solvers) std::printf(" | %-16s %5s %6s %9s", solver.c_str(), "LRE", "iters", "ms");
+  if (with_ceres) std::printf(" | %7s", "ceres/c");
+  std::printf("\n");
+
+  std::map<std::string, std::vector<NistRun>> runs;
+  for (const std::string& name : names) {
+    const NistProblem nist = load_nist_problem_by_name(name);
+    for (int start : {1, 2}) {
+      std::printf("%-10s %5d", name.c_str(), start);
+      std::vector<NistRun> row;
+      for (const std::string& method : args.methods) row.push_back(run_curvature(nist, start, method, args.repeats));
+#ifdef CURVATURE_WITH_CERES
+      if (with_ceres) row.push_back(bench::run_ceres_nist(nist, start, args.repeats));
+#endif
+      for (const NistRun& run : row) {
+        std::printf(" | %-16s %5.1f %6d %9.3f", bench::solved(run) ? "" : "  (not solved)", run.lre, run.iterations,
+                    run.time_s * 1e3);
+        runs[run.solver].push_back(run);
+        if (json.is_open()) write_json(json, run);
+      }
+      if (with_ceres) std::printf(" | %7.2f", row.back().time_s / row.front().time_s);
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+  }
+
+  std::printf("\n%-16s %8s %11s %14s\n", "solver", "solved", "median LRE", "total ms");
+  std::map<std::string, double> totals;
+  for (const std::string& solver : solvers) {
+    const std::vector<NistRun>& list = runs[solver];
+    int count = 0;
+    double total = 0.0;
+    std::vector<double> lres;
+    for (const NistRun& run : list) {
+      count += bench::solved(run);
+      total += run.time_s;
+      lres.push_back(run.lre);
+    }
+    totals[solver] = total;
+    std::printf("%-16s %4d/%-3zu %11.2f %14.3f\n", solver.c_str(), count, list.size(), bench::median(lres),
+                total * 1e3);
+  }
+  if (with_ceres) {
+    std::printf("\ntotal time ratio ceres-lm / %s: %.2f\n", solvers.front().c_str(),
+                totals["ceres-lm"] / totals[solvers.front()]);
+  }
+}
+
+}  // namespace
+
+void register_nist_commands(CLI::App& bench, CLI::App& solve_command) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* nist = bench.add_subcommand("nist", "The 27 NIST StRD problems from both starting points");
+  nist->add_option("--method", args->methods, "Methods to run: lm, dogleg, gn (repeatable)")->expected(1, -1);
+  nist->add_option("--vs", args->versus, "Compare with another library: ceres");
+  nist->add_option("--json", args->json_path, "Write one JSON object per (problem, start, solver) to this file");
+  nist->add_option("--problem", args->problems, "Only these problems (repeatable)");
+  nist->add_option("--repeats", args->repeats, "Solves per case; the median time is reported")
+      ->check(CLI::Range(1, 1000));
+  nist->callback([args] { bench_nist(*args); });
+
+  auto name = std::make_shared<std::string>();
+  auto method = std::make_shared<std::string>("lm");
+  auto start = std::make_shared<int>(1);
+  auto verbose = std::make_shared<bool>(false);
+  CLI::App* solve_nist = solve_command.add_subcommand("nist", "Solve one NIST StRD problem");
+  solve_nist->add_option("problem", *name, "Problem name (see curv list)")->required();
+  solve_nist->add_option("--method", *method, "lm, dogleg or gn");
+  solve_nist->add_option("--start", *start, "NIST starting point, 1 or 2")->check(CLI::Range(1, 2));
+  solve_nist->add_flag("--verbose", *verbose, "One line per iteration on stderr");
+  solve_nist->callback([=] {
+    if (!kMethods.count(*method)) throw Error("--method: unknown method '" + *method + "' (known: lm, dogleg, gn)");
+    const NistProblem nist = load_nist_problem_by_name(*name);
+    std::vector<double> b = *start == 1 ? nist.start1 : nist.start2;
+    Problem problem;
+    add_nist_residuals(nist, &problem, b.data());
+    SolverOptions options = nist_options(kMethods.at(*method));
+    options.verbose = *verbose;
+    const Summary summary = solve(options, &problem);
+    std::printf("%s", summary.full_report().c_str());
+    std::printf("\n  %-4s %24s %24s %6s\n", "", "estimate", "certified", "LRE");
+    for (int i = 0; i < nist.num_parameters; ++i) {
+      std::printf("  b%-3d %24.15e %24.15e %6.2f\n", i + 1, b[i], nist.certified[i],
+                  log_relative_error(b[i], nist.certified[i]));
+    }
+    std::printf("  certified cost %.16e\n", 0.5 * nist.certified_residual_sum_of_squares);
+  });
+}
+
+}  // namespace curvature::tools
