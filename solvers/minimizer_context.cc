@@ -115,6 +115,33 @@ double MinimizerContext::predicted_reduction(const Eigen::VectorXd& step) const 
   return -(gradient.dot(step) + 0.5 * jacobian_step_norm);
 }
 
+bool MinimizerContext::within_cost_noise(double reduction) const {
+  const double noise =
+      64.0 * std::numeric_limits<double>::epsilon() * std::sqrt(static_cast<double>(residuals.size())) * cost;
+  return reduction <= noise;
+}
+
+bool MinimizerContext::accept_if_gradient_decreases(const Eigen::VectorXd& trial) {
+  const Eigen::VectorXd scale = column_scale.cwiseMax(1e-300).cwiseSqrt();
+  const double old_norm = gradient.cwiseQuotient(scale).norm();
+  const Eigen::VectorXd saved_x = x, saved_residuals = residuals, saved_gradient = gradient,
+                        saved_scale = column_scale;
+  const double saved_cost = cost;
+  const Eigen::MatrixXd saved_dense = dense_jacobian_;
+  const SparseRowMatrix saved_sparse = sparse_jacobian_;
+  x = trial;
+  std::string error;
+  if (evaluate_at_x(&error) && gradient.cwiseQuotient(scale).norm() < old_norm) return true;
+  x = saved_x;
+  residuals = saved_residuals;
+  gradient = saved_gradient;
+  column_scale = saved_scale;
+  cost = saved_cost;
+  dense_jacobian_ = saved_dense;
+  sparse_jacobian_ = saved_sparse;
+  return false;
+}
+
 bool MinimizerContext::gradient_tolerance_reached() {
   const double norm = projected_gradient_norm();
   if (norm > options_.gradient_tolerance) return false;

@@ -71,6 +71,16 @@ class MinimizerContext {
   // -(g^T h + 1/2 |J h|^2).
   double predicted_reduction(const Eigen::VectorXd& step) const;
 
+  // True when a reduction this small is below the noise of evaluating the
+  // cost: each residual carries a few ulps of rounding error, and their
+  // contributions to a cost difference add up like a random walk, so the
+  // noise is about 64 eps sqrt(m) cost.
+  bool within_cost_noise(double reduction) const;
+  // Past the cost's resolution, a step is judged by the scaled gradient
+  // |D^-1 g| instead: moves to `trial` (evaluating the Jacobian there) when
+  // that norm decreases, else leaves the current point untouched.
+  bool accept_if_gradient_decreases(const Eigen::VectorXd& trial);
+
   // Termination tests: each returns true after setting the termination type
   // and message.
   bool gradient_tolerance_reached();

@@ -65,7 +65,8 @@ void minimize_trust_region(MinimizerContext& context, TrustRegionStrategy& strat
       const double predicted = context.predicted_reduction(step);
       double trial_cost;
       double ratio = -std::numeric_limits<double>::infinity();
-      if (context.evaluate_trial(trial, &trial_cost, &trial_residuals)) {
+      const bool evaluated = context.evaluate_trial(trial, &trial_cost, &trial_residuals);
+      if (evaluated) {
         actual = context.reduction(trial_cost, trial_residuals);
         // A model that predicts no decrease at all is a step lost to
         // round-off; count it as a failure so the region shrinks.
@@ -85,6 +86,14 @@ void minimize_trust_region(MinimizerContext& context, TrustRegionStrategy& strat
         need_prepare = true;
         strategy.step_accepted(ratio);
         context.function_tolerance_reached(actual);
+      } else if (evaluated && predicted > 0.0 && context.within_cost_noise(predicted) &&
+                 context.accept_if_gradient_decreases(trial)) {
+        // The model's reduction is below what the cost can resolve, so the
+        // ratio is noise; the step still drives the gradient towards zero.
+        // Keep the damping as it is.
+        accepted = true;
+        need_prepare = true;
+        strategy.step_accepted(0.5);
       } else {
         strategy.step_rejected();
         if (strategy.radius() < options.min_trust_region_radius) {

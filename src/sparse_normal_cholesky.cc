@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "jacobian_products.h"
@@ -40,6 +41,33 @@ void copy_dense_to_sparse(const Eigen::MatrixXd& dense, SparseRowMatrix* sparse)
   for (Eigen::Index i = 0; i < m; ++i) {
     for (Eigen::Index k = 0; k < n; ++k) sparse->valuePtr()[i * n + k] = dense(i, k);
   }
+}
+
+// The smallest pivot of a numeric factor, read where cholmod_rcond reads it:
+// L_jj^2 for LL' (simplicial or supernodal), D_jj for a simplicial LDL'.
+double min_pivot(const cholmod_factor& factor) {
+  const auto* x = static_cast<const double*>(factor.x);
+  double smallest = std::numeric_limits<double>::infinity();
+  if (factor.is_super) {
+    const auto* super = static_cast<const int*>(factor.super);
+    const auto* pi = static_cast<const int*>(factor.pi);
+    const auto* px = static_cast<const int*>(factor.px);
+    for (size_t s = 0; s < factor.nsuper; ++s) {
+      const int columns = super[s + 1] - super[s];
+      const int rows = pi[s + 1] - pi[s];
+      for (int jj = 0; jj < columns; ++jj) {
+        const double pivot = x[px[s] + jj * rows + jj];
+        smallest = std::min(smallest, pivot * pivot);
+      }
+    }
+  } else {
+    const auto* p = static_cast<const int*>(factor.p);
+    for (size_t j = 0; j < factor.n; ++j) {
+      const double pivot = x[p[j]];
+      smallest = std::min(smallest, factor.is_ll ? pivot * pivot : pivot);
+    }
+  }
+  return smallest;
 }
 
 }  // namespace
@@ -181,9 +209,11 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
   }
 
   scale_.resize(n);
+  max_scaled_diagonal_ = 1.0;
   for (int a = 0; a < n; ++a) {
     const double diagonal = normal_values_[diagonal_position_[a]];
     scale_[a] = diagonal > 0.0 ? 1.0 / std::sqrt(diagonal) : 1.0;
+    max_scaled_diagonal_ = std::max(max_scaled_diagonal_, diagonal * scale_[a] * scale_[a]);
   }
   for (int a = 0; a < n; ++a) {
     for (int p = normal_outer_[a]; p < normal_outer_[a + 1]; ++p) normal_values_[p] *= scale_[a] * scale_[normal_inner_[p]];
@@ -228,8 +258,8 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
   std::string note;
   if (!factorize(0.0)) {
     note = "J^T J + D^2 is not positive definite (" + cholmod_status_text(c->status) + ")";
-  } else if (const double rcond = cholmod_rcond(factor_, c); !(rcond >= kMinReciprocalCondition)) {
-    note = "J^T J + D^2 is numerically singular (rcond estimate " + std::to_string(rcond) + ")";
+  } else if (const double ratio = min_pivot(*factor_) / max_scaled_diagonal_; !(ratio >= kMinPivotRatio)) {
+    note = "J^T J + D^2 is numerically singular (pivot ratio " + std::to_string(ratio) + ")";
   }
   if (!note.empty()) {
     if (!factorize(kRegularization)) {

@@ -42,9 +42,12 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   // Added to the scaled (unit-diagonal) matrix when the first factorization
   // fails or is numerically singular.
   static constexpr double kRegularization = 1e-10;
-  // CHOLMOD's pivot-based reciprocal condition estimate (min/max of the
-  // squared diagonal of L) below which the matrix counts as singular.
-  static constexpr double kMinReciprocalCondition = 1e-14;
+  // The smallest Cholesky pivot (L_jj^2, or D_jj for an LDL' factor) over the
+  // largest diagonal entry of the undamped scaled matrix below which the
+  // matrix counts as singular. Relative to the undamped diagonal, not to the
+  // largest pivot: a coordinate pinned by a huge damping entry must not make
+  // a healthy matrix look singular.
+  static constexpr double kMinPivotRatio = 1e-14;
 
   // How many times cholmod_analyze has run over this object's lifetime: once
   // per distinct sparsity pattern of J.
@@ -81,6 +84,7 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   Eigen::VectorXd scale_;
   Eigen::VectorXd rhs_;  // -S J^T r
   Eigen::VectorXd jtr_;
+  double max_scaled_diagonal_ = 1.0;  // max(1, max diag(S J^T J S))
 };
 
 }  // namespace curvature::internal

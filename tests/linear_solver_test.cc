@@ -342,6 +342,60 @@ TEST(SparseNormalCholesky, SingularMatrixIsRegularizedAndSaysSo) {
   EXPECT_LT(normal_equation_residual(j, r, dx), 1e-8);
 }
 
+// Large enough for CHOLMOD to pick a supernodal factor, whose pivots are read
+// differently from a simplicial one.
+TEST(SparseNormalCholesky, LargeSingularAndPinnedCoordinates) {
+  std::mt19937 rng(59);
+  const int n = 1000;
+  Eigen::MatrixXd dense = Eigen::MatrixXd(random_sparse_jacobian(3 * n, n, &rng));
+  const Eigen::VectorXd r = random_vector(3 * n, &rng);
+  const auto damped_residual = [&](const Eigen::VectorXd& d, const Eigen::VectorXd& dx) {
+    const Eigen::VectorXd jtr = dense.transpose() * r;
+    const Eigen::VectorXd residual = dense.transpose() * (dense * dx) + d.cwiseAbs2().cwiseProduct(dx) + jtr;
+    return residual.norm() / jtr.norm();
+  };
+  {
+    // One coordinate pinned by a huge damping entry, as the minimizers do for
+    // coordinates held at a bound: not singular, no regularization.
+    const SparseRowMatrix j = dense.sparseView();
+    SparseNormalCholeskySolver solver;
+    ASSERT_TRUE(solver.prepare(JacobianRef{.sparse = &j}, r).success);
+    Eigen::VectorXd d = Eigen::VectorXd::Constant(n, 1e-3);
+    d[17] = 1e8 * dense.col(17).norm();
+    Eigen::VectorXd dx;
+    const LinearSolverResult result = solver.solve(d, &dx);
+    ASSERT_TRUE(result.success) << result.message;
+    EXPECT_TRUE(result.message.empty()) << result.message;
+    EXPECT_LT(damped_residual(d, dx), 1e-10);
+  }
+  {
+    dense.col(n - 1) = dense.col(3);
+    const SparseRowMatrix j = dense.sparseView();
+    SparseNormalCholeskySolver solver;
+    ASSERT_TRUE(solver.prepare(JacobianRef{.sparse = &j}, r).success);
+    Eigen::VectorXd dx;
+    const LinearSolverResult result = solver.solve(Eigen::VectorXd::Zero(n), &dx);
+    ASSERT_TRUE(result.success) << result.message;
+    EXPECT_NE(result.message.find("regularization"), std::string::npos) << result.message;
+    EXPECT_LT(normal_equation_residual(dense, r, dx), 1e-8);
+  }
+}
+
+TEST(DenseNormalCholesky, PinnedCoordinateIsNotAFallback) {
+  std::mt19937 rng(61);
+  const Eigen::MatrixXd j = random_dense_jacobian(30, 6, &rng);
+  const Eigen::VectorXd r = random_vector(30, &rng);
+  Eigen::VectorXd d = Eigen::VectorXd::Constant(6, 1e-3);
+  d[2] = 1e8 * j.col(2).norm();
+  DenseNormalCholeskySolver solver;
+  ASSERT_TRUE(solver.prepare(JacobianRef{.dense = &j}, r).success);
+  Eigen::VectorXd dx;
+  const LinearSolverResult result = solver.solve(d, &dx);
+  ASSERT_TRUE(result.success);
+  EXPECT_TRUE(result.message.empty()) << result.message;
+  EXPECT_LT(relative_error(dx, reference_solution(j, r, d)), 1e-10);
+}
+
 TEST(Cgnr, ConvergesAndReportsIterations) {
   std::mt19937 rng(47);
   const SparseRowMatrix j = random_sparse_jacobian(3000, 1000, &rng);

@@ -25,18 +25,24 @@ using bench::NistRun;
 const std::map<std::string, Method> kMethods = {
     {"lm", Method::kLevenbergMarquardt}, {"dogleg", Method::kDogleg}, {"gn", Method::kGaussNewton}};
 
-SolverOptions nist_options(Method method) {
+const std::map<std::string, Damping> kDampings = {{"marquardt", Damping::kMarquardt},
+                                                  {"levenberg", Damping::kLevenberg}};
+
+SolverOptions nist_options(Method method, const std::string& damping) {
+  if (!kDampings.count(damping)) throw Error("--damping: unknown damping '" + damping + "' (known: marquardt, levenberg)");
   SolverOptions options;
   options.method = method;
+  options.damping = kDampings.at(damping);
   options.max_iterations = 10000;  // as the Ceres side
   return options;
 }
 
-NistRun run_curvature(const NistProblem& nist, int start, const std::string& method_name, int repeats) {
+NistRun run_curvature(const NistProblem& nist, int start, const std::string& method_name, const std::string& damping,
+                      int repeats) {
   std::vector<double> b(nist.num_parameters);
   Problem problem;
   add_nist_residuals(nist, &problem, b.data());
-  const SolverOptions options = nist_options(kMethods.at(method_name));
+  const SolverOptions options = nist_options(kMethods.at(method_name), damping);
   NistRun run;
   run.problem = nist.name;
   run.start = start;
@@ -73,6 +79,7 @@ struct BenchArgs {
   std::string versus;
   std::string json_path;
   std::vector<std::string> problems;
+  std::string damping = "marquardt";
   int repeats = 5;
 };
 
@@ -109,7 +116,7 @@ void bench_nist(const BenchArgs& args) {
     for (int start : {1, 2}) {
       std::printf("%-10s %5d", name.c_str(), start);
       std::vector<NistRun> row;
-      for (const std::string& method : args.methods) row.push_back(run_curvature(nist, start, method, args.repeats));
+      for (const std::string& method : args.methods) row.push_back(run_curvature(nist, start, method, args.damping, args.repeats));
 #ifdef CURVATURE_WITH_CERES
       if (with_ceres) row.push_back(bench::run_ceres_nist(nist, start, args.repeats));
 #endif
@@ -156,6 +163,7 @@ void register_nist_commands(CLI::App& bench, CLI::App& solve_command) {
   nist->add_option("--vs", args->versus, "Compare with another library: ceres");
   nist->add_option("--json", args->json_path, "Write one JSON object per (problem, start, solver) to this file");
   nist->add_option("--problem", args->problems, "Only these problems (repeatable)");
+  nist->add_option("--damping", args->damping, "Levenberg-Marquardt damping: marquardt or levenberg");
   nist->add_option("--repeats", args->repeats, "Solves per case; the median time is reported")
       ->check(CLI::Range(1, 1000));
   nist->callback([args] { bench_nist(*args); });
@@ -164,10 +172,12 @@ void register_nist_commands(CLI::App& bench, CLI::App& solve_command) {
   auto method = std::make_shared<std::string>("lm");
   auto start = std::make_shared<int>(1);
   auto verbose = std::make_shared<bool>(false);
+  auto damping = std::make_shared<std::string>("marquardt");
   CLI::App* solve_nist = solve_command.add_subcommand("nist", "Solve one NIST StRD problem");
   solve_nist->add_option("problem", *name, "Problem name (see curv list)")->required();
   solve_nist->add_option("--method", *method, "lm, dogleg or gn");
   solve_nist->add_option("--start", *start, "NIST starting point, 1 or 2")->check(CLI::Range(1, 2));
+  solve_nist->add_option("--damping", *damping, "Levenberg-Marquardt damping: marquardt or levenberg");
   solve_nist->add_flag("--verbose", *verbose, "One line per iteration on stderr");
   solve_nist->callback([=] {
     if (!kMethods.count(*method)) throw Error("--method: unknown method '" + *method + "' (known: lm, dogleg, gn)");
@@ -175,7 +185,7 @@ void register_nist_commands(CLI::App& bench, CLI::App& solve_command) {
     std::vector<double> b = *start == 1 ? nist.start1 : nist.start2;
     Problem problem;
     add_nist_residuals(nist, &problem, b.data());
-    SolverOptions options = nist_options(kMethods.at(*method));
+    SolverOptions options = nist_options(kMethods.at(*method), *damping);
     options.verbose = *verbose;
     const Summary summary = solve(options, &problem);
     std::printf("%s", summary.full_report().c_str());

@@ -45,7 +45,7 @@ struct SolverOptions {
   //   parameter: |dx| <= parameter_tolerance * (|x| + parameter_tolerance)
   int max_iterations = 200;
   double max_time_seconds = 1e6;
-  double function_tolerance = 1e-12;
+  double function_tolerance = 1e-20;
   double gradient_tolerance = 1e-14;
   double parameter_tolerance = 1e-14;
 

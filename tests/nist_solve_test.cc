@@ -1,0 +1,83 @@
+// The NIST StRD suite solved by curvature: every problem from both starts to
+// LRE >= 4 with Levenberg-Marquardt, and the lower-difficulty problems to
+// LRE >= 6 with every method.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "curvature/solve.h"
+#include "nist.h"
+#include "nist_problem.h"
+
+namespace curvature {
+namespace {
+
+struct Case {
+  std::string name;
+  int start;
+};
+
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  for (const std::string& name : nist_problem_names()) {
+    for (int start : {1, 2}) cases.push_back({name, start});
+  }
+  return cases;
+}
+
+double solve_case(const Case& c, Method method, Summary* summary) {
+  const NistProblem nist = load_nist_problem_by_name(c.name);
+  std::vector<double> b = c.start == 1 ? nist.start1 : nist.start2;
+  Problem problem;
+  add_nist_residuals(nist, &problem, b.data());
+  SolverOptions options;
+  options.method = method;
+  options.max_iterations = 10000;
+  *summary = solve(options, &problem);
+  return min_log_relative_error(b, nist.certified);
+}
+
+class NistLevenbergMarquardtTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(NistLevenbergMarquardtTest, ReachesTheCertifiedValues) {
+  Summary summary;
+  const double lre = solve_case(GetParam(), Method::kLevenbergMarquardt, &summary);
+  EXPECT_GE(lre, 4.0) << summary.full_report();
+  EXPECT_TRUE(summary.converged()) << summary.full_report();
+}
+
+INSTANTIATE_TEST_SUITE_P(AllProblems, NistLevenbergMarquardtTest, ::testing::ValuesIn(all_cases()),
+                         [](const auto& info) { return info.param.name + "_start" + std::to_string(info.param.start); });
+
+class NistLowerDifficultyTest : public ::testing::TestWithParam<std::tuple<Case, Method>> {};
+
+TEST_P(NistLowerDifficultyTest, ReachesSixDigits) {
+  Summary summary;
+  const auto& [c, method] = GetParam();
+  const double lre = solve_case(c, method, &summary);
+  EXPECT_GE(lre, 6.0) << summary.full_report();
+}
+
+std::vector<Case> lower_difficulty_cases() {
+  std::vector<Case> cases;
+  for (const Case& c : all_cases()) {
+    if (load_nist_problem_by_name(c.name).difficulty == "lower") cases.push_back(c);
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LowerDifficulty, NistLowerDifficultyTest,
+    ::testing::Combine(::testing::ValuesIn(lower_difficulty_cases()),
+                       ::testing::Values(Method::kLevenbergMarquardt, Method::kDogleg, Method::kGaussNewton)),
+    [](const auto& info) {
+      const Case& c = std::get<0>(info.param);
+      return c.name + "_start" + std::to_string(c.start) + "_" +
+             std::string(std::get<1>(info.param) == Method::kLevenbergMarquardt ? "lm"
+                         : std::get<1>(info.param) == Method::kDogleg           ? "dogleg"
+                                                                                 : "gn");
+    });
+
+}  // namespace
+}  // namespace curvature
