@@ -142,6 +142,34 @@ bool MinimizerContext::accept_if_gradient_decreases(const Eigen::VectorXd& trial
   return false;
 }
 
+std::vector<int> MinimizerContext::evaporated_coordinates() const {
+  Eigen::VectorXd norms;
+  if (sparse_) {
+    norms = Eigen::VectorXd::Zero(x.size());
+    for (Eigen::Index k = 0; k < sparse_jacobian_.outerSize(); ++k) {
+      for (SparseRowMatrix::InnerIterator it(sparse_jacobian_, k); it; ++it) norms[it.col()] += it.value() * it.value();
+    }
+  } else {
+    norms = dense_jacobian_.colwise().squaredNorm().transpose();
+  }
+  // Vanished both against its own history and against the other columns now:
+  // a long path through large values (MGH10) can leave a column small
+  // against its history alone.
+  constexpr double kEpsilon2 = std::numeric_limits<double>::epsilon() * std::numeric_limits<double>::epsilon();
+  const double largest = norms.size() ? norms.maxCoeff() : 0.0;
+  std::vector<int> evaporated;
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    if (norms[i] <= kEpsilon2 * column_scale[i] && norms[i] <= kEpsilon2 * largest) evaporated.push_back(i);
+  }
+  return evaporated;
+}
+
+void MinimizerContext::restart(const Eigen::VectorXd& start) {
+  x = start;
+  column_scale.setZero();
+  terminated_ = false;
+}
+
 bool MinimizerContext::gradient_tolerance_reached() {
   const double norm = projected_gradient_norm();
   if (norm > options_.gradient_tolerance) return false;

@@ -81,6 +81,15 @@ class MinimizerContext {
   // that norm decreases, else leaves the current point untouched.
   bool accept_if_gradient_decreases(const Eigen::VectorXd& trial);
 
+  // Coordinates whose Jacobian column has vanished (squared norm below eps^2
+  // of the largest it has been, and of the largest column now): parameters that no longer influence the
+  // residuals at all, typically because they ran off towards infinity
+  // ("parameter evaporation", Transtrum, Machta and Sethna, 2011).
+  std::vector<int> evaporated_coordinates() const;
+  // Starts over from `start`: clears the scaling memory and the termination
+  // state; the caller evaluates the new point.
+  void restart(const Eigen::VectorXd& start);
+
   // Termination tests: each returns true after setting the termination type
   // and message.
   bool gradient_tolerance_reached();

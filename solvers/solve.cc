@@ -36,6 +36,53 @@ std::string check_problem_gradients(const Problem& problem, double precision) {
   return {};
 }
 
+// Marquardt's scaling damps each parameter by its own Jacobian column. When a
+// column starts out small only because another parameter is far off (BoxBOD
+// from NIST's first start: the rate constant's column is proportional to the
+// amplitude, 200 times too small), the scaled steps send that parameter off
+// towards infinity, where its column vanishes and the solve converges to an
+// asymptote. Such an end is recognizable (a column that has vanished), and
+// Levenberg's damping, which does not trust the columns' sizes, is then tried
+// once from the starting point; the lower cost wins.
+void restart_after_evaporation(const SolverOptions& options, const internal::LinearSolverOptions& linear_options,
+                               const Eigen::VectorXd& start_point, internal::MinimizerContext& context) {
+  Summary& summary = context.summary();
+  if (options.damping != Damping::kMarquardt || !options.restart_on_evaporation) return;
+  if (summary.termination == TerminationType::kUserStop || summary.termination == TerminationType::kMaxTime ||
+      summary.termination == TerminationType::kEvaluationFailure) {
+    return;
+  }
+  const std::vector<int> evaporated = context.evaporated_coordinates();
+  if (evaporated.empty()) return;
+
+  std::string which;
+  for (int i : evaporated) which += (which.empty() ? "" : ", ") + std::to_string(i);
+  const Eigen::VectorXd first_x = context.x;
+  const double first_cost = context.cost;
+  const TerminationType first_termination = summary.termination;
+  const std::string first_message = summary.message;
+
+  context.restart(start_point);
+  std::string error;
+  if (!context.evaluate_at_x(&error)) return;  // evaluated fine before: cannot happen
+  SolverOptions levenberg = options;
+  levenberg.damping = Damping::kLevenberg;
+  auto strategy = internal::make_levenberg_marquardt_strategy(levenberg, internal::make_linear_solver(linear_options));
+  internal::minimize_trust_region(context, *strategy);
+
+  const std::string note = "Marquardt-scaled steps ended where parameter(s) " + which +
+                           " no longer influence the residuals (cost " + std::to_string(first_cost) +
+                           "); restarted from the initial point with Levenberg damping";
+  if (context.cost < first_cost) {
+    summary.message = note + ", which reached a lower cost. " + summary.message;
+    return;
+  }
+  context.x = first_x;
+  if (!context.evaluate_at_x(&error)) return;
+  summary.termination = first_termination;
+  summary.message = note + ", which did not reach a lower cost. " + first_message;
+}
+
 }  // namespace
 
 void validate(const SolverOptions& o) {
@@ -139,8 +186,10 @@ Summary solve(const SolverOptions& options, Problem* problem) {
 
   switch (options.method) {
     case Method::kLevenbergMarquardt: {
+      const Eigen::VectorXd start_point = context.x;
       auto strategy = internal::make_levenberg_marquardt_strategy(options, std::move(linear_solver));
       internal::minimize_trust_region(context, *strategy);
+      restart_after_evaporation(options, linear_options, start_point, context);
       break;
     }
     case Method::kDogleg: {

@@ -9,7 +9,9 @@ namespace curvature::internal {
 
 CgnrSolver::CgnrSolver(int max_iterations, double relative_tolerance)
     : max_iterations_(max_iterations), relative_tolerance_(relative_tolerance) {
-  if (max_iterations_ < 1) throw Error("CgnrSolver: max_cg_iterations must be >= 1, got " + std::to_string(max_iterations));
+  if (max_iterations_ < 1) {
+    throw Error("CgnrSolver: max_cg_iterations must be >= 1, got " + std::to_string(max_iterations));
+  }
   if (!(relative_tolerance_ >= 0.0)) {
     throw Error("CgnrSolver: cg_relative_tolerance must be >= 0, got " + std::to_string(relative_tolerance));
   }

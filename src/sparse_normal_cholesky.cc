@@ -216,7 +216,9 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
     max_scaled_diagonal_ = std::max(max_scaled_diagonal_, diagonal * scale_[a] * scale_[a]);
   }
   for (int a = 0; a < n; ++a) {
-    for (int p = normal_outer_[a]; p < normal_outer_[a + 1]; ++p) normal_values_[p] *= scale_[a] * scale_[normal_inner_[p]];
+    for (int p = normal_outer_[a]; p < normal_outer_[a + 1]; ++p) {
+      normal_values_[p] *= scale_[a] * scale_[normal_inner_[p]];
+    }
   }
   multiply_jacobian_transpose(JacobianRef{.dense = nullptr, .sparse = j}, residuals, &jtr_);
   rhs_ = -scale_.cwiseProduct(jtr_);

@@ -81,3 +81,29 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace curvature
+
+namespace curvature {
+namespace {
+
+// From BoxBOD's first start Marquardt's scaling sends the rate constant to
+// where it no longer matters; the solve notices and recovers with Levenberg
+// damping.
+TEST(NistEvaporationTest, BoxBodRecoversFromParameterEvaporation) {
+  Summary summary;
+  const double lre = solve_case({"BoxBOD", 1}, Method::kLevenbergMarquardt, &summary);
+  EXPECT_GE(lre, 9.0);
+  EXPECT_NE(summary.message.find("restarted from the initial point with Levenberg damping"), std::string::npos)
+      << summary.message;
+
+  const NistProblem nist = load_nist_problem_by_name("BoxBOD");
+  std::vector<double> b = nist.start1;
+  Problem problem;
+  add_nist_residuals(nist, &problem, b.data());
+  SolverOptions options;
+  options.restart_on_evaporation = false;
+  solve(options, &problem);
+  EXPECT_LT(min_log_relative_error(b, nist.certified), 1.0) << "without the restart the asymptote wins";
+}
+
+}  // namespace
+}  // namespace curvature

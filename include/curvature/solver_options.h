@@ -38,6 +38,11 @@ struct SolverOptions {
   Method method = Method::kLevenbergMarquardt;
   LinearSolverType linear_solver = LinearSolverType::kAuto;
   Damping damping = Damping::kMarquardt;
+  // With Marquardt damping: when the solve ends where some parameter's
+  // Jacobian column has vanished (it ran off to where it no longer affects
+  // the residuals), solve once more from the starting point with Levenberg
+  // damping and keep the lower cost. The Summary's message says so.
+  bool restart_on_evaporation = true;
 
   // Termination. The solve stops at the first test that holds:
   //   gradient:  max_i |x_i - P(x_i - g_i)| <= gradient_tolerance, P the projection onto the bounds
