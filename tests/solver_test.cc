@@ -322,3 +322,44 @@ TEST(ReportTest, ReportsQuoteTheNumbers) {
 
 }  // namespace
 }  // namespace curvature
+
+namespace curvature {
+namespace {
+
+// Rosenbrock with one wrong Jacobian entry.
+class WrongJacobianResidual final : public SizedCostFunction<2, 2> {
+ public:
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    testing::RosenbrockResidual().evaluate(p, r, j);
+    if (j && j[0]) j[0][1] = 11.0;  // should be 10
+    return true;
+  }
+};
+
+TEST(GradientCheckOptionTest, RefusesToSolveWithAWrongJacobian) {
+  double x[2] = {-1.2, 1.0}, y[2] = {0.5, 0.5};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<testing::RosenbrockResidual>(), nullptr, y);
+  problem.add_residual_block(std::make_shared<WrongJacobianResidual>(), nullptr, x);
+  SolverOptions options;
+  options.check_gradients = true;
+  Summary summary = solve(options, &problem);
+  EXPECT_EQ(summary.termination, TerminationType::kGradientCheckFailed);
+  EXPECT_NE(summary.message.find("residual block 1"), std::string::npos) << summary.message;
+  EXPECT_EQ(x[0], -1.2);
+  EXPECT_EQ(summary.iterations, 0);
+}
+
+TEST(GradientCheckOptionTest, PassesCorrectJacobiansThrough) {
+  double x[2] = {-1.2, 1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<testing::RosenbrockResidual>(), nullptr, x);
+  SolverOptions options;
+  options.check_gradients = true;
+  Summary summary = solve(options, &problem);
+  EXPECT_TRUE(summary.converged()) << summary.message;
+  EXPECT_NEAR(x[0], 1.0, 1e-10);
+}
+
+}  // namespace
+}  // namespace curvature
