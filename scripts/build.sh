@@ -4,5 +4,7 @@ set -euo pipefail
 preset=${1:-release}
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+# Lets ccache reuse objects between checkouts at different paths.
+export CCACHE_BASEDIR="$PWD"
 cmake --preset "$preset" -G Ninja >/dev/null
 cmake --build --preset "$preset" -j "$jobs"

@@ -27,6 +27,31 @@ struct Evaluator::Block {
   std::vector<Parameter> parameters;
 };
 
+namespace {
+
+template <typename Block>
+std::string describe_non_finite(const Block& block, const double* residuals, double* const* jacobians) {
+  const std::string where = "residual block " + std::to_string(block.id) + ": ";
+  for (int r = 0; r < block.num_residuals; ++r) {
+    if (!std::isfinite(residuals[r])) {
+      return where + "residual " + std::to_string(r) + " is not finite (" + std::to_string(residuals[r]) + ")";
+    }
+  }
+  for (size_t k = 0; jacobians && k < block.parameters.size(); ++k) {
+    if (!jacobians[k]) continue;
+    const int size = block.parameters[k].size;
+    for (int e = 0; e < block.num_residuals * size; ++e) {
+      if (!std::isfinite(jacobians[k][e])) {
+        return where + "Jacobian of parameter block " + std::to_string(k) + " has a non-finite entry at row " +
+               std::to_string(e / size) + ", column " + std::to_string(e % size);
+      }
+    }
+  }
+  return where + "non-finite output";
+}
+
+}  // namespace
+
 struct Evaluator::Scratch {
   std::vector<const double*> parameter_pointers;
   std::vector<double*> jacobian_pointers;
@@ -190,30 +215,26 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
     return false;
   }
   const int m = block.num_residuals;
+  // One pass that multiplies every output by zero: the sum is NaN exactly
+  // when some value is not finite. The slow search for which one runs only then.
+  double probe = 0.0;
+  double squared_norm = 0.0;
   for (int r = 0; r < m; ++r) {
-    if (!std::isfinite(residuals[r])) {
-      *error = "residual block " + std::to_string(block.id) + ": residual " + std::to_string(r) +
-               " is not finite (" + std::to_string(residuals[r]) + ")";
-      return false;
-    }
+    probe += residuals[r] * 0.0;
+    squared_norm += residuals[r] * residuals[r];
   }
   if (jacobians) {
     for (size_t k = 0; k < count; ++k) {
       if (!jacobians[k]) continue;
       const int entries = m * block.parameters[k].size;
-      for (int e = 0; e < entries; ++e) {
-        if (!std::isfinite(jacobians[k][e])) {
-          *error = "residual block " + std::to_string(block.id) + ": Jacobian of parameter block " +
-                   std::to_string(k) + " has a non-finite entry at row " +
-                   std::to_string(e / block.parameters[k].size) + ", column " +
-                   std::to_string(e % block.parameters[k].size);
-          return false;
-        }
-      }
+      for (int e = 0; e < entries; ++e) probe += jacobians[k][e] * 0.0;
     }
   }
+  if (probe != 0.0) {
+    *error = describe_non_finite(block, residuals, jacobians);
+    return false;
+  }
 
-  const double squared_norm = Eigen::Map<const Eigen::VectorXd>(residuals, m).squaredNorm();
   if (block.loss) {
     const RobustCorrection correction(*block.loss, squared_norm);
     *cost = 0.5 * correction.rho;
