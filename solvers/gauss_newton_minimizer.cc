@@ -119,15 +119,7 @@ void minimize_gauss_newton_line_search(MinimizerContext& context, LinearSolver& 
     } else {
       record.accepted = true;
       ++summary.accepted_steps;
-      context.x = trial;
-      std::string error;
-      if (!context.evaluate_at_x(&error)) {
-        context.cost = trial_cost;
-        context.terminate(TerminationType::kEvaluationFailure,
-                          "The Jacobian cannot be evaluated at an accepted point: " + error);
-      } else {
-        context.function_tolerance_reached(record.cost_change);
-      }
+      if (context.move_to(trial, trial_cost)) context.function_tolerance_reached(record.cost_change);
     }
     record.cost = context.cost;
     record.gradient_max_norm = context.projected_gradient_norm();

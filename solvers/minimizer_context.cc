@@ -92,6 +92,15 @@ bool MinimizerContext::evaluate_at_x(std::string* error) {
   return true;
 }
 
+bool MinimizerContext::move_to(const Eigen::VectorXd& trial, double trial_cost) {
+  x = trial;
+  std::string error;
+  if (evaluate_at_x(&error)) return true;
+  cost = trial_cost;
+  terminate(TerminationType::kEvaluationFailure, "The Jacobian cannot be evaluated at an accepted point: " + error);
+  return false;
+}
+
 bool MinimizerContext::evaluate_trial(const Eigen::VectorXd& trial, double* trial_cost,
                                       Eigen::VectorXd* trial_residuals) {
   Stopwatch clock;

@@ -58,6 +58,11 @@ class MinimizerContext {
   // Evaluates cost, residuals, gradient and Jacobian at x. False (with the
   // reason in *error) when the point cannot be evaluated.
   bool evaluate_at_x(std::string* error);
+  // Makes an accepted trial point (whose cost was evaluated) the current one
+  // and evaluates the Jacobian there. When the Jacobian cannot be evaluated,
+  // the point is kept (it is the best so far) and the solve ends with
+  // kEvaluationFailure; returns false then.
+  bool move_to(const Eigen::VectorXd& trial, double trial_cost);
   // Cost and residuals at a trial point, into the given outputs.
   bool evaluate_trial(const Eigen::VectorXd& trial, double* trial_cost, Eigen::VectorXd* trial_residuals);
 

@@ -75,17 +75,9 @@ void minimize_trust_region(MinimizerContext& context, TrustRegionStrategy& strat
       record.relative_decrease = ratio;
       if (ratio > options.min_relative_decrease) {
         accepted = true;
-        context.x = trial;
-        std::string error;
-        if (!context.evaluate_at_x(&error)) {
-          // The residuals were fine at this point, the Jacobian is not.
-          context.cost = trial_cost;
-          context.terminate(TerminationType::kEvaluationFailure,
-                            "The Jacobian cannot be evaluated at an accepted point: " + error);
-        }
         need_prepare = true;
         strategy.step_accepted(ratio);
-        context.function_tolerance_reached(actual);
+        if (context.move_to(trial, trial_cost)) context.function_tolerance_reached(actual);
       } else if (evaluated && predicted > 0.0 && context.within_cost_noise(predicted) &&
                  context.accept_if_gradient_decreases(trial)) {
         // The model's reduction is below what the cost can resolve, so the

@@ -148,6 +148,21 @@ LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j)
   accumulator_.assign(n, 0.0);
 
   free_cholmod();
+  cholmod_sparse a = damped_matrix_view(n);
+  factor_ = cholmod_analyze(&a, common_.get());
+  ++num_symbolic_analyses_;
+  if (factor_ == nullptr || common_->status < CHOLMOD_OK) {
+    rows_ = cols_ = -1;  // analyze again next time
+    return {.success = false,
+            .iterations = 1,
+            .message = "SparseNormalCholeskySolver: cholmod_analyze failed: " + cholmod_status_text(common_->status)};
+  }
+  return {.success = true, .iterations = 1, .message = {}};
+}
+
+// A CHOLMOD view (no copy) of the upper triangle of J^T J + D^2 in
+// damped_values_, over the pattern built in prepare().
+cholmod_sparse SparseNormalCholeskySolver::damped_matrix_view(Eigen::Index n) {
   cholmod_sparse a = {};
   a.nrow = a.ncol = static_cast<size_t>(n);
   a.nzmax = normal_inner_.size();
@@ -160,15 +175,7 @@ LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j)
   a.dtype = CHOLMOD_DOUBLE;
   a.sorted = 1;
   a.packed = 1;
-  factor_ = cholmod_analyze(&a, common_.get());
-  ++num_symbolic_analyses_;
-  if (factor_ == nullptr || common_->status < CHOLMOD_OK) {
-    rows_ = cols_ = -1;  // analyze again next time
-    return {.success = false,
-            .iterations = 1,
-            .message = "SparseNormalCholeskySolver: cholmod_analyze failed: " + cholmod_status_text(common_->status)};
-  }
-  return {.success = true, .iterations = 1, .message = {}};
+  return a;
 }
 
 LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) {
@@ -237,18 +244,7 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
     const double scaled_damping = d[a] * scale_[a];
     damped_values_[diagonal_position_[a]] += scaled_damping * scaled_damping;
   }
-  cholmod_sparse a = {};
-  a.nrow = a.ncol = static_cast<size_t>(n);
-  a.nzmax = normal_inner_.size();
-  a.p = normal_outer_.data();
-  a.i = normal_inner_.data();
-  a.x = damped_values_.data();
-  a.stype = 1;
-  a.itype = CHOLMOD_INT;
-  a.xtype = CHOLMOD_REAL;
-  a.dtype = CHOLMOD_DOUBLE;
-  a.sorted = 1;
-  a.packed = 1;
+  cholmod_sparse a = damped_matrix_view(n);
 
   cholmod_common* c = common_.get();
   auto factorize = [&](double regularization) {

@@ -59,6 +59,7 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   LinearSolverResult analyze(const SparseRowMatrix& j);
   bool same_pattern(const SparseRowMatrix& j) const;
   void free_cholmod();
+  cholmod_sparse damped_matrix_view(Eigen::Index n);
 
   CholmodCommon common_{CholmodCommon::IndexType::kInt};
   cholmod_factor* factor_ = nullptr;
