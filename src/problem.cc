@@ -1,6 +1,7 @@
 #include "curvature/problem.h"
 
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -56,14 +57,21 @@ void Problem::add_parameter_block(double* values, int size) {
     return;
   }
   // Blocks must not overlap: two views of the same doubles would make the
-  // Jacobian's columns meaningless.
-  for (const ParameterBlockInfo& block : impl_->parameter_blocks) {
-    if (values < block.values + block.size && block.values < values + size) {
-      throw Error("add_parameter_block: " + describe(values) + " of size " + std::to_string(size) +
-                  " overlaps " + describe(block.values) + " of size " + std::to_string(block.size));
-    }
+  // Jacobian's columns meaningless. Only the nearest blocks below and above
+  // can overlap a new one.
+  auto overlap_error = [&](int other) {
+    const ParameterBlockInfo& block = impl_->parameter_blocks[other];
+    return Error("add_parameter_block: " + describe(values) + " of size " + std::to_string(size) + " overlaps " +
+                 describe(block.values) + " of size " + std::to_string(block.size));
+  };
+  auto above = impl_->blocks_by_address.lower_bound(values);
+  if (above != impl_->blocks_by_address.end() && above->first < values + size) throw overlap_error(above->second);
+  if (above != impl_->blocks_by_address.begin()) {
+    auto below = std::prev(above);
+    if (below->first + impl_->parameter_blocks[below->second].size > values) throw overlap_error(below->second);
   }
   impl_->block_index.emplace(values, static_cast<int>(impl_->parameter_blocks.size()));
+  impl_->blocks_by_address.emplace(values, static_cast<int>(impl_->parameter_blocks.size()));
   impl_->parameter_blocks.push_back(ParameterBlockInfo{values, size, false, {}, {}});
 }
 

@@ -3,6 +3,7 @@
 // sizes, constancy and bounds, and the residual blocks that read them.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -28,6 +29,9 @@ struct ResidualBlockInfo {
 struct Problem::Impl {
   std::vector<ParameterBlockInfo> parameter_blocks;
   std::unordered_map<const double*, int> block_index;
+  // The same blocks ordered by address, so an overlap check looks only at the
+  // neighbours of a new block: O(log n) instead of a scan.
+  std::map<const double*, int> blocks_by_address;
   std::vector<ResidualBlockInfo> residual_blocks;
   int num_residuals = 0;
 

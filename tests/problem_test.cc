@@ -53,6 +53,11 @@ TEST(ProblemTest, MisuseThrowsErrorsNamingTheItem) {
   EXPECT_NE(error_message([&] { problem.add_parameter_block(x, 3); }).find("was added with size 2"),
             std::string::npos);
   EXPECT_NE(error_message([&] { problem.add_parameter_block(x + 1, 2); }).find("overlaps"), std::string::npos);
+  double z[6];
+  problem.add_parameter_block(z + 3, 2);
+  EXPECT_NE(error_message([&] { problem.add_parameter_block(z, 4); }).find("overlaps"), std::string::npos)
+      << "a new block that runs into the next one";
+  problem.add_parameter_block(z, 3);  // adjacent, not overlapping
   auto rosenbrock = std::make_shared<RosenbrockResidual>();
   EXPECT_NE(error_message([&] { problem.add_residual_block(rosenbrock, nullptr, std::vector<double*>{x, y}); })
                 .find("expects 1 parameter blocks, got 2"),
