@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     std::printf("parameters         %d\n", problem.num_effective_parameters());
     std::printf("residuals          %d\n", problem.num_residuals());
     std::printf("jacobian nonzeros  %lld\n", image.num_jacobian_nonzeros());
-    std::printf("build time         %.3f s\n", build_seconds);
+    std::printf("build time         %.3f s (peak memory so far %.1f MiB)\n", build_seconds, peak_resident_mib());
 
     curvature::SolverOptions options;
     options.method = curvature::Method::kLevenbergMarquardt;

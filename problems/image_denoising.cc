@@ -99,8 +99,8 @@ void build_denoising_problem(ImageDenoisingProblem& image, Problem* out) {
   const std::string where = "build_denoising_problem: ";
   if (out == nullptr) throw Error(where + "the Problem is null");
   const int n = checked_pixel_count(image.width, image.height, where);
-  const std::string expected = std::to_string(n) + " values (" + std::to_string(image.width) + " x " +
-                               std::to_string(image.height) + ")";
+  const std::string expected =
+      std::to_string(n) + " values (" + std::to_string(image.width) + " x " + std::to_string(image.height) + ")";
   if (image.noisy.size() != static_cast<size_t>(n)) {
     throw Error(where + "the noisy image has " + std::to_string(image.noisy.size()) + " values, expected " + expected);
   }

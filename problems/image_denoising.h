@@ -89,7 +89,8 @@ struct ImageDenoisingProblem {
   // variation of weight lambda t). Must be positive. The defaults, lambda = 4
   // and t = 0.02 (TV weight 0.08), were picked on a grid for the default
   // synthetic image (noise sigma 0.1, whose pixel differences have a standard
-  // deviation of 0.14): they cut the RMS error about threefold, to ~0.03.
+  // deviation of 0.14): they cut the RMS error from 0.1 to 0.036 at 48 x 48,
+  // 0.029 at 80 x 80 and 0.022 at 320 x 320.
   double edge_scale = 0.02;
 
   int num_pixels() const { return width * height; }
@@ -123,7 +124,8 @@ struct SyntheticImageOptions {
 //
 // Throws curvature::Error when width or height is not positive, their product
 // overflows int, or noise_sigma is negative or not finite.
-ImageDenoisingProblem make_synthetic_denoising_problem(int width, int height, const SyntheticImageOptions& options = {});
+ImageDenoisingProblem make_synthetic_denoising_problem(int width, int height,
+                                                       const SyntheticImageOptions& options = {});
 
 // Sets image.solution = image.noisy (the starting point) and adds to `out`
 // one PixelDataCost per pixel (no loss), then one PixelSmoothnessCost per
@@ -145,8 +147,9 @@ void build_denoising_problem(ImageDenoisingProblem& image, Problem* out);
 // curvature::Error when the sizes differ or are zero.
 double rms_difference(const std::vector<double>& a, const std::vector<double>& b);
 
-// The RMS error of `image` (width * height values) against image.clean.
-// Throws curvature::Error when clean is empty or a size is wrong.
+// The RMS error of `image` (width * height values, e.g. problem.noisy or
+// problem.solution) against problem.clean. Throws curvature::Error when
+// clean is empty or `image` has the wrong size.
 double rms_error(const ImageDenoisingProblem& problem, const std::vector<double>& image);
 
 }  // namespace curvature

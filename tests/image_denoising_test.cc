@@ -43,6 +43,12 @@ TEST(ImageDenoisingTest, SyntheticImageIsDeterministicAndHasTheStatedNoise) {
   ASSERT_EQ(a.clean.size(), 64u * 48u);
   EXPECT_TRUE(a.solution.empty());
   EXPECT_EQ(a.noisy, b.noisy);
+  // mt19937_64 is specified exactly and Box-Muller is written out, so these
+  // hold on every standard library (to the last-bit accuracy of libm).
+  EXPECT_NEAR(a.noisy[0], 0.15187823001981551, 1e-14);
+  EXPECT_NEAR(a.noisy[1], 0.14254631261016942, 1e-14);
+  EXPECT_NEAR(a.noisy[2], 0.24945838562352135, 1e-14);
+  EXPECT_NEAR(a.noisy[3071], 0.010544366527850652, 1e-14);
 
   // The same picture at any size: all four intensities appear.
   for (double level : {0.2, 0.5, 0.8, 0.95}) {
@@ -183,41 +189,46 @@ TEST(ImageDenoisingTest, EveryLinearSolverFindsTheSameMinimizer) {
   }
 }
 
-TEST(ImageDenoisingTest, DenoisingCutsTheRmsErrorThreefold) {
-  ImageDenoisingProblem image = make_synthetic_denoising_problem(48, 48);
+// Solves `image` with Levenberg-Marquardt and CHOLMOD; returns the RMS error
+// of the solution against the clean image.
+double denoised_rms_error(ImageDenoisingProblem& image) {
   Problem problem;
   build_denoising_problem(image, &problem);
   SolverOptions options;
   options.linear_solver = LinearSolverType::kSparseNormalCholesky;
   options.function_tolerance = 1e-10;
   const Summary summary = solve(options, &problem);
-  ASSERT_TRUE(summary.converged()) << summary.full_report();
+  EXPECT_TRUE(summary.converged()) << summary.full_report();
+  return rms_error(image, image.solution);
+}
 
-  // Measured: 0.0992 before, 0.0326 after (Release, x86-64).
+TEST(ImageDenoisingTest, DenoisingCutsTheRmsErrorAlmostThreefold) {
+  ImageDenoisingProblem image = make_synthetic_denoising_problem(48, 48);
+  // Measured (Release, x86-64): 0.0993 before, 0.0359 after.
   const double before = rms_error(image, image.noisy);
-  const double after = rms_error(image, image.solution);
+  const double after = denoised_rms_error(image);
   EXPECT_NEAR(before, 0.1, 0.005);
-  EXPECT_LT(after, 0.037);
-  EXPECT_LT(after, 0.4 * before);
+  EXPECT_LT(after, 0.042);
+  EXPECT_LT(after, 0.45 * before);
 }
 
 TEST(ImageDenoisingTest, EdgesSurviveBetterThanWithQuadraticSmoothing) {
-  // The same lambda without the robust loss's linear tail (a huge edge
-  // scale keeps every difference in the quadratic regime) blurs the edges:
-  // the robust problem must end closer to the clean image.
-  ImageDenoisingProblem robust = make_synthetic_denoising_problem(32, 32);
-  ImageDenoisingProblem quadratic = robust;
-  quadratic.edge_scale = 1e3;
-  for (ImageDenoisingProblem* image : {&robust, &quadratic}) {
-    Problem problem;
-    build_denoising_problem(*image, &problem);
-    SolverOptions options;
-    options.linear_solver = LinearSolverType::kSparseNormalCholesky;
-    options.function_tolerance = 1e-10;
-    ASSERT_TRUE(solve(options, &problem).converged());
+  // Without the loss's linear tail (a huge edge scale keeps every difference
+  // in the quadratic regime) smoothing blurs the edges: whatever its weight,
+  // quadratic smoothing ends farther from the clean image than the default
+  // robust problem. Measured on 32 x 32: 0.0381 robust; 0.0716 for the best
+  // quadratic weight tried (0.25), 0.146 for the default weight 4.
+  const ImageDenoisingProblem original = make_synthetic_denoising_problem(32, 32);
+  ImageDenoisingProblem robust = original;
+  const double robust_error = denoised_rms_error(robust);
+  double best_quadratic_error = 1.0;
+  for (double weight : {0.0625, 0.125, 0.25, 0.5, 1.0, 4.0}) {
+    ImageDenoisingProblem quadratic = original;
+    quadratic.edge_scale = 1e3;
+    quadratic.smoothness_weight = weight;
+    best_quadratic_error = std::min(best_quadratic_error, denoised_rms_error(quadratic));
   }
-  // Measured: 0.0328 (robust) and 0.0718 (quadratic).
-  EXPECT_LT(rms_error(robust, robust.solution), 0.6 * rms_error(quadratic, quadratic.solution));
+  EXPECT_LT(robust_error, 0.7 * best_quadratic_error) << robust_error << " vs " << best_quadratic_error;
 }
 
 template <typename F>
