@@ -312,10 +312,22 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
       return status;
     }
   }
-  if (cost) {
-    double total = 0.0;
-    for (double c : block_costs_) total += c;
-    *cost = total;
+  double total = 0.0;
+  for (double c : block_costs_) total += c;
+  if (cost) *cost = total;
+  if (!std::isfinite(total)) {
+    // Finite residuals whose squares overflow: as unusable as a NaN.
+    status.ok = false;
+    for (int b = 0; b < num_residual_blocks(); ++b) {
+      if (!std::isfinite(block_costs_[b])) {
+        status.failed_block = blocks_[b].id;
+        status.message = "residual block " + std::to_string(blocks_[b].id) + ": its cost overflows (" +
+                         std::to_string(block_costs_[b]) + ")";
+        return status;
+      }
+    }
+    status.message = "the total cost overflows (every block's cost is finite, their sum is not)";
+    return status;
   }
   if (request.dense_jacobian && request.sparse_jacobian) {
     const Eigen::MatrixXd& source = *request.dense_jacobian;
@@ -329,6 +341,11 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
       request.gradient->noalias() = dense->transpose() * (*residuals);
     } else {
       request.gradient->noalias() = sparse->transpose() * (*residuals);
+    }
+    if (!request.gradient->allFinite()) {
+      status.ok = false;
+      status.message = "the gradient J^T r overflows although every residual and Jacobian entry is finite";
+      if (cost) *cost = std::numeric_limits<double>::infinity();
     }
   }
   return status;

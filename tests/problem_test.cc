@@ -224,3 +224,29 @@ TEST(ProblemTest, NonFiniteOutputNamesTheResidualBlock) {
 
 }  // namespace
 }  // namespace curvature
+
+namespace curvature {
+namespace {
+
+// r = x: finite residuals whose squares overflow.
+class HugeResidual final : public SizedCostFunction<1, 1> {
+ public:
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    r[0] = p[0][0];
+    if (j && j[0]) j[0][0] = 1.0;
+    return true;
+  }
+};
+
+TEST(ProblemTest, OverflowingCostIsAnEvaluationFailure) {
+  double x = 1e200;
+  Problem problem;
+  problem.add_residual_block(std::make_shared<HugeResidual>(), nullptr, &x);
+  std::string error;
+  double cost;
+  EXPECT_FALSE(problem.evaluate({}, &cost, nullptr, nullptr, nullptr, nullptr, &error));
+  EXPECT_NE(error.find("residual block 0: its cost overflows"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace curvature

@@ -363,3 +363,30 @@ TEST(GradientCheckOptionTest, PassesCorrectJacobiansThrough) {
 
 }  // namespace
 }  // namespace curvature
+
+namespace curvature {
+namespace {
+
+// Jennrich-Sampson-like: finite residuals at the start whose sum of squares overflows.
+class ExponentialGrowthResidual final : public SizedCostFunction<1, 1> {
+ public:
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    r[0] = std::exp(p[0][0]);
+    if (j && j[0]) j[0][0] = std::exp(p[0][0]);
+    return true;
+  }
+};
+
+TEST(RobustnessTest, StartWhoseCostOverflowsIsInvalidNotConverged) {
+  double x = 400.0;  // exp(400)^2 overflows, exp(400) does not
+  Problem problem;
+  problem.add_residual_block(std::make_shared<ExponentialGrowthResidual>(), nullptr, &x);
+  Summary summary = solve(SolverOptions{}, &problem);
+  EXPECT_EQ(summary.termination, TerminationType::kInvalidStartingPoint) << summary.message;
+  EXPECT_FALSE(summary.converged());
+  EXPECT_NE(summary.message.find("overflows"), std::string::npos) << summary.message;
+  EXPECT_EQ(x, 400.0);
+}
+
+}  // namespace
+}  // namespace curvature

@@ -95,7 +95,9 @@ class Problem {
   // output may be null. With a loss, residuals and Jacobian are the
   // loss-corrected ones, whose 1/2 |r|^2 equals the cost and whose J^T r equals
   // the gradient. Returns false when some cost function failed or produced a
-  // non-finite value; `error` (if given) then names the residual block.
+  // non-finite residual or Jacobian entry, or when the cost or the gradient
+  // overflows; `error` (if given) then says which, naming the residual block
+  // where there is one.
   bool evaluate(const EvaluateOptions& options, double* cost, Eigen::VectorXd* residuals,
                 Eigen::VectorXd* gradient, Eigen::MatrixXd* dense_jacobian,
                 SparseRowMatrix* sparse_jacobian, std::string* error = nullptr) const;
