@@ -81,6 +81,7 @@ std::string Summary::full_report() const {
   add("  %-28s %d\n", "residual evaluations", residual_evaluations);
   add("  %-28s %d\n", "jacobian evaluations", jacobian_evaluations);
   add("  %-28s %d\n", "linear solver iterations", linear_solver_iterations);
+  if (line_search_failures > 0) add("  %-28s %d\n", "line search failures", line_search_failures);
   add("\n");
   add("  %-28s %.6f s\n", "evaluation time", evaluation_time_s);
   add("  %-28s %.6f s\n", "linear solver time", linear_solver_time_s);

@@ -61,6 +61,9 @@ struct Summary {
   int residual_evaluations = 0;
   int jacobian_evaluations = 0;
   int linear_solver_iterations = 0;
+  // Line searches that found no acceptable step (line-search methods of
+  // minimize()), counting those recovered by restarting from steepest descent.
+  int line_search_failures = 0;
 
   double evaluation_time_s = 0.0;     // residuals and Jacobians
   double linear_solver_time_s = 0.0;  // factorizations and solves

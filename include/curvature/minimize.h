@@ -1,0 +1,111 @@
+// curvature/minimize.h — general unconstrained (or bound-constrained)
+// minimization of a smooth Objective.
+//
+//   curvature::MinimizeOptions options;          // L-BFGS with a strong Wolfe line search
+//   Eigen::VectorXd x = ...;                     // the starting point
+//   curvature::Summary summary = curvature::minimize(options, objective, &x);
+//
+// Line-search methods are a direction (steepest descent, nonlinear conjugate
+// gradient, BFGS, L-BFGS, Newton with a modified Hessian) times a step length
+// from a line search; trust-region methods (Newton-CG after Steihaug and
+// Toint, dogleg) and Nesterov's accelerated gradient have loops of their own.
+// All report through the same Summary as solve(). A least-squares Problem is
+// minimized through least_squares_objective.h.
+//
+// Bounds (Objective::lower_bounds / upper_bounds) are honoured by steepest
+// descent and L-BFGS (projected search path, coordinates held at an active
+// bound frozen; the line search is then Armijo whatever `line_search` says,
+// since the curvature condition means nothing along a bent path), by the
+// trust-region Newton methods and by Nesterov's method (projected steps).
+// Nonlinear CG, BFGS and line-search Newton refuse bounded objectives.
+//
+// minimize() throws curvature::Error for options out of range, a null x, an
+// x whose size differs from the objective's, and a method that needs second-
+// order information on an objective without it. Numerical trouble ends the
+// solve with a termination reason in the Summary; x holds the best point found.
+#pragma once
+
+#include <Eigen/Core>
+#include <functional>
+
+#include "curvature/objective.h"
+#include "curvature/solver_options.h"
+#include "curvature/summary.h"
+
+namespace curvature {
+
+enum class MinimizerMethod {
+  kSteepestDescent,
+  kNonlinearConjugateGradient,
+  kBfgs,
+  kLbfgs,
+  kNewton,                // modified-Hessian Newton direction with a line search
+  kNewtonTrustRegionCg,   // trust region, Steihaug-Toint truncated CG (Hessian-vector products only)
+  kNewtonDogleg,          // trust region, dogleg on the dense Hessian
+  kNesterov,              // accelerated gradient with a backtracking Lipschitz estimate
+};
+
+enum class LineSearchType {
+  kArmijo,       // backtracking with quadratic/cubic interpolation: sufficient decrease only
+  kStrongWolfe,  // bracketing and zoom with safeguarded cubic interpolation
+};
+
+enum class NonlinearCgVariant { kFletcherReeves, kPolakRibierePlus, kHestenesStiefel, kDaiYuan };
+
+enum class NewtonModification {
+  kShiftedCholesky,  // H + tau I, tau raised until Cholesky succeeds (Nocedal and Wright, Algorithm 3.3)
+  kEigenvalue,       // eigenvalues below a floor raised to it (small dense problems)
+};
+
+struct MinimizeOptions {
+  MinimizerMethod method = MinimizerMethod::kLbfgs;
+  LineSearchType line_search = LineSearchType::kStrongWolfe;
+  NonlinearCgVariant cg_variant = NonlinearCgVariant::kPolakRibierePlus;
+  NewtonModification newton_modification = NewtonModification::kShiftedCholesky;
+
+  // Termination, as for solve():
+  //   gradient:  max_i |x_i - P(x_i - g_i)| <= gradient_tolerance
+  //   function:  |f change| <= function_tolerance * max(|f|, 1e-300) on an accepted step
+  //   parameter: |dx| <= parameter_tolerance * (|x| + parameter_tolerance)
+  int max_iterations = 1000;
+  double max_time_seconds = 1e6;
+  double function_tolerance = 1e-16;
+  double gradient_tolerance = 1e-10;
+  double parameter_tolerance = 1e-16;
+
+  // Line search: f(x + a d) <= f(x) + c1 a g^T d (sufficient decrease) and,
+  // for strong Wolfe, |g(x + a d)^T d| <= c2 |g^T d| (curvature).
+  // c2 = 0.9 suits quasi-Newton and Newton directions; nonlinear CG wants 0.1.
+  double sufficient_decrease = 1e-4;  // c1
+  double curvature = 0.9;             // c2
+  double curvature_for_cg = 0.1;      // c2 used by nonlinear CG
+  int max_line_search_evaluations = 30;
+
+  // L-BFGS memory (pairs kept); O(memory * n) work per iteration.
+  int lbfgs_memory = 10;
+  // Restart nonlinear CG with steepest descent every this many iterations
+  // (0: every n iterations) and whenever consecutive gradients are far from
+  // orthogonal (Powell's restart test).
+  int cg_restart_interval = 0;
+
+  // Trust-region Newton methods.
+  double initial_trust_region_radius = 1.0;
+  double max_trust_region_radius = 1e10;
+  double min_relative_decrease = 1e-4;
+  int max_cg_iterations = 0;  // Steihaug-CG iterations per step; 0: n
+
+  // Nesterov: restart the momentum when f increases (O'Donoghue and Candes).
+  bool nesterov_restart = true;
+
+  bool verbose = false;
+  std::function<CallbackReturn(const IterationRecord&)> callback;
+};
+
+Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x);
+
+// Throws curvature::Error naming the first field out of range.
+void validate(const MinimizeOptions& options);
+
+const char* to_string(MinimizerMethod method);
+
+}  // namespace curvature

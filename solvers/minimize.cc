@@ -1,0 +1,152 @@
+// minimize(): validates the options, the point and what the objective can
+// do for the chosen method, then runs the method's loop
+// (general_minimizers.h). The loops evaluate the starting point themselves
+// and report one that cannot be evaluated as kInvalidStartingPoint.
+#include "curvature/minimize.h"
+
+#include <cmath>
+#include <string>
+
+#include "curvature/error.h"
+#include "general_minimizers.h"
+
+namespace curvature {
+namespace {
+
+void require(bool condition, const char* field, const std::string& requirement, double value) {
+  if (!condition) {
+    throw Error(std::string("MinimizeOptions::") + field + " must be " + requirement + ", got " +
+                std::to_string(value));
+  }
+}
+
+bool needs_hessian(MinimizerMethod method) {
+  return method == MinimizerMethod::kNewton || method == MinimizerMethod::kNewtonTrustRegionCg ||
+         method == MinimizerMethod::kNewtonDogleg;
+}
+
+// Methods whose loop keeps every iterate in the box: projected steepest
+// descent and L-BFGS (line_search_minimizer.cc), the projected trust region
+// (newton_trust_region.cc) and projected Nesterov (nesterov.cc). Nonlinear
+// CG, BFGS and line-search Newton have no sound projected form here.
+bool honours_bounds(MinimizerMethod method) {
+  return method != MinimizerMethod::kNonlinearConjugateGradient && method != MinimizerMethod::kBfgs &&
+         method != MinimizerMethod::kNewton;
+}
+
+void check_bounds(const Eigen::VectorXd* bounds, const char* which, int n) {
+  if (bounds == nullptr) return;
+  if (bounds->size() != n) {
+    throw Error(std::string("minimize: the objective's ") + which + " bounds have size " +
+                std::to_string(bounds->size()) + ", expected num_parameters() = " + std::to_string(n));
+  }
+}
+
+}  // namespace
+
+const char* to_string(MinimizerMethod method) {
+  switch (method) {
+    case MinimizerMethod::kSteepestDescent:
+      return "steepest-descent";
+    case MinimizerMethod::kNonlinearConjugateGradient:
+      return "nonlinear-conjugate-gradient";
+    case MinimizerMethod::kBfgs:
+      return "bfgs";
+    case MinimizerMethod::kLbfgs:
+      return "lbfgs";
+    case MinimizerMethod::kNewton:
+      return "newton";
+    case MinimizerMethod::kNewtonTrustRegionCg:
+      return "newton-trust-region-cg";
+    case MinimizerMethod::kNewtonDogleg:
+      return "newton-dogleg";
+    case MinimizerMethod::kNesterov:
+      return "nesterov";
+  }
+  return "unknown";
+}
+
+void validate(const MinimizeOptions& o) {
+  require(o.max_iterations >= 0, "max_iterations", "non-negative", o.max_iterations);
+  require(o.max_time_seconds > 0.0, "max_time_seconds", "positive", o.max_time_seconds);
+  require(o.function_tolerance >= 0.0, "function_tolerance", "non-negative", o.function_tolerance);
+  require(o.gradient_tolerance >= 0.0, "gradient_tolerance", "non-negative", o.gradient_tolerance);
+  require(o.parameter_tolerance >= 0.0, "parameter_tolerance", "non-negative", o.parameter_tolerance);
+  require(o.sufficient_decrease > 0.0 && o.sufficient_decrease < 0.5, "sufficient_decrease", "in (0, 0.5)",
+          o.sufficient_decrease);
+  require(o.curvature > o.sufficient_decrease && o.curvature < 1.0, "curvature", "in (sufficient_decrease, 1)",
+          o.curvature);
+  require(o.curvature_for_cg > o.sufficient_decrease && o.curvature_for_cg < 1.0, "curvature_for_cg",
+          "in (sufficient_decrease, 1)", o.curvature_for_cg);
+  require(o.max_line_search_evaluations >= 1, "max_line_search_evaluations", "at least 1",
+          o.max_line_search_evaluations);
+  require(o.lbfgs_memory >= 1, "lbfgs_memory", "at least 1", o.lbfgs_memory);
+  require(o.cg_restart_interval >= 0, "cg_restart_interval", "non-negative", o.cg_restart_interval);
+  require(o.initial_trust_region_radius > 0.0 && std::isfinite(o.initial_trust_region_radius),
+          "initial_trust_region_radius", "positive and finite", o.initial_trust_region_radius);
+  require(o.max_trust_region_radius >= o.initial_trust_region_radius, "max_trust_region_radius",
+          "at least initial_trust_region_radius", o.max_trust_region_radius);
+  require(o.min_relative_decrease >= 0.0 && o.min_relative_decrease < 1.0, "min_relative_decrease", "in [0, 1)",
+          o.min_relative_decrease);
+  require(o.max_cg_iterations >= 0, "max_cg_iterations", "non-negative", o.max_cg_iterations);
+}
+
+Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x) {
+  if (x == nullptr) throw Error("minimize: x is null");
+  validate(options);
+  const int n = objective.num_parameters();
+  if (n <= 0) throw Error("minimize: the objective has " + std::to_string(n) + " parameters");
+  if (x->size() != n) {
+    throw Error("minimize: x has size " + std::to_string(x->size()) + ", but the objective '" + objective.name() +
+                "' has num_parameters() = " + std::to_string(n));
+  }
+  const char* method = to_string(options.method);
+  if (needs_hessian(options.method) && !objective.has_hessian()) {
+    throw Error(std::string("minimize: ") + method + " needs second-order information, but the objective '" +
+                objective.name() + "' has no Hessian (has_hessian() is false)");
+  }
+  const Eigen::VectorXd* lower = objective.lower_bounds();
+  const Eigen::VectorXd* upper = objective.upper_bounds();
+  check_bounds(lower, "lower", n);
+  check_bounds(upper, "upper", n);
+  if (lower != nullptr && upper != nullptr) {
+    for (int i = 0; i < n; ++i) {
+      if (!((*lower)[i] <= (*upper)[i])) {
+        throw Error("minimize: the objective's bounds are inconsistent at coordinate " + std::to_string(i) +
+                    ": lower " + std::to_string((*lower)[i]) + " > upper " + std::to_string((*upper)[i]));
+      }
+    }
+  }
+  if ((lower != nullptr || upper != nullptr) && !honours_bounds(options.method)) {
+    throw Error(std::string("minimize: ") + method + " cannot honour the objective's bounds; use steepest-descent, " +
+                "lbfgs, newton-trust-region-cg, newton-dogleg or nesterov for a bound-constrained problem");
+  }
+
+  Summary summary;
+  summary.method = method;
+  summary.num_parameters = n;
+  if (options.method == MinimizerMethod::kNewton) {
+    summary.linear_solver = options.newton_modification == NewtonModification::kShiftedCholesky
+                                ? "dense-shifted-cholesky"
+                                : "dense-eigenvalue-modification";
+  }
+  switch (options.method) {
+    case MinimizerMethod::kSteepestDescent:
+    case MinimizerMethod::kNonlinearConjugateGradient:
+    case MinimizerMethod::kBfgs:
+    case MinimizerMethod::kLbfgs:
+    case MinimizerMethod::kNewton:
+      internal::minimize_line_search(options, objective, x, &summary);
+      break;
+    case MinimizerMethod::kNewtonTrustRegionCg:
+    case MinimizerMethod::kNewtonDogleg:
+      internal::minimize_newton_trust_region(options, objective, x, &summary);
+      break;
+    case MinimizerMethod::kNesterov:
+      internal::minimize_nesterov(options, objective, x, &summary);
+      break;
+  }
+  return summary;
+}
+
+}  // namespace curvature

@@ -1,0 +1,126 @@
+// objective_context.h — what every Objective-based minimizer loop shares
+// (line search, Newton trust region, Nesterov): the objective and the current
+// point, the bounds and the projection onto them, counted and timed
+// evaluations that treat non-finite values as failures, the termination tests
+// as named predicates, and the trace. The least-squares counterpart is
+// MinimizerContext; this one knows nothing of residuals or Jacobians.
+//
+// Counting. An Objective has no residuals or Jacobian, so the Summary's two
+// evaluation counters are read as
+//   summary.residual_evaluations  = evaluations of f (every call of evaluate()),
+//   summary.jacobian_evaluations  = evaluations of the gradient (the calls that
+//                                   asked for it),
+// and summary.evaluation_time_s covers both and the Hessian evaluations made
+// through evaluate_hessian().
+//
+// A loop runs as
+//   ObjectiveContext context(options, objective, summary);
+//   if (!context.begin(*x)) { context.finish(x); return; }  // kInvalidStartingPoint
+//   while (!context.terminated()) {
+//     if (context.gradient_tolerance_reached() || context.iteration_or_time_limit_reached()) break;
+//     ... one iteration, ending with context.record(record) ...
+//   }
+//   context.finish(x);
+#pragma once
+
+#include <Eigen/Core>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "curvature/minimize.h"
+#include "curvature/objective.h"
+#include "curvature/summary.h"
+#include "minimizer_context.h"  // Stopwatch
+
+namespace curvature::internal {
+
+class ObjectiveContext {
+ public:
+  // Keeps references to all three: they must outlive the context. Reads the
+  // objective's bounds (a missing side is +-infinity); minimize() has checked
+  // their sizes.
+  ObjectiveContext(const MinimizeOptions& options, Objective& objective, Summary* summary);
+
+  const MinimizeOptions& options() const { return options_; }
+  Objective& objective() { return objective_; }
+  Summary& summary() { return *summary_; }
+  int num_parameters() const { return num_parameters_; }
+
+  // The current point and f and the gradient there.
+  Eigen::VectorXd x, gradient;
+  double value = 0.0;
+
+  // Projects `start` into the bounds, evaluates f and the gradient there,
+  // sets summary.initial_cost (and final_cost) and records iteration 0.
+  // False when the start cannot be evaluated or is not finite: the
+  // termination is then kInvalidStartingPoint, with the reason.
+  bool begin(const Eigen::VectorXd& start);
+  // Writes the current point to *x and the final cost and total time to the
+  // Summary.
+  void finish(Eigen::VectorXd* point);
+
+  // Bounds.
+  bool has_bounds() const { return has_bounds_; }
+  const Eigen::VectorXd& lower_bounds() const { return lower_; }
+  const Eigen::VectorXd& upper_bounds() const { return upper_; }
+  // P(point): clamps each coordinate into [lower, upper], in place.
+  void project(Eigen::VectorXd* point) const;
+  // max_i |x_i - P(x_i - g_i)| at the current point: the gradient's max-norm
+  // without the components that push against an active bound.
+  double projected_gradient_norm() const;
+  double projected_gradient_norm(const Eigen::VectorXd& point, const Eigen::VectorXd& point_gradient) const;
+  // Coordinates at a bound whose gradient pushes outward (x_i at its lower
+  // bound with g_i > 0, or at its upper bound with g_i < 0), at the current
+  // point. A step holds them fixed. All zero without bounds.
+  const std::vector<char>& fixed_coordinates();
+  bool any_fixed() const { return any_fixed_; }
+
+  // f at `point` and, when `point_gradient` is not null, the gradient; both
+  // counted and timed. False when the objective declines or returns a
+  // non-finite value or gradient; *point_value is then +infinity. Throws
+  // curvature::Error when the objective returns a gradient of the wrong
+  // size: that is a bug in the objective, not numerical trouble.
+  bool evaluate(const Eigen::VectorXd& point, double* point_value, Eigen::VectorXd* point_gradient);
+  // Moves to `point` with f and the gradient already evaluated there.
+  void move_to(const Eigen::VectorXd& point, double point_value, const Eigen::VectorXd& point_gradient);
+  // The objective's Hessian operator at `point`, timed into
+  // summary.evaluation_time_s; null when unavailable. Throws curvature::Error
+  // when its size differs from the objective's.
+  std::unique_ptr<HessianOperator> evaluate_hessian(const Eigen::VectorXd& point);
+
+  // Termination tests, each against MinimizeOptions. Each returns true after
+  // setting the termination type and a message quoting the numbers.
+  //   gradient:  projected_gradient_norm() <= gradient_tolerance
+  //   function:  |f change| <= function_tolerance * max(|f|, 1e-300) (call on an accepted step)
+  //   parameter: |step| <= parameter_tolerance * (|x| + parameter_tolerance)
+  bool gradient_tolerance_reached();
+  bool function_tolerance_reached(double value_change);
+  bool parameter_tolerance_reached(double step_norm);
+  bool iteration_limit_reached();  // summary.iterations >= max_iterations
+  bool time_limit_reached();       // elapsed >= max_time_seconds
+  bool iteration_or_time_limit_reached() { return iteration_limit_reached() || time_limit_reached(); }
+  void terminate(TerminationType type, std::string message);
+  bool terminated() const { return terminated_; }
+
+  // Stamps the cumulative time, appends the record to the trace, prints one
+  // line to stderr when verbose, and runs the callback for iterations > 0
+  // (kStop ends the solve with kUserStop).
+  void record(IterationRecord record);
+
+  // Started at construction: the solve's clock.
+  Stopwatch total_clock;
+
+ private:
+  const MinimizeOptions& options_;
+  Objective& objective_;
+  Summary* summary_;
+  int num_parameters_;
+  bool has_bounds_ = false;
+  Eigen::VectorXd lower_, upper_;
+  std::vector<char> fixed_;
+  bool any_fixed_ = false;
+  bool terminated_ = false;
+};
+
+}  // namespace curvature::internal
