@@ -1,0 +1,367 @@
+// Newton's trust-region method for a general Objective (Nocedal and Wright,
+// "Numerical Optimization", 2nd ed., chapters 4 and 7). At each point the
+// quadratic model
+//   m(p) = f + g^T p + 1/2 p^T H p,   |p| <= radius
+// is minimized approximately, either by
+//   * Steihaug-Toint truncated CG (kNewtonTrustRegionCg; N&W Algorithm 7.2):
+//     only products H v, so it is Hessian-free — with a least-squares
+//     objective's Gauss-Newton operator this is Newton-CG on J^T J;
+//   * dogleg (kNewtonDogleg; N&W section 4.1) on the dense Hessian.
+// The step is accepted when the reduction ratio
+//   rho = (f(x) - f(x + p)) / (m(0) - m(p))
+// exceeds min_relative_decrease; the radius shrinks to |p| / 4 when
+// rho < 1/4 and doubles (up to max_trust_region_radius) when rho > 3/4 and
+// the step reached the boundary. Every step has |p| <= radius (up to
+// rounding in the last bit); each trace record carries the radius the step
+// was computed for.
+//
+// Bounds are handled by projection, as in the least-squares trust-region
+// loop: coordinates held at a bound by an outward gradient are fixed for the
+// step (the model is minimized over the free ones), the trial point is
+// projected onto the box, and rho compares the actual reduction with the
+// model's prediction for the projected step. Projection only shortens the
+// step componentwise, so the radius still bounds it, and as the radius
+// shrinks the projected step becomes a projected steepest-descent step,
+// whose predicted and actual reductions agree.
+#include <Eigen/Cholesky>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "general_minimizers.h"
+#include "objective_context.h"
+
+namespace curvature::internal {
+namespace {
+
+// Below this radius no step can make progress in double precision.
+constexpr double kMinTrustRegionRadius = 1e-32;
+constexpr double kShrinkRatio = 0.25;
+constexpr double kExpandRatio = 0.75;
+// Attempts at raising the shift tau of H + tau I before the dogleg model gives up.
+constexpr int kMaxShiftAttempts = 80;
+
+std::string format(const char* pattern, double a, double b = 0.0) {
+  char buffer[256];
+  std::snprintf(buffer, sizeof buffer, pattern, a, b);
+  return buffer;
+}
+
+void zero_fixed(const std::vector<char>& fixed, Eigen::VectorXd* v) {
+  for (Eigen::Index i = 0; i < v->size(); ++i) {
+    if (fixed[i]) (*v)[i] = 0.0;
+  }
+}
+
+// The largest tau >= 0 with |z + tau d| = radius, for |z| <= radius.
+double boundary_step(const Eigen::VectorXd& z, const Eigen::VectorXd& d, double radius) {
+  const double a = d.squaredNorm();
+  const double b = 2.0 * z.dot(d);
+  const double c = std::min(z.squaredNorm() - radius * radius, 0.0);
+  const double root = std::sqrt(b * b - 4.0 * a * c);
+  // The two forms of the positive root, each free of cancellation on its side.
+  return b > 0.0 ? -2.0 * c / (b + root) : (-b + root) / (2.0 * a);
+}
+
+// Rounding can leave a boundary step a few ulps outside; pull it in.
+void clamp_to_radius(double radius, Eigen::VectorXd* p) {
+  const double norm = p->norm();
+  if (norm > radius) *p *= radius / norm;
+}
+
+struct ModelStep {
+  Eigen::VectorXd p;
+  double predicted = 0.0;  // m(0) - m(p)
+  bool on_boundary = false;
+  int iterations = 0;  // CG iterations (1 for dogleg)
+};
+
+// Approximate minimizer of the model inside the region, for one point and
+// Hessian; compute() is called again with a smaller radius after a rejection.
+class NewtonStepper {
+ public:
+  virtual ~NewtonStepper() = default;
+  // False (with the reason) when no model can be formed at this point.
+  virtual bool prepare(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
+                       const std::vector<char>& fixed, std::string* error) = 0;
+  virtual ModelStep compute(double radius) = 0;
+  // m(0) - m(p) for any step p that is zero on the fixed coordinates.
+  double predicted_reduction(const Eigen::VectorXd& p) const {
+    Eigen::VectorXd hp;
+    hessian_->multiply(p, &hp);
+    return -(gradient_.dot(p) + 0.5 * p.dot(hp));
+  }
+  virtual const char* name() const = 0;
+
+ protected:
+  std::unique_ptr<HessianOperator> hessian_;
+  Eigen::VectorXd gradient_;  // zero on the fixed coordinates
+  std::vector<char> fixed_;
+};
+
+// Steihaug-Toint CG. Stops at the boundary on negative curvature or when an
+// iterate leaves the region, else when |r| <= min(0.5, sqrt|g|) |g| (the
+// forcing term that gives superlinear convergence, N&W (7.3)), else after
+// max_iterations.
+class SteihaugCg final : public NewtonStepper {
+ public:
+  explicit SteihaugCg(int max_iterations) : max_iterations_(max_iterations) {}
+  const char* name() const override { return "steihaug-cg"; }
+
+  bool prepare(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
+               const std::vector<char>& fixed, std::string* error) override {
+    (void)error;
+    hessian_ = std::move(hessian);
+    fixed_ = fixed;
+    gradient_ = gradient;
+    zero_fixed(fixed_, &gradient_);
+    return true;
+  }
+
+  ModelStep compute(double radius) override {
+    const Eigen::Index n = gradient_.size();
+    const int limit = max_iterations_ > 0 ? max_iterations_ : static_cast<int>(n);
+    ModelStep step;
+    Eigen::VectorXd z = Eigen::VectorXd::Zero(n);
+    Eigen::VectorXd r = gradient_;  // model gradient g + H z
+    Eigen::VectorXd d = -r;
+    Eigen::VectorXd hd;
+    const double g_norm = gradient_.norm();
+    const double tolerance = std::min(0.5, std::sqrt(g_norm)) * g_norm;
+    double model = 0.0;  // m(z) - m(0), updated along each direction
+    double rr = r.squaredNorm();
+    if (std::sqrt(rr) <= tolerance) {
+      step.p = z;
+      return step;
+    }
+    for (int j = 0; j < limit; ++j) {
+      ++step.iterations;
+      hessian_->multiply(d, &hd);
+      zero_fixed(fixed_, &hd);
+      const double dhd = d.dot(hd);
+      const double rd = r.dot(d);
+      if (!(dhd > 0.0)) {
+        // Negative (or zero) curvature: the model decreases without bound
+        // along d, so go to the boundary.
+        const double tau = boundary_step(z, d, radius);
+        z += tau * d;
+        model += tau * rd + 0.5 * tau * tau * dhd;
+        step.on_boundary = true;
+        break;
+      }
+      const double alpha = rr / dhd;
+      if ((z + alpha * d).norm() >= radius) {
+        const double tau = boundary_step(z, d, radius);
+        z += tau * d;
+        model += tau * rd + 0.5 * tau * tau * dhd;
+        step.on_boundary = true;
+        break;
+      }
+      z += alpha * d;
+      model += alpha * rd + 0.5 * alpha * alpha * dhd;
+      r += alpha * hd;
+      const double rr_next = r.squaredNorm();
+      if (std::sqrt(rr_next) <= tolerance) break;
+      d = -r + (rr_next / rr) * d;
+      rr = rr_next;
+    }
+    if (step.on_boundary) clamp_to_radius(radius, &z);
+    step.p = std::move(z);
+    step.predicted = -model;
+    return step;
+  }
+
+ private:
+  int max_iterations_;
+};
+
+// Dogleg on the dense Hessian: the path from 0 to the Cauchy point
+// p_U = -(g^T g / g^T B g) g and on to the Newton point p_N = -B^-1 g. B is H
+// when H is positive definite; otherwise the modified Hessian H + tau I, tau
+// raised from max(0, -min_i H_ii + beta) by doubling until Cholesky succeeds
+// (N&W Algorithm 3.3, beta = 1e-3 max(max_ij |H_ij|, sqrt(eps))), so the
+// path is always defined and descends. rho still uses the true model with H.
+class Dogleg final : public NewtonStepper {
+ public:
+  const char* name() const override { return "dense-cholesky-dogleg"; }
+
+  bool prepare(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
+               const std::vector<char>& fixed, std::string* error) override {
+    hessian_ = std::move(hessian);
+    fixed_ = fixed;
+    gradient_ = gradient;
+    zero_fixed(fixed_, &gradient_);
+    const Eigen::Index n = gradient_.size();
+    Eigen::MatrixXd h;
+    if (!hessian_->dense(&h)) {
+      *error = "kNewtonDogleg needs the dense Hessian, and this objective's Hessian operator cannot form it (n = " +
+               std::to_string(n) + "); use kNewtonTrustRegionCg, which needs only Hessian-vector products.";
+      return false;
+    }
+    if (h.rows() != n || h.cols() != n || !h.allFinite()) {
+      *error = "The dense Hessian is not a finite " + std::to_string(n) + " x " + std::to_string(n) + " matrix.";
+      return false;
+    }
+    // Fixed coordinates decouple: identity rows and columns, zero gradient.
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (!fixed_[i]) continue;
+      h.row(i).setZero();
+      h.col(i).setZero();
+      h(i, i) = 1.0;
+    }
+    const double beta = 1e-3 * std::max(h.cwiseAbs().maxCoeff(), std::sqrt(std::numeric_limits<double>::epsilon()));
+    const double min_diagonal = h.diagonal().minCoeff();
+    shift_ = min_diagonal > 0.0 ? 0.0 : -min_diagonal + beta;
+    Eigen::LLT<Eigen::MatrixXd> cholesky;
+    for (int attempt = 0;; ++attempt) {
+      if (attempt == kMaxShiftAttempts) {
+        *error = "The dogleg model could not make the Hessian positive definite (last shift " + format("%.3e", shift_) +
+                 ").";
+        return false;
+      }
+      Eigen::MatrixXd shifted = h;
+      shifted.diagonal().array() += shift_;
+      cholesky.compute(shifted);
+      if (cholesky.info() == Eigen::Success) {
+        h = std::move(shifted);
+        break;
+      }
+      shift_ = std::max(2.0 * shift_, beta);
+    }
+    newton_ = -cholesky.solve(gradient_);
+    const double gg = gradient_.squaredNorm();
+    const double gbg = gradient_.dot(h * gradient_);
+    cauchy_ = gbg > 0.0 ? Eigen::VectorXd(-(gg / gbg) * gradient_) : Eigen::VectorXd::Zero(n);
+    return newton_.allFinite() && cauchy_.allFinite();
+  }
+
+  ModelStep compute(double radius) override {
+    ModelStep step;
+    step.iterations = 1;
+    const double g_norm = gradient_.norm();
+    if (newton_.norm() <= radius) {
+      step.p = newton_;
+    } else if (cauchy_.norm() >= radius || g_norm == 0.0) {
+      step.p = g_norm > 0.0 ? Eigen::VectorXd(-(radius / g_norm) * gradient_) : Eigen::VectorXd::Zero(gradient_.size());
+      step.on_boundary = true;
+    } else {
+      const Eigen::VectorXd leg = newton_ - cauchy_;
+      step.p = cauchy_ + boundary_step(cauchy_, leg, radius) * leg;
+      step.on_boundary = true;
+    }
+    clamp_to_radius(radius, &step.p);
+    step.predicted = predicted_reduction(step.p);
+    return step;
+  }
+
+ private:
+  Eigen::VectorXd newton_, cauchy_;
+  double shift_ = 0.0;
+};
+
+}  // namespace
+
+void minimize_newton_trust_region(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x,
+                                  Summary* summary) {
+  ObjectiveContext context(options, objective, summary);
+  std::unique_ptr<NewtonStepper> stepper;
+  if (options.method == MinimizerMethod::kNewtonDogleg) {
+    stepper = std::make_unique<Dogleg>();
+  } else {
+    stepper = std::make_unique<SteihaugCg>(options.max_cg_iterations);
+  }
+  summary->linear_solver = stepper->name();
+  if (!context.begin(*x)) {
+    context.finish(x);
+    return;
+  }
+
+  double radius = options.initial_trust_region_radius;
+  bool need_model = true;
+  Eigen::VectorXd trial, trial_gradient;
+  while (!context.terminated()) {
+    if (context.gradient_tolerance_reached() || context.iteration_or_time_limit_reached()) break;
+    Stopwatch iteration_clock;
+    if (need_model) {
+      std::unique_ptr<HessianOperator> hessian = context.evaluate_hessian(context.x);
+      if (!hessian) {
+        context.terminate(TerminationType::kEvaluationFailure,
+                          std::string("The objective '") + objective.name() +
+                              "' gave no Hessian at the current point (f = " + format("%.6e", context.value) + ").");
+        break;
+      }
+      Stopwatch linear_clock;
+      std::string error;
+      const bool prepared = stepper->prepare(std::move(hessian), context.gradient, context.fixed_coordinates(), &error);
+      summary->linear_solver_time_s += linear_clock.seconds();
+      if (!prepared) {
+        context.terminate(TerminationType::kLinearSolverFailure,
+                          error.empty() ? "The trust-region model could not be formed." : error);
+        break;
+      }
+      need_model = false;
+    }
+
+    IterationRecord record;
+    record.iteration = summary->iterations + 1;
+    record.trust_region_radius = radius;  // the radius this step was computed for
+    Stopwatch linear_clock;
+    ModelStep step = stepper->compute(radius);
+    trial = context.x + step.p;
+    if (context.has_bounds()) {
+      context.project(&trial);
+      const Eigen::VectorXd projected = trial - context.x;
+      if (projected != step.p) {
+        step.p = projected;
+        step.predicted = stepper->predicted_reduction(step.p);
+      }
+    }
+    summary->linear_solver_time_s += linear_clock.seconds();
+    record.linear_solver_iterations = step.iterations;
+    summary->linear_solver_iterations += step.iterations;
+    record.step_norm = step.p.norm();
+    if (context.parameter_tolerance_reached(record.step_norm)) break;  // nothing was tried
+    ++summary->iterations;
+
+    double trial_value;
+    const bool evaluated = context.evaluate(trial, &trial_value, &trial_gradient);
+    const double actual = evaluated ? context.value - trial_value : -std::numeric_limits<double>::infinity();
+    // A model that predicts no decrease is a step lost to rounding: count it
+    // as a failure so that the region shrinks.
+    const double ratio =
+        evaluated && step.predicted > 0.0 ? actual / step.predicted : -std::numeric_limits<double>::infinity();
+    record.relative_decrease = ratio;
+    const bool accepted = ratio > options.min_relative_decrease;
+    if (accepted) {
+      context.move_to(trial, trial_value, trial_gradient);
+      need_model = true;
+      ++summary->accepted_steps;
+      record.cost_change = actual;
+    } else {
+      ++summary->rejected_steps;
+    }
+    if (ratio < kShrinkRatio) {
+      radius = kShrinkRatio * record.step_norm;
+    } else if (ratio > kExpandRatio && step.on_boundary) {
+      radius = std::min(2.0 * radius, options.max_trust_region_radius);
+    }
+    record.accepted = accepted;
+    record.cost = context.value;
+    record.gradient_max_norm = context.projected_gradient_norm();
+    record.iteration_time_s = iteration_clock.seconds();
+    context.record(record);
+    if (context.terminated()) break;
+    if (accepted && context.function_tolerance_reached(actual)) break;
+    if (radius < kMinTrustRegionRadius) {
+      context.terminate(
+          TerminationType::kTrustRegionTooSmall,
+          format("Trust region radius %.3e fell below %.0e: no step reduces f.", radius, kMinTrustRegionRadius));
+    }
+  }
+  context.finish(x);
+}
+
+}  // namespace curvature::internal
