@@ -48,15 +48,26 @@ struct SolverOptions {
   //   gradient:  max_i |x_i - P(x_i - g_i)| <= gradient_tolerance, P the projection onto the bounds
   //   function:  |cost change| <= function_tolerance * cost on an accepted step
   //   parameter: |dx| <= parameter_tolerance * (|x| + parameter_tolerance)
+  // The defaults ask for all the accuracy double precision allows. Without
+  // robust losses the cost change of a step is summed from residual
+  // differences, so relative changes far below machine epsilon are still
+  // measured (hence a function tolerance of 1e-20); and once a step's
+  // predicted reduction is below the rounding noise of the cost itself, the
+  // step is accepted when it reduces the scaled gradient |D^-1 J^T r|
+  // instead. Parameters near an ill-conditioned minimum then keep converging
+  // after the cost has stopped changing, and the parameter tolerance ends the
+  // solve. Loosen the tolerances to trade accuracy for iterations.
   int max_iterations = 200;
   double max_time_seconds = 1e6;
   double function_tolerance = 1e-20;
   double gradient_tolerance = 1e-14;
   double parameter_tolerance = 1e-14;
 
-  // Trust region. Levenberg-Marquardt starts from
-  // lambda = initial_damping * max diag(J^T J) (Madsen, Nielsen and
-  // Tingleff's tau); dogleg starts from a radius of initial_trust_region_radius.
+  // Trust region. Levenberg-Marquardt starts from lambda = initial_damping
+  // (Marquardt: the damping is lambda diag(J^T J)) or from
+  // lambda = initial_damping * max diag(J^T J) (Levenberg; Madsen, Nielsen and
+  // Tingleff's tau); dogleg starts from a radius of initial_trust_region_radius
+  // in the scaled norm |D h|, D = sqrt(diag(J^T J)).
   double initial_damping = 1e-4;
   double initial_trust_region_radius = 1e4;
   double max_trust_region_radius = 1e16;
