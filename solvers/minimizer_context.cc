@@ -6,23 +6,15 @@
 #include <sstream>
 
 namespace curvature::internal {
-namespace {
 
-std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0) {
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, pattern, a, b, c);
-  return buffer;
-}
-
-}  // namespace
-
-MinimizerContext::MinimizerContext(const SolverOptions& options, Evaluator* evaluator, Summary* summary,
-                                   bool sparse)
+MinimizerContext::MinimizerContext(const SolverOptions& options, Evaluator* evaluator, Summary* summary, bool sparse)
     : options_(options),
       evaluator_(evaluator),
       summary_(summary),
       sparse_(sparse),
-      exact_reduction_(!evaluator->has_losses()) {
+      exact_reduction_(!evaluator->has_losses()),
+      bounds_(evaluator->lower_bounds(), evaluator->upper_bounds()),
+      progress_(summary, options.verbose, options.callback, SolveProgress::Columns::kLeastSquares) {
   if (sparse_) sparse_jacobian_ = evaluator_->make_sparse_jacobian();
   fixed_.assign(evaluator_->num_parameters(), 0);
   column_scale.setZero(evaluator_->num_parameters());
@@ -38,27 +30,12 @@ JacobianRef MinimizerContext::jacobian() const {
   return ref;
 }
 
-void MinimizerContext::project(Eigen::VectorXd* point) const {
-  if (!evaluator_->has_bounds()) return;
-  *point = point->cwiseMax(evaluator_->lower_bounds()).cwiseMin(evaluator_->upper_bounds());
-}
+void MinimizerContext::project(Eigen::VectorXd* point) const { bounds_.project(point); }
 
-double MinimizerContext::projected_gradient_norm() const {
-  if (!evaluator_->has_bounds()) return gradient.lpNorm<Eigen::Infinity>();
-  Eigen::VectorXd moved = x - gradient;
-  project(&moved);
-  return (x - moved).lpNorm<Eigen::Infinity>();
-}
+double MinimizerContext::projected_gradient_norm() const { return bounds_.projected_gradient_norm(x, gradient); }
 
 const std::vector<char>& MinimizerContext::fixed_coordinates() {
-  any_fixed_ = false;
-  if (!evaluator_->has_bounds()) return fixed_;
-  const Eigen::VectorXd& lower = evaluator_->lower_bounds();
-  const Eigen::VectorXd& upper = evaluator_->upper_bounds();
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
-    fixed_[i] = (x[i] <= lower[i] && gradient[i] > 0.0) || (x[i] >= upper[i] && gradient[i] < 0.0);
-    any_fixed_ = any_fixed_ || fixed_[i];
-  }
+  any_fixed_ = bounds_.fixed_coordinates(x, gradient, &fixed_);
   return fixed_;
 }
 
@@ -119,8 +96,8 @@ double MinimizerContext::reduction(double trial_cost, const Eigen::VectorXd& tri
 }
 
 double MinimizerContext::predicted_reduction(const Eigen::VectorXd& step) const {
-  const double jacobian_step_norm = sparse_ ? (sparse_jacobian_ * step).squaredNorm()
-                                            : (dense_jacobian_ * step).squaredNorm();
+  const double jacobian_step_norm =
+      sparse_ ? (sparse_jacobian_ * step).squaredNorm() : (dense_jacobian_ * step).squaredNorm();
   return -(gradient.dot(step) + 0.5 * jacobian_step_norm);
 }
 
@@ -133,8 +110,7 @@ bool MinimizerContext::within_cost_noise(double reduction) const {
 bool MinimizerContext::accept_if_gradient_decreases(const Eigen::VectorXd& trial) {
   const Eigen::VectorXd scale = column_scale.cwiseMax(1e-300).cwiseSqrt();
   const double old_norm = gradient.cwiseQuotient(scale).norm();
-  const Eigen::VectorXd saved_x = x, saved_residuals = residuals, saved_gradient = gradient,
-                        saved_scale = column_scale;
+  const Eigen::VectorXd saved_x = x, saved_residuals = residuals, saved_gradient = gradient, saved_scale = column_scale;
   const double saved_cost = cost;
   const Eigen::MatrixXd saved_dense = dense_jacobian_;
   const SparseRowMatrix saved_sparse = sparse_jacobian_;
@@ -176,77 +152,34 @@ std::vector<int> MinimizerContext::evaporated_coordinates() const {
 void MinimizerContext::restart(const Eigen::VectorXd& start) {
   x = start;
   column_scale.setZero();
-  terminated_ = false;
+  progress_.resume();
 }
 
 bool MinimizerContext::gradient_tolerance_reached() {
-  const double norm = projected_gradient_norm();
-  if (norm > options_.gradient_tolerance) return false;
-  terminate(TerminationType::kGradientTolerance,
-            format("Gradient tolerance reached: projected gradient max-norm %.6e <= %.6e.", norm,
-                   options_.gradient_tolerance));
-  return true;
+  return progress_.gradient_tolerance_reached(projected_gradient_norm(), options_.gradient_tolerance);
 }
 
 bool MinimizerContext::iteration_or_time_limit_reached() {
-  if (summary_->iterations >= options_.max_iterations) {
-    terminate(TerminationType::kMaxIterations,
-              format("Maximum number of iterations reached: %.0f.", options_.max_iterations));
-    return true;
-  }
-  const double elapsed = total_clock.seconds();
-  if (elapsed >= options_.max_time_seconds) {
-    terminate(TerminationType::kMaxTime,
-              format("Maximum time reached: %.3f s >= %.3f s.", elapsed, options_.max_time_seconds));
-    return true;
-  }
-  return false;
+  return progress_.iteration_or_time_limit_reached(options_.max_iterations, options_.max_time_seconds);
 }
 
 bool MinimizerContext::parameter_tolerance_reached(double step_norm) {
-  const double x_norm = x.norm();
-  const double limit = options_.parameter_tolerance * (x_norm + options_.parameter_tolerance);
-  if (step_norm > limit) return false;
-  terminate(TerminationType::kParameterTolerance,
-            format("Parameter tolerance reached: step norm %.6e <= %.6e = tolerance * (|x| + tolerance), |x| = %.6e.",
-                   step_norm, limit, x_norm));
-  return true;
+  return progress_.parameter_tolerance_reached(step_norm, x.norm(), options_.parameter_tolerance);
 }
 
 bool MinimizerContext::function_tolerance_reached(double actual_reduction) {
   const double limit = options_.function_tolerance * cost;
   if (std::abs(actual_reduction) > limit) return false;
   terminate(TerminationType::kFunctionTolerance,
-            format("Function tolerance reached: |cost change| %.6e <= %.6e = tolerance * cost.",
-                   std::abs(actual_reduction), limit));
+            format_numbers("Function tolerance reached: |cost change| %.6e <= %.6e = tolerance * cost.",
+                           std::abs(actual_reduction), limit));
   return true;
 }
 
 void MinimizerContext::terminate(TerminationType type, std::string message) {
-  terminated_ = true;
-  summary_->termination = type;
-  summary_->message = std::move(message);
+  progress_.terminate(type, std::move(message));
 }
 
-void MinimizerContext::record(IterationRecord record) {
-  record.cumulative_time_s = total_clock.seconds();
-  if (options_.verbose) {
-    if (record.iteration == 0) {
-      std::fprintf(stderr, "%5s %15s %11s %10s %10s %9s %10s %4s %4s %9s\n", "iter", "cost", "cost_change",
-                   "|gradient|", "|step|", "rho", "radius", "acc", "ls", "time_s");
-    }
-    std::fprintf(stderr, "%5d %15.8e %11.3e %10.3e %10.3e %9.2e %10.3e %4s %4d %9.3e\n", record.iteration,
-                 record.cost, record.cost_change, record.gradient_max_norm, record.step_norm,
-                 record.relative_decrease, record.trust_region_radius, record.accepted ? "yes" : "no",
-                 record.linear_solver_iterations, record.cumulative_time_s);
-  }
-  summary_->trace.push_back(record);
-  if (options_.callback && record.iteration > 0 && !terminated_) {
-    if (options_.callback(summary_->trace.back()) == CallbackReturn::kStop) {
-      terminate(TerminationType::kUserStop,
-                format("The callback asked to stop after iteration %.0f.", record.iteration));
-    }
-  }
-}
+void MinimizerContext::record(IterationRecord record) { progress_.record(std::move(record)); }
 
 }  // namespace curvature::internal

@@ -5,29 +5,19 @@
 #pragma once
 
 #include <Eigen/Core>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "box_bounds.h"
 #include "curvature/solver_options.h"
 #include "curvature/summary.h"
 #include "evaluator.h"
 #include "linear_solver.h"
+#include "solve_progress.h"
 
 namespace curvature::internal {
-
-class Stopwatch {
- public:
-  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_;
-};
 
 class MinimizerContext {
  public:
@@ -102,13 +92,12 @@ class MinimizerContext {
   bool parameter_tolerance_reached(double step_norm);
   bool function_tolerance_reached(double actual_reduction);
   void terminate(TerminationType type, std::string message);
-  bool terminated() const { return terminated_; }
+  bool terminated() const { return progress_.terminated(); }
 
   // Appends the record, prints it when verbose, runs the callback.
   void record(IterationRecord record);
 
-  // Phase timings.
-  Stopwatch total_clock;
+  // Linear-solver time, summed by the loops.
   double linear_solver_seconds = 0.0;
 
  private:
@@ -119,9 +108,10 @@ class MinimizerContext {
   bool exact_reduction_;
   Eigen::MatrixXd dense_jacobian_;
   SparseRowMatrix sparse_jacobian_;
+  BoxBounds bounds_;
   std::vector<char> fixed_;
   bool any_fixed_ = false;
-  bool terminated_ = false;
+  SolveProgress progress_;
 };
 
 }  // namespace curvature::internal

@@ -8,29 +8,17 @@
 #include "curvature/error.h"
 
 namespace curvature::internal {
-namespace {
-
-std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0) {
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, pattern, a, b, c);
-  return buffer;
-}
-
-}  // namespace
-
 ObjectiveContext::ObjectiveContext(const MinimizeOptions& options, Objective& objective, Summary* summary)
-    : options_(options), objective_(objective), summary_(summary), num_parameters_(objective.num_parameters()) {
+    : options_(options),
+      objective_(objective),
+      summary_(summary),
+      num_parameters_(objective.num_parameters()),
+      progress_(summary, options.verbose, options.callback, SolveProgress::Columns::kObjective) {
   constexpr double kInfinity = std::numeric_limits<double>::infinity();
-  lower_ = Eigen::VectorXd::Constant(num_parameters_, -kInfinity);
-  upper_ = Eigen::VectorXd::Constant(num_parameters_, kInfinity);
-  if (const Eigen::VectorXd* lower = objective.lower_bounds()) {
-    lower_ = *lower;
-    has_bounds_ = true;
-  }
-  if (const Eigen::VectorXd* upper = objective.upper_bounds()) {
-    upper_ = *upper;
-    has_bounds_ = true;
-  }
+  const Eigen::VectorXd* lower = objective.lower_bounds();
+  const Eigen::VectorXd* upper = objective.upper_bounds();
+  bounds_ = BoxBounds(lower ? *lower : Eigen::VectorXd::Constant(num_parameters_, -kInfinity),
+                      upper ? *upper : Eigen::VectorXd::Constant(num_parameters_, kInfinity));
   fixed_.assign(num_parameters_, 0);
 }
 
@@ -43,7 +31,8 @@ bool ObjectiveContext::begin(const Eigen::VectorXd& start) {
     if (gradient.size() != num_parameters_) gradient = Eigen::VectorXd::Zero(num_parameters_);
     terminate(TerminationType::kInvalidStartingPoint,
               std::string("The starting point cannot be evaluated: the objective '") + objective_.name() +
-                  "' declined it or returned a non-finite value or gradient (f = " + format("%.6e", value) + ").");
+                  "' declined it or returned a non-finite value or gradient (f = " + format_numbers("%.6e", value) +
+                  ").");
     return false;
   }
   IterationRecord start_record;
@@ -57,31 +46,20 @@ bool ObjectiveContext::begin(const Eigen::VectorXd& start) {
 void ObjectiveContext::finish(Eigen::VectorXd* point) {
   *point = x;
   summary_->final_cost = value;
-  summary_->total_time_s = total_clock.seconds();
+  summary_->total_time_s = progress_.clock.seconds();
 }
 
-void ObjectiveContext::project(Eigen::VectorXd* point) const {
-  if (!has_bounds_) return;
-  *point = point->cwiseMax(lower_).cwiseMin(upper_);
-}
+void ObjectiveContext::project(Eigen::VectorXd* point) const { bounds_.project(point); }
 
 double ObjectiveContext::projected_gradient_norm() const { return projected_gradient_norm(x, gradient); }
 
 double ObjectiveContext::projected_gradient_norm(const Eigen::VectorXd& point,
                                                  const Eigen::VectorXd& point_gradient) const {
-  if (!has_bounds_) return point_gradient.lpNorm<Eigen::Infinity>();
-  Eigen::VectorXd moved = point - point_gradient;
-  project(&moved);
-  return (point - moved).lpNorm<Eigen::Infinity>();
+  return bounds_.projected_gradient_norm(point, point_gradient);
 }
 
 const std::vector<char>& ObjectiveContext::fixed_coordinates() {
-  any_fixed_ = false;
-  if (!has_bounds_) return fixed_;
-  for (int i = 0; i < num_parameters_; ++i) {
-    fixed_[i] = (x[i] <= lower_[i] && gradient[i] > 0.0) || (x[i] >= upper_[i] && gradient[i] < 0.0);
-    any_fixed_ = any_fixed_ || fixed_[i];
-  }
+  any_fixed_ = bounds_.fixed_coordinates(x, gradient, &fixed_);
   return fixed_;
 }
 
@@ -121,74 +99,32 @@ std::unique_ptr<HessianOperator> ObjectiveContext::evaluate_hessian(const Eigen:
 }
 
 bool ObjectiveContext::gradient_tolerance_reached() {
-  const double norm = projected_gradient_norm();
-  if (norm > options_.gradient_tolerance) return false;
-  terminate(TerminationType::kGradientTolerance,
-            format("Gradient tolerance reached: projected gradient max-norm %.6e <= %.6e.", norm,
-                   options_.gradient_tolerance));
-  return true;
+  return progress_.gradient_tolerance_reached(projected_gradient_norm(), options_.gradient_tolerance);
 }
 
 bool ObjectiveContext::function_tolerance_reached(double value_change) {
   // f may be negative or zero at the minimum: the scale is |f|, kept off zero.
   const double limit = options_.function_tolerance * std::max(std::abs(value), 1e-300);
   if (std::abs(value_change) > limit) return false;
-  terminate(TerminationType::kFunctionTolerance,
-            format("Function tolerance reached: |f change| %.6e <= %.6e = tolerance * max(|f|, 1e-300), f = %.6e.",
-                   std::abs(value_change), limit, value));
+  terminate(
+      TerminationType::kFunctionTolerance,
+      format_numbers("Function tolerance reached: |f change| %.6e <= %.6e = tolerance * max(|f|, 1e-300), f = %.6e.",
+                     std::abs(value_change), limit, value));
   return true;
 }
 
 bool ObjectiveContext::parameter_tolerance_reached(double step_norm) {
-  const double x_norm = x.norm();
-  const double limit = options_.parameter_tolerance * (x_norm + options_.parameter_tolerance);
-  if (step_norm > limit) return false;
-  terminate(TerminationType::kParameterTolerance,
-            format("Parameter tolerance reached: step norm %.6e <= %.6e = tolerance * (|x| + tolerance), |x| = %.6e.",
-                   step_norm, limit, x_norm));
-  return true;
+  return progress_.parameter_tolerance_reached(step_norm, x.norm(), options_.parameter_tolerance);
 }
 
-bool ObjectiveContext::iteration_limit_reached() {
-  if (summary_->iterations < options_.max_iterations) return false;
-  terminate(TerminationType::kMaxIterations,
-            format("Maximum number of iterations reached: %.0f.", options_.max_iterations));
-  return true;
-}
-
-bool ObjectiveContext::time_limit_reached() {
-  const double elapsed = total_clock.seconds();
-  if (elapsed < options_.max_time_seconds) return false;
-  terminate(TerminationType::kMaxTime,
-            format("Maximum time reached: %.3f s >= %.3f s.", elapsed, options_.max_time_seconds));
-  return true;
+bool ObjectiveContext::iteration_or_time_limit_reached() {
+  return progress_.iteration_or_time_limit_reached(options_.max_iterations, options_.max_time_seconds);
 }
 
 void ObjectiveContext::terminate(TerminationType type, std::string message) {
-  terminated_ = true;
-  summary_->termination = type;
-  summary_->message = std::move(message);
+  progress_.terminate(type, std::move(message));
 }
 
-void ObjectiveContext::record(IterationRecord record) {
-  record.cumulative_time_s = total_clock.seconds();
-  if (options_.verbose) {
-    if (record.iteration == 0) {
-      std::fprintf(stderr, "%5s %15s %11s %10s %10s %10s %10s %4s %4s %9s\n", "iter", "f", "f_change", "|gradient|",
-                   "|step|", "alpha", "radius", "acc", "ls", "time_s");
-    }
-    std::fprintf(stderr, "%5d %15.8e %11.3e %10.3e %10.3e %10.3e %10.3e %4s %4d %9.3e\n", record.iteration, record.cost,
-                 record.cost_change, record.gradient_max_norm, record.step_norm, record.step_length,
-                 record.trust_region_radius, record.accepted ? "yes" : "no", record.line_search_evaluations,
-                 record.cumulative_time_s);
-  }
-  summary_->trace.push_back(record);
-  if (options_.callback && record.iteration > 0 && !terminated_) {
-    if (options_.callback(summary_->trace.back()) == CallbackReturn::kStop) {
-      terminate(TerminationType::kUserStop,
-                format("The callback asked to stop after iteration %.0f.", record.iteration));
-    }
-  }
-}
+void ObjectiveContext::record(IterationRecord record) { progress_.record(std::move(record)); }
 
 }  // namespace curvature::internal

@@ -28,10 +28,11 @@
 #include <string>
 #include <vector>
 
+#include "box_bounds.h"
 #include "curvature/minimize.h"
 #include "curvature/objective.h"
 #include "curvature/summary.h"
-#include "minimizer_context.h"  // Stopwatch
+#include "solve_progress.h"
 
 namespace curvature::internal {
 
@@ -61,9 +62,9 @@ class ObjectiveContext {
   void finish(Eigen::VectorXd* point);
 
   // Bounds.
-  bool has_bounds() const { return has_bounds_; }
-  const Eigen::VectorXd& lower_bounds() const { return lower_; }
-  const Eigen::VectorXd& upper_bounds() const { return upper_; }
+  bool has_bounds() const { return bounds_.active(); }
+  const Eigen::VectorXd& lower_bounds() const { return bounds_.lower(); }
+  const Eigen::VectorXd& upper_bounds() const { return bounds_.upper(); }
   // P(point): clamps each coordinate into [lower, upper], in place.
   void project(Eigen::VectorXd* point) const;
   // max_i |x_i - P(x_i - g_i)| at the current point: the gradient's max-norm
@@ -97,30 +98,25 @@ class ObjectiveContext {
   bool gradient_tolerance_reached();
   bool function_tolerance_reached(double value_change);
   bool parameter_tolerance_reached(double step_norm);
-  bool iteration_limit_reached();  // summary.iterations >= max_iterations
-  bool time_limit_reached();       // elapsed >= max_time_seconds
-  bool iteration_or_time_limit_reached() { return iteration_limit_reached() || time_limit_reached(); }
+  // summary.iterations >= max_iterations, or elapsed >= max_time_seconds.
+  bool iteration_or_time_limit_reached();
   void terminate(TerminationType type, std::string message);
-  bool terminated() const { return terminated_; }
+  bool terminated() const { return progress_.terminated(); }
 
   // Stamps the cumulative time, appends the record to the trace, prints one
   // line to stderr when verbose, and runs the callback for iterations > 0
   // (kStop ends the solve with kUserStop).
   void record(IterationRecord record);
 
-  // Started at construction: the solve's clock.
-  Stopwatch total_clock;
-
  private:
   const MinimizeOptions& options_;
   Objective& objective_;
   Summary* summary_;
   int num_parameters_;
-  bool has_bounds_ = false;
-  Eigen::VectorXd lower_, upper_;
+  BoxBounds bounds_;
   std::vector<char> fixed_;
   bool any_fixed_ = false;
-  bool terminated_ = false;
+  SolveProgress progress_;
 };
 
 }  // namespace curvature::internal

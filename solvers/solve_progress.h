@@ -1,0 +1,66 @@
+// solve_progress.h — what every minimizer loop, least-squares or general,
+// does the same way: the clock, the termination state with a message that
+// quotes its numbers, the tests that do not depend on the kind of problem
+// (gradient, parameter, iteration and time limits), and the trace: each
+// iteration's record appended, printed when verbose, and handed to the
+// user's callback.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "curvature/solver_options.h"
+#include "curvature/summary.h"
+
+namespace curvature::internal {
+
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+// printf-style formatting of up to three numbers, for termination messages.
+std::string format_numbers(const char* pattern, double a, double b = 0.0, double c = 0.0);
+
+class SolveProgress {
+ public:
+  using Callback = std::function<CallbackReturn(const IterationRecord&)>;
+  // Which quantities the verbose lines show: least squares print the cost and
+  // the ratio rho, general minimizers f and the step length alpha.
+  enum class Columns { kLeastSquares, kObjective };
+
+  // `summary` and `callback` must outlive this object.
+  SolveProgress(Summary* summary, bool verbose, const Callback& callback, Columns columns);
+
+  void terminate(TerminationType type, std::string message);
+  bool terminated() const { return terminated_; }
+  // Forgets a termination, for a solve that starts over (the trace goes on).
+  void resume() { terminated_ = false; }
+
+  // Each test returns true after setting the termination and its message.
+  bool gradient_tolerance_reached(double projected_gradient_norm, double tolerance);
+  bool parameter_tolerance_reached(double step_norm, double x_norm, double tolerance);
+  bool iteration_or_time_limit_reached(int max_iterations, double max_time_seconds);
+
+  // Stamps the cumulative time, appends the record to the trace, prints one
+  // line to stderr when verbose, and runs the callback for iterations > 0
+  // (kStop ends the solve with kUserStop).
+  void record(IterationRecord record);
+
+  // Started at construction.
+  Stopwatch clock;
+
+ private:
+  Summary* summary_;
+  bool verbose_;
+  const Callback& callback_;
+  Columns columns_;
+  bool terminated_ = false;
+};
+
+}  // namespace curvature::internal
