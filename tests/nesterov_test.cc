@@ -17,34 +17,12 @@
 
 #include "curvature/autodiff_objective.h"
 #include "curvature/minimize.h"
+#include "test_objectives.h"
 
 namespace curvature {
 namespace {
 
-// f = 1/2 x^T A x - b^T x, A symmetric positive definite; minimizer A^-1 b.
-struct Quadratic {
-  static Eigen::Matrix4d a() {
-    Eigen::Matrix4d m;
-    m << 10, 1, 0, 2,  //
-        1, 5, 1, 0,    //
-        0, 1, 3, 0.5,  //
-        2, 0, 0.5, 1;
-    return m;
-  }
-  static Eigen::Vector4d b() { return Eigen::Vector4d(1.0, -2.0, 3.0, 0.5); }
-  template <typename T>
-  bool operator()(const T* x, T* f) const {
-    const Eigen::Matrix4d m = a();
-    const Eigen::Vector4d v = b();
-    T sum(0.0);
-    for (int i = 0; i < 4; ++i) {
-      sum -= v[i] * x[i];
-      for (int j = 0; j < 4; ++j) sum += 0.5 * m(i, j) * x[i] * x[j];
-    }
-    *f = sum;
-    return true;
-  }
-};
+using testing::Quadratic;
 
 // f = sum_j softplus(z_j) + softplus(-z_j), z = A x - b, softplus(z) =
 // log(1 + e^z): each term is a two-sided logistic loss, smooth, convex and
