@@ -18,7 +18,7 @@ namespace {
 class DoglegStrategy final : public TrustRegionStrategy {
  public:
   DoglegStrategy(const SolverOptions& options, std::unique_ptr<LinearSolver> solver)
-      : options_(options), solver_(std::move(solver)), radius_(options.initial_trust_region_radius) {}
+      : options_(options), solver_(std::move(solver)) {}
 
   LinearSolverResult prepare(MinimizerContext& context) override {
     have_points_ = false;
@@ -33,7 +33,14 @@ class DoglegStrategy final : public TrustRegionStrategy {
       if (!result.success) return result;
       have_points_ = true;
     }
-    if (scaled_norm(gauss_newton_) <= radius_) {
+    if (radius_ < 0.0) {
+      // MINPACK's choice: a multiple of the scaled starting point, so the
+      // first region means the same whatever the units of the parameters.
+      const double scaled_start = scaled_norm(context.x);
+      radius_ = options_.initial_trust_region_radius * (scaled_start > 0.0 ? scaled_start : 1.0);
+    }
+    clipped_ = scaled_norm(gauss_newton_) > radius_;
+    if (!clipped_) {
       *step = gauss_newton_;
     } else if (scaled_norm(cauchy_) >= radius_) {
       *step = cauchy_ * (radius_ / scaled_norm(cauchy_));
@@ -62,6 +69,7 @@ class DoglegStrategy final : public TrustRegionStrategy {
   void step_rejected() override { radius_ = 0.5 * std::min(radius_, last_scaled_norm_); }
 
   double radius() const override { return radius_; }
+  bool step_was_clipped() const override { return clipped_; }
   const char* linear_solver_name() const override { return solver_->name(); }
 
  private:
@@ -96,7 +104,8 @@ class DoglegStrategy final : public TrustRegionStrategy {
 
   const SolverOptions& options_;
   std::unique_ptr<LinearSolver> solver_;
-  double radius_;
+  double radius_ = -1.0;  // set at the first step, from the scaled start
+  bool clipped_ = false;
   double last_scaled_norm_ = 0.0;
   bool have_points_ = false;
   Eigen::VectorXd scale_, gauss_newton_, cauchy_;

@@ -58,7 +58,7 @@ void minimize_trust_region(MinimizerContext& context, TrustRegionStrategy& strat
       context.project(&trial);
       step = trial - context.x;  // the step actually taken
       record.step_norm = step.norm();
-      if (context.parameter_tolerance_reached(record.step_norm)) {
+      if (!strategy.step_was_clipped() && context.parameter_tolerance_reached(record.step_norm)) {
         --summary.iterations;  // a converged model, not a trial: nothing was evaluated
         break;
       }

@@ -28,6 +28,10 @@ class TrustRegionStrategy {
 
   // Trust-region radius (for Levenberg-Marquardt: 1 / lambda).
   virtual double radius() const = 0;
+  // Whether the last step was cut short by the region's boundary rather than
+  // being the model's own minimizer. A short step then says nothing about
+  // convergence, so the parameter tolerance is not tested on it.
+  virtual bool step_was_clipped() const { return false; }
   // Levenberg-Marquardt's lambda; 0 for strategies without damping.
   virtual double damping() const { return 0.0; }
   virtual const char* linear_solver_name() const = 0;

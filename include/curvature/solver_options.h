@@ -66,10 +66,12 @@ struct SolverOptions {
   // Trust region. Levenberg-Marquardt starts from lambda = initial_damping
   // (Marquardt: the damping is lambda diag(J^T J)) or from
   // lambda = initial_damping * max diag(J^T J) (Levenberg; Madsen, Nielsen and
-  // Tingleff's tau); dogleg starts from a radius of initial_trust_region_radius
-  // in the scaled norm |D h|, D = sqrt(diag(J^T J)).
+  // Tingleff's tau). Dogleg measures steps in the scaled norm |D h|,
+  // D = sqrt(diag(J^T J)), and starts from the radius
+  // initial_trust_region_radius * |D x0| (MINPACK's factor; the value itself
+  // when x0 = 0), so the first region does not depend on the parameters' units.
   double initial_damping = 1e-4;
-  double initial_trust_region_radius = 1e4;
+  double initial_trust_region_radius = 100.0;
   double max_trust_region_radius = 1e16;
   double min_trust_region_radius = 1e-32;
   // A step is accepted when actual / predicted reduction exceeds this.
