@@ -254,9 +254,9 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
     const auto& parameter = block.parameters[k];
     const double* source = jacobians[k];
     if (dense) {
-      for (int r = 0; r < m; ++r) {
-        for (int c = 0; c < parameter.size; ++c) (*dense)(block.row + r, parameter.offset + c) = source[r * parameter.size + c];
-      }
+      using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+      dense->block(block.row, parameter.offset, m, parameter.size) =
+          Eigen::Map<const RowMajorMatrix>(source, m, parameter.size);
     } else {
       double* values = sparse->valuePtr();
       const int* starts = sparse->outerIndexPtr();

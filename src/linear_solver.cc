@@ -18,8 +18,13 @@ namespace {
 // form J^T J plus a factorization that depends on the fill. So dense wins
 // while n is small enough for n^3 to be cheap and either the Jacobian is not
 // very sparse or n is so small that nothing matters; beyond that, or when a
-// dense Jacobian would not fit comfortably in memory, sparse.
+// dense Jacobian would not fit comfortably in memory, sparse. A Jacobian that
+// is mostly nonzeros (a neural network's: every residual depends on most
+// weights) gains nothing from sparse storage, only overhead, so it stays dense
+// up to a few thousand columns.
 constexpr Eigen::Index kMaxDenseColumns = 1000;
+constexpr Eigen::Index kMaxDenseColumnsWhenDense = 5000;
+constexpr double kMostlyDenseDensity = 0.5;
 constexpr Eigen::Index kAlwaysDenseColumns = 100;
 constexpr double kMinDenseDensity = 0.05;
 constexpr double kMaxDenseJacobianBytes = 256.0 * 1024 * 1024;
@@ -30,6 +35,9 @@ LinearSolverType choose_linear_solver(Eigen::Index rows, Eigen::Index cols, doub
   const double dense_bytes = static_cast<double>(rows) * static_cast<double>(cols) * sizeof(double);
   const bool fits = dense_bytes <= kMaxDenseJacobianBytes;
   if (fits && cols <= kMaxDenseColumns && (cols <= kAlwaysDenseColumns || jacobian_density >= kMinDenseDensity)) {
+    return LinearSolverType::kDenseNormalCholesky;
+  }
+  if (fits && cols <= kMaxDenseColumnsWhenDense && jacobian_density >= kMostlyDenseDensity) {
     return LinearSolverType::kDenseNormalCholesky;
   }
   return LinearSolverType::kSparseNormalCholesky;

@@ -446,9 +446,12 @@ TEST(ChooseLinearSolver, DenseForSmallSparseForLargeSparse) {
   // Few columns: dense even when the Jacobian is sparse.
   EXPECT_EQ(choose_linear_solver(5000, 50, 0.02), LinearSolverType::kDenseNormalCholesky);
   EXPECT_EQ(choose_linear_solver(2000, 500, 0.01), LinearSolverType::kSparseNormalCholesky);
+  // A network's Jacobian: 1441 columns, every entry nonzero.
+  EXPECT_EQ(choose_linear_solver(2000, 1441, 1.0), LinearSolverType::kDenseNormalCholesky);
+  EXPECT_EQ(choose_linear_solver(2000, 1441, 0.1), LinearSolverType::kSparseNormalCholesky);
   EXPECT_EQ(choose_linear_solver(100000, 100000, 3e-5), LinearSolverType::kSparseNormalCholesky);
   // Many columns, even dense ones.
-  EXPECT_EQ(choose_linear_solver(5000, 3000, 1.0), LinearSolverType::kSparseNormalCholesky);
+  EXPECT_EQ(choose_linear_solver(8000, 6000, 1.0), LinearSolverType::kSparseNormalCholesky);
   // A dense Jacobian that would not fit comfortably.
   EXPECT_EQ(choose_linear_solver(100'000'000, 10, 1.0), LinearSolverType::kSparseNormalCholesky);
 }
