@@ -8,5 +8,6 @@ namespace curvature::tools {
 
 void register_list_command(CLI::App& app);
 void register_nist_commands(CLI::App& bench, CLI::App& solve);
+void register_mgh_commands(CLI::App& bench, CLI::App& solve);
 
 }  // namespace curvature::tools

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   CLI::App* solve = app.add_subcommand("solve", "Solve one problem and print the full report");
   solve->require_subcommand(1);
   curvature::tools::register_nist_commands(*bench, *solve);
+  curvature::tools::register_mgh_commands(*bench, *solve);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
