@@ -21,6 +21,7 @@ const char* to_string(TerminationType type) {
     case TerminationType::kInvalidStartingPoint: return "invalid-starting-point";
     case TerminationType::kEvaluationFailure: return "evaluation-failure";
     case TerminationType::kGradientCheckFailed: return "gradient-check-failed";
+    case TerminationType::kEarlyStopping: return "early-stopping";
   }
   return "unknown";
 }

@@ -19,6 +19,7 @@ enum class TerminationType {
   kInvalidStartingPoint, // the cost or Jacobian is not finite at the start
   kEvaluationFailure,    // the Jacobian could not be evaluated at an accepted point
   kGradientCheckFailed,  // check_gradients found a Jacobian that disagrees with numeric differentiation
+  kEarlyStopping,        // train(): the validation loss stopped improving
 };
 
 const char* to_string(TerminationType type);
@@ -33,7 +34,8 @@ struct IterationRecord {
   double relative_decrease = 0.0; // actual / predicted reduction
   double trust_region_radius = 0.0;  // dogleg radius; 1 / lambda for Levenberg-Marquardt
   double damping = 0.0;           // Levenberg-Marquardt lambda (0 for other methods)
-  double step_length = 0.0;       // line-search step length (Gauss-Newton)
+  double step_length = 0.0;       // line-search step length; train(): the learning rate
+  double validation_cost = 0.0;   // train(): the loss on the validation blocks (0 without them)
   bool accepted = false;
   int linear_solver_iterations = 0;
   int line_search_evaluations = 0;

@@ -1,0 +1,329 @@
+// train.cc — the stochastic training loop of curvature/train.h.
+#include "curvature/train.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <span>
+#include <string>
+
+#include "box_bounds.h"
+#include "curvature/error.h"
+#include "minibatch_evaluator.h"
+#include "solve_progress.h"
+
+namespace curvature {
+namespace {
+
+std::string format(const char* pattern, ...) {
+  char buffer[512];
+  va_list arguments;
+  va_start(arguments, pattern);
+  std::vsnprintf(buffer, sizeof buffer, pattern, arguments);
+  va_end(arguments);
+  return buffer;
+}
+
+[[noreturn]] void field_error(const char* field, const char* requirement, double value) {
+  throw Error(format("TrainOptions::%s must be %s, got %.17g", field, requirement, value));
+}
+
+// Uniform integer in [0, bound) from the generator's raw 64-bit output, by
+// rejection: std::uniform_int_distribution's algorithm differs between
+// standard libraries, and the shuffle must not.
+std::uint64_t uniform_below(std::mt19937_64& generator, std::uint64_t bound) {
+  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % bound;
+  std::uint64_t draw = generator();
+  while (draw >= limit) draw = generator();
+  return draw % bound;
+}
+
+// Fisher-Yates (Durstenfeld's form, from the back).
+void shuffle(std::vector<int>& items, std::mt19937_64& generator) {
+  for (size_t i = items.size(); i > 1; --i) {
+    const size_t j = static_cast<size_t>(uniform_below(generator, i));
+    std::swap(items[i - 1], items[j]);
+  }
+}
+
+// The loss per residual (train.h) of `blocks` at x; +infinity when it cannot
+// be evaluated.
+double mean_loss(internal::MinibatchEvaluator& evaluator, const Eigen::VectorXd& x, const std::vector<int>& blocks,
+                 std::string* error = nullptr) {
+  const internal::MinibatchEvaluator::Result result = evaluator.evaluate(x, blocks, nullptr);
+  if (!result.ok) {
+    if (error) *error = result.message;
+    return std::numeric_limits<double>::infinity();
+  }
+  return result.cost / result.num_residuals;
+}
+
+void print_line(int epoch, double train_loss, double validation_loss, bool has_validation, double learning_rate,
+                double seconds) {
+  if (epoch == 0) {
+    std::fprintf(stderr, "%6s %15s %15s %11s %9s\n", "epoch", "train_loss", "valid_loss", "lr", "time_s");
+  }
+  if (has_validation) {
+    std::fprintf(stderr, "%6d %15.8e %15.8e %11.4e %9.3e\n", epoch, train_loss, validation_loss, learning_rate, seconds);
+  } else {
+    std::fprintf(stderr, "%6d %15.8e %15s %11.4e %9.3e\n", epoch, train_loss, "-", learning_rate, seconds);
+  }
+}
+
+}  // namespace
+
+void validate(const TrainOptions& options) {
+  if (options.epochs < 1) field_error("epochs", "at least 1", options.epochs);
+  if (options.batch_size < 0) field_error("batch_size", ">= 0 (0: full batch)", options.batch_size);
+  if (!(options.clip_gradient_norm >= 0.0) || !std::isfinite(options.clip_gradient_norm)) {
+    field_error("clip_gradient_norm", "finite and >= 0 (0: off)", options.clip_gradient_norm);
+  }
+  if (!(options.weight_decay >= 0.0) || !std::isfinite(options.weight_decay)) {
+    field_error("weight_decay", "finite and >= 0", options.weight_decay);
+  }
+  if (!(options.l1 >= 0.0) || !std::isfinite(options.l1)) field_error("l1", "finite and >= 0", options.l1);
+  if (options.early_stopping_patience < 0) {
+    field_error("early_stopping_patience", ">= 0 (0: off)", options.early_stopping_patience);
+  }
+  if (options.num_threads < 1) field_error("num_threads", "at least 1", options.num_threads);
+  if (!(options.max_time_seconds > 0.0)) field_error("max_time_seconds", "> 0", options.max_time_seconds);
+  validate(options.schedule);
+  make_update_rule(options.rule);  // validates the options of the chosen rule
+}
+
+Summary train(const TrainOptions& options, Problem* problem, const TrainValidation& validation) {
+  validate(options);
+  if (problem == nullptr) throw Error("train: the problem is null");
+
+  internal::MinibatchEvaluator evaluator(*problem, options.num_threads);
+  const int num_blocks = evaluator.num_residual_blocks();
+  std::vector<char> held_out(num_blocks, 0);
+  for (int b : validation.residual_blocks) {
+    if (b < 0 || b >= num_blocks) {
+      throw Error(format("TrainValidation::residual_blocks: index %d is out of range [0, %d)", b, num_blocks));
+    }
+    if (held_out[b]) throw Error(format("TrainValidation::residual_blocks: index %d is listed twice", b));
+    held_out[b] = 1;
+  }
+  std::vector<int> order;  // the training blocks, reshuffled every epoch
+  for (int b = 0; b < num_blocks; ++b) {
+    if (!held_out[b]) order.push_back(b);
+  }
+  if (order.empty()) {
+    throw Error(format("train: no residual block left for training (the problem has %d, validation holds %d)",
+                       num_blocks, static_cast<int>(validation.residual_blocks.size())));
+  }
+  const std::vector<int> training_blocks = order;
+  const std::vector<int>& validation_blocks = validation.residual_blocks;
+  const bool has_validation = !validation_blocks.empty();
+  if (options.early_stopping_patience > 0 && !has_validation) {
+    throw Error("TrainOptions::early_stopping_patience needs a validation set (TrainValidation::residual_blocks "
+                "is empty)");
+  }
+
+  Summary summary;
+  summary.method = std::string("train ") + to_string(options.rule.type);
+  summary.linear_solver = "none";
+  summary.num_parameters = evaluator.num_parameters();
+  summary.num_residual_blocks = static_cast<int>(training_blocks.size());
+  for (int b : training_blocks) summary.num_residuals += evaluator.num_residuals(b);
+  summary.num_threads = options.num_threads;
+
+  internal::SolveProgress progress(&summary, false, options.callback, internal::SolveProgress::Columns::kObjective);
+  const internal::BoxBounds bounds(evaluator.lower_bounds(), evaluator.upper_bounds());
+  const int n = evaluator.num_parameters();
+  Eigen::VectorXd x;
+  evaluator.gather_parameters(&x);
+  bounds.project(&x);
+
+  // The starting point, with a full-batch gradient for the first record.
+  Eigen::VectorXd gradient(n);
+  internal::Stopwatch phase;
+  internal::MinibatchEvaluator::Result start = evaluator.evaluate(x, training_blocks, &gradient);
+  ++summary.residual_evaluations;
+  ++summary.jacobian_evaluations;
+  if (!start.ok) {
+    evaluator.scatter_parameters(x);
+    summary.initial_cost = summary.final_cost = std::numeric_limits<double>::infinity();
+    progress.terminate(TerminationType::kInvalidStartingPoint,
+                       "The training loss cannot be evaluated at the starting point: " + start.message + ".");
+    summary.total_time_s = progress.clock.seconds();
+    return summary;
+  }
+  gradient /= start.num_residuals;
+  if (options.weight_decay > 0.0) gradient += options.weight_decay * x;
+  summary.initial_cost = start.cost / start.num_residuals;
+  double validation_loss = 0.0;
+  if (has_validation) {
+    validation_loss = mean_loss(evaluator, x, validation_blocks);
+    ++summary.residual_evaluations;
+  }
+  summary.evaluation_time_s += phase.seconds();
+
+  AnyUpdateRule rule = make_update_rule(options.rule);
+  const std::unique_ptr<LearningRateSchedule> schedule = make_learning_rate_schedule(options.schedule);
+  {
+    IterationRecord record;
+    record.cost = summary.initial_cost;
+    record.gradient_max_norm = gradient.lpNorm<Eigen::Infinity>();
+    record.step_length = schedule->learning_rate(0);
+    record.accepted = true;
+    if (options.verbose) {
+      print_line(0, record.cost, validation_loss, has_validation, record.step_length, progress.clock.seconds());
+    }
+    progress.record(record);
+  }
+
+  const int num_training = static_cast<int>(training_blocks.size());
+  const int batch = options.batch_size == 0 ? num_training : std::min(options.batch_size, num_training);
+  const bool full_batch = batch == num_training;
+  const bool patience = options.early_stopping_patience > 0;
+  std::mt19937_64 generator(options.seed);
+
+  Eigen::VectorXd point = x;        // where the gradient is taken (rule.lookahead(x) when needed)
+  Eigen::VectorXd epoch_start = x;  // for the epoch's step norm, and to fall back to on failure
+  Eigen::VectorXd best = x;         // the best epoch's parameters under early stopping
+  double best_validation = validation_loss;
+  int best_epoch = 0;
+  int epochs_without_improvement = 0;
+  double previous_cost = summary.initial_cost;
+  long steps = 0;
+  int epoch = 0;
+  bool restored_best = false;
+
+  while (epoch < options.epochs && !progress.terminated()) {
+    ++epoch;
+    const double epoch_begin = progress.clock.seconds();
+    if (!full_batch) shuffle(order, generator);
+    epoch_start = x;
+    double loss_sum = 0.0;
+    int epoch_steps = 0;
+    double learning_rate = 0.0;
+    bool time_up = false;
+    for (int begin = 0; begin < num_training; begin += batch) {
+      const std::span<const int> slice(order.data() + begin, std::min(batch, num_training - begin));
+      learning_rate =
+          schedule->learning_rate(options.schedule_unit == ScheduleUnit::kEpoch ? epoch - 1 : static_cast<int>(steps));
+      const bool lookahead = rule.needs_lookahead();
+      if (lookahead) rule.lookahead(std::span<const double>(x.data(), n), std::span<double>(point.data(), n));
+      const Eigen::VectorXd& at = lookahead ? point : x;
+
+      phase = internal::Stopwatch();
+      const internal::MinibatchEvaluator::Result result = evaluator.evaluate(at, slice, &gradient);
+      summary.evaluation_time_s += phase.seconds();
+      ++summary.residual_evaluations;
+      ++summary.jacobian_evaluations;
+      if (!result.ok) {
+        // A diverging step: go back to the last point known to be good.
+        x = patience ? best : epoch_start;
+        restored_best = patience;
+        progress.terminate(TerminationType::kEvaluationFailure,
+                           format("Evaluation failed at step %ld (epoch %d, learning rate %.6e): %s. Returned the "
+                                  "parameters at the end of epoch %d.",
+                                  steps + 1, epoch, learning_rate, result.message.c_str(),
+                                  patience ? best_epoch : epoch - 1));
+        break;
+      }
+      const double scale = 1.0 / result.num_residuals;
+      gradient *= scale;
+      loss_sum += result.cost * scale;
+
+      if (options.clip_gradient_norm > 0.0) {
+        const double norm = gradient.norm();
+        if (norm > options.clip_gradient_norm) gradient *= options.clip_gradient_norm / norm;
+      }
+      if (options.weight_decay > 0.0) gradient += options.weight_decay * at;
+      rule.step(std::span<double>(x.data(), n), std::span<const double>(gradient.data(), n), learning_rate);
+      if (options.l1 > 0.0) {
+        const double threshold = learning_rate * options.l1;
+        for (int i = 0; i < n; ++i) {
+          const double magnitude = std::abs(x[i]) - threshold;
+          x[i] = magnitude > 0.0 ? std::copysign(magnitude, x[i]) : 0.0;
+        }
+      }
+      bounds.project(&x);
+      ++steps;
+      ++epoch_steps;
+      if (progress.clock.seconds() >= options.max_time_seconds) {
+        time_up = true;
+        break;
+      }
+    }
+    if (progress.terminated()) break;
+
+    IterationRecord record;
+    record.iteration = epoch;
+    record.cost = loss_sum / epoch_steps;
+    record.cost_change = previous_cost - record.cost;
+    record.gradient_max_norm = gradient.lpNorm<Eigen::Infinity>();
+    record.step_norm = (x - epoch_start).norm();
+    record.step_length = learning_rate;
+    record.accepted = true;
+    previous_cost = record.cost;
+    ++summary.iterations;
+    ++summary.accepted_steps;
+
+    if (has_validation) {
+      phase = internal::Stopwatch();
+      validation_loss = mean_loss(evaluator, x, validation_blocks);  // +inf when it fails: never the best
+      summary.evaluation_time_s += phase.seconds();
+      ++summary.residual_evaluations;
+      if (validation_loss < best_validation) {
+        best_validation = validation_loss;
+        best_epoch = epoch;
+        best = x;
+        epochs_without_improvement = 0;
+      } else {
+        ++epochs_without_improvement;
+      }
+    }
+    schedule->observe(has_validation ? validation_loss : record.cost);
+    record.validation_cost = has_validation ? validation_loss : 0.0;
+    record.iteration_time_s = progress.clock.seconds() - epoch_begin;
+    if (options.verbose) {
+      print_line(epoch, record.cost, validation_loss, has_validation, learning_rate, progress.clock.seconds());
+    }
+    evaluator.scatter_parameters(x);  // the callback sees this epoch's parameters
+    progress.record(record);
+    if (progress.terminated()) break;
+    if (time_up) {
+      progress.terminate(TerminationType::kMaxTime,
+                         format("Maximum time reached: %.3f s >= %.3f s, in epoch %d after %ld steps.",
+                                progress.clock.seconds(), options.max_time_seconds, epoch, steps));
+    } else if (patience && epochs_without_improvement >= options.early_stopping_patience) {
+      progress.terminate(TerminationType::kEarlyStopping,
+                         format("Early stopping: the validation loss has not improved on %.6e (epoch %d) for %d "
+                                "epochs (patience %d); last validation loss %.6e.",
+                                best_validation, best_epoch, epochs_without_improvement,
+                                options.early_stopping_patience, validation_loss));
+    }
+  }
+  if (!progress.terminated()) {
+    progress.terminate(TerminationType::kMaxIterations,
+                       format("Completed %d epochs (%ld steps of up to %d residual blocks).", epoch, steps, batch));
+  }
+  if (patience && !restored_best && best_epoch != epoch) {
+    x = best;
+    restored_best = true;
+  }
+  if (patience && restored_best) {
+    summary.message += format(" Restored the best parameters, from epoch %d (validation loss %.6e).", best_epoch,
+                              best_validation);
+  }
+  evaluator.scatter_parameters(x);
+  phase = internal::Stopwatch();
+  std::string error;
+  summary.final_cost = mean_loss(evaluator, x, training_blocks, &error);
+  summary.evaluation_time_s += phase.seconds();
+  ++summary.residual_evaluations;
+  summary.message += format(" Training loss (per residual) %.6e -> %.6e", summary.initial_cost, summary.final_cost);
+  summary.message +=
+      has_validation ? format(", validation loss %.6e.", restored_best ? best_validation : validation_loss) : ".";
+  summary.total_time_s = progress.clock.seconds();
+  return summary;
+}
+
+}  // namespace curvature

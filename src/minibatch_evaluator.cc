@@ -1,0 +1,229 @@
+#include "minibatch_evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "problem_impl.h"
+#include "thread_pool.h"
+
+namespace curvature::internal {
+
+struct MinibatchEvaluator::Block {
+  const CostFunction* cost = nullptr;
+  const LossFunction* loss = nullptr;
+  int num_residuals = 0;
+  // Where this block's gradient contribution lives in contributions_: its
+  // variable parameter blocks' columns one after another, in `parameters` order.
+  size_t contribution_offset = 0;
+  struct Parameter {
+    const double* user_values;
+    int size;
+    int offset;  // in x; -1 when constant
+  };
+  std::vector<Parameter> parameters;
+};
+
+struct MinibatchEvaluator::Scratch {
+  std::vector<const double*> parameter_pointers;
+  std::vector<double*> jacobian_pointers;
+  std::vector<std::vector<double>> jacobians;  // row-major, one per parameter block
+  std::vector<double> residuals;
+};
+
+MinibatchEvaluator::MinibatchEvaluator(const Problem& problem, int num_threads) {
+  const Problem::Impl& impl = problem.impl();
+  parameter_offsets_.assign(impl.parameter_blocks.size(), -1);
+  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
+    const ParameterBlockInfo& block = impl.parameter_blocks[i];
+    user_blocks_.push_back(block.values);
+    parameter_sizes_.push_back(block.size);
+    if (block.constant) continue;
+    parameter_offsets_[i] = num_parameters_;
+    num_parameters_ += block.size;
+  }
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  lower_.setConstant(num_parameters_, -kInf);
+  upper_.setConstant(num_parameters_, kInf);
+  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
+    const ParameterBlockInfo& block = impl.parameter_blocks[i];
+    const int offset = parameter_offsets_[i];
+    if (offset < 0) continue;
+    for (int k = 0; k < block.size; ++k) {
+      if (!block.lower.empty()) lower_[offset + k] = block.lower[k];
+      if (!block.upper.empty()) upper_[offset + k] = block.upper[k];
+    }
+  }
+
+  size_t max_parameters = 0, max_jacobian = 0, max_residuals = 0, contribution_size = 0;
+  for (const ResidualBlockInfo& info : impl.residual_blocks) {
+    Block block;
+    block.cost = info.cost.get();
+    block.loss = info.loss.get();
+    block.num_residuals = info.cost->num_residuals();
+    block.contribution_offset = contribution_size;
+    for (int p : info.parameter_blocks) {
+      const ParameterBlockInfo& parameter = impl.parameter_blocks[p];
+      block.parameters.push_back({parameter.values, parameter.size, parameter_offsets_[p]});
+      if (parameter_offsets_[p] >= 0) {
+        contribution_size += parameter.size;
+        max_jacobian = std::max(max_jacobian, static_cast<size_t>(parameter.size) * block.num_residuals);
+      }
+    }
+    max_parameters = std::max(max_parameters, block.parameters.size());
+    max_residuals = std::max(max_residuals, static_cast<size_t>(block.num_residuals));
+    blocks_.push_back(std::move(block));
+  }
+  contributions_.assign(contribution_size, 0.0);
+  block_costs_.assign(blocks_.size(), 0.0);
+  block_failed_.assign(blocks_.size(), 0);
+  block_errors_.resize(blocks_.size());
+
+  pool_ = std::make_unique<ThreadPool>(num_threads);
+  scratch_.resize(num_threads);
+  for (Scratch& scratch : scratch_) {
+    scratch.parameter_pointers.resize(max_parameters);
+    scratch.jacobian_pointers.resize(max_parameters);
+    scratch.jacobians.assign(max_parameters, std::vector<double>(max_jacobian));
+    scratch.residuals.resize(max_residuals);
+  }
+  job_ = [this](int thread, int begin, int end) {
+    for (int i = begin; i < end; ++i) {
+      const int b = job_blocks_[i];
+      double* contribution = job_gradient_ ? contributions_.data() + blocks_[b].contribution_offset : nullptr;
+      block_failed_[b] = !evaluate_block(blocks_[b], job_x_, contribution, scratch_[thread], &block_costs_[b],
+                                         &block_errors_[b]);
+    }
+  };
+}
+
+MinibatchEvaluator::~MinibatchEvaluator() = default;
+
+int MinibatchEvaluator::num_residual_blocks() const { return static_cast<int>(blocks_.size()); }
+int MinibatchEvaluator::num_residuals(int block) const { return blocks_[block].num_residuals; }
+
+void MinibatchEvaluator::gather_parameters(Eigen::VectorXd* x) const {
+  x->resize(num_parameters_);
+  for (size_t i = 0; i < user_blocks_.size(); ++i) {
+    if (parameter_offsets_[i] < 0) continue;
+    std::copy(user_blocks_[i], user_blocks_[i] + parameter_sizes_[i], x->data() + parameter_offsets_[i]);
+  }
+}
+
+void MinibatchEvaluator::scatter_parameters(const Eigen::VectorXd& x) const {
+  for (size_t i = 0; i < user_blocks_.size(); ++i) {
+    if (parameter_offsets_[i] < 0) continue;
+    const double* source = x.data() + parameter_offsets_[i];
+    std::copy(source, source + parameter_sizes_[i], user_blocks_[i]);
+  }
+}
+
+bool MinibatchEvaluator::evaluate_block(const Block& block, const double* x, double* contribution, Scratch& scratch,
+                                        double* cost, std::string* error) const {
+  const bool want_gradient = contribution != nullptr;
+  const size_t count = block.parameters.size();
+  bool any_variable = false;
+  for (size_t k = 0; k < count; ++k) {
+    const Block::Parameter& parameter = block.parameters[k];
+    const bool variable = parameter.offset >= 0;
+    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
+    scratch.jacobian_pointers[k] = variable && want_gradient ? scratch.jacobians[k].data() : nullptr;
+    any_variable = any_variable || variable;
+  }
+  double** jacobians = want_gradient && any_variable ? scratch.jacobian_pointers.data() : nullptr;
+  double* residuals = scratch.residuals.data();
+  if (!block.cost->evaluate(scratch.parameter_pointers.data(), residuals, jacobians)) {
+    *error = "the cost function returned false";
+    return false;
+  }
+  const int m = block.num_residuals;
+  // Multiplying every output by zero gives NaN exactly when one is not finite.
+  double probe = 0.0;
+  double squared_norm = 0.0;
+  for (int r = 0; r < m; ++r) {
+    probe += residuals[r] * 0.0;
+    squared_norm += residuals[r] * residuals[r];
+  }
+  if (jacobians) {
+    for (size_t k = 0; k < count; ++k) {
+      if (!jacobians[k]) continue;
+      const int entries = m * block.parameters[k].size;
+      for (int e = 0; e < entries; ++e) probe += jacobians[k][e] * 0.0;
+    }
+  }
+  if (probe != 0.0) {
+    *error = "a residual or Jacobian entry is not finite";
+    return false;
+  }
+  // d/dx 1/2 rho(|r|^2) = rho'(|r|^2) J^T r. A non-positive rho' (Tukey
+  // beyond its scale) means the block no longer pulls: zero, as the
+  // evaluator's robust correction does.
+  double scale = 1.0;
+  if (block.loss) {
+    const auto rho = block.loss->evaluate(squared_norm);
+    *cost = 0.5 * rho[0];
+    scale = rho[1] > 0.0 ? rho[1] : 0.0;
+  } else {
+    *cost = 0.5 * squared_norm;
+  }
+  if (!std::isfinite(*cost)) {
+    *error = "its cost overflows";
+    return false;
+  }
+  if (!jacobians) return true;
+  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const Eigen::VectorXd> r(residuals, m);
+  double* out = contribution;
+  for (size_t k = 0; k < count; ++k) {
+    if (!jacobians[k]) continue;
+    const int size = block.parameters[k].size;
+    Eigen::Map<Eigen::VectorXd> target(out, size);
+    target.noalias() = scale * (Eigen::Map<const RowMajorMatrix>(jacobians[k], m, size).transpose() * r);
+    out += size;
+  }
+  return true;
+}
+
+MinibatchEvaluator::Result MinibatchEvaluator::evaluate(const Eigen::VectorXd& x, std::span<const int> blocks,
+                                                        Eigen::VectorXd* gradient) {
+  job_x_ = x.data();
+  job_blocks_ = blocks.data();
+  job_gradient_ = gradient != nullptr;
+  pool_->parallel_for(static_cast<int>(blocks.size()), job_);
+
+  Result result;
+  for (int b : blocks) {
+    if (block_failed_[b]) {
+      result.ok = false;
+      result.cost = std::numeric_limits<double>::infinity();
+      result.message = "residual block " + std::to_string(b) + ": " + block_errors_[b];
+      return result;
+    }
+    result.cost += block_costs_[b];
+    result.num_residuals += blocks_[b].num_residuals;
+  }
+  if (!std::isfinite(result.cost)) {
+    result.ok = false;
+    result.message = "the minibatch cost overflows (every block's cost is finite, their sum is not)";
+    return result;
+  }
+  if (!gradient) return result;
+  // The fixed-order reduction that makes the result independent of threads.
+  gradient->setZero();
+  for (int b : blocks) {
+    const Block& block = blocks_[b];
+    const double* source = contributions_.data() + block.contribution_offset;
+    for (const Block::Parameter& parameter : block.parameters) {
+      if (parameter.offset < 0) continue;
+      gradient->segment(parameter.offset, parameter.size) += Eigen::Map<const Eigen::VectorXd>(source, parameter.size);
+      source += parameter.size;
+    }
+  }
+  if (!gradient->allFinite()) {
+    result.ok = false;
+    result.message = "the gradient overflows although every residual and Jacobian entry is finite";
+  }
+  return result;
+}
+
+}  // namespace curvature::internal
