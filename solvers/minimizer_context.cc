@@ -180,6 +180,10 @@ void MinimizerContext::terminate(TerminationType type, std::string message) {
   progress_.terminate(type, std::move(message));
 }
 
-void MinimizerContext::record(IterationRecord record) { progress_.record(std::move(record)); }
+void MinimizerContext::record(IterationRecord record) {
+  // The callback is promised the current point in the user's parameter blocks.
+  if (options_.callback) evaluator_->scatter_parameters(x);
+  progress_.record(std::move(record));
+}
 
 }  // namespace curvature::internal

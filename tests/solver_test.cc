@@ -390,3 +390,26 @@ TEST(RobustnessTest, StartWhoseCostOverflowsIsInvalidNotConverged) {
 
 }  // namespace
 }  // namespace curvature
+
+namespace curvature {
+namespace {
+
+TEST(TerminationTest, CallbackSeesTheCurrentPointInTheParameterBlocks) {
+  double x[2] = {-1.2, 1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<testing::RosenbrockResidual>(), nullptr, x);
+  SolverOptions options;
+  int checked = 0;
+  options.callback = [&](const IterationRecord& record) {
+    double cost;
+    problem.evaluate({}, &cost, nullptr, nullptr, nullptr, nullptr);
+    EXPECT_EQ(cost, record.cost) << "iteration " << record.iteration;
+    ++checked;
+    return CallbackReturn::kContinue;
+  };
+  solve(options, &problem);
+  EXPECT_GT(checked, 5);
+}
+
+}  // namespace
+}  // namespace curvature
