@@ -9,5 +9,7 @@ namespace curvature::tools {
 void register_list_command(CLI::App& app);
 void register_nist_commands(CLI::App& bench, CLI::App& solve);
 void register_mgh_commands(CLI::App& bench, CLI::App& solve);
+void register_fit_command(CLI::App& app);
+void register_nn_bench_command(CLI::App& bench);
 
 }  // namespace curvature::tools

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   solve->require_subcommand(1);
   curvature::tools::register_nist_commands(*bench, *solve);
   curvature::tools::register_mgh_commands(*bench, *solve);
+  curvature::tools::register_nn_bench_command(*bench);
+  curvature::tools::register_fit_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

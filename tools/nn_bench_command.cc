@@ -1,0 +1,295 @@
+// curv bench nn: the two neural-network benchmarks of nn_setup.h (R1
+// regression, C1 classification), every method from several seeds, reported
+// as medians over the seeds: time to reach train-loss targets and the best
+// train loss (with the test loss / accuracy there) at fixed times. Also the
+// Levenberg-Marquardt time per iteration on R1 next to a lower bound: forming
+// J^T J for the 2000 x 1441 Jacobian plus one Cholesky factorization.
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "curvature/error.h"
+#include "nist_run.h"  // median
+#include "nn_setup.h"
+
+namespace curvature::tools {
+namespace {
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct NnBenchArgs {
+  std::string seeds = "0-4";
+  double max_time = 120.0;
+  std::vector<std::string> methods{"lm", "gn", "lbfgs", "newton-cg"};
+  int threads = 2;
+  int max_cg_iterations = 50;
+  std::vector<std::string> tasks{"r1", "c1"};
+};
+
+// "0-4", "3", "0,2,5" or "0-2,7".
+std::vector<std::uint64_t> parse_seeds(const std::string& text) {
+  std::vector<std::uint64_t> seeds;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string field = text.substr(start, comma - start);
+    const std::size_t dash = field.find('-');
+    try {
+      std::size_t used = 0;
+      const unsigned long long first = std::stoull(field.substr(0, dash), &used);
+      if (used != field.substr(0, dash).size()) throw std::invalid_argument(field);
+      unsigned long long last = first;
+      if (dash != std::string::npos) {
+        last = std::stoull(field.substr(dash + 1), &used);
+        if (used != field.size() - dash - 1) throw std::invalid_argument(field);
+      }
+      if (last < first || last - first > 1000) throw std::invalid_argument(field);
+      for (unsigned long long s = first; s <= last; ++s) seeds.push_back(s);
+    } catch (const std::exception&) {
+      throw Error("--seeds: '" + text + "' is not a list of seeds or ranges such as 0-4 or 0,2,5");
+    }
+    start = comma + 1;
+  }
+  return seeds;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point begin) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+}
+
+// The first time the train loss is <= target; +infinity if never.
+double time_to_reach(const std::vector<NnTrainRecord>& trace, double target) {
+  for (const NnTrainRecord& row : trace) {
+    if (row.train_loss <= target) return row.time_s;
+  }
+  return kInfinity;
+}
+
+// The row with the lowest train loss among those recorded by time t.
+const NnTrainRecord& best_by(const std::vector<NnTrainRecord>& trace, double t) {
+  const NnTrainRecord* best = &trace.front();
+  for (const NnTrainRecord& row : trace) {
+    if (row.time_s <= t && row.train_loss < best->train_loss) best = &row;
+  }
+  return *best;
+}
+
+std::string format_time(double median_s, int reached, int runs) {
+  if (!std::isfinite(median_s))
+    return reached == 0 ? "-" : "- (" + std::to_string(reached) + "/" + std::to_string(runs) + ")";
+  char text[48];
+  std::snprintf(text, sizeof text, "%.2f", median_s);
+  std::string s = text;
+  if (reached < runs) s += " (" + std::to_string(reached) + "/" + std::to_string(runs) + ")";
+  return s;
+}
+
+// Median with +infinity for "never": the median is finite when more than
+// half of the runs got there.
+double median_with_never(std::vector<double> values) { return bench::median(std::move(values)); }
+
+struct MethodRuns {
+  std::string method;
+  std::vector<NnTrainResult> results;
+  std::string unavailable;  // why the method cannot run this task
+};
+
+void print_task_table(const NnTask& task, const std::vector<MethodRuns>& all, const std::vector<double>& targets,
+                      const std::vector<double>& checkpoints, int num_seeds) {
+  const bool classification = task.loss == NnLoss::kCrossEntropy;
+  const char* loss = classification ? "train loss" : "train MSE";
+  std::printf("\n%s: %d train / %d test, %d seeds; medians over seeds; times in s (solver time without the recorder)\n",
+              task.name.c_str(), task.train.num_samples(), task.test.num_samples(), num_seeds);
+  std::printf("%-10s %6s %9s", "method", "iters", "s/iter");
+  for (double target : targets) {
+    char head[40];
+    std::snprintf(head, sizeof head, "t(%s<=%g)", classification ? "loss" : "mse", target);
+    std::printf(" %13s", head);
+  }
+  for (double t : checkpoints) {
+    char head[64];
+    std::snprintf(head, sizeof head, "@%gs %s / test%s", t, loss, classification ? " / acc" : "");
+    std::printf(" | %-*s", classification ? 30 : 24, head);
+  }
+  std::printf("\n");
+  for (const MethodRuns& runs : all) {
+    std::printf("%-10s", runs.method.c_str());
+    if (!runs.unavailable.empty()) {
+      std::printf(" n/a: %s\n", runs.unavailable.c_str());
+      continue;
+    }
+    std::vector<double> iterations, per_iteration;
+    for (const NnTrainResult& r : runs.results) {
+      iterations.push_back(r.summary.iterations);
+      per_iteration.push_back(r.summary.iterations > 0 ? r.trace.back().time_s / r.summary.iterations : kNaN);
+    }
+    std::printf(" %6.0f %9.4f", bench::median(iterations), bench::median(per_iteration));
+    for (double target : targets) {
+      std::vector<double> times;
+      int reached = 0;
+      for (const NnTrainResult& r : runs.results) {
+        times.push_back(time_to_reach(r.trace, target));
+        reached += std::isfinite(times.back());
+      }
+      std::printf(" %13s", format_time(median_with_never(times), reached, num_seeds).c_str());
+    }
+    for (double t : checkpoints) {
+      std::vector<double> train, test, accuracy;
+      for (const NnTrainResult& r : runs.results) {
+        const NnTrainRecord& row = best_by(r.trace, t);
+        train.push_back(row.train_loss);
+        test.push_back(row.test_loss);
+        accuracy.push_back(row.test_accuracy);
+      }
+      char cell[96];
+      if (classification) {
+        std::snprintf(cell, sizeof cell, "%.3e / %.3e / %.4f", bench::median(train), bench::median(test),
+                      bench::median(accuracy));
+      } else {
+        std::snprintf(cell, sizeof cell, "%.3e / %.3e", bench::median(train), bench::median(test));
+      }
+      std::printf(" | %-*s", classification ? 30 : 24, cell);
+    }
+    std::printf("\n");
+  }
+}
+
+// The least a Levenberg-Marquardt iteration on R1 can cost with dense normal
+// equations: J^T J by a symmetric rank-k update plus one LLT, each the median
+// of `repeats` runs on one thread.
+struct LmBound {
+  double gram_s = 0.0;
+  double cholesky_s = 0.0;
+};
+
+LmBound lm_lower_bound(int rows, int cols, int repeats) {
+  const Eigen::MatrixXd jacobian = Eigen::MatrixXd::Random(rows, cols);
+  Eigen::MatrixXd gram(cols, cols);
+  std::vector<double> gram_times, cholesky_times;
+  for (int r = 0; r < repeats; ++r) {
+    gram.setZero();
+    auto begin = std::chrono::steady_clock::now();
+    gram.selfadjointView<Eigen::Lower>().rankUpdate(jacobian.transpose());
+    gram_times.push_back(seconds_since(begin));
+    gram.diagonal().array() += 1.0;  // SPD whatever the random Jacobian's rank
+    begin = std::chrono::steady_clock::now();
+    Eigen::LLT<Eigen::MatrixXd> llt(gram);
+    cholesky_times.push_back(seconds_since(begin));
+    if (llt.info() != Eigen::Success) throw Error("lm bound: the test matrix is not positive definite");
+  }
+  return {bench::median(gram_times), bench::median(cholesky_times)};
+}
+
+void bench_nn(const NnBenchArgs& args) {
+  const std::vector<std::uint64_t> seeds = parse_seeds(args.seeds);
+  for (const std::string& method : args.methods) find_nn_method(method);
+  for (const std::string& task : args.tasks) {
+    if (task != "r1" && task != "c1") throw Error("--tasks: unknown task '" + task + "' (known: r1, c1)");
+  }
+  std::vector<double> checkpoints;
+  for (double t : {10.0, 30.0, 120.0}) {
+    if (t <= args.max_time) checkpoints.push_back(t);
+  }
+  if (checkpoints.empty() || checkpoints.back() < args.max_time) checkpoints.push_back(args.max_time);
+
+  std::printf("curv bench nn: seeds %s, max time %g s per run, %d thread(s) for residual evaluation, methods",
+              args.seeds.c_str(), args.max_time, args.threads);
+  for (const std::string& m : args.methods) std::printf(" %s", m.c_str());
+  std::printf("\n");
+
+  std::vector<double> lm_r1_accepted, lm_r1_rejected;
+  double lm_r1_total_s = 0.0;
+  double lm_r1_iterations = 0.0;
+  for (const std::string& task_name : args.tasks) {
+    const bool r1 = task_name == "r1";
+    const NnTask task = r1 ? make_r1_task(0) : make_c1_task(0);
+    const std::vector<double> targets = r1 ? std::vector<double>{0.05, 0.02, 0.005} : std::vector<double>{0.05, 0.005};
+    std::vector<MethodRuns> all;
+    for (const std::string& method : args.methods) {
+      MethodRuns runs;
+      runs.method = method;
+      if (find_nn_method(method).needs_least_squares && task.loss != NnLoss::kMeanSquaredError) {
+        runs.unavailable = "needs the least-squares form (cross-entropy is not a sum of squares)";
+        all.push_back(std::move(runs));
+        continue;
+      }
+      for (std::uint64_t seed : seeds) {
+        NnTask seeded = task;
+        seeded.network.seed = seed;
+        NnTrainOptions options;
+        options.method = method;
+        options.max_time_seconds = args.max_time;
+        options.num_threads = args.threads;
+        options.max_cg_iterations = args.max_cg_iterations;
+        NnTrainResult result = train_network(seeded, options);
+        const NnTrainRecord& last = result.trace.back();
+        std::fprintf(stderr, "  %s %-9s seed %llu: %6d iterations, %7.2f s, train %.4e, test %.4e, %s\n",
+                     r1 ? "R1" : "C1", method.c_str(), static_cast<unsigned long long>(seed), result.summary.iterations,
+                     last.time_s, last.train_loss, last.test_loss, to_string(result.summary.termination));
+        if (r1 && method == "lm") {
+          for (const NnTrainRecord& row : result.trace) {
+            if (row.iteration == 0) continue;
+            (row.accepted ? lm_r1_accepted : lm_r1_rejected).push_back(row.iteration_time_s);
+            lm_r1_total_s += row.iteration_time_s;
+            lm_r1_iterations += 1.0;
+          }
+        }
+        runs.results.push_back(std::move(result));
+      }
+      all.push_back(std::move(runs));
+    }
+    print_task_table(task, all, targets, checkpoints, static_cast<int>(seeds.size()));
+    std::fflush(stdout);
+  }
+
+  if (!lm_r1_accepted.empty() || !lm_r1_rejected.empty()) {
+    // An accepted iteration evaluates the Jacobian at the new point, forms
+    // J^T J and factors; a rejected one only refactors with more damping.
+    const LmBound bound = lm_lower_bound(2000, 1441, 7);
+    const double floor = bound.gram_s + bound.cholesky_s;
+    std::printf("\nR1 Levenberg-Marquardt time per iteration vs the dense normal-equation bound\n");
+    std::printf(
+        "  bound, one thread, median of 7: J^T J rank-k update (2000 x 1441) %.1f ms + LLT (1441 x 1441) %.1f ms "
+        "= %.1f ms\n",
+        bound.gram_s * 1e3, bound.cholesky_s * 1e3, floor * 1e3);
+    const double accepted = bench::median(lm_r1_accepted), rejected = bench::median(lm_r1_rejected);
+    if (!lm_r1_accepted.empty()) {
+      std::printf("  accepted iterations: median %.1f ms over %zu (Jacobian + J^T J + LLT); ratio to bound %.2f\n",
+                  accepted * 1e3, lm_r1_accepted.size(), accepted / floor);
+    }
+    if (!lm_r1_rejected.empty()) {
+      std::printf("  rejected iterations: median %.1f ms over %zu (refactor only); ratio to the LLT alone %.2f\n",
+                  rejected * 1e3, lm_r1_rejected.size(), rejected / bound.cholesky_s);
+    }
+    std::printf("  all iterations: mean %.1f ms (%.0f accepted : %.0f rejected); ratio to bound %.2f\n",
+                lm_r1_total_s / lm_r1_iterations * 1e3, static_cast<double>(lm_r1_accepted.size()),
+                static_cast<double>(lm_r1_rejected.size()), lm_r1_total_s / lm_r1_iterations / floor);
+  }
+}
+
+}  // namespace
+
+void register_nn_bench_command(CLI::App& bench) {
+  auto args = std::make_shared<NnBenchArgs>();
+  CLI::App* nn = bench.add_subcommand("nn", "Neural-network fits: R1 (friedman1 regression) and C1 (digits)");
+  nn->add_option("--seeds", args->seeds, "Seeds: a list or ranges, e.g. 0-4 or 0,3 (default 0-4)");
+  nn->add_option("--max-time", args->max_time, "Seconds per run (default 120)")->check(CLI::PositiveNumber);
+  nn->add_option("--methods", args->methods, "Comma-separated methods: lm, gn, lbfgs, newton-cg")->delimiter(',');
+  nn->add_option("--threads", args->threads, "Threads evaluating residuals (default 2)")->check(CLI::Range(1, 256));
+  nn->add_option("--cg-iterations", args->max_cg_iterations, "Steihaug-CG iterations per newton-cg step (0: n)")
+      ->check(CLI::Range(0, 100000000));
+  nn->add_option("--tasks", args->tasks, "Comma-separated tasks: r1, c1 (default both)")->delimiter(',');
+  nn->callback([args] { bench_nn(*args); });
+}
+
+}  // namespace curvature::tools

@@ -1,0 +1,133 @@
+// nn_setup.h — the neural-network fits shared by `curv fit` and
+// `curv bench nn`: the two benchmark tasks, defined exactly, and one
+// full-batch training run with a per-iteration trace.
+//
+// R1 regression: data/nn/friedman1_train.csv (2000 rows) and
+//   friedman1_test.csv (500), inputs x1..x10 as given, target y standardized
+//   with the training mean and (population) standard deviation; MLP
+//   10-32-32-1, tanh hidden, linear output, 1441 parameters; loss the mean
+//   squared error over the training set (standardized units, not halved).
+// C1 classification: data/nn/digits.csv (1797 rows, 64 pixels 0..16 divided
+//   by 16, last column the label 0..9); the first 1437 rows train, the other
+//   360 test; MLP 64-32-10, tanh hidden, softmax cross-entropy (mean over the
+//   samples), 2410 parameters.
+// Both: Glorot-uniform weights, zero biases, the seed of the run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "csv_dataset.h"
+#include "curvature/summary.h"
+#include "mlp.h"
+
+namespace curvature::tools {
+
+inline std::string nn_data_dir() { return std::string(CURVATURE_DATA_DIR) + "/nn"; }
+
+enum class NnLoss { kMeanSquaredError, kCrossEntropy };
+
+// A network, its data and its loss. For kMeanSquaredError the targets are
+// already standardized; for kCrossEntropy they hold the labels 0..K-1.
+struct NnTask {
+  std::string name;
+  Dataset train, test;  // test may be empty (no rows)
+  MlpOptions network;
+  NnLoss loss = NnLoss::kMeanSquaredError;
+  Standardization target_scaling;  // kMeanSquaredError only
+};
+
+inline NnTask make_r1_task(std::uint64_t seed) {
+  NnTask task;
+  task.name = "R1 friedman1 10-32-32-1 mse";
+  CsvOptions csv;
+  csv.target_column = "y";
+  task.train = load_csv_dataset(nn_data_dir() + "/friedman1_train.csv", csv);
+  task.test = load_csv_dataset(nn_data_dir() + "/friedman1_test.csv", csv);
+  task.target_scaling = standardize_targets(&task.train, &task.test);
+  task.network.layer_sizes = {10, 32, 32, 1};
+  task.network.hidden_activation = Activation::kTanh;
+  task.network.output_activation = Activation::kLinear;
+  task.network.initialization = Initialization::kGlorotUniform;
+  task.network.seed = seed;
+  task.loss = NnLoss::kMeanSquaredError;
+  return task;
+}
+
+inline NnTask make_c1_task(std::uint64_t seed) {
+  NnTask task;
+  task.name = "C1 digits 64-32-10 cross-entropy";
+  CsvOptions csv;
+  csv.target_column = "label";
+  csv.input_divisor = 16.0;
+  const Dataset all = load_csv_dataset(nn_data_dir() + "/digits.csv", csv);
+  std::tie(task.train, task.test) = split_dataset(all, 1437);
+  task.network.layer_sizes = {64, 32, 10};
+  task.network.hidden_activation = Activation::kTanh;
+  task.network.output_activation = Activation::kLinear;
+  task.network.initialization = Initialization::kGlorotUniform;
+  task.network.seed = seed;
+  task.loss = NnLoss::kCrossEntropy;
+  return task;
+}
+
+// The methods a full-batch fit can use. First-order methods (adam, sgd, ...)
+// come with the minibatch training loop and will be added to this table then;
+// until that loop exists they are not accepted on the command line at all.
+struct NnMethod {
+  const char* name;
+  const char* description;
+  bool needs_least_squares;  // lm, gn: only for the mean-squared-error loss
+};
+inline const std::vector<NnMethod>& nn_methods() {
+  static const std::vector<NnMethod> methods = {
+      {"lm", "solve(): Levenberg-Marquardt, dense normal Cholesky (mse only)", true},
+      {"gn", "solve(): Gauss-Newton, Armijo line search, dense normal Cholesky (mse only)", true},
+      {"lbfgs", "minimize(): L-BFGS (memory 10), strong Wolfe", false},
+      {"newton-cg", "minimize(): trust-region Newton-CG on Gauss-Newton / generalized Gauss-Newton products", false},
+  };
+  return methods;
+}
+// The entry of `name`; throws curvature::Error listing the known names.
+const NnMethod& find_nn_method(const std::string& name);
+
+// One row of a fit's trace. time_s is the solver's clock minus the time
+// spent in the recorder (test-set evaluation, printing), so that it measures
+// the method alone.
+struct NnTrainRecord {
+  int iteration = 0;
+  double time_s = 0.0;
+  double iteration_time_s = 0.0;  // the solver's own time for this iteration
+  bool accepted = true;           // the iteration moved the point
+  double train_loss = 0.0;        // MSE (standardized, not halved) or mean cross-entropy
+  double test_loss = 0.0;         // NaN without a test set
+  double test_accuracy = 0.0;     // classification; NaN otherwise or without a test set
+};
+
+struct NnTrainOptions {
+  std::string method = "lm";
+  int max_iterations = 100000;  // full-batch: one iteration = one epoch
+  double max_time_seconds = 120.0;
+  int num_threads = 1;
+  // Steihaug-CG iterations per Newton-CG step (0: n, the library default).
+  int max_cg_iterations = 50;
+  // Called after every recorded iteration (iteration 0 included).
+  std::function<void(const NnTrainRecord&)> on_iteration;
+};
+
+struct NnTrainResult {
+  Summary summary;
+  std::vector<NnTrainRecord> trace;
+  Eigen::VectorXd parameters;   // the final network
+  double train_accuracy = 0.0;  // classification; NaN otherwise
+};
+
+// Fits task.network (initialized from its seed) to task.train with the
+// method, full batch. Throws curvature::Error for an unknown method or lm/gn
+// on the cross-entropy loss. Defined in fit_command.cc.
+NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options);
+
+}  // namespace curvature::tools
