@@ -20,6 +20,7 @@
 #include "curvature/least_squares_objective.h"
 #include "curvature/minimize.h"
 #include "curvature/solve.h"
+#include "curvature/train.h"
 #include "nn_setup.h"
 
 namespace curvature::tools {
@@ -222,13 +223,50 @@ void check_method(const std::string& name, NnLoss loss) {
   const NnMethod& method = find_nn_method(name);
   if (method.needs_least_squares && loss != NnLoss::kMeanSquaredError) {
     throw Error("--method " + name +
-                ": Levenberg-Marquardt and Gauss-Newton need the loss as a sum of squares; the softmax "
-                "cross-entropy is not one, so they are not available with --loss xent yet (use lbfgs or "
+                ": this method works on the loss as a sum of squares (residual blocks); the softmax "
+                "cross-entropy is not one, so it is not available with --loss xent yet (use lbfgs or "
                 "newton-cg, whose Newton-CG uses the generalized Gauss-Newton matrix)");
   }
 }
 
 }  // namespace
+
+// First-order training through train(): its loss is the cost per residual,
+// so the recorder gets it back as a total cost.
+NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& options, UpdateRuleType rule) {
+  NnTrainResult result;
+  Mlp mlp(task.network);
+  Problem problem;
+  add_mlp_regression_residuals(mlp, task.train, &problem);
+  Recorder recorder(task, options, &result.trace);
+  const double num_residuals = problem.num_residuals();
+
+  TrainOptions train_options;
+  train_options.rule.type = rule;
+  train_options.schedule.initial_learning_rate =
+      options.learning_rate > 0.0 ? options.learning_rate : default_learning_rate(rule);
+  train_options.epochs = options.max_iterations;
+  train_options.batch_size = options.batch_size;
+  train_options.seed = task.network.seed;
+  train_options.num_threads = options.num_threads;
+  train_options.max_time_seconds = options.max_time_seconds;
+  train_options.callback = [&](const IterationRecord& record) {
+    // train() keeps the current point in the network's parameter blocks.
+    recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
+                    record.cost * num_residuals, mlp.parameter_vector());
+    return CallbackReturn::kContinue;
+  };
+  {
+    LeastSquaresObjective objective(problem);
+    double cost = 0.0;
+    objective.evaluate(mlp.parameter_vector(), &cost, nullptr);
+    recorder.record(0, 0.0, 0.0, true, cost, mlp.parameter_vector());
+  }
+  result.summary = train(train_options, &problem);
+  result.parameters = mlp.parameter_vector();
+  result.train_accuracy = kNaN;
+  return result;
+}
 
 NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
   check_method(options.method, task.loss);
@@ -237,6 +275,9 @@ NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
   if (name == "gn") return train_least_squares(task, options, Method::kGaussNewton);
   if (name == "lbfgs") return train_minimizer(task, options, MinimizerMethod::kLbfgs);
   if (name == "newton-cg") return train_minimizer(task, options, MinimizerMethod::kNewtonTrustRegionCg);
+  if (name == "adam") return train_first_order(task, options, UpdateRuleType::kAdam);
+  if (name == "sgd") return train_first_order(task, options, UpdateRuleType::kSgd);
+  if (name == "momentum") return train_first_order(task, options, UpdateRuleType::kMomentum);
   throw Error("--method " + name + ": listed in nn_methods() but not wired into train_network()");
 }
 
@@ -255,6 +296,8 @@ struct FitArgs {
   double max_time = 120.0;
   int threads = 1;
   int max_cg_iterations = 50;
+  double learning_rate = 0.0;
+  int batch_size = 0;
   double input_divisor = 1.0;
   int split = 0;
   std::string trace_path;
@@ -363,6 +406,8 @@ void fit(const FitArgs& args) {
   options.max_time_seconds = args.max_time;
   options.num_threads = args.threads;
   options.max_cg_iterations = args.max_cg_iterations;
+  options.learning_rate = args.learning_rate;
+  options.batch_size = args.batch_size;
   options.on_iteration = [classification](const NnTrainRecord& row) {
     std::printf("%6d %10.3f %14.6e %14.6e", row.iteration, row.time_s, row.train_loss, row.test_loss);
     if (classification) std::printf(" %10.4f", row.test_accuracy);
@@ -449,6 +494,11 @@ void register_fit_command(CLI::App& app) {
       ->check(CLI::Range(1, 256));
   command->add_option("--cg-iterations", args->max_cg_iterations, "Steihaug-CG iterations per newton-cg step (0: n)")
       ->check(CLI::Range(0, 100000000));
+  command->add_option("--lr", args->learning_rate, "Learning rate of a first-order method (0: the rule's default)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--batch", args->batch_size,
+                      "First-order methods: chunks of samples per minibatch (0: full batch)")
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--input-divisor", args->input_divisor, "Divide every input by this as it is read (e.g. 16)")
       ->check(CLI::PositiveNumber);
   command->add_option("--split", args->split, "Without --test: the first N rows train, the rest test")

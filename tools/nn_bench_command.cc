@@ -284,7 +284,7 @@ void register_nn_bench_command(CLI::App& bench) {
   CLI::App* nn = bench.add_subcommand("nn", "Neural-network fits: R1 (friedman1 regression) and C1 (digits)");
   nn->add_option("--seeds", args->seeds, "Seeds: a list or ranges, e.g. 0-4 or 0,3 (default 0-4)");
   nn->add_option("--max-time", args->max_time, "Seconds per run (default 120)")->check(CLI::PositiveNumber);
-  nn->add_option("--methods", args->methods, "Comma-separated methods: lm, gn, lbfgs, newton-cg")->delimiter(',');
+  nn->add_option("--methods", args->methods, "Comma-separated methods: lm, gn, lbfgs, newton-cg, adam, sgd, momentum")->delimiter(',');
   nn->add_option("--threads", args->threads, "Threads evaluating residuals (default 2)")->check(CLI::Range(1, 256));
   nn->add_option("--cg-iterations", args->max_cg_iterations, "Steihaug-CG iterations per newton-cg step (0: n)")
       ->check(CLI::Range(0, 100000000));

@@ -74,9 +74,8 @@ inline NnTask make_c1_task(std::uint64_t seed) {
   return task;
 }
 
-// The methods a full-batch fit can use. First-order methods (adam, sgd, ...)
-// come with the minibatch training loop and will be added to this table then;
-// until that loop exists they are not accepted on the command line at all.
+// The methods a fit can use: second-order and quasi-Newton methods full
+// batch, first-order methods through train() (full batch or minibatches).
 struct NnMethod {
   const char* name;
   const char* description;
@@ -88,6 +87,9 @@ inline const std::vector<NnMethod>& nn_methods() {
       {"gn", "solve(): Gauss-Newton, Armijo line search, dense normal Cholesky (mse only)", true},
       {"lbfgs", "minimize(): L-BFGS (memory 10), strong Wolfe", false},
       {"newton-cg", "minimize(): trust-region Newton-CG on Gauss-Newton / generalized Gauss-Newton products", false},
+      {"adam", "train(): Adam (default lr 1e-3), minibatches of --batch chunks (0: full batch) (mse only)", true},
+      {"sgd", "train(): plain stochastic gradient descent (default lr 1e-2) (mse only)", true},
+      {"momentum", "train(): SGD with heavy-ball momentum 0.9 (mse only)", true},
   };
   return methods;
 }
@@ -114,6 +116,10 @@ struct NnTrainOptions {
   int num_threads = 1;
   // Steihaug-CG iterations per Newton-CG step (0: n, the library default).
   int max_cg_iterations = 50;
+  // First-order methods: the learning rate (0: the rule's default) and the
+  // residual blocks (chunks of samples) per minibatch (0: full batch).
+  double learning_rate = 0.0;
+  int batch_size = 0;
   // Called after every recorded iteration (iteration 0 included).
   std::function<void(const NnTrainRecord&)> on_iteration;
 };
