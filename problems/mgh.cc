@@ -262,6 +262,7 @@ MghProblem describe(int number, int n, int m) {
       zero({1.0, 10.0, 1.0});
       p.other_minima.push_back({0.0, {10.0, 1.0, -1.0}, "another global minimizer (paper)"});
       p.other_minima.push_back({0.0, {}, "every x with x1 = x2 and x3 = 0 (paper)"});
+      if (m == 10) p.other_minima.push_back({0.075588740755, {}, "local minimum where many solvers stop, from curv bench mgh (point not recorded)"});
       break;
     case 13:
       p.name = "powell_singular";
@@ -317,6 +318,7 @@ MghProblem describe(int number, int n, int m) {
       p.title = "Osborne 2";
       p.x0 = {1.3, 0.65, 0.65, 0.7, 0.6, 3.0, 5.0, 7.0, 2.0, 4.5, 5.5};
       numerical(4.01377e-2, 4.01377362935e-2);
+      p.other_minima.push_back({1.78981358688, {}, "local minimum where many solvers stop, from curv bench mgh (point not recorded)"});
       break;
     case 20:
       p.name = "watson";
@@ -375,6 +377,7 @@ MghProblem describe(int number, int n, int m) {
                                   {0.0551509039807, 0.0568406167948, 0.0587640017627, 0.0609906086568, 0.0636262136959,
                                    0.0668431794528, 0.20816151857, 0.164363095886, 0.0850068956886, 0.0914314507148},
                                   "local minimum reached from x0 (n = 10), found numerically here"});
+        p.other_minima.push_back({4.21863388792e-5, {}, "local minimum where many solvers stop, from curv bench mgh (point not recorded)"});
       }
       break;
     case 27:
@@ -407,6 +410,7 @@ MghProblem describe(int number, int n, int m) {
       p.x0.assign(static_cast<size_t>(n), -1.0);
       zero({});
       p.tolerance_note += " The zero is known only numerically, so x_star is empty.";
+      if (number == 31 && n == 10) p.other_minima.push_back({3.05727843243, {}, "local minimum where many solvers stop, from curv bench mgh (point not recorded)"});
       break;
     case 32:
       p.name = "linear_full_rank";
@@ -448,7 +452,10 @@ MghProblem describe(int number, int n, int m) {
         p.tolerance_note += " The zero (Chebyshev quadrature nodes) is known only numerically.";
       }
       if (m == n && n == 8) numerical(3.51687e-3, 3.51687372568e-3);
-      if (m == n && n == 10) numerical(6.50395e-3, 6.50395480088e-3);
+      if (m == n && n == 10) {
+        numerical(6.50395e-3, 6.50395480088e-3);
+        p.other_minima.push_back({4.40906940392, {}, "local minimum where many solvers stop, from curv bench mgh (point not recorded)"});
+      }
       if (m != n || n > 10) p.tolerance_note = "f* tabulated only for m = n <= 10.";
       break;
     default:
