@@ -213,20 +213,24 @@ bool LeastSquaresObjective::evaluate(const Eigen::VectorXd& x, double* value, Ei
   return status.ok && std::isfinite(cost);
 }
 
+bool LeastSquaresObjective::evaluate_into(const Eigen::VectorXd& x, Jacobian* jacobian, double* cost) {
+  internal::EvaluationRequest request;
+  request.residuals = &jacobian->residuals;
+  request.gradient = &jacobian->gradient;
+  if (sparse_) {
+    request.sparse_jacobian = &jacobian->sparse;
+  } else {
+    request.dense_jacobian = &jacobian->dense;
+  }
+  return evaluator_->evaluate(x, cost, request).ok;
+}
+
 bool LeastSquaresObjective::evaluate_with_jacobian(const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient) {
   Jacobian& jacobian = writable(cached_, sparse_, *evaluator_);
-  internal::EvaluationRequest request;
-  request.residuals = &jacobian.residuals;
-  request.gradient = &jacobian.gradient;
-  if (sparse_) {
-    request.sparse_jacobian = &jacobian.sparse;
-  } else {
-    request.dense_jacobian = &jacobian.dense;
-  }
   double cost = 0.0;
-  const internal::EvaluationStatus status = evaluator_->evaluate(x, &cost, request);
-  if (value) *value = status.ok ? cost : std::numeric_limits<double>::infinity();
-  if (!status.ok || !std::isfinite(cost) || !jacobian.gradient.allFinite()) return false;
+  const bool ok = evaluate_into(x, &jacobian, &cost);
+  if (value) *value = ok ? cost : std::numeric_limits<double>::infinity();
+  if (!ok || !std::isfinite(cost) || !jacobian.gradient.allFinite()) return false;
   jacobian.x = x;
   jacobian.valid = true;
   if (gradient) *gradient = jacobian.gradient;
@@ -236,17 +240,9 @@ bool LeastSquaresObjective::evaluate_with_jacobian(const Eigen::VectorXd& x, dou
 bool LeastSquaresObjective::difference_gradient(const Eigen::VectorXd& y, const Eigen::VectorXd& residuals_at_x,
                                                 Eigen::VectorXd* out) {
   Jacobian& jacobian = writable(scratch_, sparse_, *evaluator_);
-  internal::EvaluationRequest request;
-  request.residuals = &jacobian.residuals;
-  request.gradient = &jacobian.gradient;
-  if (sparse_) {
-    request.sparse_jacobian = &jacobian.sparse;
-  } else {
-    request.dense_jacobian = &jacobian.dense;
-  }
   double cost = 0.0;
-  const internal::EvaluationStatus status = evaluator_->evaluate(y, &cost, request);
-  if (!status.ok || !std::isfinite(cost)) return false;
+  const bool ok = evaluate_into(y, &jacobian, &cost);
+  if (!ok || !std::isfinite(cost)) return false;
   if (evaluator_->has_losses()) {
     *out = jacobian.gradient;
   } else {

@@ -111,6 +111,9 @@ class LeastSquaresObjective : public Objective {
   class GaussNewtonOperator;
   class ExactOperator;
 
+  // Residuals, gradient and Jacobian at x into `jacobian`; false when the
+  // point cannot be evaluated.
+  bool evaluate_into(const Eigen::VectorXd& x, Jacobian* jacobian, double* cost);
   // Residuals, gradient and Jacobian at x into the cached state.
   bool evaluate_with_jacobian(const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient);
   // J(y)^T r (no losses) or g(y) (with losses) at y = x + h v, for the exact
