@@ -135,6 +135,15 @@ class Recorder {
   double overhead_s_ = 0.0;
 };
 
+// Iteration 0: the initial network's least-squares cost, recorded before
+// the solver's clock starts.
+void record_start(const Problem& problem, const Mlp& mlp, Recorder* recorder) {
+  LeastSquaresObjective objective(problem);
+  double cost = 0.0;
+  objective.evaluate(mlp.parameter_vector(), &cost, nullptr);
+  recorder->record(0, 0.0, 0.0, true, cost, mlp.parameter_vector());
+}
+
 NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& options, Method method) {
   NnTrainResult result;
   Mlp mlp(task.network);
@@ -155,13 +164,7 @@ NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& opti
                     mlp.parameter_vector());
     return CallbackReturn::kContinue;
   };
-  // Iteration 0: the initial network, before the solver's clock starts.
-  {
-    LeastSquaresObjective objective(problem);
-    double cost = 0.0;
-    objective.evaluate(mlp.parameter_vector(), &cost, nullptr);
-    recorder.record(0, 0.0, 0.0, true, cost, mlp.parameter_vector());
-  }
+  record_start(problem, mlp, &recorder);
   result.summary = solve(solver, &problem);
   result.parameters = mlp.parameter_vector();
   result.train_accuracy = kNaN;
@@ -256,12 +259,7 @@ NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& option
                     record.cost * num_residuals, mlp.parameter_vector());
     return CallbackReturn::kContinue;
   };
-  {
-    LeastSquaresObjective objective(problem);
-    double cost = 0.0;
-    objective.evaluate(mlp.parameter_vector(), &cost, nullptr);
-    recorder.record(0, 0.0, 0.0, true, cost, mlp.parameter_vector());
-  }
+  record_start(problem, mlp, &recorder);
   result.summary = train(train_options, &problem);
   result.parameters = mlp.parameter_vector();
   result.train_accuracy = kNaN;
