@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "problem_impl.h"
+#include "residual_block_call.h"
 #include "robust_correction.h"
 #include "thread_pool.h"
 
@@ -27,36 +28,7 @@ struct Evaluator::Block {
   std::vector<Parameter> parameters;
 };
 
-namespace {
-
-template <typename Block>
-std::string describe_non_finite(const Block& block, const double* residuals, double* const* jacobians) {
-  const std::string where = "residual block " + std::to_string(block.id) + ": ";
-  for (int r = 0; r < block.num_residuals; ++r) {
-    if (!std::isfinite(residuals[r])) {
-      return where + "residual " + std::to_string(r) + " is not finite (" + std::to_string(residuals[r]) + ")";
-    }
-  }
-  for (size_t k = 0; jacobians && k < block.parameters.size(); ++k) {
-    if (!jacobians[k]) continue;
-    const int size = block.parameters[k].size;
-    for (int e = 0; e < block.num_residuals * size; ++e) {
-      if (!std::isfinite(jacobians[k][e])) {
-        return where + "Jacobian of parameter block " + std::to_string(k) + " has a non-finite entry at row " +
-               std::to_string(e / size) + ", column " + std::to_string(e % size);
-      }
-    }
-  }
-  return where + "non-finite output";
-}
-
-}  // namespace
-
-struct Evaluator::Scratch {
-  std::vector<const double*> parameter_pointers;
-  std::vector<double*> jacobian_pointers;
-  std::vector<std::vector<double>> jacobians;  // row-major, one per parameter block
-};
+struct Evaluator::Scratch : ResidualBlockScratch {};
 
 Evaluator::Evaluator(const Problem& problem, Options options) : problem_(problem), options_(std::move(options)) {
   const Problem::Impl& impl = problem.impl();
@@ -200,40 +172,14 @@ double Evaluator::jacobian_density() const {
 bool Evaluator::evaluate_block(const Block& block, const double* x, double* residuals, bool want_jacobian,
                                Eigen::MatrixXd* dense, SparseRowMatrix* sparse, Scratch& scratch, double* cost,
                                std::string* error) const {
+  double** jacobians;
+  double squared_norm;
+  if (!call_residual_block(block, x, residuals, want_jacobian, scratch, &jacobians, &squared_norm, error)) {
+    *error = "residual block " + std::to_string(block.id) + ": " + *error;
+    return false;
+  }
   const size_t count = block.parameters.size();
-  bool any_variable = false;
-  for (size_t k = 0; k < count; ++k) {
-    const auto& parameter = block.parameters[k];
-    const bool variable = parameter.offset >= 0;
-    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
-    scratch.jacobian_pointers[k] = variable && want_jacobian ? scratch.jacobians[k].data() : nullptr;
-    any_variable = any_variable || variable;
-  }
-  double** jacobians = want_jacobian && any_variable ? scratch.jacobian_pointers.data() : nullptr;
-  if (!block.cost->evaluate(scratch.parameter_pointers.data(), residuals, jacobians)) {
-    *error = "residual block " + std::to_string(block.id) + ": the cost function returned false";
-    return false;
-  }
   const int m = block.num_residuals;
-  // One pass that multiplies every output by zero: the sum is NaN exactly
-  // when some value is not finite. The slow search for which one runs only then.
-  double probe = 0.0;
-  double squared_norm = 0.0;
-  for (int r = 0; r < m; ++r) {
-    probe += residuals[r] * 0.0;
-    squared_norm += residuals[r] * residuals[r];
-  }
-  if (jacobians) {
-    for (size_t k = 0; k < count; ++k) {
-      if (!jacobians[k]) continue;
-      const int entries = m * block.parameters[k].size;
-      for (int e = 0; e < entries; ++e) probe += jacobians[k][e] * 0.0;
-    }
-  }
-  if (probe != 0.0) {
-    *error = describe_non_finite(block, residuals, jacobians);
-    return false;
-  }
 
   if (block.loss) {
     const RobustCorrection correction(*block.loss, squared_norm);

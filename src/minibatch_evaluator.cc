@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "problem_impl.h"
+#include "residual_block_call.h"
 #include "thread_pool.h"
 
 namespace curvature::internal {
@@ -24,10 +25,7 @@ struct MinibatchEvaluator::Block {
   std::vector<Parameter> parameters;
 };
 
-struct MinibatchEvaluator::Scratch {
-  std::vector<const double*> parameter_pointers;
-  std::vector<double*> jacobian_pointers;
-  std::vector<std::vector<double>> jacobians;  // row-major, one per parameter block
+struct MinibatchEvaluator::Scratch : ResidualBlockScratch {
   std::vector<double> residuals;
 };
 
@@ -120,39 +118,12 @@ void MinibatchEvaluator::scatter_parameters(const Eigen::VectorXd& x) const {
 
 bool MinibatchEvaluator::evaluate_block(const Block& block, const double* x, double* contribution, Scratch& scratch,
                                         double* cost, std::string* error) const {
-  const bool want_gradient = contribution != nullptr;
   const size_t count = block.parameters.size();
-  bool any_variable = false;
-  for (size_t k = 0; k < count; ++k) {
-    const Block::Parameter& parameter = block.parameters[k];
-    const bool variable = parameter.offset >= 0;
-    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
-    scratch.jacobian_pointers[k] = variable && want_gradient ? scratch.jacobians[k].data() : nullptr;
-    any_variable = any_variable || variable;
-  }
-  double** jacobians = want_gradient && any_variable ? scratch.jacobian_pointers.data() : nullptr;
-  double* residuals = scratch.residuals.data();
-  if (!block.cost->evaluate(scratch.parameter_pointers.data(), residuals, jacobians)) {
-    *error = "the cost function returned false";
-    return false;
-  }
   const int m = block.num_residuals;
-  // Multiplying every output by zero gives NaN exactly when one is not finite.
-  double probe = 0.0;
-  double squared_norm = 0.0;
-  for (int r = 0; r < m; ++r) {
-    probe += residuals[r] * 0.0;
-    squared_norm += residuals[r] * residuals[r];
-  }
-  if (jacobians) {
-    for (size_t k = 0; k < count; ++k) {
-      if (!jacobians[k]) continue;
-      const int entries = m * block.parameters[k].size;
-      for (int e = 0; e < entries; ++e) probe += jacobians[k][e] * 0.0;
-    }
-  }
-  if (probe != 0.0) {
-    *error = "a residual or Jacobian entry is not finite";
+  double* residuals = scratch.residuals.data();
+  double** jacobians;
+  double squared_norm;
+  if (!call_residual_block(block, x, residuals, contribution != nullptr, scratch, &jacobians, &squared_norm, error)) {
     return false;
   }
   // d/dx 1/2 rho(|r|^2) = rho'(|r|^2) J^T r. A non-positive rho' (Tukey

@@ -1,0 +1,91 @@
+// residual_block_call.h — running one residual block's cost function, the
+// same way for every evaluator: parameter pointers into the effective vector
+// x (or the user's memory for constant blocks), Jacobians for the variable
+// blocks when asked, and the check that every output is finite.
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace curvature::internal {
+
+// Per-thread buffers, sized for the largest residual block.
+struct ResidualBlockScratch {
+  std::vector<const double*> parameter_pointers;
+  std::vector<double*> jacobian_pointers;
+  std::vector<std::vector<double>> jacobians;  // row-major, one per parameter block
+};
+
+// Which output of a block is not finite: the slow search, run only after
+// the one-pass check has failed; kept out of line so the common path stays small.
+template <typename Block>
+[[gnu::noinline, gnu::cold]] std::string describe_non_finite(const Block& block, const double* residuals,
+                                                             double* const* jacobians) {
+  const int m = block.num_residuals;
+  for (int r = 0; r < m; ++r) {
+    if (!std::isfinite(residuals[r])) {
+      return "residual " + std::to_string(r) + " is not finite (" + std::to_string(residuals[r]) + ")";
+    }
+  }
+  for (size_t k = 0; jacobians && k < block.parameters.size(); ++k) {
+    if (!jacobians[k]) continue;
+    const int size = block.parameters[k].size;
+    for (int e = 0; e < m * size; ++e) {
+      if (!std::isfinite(jacobians[k][e])) {
+        return "Jacobian of parameter block " + std::to_string(k) + " has a non-finite entry at row " +
+               std::to_string(e / size) + ", column " + std::to_string(e % size);
+      }
+    }
+  }
+  return "non-finite output";
+}
+
+// Block must provide `cost` (a CostFunction*), `num_residuals`, and
+// `parameters`, each with `user_values`, `size` and `offset` (-1: constant).
+// On success, *jacobians is the array the cost function filled (null when no
+// Jacobian was asked for or every block is constant) and *squared_norm is
+// |r|^2. On failure, *error says what went wrong (without naming the block:
+// callers know how they number it).
+template <typename Block>
+inline bool call_residual_block(const Block& block, const double* x, double* residuals, bool want_jacobian,
+                                ResidualBlockScratch& scratch, double*** jacobians, double* squared_norm,
+                                std::string* error) {
+  const size_t count = block.parameters.size();
+  bool any_variable = false;
+  for (size_t k = 0; k < count; ++k) {
+    const auto& parameter = block.parameters[k];
+    const bool variable = parameter.offset >= 0;
+    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
+    scratch.jacobian_pointers[k] = variable && want_jacobian ? scratch.jacobians[k].data() : nullptr;
+    any_variable = any_variable || variable;
+  }
+  // Locals, not the out-parameters, in the loops below: writes through those
+  // pointers could alias the outputs and would keep the sums out of registers.
+  double** filled = want_jacobian && any_variable ? scratch.jacobian_pointers.data() : nullptr;
+  *jacobians = filled;
+  if (!block.cost->evaluate(scratch.parameter_pointers.data(), residuals, filled)) {
+    *error = "the cost function returned false";
+    return false;
+  }
+  // One pass that multiplies every output by zero: the sum is NaN exactly
+  // when some value is not finite. The slow search for which one runs only then.
+  const int m = block.num_residuals;
+  double probe = 0.0;
+  double sum_of_squares = 0.0;
+  for (int r = 0; r < m; ++r) {
+    probe += residuals[r] * 0.0;
+    sum_of_squares += residuals[r] * residuals[r];
+  }
+  *squared_norm = sum_of_squares;
+  for (size_t k = 0; filled && k < count; ++k) {
+    if (!filled[k]) continue;
+    const int entries = m * block.parameters[k].size;
+    for (int e = 0; e < entries; ++e) probe += filled[k][e] * 0.0;
+  }
+  if (probe == 0.0) return true;
+  *error = describe_non_finite(block, residuals, filled);
+  return false;
+}
+
+}  // namespace curvature::internal
