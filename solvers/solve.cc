@@ -181,6 +181,7 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   linear_options.type = type;
   linear_options.max_cg_iterations = options.max_cg_iterations;
   linear_options.cg_relative_tolerance = options.cg_relative_tolerance;
+  linear_options.num_threads = options.num_threads;
   std::unique_ptr<internal::LinearSolver> linear_solver = internal::make_linear_solver(linear_options);
   summary.linear_solver = linear_solver->name();
 

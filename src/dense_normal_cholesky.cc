@@ -5,8 +5,15 @@
 
 #include "dense_qr.h"
 #include "jacobian_products.h"
+#include "tiled_dense.h"
 
 namespace curvature::internal {
+
+DenseNormalCholeskySolver::DenseNormalCholeskySolver(int num_threads) {
+  if (num_threads > 1) pool_ = std::make_unique<ThreadPool>(num_threads);
+}
+
+DenseNormalCholeskySolver::~DenseNormalCholeskySolver() = default;
 
 LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) {
   check_jacobian("DenseNormalCholeskySolver", jacobian, residuals);
@@ -14,11 +21,11 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
   jacobian_ = jacobian;
   residuals_ = &residuals;
 
-  // Lower triangle of J^T J only: that is all LLT reads.
-  scaled_normal_.setZero(n, n);
+  // Lower triangle of J^T J only: that is all the factorization reads.
   if (jacobian.dense) {
-    scaled_normal_.selfadjointView<Eigen::Lower>().rankUpdate(jacobian.dense->transpose());
+    lower_normal_matrix(*jacobian.dense, &scaled_normal_, pool_.get());
   } else {
+    scaled_normal_.setZero(n, n);
     // Sum of the outer products of the rows: cost sum_i nnz(row_i)^2 / 2, no
     // temporary sparse product.
     const SparseRowMatrix& j = *jacobian.sparse;
@@ -31,7 +38,7 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
     }
   }
   scale_ = jacobi_scaling_from_squared_norms(scaled_normal_.diagonal());
-  scaled_normal_ = scale_.asDiagonal() * scaled_normal_ * scale_.asDiagonal();
+  scaled_normal_.triangularView<Eigen::Lower>() = scale_.asDiagonal() * scaled_normal_ * scale_.asDiagonal();
   multiply_jacobian_transpose(jacobian, residuals, &scaled_rhs_);
   scaled_rhs_ = -scale_.cwiseProduct(scaled_rhs_);
 
@@ -48,10 +55,10 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
   work_.triangularView<Eigen::Lower>() = scaled_normal_;
   work_.diagonal() += (d.cwiseProduct(scale_)).cwiseAbs2();
   // In place: the factor overwrites work_, so nothing is allocated here.
-  Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>, Eigen::Lower> llt(work_);
+  const bool factored = cholesky_lower_in_place(work_, pool_.get());
 
   std::string reason;
-  if (llt.info() != Eigen::Success) {
+  if (!factored) {
     reason = "J^T J + D^2 is not numerically positive definite";
   } else if (n > 0) {
     // work_ now holds L; its squared diagonal are the pivots. Compare with the
@@ -67,7 +74,8 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
 
   if (reason.empty()) {
     *dx = scaled_rhs_;
-    llt.solveInPlace(*dx);
+    work_.triangularView<Eigen::Lower>().solveInPlace(*dx);
+    work_.triangularView<Eigen::Lower>().transpose().solveInPlace(*dx);
     dx->array() *= scale_.array();
     if (dx->allFinite()) return {.success = true, .iterations = 1, .message = {}};
     reason = "the Cholesky solution is not finite";

@@ -1,11 +1,12 @@
 // dense_normal_cholesky.h — Cholesky of the Jacobi-scaled normal equations.
 // Internal.
 //
-// prepare() forms J^T J once (a selfadjoint rank update for a dense J, a
-// row-by-row outer-product sum for a sparse one) and scales it to unit
-// diagonal, S J^T J S with S = diag(1/|J_col|). Each solve() adds (D S)^2 to
-// the diagonal and factors in place with LLT: O(n^3 / 3) and no heap
-// allocation. Scaling makes the Cholesky pivots comparable, so a pivot ratio
+// prepare() forms J^T J once (tiled selfadjoint rank updates for a dense J,
+// shared among num_threads threads; a row-by-row outer-product sum for a
+// sparse one) and scales it to unit diagonal, S J^T J S with
+// S = diag(1/|J_col|). Each solve() adds (D S)^2 to the diagonal and factors
+// in place by tiled Cholesky: O(n^3 / 3) and no heap allocation. Both are
+// bit-identical for any number of threads (tiled_dense.h). Scaling makes the Cholesky pivots comparable, so a pivot ratio
 // below kMinPivotRatio is a reliable sign that the normal equations cannot
 // resolve the step (their error is ~ cond(J)^2 eps). Then, and when LLT fails
 // outright (d = 0 and a rank-deficient J), the solve falls back to a complete
@@ -14,13 +15,18 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <memory>
 
 #include "linear_solver.h"
+#include "thread_pool.h"
 
 namespace curvature::internal {
 
 class DenseNormalCholeskySolver final : public LinearSolver {
  public:
+  explicit DenseNormalCholeskySolver(int num_threads = 1);
+  ~DenseNormalCholeskySolver() override;
+
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
   const char* name() const override { return "dense_normal_cholesky"; }
@@ -43,6 +49,7 @@ class DenseNormalCholeskySolver final : public LinearSolver {
   Eigen::VectorXd scale_;          // S
   Eigen::MatrixXd work_;           // factorized in place each solve
   int num_fallbacks_ = 0;
+  std::unique_ptr<ThreadPool> pool_;  // null with one thread
 };
 
 }  // namespace curvature::internal

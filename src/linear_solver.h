@@ -48,6 +48,8 @@ class LinearSolver {
 
 struct LinearSolverOptions {
   LinearSolverType type = LinearSolverType::kDenseNormalCholesky;
+  // Threads forming and factoring J^T J (dense normal Cholesky only).
+  int num_threads = 1;
   // CGNR only.
   int max_cg_iterations = 500;
   double cg_relative_tolerance = 1e-10;

@@ -1,0 +1,95 @@
+#include "tiled_dense.h"
+
+#include <Eigen/Cholesky>
+#include <algorithm>
+#include <functional>
+#include <utility>
+#include <vector>
+
+namespace curvature::internal {
+namespace {
+
+using Eigen::Index;
+
+// The tiles along one dimension of size `size`: all `tile` wide but the last.
+struct TileGrid {
+  Index size;
+  Index tile;
+  Index count() const { return (size + tile - 1) / tile; }
+  Index begin(Index i) const { return i * tile; }
+  Index extent(Index i) const { return std::min(tile, size - i * tile); }
+};
+
+void run_tasks(ThreadPool* pool, int count, const std::function<void(int)>& task) {
+  if (pool == nullptr || pool->num_threads() == 1 || count <= 1) {
+    for (int t = 0; t < count; ++t) task(t);
+    return;
+  }
+  pool->parallel_for(count, [&](int /*thread*/, int begin, int end) {
+    for (int t = begin; t < end; ++t) task(t);
+  });
+}
+
+// The (row, column) tile pairs of the lower triangle with first <= column <= row.
+std::vector<std::pair<Index, Index>> lower_tiles(Index first, Index count) {
+  std::vector<std::pair<Index, Index>> tiles;
+  for (Index row = first; row < count; ++row) {
+    for (Index col = first; col <= row; ++col) tiles.emplace_back(row, col);
+  }
+  return tiles;
+}
+
+}  // namespace
+
+void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* normal, ThreadPool* pool,
+                         Index tile_size) {
+  const TileGrid grid{jacobian.cols(), tile_size};
+  normal->resize(grid.size, grid.size);
+  const auto tiles = lower_tiles(0, grid.count());
+  run_tasks(pool, static_cast<int>(tiles.size()), [&](int t) {
+    const auto [row, col] = tiles[t];
+    const auto rows_of_j = jacobian.middleCols(grid.begin(row), grid.extent(row));
+    auto out = normal->block(grid.begin(row), grid.begin(col), grid.extent(row), grid.extent(col));
+    if (row == col) {
+      out.triangularView<Eigen::Lower>().setZero();
+      out.selfadjointView<Eigen::Lower>().rankUpdate(rows_of_j.transpose());
+    } else {
+      out.noalias() = rows_of_j.transpose() * jacobian.middleCols(grid.begin(col), grid.extent(col));
+    }
+  });
+}
+
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, Index tile_size) {
+  const TileGrid grid{a.rows(), tile_size};
+  auto tile = [&](Index row, Index col) {
+    return a.block(grid.begin(row), grid.begin(col), grid.extent(row), grid.extent(col));
+  };
+  for (Index k = 0; k < grid.count(); ++k) {
+    // The diagonal tile: on the critical path, one thread.
+    Eigen::Ref<Eigen::MatrixXd> diagonal = tile(k, k);
+    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>, Eigen::Lower> llt(diagonal);
+    if (llt.info() != Eigen::Success) return false;
+
+    // The panel below it: L_ik = A_ik L_kk^-T.
+    const Index panel_first = k + 1;
+    run_tasks(pool, static_cast<int>(grid.count() - panel_first), [&](int t) {
+      auto panel = tile(panel_first + t, k);
+      tile(k, k).transpose().triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(panel);
+    });
+
+    // The trailing matrix: A_ij -= L_ik L_jk^T.
+    const auto trailing = lower_tiles(panel_first, grid.count());
+    run_tasks(pool, static_cast<int>(trailing.size()), [&](int t) {
+      const auto [row, col] = trailing[t];
+      auto out = tile(row, col);
+      if (row == col) {
+        out.selfadjointView<Eigen::Lower>().rankUpdate(tile(row, k), -1.0);
+      } else {
+        out.noalias() -= tile(row, k) * tile(col, k).transpose();
+      }
+    });
+  }
+  return true;
+}
+
+}  // namespace curvature::internal

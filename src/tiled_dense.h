@@ -1,0 +1,33 @@
+// tiled_dense.h — the two dense kernels of a Levenberg-Marquardt iteration on
+// a dense Jacobian, J^T J and the Cholesky factorization, split into square
+// tiles that the threads of a pool work on at the same time. Internal.
+//
+// Each tile is one Eigen product or factorization whose inputs do not depend
+// on the number of threads or on the order the tiles are taken, so the result
+// is bit-identical for any thread count. Matrices no larger than one tile go
+// to Eigen in one call, exactly as without tiling.
+#pragma once
+
+#include <Eigen/Core>
+
+#include "thread_pool.h"
+
+namespace curvature::internal {
+
+// Large enough that each tile's product runs near Eigen's peak, small enough
+// that a 1000-column problem still has tens of tiles to share.
+inline constexpr Eigen::Index kDenseTileSize = 256;
+
+// Writes the lower triangle of J^T J into *normal (resized to n x n); the
+// strict upper triangle is left unspecified. pool may be null (one thread).
+void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* normal, ThreadPool* pool,
+                         Eigen::Index tile_size = kDenseTileSize);
+
+// Overwrites the lower triangle of the symmetric matrix *a (read from its
+// lower triangle) with its Cholesky factor L, a = L L^T, by right-looking
+// tiles. Returns false when a is not numerically positive definite; *a is
+// then partly overwritten. The strict upper triangle is not touched.
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool,
+                             Eigen::Index tile_size = kDenseTileSize);
+
+}  // namespace curvature::internal

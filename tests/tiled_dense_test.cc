@@ -1,0 +1,129 @@
+// Tests for the tiled dense kernels: J^T J and Cholesky against Eigen's
+// untiled ones for sizes that are and are not multiples of the tile, the
+// same bits for 1, 2 and 3 threads, and the failure on an indefinite matrix.
+#include <gtest/gtest.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <random>
+
+#include "dense_normal_cholesky.h"
+#include "thread_pool.h"
+#include "tiled_dense.h"
+
+namespace curvature::internal {
+namespace {
+
+Eigen::MatrixXd random_matrix(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  Eigen::MatrixXd m(rows, cols);
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    for (Eigen::Index i = 0; i < rows; ++i) m(i, j) = uniform(rng);
+  }
+  return m;
+}
+
+Eigen::MatrixXd lower(const Eigen::MatrixXd& m) { return m.triangularView<Eigen::Lower>(); }
+
+struct TiledCase {
+  Eigen::Index rows;
+  Eigen::Index cols;
+  Eigen::Index tile;
+};
+
+class TiledDenseTest : public ::testing::TestWithParam<TiledCase> {};
+
+TEST_P(TiledDenseTest, NormalMatrixMatchesEigen) {
+  const TiledCase c = GetParam();
+  const Eigen::MatrixXd j = random_matrix(c.rows, c.cols, 1);
+  Eigen::MatrixXd expected = Eigen::MatrixXd::Zero(c.cols, c.cols);
+  expected.selfadjointView<Eigen::Lower>().rankUpdate(j.transpose());
+
+  ThreadPool pool(2);
+  Eigen::MatrixXd normal;
+  lower_normal_matrix(j, &normal, &pool, c.tile);
+  ASSERT_EQ(normal.rows(), c.cols);
+  EXPECT_LE((lower(normal) - lower(expected)).norm(), 1e-13 * expected.norm());
+}
+
+TEST_P(TiledDenseTest, CholeskyMatchesEigen) {
+  const TiledCase c = GetParam();
+  const Eigen::MatrixXd j = random_matrix(c.rows, c.cols, 2);
+  Eigen::MatrixXd a = j.transpose() * j;
+  a.diagonal().array() += 1.0;  // positive definite even when rows < cols
+  const Eigen::LLT<Eigen::MatrixXd> expected(a);
+
+  ThreadPool pool(2);
+  Eigen::MatrixXd factor = a;
+  factor.triangularView<Eigen::StrictlyUpper>().setConstant(7.0);  // must stay untouched
+  ASSERT_TRUE(cholesky_lower_in_place(factor, &pool, c.tile));
+  const Eigen::MatrixXd l = lower(factor);
+  EXPECT_LE((l - Eigen::MatrixXd(expected.matrixL())).norm(), 1e-12 * l.norm());
+  EXPECT_LE((l * l.transpose() - a).norm(), 1e-13 * a.norm());
+  const Eigen::MatrixXd upper = factor.triangularView<Eigen::StrictlyUpper>();
+  const Eigen::MatrixXd sevens = Eigen::MatrixXd::Constant(c.cols, c.cols, 7.0).triangularView<Eigen::StrictlyUpper>();
+  EXPECT_EQ(upper, sevens);
+}
+
+TEST_P(TiledDenseTest, SameBitsForAnyThreadCount) {
+  const TiledCase c = GetParam();
+  const Eigen::MatrixXd j = random_matrix(c.rows, c.cols, 3);
+  Eigen::MatrixXd normal_one;
+  lower_normal_matrix(j, &normal_one, nullptr, c.tile);
+  Eigen::MatrixXd factor_one = lower(normal_one);
+  factor_one.diagonal().array() += 1.0;
+  ASSERT_TRUE(cholesky_lower_in_place(factor_one, nullptr, c.tile));
+
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    Eigen::MatrixXd normal;
+    lower_normal_matrix(j, &normal, &pool, c.tile);
+    EXPECT_EQ(lower(normal), lower(normal_one)) << threads << " threads";
+    Eigen::MatrixXd factor = lower(normal);
+    factor.diagonal().array() += 1.0;
+    ASSERT_TRUE(cholesky_lower_in_place(factor, &pool, c.tile));
+    EXPECT_EQ(lower(factor), lower(factor_one)) << threads << " threads";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, TiledDenseTest,
+                         ::testing::Values(TiledCase{40, 7, 8},       // one tile
+                                           TiledCase{50, 32, 8},      // exact multiple
+                                           TiledCase{90, 61, 16},     // ragged last tile
+                                           TiledCase{30, 45, 7},      // more columns than rows
+                                           TiledCase{300, 300, 64}),  // square, 5 tiles
+                         [](const auto& info) {
+                           return std::to_string(info.param.rows) + "x" + std::to_string(info.param.cols) + "_tile" +
+                                  std::to_string(info.param.tile);
+                         });
+
+TEST(TiledCholesky, ReportsIndefiniteMatrixInALaterTile) {
+  // Positive definite leading block, a negative pivot in the third tile.
+  Eigen::MatrixXd a = Eigen::MatrixXd::Identity(20, 20);
+  a(17, 17) = -1.0;
+  ThreadPool pool(2);
+  EXPECT_FALSE(cholesky_lower_in_place(a, &pool, 8));
+}
+
+TEST(DenseNormalCholeskyThreads, SameStepForOneAndTwoThreads) {
+  const Eigen::MatrixXd j = random_matrix(700, 530, 4);  // three tiles of 256
+  const Eigen::VectorXd r = random_matrix(700, 1, 5);
+  const Eigen::VectorXd d = Eigen::VectorXd::Constant(530, 1e-3);
+  Eigen::VectorXd dx_one, dx_two;
+  DenseNormalCholeskySolver one(1), two(2);
+  ASSERT_TRUE(one.prepare({.dense = &j}, r).success);
+  ASSERT_TRUE(two.prepare({.dense = &j}, r).success);
+  ASSERT_TRUE(one.solve(d, &dx_one).success);
+  ASSERT_TRUE(two.solve(d, &dx_two).success);
+  EXPECT_EQ(dx_one, dx_two);
+
+  // And it is the damped least-squares step.
+  Eigen::MatrixXd a = j.transpose() * j;
+  a.diagonal() += d.cwiseAbs2();
+  const Eigen::VectorXd expected = a.llt().solve(-j.transpose() * r);
+  EXPECT_LE((dx_one - expected).norm(), 1e-9 * expected.norm());
+}
+
+}  // namespace
+}  // namespace curvature::internal
