@@ -61,13 +61,34 @@ double sigmoid(double z) {
 
 double softplus(double z) { return z > 0.0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); }
 
+// tanh z = 1 - 2 / (e^{2z} + 1), eight values at a time: Eigen's tanh is
+// scalar std::tanh for doubles, its exp is vectorized. Fixed blocks of eight
+// (the tail padded) make every value go through the same vectorized exp
+// whatever the buffer's alignment, so results never depend on which thread's
+// scratch holds them. e^{2z} = inf gives 1, e^{2z} = 0 gives -1.
+void tanh_in_place(double* z, Eigen::Index count) {
+  using Block = Eigen::Array<double, 8, 1>;
+  auto tanh_block = [](const Block& v) -> Block { return 1.0 - 2.0 / ((2.0 * v).exp() + 1.0); };
+  Eigen::Index i = 0;
+  for (; i + 8 <= count; i += 8) {
+    Eigen::Map<Block> block(z + i);
+    block = tanh_block(block);
+  }
+  if (i < count) {
+    Block tail = Block::Zero();
+    tail.head(count - i) = Eigen::Map<const Eigen::ArrayXd>(z + i, count - i);
+    tail = tanh_block(tail);
+    Eigen::Map<Eigen::ArrayXd>(z + i, count - i) = tail.head(count - i);
+  }
+}
+
 // Replaces z (count values) by f(z) and, when `derivative` is not null,
 // writes f'(z) there.
 void activate(Activation f, double* z, double* derivative, Eigen::Index count) {
   Eigen::Map<Eigen::ArrayXd> a(z, count);
   switch (f) {
     case Activation::kTanh:
-      a = a.tanh();
+      tanh_in_place(z, count);
       if (derivative) Eigen::Map<Eigen::ArrayXd>(derivative, count) = 1.0 - a.square();
       return;
     case Activation::kRelu:
@@ -98,18 +119,19 @@ class Scratch {
     const int layers = shape.layers();
     const size_t b = static_cast<size_t>(samples);
     size_t needed = 0;
-    for (int l = 1; l <= layers; ++l) needed += 2 * static_cast<size_t>(shape.sizes[l]) * b;
-    const size_t back = static_cast<size_t>(shape.widest()) * b * static_cast<size_t>(shape.outputs());
+    for (int l = 1; l <= layers; ++l) needed += 2 * padded(static_cast<size_t>(shape.sizes[l]) * b);
+    const size_t back = padded(static_cast<size_t>(shape.widest()) * b * static_cast<size_t>(shape.outputs()));
     needed += 2 * back;
     if (buffer_.size() < needed) buffer_.resize(needed);
     a_.assign(static_cast<size_t>(layers) + 1, nullptr);
     d_.assign(static_cast<size_t>(layers) + 1, nullptr);
     double* p = buffer_.data();
     for (int l = 1; l <= layers; ++l) {
+      const size_t size = padded(static_cast<size_t>(shape.sizes[l]) * b);
       a_[static_cast<size_t>(l)] = p;
-      p += static_cast<size_t>(shape.sizes[l]) * b;
+      p += size;
       d_[static_cast<size_t>(l)] = p;
-      p += static_cast<size_t>(shape.sizes[l]) * b;
+      p += size;
     }
     back_[0] = p;
     back_[1] = p + back;
@@ -119,7 +141,12 @@ class Scratch {
   double* back(int i) { return back_[i]; }
 
  private:
-  std::vector<double> buffer_;
+  // Every matrix starts on a 64-byte boundary, the same in every thread's
+  // buffer: Eigen splits loops into aligned vector and unaligned scalar parts
+  // by address, and sums taken in a different split round differently.
+  static size_t padded(size_t doubles) { return (doubles + 7) / 8 * 8; }
+
+  std::vector<double, Eigen::aligned_allocator<double>> buffer_;
   std::vector<double*> a_, d_;
   double* back_[2] = {nullptr, nullptr};
 };
@@ -212,7 +239,9 @@ void backward_gradient(const Shape& shape, double const* const* blocks, const do
     ConstMatrixMap delta(current, n, samples);
     RowMajorMap(gradients[l - 1], n, n_previous).noalias() +=
         delta * ConstMatrixMap(previous(input, a, l), n_previous, samples).transpose();
-    VectorMap(gradients[l - 1] + shape.weight_count(l), n) += delta.rowwise().sum();
+    // Column by column: the same order of additions whatever the alignment.
+    VectorMap bias_gradient(gradients[l - 1] + shape.weight_count(l), n);
+    for (int s = 0; s < samples; ++s) bias_gradient += delta.col(s);
     if (l > 1) {
       MatrixMap next(spare, n_previous, samples);
       next.noalias() = weights_of(shape, blocks[l - 1], l).transpose() * delta;
@@ -498,6 +527,38 @@ bool MlpResidual::evaluate(double const* const* parameters, double* residuals, d
     output_jacobians(shape, parameters, inputs_.data(), samples, scratch.a(), scratch.d(), scratch.back(0),
                      scratch.back(1), jacobians, parameter_block_sizes().data());
   }
+  return true;
+}
+
+bool MlpResidual::evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const {
+  thread_local Scratch scratch;
+  thread_local Shape shape;
+  shape.sizes = layer_sizes_;
+  shape.hidden = hidden_;
+  shape.output = output_;
+  const int samples = num_samples();
+  const int layers = shape.layers();
+  const int k = shape.outputs();
+  scratch.prepare(shape, samples);
+  forward(shape, parameters, inputs_.data(), samples, scratch.a(), scratch.d());
+  MatrixMap r(residuals, k, samples);
+  r = ConstMatrixMap(scratch.a()[layers], k, samples) - targets_;
+
+  // Delta_L = d(1/2 |r|^2) / d z_L = r .* f'(z_L), backpropagated once.
+  MatrixMap(scratch.back(0), k, samples) = r.cwiseProduct(ConstMatrixMap(scratch.d()[layers], k, samples));
+  // backward_gradient adds to every layer's gradient; unwanted layers get scratch.
+  thread_local std::vector<double> unwanted;
+  thread_local std::vector<double*> targets;
+  targets.assign(gradients, gradients + layers);
+  size_t largest = 0;
+  for (int l = 1; l <= layers; ++l) largest = std::max(largest, static_cast<size_t>(shape.block_size(l)));
+  if (unwanted.size() < largest) unwanted.resize(largest);
+  for (int l = 1; l <= layers; ++l) {
+    if (!targets[l - 1]) targets[l - 1] = unwanted.data();
+    VectorMap(targets[l - 1], shape.block_size(l)).setZero();
+  }
+  backward_gradient(shape, parameters, inputs_.data(), samples, scratch.a(), scratch.d(), scratch.back(0),
+                    scratch.back(1), targets.data());
   return true;
 }
 

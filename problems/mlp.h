@@ -56,9 +56,13 @@
 // Cost of one chunk of B samples: the forward pass is 2 B (number of
 // weights) flops plus B (n_1 + ... + n_L) activations; the Jacobian adds
 // B K (number of parameters) outer-product entries and the backward products.
-// For 10-32-32-1 on 2000 samples (8 chunks of 250, 1441 parameters) the
-// residuals take about 3 ms on one core (mostly the 128,000 std::tanh calls)
-// and residuals plus Jacobian about 4.5 ms.
+// The gradient J^T r alone (MlpResidual::evaluate_gradient, what first-order
+// methods ask for) is one backward pass of the B residuals instead of B K,
+// about the cost of the forward pass again.
+//
+// tanh is evaluated as 1 - 2 / (e^{2z} + 1) with Eigen's vectorized exp:
+// about ten times faster than std::tanh, with an absolute (not relative)
+// error of a few ulp of 1, the same throughout.
 #pragma once
 
 #include <Eigen/Core>
@@ -180,6 +184,8 @@ class MlpResidual final : public CostFunction {
   MlpResidual(const MlpOptions& options, const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets);
 
   bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override;
+  // One backward pass of the residuals themselves: J^T r without forming J.
+  bool evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const override;
 
   int num_samples() const { return static_cast<int>(inputs_.cols()); }
 

@@ -20,11 +20,6 @@ void require(bool condition, const char* field, const std::string& requirement, 
   }
 }
 
-bool needs_hessian(MinimizerMethod method) {
-  return method == MinimizerMethod::kNewton || method == MinimizerMethod::kNewtonTrustRegionCg ||
-         method == MinimizerMethod::kNewtonDogleg;
-}
-
 // Methods whose loop keeps every iterate in the box: projected steepest
 // descent and L-BFGS (line_search_minimizer.cc), the projected trust region
 // (newton_trust_region.cc) and projected Nesterov (nesterov.cc). Nonlinear
@@ -43,6 +38,11 @@ void check_bounds(const Eigen::VectorXd* bounds, const char* which, int n) {
 }
 
 }  // namespace
+
+bool uses_hessian(MinimizerMethod method) {
+  return method == MinimizerMethod::kNewton || method == MinimizerMethod::kNewtonTrustRegionCg ||
+         method == MinimizerMethod::kNewtonDogleg;
+}
 
 const char* to_string(MinimizerMethod method) {
   switch (method) {
@@ -101,7 +101,7 @@ Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::Ve
                 "' has num_parameters() = " + std::to_string(n));
   }
   const char* method = to_string(options.method);
-  if (needs_hessian(options.method) && !objective.has_hessian()) {
+  if (uses_hessian(options.method) && !objective.has_hessian()) {
     throw Error(std::string("minimize: ") + method + " needs second-order information, but the objective '" +
                 objective.name() + "' has no Hessian (has_hessian() is false)");
   }

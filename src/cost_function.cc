@@ -1,5 +1,6 @@
 #include "curvature/cost_function.h"
 
+#include <Eigen/Core>
 #include <string>
 
 namespace curvature {
@@ -19,6 +20,33 @@ void CostFunction::set_parameter_block_sizes(std::vector<int> sizes) {
     }
   }
   parameter_block_sizes_ = std::move(sizes);
+}
+
+bool CostFunction::evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const {
+  // Per thread, grown and never shrunk: evaluators call this from many threads.
+  thread_local std::vector<std::vector<double>> jacobians;
+  thread_local std::vector<double*> pointers;
+  const std::vector<int>& sizes = parameter_block_sizes();
+  const int m = num_residuals();
+  if (jacobians.size() < sizes.size()) jacobians.resize(sizes.size());
+  pointers.assign(sizes.size(), nullptr);
+  bool any = false;
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    if (!gradients[k]) continue;
+    any = true;
+    const size_t entries = static_cast<size_t>(m) * static_cast<size_t>(sizes[k]);
+    if (jacobians[k].size() < entries) jacobians[k].resize(entries);
+    pointers[k] = jacobians[k].data();
+  }
+  if (!evaluate(parameters, residuals, any ? pointers.data() : nullptr)) return false;
+  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const Eigen::VectorXd> r(residuals, m);
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    if (!gradients[k]) continue;
+    Eigen::Map<Eigen::VectorXd>(gradients[k], sizes[k]).noalias() =
+        Eigen::Map<const RowMajorMatrix>(pointers[k], m, sizes[k]).transpose() * r;
+  }
+  return true;
 }
 
 void DynamicCostFunction::add_parameter_block(int size) {

@@ -10,6 +10,7 @@
 #include "curvature/error.h"
 #include "evaluator.h"
 #include "jacobian_products.h"
+#include "minibatch_evaluator.h"
 #include "linear_solver.h"
 
 namespace curvature {
@@ -157,6 +158,11 @@ LeastSquaresObjective::LeastSquaresObjective(const Problem& problem, const Least
   }
   evaluator_options.sparse = sparse_;
   evaluator_ = std::make_unique<internal::Evaluator>(problem, evaluator_options);
+  if (options.gradient_without_jacobian) {
+    gradient_evaluator_ = std::make_unique<internal::MinibatchEvaluator>(problem, options.num_threads);
+    all_blocks_.resize(static_cast<size_t>(gradient_evaluator_->num_residual_blocks()));
+    for (size_t b = 0; b < all_blocks_.size(); ++b) all_blocks_[b] = static_cast<int>(b);
+  }
   has_bounds_ = evaluator_->has_bounds();
   lower_ = evaluator_->lower_bounds();
   upper_ = evaluator_->upper_bounds();
@@ -205,6 +211,14 @@ bool LeastSquaresObjective::evaluate(const Eigen::VectorXd& x, double* value, Ei
   if (x.size() != num_parameters()) {
     throw Error("LeastSquaresObjective::evaluate: the point has " + std::to_string(x.size()) +
                 " entries, the problem " + std::to_string(num_parameters()) + " effective parameters");
+  }
+  if (gradient_evaluator_) {
+    // Value and gradient from the same sums, so a line search never mixes two
+    // roundings of the cost.
+    if (gradient) gradient->resize(x.size());
+    const internal::MinibatchEvaluator::Result result = gradient_evaluator_->evaluate(x, all_blocks_, gradient);
+    *value = result.ok ? result.cost : std::numeric_limits<double>::infinity();
+    return result.ok && std::isfinite(result.cost);
   }
   if (gradient != nullptr) return evaluate_with_jacobian(x, value, gradient);
   double cost = 0.0;
@@ -268,6 +282,7 @@ Summary minimize(const MinimizeOptions& options, Problem* problem, HessianModel 
   if (problem == nullptr) throw Error("minimize: the problem is null");
   LeastSquaresObjectiveOptions objective_options;
   objective_options.hessian_model = hessian_model;
+  objective_options.gradient_without_jacobian = !uses_hessian(options.method);
   LeastSquaresObjective objective(*problem, objective_options);
   Eigen::VectorXd x = objective.gather();
   Summary summary = minimize(options, objective, &x);

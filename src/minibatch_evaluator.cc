@@ -17,6 +17,7 @@ struct MinibatchEvaluator::Block {
   // Where this block's gradient contribution lives in contributions_: its
   // variable parameter blocks' columns one after another, in `parameters` order.
   size_t contribution_offset = 0;
+  int gradient_size = 0;  // the variable parameter blocks' sizes summed
   struct Parameter {
     const double* user_values;
     int size;
@@ -53,7 +54,7 @@ MinibatchEvaluator::MinibatchEvaluator(const Problem& problem, int num_threads) 
     }
   }
 
-  size_t max_parameters = 0, max_jacobian = 0, max_residuals = 0, contribution_size = 0;
+  size_t max_parameters = 0, max_residuals = 0, contribution_size = 0;
   for (const ResidualBlockInfo& info : impl.residual_blocks) {
     Block block;
     block.cost = info.cost.get();
@@ -63,11 +64,9 @@ MinibatchEvaluator::MinibatchEvaluator(const Problem& problem, int num_threads) 
     for (int p : info.parameter_blocks) {
       const ParameterBlockInfo& parameter = impl.parameter_blocks[p];
       block.parameters.push_back({parameter.values, parameter.size, parameter_offsets_[p]});
-      if (parameter_offsets_[p] >= 0) {
-        contribution_size += parameter.size;
-        max_jacobian = std::max(max_jacobian, static_cast<size_t>(parameter.size) * block.num_residuals);
-      }
+      if (parameter_offsets_[p] >= 0) block.gradient_size += parameter.size;
     }
+    contribution_size += static_cast<size_t>(block.gradient_size);
     max_parameters = std::max(max_parameters, block.parameters.size());
     max_residuals = std::max(max_residuals, static_cast<size_t>(block.num_residuals));
     blocks_.push_back(std::move(block));
@@ -82,7 +81,7 @@ MinibatchEvaluator::MinibatchEvaluator(const Problem& problem, int num_threads) 
   for (Scratch& scratch : scratch_) {
     scratch.parameter_pointers.resize(max_parameters);
     scratch.jacobian_pointers.resize(max_parameters);
-    scratch.jacobians.assign(max_parameters, std::vector<double>(max_jacobian));
+    // No Jacobian buffers: gradients come from CostFunction::evaluate_gradient.
     scratch.residuals.resize(max_residuals);
   }
   job_ = [this](int thread, int begin, int end) {
@@ -118,14 +117,12 @@ void MinibatchEvaluator::scatter_parameters(const Eigen::VectorXd& x) const {
 
 bool MinibatchEvaluator::evaluate_block(const Block& block, const double* x, double* contribution, Scratch& scratch,
                                         double* cost, std::string* error) const {
-  const size_t count = block.parameters.size();
-  const int m = block.num_residuals;
   double* residuals = scratch.residuals.data();
-  double** jacobians;
   double squared_norm;
-  if (!call_residual_block(block, x, residuals, contribution != nullptr, scratch, &jacobians, &squared_norm, error)) {
-    return false;
-  }
+  const bool called = contribution
+                          ? call_residual_block_gradient(block, x, residuals, contribution, scratch, &squared_norm, error)
+                          : call_residual_block(block, x, residuals, false, scratch, nullptr, &squared_norm, error);
+  if (!called) return false;
   // d/dx 1/2 rho(|r|^2) = rho'(|r|^2) J^T r. A non-positive rho' (Tukey
   // beyond its scale) means the block no longer pulls: zero, as the
   // evaluator's robust correction does.
@@ -141,16 +138,8 @@ bool MinibatchEvaluator::evaluate_block(const Block& block, const double* x, dou
     *error = "its cost overflows";
     return false;
   }
-  if (!jacobians) return true;
-  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const Eigen::VectorXd> r(residuals, m);
-  double* out = contribution;
-  for (size_t k = 0; k < count; ++k) {
-    if (!jacobians[k]) continue;
-    const int size = block.parameters[k].size;
-    Eigen::Map<Eigen::VectorXd> target(out, size);
-    target.noalias() = scale * (Eigen::Map<const RowMajorMatrix>(jacobians[k], m, size).transpose() * r);
-    out += size;
+  if (contribution && scale != 1.0) {
+    Eigen::Map<Eigen::VectorXd>(contribution, block.gradient_size) *= scale;
   }
   return true;
 }

@@ -1,7 +1,8 @@
 // residual_block_call.h — running one residual block's cost function, the
 // same way for every evaluator: parameter pointers into the effective vector
-// x (or the user's memory for constant blocks), Jacobians for the variable
-// blocks when asked, and the check that every output is finite.
+// x (or the user's memory for constant blocks), Jacobians (or only the
+// gradients J^T r) for the variable blocks when asked, and the check that
+// every output is finite.
 #pragma once
 
 #include <cmath>
@@ -13,7 +14,7 @@ namespace curvature::internal {
 // Per-thread buffers, sized for the largest residual block.
 struct ResidualBlockScratch {
   std::vector<const double*> parameter_pointers;
-  std::vector<double*> jacobian_pointers;
+  std::vector<double*> jacobian_pointers;  // also the gradient pointers
   std::vector<std::vector<double>> jacobians;  // row-major, one per parameter block
 };
 
@@ -43,7 +44,7 @@ template <typename Block>
 
 // Block must provide `cost` (a CostFunction*), `num_residuals`, and
 // `parameters`, each with `user_values`, `size` and `offset` (-1: constant).
-// On success, *jacobians is the array the cost function filled (null when no
+// On success, *jacobians (when not null) is the array the cost function filled (null when no
 // Jacobian was asked for or every block is constant) and *squared_norm is
 // |r|^2. On failure, *error says what went wrong (without naming the block:
 // callers know how they number it).
@@ -63,7 +64,7 @@ inline bool call_residual_block(const Block& block, const double* x, double* res
   // Locals, not the out-parameters, in the loops below: writes through those
   // pointers could alias the outputs and would keep the sums out of registers.
   double** filled = want_jacobian && any_variable ? scratch.jacobian_pointers.data() : nullptr;
-  *jacobians = filled;
+  if (jacobians) *jacobians = filled;
   if (!block.cost->evaluate(scratch.parameter_pointers.data(), residuals, filled)) {
     *error = "the cost function returned false";
     return false;
@@ -85,6 +86,40 @@ inline bool call_residual_block(const Block& block, const double* x, double* res
   }
   if (probe == 0.0) return true;
   *error = describe_non_finite(block, residuals, filled);
+  return false;
+}
+
+// As call_residual_block, but asks the cost function for J_k^T r only
+// (CostFunction::evaluate_gradient), written for the variable blocks one
+// after another to `gradient` (their sizes summed). *squared_norm is |r|^2.
+template <typename Block>
+inline bool call_residual_block_gradient(const Block& block, const double* x, double* residuals, double* gradient,
+                                         ResidualBlockScratch& scratch, double* squared_norm, std::string* error) {
+  const size_t count = block.parameters.size();
+  double* next = gradient;
+  for (size_t k = 0; k < count; ++k) {
+    const auto& parameter = block.parameters[k];
+    const bool variable = parameter.offset >= 0;
+    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
+    scratch.jacobian_pointers[k] = variable ? next : nullptr;
+    if (variable) next += parameter.size;
+  }
+  if (!block.cost->evaluate_gradient(scratch.parameter_pointers.data(), residuals, scratch.jacobian_pointers.data())) {
+    *error = "the cost function returned false";
+    return false;
+  }
+  const int m = block.num_residuals;
+  double probe = 0.0;
+  double sum_of_squares = 0.0;
+  for (int r = 0; r < m; ++r) {
+    probe += residuals[r] * 0.0;
+    sum_of_squares += residuals[r] * residuals[r];
+  }
+  *squared_norm = sum_of_squares;
+  for (const double* g = gradient; g < next; ++g) probe += *g * 0.0;
+  if (probe == 0.0) return true;
+  *error = describe_non_finite(block, residuals, nullptr);
+  if (*error == "non-finite output") *error = "its gradient J^T r has a non-finite entry";
   return false;
 }
 

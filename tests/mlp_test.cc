@@ -203,6 +203,52 @@ TEST(MlpResidual, PartialJacobiansMatchFullOnes) {
   EXPECT_EQ(residuals2, residuals);
 }
 
+// The backpropagated gradient J^T r against the product of the Jacobians, for
+// every activation and with some blocks not asked for; and the base class's
+// default (Jacobians, then the product) on the same function.
+TEST(MlpResidual, GradientIsJacobianTransposeResiduals) {
+  for (const Activation hidden : kActivations) {
+    for (const Activation output : {Activation::kLinear, Activation::kSigmoid}) {
+      MlpOptions options;
+      options.layer_sizes = {3, 5, 4, 2};
+      options.hidden_activation = hidden;
+      options.output_activation = output;
+      const Mlp mlp = random_network(options, 4);
+      const MlpResidual cost(options, random_matrix(9, 3, 7, -2.0, 2.0), random_matrix(9, 2, 8));
+      const std::vector<const double*> blocks = block_pointers(mlp);
+      const std::vector<int> sizes{20, 24, 10};
+      std::vector<std::vector<double>> jacobians;
+      std::vector<double*> jacobian_pointers;
+      for (int size : sizes) jacobians.emplace_back(static_cast<size_t>(18 * size));
+      for (auto& j : jacobians) jacobian_pointers.push_back(j.data());
+      std::vector<double> residuals(18);
+      ASSERT_TRUE(cost.evaluate(blocks.data(), residuals.data(), jacobian_pointers.data()));
+      const Eigen::Map<const Eigen::VectorXd> r(residuals.data(), 18);
+
+      std::vector<double> gradient_residuals(18), g0(20, 5.0), g2(10, 5.0);
+      double* gradients[] = {g0.data(), nullptr, g2.data()};
+      ASSERT_TRUE(cost.evaluate_gradient(blocks.data(), gradient_residuals.data(), gradients));
+      EXPECT_EQ(gradient_residuals, residuals);
+      for (int k : {0, 2}) {
+        using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+        const Eigen::VectorXd expected =
+            Eigen::Map<const RowMajor>(jacobians[static_cast<size_t>(k)].data(), 18, sizes[static_cast<size_t>(k)])
+                .transpose() *
+            r;
+        const Eigen::Map<const Eigen::VectorXd> got(gradients[k], sizes[static_cast<size_t>(k)]);
+        EXPECT_LE((got - expected).norm(), 1e-13 * (1.0 + expected.norm())) << to_string(hidden) << " block " << k;
+        // The base class's default forms the Jacobians: the same numbers.
+        std::vector<double> by_default(static_cast<size_t>(sizes[static_cast<size_t>(k)]));
+        std::vector<double*> only(3, nullptr);
+        only[static_cast<size_t>(k)] = by_default.data();
+        ASSERT_TRUE(cost.CostFunction::evaluate_gradient(blocks.data(), gradient_residuals.data(), only.data()));
+        EXPECT_LE((Eigen::Map<const Eigen::VectorXd>(by_default.data(), sizes[static_cast<size_t>(k)]) - expected).norm(),
+                  1e-14 * (1.0 + expected.norm()));
+      }
+    }
+  }
+}
+
 TEST(MlpRegression, ChunksResidualsAndMse) {
   MlpOptions options;
   options.layer_sizes = {3, 6, 2};

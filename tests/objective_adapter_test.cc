@@ -72,7 +72,11 @@ Eigen::MatrixXd small_exact_hessian(const double* x) {
 // allows two orders of magnitude for the third derivatives.
 constexpr double kExactModelTolerance = 1e-6;
 
-TEST(LeastSquaresObjective, ValueAndGradientMatchProblemEvaluate) {
+// Both ways of computing the gradient: with the Jacobian, and J^T r alone
+// (CostFunction::evaluate_gradient, through the losses' rho').
+class LeastSquaresObjectiveGradient : public ::testing::TestWithParam<bool> {};
+
+TEST_P(LeastSquaresObjectiveGradient, ValueAndGradientMatchProblemEvaluate) {
   double x[2] = {-1.2, 1.0};
   double a = 0.5, b = 2.0;
   Problem problem;
@@ -83,7 +87,9 @@ TEST(LeastSquaresObjective, ValueAndGradientMatchProblemEvaluate) {
   }
   problem.set_parameter_block_constant(&b);
 
-  LeastSquaresObjective objective(problem);
+  LeastSquaresObjectiveOptions options;
+  options.gradient_without_jacobian = GetParam();
+  LeastSquaresObjective objective(problem, options);
   ASSERT_EQ(objective.num_parameters(), 3);  // x and a; b is constant
   EXPECT_EQ(objective.num_residuals(), 7);
   const Eigen::VectorXd point = objective.gather();
@@ -111,7 +117,18 @@ TEST(LeastSquaresObjective, ValueAndGradientMatchProblemEvaluate) {
   EXPECT_EQ(b, 2.0);
   ASSERT_TRUE(problem.evaluate({}, &cost, nullptr, nullptr, nullptr, nullptr));
   EXPECT_DOUBLE_EQ(other_value, cost);
+
+  // The Gauss-Newton product is there either way.
+  const std::unique_ptr<HessianOperator> hessian = objective.hessian(other);
+  ASSERT_NE(hessian, nullptr);
+  Eigen::VectorXd product;
+  hessian->multiply(Eigen::Vector3d(1.0, -2.0, 0.5), &product);
+  EXPECT_EQ(product.size(), 3);
+  EXPECT_TRUE(product.allFinite());
 }
+
+INSTANTIATE_TEST_SUITE_P(LeastSquaresObjective, LeastSquaresObjectiveGradient, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "GradientOnly" : "WithJacobian"; });
 
 TEST(LeastSquaresObjective, RejectsMisuse) {
   double x[2] = {1.0, 2.0};

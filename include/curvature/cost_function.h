@@ -33,6 +33,16 @@ class CostFunction {
   virtual bool evaluate(double const* const* parameters, double* residuals,
                         double** jacobians) const = 0;
 
+  // The residuals and, for every block i with gradients[i] not null, the
+  // gradient of 1/2 |r|^2 with respect to block i, J_i^T r
+  // (parameter_block_sizes()[i] doubles, overwritten). First-order methods
+  // (train(), L-BFGS on a least-squares objective) need nothing else. The
+  // default forms the Jacobians with evaluate() and multiplies; override it
+  // when J^T r is much cheaper than J, as backpropagation makes it for a
+  // network (one backward pass instead of one per residual). Same return
+  // convention as evaluate().
+  virtual bool evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const;
+
   int num_residuals() const { return num_residuals_; }
   const std::vector<int>& parameter_block_sizes() const { return parameter_block_sizes_; }
 

@@ -47,6 +47,7 @@
 
 #include <Eigen/Core>
 #include <memory>
+#include <vector>
 
 #include "curvature/minimize.h"
 #include "curvature/objective.h"
@@ -57,6 +58,7 @@ namespace curvature {
 
 namespace internal {
 class Evaluator;
+class MinibatchEvaluator;
 }
 
 enum class HessianModel {
@@ -71,6 +73,15 @@ struct LeastSquaresObjectiveOptions {
   // HessianOperator::dense() forms the n x n matrix only for n up to this
   // (n^2 doubles; the exact model also costs n Jacobian evaluations).
   int max_dense_parameters = 2000;
+  // false: evaluate() forms the Jacobian with every gradient and keeps it, so
+  // that hessian() at the same point costs nothing more (Newton-type
+  // methods). true: evaluate() asks each cost function for J^T r only
+  // (CostFunction::evaluate_gradient; a network backpropagates its residuals
+  // once instead of forming J), the better choice for methods that never ask
+  // for the Hessian (L-BFGS, BFGS, CG, steepest descent, Nesterov); hessian()
+  // then evaluates the Jacobian itself. minimize(options, problem, model)
+  // sets it from the method.
+  bool gradient_without_jacobian = false;
 };
 
 class LeastSquaresObjective : public Objective {
@@ -122,6 +133,9 @@ class LeastSquaresObjective : public Objective {
 
   LeastSquaresObjectiveOptions options_;
   std::unique_ptr<internal::Evaluator> evaluator_;
+  // Cost and J^T r over all blocks without Jacobians (gradient_without_jacobian).
+  std::unique_ptr<internal::MinibatchEvaluator> gradient_evaluator_;
+  std::vector<int> all_blocks_;
   bool sparse_ = false;
   // The Jacobian (with residuals and gradient) at the last point evaluated
   // with a gradient; shared with the operators handed out, and replaced

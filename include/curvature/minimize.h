@@ -108,4 +108,7 @@ void validate(const MinimizeOptions& options);
 
 const char* to_string(MinimizerMethod method);
 
+// Whether the method asks the objective for its Hessian (the Newton methods).
+bool uses_hessian(MinimizerMethod method);
+
 }  // namespace curvature
