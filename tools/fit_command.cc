@@ -158,6 +158,8 @@ NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& opti
   solver.max_iterations = options.max_iterations;
   solver.max_time_seconds = options.max_time_seconds;
   solver.num_threads = options.num_threads;
+  solver.damping = options.damping;
+  solver.initial_damping = options.initial_damping;
   solver.callback = [&](const IterationRecord& record) {
     // solve() keeps the current point in the network's parameter blocks.
     recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted, record.cost,
@@ -182,6 +184,7 @@ NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options,
     LeastSquaresObjectiveOptions objective_options;
     objective_options.hessian_model = HessianModel::kGaussNewton;
     objective_options.num_threads = options.num_threads;
+    objective_options.gradient_without_jacobian = !uses_hessian(method);
     inner = std::make_unique<LeastSquaresObjective>(problem, objective_options);
   } else {
     inner = std::make_unique<MlpCrossEntropyObjective>(task.network, task.train);
@@ -294,6 +297,8 @@ struct FitArgs {
   double max_time = 120.0;
   int threads = 1;
   int max_cg_iterations = 50;
+  std::string damping = "levenberg";
+  double initial_damping = 1e-3;
   double learning_rate = 0.0;
   int batch_size = 0;
   double input_divisor = 1.0;
@@ -404,6 +409,8 @@ void fit(const FitArgs& args) {
   options.max_time_seconds = args.max_time;
   options.num_threads = args.threads;
   options.max_cg_iterations = args.max_cg_iterations;
+  options.damping = args.damping == "marquardt" ? Damping::kMarquardt : Damping::kLevenberg;
+  options.initial_damping = args.initial_damping;
   options.learning_rate = args.learning_rate;
   options.batch_size = args.batch_size;
   options.on_iteration = [classification](const NnTrainRecord& row) {
@@ -492,6 +499,11 @@ void register_fit_command(CLI::App& app) {
       ->check(CLI::Range(1, 256));
   command->add_option("--cg-iterations", args->max_cg_iterations, "Steihaug-CG iterations per newton-cg step (0: n)")
       ->check(CLI::Range(0, 100000000));
+  command->add_option("--damping", args->damping, "lm: levenberg (lambda I, default) or marquardt (lambda diag J^T J)")
+      ->check(CLI::IsMember({"levenberg", "marquardt"}));
+  command->add_option("--initial-damping", args->initial_damping,
+                      "lm: the first lambda, relative to max diag(J^T J) for levenberg (default 1e-3)")
+      ->check(CLI::PositiveNumber);
   command->add_option("--lr", args->learning_rate, "Learning rate of a first-order method (0: the rule's default)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--batch", args->batch_size,

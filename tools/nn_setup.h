@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "csv_dataset.h"
+#include "curvature/solver_options.h"
 #include "curvature/summary.h"
 #include "mlp.h"
 
@@ -116,6 +117,11 @@ struct NnTrainOptions {
   int num_threads = 1;
   // Steihaug-CG iterations per Newton-CG step (0: n, the library default).
   int max_cg_iterations = 50;
+  // lm: how the damping scales with the parameters. Levenberg's identity
+  // treats a network's weights alike; Marquardt's diag(J^T J) lets the
+  // weights with tiny gradients take huge steps.
+  Damping damping = Damping::kLevenberg;
+  double initial_damping = 1e-3;
   // First-order methods: the learning rate (0: the rule's default) and the
   // residual blocks (chunks of samples) per minibatch (0: full batch).
   double learning_rate = 0.0;
