@@ -297,5 +297,15 @@ TEST(MghMinimizeTest, NewtonCgSolvesMeyerFromTheStandardStart) {
   EXPECT_TRUE(mgh_reached_minimum(meyer, f)) << "f = " << f << "\n" << summary.full_report();
 }
 
+TEST(MghMinimizeTest, LbfgsSolvesMeyerFromTenTimesTheStart) {
+  // With H0 = (y^T s / y^T y) I the stiff coordinate x1 set the scale of
+  // every step, and L-BFGS crept along x2 for 10000 iterations (f = 7e5).
+  const MghProblem meyer = mgh_problem_by_name("meyer");
+  std::vector<double> x = mgh_start(meyer, 10.0);
+  Summary summary;
+  const double f = minimize_mgh(meyer, MinimizerMethod::kLbfgs, HessianModel::kGaussNewton, &x, &summary);
+  EXPECT_TRUE(mgh_reached_minimum(meyer, f)) << "f = " << f << "\n" << summary.full_report();
+}
+
 }  // namespace
 }  // namespace curvature
