@@ -233,6 +233,17 @@ LineSearchResult StrongWolfeLineSearch::search(LineFunction& function, double va
     }
     Sample current;
     if (!evaluate(alpha, &current)) return zoom(previous, current);
+    // A trial so short that phi has not changed beyond rounding while phi'
+    // is still steep (a first step scaled from a stalled last step, say)
+    // shows no decrease only because the values cannot resolve it; zooming
+    // into [0, alpha] would only shrink it further. The derivative says the
+    // step is too short, so grow it; `previous` stays the last point with
+    // sufficient decrease, as zoom needs.
+    if (std::abs(current.value - value) <= noise(value) && current.derivative < -curvature_limit &&
+        alpha < options_.max_step) {
+      alpha = std::min(options_.max_step_expansion * alpha, options_.max_step);
+      continue;
+    }
     if (!sufficient(current) || (previous.step > 0.0 && current.value >= previous.value)) {
       return zoom(previous, current);
     }

@@ -100,6 +100,9 @@ class ArmijoLineSearch : public LineSearch {
 // Bracketing, then zoom, with safeguarded cubic interpolation (Nocedal and
 // Wright, Algorithms 3.5 and 3.6; the safeguards in the spirit of Moré and
 // Thuente, 1994). Every trial evaluates phi and phi'. Straight rays only.
+// While bracketing, a trial where phi equals phi(0) to rounding but phi' is
+// still steeper than the curvature condition allows counts as too short, and
+// the step grows.
 class StrongWolfeLineSearch : public LineSearch {
  public:
   explicit StrongWolfeLineSearch(const LineSearchOptions& options) : options_(options) {}

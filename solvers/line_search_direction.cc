@@ -166,7 +166,15 @@ bool LbfgsDirection::next_direction(const Iterate* previous, const Iterate& curr
     alpha_[j] = rho_[j] * s_[j].dot(*direction);
     direction->noalias() -= alpha_[j] * y_[j];
   }
-  if (count_ > 0) *direction *= 1.0 / (rho_[newest_] * y_[newest_].squaredNorm());  // (y^T s / y^T y)
+  // H0 = |s| / |y|. N&W's y^T s / y^T y (s^T A s / s^T A^2 s on a
+  // quadratic) inverts a curvature weighted towards the stiffest
+  // directions: on a badly scaled problem y is all stiff coordinates, and
+  // every step along the soft ones shrinks by about the condition number,
+  // more than the few stored pairs correct (Meyer's problem from 10 x0 crept
+  // for 10000 iterations). s^T s / y^T s errs the other way; their geometric
+  // mean lies between, and the Wolfe search shortens steps that come out
+  // too long.
+  if (count_ > 0) *direction *= s_[newest_].norm() / y_[newest_].norm();
   for (int k = count_ - 1; k >= 0; --k) {
     const int j = (newest_ - k + memory_) % memory_;
     const double beta = rho_[j] * y_[j].dot(*direction);

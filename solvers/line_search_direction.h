@@ -116,10 +116,11 @@ class BfgsDirection : public LineSearchDirection {
 };
 
 // L-BFGS: the same inverse-Hessian product from the last `memory` pairs by
-// the two-loop recursion, with H0 = (y^T s / y^T y) I from the newest pair
-// (Nocedal and Wright, Algorithms 7.4 and 7.5). The pairs sit in a ring
-// buffer; work and memory are O(memory * n) per iteration. Same curvature
-// guard as BFGS.
+// the two-loop recursion (Nocedal and Wright, Algorithms 7.4 and 7.5), with
+// H0 = (|s| / |y|) I from the newest pair: the geometric mean of the two
+// Barzilai-Borwein scalings y^T s / y^T y (N&W's equation 7.20) and
+// s^T s / y^T s. The pairs sit in a ring buffer; work and memory are
+// O(memory * n) per iteration. Same curvature guard as BFGS.
 class LbfgsDirection : public LineSearchDirection {
  public:
   explicit LbfgsDirection(int memory) : memory_(memory) {}

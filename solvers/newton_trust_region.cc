@@ -41,6 +41,8 @@ namespace {
 constexpr double kMinTrustRegionRadius = 1e-32;
 constexpr double kShrinkRatio = 0.25;
 constexpr double kExpandRatio = 0.75;
+// The largest forcing term of Steihaug-CG (see SteihaugCg).
+constexpr double kMaxForcing = 0.01;
 // Attempts at raising the shift tau of H + tau I before the dogleg model gives up.
 constexpr int kMaxShiftAttempts = 80;
 
@@ -103,9 +105,16 @@ class NewtonStepper {
 };
 
 // Steihaug-Toint CG. Stops at the boundary on negative curvature or when an
-// iterate leaves the region, else when |r| <= min(0.5, sqrt|g|) |g| (the
+// iterate leaves the region, else when |r| <= min(0.01, sqrt|g|) |g| (the
 // forcing term that gives superlinear convergence, N&W (7.3)), else after
-// max_iterations.
+// max_iterations. N&W cap the forcing term at 0.5, but far from a solution
+// (|g| >= 1/4 in the units of f) that lets CG stop as soon as it has
+// resolved the stiffest directions of an ill-conditioned Hessian: the step
+// is then orders of magnitude shorter than the model's minimizer, and on
+// problems such as Meyer's the iteration alternates such slivers with
+// boundary steps until the parameter test mistakes one for convergence.
+// Near a solution sqrt|g| is the smaller term, so the cap leaves the rate
+// alone.
 class SteihaugCg final : public NewtonStepper {
  public:
   explicit SteihaugCg(int max_iterations) : max_iterations_(max_iterations) {}
@@ -130,7 +139,7 @@ class SteihaugCg final : public NewtonStepper {
     Eigen::VectorXd d = -r;
     Eigen::VectorXd hd;
     const double g_norm = gradient_.norm();
-    const double tolerance = std::min(0.5, std::sqrt(g_norm)) * g_norm;
+    const double tolerance = std::min(kMaxForcing, std::sqrt(g_norm)) * g_norm;
     double model = 0.0;  // m(z) - m(0), updated along each direction
     double rr = r.squaredNorm();
     if (std::sqrt(rr) <= tolerance) {

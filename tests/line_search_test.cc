@@ -197,6 +197,19 @@ TEST(LineSearch, ShrinksPastNonFiniteValues) {
   }
 }
 
+TEST(StrongWolfeLineSearch, GrowsAFirstStepTooShortForPhiToChange) {
+  // phi(a) = 1 - a + a^2 / 2: at a = 1e-20 phi rounds to phi(0) exactly,
+  // while phi' = -1 says the step is far too short. The search must grow
+  // the step to the minimizer's neighbourhood, not zoom towards 0 and fail.
+  ScalarLine line([](double a) { return 1.0 - a + 0.5 * a * a; }, [](double a) { return a - 1.0; });
+  ASSERT_EQ(line.f(1e-20), 1.0);
+  StrongWolfeLineSearch search(search_options());
+  LineSearchResult result = search.search(line, 1.0, -1.0, 1e-20);
+  ASSERT_EQ(result.status, LineSearchStatus::kSuccess) << result.message;
+  expect_strong_wolfe(line, result);
+  EXPECT_LE(result.evaluations, 30);
+}
+
 TEST(LineSearch, FunctionThatNeverDecreasesExhaustsTheBudget) {
   // phi'(0) claims descent but phi rises at once: a wrong gradient. Steps
   // below 1e-10 do not count (as for a point of size 1 in the minimizer,
