@@ -90,6 +90,24 @@ class Recorder {
     if (task.test.num_samples() > 0 && task.loss == NnLoss::kCrossEntropy) {
       test_objective_ = std::make_unique<MlpCrossEntropyObjective>(task.network, task.test);
     }
+    if (task.validation.num_samples() > 0 && task.loss == NnLoss::kCrossEntropy) {
+      validation_objective_ = std::make_unique<MlpCrossEntropyObjective>(task.network, task.validation);
+    }
+  }
+
+  // Early stopping: true once `patience` recorded iterations have passed
+  // without a new best validation loss.
+  bool should_stop() const {
+    return options_.patience > 0 && best_iteration_ >= 0 && since_best_ >= options_.patience;
+  }
+
+  // Puts the best validated parameters into the result (no-op without a
+  // validation set).
+  void restore_best(NnTrainResult* result) const {
+    if (best_iteration_ < 0) return;
+    result->parameters = best_parameters_;
+    result->best_iteration = best_iteration_;
+    result->best_validation_loss = best_validation_;
   }
 
   // The training loss from a solver's cost: MSE = 2 cost / (N K) for the
@@ -121,18 +139,42 @@ class Recorder {
         row.test_loss = mean_squared_error(network_, task_.test);
       }
     }
+    if (task_.validation.num_samples() > 0) track_validation(iteration, parameters);
     trace_->push_back(row);
     if (options_.on_iteration) options_.on_iteration(row);
     overhead_s_ += seconds_since(begin);
   }
 
  private:
+  void track_validation(int iteration, const Eigen::VectorXd& parameters) {
+    double loss = kNaN;
+    if (validation_objective_) {
+      if (!validation_objective_->evaluate(parameters, &loss, nullptr)) loss = kNaN;
+    } else {
+      network_.set_parameters(parameters);
+      loss = mean_squared_error(network_, task_.validation);
+    }
+    if (best_iteration_ < 0 || loss < best_validation_) {
+      best_validation_ = loss;
+      best_iteration_ = iteration;
+      best_parameters_ = parameters;
+      since_best_ = 0;
+    } else {
+      ++since_best_;
+    }
+  }
+
   const NnTask& task_;
   const NnTrainOptions& options_;
   std::vector<NnTrainRecord>* trace_;
   Mlp network_;  // a copy, for test-set evaluation only
   std::unique_ptr<MlpCrossEntropyObjective> test_objective_;
+  std::unique_ptr<MlpCrossEntropyObjective> validation_objective_;
   double overhead_s_ = 0.0;
+  int best_iteration_ = -1;
+  int since_best_ = 0;
+  double best_validation_ = kNaN;
+  Eigen::VectorXd best_parameters_;
 };
 
 // Iteration 0: the initial network's least-squares cost, recorded before
@@ -164,11 +206,12 @@ NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& opti
     // solve() keeps the current point in the network's parameter blocks.
     recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted, record.cost,
                     mlp.parameter_vector());
-    return CallbackReturn::kContinue;
+    return recorder.should_stop() ? CallbackReturn::kStop : CallbackReturn::kContinue;
   };
   record_start(problem, mlp, &recorder);
   result.summary = solve(solver, &problem);
   result.parameters = mlp.parameter_vector();
+  recorder.restore_best(&result);
   result.train_accuracy = kNaN;
   return result;
 }
@@ -203,7 +246,7 @@ NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options,
     if (const Eigen::VectorXd* point = objective.find(record.cost)) current = *point;
     recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted, record.cost,
                     current);
-    return CallbackReturn::kContinue;
+    return recorder.should_stop() ? CallbackReturn::kStop : CallbackReturn::kContinue;
   };
   {
     double value = 0.0;
@@ -212,9 +255,10 @@ NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options,
   }
   result.summary = minimize(minimizer, objective, &x);
   result.parameters = x;
+  recorder.restore_best(&result);
   result.train_accuracy = kNaN;
   if (task.loss == NnLoss::kCrossEntropy) {
-    mlp.set_parameters(x);
+    mlp.set_parameters(result.parameters);
     result.train_accuracy = classification_accuracy(mlp, task.train);
   }
   return result;
@@ -260,11 +304,12 @@ NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& option
     // train() keeps the current point in the network's parameter blocks.
     recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
                     record.cost * num_residuals, mlp.parameter_vector());
-    return CallbackReturn::kContinue;
+    return recorder.should_stop() ? CallbackReturn::kStop : CallbackReturn::kContinue;
   };
   record_start(problem, mlp, &recorder);
   result.summary = train(train_options, &problem);
   result.parameters = mlp.parameter_vector();
+  recorder.restore_best(&result);
   result.train_accuracy = kNaN;
   return result;
 }
@@ -303,6 +348,8 @@ struct FitArgs {
   int batch_size = 0;
   double input_divisor = 1.0;
   int split = 0;
+  double validation = 0.0;
+  int patience = 0;
   std::string trace_path;
   std::string json_path;
 };
@@ -383,6 +430,19 @@ void fit(const FitArgs& args) {
     outputs = static_cast<int>(std::lround(task.train.targets.maxCoeff())) + 1;
     if (outputs < 2) throw Error("--loss xent: the target column must hold class labels 0..K-1 with K >= 2");
   }
+  if (args.validation > 0.0) {
+    // The last rows of the training set, after standardization (so with the
+    // statistics of all training rows, as the test set).
+    const int held_out = static_cast<int>(std::lround(args.validation * task.train.num_samples()));
+    if (held_out < 1 || held_out >= task.train.num_samples()) {
+      throw Error("--validation " + std::to_string(args.validation) + " leaves " + std::to_string(held_out) +
+                  " validation rows of " + std::to_string(task.train.num_samples()));
+    }
+    std::tie(task.train, task.validation) = split_dataset(task.train, task.train.num_samples() - held_out);
+  }
+  if (args.patience > 0 && task.validation.num_samples() == 0) {
+    throw Error("--patience needs a validation set (--validation FRACTION)");
+  }
   task.name = args.data_path;
   task.network.layer_sizes.push_back(task.train.num_inputs());
   for (int size : parse_hidden(args.hidden)) task.network.layer_sizes.push_back(size);
@@ -413,6 +473,7 @@ void fit(const FitArgs& args) {
   options.initial_damping = args.initial_damping;
   options.learning_rate = args.learning_rate;
   options.batch_size = args.batch_size;
+  options.patience = args.patience;
   options.on_iteration = [classification](const NnTrainRecord& row) {
     std::printf("%6d %10.3f %14.6e %14.6e", row.iteration, row.time_s, row.train_loss, row.test_loss);
     if (classification) std::printf(" %10.4f", row.test_accuracy);
@@ -422,11 +483,22 @@ void fit(const FitArgs& args) {
   const auto begin = std::chrono::steady_clock::now();
   const NnTrainResult result = train_network(task, options);
   const double wall_s = seconds_since(begin);
-  const NnTrainRecord& last = result.trace.back();
+  // The row of the returned parameters: the last, or the best validated one.
+  const NnTrainRecord* returned = &result.trace.back();
+  for (const NnTrainRecord& row : result.trace) {
+    if (row.iteration == result.best_iteration) returned = &row;
+  }
+  const NnTrainRecord& last = *returned;
 
   std::printf("\n%s\n", result.summary.brief_report().c_str());
   std::printf("  termination       %s: %s\n", to_string(result.summary.termination), result.summary.message.c_str());
   std::printf("  iterations        %d\n", result.summary.iterations);
+  if (result.best_iteration >= 0) {
+    std::printf("  early stopping    best validation %s %.6e at iteration %d (%d validation rows); its parameters "
+                "are returned\n",
+                classification ? "loss" : "MSE", result.best_validation_loss, result.best_iteration,
+                task.validation.num_samples());
+  }
   std::printf("  train %-12s %.6e\n", classification ? "loss" : "MSE", last.train_loss);
   if (task.test.num_samples() > 0) {
     // From the returned parameters, not the trace: the two must agree.
@@ -511,6 +583,13 @@ void register_fit_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   command->add_option("--input-divisor", args->input_divisor, "Divide every input by this as it is read (e.g. 16)")
       ->check(CLI::PositiveNumber);
+  command->add_option("--validation", args->validation,
+                      "Hold out this fraction of the training rows (the last ones) as a validation set")
+      ->check(CLI::Range(0.0, 0.9));
+  command->add_option("--patience", args->patience,
+                      "Early stopping: stop after this many iterations without a better validation loss and "
+                      "return the best parameters (needs --validation)")
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--split", args->split, "Without --test: the first N rows train, the rest test")
       ->check(CLI::Range(1, 1000000000));
   command->add_option("--trace", args->trace_path, "Write iteration,time_s,train_loss,test_loss to this CSV");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "dense_normal_bound.h"
 #include "curvature/error.h"
 #include "nist_run.h"  // median
 #include "nn_setup.h"
@@ -164,32 +165,6 @@ void print_task_table(const NnTask& task, const std::vector<MethodRuns>& all, co
   }
 }
 
-// The least a Levenberg-Marquardt iteration on R1 can cost with dense normal
-// equations: J^T J by a symmetric rank-k update plus one LLT, each the median
-// of `repeats` runs on one thread.
-struct LmBound {
-  double gram_s = 0.0;
-  double cholesky_s = 0.0;
-};
-
-LmBound lm_lower_bound(int rows, int cols, int repeats) {
-  const Eigen::MatrixXd jacobian = Eigen::MatrixXd::Random(rows, cols);
-  Eigen::MatrixXd gram(cols, cols);
-  std::vector<double> gram_times, cholesky_times;
-  for (int r = 0; r < repeats; ++r) {
-    gram.setZero();
-    auto begin = std::chrono::steady_clock::now();
-    gram.selfadjointView<Eigen::Lower>().rankUpdate(jacobian.transpose());
-    gram_times.push_back(seconds_since(begin));
-    gram.diagonal().array() += 1.0;  // SPD whatever the random Jacobian's rank
-    begin = std::chrono::steady_clock::now();
-    Eigen::LLT<Eigen::MatrixXd> llt(gram);
-    cholesky_times.push_back(seconds_since(begin));
-    if (llt.info() != Eigen::Success) throw Error("lm bound: the test matrix is not positive definite");
-  }
-  return {bench::median(gram_times), bench::median(cholesky_times)};
-}
-
 void bench_nn(const NnBenchArgs& args) {
   const std::vector<std::uint64_t> seeds = parse_seeds(args.seeds);
   for (const std::string& method : args.methods) find_nn_method(method);
@@ -255,21 +230,24 @@ void bench_nn(const NnBenchArgs& args) {
   if (!lm_r1_accepted.empty() || !lm_r1_rejected.empty()) {
     // An accepted iteration evaluates the Jacobian at the new point, forms
     // J^T J and factors; a rejected one only refactors with more damping.
-    const LmBound bound = lm_lower_bound(2000, 1441, 7);
-    const double floor = bound.gram_s + bound.cholesky_s;
-    std::printf("\nR1 Levenberg-Marquardt time per iteration vs the dense normal-equation bound\n");
-    std::printf(
-        "  bound, one thread, median of 7: J^T J rank-k update (2000 x 1441) %.1f ms + LLT (1441 x 1441) %.1f ms "
-        "= %.1f ms\n",
-        bound.gram_s * 1e3, bound.cholesky_s * 1e3, floor * 1e3);
+    const bench::DenseNormalBound bound = bench::measure_dense_normal_bound(2000, 1441, args.threads, 7);
+    const bench::DenseNormalTimes best = bound.best();
+    const double floor = best.total();
+    std::printf("\nR1 Levenberg-Marquardt time per iteration vs the dense normal-equation bound (2000 x 1441)\n");
+    std::printf("  system BLAS, one call each: dsyrk %.1f ms + dpotrf %.1f ms = %.1f ms\n", bound.blas.normal_s * 1e3,
+                bound.blas.cholesky_s * 1e3, bound.blas.total() * 1e3);
+    std::printf("  curvature tiled kernels, %d threads: J^T J %.1f ms + Cholesky %.1f ms = %.1f ms\n", args.threads,
+                bound.curvature.normal_s * 1e3, bound.curvature.cholesky_s * 1e3, bound.curvature.total() * 1e3);
+    std::printf("  bound (the faster of each, medians of 7): %.1f ms + %.1f ms = %.1f ms\n", best.normal_s * 1e3,
+                best.cholesky_s * 1e3, floor * 1e3);
     const double accepted = bench::median(lm_r1_accepted), rejected = bench::median(lm_r1_rejected);
     if (!lm_r1_accepted.empty()) {
-      std::printf("  accepted iterations: median %.1f ms over %zu (Jacobian + J^T J + LLT); ratio to bound %.2f\n",
+      std::printf("  accepted iterations: median %.1f ms over %zu (Jacobian + J^T J + Cholesky); ratio to bound %.2f\n",
                   accepted * 1e3, lm_r1_accepted.size(), accepted / floor);
     }
     if (!lm_r1_rejected.empty()) {
-      std::printf("  rejected iterations: median %.1f ms over %zu (refactor only); ratio to the LLT alone %.2f\n",
-                  rejected * 1e3, lm_r1_rejected.size(), rejected / bound.cholesky_s);
+      std::printf("  rejected iterations: median %.1f ms over %zu (refactor only); ratio to the Cholesky alone %.2f\n",
+                  rejected * 1e3, lm_r1_rejected.size(), rejected / best.cholesky_s);
     }
     std::printf("  all iterations: mean %.1f ms (%.0f accepted : %.0f rejected); ratio to bound %.2f\n",
                 lm_r1_total_s / lm_r1_iterations * 1e3, static_cast<double>(lm_r1_accepted.size()),

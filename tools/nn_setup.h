@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -36,6 +37,8 @@ enum class NnLoss { kMeanSquaredError, kCrossEntropy };
 struct NnTask {
   std::string name;
   Dataset train, test;  // test may be empty (no rows)
+  // Rows held out of training for early stopping (may be empty).
+  Dataset validation;
   MlpOptions network;
   NnLoss loss = NnLoss::kMeanSquaredError;
   Standardization target_scaling;  // kMeanSquaredError only
@@ -122,6 +125,10 @@ struct NnTrainOptions {
   // weights with tiny gradients take huge steps.
   Damping damping = Damping::kLevenberg;
   double initial_damping = 1e-3;
+  // Early stopping on task.validation (when it has rows): stop after this
+  // many recorded iterations without a lower validation loss and return the
+  // parameters of the best one. 0: off.
+  int patience = 0;
   // First-order methods: the learning rate (0: the rule's default) and the
   // residual blocks (chunks of samples) per minibatch (0: full batch).
   double learning_rate = 0.0;
@@ -133,7 +140,9 @@ struct NnTrainOptions {
 struct NnTrainResult {
   Summary summary;
   std::vector<NnTrainRecord> trace;
-  Eigen::VectorXd parameters;   // the final network
+  Eigen::VectorXd parameters;   // the final network (the best on validation under early stopping)
+  int best_iteration = -1;      // early stopping: the iteration whose parameters were returned
+  double best_validation_loss = std::numeric_limits<double>::quiet_NaN();
   double train_accuracy = 0.0;  // classification; NaN otherwise
 };
 
