@@ -284,19 +284,6 @@ double minimize_mgh(const MghProblem& problem, MinimizerMethod method, HessianMo
   return mgh_f_from_cost(summary->final_cost);
 }
 
-TEST(MghMinimizeTest, NewtonCgSolvesMeyerFromTheStandardStart) {
-  // Meyer's Hessian is ill-conditioned by some twenty orders of magnitude.
-  // With Steihaug-CG's forcing term capped at 0.5 (N&W), CG stopped after
-  // resolving only the stiff directions, the steps shrank to slivers and the
-  // parameter test ended the solve at f = 90.9 after ~1000 iterations.
-  const MghProblem meyer = mgh_problem_by_name("meyer");
-  std::vector<double> x = mgh_start(meyer, 1.0);
-  Summary summary;
-  const double f =
-      minimize_mgh(meyer, MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kExact, &x, &summary);
-  EXPECT_TRUE(mgh_reached_minimum(meyer, f)) << "f = " << f << "\n" << summary.full_report();
-}
-
 TEST(MghMinimizeTest, LbfgsSolvesMeyerFromTenTimesTheStart) {
   // With H0 = (y^T s / y^T y) I the stiff coordinate x1 set the scale of
   // every step, and L-BFGS crept along x2 for 10000 iterations (f = 7e5).

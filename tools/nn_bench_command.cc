@@ -18,6 +18,9 @@
 
 #include "commands.h"
 #include "dense_normal_bound.h"
+#ifdef CURVATURE_WITH_CERES
+#include "ceres_nn.h"
+#endif
 #include "curvature/error.h"
 #include "nist_run.h"  // median
 #include "nn_setup.h"
@@ -35,6 +38,7 @@ struct NnBenchArgs {
   int threads = 2;
   int max_cg_iterations = 50;
   std::vector<std::string> tasks{"r1", "c1"};
+  std::string vs;  // "ceres": add Ceres's LM on R1
 };
 
 // "0-4", "3", "0,2,5" or "0-2,7".
@@ -182,7 +186,7 @@ void bench_nn(const NnBenchArgs& args) {
   for (const std::string& m : args.methods) std::printf(" %s", m.c_str());
   std::printf("\n");
 
-  std::vector<double> lm_r1_accepted, lm_r1_rejected;
+  std::vector<double> lm_r1_accepted, lm_r1_rejected, ceres_r1_iteration_s;
   double lm_r1_total_s = 0.0;
   double lm_r1_iterations = 0.0;
   for (const std::string& task_name : args.tasks) {
@@ -190,9 +194,36 @@ void bench_nn(const NnBenchArgs& args) {
     const NnTask task = r1 ? make_r1_task(0) : make_c1_task(0);
     const std::vector<double> targets = r1 ? std::vector<double>{0.05, 0.02, 0.005} : std::vector<double>{0.05, 0.005};
     std::vector<MethodRuns> all;
-    for (const std::string& method : args.methods) {
+    std::vector<std::string> methods = args.methods;
+    if (args.vs == "ceres") methods.push_back("ceres-lm");
+    for (const std::string& method : methods) {
       MethodRuns runs;
       runs.method = method;
+      if (method == "ceres-lm") {
+#ifdef CURVATURE_WITH_CERES
+        if (!r1) {
+          runs.unavailable = "Ceres minimizes sums of squares only";
+        } else {
+          for (std::uint64_t seed : seeds) {
+            NnTask seeded = task;
+            seeded.network.seed = seed;
+            NnTrainResult result = bench::run_ceres_lm_nn(seeded, args.max_time, args.threads);
+            const NnTrainRecord& last = result.trace.back();
+            std::fprintf(stderr, "  R1 ceres-lm  seed %llu: %6d iterations, %7.2f s, train %.4e, test %.4e\n",
+                         static_cast<unsigned long long>(seed), result.summary.iterations, last.time_s, last.train_loss,
+                         last.test_loss);
+            for (const NnTrainRecord& row : result.trace) {
+              if (row.iteration > 0) ceres_r1_iteration_s.push_back(row.iteration_time_s);
+            }
+            runs.results.push_back(std::move(result));
+          }
+        }
+#else
+        runs.unavailable = "this build has no Ceres";
+#endif
+        all.push_back(std::move(runs));
+        continue;
+      }
       if (find_nn_method(method).needs_least_squares && task.loss != NnLoss::kMeanSquaredError) {
         runs.unavailable = "needs the least-squares form (cross-entropy is not a sum of squares)";
         all.push_back(std::move(runs));
@@ -252,6 +283,12 @@ void bench_nn(const NnBenchArgs& args) {
     std::printf("  all iterations: mean %.1f ms (%.0f accepted : %.0f rejected); ratio to bound %.2f\n",
                 lm_r1_total_s / lm_r1_iterations * 1e3, static_cast<double>(lm_r1_accepted.size()),
                 static_cast<double>(lm_r1_rejected.size()), lm_r1_total_s / lm_r1_iterations / floor);
+    if (!ceres_r1_iteration_s.empty()) {
+      const double ceres = bench::median(ceres_r1_iteration_s);
+      std::printf("  ceres-lm (DENSE_NORMAL_CHOLESKY, %d threads): median %.1f ms per iteration over %zu; "
+                  "ceres / curvature (all iterations, mean) %.2f\n",
+                  args.threads, ceres * 1e3, ceres_r1_iteration_s.size(), ceres / (lm_r1_total_s / lm_r1_iterations));
+    }
   }
 }
 
@@ -267,6 +304,8 @@ void register_nn_bench_command(CLI::App& bench) {
   nn->add_option("--cg-iterations", args->max_cg_iterations, "Steihaug-CG iterations per newton-cg step (0: n)")
       ->check(CLI::Range(0, 100000000));
   nn->add_option("--tasks", args->tasks, "Comma-separated tasks: r1, c1 (default both)")->delimiter(',');
+  nn->add_option("--vs", args->vs, "Compare with another library: ceres (its LM on R1, same residuals and threads)")
+      ->check(CLI::IsMember({"ceres"}));
   nn->callback([args] { bench_nn(*args); });
 }
 
