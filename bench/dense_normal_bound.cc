@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "curvature/error.h"
-#include "thread_pool.h"
+#include "curvature/thread_pool.h"
 #include "tiled_dense.h"
 
 // Fortran BLAS/LAPACK, with the hidden string lengths gfortran passes.

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "curvature/error.h"
+#include "curvature/thread_pool.h"
 
 namespace curvature {
 namespace {
@@ -614,7 +615,7 @@ Eigen::MatrixXd predict(const Mlp& mlp, const Eigen::MatrixXd& inputs) {
   for (int l = 1; l <= shape.layers(); ++l) blocks.push_back(mlp.layer_parameters(l));
   const Eigen::MatrixXd columns = columns_of(inputs);
   Eigen::MatrixXd outputs(shape.outputs(), inputs.rows());
-  Scratch scratch;
+  thread_local Scratch scratch;
   for_each_chunk(static_cast<int>(inputs.rows()), mlp.options().chunk_size, [&](int start, int count) {
     scratch.prepare(shape, count);
     forward(shape, blocks.data(), columns.data() + static_cast<std::ptrdiff_t>(start) * shape.sizes[0], count,
@@ -899,6 +900,9 @@ MlpCrossEntropyObjective::MlpCrossEntropyObjective(const MlpOptions& network, co
     throw Error(where + "MlpCrossEntropyOptions::l2_weight must be non-negative and finite, got " +
                 std::to_string(options.l2_weight));
   }
+  if (options.num_threads < 1) {
+    throw Error(where + "MlpCrossEntropyOptions::num_threads must be >= 1, got " + std::to_string(options.num_threads));
+  }
   auto state = std::make_shared<internal::MlpCrossEntropyState>();
   state->shape = make_shape(network);
   state->options = options;
@@ -928,6 +932,7 @@ MlpCrossEntropyObjective::MlpCrossEntropyObjective(const MlpOptions& network, co
                 " columns; expected 1 (labels) or " + std::to_string(k));
   }
   state_ = std::move(state);
+  if (options.num_threads > 1) pool_ = std::make_unique<ThreadPool>(options.num_threads);
 }
 
 MlpCrossEntropyObjective::~MlpCrossEntropyObjective() = default;
@@ -940,27 +945,47 @@ bool MlpCrossEntropyObjective::evaluate(const Eigen::VectorXd& x, double* value,
   const Shape& shape = state.shape;
   const int k = shape.outputs();
   const int layers = shape.layers();
+  const int n = state.n();
   const std::vector<const double*> blocks = state.const_blocks(x.data());
-  std::vector<double*> gradients;
-  if (gradient) {
-    gradient->setZero(state.n());
-    gradients = state.blocks(gradient->data());
-  }
-  Scratch scratch;
-  double loss = 0.0;
+  std::vector<std::pair<int, int>> chunks;  // (start, count)
+  for_each_chunk(state.samples, state.chunk, [&](int start, int count) { chunks.emplace_back(start, count); });
+  const int num_chunks = static_cast<int>(chunks.size());
+
+  // Each chunk's loss and gradient on its own, summed below in chunk order:
+  // the same numbers for any number of threads.
+  chunk_losses_.assign(static_cast<size_t>(num_chunks), 0.0);
+  if (gradient) chunk_gradients_.setZero(n, num_chunks);
   const double inverse_n = 1.0 / state.samples;
-  for_each_chunk(state.samples, state.chunk, [&](int start, int count) {
+  auto run_chunk = [&](int c) {
+    thread_local Scratch scratch;  // grown once per thread, not zero-filled on every call
+    const auto [start, count] = chunks[static_cast<size_t>(c)];
     scratch.prepare(shape, count);
     forward(shape, blocks.data(), state.input(start), count, scratch.a(), gradient ? scratch.d() : nullptr);
     const auto targets = state.targets.middleCols(start, count);
     MatrixMap p(scratch.back(0), k, count);
-    loss += softmax_cross_entropy(ConstMatrixMap(scratch.a()[layers], k, count), targets, p);
+    chunk_losses_[static_cast<size_t>(c)] =
+        softmax_cross_entropy(ConstMatrixMap(scratch.a()[layers], k, count), targets, p);
     if (gradient) {
       p = (p - targets) * inverse_n;  // Delta_L = (P - T) / N
+      const std::vector<double*> gradients = state.blocks(chunk_gradients_.col(c).data());
       backward_gradient(shape, blocks.data(), state.input(start), count, scratch.a(), scratch.d(), scratch.back(0),
                         scratch.back(1), gradients.data());
     }
-  });
+  };
+  if (pool_) {
+    pool_->parallel_for(num_chunks, [&](int /*thread*/, int begin, int end) {
+      for (int c = begin; c < end; ++c) run_chunk(c);
+    });
+  } else {
+    for (int c = 0; c < num_chunks; ++c) run_chunk(c);
+  }
+
+  double loss = 0.0;
+  for (double chunk_loss : chunk_losses_) loss += chunk_loss;
+  if (gradient) {
+    gradient->setZero(n);
+    for (int c = 0; c < num_chunks; ++c) *gradient += chunk_gradients_.col(c);
+  }
   *value = loss * inverse_n + state.penalty(x, gradient);
   return std::isfinite(*value);
 }

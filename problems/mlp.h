@@ -78,6 +78,8 @@
 
 namespace curvature {
 
+class ThreadPool;
+
 namespace internal {
 struct MlpCrossEntropyState;
 }
@@ -255,6 +257,9 @@ struct MlpCrossEntropyOptions {
   // the 64-32-10 digits network (n = 2410) on 1500 samples. Products
   // (multiply()) cost two passes over the data, about 2 ms there.
   int max_dense_parameters = 4000;
+  // Threads evaluating chunks of samples in evaluate(); the result is the
+  // same for any number.
+  int num_threads = 1;
 };
 
 // Softmax cross-entropy over a network with linear output (logits z_L):
@@ -298,6 +303,10 @@ class MlpCrossEntropyObjective final : public Objective {
 
  private:
   std::shared_ptr<const internal::MlpCrossEntropyState> state_;
+  std::vector<double> chunk_losses_;   // evaluate()'s per-chunk sums
+  Eigen::MatrixXd chunk_gradients_;    // n x chunks
+  std::unique_ptr<ThreadPool> pool_;   // null with one thread
+
 };
 
 }  // namespace curvature

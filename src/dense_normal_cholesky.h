@@ -18,7 +18,7 @@
 #include <memory>
 
 #include "linear_solver.h"
-#include "thread_pool.h"
+#include "curvature/thread_pool.h"
 
 namespace curvature::internal {
 

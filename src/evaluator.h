@@ -15,10 +15,9 @@
 #include <vector>
 
 #include "curvature/problem.h"
+#include "curvature/thread_pool.h"
 
 namespace curvature::internal {
-
-class ThreadPool;
 
 struct EvaluationRequest {
   Eigen::VectorXd* residuals = nullptr;

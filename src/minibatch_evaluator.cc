@@ -6,7 +6,7 @@
 
 #include "problem_impl.h"
 #include "residual_block_call.h"
-#include "thread_pool.h"
+#include "curvature/thread_pool.h"
 
 namespace curvature::internal {
 

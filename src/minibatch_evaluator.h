@@ -20,10 +20,9 @@
 #include <vector>
 
 #include "curvature/problem.h"
+#include "curvature/thread_pool.h"
 
 namespace curvature::internal {
-
-class ThreadPool;
 
 class MinibatchEvaluator {
  public:

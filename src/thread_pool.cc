@@ -1,8 +1,8 @@
-#include "thread_pool.h"
+#include "curvature/thread_pool.h"
 
 #include <algorithm>
 
-namespace curvature::internal {
+namespace curvature {
 
 ThreadPool::ThreadPool(int num_threads) {
   for (int t = 1; t < num_threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
@@ -76,4 +76,4 @@ void ThreadPool::parallel_for(int n, const std::function<void(int, int, int)>& f
   job_ = nullptr;
 }
 
-}  // namespace curvature::internal
+}  // namespace curvature

@@ -10,7 +10,7 @@
 
 #include <Eigen/Core>
 
-#include "thread_pool.h"
+#include "curvature/thread_pool.h"
 
 namespace curvature::internal {
 

@@ -383,6 +383,32 @@ Eigen::VectorXd numeric_gradient(Objective& objective, const Eigen::VectorXd& x)
   return g;
 }
 
+TEST(MlpCrossEntropy, SameValueAndGradientForAnyThreadCount) {
+  MlpOptions options;
+  options.layer_sizes = {3, 6, 4};
+  options.chunk_size = 5;  // seven chunks, the last one short
+  const Mlp mlp = random_network(options, 21);
+  const Dataset data = classification_data(33, 3, 4, 22);
+  const Eigen::VectorXd x = mlp.parameter_vector();
+  double one_value = 0.0;
+  Eigen::VectorXd one_gradient;
+  MlpCrossEntropyObjective one(options, data);
+  ASSERT_TRUE(one.evaluate(x, &one_value, &one_gradient));
+  for (int threads : {2, 3}) {
+    MlpCrossEntropyOptions ce;
+    ce.num_threads = threads;
+    MlpCrossEntropyObjective many(options, data, ce);
+    double value = 0.0;
+    Eigen::VectorXd gradient;
+    ASSERT_TRUE(many.evaluate(x, &value, &gradient));
+    EXPECT_EQ(value, one_value) << threads << " threads";
+    EXPECT_EQ(gradient, one_gradient) << threads << " threads";
+  }
+  MlpCrossEntropyOptions bad;
+  bad.num_threads = 0;
+  EXPECT_THROW(MlpCrossEntropyObjective(options, data, bad), Error);
+}
+
 TEST(MlpCrossEntropy, GradientMatchesCentralDifferences) {
   for (const Activation hidden : kActivations) {
     MlpOptions options;

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "dense_normal_cholesky.h"
-#include "thread_pool.h"
+#include "curvature/thread_pool.h"
 #include "tiled_dense.h"
 
 namespace curvature::internal {

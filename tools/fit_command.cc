@@ -230,7 +230,9 @@ NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options,
     objective_options.gradient_without_jacobian = !uses_hessian(method);
     inner = std::make_unique<LeastSquaresObjective>(problem, objective_options);
   } else {
-    inner = std::make_unique<MlpCrossEntropyObjective>(task.network, task.train);
+    MlpCrossEntropyOptions objective_options;
+    objective_options.num_threads = options.num_threads;
+    inner = std::make_unique<MlpCrossEntropyObjective>(task.network, task.train, objective_options);
   }
   RecentPointsObjective objective(*inner);
   Recorder recorder(task, options, &result.trace);

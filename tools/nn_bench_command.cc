@@ -93,7 +93,8 @@ std::string format_time(double median_s, int reached, int runs) {
   if (!std::isfinite(median_s))
     return reached == 0 ? "-" : "- (" + std::to_string(reached) + "/" + std::to_string(runs) + ")";
   char text[48];
-  std::snprintf(text, sizeof text, "%.2f", median_s);
+  // Three significant digits below a second: C1's times are tens of ms.
+  std::snprintf(text, sizeof text, median_s < 1.0 ? "%.3g" : "%.2f", median_s);
   std::string s = text;
   if (reached < runs) s += " (" + std::to_string(reached) + "/" + std::to_string(runs) + ")";
   return s;

@@ -1,4 +1,6 @@
-// thread_pool.h — a small fixed pool for data-parallel loops.
+// curvature/thread_pool.h — a small fixed pool for data-parallel loops, the
+// one curvature's evaluators and dense kernels run on; problem code that
+// evaluates its own terms (the network objectives of problems/) uses it too.
 //
 // parallel_for splits [0, n) into contiguous chunks handed out dynamically;
 // callers write only to per-index outputs, so results never depend on the
@@ -11,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace curvature::internal {
+namespace curvature {
 
 class ThreadPool {
  public:
@@ -45,4 +47,8 @@ class ThreadPool {
   bool stopping_ = false;
 };
 
+}  // namespace curvature
+
+namespace curvature::internal {
+using curvature::ThreadPool;
 }  // namespace curvature::internal
