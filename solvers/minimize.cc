@@ -41,7 +41,7 @@ void check_bounds(const Eigen::VectorXd* bounds, const char* which, int n) {
 
 bool uses_hessian(MinimizerMethod method) {
   return method == MinimizerMethod::kNewton || method == MinimizerMethod::kNewtonTrustRegionCg ||
-         method == MinimizerMethod::kNewtonDogleg;
+         method == MinimizerMethod::kNewtonDogleg || method == MinimizerMethod::kLevenbergMarquardtCg;
 }
 
 const char* to_string(MinimizerMethod method) {
@@ -62,6 +62,8 @@ const char* to_string(MinimizerMethod method) {
       return "newton-dogleg";
     case MinimizerMethod::kNesterov:
       return "nesterov";
+    case MinimizerMethod::kLevenbergMarquardtCg:
+      return "levenberg-marquardt-cg";
   }
   return "unknown";
 }
@@ -140,6 +142,7 @@ Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::Ve
       break;
     case MinimizerMethod::kNewtonTrustRegionCg:
     case MinimizerMethod::kNewtonDogleg:
+    case MinimizerMethod::kLevenbergMarquardtCg:
       internal::minimize_newton_trust_region(options, objective, x, &summary);
       break;
     case MinimizerMethod::kNesterov:

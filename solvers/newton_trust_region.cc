@@ -6,7 +6,13 @@
 //   * Steihaug-Toint truncated CG (kNewtonTrustRegionCg; N&W Algorithm 7.2):
 //     only products H v, so it is Hessian-free — with a least-squares
 //     objective's Gauss-Newton operator this is Newton-CG on J^T J;
-//   * dogleg (kNewtonDogleg; N&W section 4.1) on the dense Hessian.
+//   * dogleg (kNewtonDogleg; N&W section 4.1) on the dense Hessian;
+//   * or, instead of the constrained model, the damped one of
+//     Levenberg-Marquardt (kLevenbergMarquardtCg): (H + lambda I) p = -g by
+//     CG with lambda = |g| / radius, so |p| <= |g| / lambda = radius for a
+//     positive semidefinite H (CG's iterates grow monotonically towards p);
+//     the radius update below then is LM's damping update, lambda falling
+//     by 2 after a good step and rising at least 4-fold after a bad one.
 // The step is accepted when the reduction ratio
 //   rho = (f(x) - f(x + p)) / (m(0) - m(p))
 // exceeds min_relative_decrease; the radius shrinks to |p| / 4 when
@@ -187,6 +193,71 @@ class SteihaugCg final : public NewtonStepper {
   int max_iterations_;
 };
 
+// Levenberg-Marquardt's damped step by CG on (H + lambda I), the forcing
+// term as Steihaug-CG's. The damping always shapes the step, so it counts as
+// being on the boundary: a good ratio doubles the radius (halves lambda).
+// Negative curvature of H + lambda I (an indefinite exact Hessian) ends CG
+// at the boundary along that direction, as in Steihaug-CG.
+class LevenbergCg final : public NewtonStepper {
+ public:
+  explicit LevenbergCg(int max_iterations) : max_iterations_(max_iterations) {}
+  const char* name() const override { return "levenberg-cg"; }
+
+  bool prepare(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
+               const std::vector<char>& fixed, std::string* error) override {
+    (void)error;
+    hessian_ = std::move(hessian);
+    fixed_ = fixed;
+    gradient_ = gradient;
+    zero_fixed(fixed_, &gradient_);
+    return true;
+  }
+
+  ModelStep compute(double radius) override {
+    const Eigen::Index n = gradient_.size();
+    const int limit = max_iterations_ > 0 ? max_iterations_ : static_cast<int>(n);
+    ModelStep step;
+    step.on_boundary = true;
+    const double g_norm = gradient_.norm();
+    Eigen::VectorXd z = Eigen::VectorXd::Zero(n);
+    if (g_norm == 0.0) {
+      step.p = z;
+      return step;
+    }
+    const double lambda = g_norm / radius;
+    Eigen::VectorXd r = gradient_;  // g + (H + lambda I) z
+    Eigen::VectorXd d = -r;
+    Eigen::VectorXd hd;
+    const double tolerance = std::min(kMaxForcing, std::sqrt(g_norm)) * g_norm;
+    double rr = r.squaredNorm();
+    for (int j = 0; j < limit; ++j) {
+      ++step.iterations;
+      hessian_->multiply(d, &hd);
+      hd += lambda * d;
+      zero_fixed(fixed_, &hd);
+      const double dhd = d.dot(hd);
+      if (!(dhd > 0.0)) {
+        z += boundary_step(z, d, radius) * d;
+        break;
+      }
+      const double alpha = rr / dhd;
+      z += alpha * d;
+      r += alpha * hd;
+      const double rr_next = r.squaredNorm();
+      if (std::sqrt(rr_next) <= tolerance) break;
+      d = -r + (rr_next / rr) * d;
+      rr = rr_next;
+    }
+    clamp_to_radius(radius, &z);
+    step.p = std::move(z);
+    step.predicted = predicted_reduction(step.p);
+    return step;
+  }
+
+ private:
+  int max_iterations_;
+};
+
 // Dogleg on the dense Hessian: the path from 0 to the Cauchy point
 // p_U = -(g^T g / g^T B g) g and on to the Newton point p_N = -B^-1 g. B is H
 // when H is positive definite; otherwise the modified Hessian H + tau I, tau
@@ -279,6 +350,8 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
   std::unique_ptr<NewtonStepper> stepper;
   if (options.method == MinimizerMethod::kNewtonDogleg) {
     stepper = std::make_unique<Dogleg>();
+  } else if (options.method == MinimizerMethod::kLevenbergMarquardtCg) {
+    stepper = std::make_unique<LevenbergCg>(options.max_cg_iterations);
   } else {
     stepper = std::make_unique<SteihaugCg>(options.max_cg_iterations);
   }

@@ -323,6 +323,7 @@ NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
   if (name == "gn") return train_least_squares(task, options, Method::kGaussNewton);
   if (name == "lbfgs") return train_minimizer(task, options, MinimizerMethod::kLbfgs);
   if (name == "newton-cg") return train_minimizer(task, options, MinimizerMethod::kNewtonTrustRegionCg);
+  if (name == "lm-cg") return train_minimizer(task, options, MinimizerMethod::kLevenbergMarquardtCg);
   if (name == "adam") return train_first_order(task, options, UpdateRuleType::kAdam);
   if (name == "sgd") return train_first_order(task, options, UpdateRuleType::kSgd);
   if (name == "momentum") return train_first_order(task, options, UpdateRuleType::kMomentum);

@@ -91,6 +91,8 @@ inline const std::vector<NnMethod>& nn_methods() {
       {"gn", "solve(): Gauss-Newton, Armijo line search, dense normal Cholesky (mse only)", true},
       {"lbfgs", "minimize(): L-BFGS (memory 10), strong Wolfe", false},
       {"newton-cg", "minimize(): trust-region Newton-CG on Gauss-Newton / generalized Gauss-Newton products", false},
+      {"lm-cg", "minimize(): Levenberg-Marquardt, (H + lambda I) p = -g by CG on (generalized) Gauss-Newton products",
+       false},
       {"adam", "train(): Adam (default lr 1e-3), minibatches of --batch chunks (0: full batch) (mse only)", true},
       {"sgd", "train(): plain stochastic gradient descent (default lr 1e-2) (mse only)", true},
       {"momentum", "train(): SGD with heavy-ball momentum 0.9 (mse only)", true},

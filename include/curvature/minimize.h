@@ -43,6 +43,11 @@ enum class MinimizerMethod {
   kNewtonTrustRegionCg,   // trust region, Steihaug-Toint truncated CG (Hessian-vector products only)
   kNewtonDogleg,          // trust region, dogleg on the dense Hessian
   kNesterov,              // accelerated gradient with a backtracking Lipschitz estimate
+  // Levenberg-Marquardt on the objective's Hessian model (for a least-squares
+  // or network objective, the Gauss-Newton or generalized Gauss-Newton
+  // matrix): (H + lambda I) p = -g solved by CG, lambda = |g| / radius with
+  // the trust-region radius updated by the reduction ratio.
+  kLevenbergMarquardtCg,
 };
 
 enum class LineSearchType {
