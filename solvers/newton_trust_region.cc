@@ -105,152 +105,133 @@ class NewtonStepper {
   virtual const char* name() const = 0;
 
  protected:
+  // Keeps the model's operator and gradient (zeroed on the fixed coordinates).
+  void store(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
+             const std::vector<char>& fixed) {
+    hessian_ = std::move(hessian);
+    fixed_ = fixed;
+    gradient_ = gradient;
+    zero_fixed(fixed_, &gradient_);
+  }
+
   std::unique_ptr<HessianOperator> hessian_;
   Eigen::VectorXd gradient_;  // zero on the fixed coordinates
   std::vector<char> fixed_;
 };
 
-// Steihaug-Toint CG. Stops at the boundary on negative curvature or when an
-// iterate leaves the region, else when |r| <= min(0.01, sqrt|g|) |g| (the
-// forcing term that gives superlinear convergence, N&W (7.3)), else after
-// max_iterations. N&W cap the forcing term at 0.5, but far from a solution
-// (|g| >= 1/4 in the units of f) that lets CG stop as soon as it has
-// resolved the stiffest directions of an ill-conditioned Hessian: the step
-// is then orders of magnitude shorter than the model's minimizer, and on
-// problems such as Meyer's the iteration alternates such slivers with
+// Truncated CG on (H + shift I) z = -g from z = 0, the fixed coordinates
+// held at zero. It stops when |r| <= min(0.01, sqrt|g|) |g| (the forcing
+// term that gives superlinear convergence, N&W (7.3)), after `limit`
+// iterations, on non-positive curvature (then along that direction to the
+// boundary), and, when `stop_at_boundary`, where an iterate would leave the
+// region (then on the boundary). N&W cap the forcing term at 0.5, but far
+// from a solution (|g| >= 1/4 in the units of f) that lets CG stop as soon
+// as it has resolved the stiffest directions of an ill-conditioned Hessian:
+// the step is then orders of magnitude shorter than the model's minimizer,
+// and on problems such as Meyer's the iteration alternates such slivers with
 // boundary steps until the parameter test mistakes one for convergence.
 // Near a solution sqrt|g| is the smaller term, so the cap leaves the rate
-// alone.
+// alone. predicted is m(0) - m(z) for the unshifted model, tracked along the
+// way.
+ModelStep truncated_cg(const HessianOperator& hessian, const Eigen::VectorXd& gradient, const std::vector<char>& fixed,
+                       double shift, double radius, bool stop_at_boundary, int limit) {
+  const Eigen::Index n = gradient.size();
+  ModelStep step;
+  Eigen::VectorXd z = Eigen::VectorXd::Zero(n);
+  Eigen::VectorXd r = gradient;  // g + (H + shift I) z
+  Eigen::VectorXd d = -r;
+  Eigen::VectorXd hd;
+  const double g_norm = gradient.norm();
+  const double tolerance = std::min(kMaxForcing, std::sqrt(g_norm)) * g_norm;
+  double model = 0.0;  // m(z) - m(0) for H alone
+  double rr = r.squaredNorm();
+  // The model's change along d by t, from d^T (H + shift I) d.
+  auto model_change = [&](double t, double rd, double dhd) {
+    return t * rd + 0.5 * t * t * (dhd - shift * d.squaredNorm());
+  };
+  if (std::sqrt(rr) > tolerance) {
+    for (int j = 0; j < limit; ++j) {
+      ++step.iterations;
+      hessian.multiply(d, &hd);
+      if (shift != 0.0) hd += shift * d;
+      zero_fixed(fixed, &hd);
+      const double dhd = d.dot(hd);
+      const double rd = r.dot(d);
+      const double alpha = rr / dhd;
+      if (!(dhd > 0.0) || (stop_at_boundary && (z + alpha * d).norm() >= radius)) {
+        // Non-positive curvature: the model decreases without bound along d.
+        // Or the next iterate leaves the region. Either way, to the boundary.
+        const double tau = boundary_step(z, d, radius);
+        z += tau * d;
+        model += model_change(tau, rd, dhd);
+        step.on_boundary = true;
+        break;
+      }
+      z += alpha * d;
+      model += model_change(alpha, rd, dhd);
+      r += alpha * hd;
+      const double rr_next = r.squaredNorm();
+      if (std::sqrt(rr_next) <= tolerance) break;
+      d = -r + (rr_next / rr) * d;
+      rr = rr_next;
+    }
+  }
+  if (step.on_boundary) clamp_to_radius(radius, &z);
+  step.p = std::move(z);
+  step.predicted = -model;
+  return step;
+}
+
+// Steihaug-Toint CG (N&W Algorithm 7.2): truncated CG on H itself, stopping
+// at the boundary.
 class SteihaugCg final : public NewtonStepper {
  public:
   explicit SteihaugCg(int max_iterations) : max_iterations_(max_iterations) {}
   const char* name() const override { return "steihaug-cg"; }
 
   bool prepare(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
-               const std::vector<char>& fixed, std::string* error) override {
-    (void)error;
-    hessian_ = std::move(hessian);
-    fixed_ = fixed;
-    gradient_ = gradient;
-    zero_fixed(fixed_, &gradient_);
+               const std::vector<char>& fixed, std::string* /*error*/) override {
+    store(std::move(hessian), gradient, fixed);
     return true;
   }
 
   ModelStep compute(double radius) override {
-    const Eigen::Index n = gradient_.size();
-    const int limit = max_iterations_ > 0 ? max_iterations_ : static_cast<int>(n);
-    ModelStep step;
-    Eigen::VectorXd z = Eigen::VectorXd::Zero(n);
-    Eigen::VectorXd r = gradient_;  // model gradient g + H z
-    Eigen::VectorXd d = -r;
-    Eigen::VectorXd hd;
-    const double g_norm = gradient_.norm();
-    const double tolerance = std::min(kMaxForcing, std::sqrt(g_norm)) * g_norm;
-    double model = 0.0;  // m(z) - m(0), updated along each direction
-    double rr = r.squaredNorm();
-    if (std::sqrt(rr) <= tolerance) {
-      step.p = z;
-      return step;
-    }
-    for (int j = 0; j < limit; ++j) {
-      ++step.iterations;
-      hessian_->multiply(d, &hd);
-      zero_fixed(fixed_, &hd);
-      const double dhd = d.dot(hd);
-      const double rd = r.dot(d);
-      if (!(dhd > 0.0)) {
-        // Negative (or zero) curvature: the model decreases without bound
-        // along d, so go to the boundary.
-        const double tau = boundary_step(z, d, radius);
-        z += tau * d;
-        model += tau * rd + 0.5 * tau * tau * dhd;
-        step.on_boundary = true;
-        break;
-      }
-      const double alpha = rr / dhd;
-      if ((z + alpha * d).norm() >= radius) {
-        const double tau = boundary_step(z, d, radius);
-        z += tau * d;
-        model += tau * rd + 0.5 * tau * tau * dhd;
-        step.on_boundary = true;
-        break;
-      }
-      z += alpha * d;
-      model += alpha * rd + 0.5 * alpha * alpha * dhd;
-      r += alpha * hd;
-      const double rr_next = r.squaredNorm();
-      if (std::sqrt(rr_next) <= tolerance) break;
-      d = -r + (rr_next / rr) * d;
-      rr = rr_next;
-    }
-    if (step.on_boundary) clamp_to_radius(radius, &z);
-    step.p = std::move(z);
-    step.predicted = -model;
-    return step;
+    const int limit = max_iterations_ > 0 ? max_iterations_ : static_cast<int>(gradient_.size());
+    return truncated_cg(*hessian_, gradient_, fixed_, 0.0, radius, true, limit);
   }
 
  private:
   int max_iterations_;
 };
 
-// Levenberg-Marquardt's damped step by CG on (H + lambda I), the forcing
-// term as Steihaug-CG's. The damping always shapes the step, so it counts as
-// being on the boundary: a good ratio doubles the radius (halves lambda).
-// Negative curvature of H + lambda I (an indefinite exact Hessian) ends CG
-// at the boundary along that direction, as in Steihaug-CG.
+// Levenberg-Marquardt's damped step: truncated CG on H + lambda I with
+// lambda = |g| / radius, which keeps |p| <= radius for a positive
+// semidefinite H (CG's iterates grow monotonically towards the solution);
+// rounding is clamped. The damping always shapes the step, so it counts as
+// on the boundary: a good ratio doubles the radius (halves lambda).
 class LevenbergCg final : public NewtonStepper {
  public:
   explicit LevenbergCg(int max_iterations) : max_iterations_(max_iterations) {}
   const char* name() const override { return "levenberg-cg"; }
 
   bool prepare(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
-               const std::vector<char>& fixed, std::string* error) override {
-    (void)error;
-    hessian_ = std::move(hessian);
-    fixed_ = fixed;
-    gradient_ = gradient;
-    zero_fixed(fixed_, &gradient_);
+               const std::vector<char>& fixed, std::string* /*error*/) override {
+    store(std::move(hessian), gradient, fixed);
     return true;
   }
 
   ModelStep compute(double radius) override {
-    const Eigen::Index n = gradient_.size();
-    const int limit = max_iterations_ > 0 ? max_iterations_ : static_cast<int>(n);
-    ModelStep step;
-    step.on_boundary = true;
     const double g_norm = gradient_.norm();
-    Eigen::VectorXd z = Eigen::VectorXd::Zero(n);
     if (g_norm == 0.0) {
-      step.p = z;
+      ModelStep step;
+      step.p = Eigen::VectorXd::Zero(gradient_.size());
       return step;
     }
-    const double lambda = g_norm / radius;
-    Eigen::VectorXd r = gradient_;  // g + (H + lambda I) z
-    Eigen::VectorXd d = -r;
-    Eigen::VectorXd hd;
-    const double tolerance = std::min(kMaxForcing, std::sqrt(g_norm)) * g_norm;
-    double rr = r.squaredNorm();
-    for (int j = 0; j < limit; ++j) {
-      ++step.iterations;
-      hessian_->multiply(d, &hd);
-      hd += lambda * d;
-      zero_fixed(fixed_, &hd);
-      const double dhd = d.dot(hd);
-      if (!(dhd > 0.0)) {
-        z += boundary_step(z, d, radius) * d;
-        break;
-      }
-      const double alpha = rr / dhd;
-      z += alpha * d;
-      r += alpha * hd;
-      const double rr_next = r.squaredNorm();
-      if (std::sqrt(rr_next) <= tolerance) break;
-      d = -r + (rr_next / rr) * d;
-      rr = rr_next;
-    }
-    clamp_to_radius(radius, &z);
-    step.p = std::move(z);
+    const int limit = max_iterations_ > 0 ? max_iterations_ : static_cast<int>(gradient_.size());
+    ModelStep step = truncated_cg(*hessian_, gradient_, fixed_, g_norm / radius, radius, false, limit);
+    clamp_to_radius(radius, &step.p);
     step.predicted = predicted_reduction(step.p);
+    step.on_boundary = true;
     return step;
   }
 
@@ -270,10 +251,7 @@ class Dogleg final : public NewtonStepper {
 
   bool prepare(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
                const std::vector<char>& fixed, std::string* error) override {
-    hessian_ = std::move(hessian);
-    fixed_ = fixed;
-    gradient_ = gradient;
-    zero_fixed(fixed_, &gradient_);
+    store(std::move(hessian), gradient, fixed);
     const Eigen::Index n = gradient_.size();
     Eigen::MatrixXd h;
     if (!hessian_->dense(&h)) {

@@ -42,6 +42,20 @@ template <typename Block>
   return "non-finite output";
 }
 
+// |r|^2 of m residuals, and in *probe the sum of every residual times zero:
+// NaN exactly when one is not finite (one pass; callers add their other
+// outputs to the probe the same way).
+inline double squared_norm_and_probe(const double* residuals, int m, double* probe) {
+  double sum_of_squares = 0.0;
+  double zeros = 0.0;
+  for (int r = 0; r < m; ++r) {
+    zeros += residuals[r] * 0.0;
+    sum_of_squares += residuals[r] * residuals[r];
+  }
+  *probe = zeros;
+  return sum_of_squares;
+}
+
 // Block must provide `cost` (a CostFunction*), `num_residuals`, and
 // `parameters`, each with `user_values`, `size` and `offset` (-1: constant).
 // On success, *jacobians (when not null) is the array the cost function filled (null when no
@@ -72,13 +86,8 @@ inline bool call_residual_block(const Block& block, const double* x, double* res
   // One pass that multiplies every output by zero: the sum is NaN exactly
   // when some value is not finite. The slow search for which one runs only then.
   const int m = block.num_residuals;
-  double probe = 0.0;
-  double sum_of_squares = 0.0;
-  for (int r = 0; r < m; ++r) {
-    probe += residuals[r] * 0.0;
-    sum_of_squares += residuals[r] * residuals[r];
-  }
-  *squared_norm = sum_of_squares;
+  double probe;
+  *squared_norm = squared_norm_and_probe(residuals, m, &probe);
   for (size_t k = 0; filled && k < count; ++k) {
     if (!filled[k]) continue;
     const int entries = m * block.parameters[k].size;
@@ -108,14 +117,8 @@ inline bool call_residual_block_gradient(const Block& block, const double* x, do
     *error = "the cost function returned false";
     return false;
   }
-  const int m = block.num_residuals;
-  double probe = 0.0;
-  double sum_of_squares = 0.0;
-  for (int r = 0; r < m; ++r) {
-    probe += residuals[r] * 0.0;
-    sum_of_squares += residuals[r] * residuals[r];
-  }
-  *squared_norm = sum_of_squares;
+  double probe;
+  *squared_norm = squared_norm_and_probe(residuals, block.num_residuals, &probe);
   for (const double* g = gradient; g < next; ++g) probe += *g * 0.0;
   if (probe == 0.0) return true;
   *error = describe_non_finite(block, residuals, nullptr);
