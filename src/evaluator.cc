@@ -194,6 +194,11 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
     *cost = 0.5 * squared_norm;
   }
 
+  // The block's own rows of a dense Jacobian, zeroed here rather than the
+  // whole matrix up front: the blocks' rows partition J, so this zeroes
+  // every entry once, in parallel, just before the block's columns land
+  // (all of a block over constant parameters only stays zero).
+  if (dense) dense->middleRows(block.row, m).setZero();
   if (!jacobians) return true;
   for (size_t k = 0; k < count; ++k) {
     if (!jacobians[k]) continue;
@@ -233,7 +238,8 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
       dense = &dense_buffer_;
     }
   }
-  if (dense) dense->setZero(num_residuals_, num_parameters_);
+  // Zeroed block by block in evaluate_block().
+  if (dense) dense->resize(num_residuals_, num_parameters_);
   if (sparse && sparse->nonZeros() != nonzeros_) {
     throw Error("evaluate: the sparse Jacobian does not have this problem's pattern");
   }

@@ -125,6 +125,23 @@ TEST(ProblemTest, SparseJacobianMatchesDenseAndSkipsConstantBlocks) {
   EXPECT_EQ((g_dense - g_sparse).norm(), 0.0);
 }
 
+// Every entry of a dense Jacobian is written on every evaluation, also the
+// rows of a block whose parameters are all constant, whatever the matrix held.
+TEST(ProblemTest, DenseJacobianOverwritesEveryEntry) {
+  double a = 0.5, b = 2.0, c[3] = {1.0, 2.0, 3.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<LineResidual>(0.3, 1.0), nullptr, &a, &b);
+  problem.add_residual_block(std::make_shared<OffsetResidual>(std::vector<double>{1, 1, 1}), nullptr, c);
+  problem.set_parameter_block_constant(c);
+  Eigen::MatrixXd dense = Eigen::MatrixXd::Constant(4, 2, std::numeric_limits<double>::quiet_NaN());
+  ASSERT_TRUE(problem.evaluate({}, nullptr, nullptr, nullptr, &dense, nullptr));
+  ASSERT_EQ(dense.rows(), 4);
+  ASSERT_EQ(dense.cols(), 2);
+  EXPECT_TRUE(dense.allFinite()) << dense;
+  EXPECT_EQ(dense.bottomRows(3).norm(), 0.0);  // the constant block's rows
+  EXPECT_NE(dense.topRows(1).norm(), 0.0);
+}
+
 TEST(ProblemTest, GradientMatchesCentralDifferencesOfTheCostWithLosses) {
   LayoutFixture f;
   Eigen::VectorXd g;
