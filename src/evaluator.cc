@@ -197,8 +197,9 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
   // The block's own rows of a dense Jacobian, zeroed here rather than the
   // whole matrix up front: the blocks' rows partition J, so this zeroes
   // every entry once, in parallel, just before the block's columns land
-  // (all of a block over constant parameters only stays zero).
-  if (dense) dense->middleRows(block.row, m).setZero();
+  // (all of a block over constant parameters only stays zero). A block
+  // whose columns span all of x overwrites its rows anyway.
+  if (dense && block.row_nonzeros < num_parameters_) dense->middleRows(block.row, m).setZero();
   if (!jacobians) return true;
   for (size_t k = 0; k < count; ++k) {
     if (!jacobians[k]) continue;

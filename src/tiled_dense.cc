@@ -11,6 +11,9 @@ namespace {
 
 using Eigen::Index;
 
+// Up to this many columns J^T J is formed entry by entry.
+constexpr Index kSmallColumns = 16;
+
 // The tiles along one dimension of size `size`: all `tile` wide but the last.
 struct TileGrid {
   Index size;
@@ -45,6 +48,19 @@ void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* norma
                          Index tile_size) {
   const TileGrid grid{jacobian.cols(), tile_size};
   normal->resize(grid.size, grid.size);
+  if (grid.size <= kSmallColumns) {
+    // A few columns (most curve fits): one dot product per entry beats the
+    // packing of a blocked product, whose kernels are tuned for big blocks.
+    normal->triangularView<Eigen::Lower>() = jacobian.transpose().lazyProduct(jacobian);
+    return;
+  }
+  if (grid.count() <= 1) {
+    // One tile: Eigen directly, without the task list (small problems solve
+    // thousands of times a second).
+    normal->triangularView<Eigen::Lower>().setZero();
+    normal->selfadjointView<Eigen::Lower>().rankUpdate(jacobian.transpose());
+    return;
+  }
   const auto tiles = lower_tiles(0, grid.count());
   run_tasks(pool, static_cast<int>(tiles.size()), [&](int t) {
     const auto [row, col] = tiles[t];
@@ -61,6 +77,10 @@ void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* norma
 
 bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, Index tile_size) {
   const TileGrid grid{a.rows(), tile_size};
+  if (grid.count() <= 1) {
+    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>, Eigen::Lower> llt(a);
+    return llt.info() == Eigen::Success;
+  }
   auto tile = [&](Index row, Index col) {
     return a.block(grid.begin(row), grid.begin(col), grid.extent(row), grid.extent(col));
   };
