@@ -63,6 +63,8 @@ const std::vector<MghMethod> kMghMethods = {
     {"nesterov", "minimize(): Nesterov's accelerated gradient", false, {}, MinimizerMethod::kNesterov},
     {"gn-cg", "minimize(): trust-region Newton-CG with Gauss-Newton products", false, {},
      MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kGaussNewton},
+    {"lm-cg", "minimize(): Levenberg-Marquardt by CG on Gauss-Newton products", false, {},
+     MinimizerMethod::kLevenbergMarquardtCg, HessianModel::kGaussNewton},
 };
 // clang-format on
 
