@@ -30,32 +30,12 @@ struct Evaluator::Block {
 
 struct Evaluator::Scratch : ResidualBlockScratch {};
 
-Evaluator::Evaluator(const Problem& problem, Options options) : problem_(problem), options_(std::move(options)) {
+Evaluator::Evaluator(const Problem& problem, Options options)
+    : options_(std::move(options)), layout_(problem.impl()) {
   const Problem::Impl& impl = problem.impl();
   if (options_.num_threads < 1) {
     throw Error("num_threads must be at least 1, got " + std::to_string(options_.num_threads));
   }
-  parameter_offsets_.assign(impl.parameter_blocks.size(), -1);
-  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
-    const ParameterBlockInfo& block = impl.parameter_blocks[i];
-    if (block.constant) continue;
-    parameter_offsets_[i] = num_parameters_;
-    num_parameters_ += block.size;
-  }
-  constexpr double kInf = std::numeric_limits<double>::infinity();
-  lower_.setConstant(num_parameters_, -kInf);
-  upper_.setConstant(num_parameters_, kInf);
-  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
-    const ParameterBlockInfo& block = impl.parameter_blocks[i];
-    const int offset = parameter_offsets_[i];
-    if (offset < 0) continue;
-    for (int k = 0; k < block.size; ++k) {
-      if (!block.lower.empty()) lower_[offset + k] = block.lower[k];
-      if (!block.upper.empty()) upper_[offset + k] = block.upper[k];
-    }
-  }
-  has_bounds_ = (lower_.array() > -kInf).any() || (upper_.array() < kInf).any();
-
   std::vector<int> ids = options_.residual_blocks;
   if (ids.empty()) {
     ids.resize(impl.residual_blocks.size());
@@ -78,8 +58,8 @@ Evaluator::Evaluator(const Problem& problem, Options options) : problem_(problem
     block.num_residuals = info.cost->num_residuals();
     for (int p : info.parameter_blocks) {
       const ParameterBlockInfo& parameter = impl.parameter_blocks[p];
-      block.parameters.push_back({parameter.values, parameter.size, parameter_offsets_[p], 0});
-      if (parameter_offsets_[p] >= 0) {
+      block.parameters.push_back({parameter.values, parameter.size, layout_.offset(p), 0});
+      if (layout_.offset(p) >= 0) {
         block.row_nonzeros += parameter.size;
         max_jacobian = std::max(max_jacobian, static_cast<size_t>(parameter.size * block.num_residuals));
       }
@@ -135,28 +115,16 @@ Evaluator::~Evaluator() = default;
 int Evaluator::num_residual_blocks() const { return static_cast<int>(blocks_.size()); }
 
 Eigen::VectorXd Evaluator::gather_parameters() const {
-  Eigen::VectorXd x(num_parameters_);
-  const Problem::Impl& impl = problem_.impl();
-  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
-    if (parameter_offsets_[i] < 0) continue;
-    const ParameterBlockInfo& block = impl.parameter_blocks[i];
-    std::copy(block.values, block.values + block.size, x.data() + parameter_offsets_[i]);
-  }
+  Eigen::VectorXd x;
+  layout_.gather(&x);
   return x;
 }
 
-void Evaluator::scatter_parameters(const Eigen::VectorXd& x) const {
-  const Problem::Impl& impl = problem_.impl();
-  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
-    if (parameter_offsets_[i] < 0) continue;
-    const ParameterBlockInfo& block = impl.parameter_blocks[i];
-    std::copy(x.data() + parameter_offsets_[i], x.data() + parameter_offsets_[i] + block.size, block.values);
-  }
-}
+void Evaluator::scatter_parameters(const Eigen::VectorXd& x) const { layout_.scatter(x); }
 
 SparseRowMatrix Evaluator::make_sparse_jacobian() const {
   if (!options_.sparse) throw Error("internal: the evaluator was built without a sparse pattern");
-  SparseRowMatrix jacobian(num_residuals_, num_parameters_);
+  SparseRowMatrix jacobian(num_residuals_, layout_.num_parameters());
   jacobian.resizeNonZeros(static_cast<Eigen::Index>(sparse_columns_.size()));
   std::copy(sparse_row_starts_.begin(), sparse_row_starts_.end(), jacobian.outerIndexPtr());
   std::copy(sparse_columns_.begin(), sparse_columns_.end(), jacobian.innerIndexPtr());
@@ -165,7 +133,7 @@ SparseRowMatrix Evaluator::make_sparse_jacobian() const {
 }
 
 double Evaluator::jacobian_density() const {
-  const double entries = static_cast<double>(num_residuals_) * num_parameters_;
+  const double entries = static_cast<double>(num_residuals_) * layout_.num_parameters();
   return entries > 0 ? static_cast<double>(nonzeros_) / entries : 1.0;
 }
 
@@ -199,7 +167,7 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
   // every entry once, in parallel, just before the block's columns land
   // (all of a block over constant parameters only stays zero). A block
   // whose columns span all of x overwrites its rows anyway.
-  if (dense && block.row_nonzeros < num_parameters_) dense->middleRows(block.row, m).setZero();
+  if (dense && block.row_nonzeros < layout_.num_parameters()) dense->middleRows(block.row, m).setZero();
   if (!jacobians) return true;
   for (size_t k = 0; k < count; ++k) {
     if (!jacobians[k]) continue;
@@ -222,9 +190,9 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
 }
 
 EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, const EvaluationRequest& request) {
-  if (x.size() != num_parameters_) {
+  if (x.size() != layout_.num_parameters()) {
     throw Error("evaluate: the parameter vector has " + std::to_string(x.size()) + " entries, the problem " +
-                std::to_string(num_parameters_));
+                std::to_string(layout_.num_parameters()));
   }
   Eigen::VectorXd* residuals = request.residuals ? request.residuals : &residual_buffer_;
   residuals->resize(num_residuals_);
@@ -240,7 +208,7 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
     }
   }
   // Zeroed block by block in evaluate_block().
-  if (dense) dense->resize(num_residuals_, num_parameters_);
+  if (dense) dense->resize(num_residuals_, layout_.num_parameters());
   if (sparse && sparse->nonZeros() != nonzeros_) {
     throw Error("evaluate: the sparse Jacobian does not have this problem's pattern");
   }

@@ -16,6 +16,7 @@
 
 #include "curvature/problem.h"
 #include "curvature/thread_pool.h"
+#include "parameter_layout.h"
 
 namespace curvature::internal {
 
@@ -44,7 +45,7 @@ class Evaluator {
   Evaluator(const Problem& problem, Options options);
   ~Evaluator();
 
-  int num_parameters() const { return num_parameters_; }
+  int num_parameters() const { return layout_.num_parameters(); }
   int num_residuals() const { return num_residuals_; }
   int num_residual_blocks() const;
 
@@ -53,9 +54,9 @@ class Evaluator {
   void scatter_parameters(const Eigen::VectorXd& x) const;
 
   // Bounds per effective coordinate (+-infinity where unset).
-  const Eigen::VectorXd& lower_bounds() const { return lower_; }
-  const Eigen::VectorXd& upper_bounds() const { return upper_; }
-  bool has_bounds() const { return has_bounds_; }
+  const Eigen::VectorXd& lower_bounds() const { return layout_.lower_bounds(); }
+  const Eigen::VectorXd& upper_bounds() const { return layout_.upper_bounds(); }
+  bool has_bounds() const { return layout_.has_bounds(); }
   // Whether any evaluated residual block carries a robust loss.
   bool has_losses() const { return has_losses_; }
 
@@ -77,15 +78,11 @@ class Evaluator {
                       Eigen::MatrixXd* dense, SparseRowMatrix* sparse, Scratch& scratch, double* cost,
                       std::string* error) const;
 
-  const Problem& problem_;
   Options options_;
+  ParameterLayout layout_;
   std::vector<Block> blocks_;
-  std::vector<int> parameter_offsets_;  // per parameter block; -1 when constant
-  int num_parameters_ = 0;
   int num_residuals_ = 0;
   long nonzeros_ = 0;
-  Eigen::VectorXd lower_, upper_;
-  bool has_bounds_ = false;
   bool has_losses_ = false;
   std::vector<int> sparse_row_starts_;
   std::vector<int> sparse_columns_;

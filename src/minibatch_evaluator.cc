@@ -30,30 +30,8 @@ struct MinibatchEvaluator::Scratch : ResidualBlockScratch {
   std::vector<double> residuals;
 };
 
-MinibatchEvaluator::MinibatchEvaluator(const Problem& problem, int num_threads) {
+MinibatchEvaluator::MinibatchEvaluator(const Problem& problem, int num_threads) : layout_(problem.impl()) {
   const Problem::Impl& impl = problem.impl();
-  parameter_offsets_.assign(impl.parameter_blocks.size(), -1);
-  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
-    const ParameterBlockInfo& block = impl.parameter_blocks[i];
-    user_blocks_.push_back(block.values);
-    parameter_sizes_.push_back(block.size);
-    if (block.constant) continue;
-    parameter_offsets_[i] = num_parameters_;
-    num_parameters_ += block.size;
-  }
-  constexpr double kInf = std::numeric_limits<double>::infinity();
-  lower_.setConstant(num_parameters_, -kInf);
-  upper_.setConstant(num_parameters_, kInf);
-  for (size_t i = 0; i < impl.parameter_blocks.size(); ++i) {
-    const ParameterBlockInfo& block = impl.parameter_blocks[i];
-    const int offset = parameter_offsets_[i];
-    if (offset < 0) continue;
-    for (int k = 0; k < block.size; ++k) {
-      if (!block.lower.empty()) lower_[offset + k] = block.lower[k];
-      if (!block.upper.empty()) upper_[offset + k] = block.upper[k];
-    }
-  }
-
   size_t max_parameters = 0, max_residuals = 0, contribution_size = 0;
   for (const ResidualBlockInfo& info : impl.residual_blocks) {
     Block block;
@@ -63,8 +41,8 @@ MinibatchEvaluator::MinibatchEvaluator(const Problem& problem, int num_threads) 
     block.contribution_offset = contribution_size;
     for (int p : info.parameter_blocks) {
       const ParameterBlockInfo& parameter = impl.parameter_blocks[p];
-      block.parameters.push_back({parameter.values, parameter.size, parameter_offsets_[p]});
-      if (parameter_offsets_[p] >= 0) block.gradient_size += parameter.size;
+      block.parameters.push_back({parameter.values, parameter.size, layout_.offset(p)});
+      if (layout_.offset(p) >= 0) block.gradient_size += parameter.size;
     }
     contribution_size += static_cast<size_t>(block.gradient_size);
     max_parameters = std::max(max_parameters, block.parameters.size());
@@ -99,21 +77,9 @@ MinibatchEvaluator::~MinibatchEvaluator() = default;
 int MinibatchEvaluator::num_residual_blocks() const { return static_cast<int>(blocks_.size()); }
 int MinibatchEvaluator::num_residuals(int block) const { return blocks_[block].num_residuals; }
 
-void MinibatchEvaluator::gather_parameters(Eigen::VectorXd* x) const {
-  x->resize(num_parameters_);
-  for (size_t i = 0; i < user_blocks_.size(); ++i) {
-    if (parameter_offsets_[i] < 0) continue;
-    std::copy(user_blocks_[i], user_blocks_[i] + parameter_sizes_[i], x->data() + parameter_offsets_[i]);
-  }
-}
+void MinibatchEvaluator::gather_parameters(Eigen::VectorXd* x) const { layout_.gather(x); }
 
-void MinibatchEvaluator::scatter_parameters(const Eigen::VectorXd& x) const {
-  for (size_t i = 0; i < user_blocks_.size(); ++i) {
-    if (parameter_offsets_[i] < 0) continue;
-    const double* source = x.data() + parameter_offsets_[i];
-    std::copy(source, source + parameter_sizes_[i], user_blocks_[i]);
-  }
-}
+void MinibatchEvaluator::scatter_parameters(const Eigen::VectorXd& x) const { layout_.scatter(x); }
 
 bool MinibatchEvaluator::evaluate_block(const Block& block, const double* x, double* contribution, Scratch& scratch,
                                         double* cost, std::string* error) const {

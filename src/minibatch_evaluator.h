@@ -21,6 +21,7 @@
 
 #include "curvature/problem.h"
 #include "curvature/thread_pool.h"
+#include "parameter_layout.h"
 
 namespace curvature::internal {
 
@@ -29,7 +30,7 @@ class MinibatchEvaluator {
   MinibatchEvaluator(const Problem& problem, int num_threads);
   ~MinibatchEvaluator();
 
-  int num_parameters() const { return num_parameters_; }
+  int num_parameters() const { return layout_.num_parameters(); }
   int num_residual_blocks() const;
   int num_residuals(int block) const;
 
@@ -37,8 +38,8 @@ class MinibatchEvaluator {
   void gather_parameters(Eigen::VectorXd* x) const;
   void scatter_parameters(const Eigen::VectorXd& x) const;
   // Bounds per effective coordinate (+-infinity where unset).
-  const Eigen::VectorXd& lower_bounds() const { return lower_; }
-  const Eigen::VectorXd& upper_bounds() const { return upper_; }
+  const Eigen::VectorXd& lower_bounds() const { return layout_.lower_bounds(); }
+  const Eigen::VectorXd& upper_bounds() const { return layout_.upper_bounds(); }
 
   struct Result {
     double cost = 0.0;      // sum over the blocks of 1/2 rho(|r_b|^2)
@@ -60,12 +61,8 @@ class MinibatchEvaluator {
   bool evaluate_block(const Block& block, const double* x, double* contribution, Scratch& scratch, double* cost,
                       std::string* error) const;
 
+  ParameterLayout layout_;
   std::vector<Block> blocks_;
-  std::vector<double*> user_blocks_;       // per parameter block
-  std::vector<int> parameter_offsets_;     // per parameter block; -1 when constant
-  std::vector<int> parameter_sizes_;
-  int num_parameters_ = 0;
-  Eigen::VectorXd lower_, upper_;
   std::vector<double> contributions_;      // per block, at Block::contribution_offset
   std::vector<double> block_costs_;        // per block
   std::vector<char> block_failed_;         // per block
