@@ -4,28 +4,19 @@
 #include "curvature/learning_rate_schedule.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <numbers>
 #include <string>
 
 #include "curvature/error.h"
+#include "option_checks.h"
 
 namespace curvature {
 namespace {
 
-std::string format(double value) {
-  char buffer[32];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, result.ptr);
-}
-
 void require(bool condition, const char* field, const char* requirement, double value) {
-  if (!condition) {
-    throw Error(std::string("LearningRateScheduleOptions::") + field + " must be " + requirement + ", got " +
-                format(value));
-  }
+  internal::require_option(condition, "LearningRateScheduleOptions", field, requirement, value);
 }
 
 void check_k(int k) {
