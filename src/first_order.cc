@@ -22,42 +22,32 @@
 
 #include <Eigen/Core>
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <string>
 
 #include "curvature/error.h"
+#include "option_checks.h"
 
 namespace curvature {
 namespace {
 
-// The shortest decimal that reads back as `value` ("1", "0.9", "-1e-08").
-std::string format(double value) {
-  char buffer[32];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, result.ptr);
-}
-
-void require(bool condition, const char* options, const char* field, const char* requirement, double value) {
-  if (!condition) {
-    throw Error(std::string(options) + "::" + field + " must be " + requirement + ", got " + format(value));
-  }
-}
+using internal::require_option;
+using internal::shortest_decimal;
 
 void require_decay(double value, const char* options, const char* field) {
   // Written so that NaN fails too.
-  require(value >= 0.0 && value < 1.0, options, field, "in [0, 1)", value);
+  require_option(value >= 0.0 && value < 1.0, options, field, "in [0, 1)", value);
 }
 
 void require_epsilon(double value, const char* options) {
-  require(value > 0.0 && std::isfinite(value), options, "epsilon", "positive and finite", value);
+  require_option(value > 0.0 && std::isfinite(value), options, "epsilon", "positive and finite", value);
 }
 
 // The checks every step makes: O(1), never a pass over the data.
 void check_step(const char* rule, std::span<double> x, std::span<const double> g, double learning_rate) {
   if (!(learning_rate >= 0.0 && std::isfinite(learning_rate))) {
     throw Error(std::string(rule) + "::step: learning_rate must be non-negative and finite, got " +
-                format(learning_rate));
+                shortest_decimal(learning_rate));
   }
   if (x.size() != g.size()) {
     throw Error(std::string(rule) + "::step: x has " + std::to_string(x.size()) + " entries but g has " +
@@ -105,6 +95,15 @@ void clear(std::vector<double>& v) {
   v.shrink_to_fit();
 }
 
+// The moment every RMSProp form keeps, r = rho r + (1 - rho) g^2, as the
+// first pass of for_each_root: it returns r, the root's argument.
+auto mean_square_update(double rho, double* r, const double* g) {
+  return [=](std::size_t i) {
+    r[i] = rho * r[i] + (1.0 - rho) * g[i] * g[i];
+    return r[i];
+  };
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -135,7 +134,7 @@ void validate(const NadamOptions& o) {
   require_decay(o.beta1, "NadamOptions", "beta1");
   require_decay(o.beta2, "NadamOptions", "beta2");
   require_epsilon(o.epsilon, "NadamOptions");
-  require(o.momentum_decay >= 0.0 && std::isfinite(o.momentum_decay), "NadamOptions", "momentum_decay",
+  require_option(o.momentum_decay >= 0.0 && std::isfinite(o.momentum_decay), "NadamOptions", "momentum_decay",
           "non-negative and finite", o.momentum_decay);
 }
 
@@ -143,7 +142,7 @@ void validate(const AdamWOptions& o) {
   require_decay(o.beta1, "AdamWOptions", "beta1");
   require_decay(o.beta2, "AdamWOptions", "beta2");
   require_epsilon(o.epsilon, "AdamWOptions");
-  require(o.weight_decay >= 0.0 && std::isfinite(o.weight_decay), "AdamWOptions", "weight_decay",
+  require_option(o.weight_decay >= 0.0 && std::isfinite(o.weight_decay), "AdamWOptions", "weight_decay",
           "non-negative and finite", o.weight_decay);
 }
 
@@ -272,10 +271,7 @@ void RmsProp::step(std::span<double> x, std::span<const double> g, double learni
   double* rp = r_.data();
   for_each_root(
       n,
-      [&](std::size_t i) {
-        rp[i] = rho * rp[i] + (1.0 - rho) * gp[i] * gp[i];
-        return rp[i];
-      },
+      mean_square_update(rho, rp, gp),
       [&](std::size_t i, double root) { xp[i] -= learning_rate * gp[i] / (root + eps); });
 }
 
@@ -299,10 +295,7 @@ void RmsPropMomentum::step(std::span<double> x, std::span<const double> g, doubl
   double* vp = v_.data();
   for_each_root(
       n,
-      [&](std::size_t i) {
-        rp[i] = rho * rp[i] + (1.0 - rho) * gp[i] * gp[i];
-        return rp[i];
-      },
+      mean_square_update(rho, rp, gp),
       [&](std::size_t i, double root) {
         vp[i] = mu * vp[i] - learning_rate * gp[i] / (root + eps);
         xp[i] += vp[i];
@@ -329,10 +322,7 @@ void RmsPropNesterov::step(std::span<double> x, std::span<const double> g, doubl
   double* vp = v_.data();
   for_each_root(
       n,
-      [&](std::size_t i) {
-        rp[i] = rho * rp[i] + (1.0 - rho) * gp[i] * gp[i];
-        return rp[i];
-      },
+      mean_square_update(rho, rp, gp),
       [&](std::size_t i, double root) {
         const double step = learning_rate * gp[i] / (root + eps);
         vp[i] = mu * vp[i] - step;
