@@ -95,15 +95,10 @@ class Recorder {
     }
   }
 
-  // Early stopping: true once `patience` recorded iterations have passed
-  // without a new best validation loss.
-  bool should_stop() const {
-    return options_.patience > 0 && best_iteration_ >= 0 && since_best_ >= options_.patience;
-  }
-
-  // Puts the best validated parameters into the result (no-op without a
-  // validation set).
-  void restore_best(NnTrainResult* result) const {
+  // The solver's final parameters into the result, or, under early
+  // stopping on a validation set, the best validated ones.
+  void finish(const Eigen::VectorXd& final_parameters, NnTrainResult* result) const {
+    result->parameters = final_parameters;
     if (best_iteration_ < 0) return;
     result->parameters = best_parameters_;
     result->best_iteration = best_iteration_;
@@ -117,8 +112,11 @@ class Recorder {
     return 2.0 * cost / (static_cast<double>(task_.train.num_samples()) * task_.train.num_targets());
   }
 
-  void record(int iteration, double solver_time_s, double iteration_time_s, bool accepted, double cost,
-              const Eigen::VectorXd& parameters) {
+  // Appends one trace row (test loss, validation tracking). Returns kStop
+  // once `patience` recorded iterations have passed without a better
+  // validation loss: the solvers' callbacks return it as it is.
+  CallbackReturn record(int iteration, double solver_time_s, double iteration_time_s, bool accepted, double cost,
+                        const Eigen::VectorXd& parameters) {
     const auto begin = std::chrono::steady_clock::now();
     NnTrainRecord row;
     row.iteration = iteration;
@@ -143,6 +141,8 @@ class Recorder {
     trace_->push_back(row);
     if (options_.on_iteration) options_.on_iteration(row);
     overhead_s_ += seconds_since(begin);
+    const bool stop = options_.patience > 0 && best_iteration_ >= 0 && since_best_ >= options_.patience;
+    return stop ? CallbackReturn::kStop : CallbackReturn::kContinue;
   }
 
  private:
@@ -204,14 +204,12 @@ NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& opti
   solver.initial_damping = options.initial_damping;
   solver.callback = [&](const IterationRecord& record) {
     // solve() keeps the current point in the network's parameter blocks.
-    recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted, record.cost,
-                    mlp.parameter_vector());
-    return recorder.should_stop() ? CallbackReturn::kStop : CallbackReturn::kContinue;
+    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
+                           record.cost, mlp.parameter_vector());
   };
   record_start(problem, mlp, &recorder);
   result.summary = solve(solver, &problem);
-  result.parameters = mlp.parameter_vector();
-  recorder.restore_best(&result);
+  recorder.finish(mlp.parameter_vector(), &result);
   result.train_accuracy = kNaN;
   return result;
 }
@@ -246,9 +244,8 @@ NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options,
   minimizer.max_cg_iterations = options.max_cg_iterations;
   minimizer.callback = [&](const IterationRecord& record) {
     if (const Eigen::VectorXd* point = objective.find(record.cost)) current = *point;
-    recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted, record.cost,
-                    current);
-    return recorder.should_stop() ? CallbackReturn::kStop : CallbackReturn::kContinue;
+    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
+                           record.cost, current);
   };
   {
     double value = 0.0;
@@ -256,8 +253,7 @@ NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options,
     recorder.record(0, 0.0, 0.0, true, value, x);
   }
   result.summary = minimize(minimizer, objective, &x);
-  result.parameters = x;
-  recorder.restore_best(&result);
+  recorder.finish(x, &result);
   result.train_accuracy = kNaN;
   if (task.loss == NnLoss::kCrossEntropy) {
     mlp.set_parameters(result.parameters);
@@ -304,14 +300,12 @@ NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& option
   train_options.max_time_seconds = options.max_time_seconds;
   train_options.callback = [&](const IterationRecord& record) {
     // train() keeps the current point in the network's parameter blocks.
-    recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
-                    record.cost * num_residuals, mlp.parameter_vector());
-    return recorder.should_stop() ? CallbackReturn::kStop : CallbackReturn::kContinue;
+    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
+                           record.cost * num_residuals, mlp.parameter_vector());
   };
   record_start(problem, mlp, &recorder);
   result.summary = train(train_options, &problem);
-  result.parameters = mlp.parameter_vector();
-  recorder.restore_best(&result);
+  recorder.finish(mlp.parameter_vector(), &result);
   result.train_accuracy = kNaN;
   return result;
 }
