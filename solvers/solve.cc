@@ -182,6 +182,7 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   linear_options.max_cg_iterations = options.max_cg_iterations;
   linear_options.cg_relative_tolerance = options.cg_relative_tolerance;
   linear_options.num_threads = options.num_threads;
+  linear_options.mixed_precision = options.mixed_precision;
   std::unique_ptr<internal::LinearSolver> linear_solver = internal::make_linear_solver(linear_options);
   summary.linear_solver = linear_solver->name();
 

@@ -9,7 +9,8 @@
 
 namespace curvature::internal {
 
-DenseNormalCholeskySolver::DenseNormalCholeskySolver(int num_threads) {
+DenseNormalCholeskySolver::DenseNormalCholeskySolver(int num_threads, bool mixed_precision)
+    : mixed_precision_(mixed_precision) {
   if (num_threads > 1) pool_ = std::make_unique<ThreadPool>(num_threads);
 }
 
@@ -20,7 +21,28 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
   const Eigen::Index n = jacobian.cols();
   jacobian_ = jacobian;
   residuals_ = &residuals;
+  use_mixed_ = mixed_precision_ && jacobian.dense && n >= kMixedPrecisionMinColumns;
+  double_normal_formed_ = false;
+  if (use_mixed_) {
+    const Eigen::MatrixXd& j = *jacobian.dense;
+    scale_ = jacobi_scaling_from_squared_norms(j.colwise().squaredNorm().transpose());
+    single_jacobian_ = (j * scale_.asDiagonal()).cast<float>();
+    lower_normal_matrix(single_jacobian_, &single_normal_, pool_.get());
+    single_work_.resize(n, n);
+    multiply_jacobian_transpose(jacobian, residuals, &scaled_rhs_);
+    scaled_rhs_ = -scale_.cwiseProduct(scaled_rhs_);
+  } else {
+    form_double_normal_matrix();
+  }
+  work_.resize(n, n);
+  prepared_ = true;
+  return {.success = true, .iterations = 1, .message = {}};
+}
 
+void DenseNormalCholeskySolver::form_double_normal_matrix() {
+  const JacobianRef& jacobian = jacobian_;
+  const Eigen::Index n = jacobian.cols();
+  double_normal_formed_ = true;
   // Lower triangle of J^T J only: that is all the factorization reads.
   if (jacobian.dense) {
     lower_normal_matrix(*jacobian.dense, &scaled_normal_, pool_.get());
@@ -37,20 +59,28 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
       }
     }
   }
+  // Recomputed (with the right-hand side) even after the mixed-precision
+  // path chose it from the same column norms, so that its fallback gives the
+  // bits of the all-double solve.
   scale_ = jacobi_scaling_from_squared_norms(scaled_normal_.diagonal());
   scaled_normal_.triangularView<Eigen::Lower>() = scale_.asDiagonal() * scaled_normal_ * scale_.asDiagonal();
-  multiply_jacobian_transpose(jacobian, residuals, &scaled_rhs_);
+  multiply_jacobian_transpose(jacobian, *residuals_, &scaled_rhs_);
   scaled_rhs_ = -scale_.cwiseProduct(scaled_rhs_);
-
-  work_.resize(n, n);
-  prepared_ = true;
-  return {.success = true, .iterations = 1, .message = {}};
 }
 
 LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) {
   const Eigen::Index n = scale_.size();
   check_damping("DenseNormalCholeskySolver", prepared_, n, d, dx);
   dx->resize(n);
+
+  if (use_mixed_) {
+    int iterations = 0;
+    if (solve_mixed_precision(d, dx, &iterations)) {
+      ++num_mixed_solves_;
+      return {.success = true, .iterations = iterations, .message = {}};
+    }
+    if (!double_normal_formed_) form_double_normal_matrix();
+  }
 
   work_.triangularView<Eigen::Lower>() = scaled_normal_;
   work_.diagonal() += (d.cwiseProduct(scale_)).cwiseAbs2();
@@ -99,6 +129,59 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
           .message = "DenseNormalCholeskySolver: " + reason +
                      "; used a complete orthogonal decomposition of [J; D] instead (numerical rank " +
                      std::to_string(rank) + " of " + std::to_string(n) + ", minimum-norm solution)"};
+}
+
+bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, Eigen::VectorXd* dx,
+                                                      int* iterations) {
+  damping_squared_ = d.cwiseProduct(scale_).cwiseAbs2();
+  single_work_.triangularView<Eigen::Lower>() = single_normal_;
+  single_work_.diagonal() += damping_squared_.cast<float>();
+  if (!cholesky_lower_in_place(single_work_, pool_.get())) return false;
+  const double max_diagonal = std::max(1.0, static_cast<double>(single_normal_.diagonal().maxCoeff()));
+  const double pivot_ratio = single_work_.diagonal().cast<double>().cwiseAbs2().minCoeff() / max_diagonal;
+  if (!(pivot_ratio >= kMinSinglePivotRatio)) return false;
+
+  // Preconditioned CG on A y = b, A = S J^T J S + (D S)^2, b = -S J^T r,
+  // from the single-precision solution.
+  const Eigen::MatrixXd& j = *jacobian_.dense;
+  auto apply_a = [&](const Eigen::VectorXd& v, Eigen::VectorXd* out) {
+    normal_matrix_product(j, scale_.cwiseProduct(v), out, pool_.get());
+    *out = scale_.cwiseProduct(*out) + damping_squared_.cwiseProduct(v);
+  };
+  const double target = kMixedPrecisionTolerance * scaled_rhs_.norm();
+  Eigen::VectorXd& y = *dx;
+  apply_preconditioner(scaled_rhs_, &y);
+  apply_a(y, &product_);
+  residual_ = scaled_rhs_ - product_;
+  *iterations = 0;
+  if (residual_.norm() > target) {
+    apply_preconditioner(residual_, &preconditioned_);
+    direction_ = preconditioned_;
+    double rz = residual_.dot(preconditioned_);
+    while (true) {
+      if (++*iterations > kMaxRefinementIterations) return false;
+      apply_a(direction_, &product_);
+      const double curvature = direction_.dot(product_);
+      if (!(curvature > 0.0)) return false;
+      const double alpha = rz / curvature;
+      y += alpha * direction_;
+      residual_ -= alpha * product_;
+      if (residual_.norm() <= target) break;
+      apply_preconditioner(residual_, &preconditioned_);
+      const double rz_next = residual_.dot(preconditioned_);
+      direction_ = preconditioned_ + (rz_next / rz) * direction_;
+      rz = rz_next;
+    }
+  }
+  y.array() *= scale_.array();
+  return y.allFinite();
+}
+
+void DenseNormalCholeskySolver::apply_preconditioner(const Eigen::VectorXd& r, Eigen::VectorXd* z) {
+  single_vector_ = r.cast<float>();
+  single_work_.triangularView<Eigen::Lower>().solveInPlace(single_vector_);
+  single_work_.triangularView<Eigen::Lower>().transpose().solveInPlace(single_vector_);
+  *z = single_vector_.cast<double>();
 }
 
 }  // namespace curvature::internal

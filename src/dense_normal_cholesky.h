@@ -12,6 +12,16 @@
 // outright (d = 0 and a rank-deficient J), the solve falls back to a complete
 // orthogonal decomposition of [J; D] (minimum-norm solution in the scaled
 // variables) and says so in the result's message.
+//
+// Mixed precision (dense J with at least kMixedPrecisionMinColumns columns):
+// S J^T J S is formed and factored in single precision, which runs about
+// twice as fast, and each step is then solved in double precision by
+// conjugate gradients on the normal equations, applied through J itself,
+// preconditioned by the single-precision factor. The step is the double
+// solution to a relative residual of kMixedPrecisionTolerance; when the
+// single-precision factorization fails or its pivots show it cannot
+// precondition (cond beyond ~1e5), or CG does not converge in
+// kMaxRefinementIterations, the solve takes the double-precision path above.
 #pragma once
 
 #include <Eigen/Core>
@@ -24,7 +34,7 @@ namespace curvature::internal {
 
 class DenseNormalCholeskySolver final : public LinearSolver {
  public:
-  explicit DenseNormalCholeskySolver(int num_threads = 1);
+  explicit DenseNormalCholeskySolver(int num_threads = 1, bool mixed_precision = false);
   ~DenseNormalCholeskySolver() override;
 
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
@@ -40,6 +50,16 @@ class DenseNormalCholeskySolver final : public LinearSolver {
   // decomposition (for tests and diagnostics).
   int num_fallbacks() const { return num_fallbacks_; }
 
+  static constexpr Eigen::Index kMixedPrecisionMinColumns = 256;
+  static constexpr double kMixedPrecisionTolerance = 1e-10;
+  static constexpr int kMaxRefinementIterations = 20;
+  // Single-precision pivot ratio below which the factor is not used.
+  static constexpr double kMinSinglePivotRatio = 1e-5;
+
+  // How many solves since construction used the single-precision factor
+  // (for tests and diagnostics).
+  int num_mixed_precision_solves() const { return num_mixed_solves_; }
+
  private:
   bool prepared_ = false;
   JacobianRef jacobian_;
@@ -49,6 +69,22 @@ class DenseNormalCholeskySolver final : public LinearSolver {
   Eigen::VectorXd scale_;          // S
   Eigen::MatrixXd work_;           // factorized in place each solve
   int num_fallbacks_ = 0;
+
+  // Forms S J^T J S and -S J^T r in double (the mixed-precision path skips
+  // it until a solve needs it).
+  void form_double_normal_matrix();
+  bool solve_mixed_precision(const Eigen::VectorXd& d, Eigen::VectorXd* dx, int* iterations);
+  void apply_preconditioner(const Eigen::VectorXd& r, Eigen::VectorXd* z);
+
+  bool mixed_precision_;
+  bool use_mixed_ = false;             // this Jacobian goes through the single-precision path
+  bool double_normal_formed_ = false;  // scaled_normal_ is current
+  Eigen::MatrixXf single_jacobian_;    // J S
+  Eigen::MatrixXf single_normal_;      // S J^T J S, lower triangle
+  Eigen::MatrixXf single_work_;        // its factor, each solve
+  Eigen::VectorXf single_vector_;
+  Eigen::VectorXd damping_squared_, residual_, direction_, product_, preconditioned_;
+  int num_mixed_solves_ = 0;
   std::unique_ptr<ThreadPool> pool_;  // null with one thread
 };
 

@@ -45,7 +45,7 @@ LinearSolverType choose_linear_solver(Eigen::Index rows, Eigen::Index cols, doub
 
 std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& options) {
   switch (options.type) {
-    case LinearSolverType::kDenseNormalCholesky: return std::make_unique<DenseNormalCholeskySolver>(options.num_threads);
+    case LinearSolverType::kDenseNormalCholesky: return std::make_unique<DenseNormalCholeskySolver>(options.num_threads, options.mixed_precision);
     case LinearSolverType::kDenseQr: return std::make_unique<DenseQrSolver>();
     case LinearSolverType::kSparseNormalCholesky: return std::make_unique<SparseNormalCholeskySolver>();
     case LinearSolverType::kSparseQr: return std::make_unique<SparseQrSolver>();

@@ -50,6 +50,9 @@ struct LinearSolverOptions {
   LinearSolverType type = LinearSolverType::kDenseNormalCholesky;
   // Threads forming and factoring J^T J (dense normal Cholesky only).
   int num_threads = 1;
+  // Dense normal Cholesky only: single-precision factor, double-precision
+  // steps (dense_normal_cholesky.h).
+  bool mixed_precision = false;
   // CGNR only.
   int max_cg_iterations = 500;
   double cg_relative_tolerance = 1e-10;

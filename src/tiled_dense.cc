@@ -42,23 +42,21 @@ std::vector<std::pair<Index, Index>> lower_tiles(Index first, Index count) {
   return tiles;
 }
 
-}  // namespace
-
-void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* normal, ThreadPool* pool,
-                         Index tile_size) {
+template <typename Matrix>
+void lower_normal_matrix_tiled(const Matrix& jacobian, Matrix* normal, ThreadPool* pool, Index tile_size) {
   const TileGrid grid{jacobian.cols(), tile_size};
   normal->resize(grid.size, grid.size);
   if (grid.size <= kSmallColumns) {
     // A few columns (most curve fits): one dot product per entry beats the
     // packing of a blocked product, whose kernels are tuned for big blocks.
-    normal->triangularView<Eigen::Lower>() = jacobian.transpose().lazyProduct(jacobian);
+    normal->template triangularView<Eigen::Lower>() = jacobian.transpose().lazyProduct(jacobian);
     return;
   }
   if (grid.count() <= 1) {
     // One tile: Eigen directly, without the task list (small problems solve
     // thousands of times a second).
-    normal->triangularView<Eigen::Lower>().setZero();
-    normal->selfadjointView<Eigen::Lower>().rankUpdate(jacobian.transpose());
+    normal->template triangularView<Eigen::Lower>().setZero();
+    normal->template selfadjointView<Eigen::Lower>().rankUpdate(jacobian.transpose());
     return;
   }
   const auto tiles = lower_tiles(0, grid.count());
@@ -67,18 +65,19 @@ void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* norma
     const auto rows_of_j = jacobian.middleCols(grid.begin(row), grid.extent(row));
     auto out = normal->block(grid.begin(row), grid.begin(col), grid.extent(row), grid.extent(col));
     if (row == col) {
-      out.triangularView<Eigen::Lower>().setZero();
-      out.selfadjointView<Eigen::Lower>().rankUpdate(rows_of_j.transpose());
+      out.template triangularView<Eigen::Lower>().setZero();
+      out.template selfadjointView<Eigen::Lower>().rankUpdate(rows_of_j.transpose());
     } else {
       out.noalias() = rows_of_j.transpose() * jacobian.middleCols(grid.begin(col), grid.extent(col));
     }
   });
 }
 
-bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, Index tile_size) {
+template <typename Matrix>
+bool cholesky_lower_in_place_tiled(Eigen::Ref<Matrix> a, ThreadPool* pool, Index tile_size) {
   const TileGrid grid{a.rows(), tile_size};
   if (grid.count() <= 1) {
-    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>, Eigen::Lower> llt(a);
+    Eigen::LLT<Eigen::Ref<Matrix>, Eigen::Lower> llt(a);
     return llt.info() == Eigen::Success;
   }
   auto tile = [&](Index row, Index col) {
@@ -86,15 +85,15 @@ bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, In
   };
   for (Index k = 0; k < grid.count(); ++k) {
     // The diagonal tile: on the critical path, one thread.
-    Eigen::Ref<Eigen::MatrixXd> diagonal = tile(k, k);
-    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>, Eigen::Lower> llt(diagonal);
+    Eigen::Ref<Matrix> diagonal = tile(k, k);
+    Eigen::LLT<Eigen::Ref<Matrix>, Eigen::Lower> llt(diagonal);
     if (llt.info() != Eigen::Success) return false;
 
     // The panel below it: L_ik = A_ik L_kk^-T.
     const Index panel_first = k + 1;
     run_tasks(pool, static_cast<int>(grid.count() - panel_first), [&](int t) {
       auto panel = tile(panel_first + t, k);
-      tile(k, k).transpose().triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(panel);
+      tile(k, k).transpose().template triangularView<Eigen::Upper>().template solveInPlace<Eigen::OnTheRight>(panel);
     });
 
     // The trailing matrix: A_ij -= L_ik L_jk^T.
@@ -103,13 +102,51 @@ bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, In
       const auto [row, col] = trailing[t];
       auto out = tile(row, col);
       if (row == col) {
-        out.selfadjointView<Eigen::Lower>().rankUpdate(tile(row, k), -1.0);
+        out.template selfadjointView<Eigen::Lower>().rankUpdate(tile(row, k), -1);
       } else {
         out.noalias() -= tile(row, k) * tile(col, k).transpose();
       }
     });
   }
   return true;
+}
+
+}  // namespace
+
+void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* normal, ThreadPool* pool,
+                         Index tile_size) {
+  lower_normal_matrix_tiled(jacobian, normal, pool, tile_size);
+}
+
+void lower_normal_matrix(const Eigen::MatrixXf& jacobian, Eigen::MatrixXf* normal, ThreadPool* pool,
+                         Index tile_size) {
+  lower_normal_matrix_tiled(jacobian, normal, pool, tile_size);
+}
+
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, Index tile_size) {
+  return cholesky_lower_in_place_tiled<Eigen::MatrixXd>(a, pool, tile_size);
+}
+
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool, Index tile_size) {
+  return cholesky_lower_in_place_tiled<Eigen::MatrixXf>(a, pool, tile_size);
+}
+
+void normal_matrix_product(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& v, Eigen::VectorXd* out,
+                           ThreadPool* pool) {
+  // Fixed row chunks, each J_c^T (J_c v) while J_c is in cache; the partial
+  // sums are added in chunk order, so the threads never change the bits.
+  constexpr Index kRowsPerChunk = 64;
+  const Index rows = jacobian.rows();
+  const int chunks = static_cast<int>(std::max<Index>(1, (rows + kRowsPerChunk - 1) / kRowsPerChunk));
+  Eigen::MatrixXd partial(jacobian.cols(), chunks);
+  run_tasks(pool, chunks, [&](int c) {
+    const Index first = c * kRowsPerChunk;
+    const auto rows_of_j = jacobian.middleRows(first, std::min(kRowsPerChunk, rows - first));
+    const Eigen::VectorXd jv = rows_of_j * v;
+    partial.col(c).noalias() = rows_of_j.transpose() * jv;
+  });
+  *out = partial.col(0);
+  for (int c = 1; c < chunks; ++c) *out += partial.col(c);
 }
 
 }  // namespace curvature::internal

@@ -1,4 +1,4 @@
-// tiled_dense.h — the two dense kernels of a Levenberg-Marquardt iteration on
+// tiled_dense.h — the dense kernels of a Levenberg-Marquardt iteration on
 // a dense Jacobian, J^T J and the Cholesky factorization, split into square
 // tiles that the threads of a pool work on at the same time. Internal.
 //
@@ -22,6 +22,8 @@ inline constexpr Eigen::Index kDenseTileSize = 256;
 // strict upper triangle is left unspecified. pool may be null (one thread).
 void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* normal, ThreadPool* pool,
                          Eigen::Index tile_size = kDenseTileSize);
+void lower_normal_matrix(const Eigen::MatrixXf& jacobian, Eigen::MatrixXf* normal, ThreadPool* pool,
+                         Eigen::Index tile_size = kDenseTileSize);
 
 // Overwrites the lower triangle of the symmetric matrix *a (read from its
 // lower triangle) with its Cholesky factor L, a = L L^T, by right-looking
@@ -29,5 +31,12 @@ void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* norma
 // then partly overwritten. The strict upper triangle is not touched.
 bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool,
                              Eigen::Index tile_size = kDenseTileSize);
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool,
+                             Eigen::Index tile_size = kDenseTileSize);
+
+// out = J^T (J v) without forming J^T J: one pass over J in row chunks,
+// bit-identical for any thread count.
+void normal_matrix_product(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& v, Eigen::VectorXd* out,
+                           ThreadPool* pool);
 
 }  // namespace curvature::internal

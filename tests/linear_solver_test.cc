@@ -399,6 +399,62 @@ TEST(DenseNormalCholesky, PinnedCoordinateIsNotAFallback) {
   EXPECT_LT(relative_error(dx, reference_solution(j, r, d)), 1e-10);
 }
 
+// Mixed precision: the step is the double-precision one (the long-double
+// reference to 1e-9), though J^T J was formed and factored in float.
+TEST(DenseNormalCholeskyMixedPrecision, StepMatchesDoubleReference) {
+  std::mt19937 rng(67);
+  const Eigen::Index m = 500, n = 300;  // above kMixedPrecisionMinColumns: two tiles
+  const Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
+  const Eigen::VectorXd r = random_vector(m, &rng);
+  DenseNormalCholeskySolver solver(1, /*mixed_precision=*/true);
+  ASSERT_TRUE(solver.prepare(JacobianRef{.dense = &j}, r).success);
+  for (const double damping : {0.0, 1e-3, 10.0}) {
+    const Eigen::VectorXd d = Eigen::VectorXd::Constant(n, damping);
+    Eigen::VectorXd dx;
+    const LinearSolverResult result = solver.solve(d, &dx);
+    ASSERT_TRUE(result.success) << result.message;
+    EXPECT_GE(result.iterations, 0);
+    EXPECT_LT(relative_error(dx, reference_solution(j, r, d)), 1e-9) << "damping " << damping;
+  }
+  EXPECT_EQ(solver.num_mixed_precision_solves(), 3);
+  EXPECT_EQ(solver.num_fallbacks(), 0);
+}
+
+// Nearly collinear columns: J^T J's condition number (~1e10 after scaling)
+// is far beyond single precision, so the factor is not used and the step
+// comes from the all-double path, identical to a solver without the option.
+TEST(DenseNormalCholeskyMixedPrecision, IllConditionedFallsBackToDouble) {
+  std::mt19937 rng(71);
+  const Eigen::Index m = 400, n = 260;
+  Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
+  j.col(7) = j.col(3) + 1e-5 * random_vector(m, &rng);
+  const Eigen::VectorXd r = random_vector(m, &rng);
+  const Eigen::VectorXd d = Eigen::VectorXd::Constant(n, 1e-9);
+  DenseNormalCholeskySolver mixed(1, true), plain(1, false);
+  Eigen::VectorXd dx_mixed, dx_plain;
+  ASSERT_TRUE(mixed.prepare(JacobianRef{.dense = &j}, r).success);
+  ASSERT_TRUE(plain.prepare(JacobianRef{.dense = &j}, r).success);
+  ASSERT_TRUE(mixed.solve(d, &dx_mixed).success);
+  ASSERT_TRUE(plain.solve(d, &dx_plain).success);
+  EXPECT_EQ(mixed.num_mixed_precision_solves(), 0);
+  EXPECT_EQ(dx_mixed, dx_plain);
+}
+
+TEST(DenseNormalCholeskyMixedPrecision, SmallProblemsStayInDouble) {
+  std::mt19937 rng(73);
+  const Eigen::MatrixXd j = random_dense_jacobian(40, 12, &rng);
+  const Eigen::VectorXd r = random_vector(40, &rng);
+  DenseNormalCholeskySolver mixed(1, true), plain(1, false);
+  Eigen::VectorXd dx_mixed, dx_plain;
+  const Eigen::VectorXd d = Eigen::VectorXd::Constant(12, 1e-2);
+  ASSERT_TRUE(mixed.prepare(JacobianRef{.dense = &j}, r).success);
+  ASSERT_TRUE(plain.prepare(JacobianRef{.dense = &j}, r).success);
+  ASSERT_TRUE(mixed.solve(d, &dx_mixed).success);
+  ASSERT_TRUE(plain.solve(d, &dx_plain).success);
+  EXPECT_EQ(mixed.num_mixed_precision_solves(), 0);
+  EXPECT_EQ(dx_mixed, dx_plain);
+}
+
 TEST(Cgnr, ConvergesAndReportsIterations) {
   std::mt19937 rng(47);
   const SparseRowMatrix j = random_sparse_jacobian(3000, 1000, &rng);

@@ -125,5 +125,51 @@ TEST(DenseNormalCholeskyThreads, SameStepForOneAndTwoThreads) {
   EXPECT_LE((dx_one - expected).norm(), 1e-9 * expected.norm());
 }
 
+TEST(DenseNormalCholeskyThreads, MixedPrecisionSameStepForOneAndTwoThreads) {
+  const Eigen::MatrixXd j = random_matrix(700, 530, 6);
+  const Eigen::VectorXd r = random_matrix(700, 1, 7);
+  const Eigen::VectorXd d = Eigen::VectorXd::Constant(530, 1e-3);
+  Eigen::VectorXd dx_one, dx_two;
+  DenseNormalCholeskySolver one(1, true), two(2, true);
+  ASSERT_TRUE(one.prepare({.dense = &j}, r).success);
+  ASSERT_TRUE(two.prepare({.dense = &j}, r).success);
+  ASSERT_TRUE(one.solve(d, &dx_one).success);
+  ASSERT_TRUE(two.solve(d, &dx_two).success);
+  EXPECT_EQ(one.num_mixed_precision_solves(), 1);
+  EXPECT_EQ(dx_one, dx_two);
+}
+
+TEST(TiledDenseSingle, KernelsMatchDoubleToSinglePrecision) {
+  const Eigen::MatrixXd j = random_matrix(300, 200, 8);
+  const Eigen::MatrixXf j_single = j.cast<float>();
+  ThreadPool pool(2);
+  Eigen::MatrixXd normal;
+  Eigen::MatrixXf normal_single;
+  lower_normal_matrix(j, &normal, &pool, 64);
+  lower_normal_matrix(j_single, &normal_single, &pool, 64);
+  EXPECT_LE((lower(normal) - lower(normal_single.cast<double>())).norm(), 1e-5 * normal.norm());
+
+  normal.diagonal().array() += 1.0;
+  normal_single.diagonal().array() += 1.0f;
+  ASSERT_TRUE(cholesky_lower_in_place(normal, &pool, 64));
+  ASSERT_TRUE(cholesky_lower_in_place(normal_single, &pool, 64));
+  EXPECT_LE((lower(normal) - lower(normal_single.cast<double>())).norm(), 1e-5 * lower(normal).norm());
+}
+
+TEST(NormalMatrixProduct, MatchesExplicitProductWithSameBitsForAnyThreadCount) {
+  const Eigen::MatrixXd j = random_matrix(1000, 90, 9);  // rows not a multiple of the chunk
+  const Eigen::VectorXd v = random_matrix(90, 1, 10);
+  Eigen::VectorXd one;
+  normal_matrix_product(j, v, &one, nullptr);
+  const Eigen::VectorXd expected = j.transpose() * (j * v);
+  EXPECT_LE((one - expected).norm(), 1e-13 * expected.norm());
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    Eigen::VectorXd out;
+    normal_matrix_product(j, v, &out, &pool);
+    EXPECT_EQ(out, one) << threads << " threads";
+  }
+}
+
 }  // namespace
 }  // namespace curvature::internal

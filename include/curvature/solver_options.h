@@ -84,6 +84,15 @@ struct SolverOptions {
   // Linear algebra.
   int max_cg_iterations = 500;
   double cg_relative_tolerance = 1e-10;
+  // Dense normal Cholesky with a dense Jacobian of 256 or more columns:
+  // form and factor J^T J in single precision (about twice as fast as in
+  // double; the two dominate a large dense iteration) and solve each step in
+  // double precision by conjugate gradients through J, preconditioned by that
+  // factor, to a relative residual of 1e-10. When the single-precision factor
+  // cannot serve (J^T J + D^2 too ill-conditioned for single precision), the
+  // step is solved all in double as without this option. false: always all
+  // in double.
+  bool mixed_precision = true;
 
   // Threads used to evaluate residual blocks; results do not depend on it.
   int num_threads = 1;
