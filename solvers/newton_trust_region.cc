@@ -49,6 +49,10 @@ constexpr double kShrinkRatio = 0.25;
 constexpr double kExpandRatio = 0.75;
 // The largest forcing term of Steihaug-CG (see SteihaugCg).
 constexpr double kMaxForcing = 0.01;
+// The forcing term and iteration limit (per parameter) of the accurate solve
+// that confirms a short step (SteihaugCg::compute_accurately).
+constexpr double kAccurateForcing = 1e-10;
+constexpr int kAccurateCgIterationsPerParameter = 2;
 // Attempts at raising the shift tau of H + tau I before the dogleg model gives up.
 constexpr int kMaxShiftAttempts = 80;
 
@@ -84,7 +88,8 @@ struct ModelStep {
   Eigen::VectorXd p;
   double predicted = 0.0;  // m(0) - m(p)
   bool on_boundary = false;
-  int iterations = 0;  // CG iterations (1 for dogleg)
+  bool accurate = false;  // from compute_accurately()
+  int iterations = 0;     // CG iterations (1 for dogleg)
 };
 
 // Approximate minimizer of the model inside the region, for one point and
@@ -96,6 +101,9 @@ class NewtonStepper {
   virtual bool prepare(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
                        const std::vector<char>& fixed, std::string* error) = 0;
   virtual ModelStep compute(double radius) = 0;
+  // The step again, solved as accurately as the method can: asked before a
+  // step short enough to end the solve is taken as proof of convergence.
+  virtual ModelStep compute_accurately(double radius) { return compute(radius); }
   // m(0) - m(p) for any step p that is zero on the fixed coordinates.
   double predicted_reduction(const Eigen::VectorXd& p) const {
     Eigen::VectorXd hp;
@@ -134,7 +142,8 @@ class NewtonStepper {
 // alone. predicted is m(0) - m(z) for the unshifted model, tracked along the
 // way.
 ModelStep truncated_cg(const HessianOperator& hessian, const Eigen::VectorXd& gradient, const std::vector<char>& fixed,
-                       double shift, double radius, bool stop_at_boundary, int limit) {
+                       double shift, double radius, bool stop_at_boundary, int limit,
+                       double max_forcing = kMaxForcing) {
   const Eigen::Index n = gradient.size();
   ModelStep step;
   Eigen::VectorXd z = Eigen::VectorXd::Zero(n);
@@ -142,7 +151,7 @@ ModelStep truncated_cg(const HessianOperator& hessian, const Eigen::VectorXd& gr
   Eigen::VectorXd d = -r;
   Eigen::VectorXd hd;
   const double g_norm = gradient.norm();
-  const double tolerance = std::min(kMaxForcing, std::sqrt(g_norm)) * g_norm;
+  const double tolerance = std::min(max_forcing, std::sqrt(g_norm)) * g_norm;
   double model = 0.0;  // m(z) - m(0) for H alone
   double rr = r.squaredNorm();
   // The model's change along d by t, from d^T (H + shift I) d.
@@ -198,6 +207,14 @@ class SteihaugCg final : public NewtonStepper {
   ModelStep compute(double radius) override {
     const int limit = max_iterations_ > 0 ? max_iterations_ : static_cast<int>(gradient_.size());
     return truncated_cg(*hessian_, gradient_, fixed_, 0.0, radius, true, limit);
+  }
+
+  ModelStep compute_accurately(double radius) override {
+    const int n = static_cast<int>(gradient_.size());
+    const int limit = std::max(max_iterations_ > 0 ? max_iterations_ : n, kAccurateCgIterationsPerParameter * n);
+    ModelStep step = truncated_cg(*hessian_, gradient_, fixed_, 0.0, radius, true, limit, kAccurateForcing);
+    step.accurate = true;
+    return step;
   }
 
  private:
@@ -369,15 +386,26 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
     record.iteration = summary->iterations + 1;
     record.trust_region_radius = radius;  // the radius this step was computed for
     Stopwatch linear_clock;
-    ModelStep step = stepper->compute(radius);
-    trial = context.x + step.p;
-    if (context.has_bounds()) {
+    // The trial point x + p, projected into the bounds (p and the prediction follow).
+    auto make_trial = [&](ModelStep* step) {
+      trial = context.x + step->p;
+      if (!context.has_bounds()) return;
       context.project(&trial);
       const Eigen::VectorXd projected = trial - context.x;
-      if (projected != step.p) {
-        step.p = projected;
-        step.predicted = stepper->predicted_reduction(step.p);
+      if (projected != step->p) {
+        step->p = projected;
+        step->predicted = stepper->predicted_reduction(step->p);
       }
+    };
+    ModelStep step = stepper->compute(radius);
+    make_trial(&step);
+    if (!step.accurate && context.parameter_tolerance_would_be_reached(step.p.norm())) {
+      // A truncated solve can stop with a sliver of the model's minimizer
+      // (see truncated_cg); only an accurate step this short means convergence.
+      const int iterations = step.iterations;
+      step = stepper->compute_accurately(radius);
+      step.iterations += iterations;
+      make_trial(&step);
     }
     summary->linear_solver_time_s += linear_clock.seconds();
     record.linear_solver_iterations = step.iterations;

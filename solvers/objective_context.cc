@@ -117,6 +117,11 @@ bool ObjectiveContext::parameter_tolerance_reached(double step_norm) {
   return progress_.parameter_tolerance_reached(step_norm, x.norm(), options_.parameter_tolerance);
 }
 
+bool ObjectiveContext::parameter_tolerance_would_be_reached(double step_norm) const {
+  const double tolerance = options_.parameter_tolerance;
+  return step_norm <= tolerance * (x.norm() + tolerance);
+}
+
 bool ObjectiveContext::iteration_or_time_limit_reached() {
   return progress_.iteration_or_time_limit_reached(options_.max_iterations, options_.max_time_seconds);
 }

@@ -98,6 +98,8 @@ class ObjectiveContext {
   bool gradient_tolerance_reached();
   bool function_tolerance_reached(double value_change);
   bool parameter_tolerance_reached(double step_norm);
+  // The parameter test alone, without terminating.
+  bool parameter_tolerance_would_be_reached(double step_norm) const;
   // summary.iterations >= max_iterations, or elapsed >= max_time_seconds.
   bool iteration_or_time_limit_reached();
   void terminate(TerminationType type, std::string message);
