@@ -186,13 +186,7 @@ void record_start(const Problem& problem, const Mlp& mlp, Recorder* recorder) {
   recorder->record(0, 0.0, 0.0, true, cost, mlp.parameter_vector());
 }
 
-NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& options, Method method) {
-  NnTrainResult result;
-  Mlp mlp(task.network);
-  Problem problem;
-  add_mlp_regression_residuals(mlp, task.train, &problem);
-  Recorder recorder(task, options, &result.trace);
-
+SolverOptions least_squares_options(const NnTrainOptions& options, const Mlp& mlp, Method method) {
   SolverOptions solver;
   solver.method = method;
   solver.linear_solver =
@@ -202,6 +196,17 @@ NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& opti
   solver.num_threads = options.num_threads;
   solver.damping = options.damping;
   solver.initial_damping = options.initial_damping;
+  return solver;
+}
+
+NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& options, Method method) {
+  NnTrainResult result;
+  Mlp mlp(task.network);
+  Problem problem;
+  add_mlp_regression_residuals(mlp, task.train, &problem);
+  Recorder recorder(task, options, &result.trace);
+
+  SolverOptions solver = least_squares_options(options, mlp, method);
   solver.callback = [&](const IterationRecord& record) {
     // solve() keeps the current point in the network's parameter blocks.
     return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
@@ -209,6 +214,74 @@ NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& opti
   };
   record_start(problem, mlp, &recorder);
   result.summary = solve(solver, &problem);
+  recorder.finish(mlp.parameter_vector(), &result);
+  result.train_accuracy = kNaN;
+  return result;
+}
+
+// L-BFGS makes the early progress in iterations that cost a gradient each;
+// once it stalls (the cost fell by less than kStallDecrease over the last
+// kStallWindow iterations), Levenberg-Marquardt continues from its point
+// with the time and iterations left. On R1 the switch comes after about 200
+// L-BFGS iterations (0.4 s) and saves LM about 15 of the 45 iterations it
+// needs from the initial network to reach MSE 0.005.
+NnTrainResult train_lbfgs_then_lm(const NnTask& task, const NnTrainOptions& options) {
+  constexpr int kStallWindow = 50;
+  constexpr double kStallDecrease = 0.05;
+  NnTrainResult result;
+  Mlp mlp(task.network);
+  Problem problem;
+  add_mlp_regression_residuals(mlp, task.train, &problem);
+  Recorder recorder(task, options, &result.trace);
+  record_start(problem, mlp, &recorder);
+
+  LeastSquaresObjectiveOptions objective_options;
+  objective_options.num_threads = options.num_threads;
+  objective_options.gradient_without_jacobian = true;
+  LeastSquaresObjective least_squares(problem, objective_options);
+  RecentPointsObjective objective(least_squares);
+  Eigen::VectorXd x = mlp.parameter_vector();
+  Eigen::VectorXd current = x;
+  std::vector<double> costs;
+  bool stalled = false;
+  MinimizeOptions lbfgs;
+  lbfgs.method = MinimizerMethod::kLbfgs;
+  lbfgs.max_iterations = options.max_iterations;
+  lbfgs.max_time_seconds = options.max_time_seconds;
+  lbfgs.callback = [&](const IterationRecord& record) {
+    if (const Eigen::VectorXd* point = objective.find(record.cost)) current = *point;
+    if (recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
+                        record.cost, current) == CallbackReturn::kStop) {
+      return CallbackReturn::kStop;
+    }
+    costs.push_back(record.cost);
+    const size_t n = costs.size();
+    stalled = n > kStallWindow && costs[n - 1] > (1.0 - kStallDecrease) * costs[n - 1 - kStallWindow];
+    return stalled ? CallbackReturn::kStop : CallbackReturn::kContinue;
+  };
+  const Summary first = minimize(lbfgs, objective, &x);
+  mlp.set_parameters(x);
+  if (!stalled) {
+    result.summary = first;
+    recorder.finish(x, &result);
+    result.train_accuracy = kNaN;
+    return result;
+  }
+
+  SolverOptions solver = least_squares_options(options, mlp, Method::kLevenbergMarquardt);
+  solver.max_iterations = std::max(1, options.max_iterations - first.iterations);
+  solver.max_time_seconds = std::max(1e-3, options.max_time_seconds - first.total_time_s);
+  solver.callback = [&](const IterationRecord& record) {
+    return recorder.record(first.iterations + record.iteration, first.total_time_s + record.cumulative_time_s,
+                           record.iteration_time_s, record.accepted, record.cost, mlp.parameter_vector());
+  };
+  result.summary = solve(solver, &problem);
+  result.summary.initial_cost = first.initial_cost;
+  result.summary.iterations += first.iterations;
+  result.summary.accepted_steps += first.accepted_steps;
+  result.summary.total_time_s += first.total_time_s;
+  result.summary.message = "after " + std::to_string(first.iterations) + " L-BFGS iterations (" +
+                           std::to_string(first.total_time_s) + " s): " + result.summary.message;
   recorder.finish(mlp.parameter_vector(), &result);
   result.train_accuracy = kNaN;
   return result;
@@ -315,6 +388,7 @@ NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
   const std::string& name = options.method;
   if (name == "lm") return train_least_squares(task, options, Method::kLevenbergMarquardt);
   if (name == "gn") return train_least_squares(task, options, Method::kGaussNewton);
+  if (name == "lbfgs-lm") return train_lbfgs_then_lm(task, options);
   if (name == "lbfgs") return train_minimizer(task, options, MinimizerMethod::kLbfgs);
   if (name == "newton-cg") return train_minimizer(task, options, MinimizerMethod::kNewtonTrustRegionCg);
   if (name == "lm-cg") return train_minimizer(task, options, MinimizerMethod::kLevenbergMarquardtCg);

@@ -34,7 +34,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 struct NnBenchArgs {
   std::string seeds = "0-4";
   double max_time = 120.0;
-  std::vector<std::string> methods{"lm", "gn", "lbfgs", "newton-cg"};
+  std::vector<std::string> methods{"lm", "gn", "lbfgs", "lbfgs-lm", "newton-cg"};
   int threads = 2;
   int max_cg_iterations = 50;
   double learning_rate = 0.0;  // first-order methods; 0: the rule's default
@@ -308,7 +308,10 @@ void register_nn_bench_command(CLI::App& bench) {
   CLI::App* nn = bench.add_subcommand("nn", "Neural-network fits: R1 (friedman1 regression) and C1 (digits)");
   nn->add_option("--seeds", args->seeds, "Seeds: a list or ranges, e.g. 0-4 or 0,3 (default 0-4)");
   nn->add_option("--max-time", args->max_time, "Seconds per run (default 120)")->check(CLI::PositiveNumber);
-  nn->add_option("--methods", args->methods, "Comma-separated methods: lm, gn, lbfgs, newton-cg, adam, sgd, momentum")->delimiter(',');
+  std::string method_names;
+  for (const NnMethod& method : nn_methods()) method_names += (method_names.empty() ? "" : ", ") + std::string(method.name);
+  nn->add_option("--methods", args->methods, "Comma-separated methods: " + method_names + " (default lm, gn, lbfgs, lbfgs-lm, newton-cg)")
+      ->delimiter(',');
   nn->add_option("--threads", args->threads, "Threads evaluating residuals (default 2)")->check(CLI::Range(1, 256));
   nn->add_option("--cg-iterations", args->max_cg_iterations, "Steihaug-CG iterations per newton-cg step (0: n)")
       ->check(CLI::Range(0, 100000000));

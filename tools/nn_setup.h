@@ -90,6 +90,7 @@ inline const std::vector<NnMethod>& nn_methods() {
       {"lm", "solve(): Levenberg-Marquardt, dense normal Cholesky (mse only)", true},
       {"gn", "solve(): Gauss-Newton, Armijo line search, dense normal Cholesky (mse only)", true},
       {"lbfgs", "minimize(): L-BFGS (memory 10), strong Wolfe", false},
+      {"lbfgs-lm", "L-BFGS until it stalls (cost down < 5% in 50 iterations), then lm from there (mse only)", true},
       {"newton-cg", "minimize(): trust-region Newton-CG on Gauss-Newton / generalized Gauss-Newton products", false},
       {"lm-cg", "minimize(): Levenberg-Marquardt, (H + lambda I) p = -g by CG on (generalized) Gauss-Newton products",
        false},
