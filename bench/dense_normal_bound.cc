@@ -39,7 +39,9 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
   const Eigen::MatrixXd jacobian = Eigen::MatrixXd::Random(rows, cols);
   Eigen::MatrixXd normal(cols, cols);
   internal::ThreadPool pool(threads);
-  std::vector<double> blas_normal, blas_cholesky, own_normal, own_cholesky;
+  const Eigen::MatrixXf single_jacobian = jacobian.cast<float>();
+  Eigen::MatrixXf single_normal(cols, cols);
+  std::vector<double> blas_normal, blas_cholesky, own_normal, own_cholesky, single_normal_s, single_cholesky_s;
   const double one = 1.0, zero = 0.0;
   for (int r = 0; r < repeats; ++r) {
     auto begin = std::chrono::steady_clock::now();
@@ -60,10 +62,20 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
     const bool factored = internal::cholesky_lower_in_place(normal, &pool);
     own_cholesky.push_back(seconds_since(begin));
     if (!factored) throw Error("dense normal bound: the tiled Cholesky failed");
+
+    begin = std::chrono::steady_clock::now();
+    internal::lower_normal_matrix(single_jacobian, &single_normal, &pool);
+    single_normal_s.push_back(seconds_since(begin));
+    single_normal.diagonal().array() += static_cast<float>(rows);  // well conditioned, as LM's damped matrices
+    begin = std::chrono::steady_clock::now();
+    const bool single_factored = internal::cholesky_lower_in_place(single_normal, &pool);
+    single_cholesky_s.push_back(seconds_since(begin));
+    if (!single_factored) throw Error("dense normal bound: the single-precision tiled Cholesky failed");
   }
   DenseNormalBound bound;
   bound.blas = {median(blas_normal), median(blas_cholesky)};
   bound.curvature = {median(own_normal), median(own_cholesky)};
+  bound.single = {median(single_normal_s), median(single_cholesky_s)};
   return bound;
 }
 

@@ -3,7 +3,11 @@
 // factorization, timed with the best kernels at hand in this process —
 // the system BLAS/LAPACK (dsyrk + dpotrf, one call each, as installed:
 // OpenBLAS on Debian) and curvature's own tiled kernels on `threads`
-// threads. Medians of `repeats` runs on a random Jacobian.
+// threads. Medians of `repeats` runs on a random Jacobian. Also the same
+// tiled kernels in single precision, which the mixed-precision dense normal
+// Cholesky solver runs (SolverOptions::mixed_precision) before refining each
+// step in double: the bound is what all-double normal equations cost, the
+// single-precision times what curvature's LM actually spends on them.
 #pragma once
 
 namespace curvature::bench {
@@ -17,6 +21,7 @@ struct DenseNormalTimes {
 struct DenseNormalBound {
   DenseNormalTimes blas;       // dsyrk + dpotrf
   DenseNormalTimes curvature;  // tiled_dense.h on `threads` threads
+  DenseNormalTimes single;     // the same in single precision
   // The faster of the two, kernel by kernel.
   DenseNormalTimes best() const;
 };

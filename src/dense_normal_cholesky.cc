@@ -24,9 +24,23 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
   use_mixed_ = mixed_precision_ && jacobian.dense && n >= kMixedPrecisionMinColumns;
   double_normal_formed_ = false;
   if (use_mixed_) {
+    // Column norms, scaling and the scaled single-precision copy, column by
+    // column: two passes over J that would otherwise take a fifth of the
+    // time of the single-precision J^T J.
     const Eigen::MatrixXd& j = *jacobian.dense;
-    scale_ = jacobi_scaling_from_squared_norms(j.colwise().squaredNorm().transpose());
-    single_jacobian_ = (j * scale_.asDiagonal()).cast<float>();
+    scale_.resize(n);
+    single_jacobian_.resize(j.rows(), n);
+    auto convert = [&](int /*thread*/, int begin, int end) {
+      for (int c = begin; c < end; ++c) {
+        scale_[c] = jacobi_scale(j.col(c).squaredNorm());
+        single_jacobian_.col(c) = (scale_[c] * j.col(c)).cast<float>();
+      }
+    };
+    if (pool_) {
+      pool_->parallel_for(static_cast<int>(n), convert);
+    } else {
+      convert(0, 0, static_cast<int>(n));
+    }
     lower_normal_matrix(single_jacobian_, &single_normal_, pool_.get());
     single_work_.resize(n, n);
     multiply_jacobian_transpose(jacobian, residuals, &scaled_rhs_);

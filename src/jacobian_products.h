@@ -47,11 +47,11 @@ inline Eigen::VectorXd jacobian_column_squared_norms(const JacobianRef& jacobian
 // Jacobi column scaling 1/|J_col| from diag(J^T J). A zero column keeps scale
 // 1: it has nothing to normalize, and its variable is then fixed by the
 // damping alone (or left at zero by the rank-deficient paths).
+inline double jacobi_scale(double squared_norm) { return squared_norm > 0.0 ? 1.0 / std::sqrt(squared_norm) : 1.0; }
+
 inline Eigen::VectorXd jacobi_scaling_from_squared_norms(const Eigen::VectorXd& squared_norms) {
   Eigen::VectorXd scale(squared_norms.size());
-  for (Eigen::Index i = 0; i < scale.size(); ++i) {
-    scale[i] = squared_norms[i] > 0.0 ? 1.0 / std::sqrt(squared_norms[i]) : 1.0;
-  }
+  for (Eigen::Index i = 0; i < scale.size(); ++i) scale[i] = jacobi_scale(squared_norms[i]);
   return scale;
 }
 

@@ -278,6 +278,9 @@ void bench_nn(const NnBenchArgs& args) {
                 bound.curvature.normal_s * 1e3, bound.curvature.cholesky_s * 1e3, bound.curvature.total() * 1e3);
     std::printf("  bound (the faster of each, medians of 7): %.1f ms + %.1f ms = %.1f ms\n", best.normal_s * 1e3,
                 best.cholesky_s * 1e3, floor * 1e3);
+    std::printf("  the tiled kernels in single precision, as LM runs them (SolverOptions::mixed_precision; each step "
+                "then refined in double): %.1f ms + %.1f ms = %.1f ms\n",
+                bound.single.normal_s * 1e3, bound.single.cholesky_s * 1e3, bound.single.total() * 1e3);
     const double new_point = bench::median(lm_r1_new_point), refactor = bench::median(lm_r1_refactor);
     if (!lm_r1_new_point.empty()) {
       std::printf("  iterations at a new point: median %.1f ms over %zu (Jacobian + J^T J + Cholesky + trial); "
