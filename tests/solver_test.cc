@@ -6,10 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <random>
+#include <vector>
 
 #include "test_problems.h"
 
@@ -129,6 +131,28 @@ TEST(LinearSolverChoiceTest, EveryLinearSolverGivesTheSameFit) {
     EXPECT_TRUE(summary.converged()) << to_string(type) << "\n" << summary.full_report();
     EXPECT_NEAR(a, data.intercept, 1e-9) << to_string(type);
     EXPECT_NEAR(b, data.slope, 1e-9) << to_string(type);
+  }
+}
+
+// Extended Rosenbrock with 300 parameters: a dense Jacobian wide enough for
+// the mixed-precision normal equations. With and without them LM reaches
+// the minimum to the same accuracy; the float factor only preconditions.
+TEST(LinearSolverChoiceTest, MixedPrecisionNormalEquationsReachTheSameMinimum) {
+  constexpr int kPairs = 150;
+  for (const bool mixed : {true, false}) {
+    std::vector<std::array<double, 2>> x(kPairs, {-1.2, 1.0});
+    Problem problem;
+    for (auto& pair : x) problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, pair.data());
+    SolverOptions options;
+    options.linear_solver = LinearSolverType::kDenseNormalCholesky;
+    options.mixed_precision = mixed;
+    Summary summary = solve(options, &problem);
+    EXPECT_TRUE(summary.converged()) << "mixed " << mixed << "\n" << summary.full_report();
+    EXPECT_LT(summary.final_cost, 1e-20) << "mixed " << mixed;
+    for (const auto& pair : x) {
+      EXPECT_NEAR(pair[0], 1.0, 1e-10) << "mixed " << mixed;
+      EXPECT_NEAR(pair[1], 1.0, 1e-10) << "mixed " << mixed;
+    }
   }
 }
 
