@@ -48,6 +48,7 @@ bool MinimizerContext::evaluate_at_x(std::string* error) {
     request.sparse_jacobian = &sparse_jacobian_;
   } else {
     request.dense_jacobian = &dense_jacobian_;
+    request.column_squared_norms = &column_norms_;
   }
   EvaluationStatus status = evaluator_->evaluate(x, &cost, request);
   summary_->residual_evaluations += 1;
@@ -64,7 +65,7 @@ bool MinimizerContext::evaluate_at_x(std::string* error) {
     }
     column_scale = column_scale.cwiseMax(norms);
   } else {
-    column_scale = column_scale.cwiseMax(dense_jacobian_.colwise().squaredNorm().transpose());
+    column_scale = column_scale.cwiseMax(column_norms_);
   }
   return true;
 }

@@ -107,6 +107,7 @@ class MinimizerContext {
   bool sparse_;
   bool exact_reduction_;
   Eigen::MatrixXd dense_jacobian_;
+  Eigen::VectorXd column_norms_;  // squared, of dense_jacobian_
   SparseRowMatrix sparse_jacobian_;
   BoxBounds bounds_;
   std::vector<char> fixed_;

@@ -24,16 +24,18 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
   use_mixed_ = mixed_precision_ && jacobian.dense && n >= kMixedPrecisionMinColumns;
   double_normal_formed_ = false;
   if (use_mixed_) {
-    // Column norms, scaling and the scaled single-precision copy, column by
-    // column: two passes over J that would otherwise take a fifth of the
-    // time of the single-precision J^T J.
+    // Column norms, scaling, the scaled single-precision copy and the
+    // right-hand side, column by column on the threads: serial passes over
+    // J would otherwise take a fifth of the time of the single-precision J^T J.
     const Eigen::MatrixXd& j = *jacobian.dense;
     scale_.resize(n);
     single_jacobian_.resize(j.rows(), n);
+    scaled_rhs_.resize(n);
     auto convert = [&](int /*thread*/, int begin, int end) {
       for (int c = begin; c < end; ++c) {
         scale_[c] = jacobi_scale(j.col(c).squaredNorm());
         single_jacobian_.col(c) = (scale_[c] * j.col(c)).cast<float>();
+        scaled_rhs_[c] = -scale_[c] * j.col(c).dot(residuals);
       }
     };
     if (pool_) {
@@ -43,8 +45,6 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
     }
     lower_normal_matrix(single_jacobian_, &single_normal_, pool_.get());
     single_work_.resize(n, n);
-    multiply_jacobian_transpose(jacobian, residuals, &scaled_rhs_);
-    scaled_rhs_ = -scale_.cwiseProduct(scaled_rhs_);
   } else {
     form_double_normal_matrix();
   }

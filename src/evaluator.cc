@@ -257,12 +257,33 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
       for (SparseRowMatrix::InnerIterator it(target, r); it; ++it) it.valueRef() = source(r, it.col());
     }
   }
-  if (request.gradient) {
-    if (dense) {
-      request.gradient->noalias() = dense->transpose() * (*residuals);
-    } else {
-      request.gradient->noalias() = sparse->transpose() * (*residuals);
+  if (request.column_squared_norms && !dense) {
+    throw Error("evaluate: column_squared_norms needs a dense Jacobian in the same request");
+  }
+  if (dense && dense->cols() >= kWideJacobian) {
+    // One pass over J, column by column on the pool, for the gradient and
+    // the column norms: serial passes over a wide J take a tenth of an LM
+    // iteration. Each column's sums run on one thread in one order.
+    const Eigen::Index n = dense->cols();
+    if (request.gradient) request.gradient->resize(n);
+    if (request.column_squared_norms) request.column_squared_norms->resize(n);
+    pool_->parallel_for(static_cast<int>(n), [&](int /*thread*/, int begin, int end) {
+      for (int c = begin; c < end; ++c) {
+        if (request.gradient) (*request.gradient)[c] = dense->col(c).dot(*residuals);
+        if (request.column_squared_norms) (*request.column_squared_norms)[c] = dense->col(c).squaredNorm();
+      }
+    });
+  } else {
+    if (request.gradient) {
+      if (dense) {
+        request.gradient->noalias() = dense->transpose() * (*residuals);
+      } else {
+        request.gradient->noalias() = sparse->transpose() * (*residuals);
+      }
     }
+    if (request.column_squared_norms) *request.column_squared_norms = dense->colwise().squaredNorm().transpose();
+  }
+  if (request.gradient) {
     if (!request.gradient->allFinite()) {
       status.ok = false;
       status.message = "the gradient J^T r overflows although every residual and Jacobian entry is finite";

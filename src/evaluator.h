@@ -25,6 +25,8 @@ struct EvaluationRequest {
   Eigen::VectorXd* gradient = nullptr;
   Eigen::MatrixXd* dense_jacobian = nullptr;
   SparseRowMatrix* sparse_jacobian = nullptr;  // must come from make_sparse_jacobian()
+  // |J_col|^2 for every column; needs dense_jacobian.
+  Eigen::VectorXd* column_squared_norms = nullptr;
 };
 
 struct EvaluationStatus {
@@ -44,6 +46,11 @@ class Evaluator {
 
   Evaluator(const Problem& problem, Options options);
   ~Evaluator();
+
+  // From this many columns of a dense Jacobian on, the gradient and column
+  // norms are computed column by column on the threads (bit-identical for
+  // any count) instead of by one serial matrix-vector product.
+  static constexpr Eigen::Index kWideJacobian = 256;
 
   int num_parameters() const { return layout_.num_parameters(); }
   int num_residuals() const { return num_residuals_; }

@@ -211,6 +211,34 @@ TEST(ProblemTest, ResultsAreBitIdenticalForAnyThreadCount) {
   EXPECT_EQ(Eigen::MatrixXd(J1), Eigen::MatrixXd(J4));
 }
 
+// A dense Jacobian this wide (400 columns) has its gradient summed column by
+// column on the threads: J^T r, with the same bits for any thread count.
+TEST(ProblemTest, WideDenseGradientIsJTransposeRForAnyThreadCount) {
+  std::vector<double> x(400);
+  Problem problem;
+  for (int i = 0; i < 200; ++i) {
+    x[2 * i] = 1.0 + 0.01 * i;
+    x[2 * i + 1] = 0.1;
+    for (int t = 0; t < 5; ++t) {
+      problem.add_residual_block(std::make_shared<ExponentialResidual>(t, std::exp(-0.2 * t) + 0.01 * i), nullptr,
+                                 &x[2 * i]);
+    }
+  }
+  Eigen::VectorXd g1;
+  for (int threads : {1, 2, 4}) {
+    Problem::EvaluateOptions options;
+    options.num_threads = threads;
+    Eigen::VectorXd r, g;
+    Eigen::MatrixXd J;
+    ASSERT_TRUE(problem.evaluate(options, nullptr, &r, &g, &J, nullptr));
+    ASSERT_EQ(J.cols(), 400);
+    const Eigen::VectorXd expected = J.transpose() * r;
+    EXPECT_LE((g - expected).norm(), 1e-14 * expected.norm()) << threads << " threads";
+    if (threads == 1) g1 = g;
+    EXPECT_EQ(g, g1) << threads << " threads";
+  }
+}
+
 class FailingResidual final : public SizedCostFunction<1, 1> {
  public:
   explicit FailingResidual(int mode) : mode_(mode) {}
