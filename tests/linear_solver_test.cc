@@ -440,6 +440,24 @@ TEST(DenseNormalCholeskyMixedPrecision, IllConditionedFallsBackToDouble) {
   EXPECT_EQ(dx_mixed, dx_plain);
 }
 
+// A coordinate pinned at a bound gets damping ~1e8 |J_col|: the float
+// factor still preconditions, and the step is the double one.
+TEST(DenseNormalCholeskyMixedPrecision, PinnedCoordinate) {
+  std::mt19937 rng(79);
+  const Eigen::Index m = 400, n = 280;
+  const Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
+  const Eigen::VectorXd r = random_vector(m, &rng);
+  Eigen::VectorXd d = Eigen::VectorXd::Constant(n, 1e-3);
+  d[5] = 1e8 * j.col(5).norm();
+  DenseNormalCholeskySolver solver(2, true);
+  ASSERT_TRUE(solver.prepare(JacobianRef{.dense = &j}, r).success);
+  Eigen::VectorXd dx;
+  ASSERT_TRUE(solver.solve(d, &dx).success);
+  EXPECT_EQ(solver.num_mixed_precision_solves(), 1);
+  EXPECT_LT(relative_error(dx, reference_solution(j, r, d)), 1e-9);
+  EXPECT_LT(std::abs(dx[5]), 1e-12);
+}
+
 TEST(DenseNormalCholeskyMixedPrecision, SmallProblemsStayInDouble) {
   std::mt19937 rng(73);
   const Eigen::MatrixXd j = random_dense_jacobian(40, 12, &rng);
