@@ -31,8 +31,11 @@ class MinimizerContext {
   // The current point and everything evaluated there.
   Eigen::VectorXd x, residuals, gradient;
   double cost = 0.0;
-  // Running maximum of the squared column norms of J: the parameter scaling
-  // of Marquardt's damping and of dogleg's trust region (as in MINPACK).
+  // Decaying running maximum of the squared column norms of J,
+  // s_k = max(|J_k e_i|^2, 0.9 s_{k-1}) over accepted points: the parameter
+  // scaling of Marquardt's damping and of dogleg's trust region. MINPACK
+  // keeps the plain maximum; the decay lets the scaling follow columns that
+  // have shrunk for good since a far-off start.
   Eigen::VectorXd column_scale;
 
   // Projects x into the bounds in place.
@@ -77,10 +80,12 @@ class MinimizerContext {
   bool accept_if_gradient_decreases(const Eigen::VectorXd& trial);
 
   // Coordinates whose Jacobian column has vanished (squared norm below eps^2
-  // of the largest it has been, and of the largest column now): parameters that no longer influence the
+  // of the largest it has ever been (the maximum without decay), and of the largest column now): parameters that no longer influence the
   // residuals at all, typically because they ran off towards infinity
   // ("parameter evaporation", Transtrum, Machta and Sethna, 2011).
   std::vector<int> evaporated_coordinates() const;
+  // Squared column norms of the current Jacobian.
+  Eigen::VectorXd column_norms() const;
   // Starts over from `start`: clears the scaling memory and the termination
   // state; the caller evaluates the new point.
   void restart(const Eigen::VectorXd& start);
@@ -111,6 +116,9 @@ class MinimizerContext {
   BoxBounds bounds_;
   std::vector<char> fixed_;
   bool any_fixed_ = false;
+  // The plain running maximum of the squared column norms, for the
+  // evaporation test.
+  Eigen::VectorXd column_norm_max_;
   SolveProgress progress_;
 };
 
