@@ -154,12 +154,16 @@ std::vector<int> MinimizerContext::evaporated_coordinates() const {
   const Eigen::VectorXd norms = column_norms();
   // Vanished both against its own history and against the other columns now:
   // a long path through large values (MGH10) can leave a column small
-  // against its history alone.
-  constexpr double kEpsilon2 = std::numeric_limits<double>::epsilon() * std::numeric_limits<double>::epsilon();
+  // against its history alone. A squared norm below eps times the largest
+  // diagonal entry of J^T J is lost to rounding when J^T J is formed: the
+  // parameter no longer counts in the normal equations. (eps^2, the earlier
+  // threshold, missed Beale from 10 x0 and 100 x0, where x1 -> -inf while
+  // x2 -> 1 and x1's column fades only as 1/x1.)
+  constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
   const double largest = norms.size() ? norms.maxCoeff() : 0.0;
   std::vector<int> evaporated;
   for (Eigen::Index i = 0; i < x.size(); ++i) {
-    if (norms[i] <= kEpsilon2 * column_norm_max_[i] && norms[i] <= kEpsilon2 * largest) evaporated.push_back(i);
+    if (norms[i] <= kEpsilon * column_norm_max_[i] && norms[i] <= kEpsilon * largest) evaporated.push_back(i);
   }
   return evaporated;
 }

@@ -79,9 +79,10 @@ class MinimizerContext {
   // that norm decreases, else leaves the current point untouched.
   bool accept_if_gradient_decreases(const Eigen::VectorXd& trial);
 
-  // Coordinates whose Jacobian column has vanished (squared norm below eps^2
-  // of the largest it has ever been (the maximum without decay), and of the largest column now): parameters that no longer influence the
-  // residuals at all, typically because they ran off towards infinity
+  // Coordinates whose Jacobian column has vanished (squared norm below eps
+  // times the largest it has ever been, without decay, and times the largest
+  // squared column norm now): parameters that no longer influence the
+  // residuals, as far as the normal equations can tell, typically because they ran off towards infinity
   // ("parameter evaporation", Transtrum, Machta and Sethna, 2011).
   std::vector<int> evaporated_coordinates() const;
   // Squared column norms of the current Jacobian.
