@@ -31,8 +31,11 @@ class MinimizerContext {
   // The current point and everything evaluated there.
   Eigen::VectorXd x, residuals, gradient;
   double cost = 0.0;
-  // Running maximum of the squared column norms of J: the parameter scaling
-  // of Marquardt's damping and of dogleg's trust region (as in MINPACK).
+  // Decaying running maximum of the squared column norms of J,
+  // s_k = max(|J_k e_i|^2, 0.9 s_{k-1}) over accepted points: the parameter
+  // scaling of Marquardt's damping and of dogleg's trust region. MINPACK
+  // keeps the plain maximum; the decay lets the scaling follow columns that
+  // have shrunk for good since a far-off start.
   Eigen::VectorXd column_scale;
 
   // Projects x into the bounds in place.
@@ -76,9 +79,10 @@ class MinimizerContext {
   // that norm decreases, else leaves the current point untouched.
   bool accept_if_gradient_decreases(const Eigen::VectorXd& trial);
 
-  // Coordinates whose Jacobian column has vanished (squared norm below eps^2
-  // of the largest it has been, and of the largest column now): parameters that no longer influence the
-  // residuals at all, typically because they ran off towards infinity
+  // Coordinates whose Jacobian column has vanished (squared norm below eps
+  // times the largest it has ever been, without decay, and times the largest
+  // squared column norm now): parameters that no longer influence the
+  // residuals, as far as the normal equations can tell, typically because they ran off towards infinity
   // ("parameter evaporation", Transtrum, Machta and Sethna, 2011).
   std::vector<int> evaporated_coordinates() const;
   // Starts over from `start`: clears the scaling memory and the termination
@@ -107,11 +111,14 @@ class MinimizerContext {
   bool sparse_;
   bool exact_reduction_;
   Eigen::MatrixXd dense_jacobian_;
-  Eigen::VectorXd column_norms_;  // squared, of dense_jacobian_
+  Eigen::VectorXd column_norms_;  // squared column norms of the current Jacobian
   SparseRowMatrix sparse_jacobian_;
   BoxBounds bounds_;
   std::vector<char> fixed_;
   bool any_fixed_ = false;
+  // The plain running maximum of the squared column norms, for the
+  // evaporation test.
+  Eigen::VectorXd column_norm_max_;
   SolveProgress progress_;
 };
 

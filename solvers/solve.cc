@@ -3,6 +3,7 @@
 // back into the user's parameter blocks.
 #include "curvature/solve.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -43,7 +44,15 @@ std::string check_problem_gradients(const Problem& problem, double precision) {
 // towards infinity, where its column vanishes and the solve converges to an
 // asymptote. Such an end is recognizable (a column that has vanished), and
 // Levenberg's damping, which does not trust the columns' sizes, is then tried
-// once from the starting point; the lower cost wins.
+// once from the starting point; the lower cost wins. The restart starts from
+// a damping kRestartDamping * max diag(J^T J), Madsen, Nielsen and Tingleff's
+// tau for a start believed far from the solution: the first run has just
+// shown that bold early steps lead astray from this start. With tau = 1e-4
+// (the default initial_damping) the restart follows Bard from 10 x0 and
+// Beale from 10 x0 and 100 x0 off to infinity again; any tau from 1e-3 to 1
+// reaches their minima.
+constexpr double kRestartDamping = 1e-2;
+
 void restart_after_evaporation(const SolverOptions& options, const internal::LinearSolverOptions& linear_options,
                                const Eigen::VectorXd& start_point, internal::MinimizerContext& context) {
   Summary& summary = context.summary();
@@ -67,6 +76,7 @@ void restart_after_evaporation(const SolverOptions& options, const internal::Lin
   if (!context.evaluate_at_x(&error)) return;  // evaluated fine before: cannot happen
   SolverOptions levenberg = options;
   levenberg.damping = Damping::kLevenberg;
+  levenberg.initial_damping = std::max(options.initial_damping, kRestartDamping);
   auto strategy = internal::make_levenberg_marquardt_strategy(levenberg, internal::make_linear_solver(linear_options));
   internal::minimize_trust_region(context, *strategy);
 

@@ -41,7 +41,8 @@ struct SolverOptions {
   // With Marquardt damping: when the solve ends where some parameter's
   // Jacobian column has vanished (it ran off to where it no longer affects
   // the residuals), solve once more from the starting point with Levenberg
-  // damping and keep the lower cost. The Summary's message says so.
+  // damping, starting from lambda = max(initial_damping, 1e-2) max diag(J^T J),
+  // and keep the lower cost. The Summary's message says so.
   bool restart_on_evaporation = true;
 
   // Termination. The solve stops at the first test that holds:
