@@ -1,6 +1,7 @@
 #include "sparse_qr.h"
 
 #include <SuiteSparseQR.hpp>
+#include <algorithm>
 #include <string>
 
 #include "jacobian_products.h"
@@ -97,11 +98,41 @@ LinearSolverResult SparseQrSolver::solve(const Eigen::VectorXd& d, Eigen::Vector
   b.dtype = CHOLMOD_DOUBLE;
 
   cholmod_common* c = common_.get();
-  cholmod_dense* x = SuiteSparseQR<double>(SPQR_ORDERING_DEFAULT, SPQR_DEFAULT_TOL, &a, &b, c);
-  if (x == nullptr) {
+  // The ordering and symbolic analysis (more than half of a solve on a
+  // banded Jacobian) depend only on the pattern of [J S; D S], which stays
+  // the same from iteration to iteration; redo them only when it changes.
+  const auto rows_end = augmented_rows_.begin() + nnz;
+  if (!factorization_ || a.nrow != analyzed_nrow_ || augmented_starts_ != analyzed_starts_ ||
+      !std::equal(augmented_rows_.begin(), rows_end, analyzed_rows_.begin(), analyzed_rows_.end())) {
+    factorization_.reset();
+    factorization_.reset(SuiteSparseQR_symbolic<double>(SPQR_ORDERING_DEFAULT, /*allow_tol=*/1, &a, c));
+    if (!factorization_) {
+      return {.success = false,
+              .iterations = 1,
+              .message =
+                  "SparseQrSolver: SPQR's symbolic analysis failed (CHOLMOD status " + std::to_string(c->status) + ")"};
+    }
+    ++num_symbolic_analyses_;
+    analyzed_nrow_ = a.nrow;
+    analyzed_starts_ = augmented_starts_;
+    analyzed_rows_.assign(augmented_rows_.begin(), rows_end);
+  }
+  if (!SuiteSparseQR_numeric<double>(SPQR_DEFAULT_TOL, &a, factorization_.get(), c)) {
     return {.success = false,
             .iterations = 1,
-            .message = "SparseQrSolver: SuiteSparseQR failed (CHOLMOD status " + std::to_string(c->status) + ")"};
+            .message = "SparseQrSolver: SPQR's numeric factorization failed (CHOLMOD status " +
+                       std::to_string(c->status) + ")"};
+  }
+  // x = E R^-1 Q^T b: the basic least-squares solution, zero on the columns
+  // rank detection dropped.
+  cholmod_dense* qtb = SuiteSparseQR_qmult<double>(SPQR_QTX, factorization_.get(), &b, c);
+  cholmod_dense* x = qtb ? SuiteSparseQR_solve<double>(SPQR_RETX_EQUALS_B, factorization_.get(), qtb, c) : nullptr;
+  if (qtb) cholmod_l_free_dense(&qtb, c);
+  if (x == nullptr) {
+    return {
+        .success = false,
+        .iterations = 1,
+        .message = "SparseQrSolver: SuiteSparseQR's solve failed (CHOLMOD status " + std::to_string(c->status) + ")"};
   }
   const double* values = static_cast<const double*>(x->x);
   for (Eigen::Index i = 0; i < cols_; ++i) (*dx)[i] = scale_[i] * values[i];
@@ -111,7 +142,7 @@ LinearSolverResult SparseQrSolver::solve(const Eigen::VectorXd& d, Eigen::Vector
             .iterations = 1,
             .message = "SparseQrSolver: non-finite solution (non-finite Jacobian or residuals?)"};
   }
-  const auto rank = static_cast<Eigen::Index>(c->SPQR_istat[4]);
+  const auto rank = static_cast<Eigen::Index>(factorization_->rank);
   if (rank < cols_) {
     return {.success = true,
             .iterations = 1,

@@ -7,13 +7,16 @@
 // default tolerance 20 (m + n) eps max|A_col|) drops columns that are
 // numerically dependent, so d = 0 with a rank-deficient J still gives a
 // finite basic least-squares solution; the result's message reports the rank
-// when it is short. The factorization is redone per solve: the augmented
-// matrix changes with d, and SPQR's symbolic phase is cheap next to its
-// numeric one. QR is the most accurate sparse option and also the slowest;
-// use it for ill-conditioned sparse problems.
+// when it is short. SPQR's ordering and symbolic analysis are done once and
+// redone only when the pattern of the augmented matrix changes (a new
+// Jacobian pattern, or a different set of damped columns); each solve
+// refactorizes numerically. QR is the most accurate sparse option and also
+// the slowest; use it for ill-conditioned sparse problems.
 #pragma once
 
 #include <Eigen/Core>
+#include <SuiteSparseQR.hpp>
+#include <memory>
 #include <vector>
 
 #include "linear_solver.h"
@@ -21,11 +24,20 @@
 
 namespace curvature::internal {
 
+struct SpqrFactorizationDeleter {
+  cholmod_common* common;
+  void operator()(SuiteSparseQR_factorization<double>* factorization) const {
+    SuiteSparseQR_free<double>(&factorization, common);
+  }
+};
+
 class SparseQrSolver final : public LinearSolver {
  public:
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
   const char* name() const override { return "sparse_qr"; }
+  // How many times SPQR's ordering and symbolic analysis ran (for tests).
+  int num_symbolic_analyses() const { return num_symbolic_analyses_; }
 
  private:
   CholmodCommon common_{CholmodCommon::IndexType::kLong};
@@ -41,6 +53,13 @@ class SparseQrSolver final : public LinearSolver {
   std::vector<SuiteSparse_long> augmented_starts_, augmented_rows_;
   std::vector<double> augmented_values_;
   std::vector<double> augmented_rhs_;
+  // The symbolic analysis (and the numeric factorization on top of it) of
+  // the pattern below. Declared after common_, so freed before it.
+  std::unique_ptr<SuiteSparseQR_factorization<double>, SpqrFactorizationDeleter> factorization_{
+      nullptr, SpqrFactorizationDeleter{common_.get()}};
+  size_t analyzed_nrow_ = 0;
+  int num_symbolic_analyses_ = 0;
+  std::vector<SuiteSparse_long> analyzed_starts_, analyzed_rows_;
 };
 
 }  // namespace curvature::internal

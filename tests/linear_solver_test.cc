@@ -1,6 +1,7 @@
 // Tests for the damped linear least-squares solvers: every solver against a
-// long-double reference, the reuse of CHOLMOD's symbolic analysis, the
-// rank-deficient fallbacks, CGNR's iteration reporting, and the kAuto rule.
+// long-double reference, the reuse of CHOLMOD's and SPQR's symbolic
+// analyses, the rank-deficient fallbacks, CGNR's iteration reporting, and
+// the kAuto rule.
 #include <gtest/gtest.h>
 
 #include <Eigen/Cholesky>
@@ -16,6 +17,7 @@
 #include "dense_qr.h"
 #include "linear_solver.h"
 #include "sparse_normal_cholesky.h"
+#include "sparse_qr.h"
 
 namespace curvature::internal {
 namespace {
@@ -313,6 +315,43 @@ TEST(SparseNormalCholesky, SymbolicAnalysisRunsOncePerPattern) {
     EXPECT_LT(relative_error(dx, reference_solution(Eigen::MatrixXd(other), r, Eigen::VectorXd::Zero(100))), 1e-10);
   }
   EXPECT_EQ(solver.num_symbolic_analyses(), 2);
+}
+
+TEST(SparseQr, SymbolicAnalysisRunsOncePerPatternOfTheDampedMatrix) {
+  std::mt19937 rng(43);
+  const SparseRowMatrix pattern = random_sparse_jacobian(300, 100, &rng);
+  SparseQrSolver solver;
+  const Eigen::VectorXd undamped = Eigen::VectorXd::Zero(100);
+  Eigen::VectorXd partly_damped = Eigen::VectorXd::Constant(100, 0.05);
+  partly_damped.head(10).setZero();
+  int expected_analyses = 0;
+  for (int iteration = 0; iteration < 4; ++iteration) {
+    SparseRowMatrix j = pattern;
+    for (Eigen::Index k = 0; k < j.nonZeros(); ++k) j.valuePtr()[k] += 0.1 * random_vector(1, &rng)[0];
+    const Eigen::VectorXd r = random_vector(300, &rng);
+    ASSERT_TRUE(solver.prepare(JacobianRef{.sparse = &j}, r).success);
+    // New values, the same damped pattern: no new analysis after the first.
+    for (double lambda : {1e-3, 1e-1}) {
+      const Eigen::VectorXd d = Eigen::VectorXd::Constant(100, lambda * (iteration + 1));
+      Eigen::VectorXd dx;
+      ASSERT_TRUE(solver.solve(d, &dx).success);
+      EXPECT_LT(relative_error(dx, reference_solution(Eigen::MatrixXd(j), r, d)), 1e-10);
+    }
+    if (iteration == 0) ++expected_analyses;
+    EXPECT_EQ(solver.num_symbolic_analyses(), expected_analyses);
+    // Damping rows for only some columns, or none: other patterns, each
+    // analyzed when it appears, and the full pattern again after them.
+    if (iteration == 2) {
+      for (const Eigen::VectorXd* d : std::vector<const Eigen::VectorXd*>{&undamped, &partly_damped}) {
+        Eigen::VectorXd dx;
+        ASSERT_TRUE(solver.solve(*d, &dx).success);
+        EXPECT_LT(relative_error(dx, reference_solution(Eigen::MatrixXd(j), r, *d)), 1e-10);
+        EXPECT_EQ(solver.num_symbolic_analyses(), ++expected_analyses);
+      }
+      ++expected_analyses;  // the fully damped pattern of the next iteration
+    }
+  }
+  EXPECT_EQ(solver.num_symbolic_analyses(), 4);
 }
 
 TEST(SparseNormalCholesky, DenseJacobianKeepsItsPatternWhenValuesHitZero) {
