@@ -34,10 +34,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 struct NnBenchArgs {
   std::string seeds = "0-4";
   double max_time = 120.0;
-  std::vector<std::string> methods{"lm", "gn", "lbfgs", "lbfgs-lm", "newton-cg"};
+  std::vector<std::string> methods{"lm", "gn", "lbfgs", "lbfgs-lm", "adam-lm", "newton-cg"};
   int threads = 2;
   int max_cg_iterations = 50;
-  double learning_rate = 0.0;  // first-order methods; 0: the rule's default
+  double learning_rate = 0.0;                        // first-order methods; 0: the rule's default
+  int warmup_steps = NnTrainOptions{}.warmup_steps;  // adam-lm
   std::vector<std::string> tasks{"r1", "c1"};
   std::string vs;  // "ceres": add Ceres's LM on R1
 };
@@ -242,6 +243,7 @@ void bench_nn(const NnBenchArgs& args) {
         options.num_threads = args.threads;
         options.max_cg_iterations = args.max_cg_iterations;
         options.learning_rate = args.learning_rate;
+        options.warmup_steps = args.warmup_steps;
         NnTrainResult result = train_network(seeded, options);
         const NnTrainRecord& last = result.trace.back();
         std::fprintf(stderr, "  %s %-9s seed %llu: %6d iterations, %7.2f s, train %.4e, test %.4e, %s\n",
@@ -312,14 +314,19 @@ void register_nn_bench_command(CLI::App& bench) {
   nn->add_option("--seeds", args->seeds, "Seeds: a list or ranges, e.g. 0-4 or 0,3 (default 0-4)");
   nn->add_option("--max-time", args->max_time, "Seconds per run (default 120)")->check(CLI::PositiveNumber);
   std::string method_names;
-  for (const NnMethod& method : nn_methods()) method_names += (method_names.empty() ? "" : ", ") + std::string(method.name);
-  nn->add_option("--methods", args->methods, "Comma-separated methods: " + method_names + " (default lm, gn, lbfgs, lbfgs-lm, newton-cg)")
+  for (const NnMethod& method : nn_methods())
+    method_names += (method_names.empty() ? "" : ", ") + std::string(method.name);
+  nn->add_option("--methods", args->methods,
+                 "Comma-separated methods: " + method_names + " (default lm, gn, lbfgs, lbfgs-lm, adam-lm, newton-cg)")
       ->delimiter(',');
   nn->add_option("--threads", args->threads, "Threads evaluating residuals (default 2)")->check(CLI::Range(1, 256));
   nn->add_option("--cg-iterations", args->max_cg_iterations, "Steihaug-CG iterations per newton-cg step (0: n)")
       ->check(CLI::Range(0, 100000000));
   nn->add_option("--tasks", args->tasks, "Comma-separated tasks: r1, c1 (default both)")->delimiter(',');
-  nn->add_option("--lr", args->learning_rate, "Learning rate of the first-order methods (0: each rule's default)")
+  nn->add_option("--lr", args->learning_rate,
+                 "Learning rate of the first-order methods (0: each rule's default; adam-lm's warm-up: 0.03)")
+      ->check(CLI::NonNegativeNumber);
+  nn->add_option("--warmup-steps", args->warmup_steps, "adam-lm: Adam steps before lm takes over (default 3000)")
       ->check(CLI::NonNegativeNumber);
   nn->add_option("--vs", args->vs, "Compare with another library: ceres (its LM on R1, same residuals and threads)")
       ->check(CLI::IsMember({"ceres"}));
