@@ -354,6 +354,25 @@ TEST(SparseQr, SymbolicAnalysisRunsOncePerPatternOfTheDampedMatrix) {
   EXPECT_EQ(solver.num_symbolic_analyses(), 4);
 }
 
+TEST(SparseQr, DenseJacobianWhoseZerosMoveIsAnalyzedAgain) {
+  // A dense J enters SPQR without its zeros, so new zeros are a new pattern.
+  std::mt19937 rng(47);
+  Eigen::MatrixXd j = random_dense_jacobian(12, 4, &rng);
+  const Eigen::VectorXd r = random_vector(12, &rng);
+  const Eigen::VectorXd d = Eigen::VectorXd::Constant(4, 0.1);
+  SparseQrSolver solver;
+  Eigen::VectorXd dx;
+  ASSERT_TRUE(solver.prepare(JacobianRef{.dense = &j}, r).success);
+  ASSERT_TRUE(solver.solve(d, &dx).success);
+  EXPECT_LT(relative_error(dx, reference_solution(j, r, d)), 1e-10);
+  j(3, 1) = 0.0;
+  j(7, 2) = 0.0;
+  ASSERT_TRUE(solver.prepare(JacobianRef{.dense = &j}, r).success);
+  ASSERT_TRUE(solver.solve(d, &dx).success);
+  EXPECT_LT(relative_error(dx, reference_solution(j, r, d)), 1e-10);
+  EXPECT_EQ(solver.num_symbolic_analyses(), 2);
+}
+
 TEST(SparseNormalCholesky, DenseJacobianKeepsItsPatternWhenValuesHitZero) {
   std::mt19937 rng(41);
   Eigen::MatrixXd j = random_dense_jacobian(12, 4, &rng);
