@@ -202,6 +202,52 @@ SolverOptions least_squares_options(const NnTrainOptions& options, const Mlp& ml
   return solver;
 }
 
+// Levenberg-Marquardt from where a first phase (L-BFGS or Adam) left the
+// network, with the iterations and time left; the trace and the Summary
+// continue the first phase's. first_initial_cost is the first phase's
+// initial cost in LM's units (train() reports costs per residual).
+void continue_with_lm(const NnTrainOptions& options, Mlp& mlp, Problem& problem, Recorder& recorder,
+                      const Summary& first, double first_initial_cost, const std::string& first_phase,
+                      NnTrainResult* result) {
+  SolverOptions solver = least_squares_options(options, mlp, Method::kLevenbergMarquardt);
+  solver.max_iterations = std::max(1, options.max_iterations - first.iterations);
+  solver.max_time_seconds = std::max(1e-3, options.max_time_seconds - first.total_time_s);
+  solver.callback = [&](const IterationRecord& record) {
+    return recorder.record(first.iterations + record.iteration, first.total_time_s + record.cumulative_time_s,
+                           record.iteration_time_s, record.accepted, record.cost, mlp.parameter_vector());
+  };
+  result->summary = solve(solver, &problem);
+  result->summary.initial_cost = first_initial_cost;
+  result->summary.iterations += first.iterations;
+  result->summary.accepted_steps += first.accepted_steps;
+  result->summary.total_time_s += first.total_time_s;
+  result->summary.message = "after " + std::to_string(first.iterations) + " " + first_phase + " (" +
+                            std::to_string(first.total_time_s) + " s): " + result->summary.message;
+  recorder.finish(mlp.parameter_vector(), result);
+  result->train_accuracy = kNaN;
+}
+
+// train()'s options for a first-order rule on the network's residual blocks,
+// recording each epoch (train() reports the loss per residual and keeps the
+// current point in the network's parameter blocks).
+TrainOptions first_order_options(const NnTask& task, const NnTrainOptions& options, UpdateRuleType rule,
+                                 double learning_rate, int epochs, double num_residuals, const Mlp& mlp,
+                                 Recorder& recorder) {
+  TrainOptions train_options;
+  train_options.rule.type = rule;
+  train_options.schedule.initial_learning_rate = learning_rate;
+  train_options.epochs = epochs;
+  train_options.batch_size = options.batch_size;
+  train_options.seed = task.network.seed;
+  train_options.num_threads = options.num_threads;
+  train_options.max_time_seconds = options.max_time_seconds;
+  train_options.callback = [&recorder, &mlp, num_residuals](const IterationRecord& record) {
+    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
+                           record.cost * num_residuals, mlp.parameter_vector());
+  };
+  return train_options;
+}
+
 NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& options, Method method) {
   NnTrainResult result;
   Mlp mlp(task.network);
@@ -271,22 +317,7 @@ NnTrainResult train_lbfgs_then_lm(const NnTask& task, const NnTrainOptions& opti
     return result;
   }
 
-  SolverOptions solver = least_squares_options(options, mlp, Method::kLevenbergMarquardt);
-  solver.max_iterations = std::max(1, options.max_iterations - first.iterations);
-  solver.max_time_seconds = std::max(1e-3, options.max_time_seconds - first.total_time_s);
-  solver.callback = [&](const IterationRecord& record) {
-    return recorder.record(first.iterations + record.iteration, first.total_time_s + record.cumulative_time_s,
-                           record.iteration_time_s, record.accepted, record.cost, mlp.parameter_vector());
-  };
-  result.summary = solve(solver, &problem);
-  result.summary.initial_cost = first.initial_cost;
-  result.summary.iterations += first.iterations;
-  result.summary.accepted_steps += first.accepted_steps;
-  result.summary.total_time_s += first.total_time_s;
-  result.summary.message = "after " + std::to_string(first.iterations) + " L-BFGS iterations (" +
-                           std::to_string(first.total_time_s) + " s): " + result.summary.message;
-  recorder.finish(mlp.parameter_vector(), &result);
-  result.train_accuracy = kNaN;
+  continue_with_lm(options, mlp, problem, recorder, first, first.initial_cost, "L-BFGS iterations", &result);
   return result;
 }
 
@@ -365,20 +396,9 @@ NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& option
   Recorder recorder(task, options, &result.trace);
   const double num_residuals = problem.num_residuals();
 
-  TrainOptions train_options;
-  train_options.rule.type = rule;
-  train_options.schedule.initial_learning_rate =
-      options.learning_rate > 0.0 ? options.learning_rate : default_learning_rate(rule);
-  train_options.epochs = options.max_iterations;
-  train_options.batch_size = options.batch_size;
-  train_options.seed = task.network.seed;
-  train_options.num_threads = options.num_threads;
-  train_options.max_time_seconds = options.max_time_seconds;
-  train_options.callback = [&](const IterationRecord& record) {
-    // train() keeps the current point in the network's parameter blocks.
-    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
-                           record.cost * num_residuals, mlp.parameter_vector());
-  };
+  const TrainOptions train_options = first_order_options(
+      task, options, rule, options.learning_rate > 0.0 ? options.learning_rate : default_learning_rate(rule),
+      options.max_iterations, num_residuals, mlp, recorder);
   record_start(problem, mlp, &recorder);
   result.summary = train(train_options, &problem);
   recorder.finish(mlp.parameter_vector(), &result);
@@ -406,19 +426,9 @@ NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& optio
   const double num_residuals = problem.num_residuals();
   record_start(problem, mlp, &recorder);
 
-  TrainOptions adam;
-  adam.rule.type = UpdateRuleType::kAdam;
-  adam.schedule.initial_learning_rate = options.learning_rate > 0.0 ? options.learning_rate : kWarmupLearningRate;
-  adam.epochs = std::min(options.warmup_steps, options.max_iterations);
-  adam.batch_size = options.batch_size;
-  adam.seed = task.network.seed;
-  adam.num_threads = options.num_threads;
-  adam.max_time_seconds = options.max_time_seconds;
-  adam.callback = [&](const IterationRecord& record) {
-    // train() keeps the current point in the network's parameter blocks.
-    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
-                           record.cost * num_residuals, mlp.parameter_vector());
-  };
+  const TrainOptions adam = first_order_options(
+      task, options, UpdateRuleType::kAdam, options.learning_rate > 0.0 ? options.learning_rate : kWarmupLearningRate,
+      std::min(options.warmup_steps, options.max_iterations), num_residuals, mlp, recorder);
   const Summary first = train(adam, &problem);
   // Only a finished warm-up hands over; a limit, a callback or a failure ends the run here.
   if (first.termination != TerminationType::kMaxIterations || first.iterations >= options.max_iterations) {
@@ -428,22 +438,7 @@ NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& optio
     return result;
   }
 
-  SolverOptions solver = least_squares_options(options, mlp, Method::kLevenbergMarquardt);
-  solver.max_iterations = std::max(1, options.max_iterations - first.iterations);
-  solver.max_time_seconds = std::max(1e-3, options.max_time_seconds - first.total_time_s);
-  solver.callback = [&](const IterationRecord& record) {
-    return recorder.record(first.iterations + record.iteration, first.total_time_s + record.cumulative_time_s,
-                           record.iteration_time_s, record.accepted, record.cost, mlp.parameter_vector());
-  };
-  result.summary = solve(solver, &problem);
-  result.summary.initial_cost = first.initial_cost * num_residuals;
-  result.summary.iterations += first.iterations;
-  result.summary.accepted_steps += first.iterations;
-  result.summary.total_time_s += first.total_time_s;
-  result.summary.message = "after " + std::to_string(first.iterations) + " Adam steps (" +
-                           std::to_string(first.total_time_s) + " s): " + result.summary.message;
-  recorder.finish(mlp.parameter_vector(), &result);
-  result.train_accuracy = kNaN;
+  continue_with_lm(options, mlp, problem, recorder, first, first.initial_cost * num_residuals, "Adam steps", &result);
   return result;
 }
 
