@@ -11,6 +11,7 @@
 #include <string>
 
 #include "csv_dataset.h"
+#include "curvature/error.h"
 #include "curvature/solve.h"
 #include "curvature/train.h"
 #include "mlp.h"
@@ -73,32 +74,37 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: fit_network [seconds per fit > 0]\n");
     return 2;
   }
-  const Data data = load_friedman1();
+  try {
+    const Data data = load_friedman1();
 
-  {
-    Mlp mlp(network());
-    Problem problem;
-    add_mlp_regression_residuals(mlp, data.train, &problem);
-    const Summary summary = solve(levenberg_marquardt(seconds), &problem);
-    report("levenberg-marquardt", mlp, data, summary.total_time_s);
-  }
-  {
-    Mlp mlp(network());
-    Problem problem;
-    add_mlp_regression_residuals(mlp, data.train, &problem);
-    const Summary summary = train(adam(0.03, 1000000, seconds), &problem);
-    report("adam", mlp, data, summary.total_time_s);
-  }
-  {
-    // Adam's large steps first leave the basin LM alone settles in; LM then
-    // converges from where Adam stopped (the Problem reads the network's
-    // parameters in place).
-    Mlp mlp(network());
-    Problem problem;
-    add_mlp_regression_residuals(mlp, data.train, &problem);
-    const Summary warmup = train(adam(0.03, 3000, seconds), &problem);
-    const Summary polish = solve(levenberg_marquardt(std::max(1e-3, seconds - warmup.total_time_s)), &problem);
-    report("adam, then lm", mlp, data, warmup.total_time_s + polish.total_time_s);
+    {
+      Mlp mlp(network());
+      Problem problem;
+      add_mlp_regression_residuals(mlp, data.train, &problem);
+      const Summary summary = solve(levenberg_marquardt(seconds), &problem);
+      report("levenberg-marquardt", mlp, data, summary.total_time_s);
+    }
+    {
+      Mlp mlp(network());
+      Problem problem;
+      add_mlp_regression_residuals(mlp, data.train, &problem);
+      const Summary summary = train(adam(0.03, 1000000, seconds), &problem);
+      report("adam", mlp, data, summary.total_time_s);
+    }
+    {
+      // Adam's large steps first leave the basin LM alone settles in; LM then
+      // converges from where Adam stopped (the Problem reads the network's
+      // parameters in place).
+      Mlp mlp(network());
+      Problem problem;
+      add_mlp_regression_residuals(mlp, data.train, &problem);
+      const Summary warmup = train(adam(0.03, 3000, seconds), &problem);
+      const Summary polish = solve(levenberg_marquardt(std::max(1e-3, seconds - warmup.total_time_s)), &problem);
+      report("adam, then lm", mlp, data, warmup.total_time_s + polish.total_time_s);
+    }
+  } catch (const Error& error) {  // e.g. the data files not found
+    std::fprintf(stderr, "fit_network: %s\n", error.what());
+    return 2;
   }
   return 0;
 }

@@ -716,7 +716,9 @@ void register_fit_command(CLI::App& app) {
   command->add_option("--batch", args->batch_size,
                       "First-order methods: chunks of samples per minibatch (0: full batch)")
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--warmup-steps", args->warmup_steps, "adam-lm: Adam steps before lm takes over (default 3000)")
+  command
+      ->add_option("--warmup-steps", args->warmup_steps,
+                   "adam-lm: Adam epochs before lm takes over (full batch: steps; default 3000)")
       ->check(CLI::Range(1, 100000000));
   command->add_option("--input-divisor", args->input_divisor, "Divide every input by this as it is read (e.g. 16)")
       ->check(CLI::PositiveNumber);

@@ -326,7 +326,8 @@ void register_nn_bench_command(CLI::App& bench) {
   nn->add_option("--lr", args->learning_rate,
                  "Learning rate of the first-order methods (0: each rule's default; adam-lm's warm-up: 0.03)")
       ->check(CLI::NonNegativeNumber);
-  nn->add_option("--warmup-steps", args->warmup_steps, "adam-lm: Adam steps before lm takes over (default 3000)")
+  nn->add_option("--warmup-steps", args->warmup_steps,
+                 "adam-lm: Adam epochs before lm takes over (full batch: steps; default 3000)")
       ->check(CLI::Range(1, 100000000));
   nn->add_option("--vs", args->vs, "Compare with another library: ceres (its LM on R1, same residuals and threads)")
       ->check(CLI::IsMember({"ceres"}));

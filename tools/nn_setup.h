@@ -91,7 +91,8 @@ inline const std::vector<NnMethod>& nn_methods() {
       {"gn", "solve(): Gauss-Newton, Armijo line search, dense normal Cholesky (mse only)", true},
       {"lbfgs", "minimize(): L-BFGS (memory 10), strong Wolfe", false},
       {"lbfgs-lm", "L-BFGS until it stalls (cost down < 5% in 50 iterations), then lm from there (mse only)", true},
-      {"adam-lm", "adam (lr --lr, default 0.03) for --warmup-steps full-batch steps, then lm from there (mse only)",
+      {"adam-lm",
+       "adam (lr --lr, default 0.03) for --warmup-steps epochs (full batch: steps), then lm from there (mse only)",
        true},
       {"newton-cg", "minimize(): trust-region Newton-CG on Gauss-Newton / generalized Gauss-Newton products", false},
       {"lm-cg", "minimize(): Levenberg-Marquardt, (H + lambda I) p = -g by CG on (generalized) Gauss-Newton products",
@@ -138,7 +139,7 @@ struct NnTrainOptions {
   // residual blocks (chunks of samples) per minibatch (0: full batch).
   double learning_rate = 0.0;
   int batch_size = 0;
-  // adam-lm: Adam steps before Levenberg-Marquardt takes over.
+  // adam-lm: Adam epochs (full batch: steps) before Levenberg-Marquardt takes over.
   int warmup_steps = 3000;
   // Called after every recorded iteration (iteration 0 included).
   std::function<void(const NnTrainRecord&)> on_iteration;
