@@ -22,6 +22,14 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
   jacobian_ = jacobian;
   residuals_ = &residuals;
   use_mixed_ = mixed_precision_ && jacobian.dense && n >= kMixedPrecisionMinColumns;
+  if (use_mixed_ && double_spell_left_ > 0) {
+    // A recent step could not be solved in mixed precision. The conditioning
+    // of J^T J changes slowly between Jacobians, so the next few would fail
+    // the same way, each after paying for the single-precision J^T J and
+    // factorizations.
+    --double_spell_left_;
+    use_mixed_ = false;
+  }
   double_normal_formed_ = false;
   if (use_mixed_) {
     // Column norms, scaling, the scaled single-precision copy and the
@@ -93,6 +101,7 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
       ++num_mixed_solves_;
       return {.success = true, .iterations = iterations, .message = {}};
     }
+    double_spell_left_ = kDoublePrecisionSpell;
     if (!double_normal_formed_) form_double_normal_matrix();
   }
 
@@ -148,12 +157,27 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
 bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, Eigen::VectorXd* dx,
                                                       int* iterations) {
   damping_squared_ = d.cwiseProduct(scale_).cwiseAbs2();
-  single_work_.triangularView<Eigen::Lower>() = single_normal_;
-  single_work_.diagonal() += damping_squared_.cast<float>();
-  if (!cholesky_lower_in_place(single_work_, pool_.get())) return false;
   const double max_diagonal = std::max(1.0, static_cast<double>(single_normal_.diagonal().maxCoeff()));
-  const double pivot_ratio = single_work_.diagonal().cast<double>().cwiseAbs2().minCoeff() / max_diagonal;
-  if (!(pivot_ratio >= kMinSinglePivotRatio)) return false;
+  auto factor = [&](double shift) {
+    single_work_.triangularView<Eigen::Lower>() = single_normal_;
+    single_work_.diagonal() += damping_squared_.cast<float>();
+    single_work_.diagonal().array() += static_cast<float>(shift);
+    if (!cholesky_lower_in_place(single_work_, pool_.get())) return false;
+    const double pivot_ratio = single_work_.diagonal().cast<double>().cwiseAbs2().minCoeff() / max_diagonal;
+    return pivot_ratio >= kMinSinglePivotRatio;
+  };
+  int max_iterations = kMaxRefinementIterations;
+  bool shifted = false;
+  if (!factor(0.0)) {
+    // The damping alone keeps A's smallest eigenvalue above what the double
+    // path accepts, so A is well-posed and only the float rounding of J^T J
+    // broke the factorization: a shifted factor still preconditions, with a
+    // few more CG iterations for the eigenvalues below the shift.
+    const bool well_posed = damping_squared_.minCoeff() >= kMinPivotRatio * max_diagonal;
+    if (!well_posed || !factor(kPreconditionerShift * max_diagonal)) return false;
+    max_iterations = kMaxShiftedRefinementIterations;
+    shifted = true;
+  }
 
   // Preconditioned CG on A y = b, A = S J^T J S + (D S)^2, b = -S J^T r,
   // from the single-precision solution.
@@ -173,7 +197,7 @@ bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, 
     direction_ = preconditioned_;
     double rz = residual_.dot(preconditioned_);
     while (true) {
-      if (++*iterations > kMaxRefinementIterations) return false;
+      if (++*iterations > max_iterations) return false;
       apply_a(direction_, &product_);
       const double curvature = direction_.dot(product_);
       if (!(curvature > 0.0)) return false;
@@ -188,7 +212,9 @@ bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, 
     }
   }
   y.array() *= scale_.array();
-  return y.allFinite();
+  if (!y.allFinite()) return false;
+  if (shifted) ++num_shifted_solves_;
+  return true;
 }
 
 void DenseNormalCholeskySolver::apply_preconditioner(const Eigen::VectorXd& r, Eigen::VectorXd* z) {

@@ -536,6 +536,64 @@ TEST(DenseNormalCholeskyMixedPrecision, CgRecoversWhatTheFloatFactorLoses) {
   EXPECT_LT(relative_error(dx, reference_solution(j, r, d)), 1e-8);
 }
 
+// Twenty columns duplicated exactly (S J^T J S singular) and damping
+// (D S)^2 = 1e-8: A = S J^T J S + (D S)^2 is well-posed in double (cond
+// ~1e8), but the float rounding of J^T J (~1e-6) breaks its factorization.
+// The shifted factor preconditions instead, and CG solves the double system.
+TEST(DenseNormalCholeskyMixedPrecision, ShiftedFactorWhenFloatRoundingBreaksTheFactorization) {
+  std::mt19937 rng(89);
+  const Eigen::Index m = 400, n = 260;
+  Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
+  for (int c = 0; c < 20; ++c) j.col(c) = j.col(c + 100);
+  const Eigen::VectorXd r = random_vector(m, &rng);
+  const Eigen::VectorXd d = 1e-4 * j.colwise().norm().transpose();
+  DenseNormalCholeskySolver solver(2, true);
+  ASSERT_TRUE(solver.prepare(JacobianRef{.dense = &j}, r).success);
+  Eigen::VectorXd dx;
+  const LinearSolverResult result = solver.solve(d, &dx);
+  ASSERT_TRUE(result.success) << result.message;
+  EXPECT_EQ(solver.num_mixed_precision_solves(), 1);
+  EXPECT_EQ(solver.num_shifted_preconditioner_solves(), 1);
+  EXPECT_EQ(solver.num_fallbacks(), 0);
+  // What CG guarantees is the residual of the Jacobi-scaled system; with
+  // cond ~1e8 that bounds the error by ~1e-2 (it is 1.6e-5 here; the
+  // all-double path's, 7e-9).
+  const Eigen::VectorXd scale = j.colwise().norm().cwiseInverse().transpose();
+  const Eigen::VectorXd scaled_rhs = -scale.cwiseProduct(j.transpose() * r);
+  const Eigen::VectorXd scaled_product = scale.cwiseProduct(j.transpose() * (j * dx) + d.cwiseAbs2().cwiseProduct(dx));
+  EXPECT_LT((scaled_product - scaled_rhs).norm(), 1e-9 * scaled_rhs.norm());
+  EXPECT_LT(relative_error(dx, reference_solution(j, r, d)), 1e-4);
+}
+
+// After a step the mixed path could not solve, the next
+// kDoublePrecisionSpell Jacobians go straight to double; then mixed again.
+TEST(DenseNormalCholeskyMixedPrecision, DoublePrecisionSpellAfterAFailure) {
+  std::mt19937 rng(71);  // the ill-conditioned Jacobian of IllConditionedFallsBackToDouble
+  const Eigen::Index m = 400, n = 260;
+  Eigen::MatrixXd bad = random_dense_jacobian(m, n, &rng);
+  bad.col(7) = bad.col(3) + 1e-7 * random_vector(m, &rng);
+  const Eigen::VectorXd r = random_vector(m, &rng);
+  const Eigen::MatrixXd good = random_dense_jacobian(m, n, &rng);
+  DenseNormalCholeskySolver mixed(1, true), plain(1, false);
+  Eigen::VectorXd dx, dx_plain;
+  ASSERT_TRUE(mixed.prepare(JacobianRef{.dense = &bad}, r).success);
+  ASSERT_TRUE(mixed.solve(Eigen::VectorXd::Constant(n, 1e-9), &dx).success);
+  ASSERT_EQ(mixed.num_mixed_precision_solves(), 0);
+  const Eigen::VectorXd d = Eigen::VectorXd::Constant(n, 1e-2);
+  ASSERT_TRUE(plain.prepare(JacobianRef{.dense = &good}, r).success);
+  ASSERT_TRUE(plain.solve(d, &dx_plain).success);
+  for (int k = 0; k < DenseNormalCholeskySolver::kDoublePrecisionSpell; ++k) {
+    ASSERT_TRUE(mixed.prepare(JacobianRef{.dense = &good}, r).success);
+    ASSERT_TRUE(mixed.solve(d, &dx).success);
+    EXPECT_EQ(dx, dx_plain) << "Jacobian " << k << " of the spell";
+  }
+  EXPECT_EQ(mixed.num_mixed_precision_solves(), 0);
+  ASSERT_TRUE(mixed.prepare(JacobianRef{.dense = &good}, r).success);
+  ASSERT_TRUE(mixed.solve(d, &dx).success);
+  EXPECT_EQ(mixed.num_mixed_precision_solves(), 1);
+  EXPECT_LT(relative_error(dx, dx_plain), 1e-9);
+}
+
 TEST(DenseNormalCholeskyMixedPrecision, SmallProblemsStayInDouble) {
   std::mt19937 rng(73);
   const Eigen::MatrixXd j = random_dense_jacobian(40, 12, &rng);

@@ -89,10 +89,12 @@ struct SolverOptions {
   // form and factor J^T J in single precision (about twice as fast as in
   // double; the two dominate a large dense iteration) and solve each step in
   // double precision by conjugate gradients through J, preconditioned by that
-  // factor, to a relative residual of 1e-10. When the single-precision factor
-  // cannot serve (J^T J + D^2 too ill-conditioned for single precision), the
-  // step is solved all in double as without this option. false: always all
-  // in double.
+  // factor, to a relative residual of 1e-10. When the single-precision
+  // factorization breaks down but the damping keeps J^T J + D^2 well-posed,
+  // a factor with a small diagonal shift preconditions instead. When neither
+  // can serve (J^T J + D^2 too ill-conditioned for single precision), the
+  // step is solved all in double as without this option, and so are the
+  // next ten Jacobians. false: always all in double.
   bool mixed_precision = true;
 
   // Threads used to evaluate residual blocks; results do not depend on it.
