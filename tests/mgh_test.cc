@@ -343,5 +343,16 @@ TEST(MghMinimizeTest, NewtonCgSolvesMeyerFromTheStart) {
   EXPECT_TRUE(mgh_reached_minimum(meyer, f)) << "f = " << f << "\n" << summary.full_report();
 }
 
+TEST(MghMinimizeTest, LevenbergMarquardtCgSolvesBrownBadlyScaledFromTenTimesTheStart) {
+  // x* = (1e6, 2e-6): the steps that move x2 are below the parameter test
+  // against |x| ~ 1e6, and one of them used to end the solve at f ~ 1e-8.
+  const MghProblem brown = mgh_problem_by_name("brown_badly_scaled");
+  std::vector<double> x = mgh_start(brown, 10.0);
+  Summary summary;
+  const double f =
+      minimize_mgh(brown, MinimizerMethod::kLevenbergMarquardtCg, HessianModel::kGaussNewton, &x, &summary);
+  EXPECT_TRUE(mgh_reached_minimum(brown, f)) << "f = " << f << "\n" << summary.full_report();
+}
+
 }  // namespace
 }  // namespace curvature
