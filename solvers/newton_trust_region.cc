@@ -416,10 +416,6 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
     record.linear_solver_iterations = step.iterations;
     summary->linear_solver_iterations += step.iterations;
     record.step_norm = step.p.norm();
-    // A step below the parameter tolerance ends the solve unless the model
-    // still promises a decrease the function test would count: on a badly
-    // scaled problem (Meyer) the step in a tiny coordinate is short against
-    // |x| yet lowers f by a percent.
     // A step this short ends the solve only when the model expects little
     // of it: on a badly scaled problem (Brown's, x* = (1e6, 2e-6)) the step
     // in the small coordinate is below the parameter test against |x| yet

@@ -6,10 +6,12 @@
 // sparse one) and scales it to unit diagonal, S J^T J S with
 // S = diag(1/|J_col|). Each solve() adds (D S)^2 to the diagonal and factors
 // in place by tiled Cholesky: O(n^3 / 3) and no heap allocation. Both are
-// bit-identical for any number of threads (tiled_dense.h). Scaling makes the Cholesky pivots comparable, so a pivot
-// ratio below kMinPivotRatio is a reliable sign that the normal equations cannot resolve the step (their error is ~
-// cond(J)^2 eps). Then, and when LLT fails outright (d = 0 and a rank-deficient J), the solve falls back to a complete
-// orthogonal decomposition of [J; D] (minimum-norm solution in the scaled
+// bit-identical for any number of threads (tiled_dense.h). Scaling makes
+// the Cholesky pivots comparable, so a pivot ratio below kMinPivotRatio is a
+// reliable sign that the normal equations cannot resolve the step (their
+// error is ~ cond(J)^2 eps). Then, and when LLT fails outright (d = 0 and a
+// rank-deficient J), the solve falls back to a complete orthogonal
+// decomposition of [J; D] (minimum-norm solution in the scaled
 // variables) and says so in the result's message.
 //
 // Mixed precision (dense J with at least kMixedPrecisionMinColumns columns):
