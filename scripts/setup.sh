@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev libsuitesparse-dev libgtest-dev libbenchmark-dev libcli11-dev
   libblas-dev liblapack-dev  # link names for the BLAS reference timing in curv bench nn
   libopenblas0-serial  # an optimized BLAS for CHOLMOD and SPQR (single-threaded: deterministic)
+  libblis-serial-dev  # BLIS, linked statically: the dense tile kernels of J^T J and Cholesky
   libceres-dev  # only for the comparison harness; the library and tests do not need it
 )
 

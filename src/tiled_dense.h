@@ -2,10 +2,11 @@
 // a dense Jacobian, J^T J and the Cholesky factorization, split into square
 // tiles that the threads of a pool work on at the same time. Internal.
 //
-// Each tile is one Eigen product or factorization whose inputs do not depend
-// on the number of threads or on the order the tiles are taken, so the result
-// is bit-identical for any thread count. Matrices no larger than one tile go
-// to Eigen in one call, exactly as without tiling.
+// Each tile is one BLIS call (Eigen's product without CURVATURE_USE_BLIS;
+// Eigen's LLT for the diagonal tiles) whose inputs do not depend on the
+// number of threads or on the order the tiles are taken, so the result is
+// bit-identical for any thread count. Matrices no larger than one tile go to
+// Eigen in one call, exactly as without tiling.
 #pragma once
 
 #include <Eigen/Core>
