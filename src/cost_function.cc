@@ -55,4 +55,12 @@ void DynamicCostFunction::add_parameter_block(int size) {
   set_parameter_block_sizes(std::move(sizes));
 }
 
+bool CostFunction::evaluate_second_derivative_product(double const* const* /*parameters*/, const double* /*weights*/,
+                                                      double const* const* /*directions*/,
+                                                      double** /*products*/) const {
+  throw Error(
+      "CostFunction::evaluate_second_derivative_product: this cost function has no second derivatives "
+      "(has_second_derivatives() is false)");
+}
+
 }  // namespace curvature

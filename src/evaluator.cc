@@ -54,6 +54,7 @@ Evaluator::Evaluator(const Problem& problem, Options options)
     block.cost = info.cost.get();
     block.loss = options_.apply_loss ? info.loss.get() : nullptr;
     has_losses_ = has_losses_ || block.loss != nullptr;
+    has_second_derivatives_ = has_second_derivatives_ && info.cost->has_second_derivatives();
     block.row = num_residuals_;
     block.num_residuals = info.cost->num_residuals();
     for (int p : info.parameter_blocks) {
@@ -113,6 +114,50 @@ Evaluator::Evaluator(const Problem& problem, Options options)
 Evaluator::~Evaluator() = default;
 
 int Evaluator::num_residual_blocks() const { return static_cast<int>(blocks_.size()); }
+
+bool Evaluator::second_derivative_product(const Eigen::VectorXd& x, const Eigen::VectorXd& weights,
+                                          const Eigen::VectorXd& direction, Eigen::VectorXd* product) const {
+  if (!has_second_derivatives_) {
+    throw Error("Evaluator::second_derivative_product: a cost function of this problem has no second derivatives");
+  }
+  product->setZero(num_parameters());
+  std::vector<const double*> parameters, directions;
+  std::vector<double*> products;
+  std::vector<std::vector<double>> buffers;
+  // One block after another, in order: the sum is the same for any thread count.
+  for (const Block& block : blocks_) {
+    const size_t count = block.parameters.size();
+    parameters.assign(count, nullptr);
+    directions.assign(count, nullptr);
+    products.assign(count, nullptr);
+    if (buffers.size() < count) buffers.resize(count);
+    bool any_variable = false;
+    for (size_t k = 0; k < count; ++k) {
+      const auto& parameter = block.parameters[k];
+      if (parameter.offset < 0) {
+        parameters[k] = parameter.user_values;
+        continue;
+      }
+      any_variable = true;
+      parameters[k] = x.data() + parameter.offset;
+      directions[k] = direction.data() + parameter.offset;
+      buffers[k].resize(static_cast<size_t>(parameter.size));
+      products[k] = buffers[k].data();
+    }
+    if (!any_variable) continue;
+    if (!block.cost->evaluate_second_derivative_product(parameters.data(), weights.data() + block.row,
+                                                        directions.data(), products.data())) {
+      return false;
+    }
+    for (size_t k = 0; k < count; ++k) {
+      if (!products[k]) continue;
+      const auto& parameter = block.parameters[k];
+      product->segment(parameter.offset, parameter.size) +=
+          Eigen::Map<const Eigen::VectorXd>(products[k], parameter.size);
+    }
+  }
+  return product->allFinite();
+}
 
 Eigen::VectorXd Evaluator::gather_parameters() const {
   Eigen::VectorXd x;

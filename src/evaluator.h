@@ -66,6 +66,16 @@ class Evaluator {
   bool has_bounds() const { return layout_.has_bounds(); }
   // Whether any evaluated residual block carries a robust loss.
   bool has_losses() const { return has_losses_; }
+  // Whether every evaluated cost function has second derivatives
+  // (CostFunction::has_second_derivatives).
+  bool has_second_derivatives() const { return has_second_derivatives_; }
+
+  // sum_i weights_i Hess(r_i) direction over the residuals r_i (no losses)
+  // at x, exactly, from the cost functions' second derivatives, summed block
+  // by block in a fixed order. False when a cost function cannot evaluate at
+  // x or the product is not finite. Requires has_second_derivatives().
+  bool second_derivative_product(const Eigen::VectorXd& x, const Eigen::VectorXd& weights,
+                                 const Eigen::VectorXd& direction, Eigen::VectorXd* product) const;
 
   // A sparse Jacobian with this problem's pattern and zero values.
   SparseRowMatrix make_sparse_jacobian() const;
@@ -91,6 +101,7 @@ class Evaluator {
   int num_residuals_ = 0;
   long nonzeros_ = 0;
   bool has_losses_ = false;
+  bool has_second_derivatives_ = true;
   std::vector<int> sparse_row_starts_;
   std::vector<int> sparse_columns_;
   std::unique_ptr<ThreadPool> pool_;

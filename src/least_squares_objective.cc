@@ -84,20 +84,32 @@ class LeastSquaresObjective::GaussNewtonOperator : public HessianOperator {
   int max_dense_;
 };
 
-// H v = J^T J v + S v, S = sum_i r_i Hess(r_i) by a forward difference of
-// J(.)^T r(x) (or of the whole gradient when losses are present: the
-// loss-corrected Jacobian is not the derivative of the corrected residuals,
-// so only the gradient itself may be differenced).
+// H v = J^T J v + S v, S = sum_i r_i Hess(r_i): exactly from the cost
+// functions' second derivatives when they all have them and there are no
+// losses; otherwise by a forward difference of J(.)^T r(x) (or of the whole
+// gradient when losses are present: the loss-corrected Jacobian is not the
+// derivative of the corrected residuals, so only the gradient itself may be
+// differenced).
 class LeastSquaresObjective::ExactOperator : public GaussNewtonOperator {
  public:
   ExactOperator(LeastSquaresObjective* objective, std::shared_ptr<const Jacobian> jacobian, int max_dense,
-                bool has_losses)
-      : GaussNewtonOperator(std::move(jacobian), max_dense), objective_(objective), has_losses_(has_losses) {}
+                bool has_losses, bool second_derivatives)
+      : GaussNewtonOperator(std::move(jacobian), max_dense),
+        objective_(objective),
+        has_losses_(has_losses),
+        second_derivatives_(second_derivatives) {}
 
   void multiply(const Eigen::VectorXd& v, Eigen::VectorXd* y) const override {
     check_size(v);
     const Jacobian& at_x = *jacobian_;
     gauss_newton_product(at_x.ref(), v, y);
+    if (second_derivatives_) {
+      // x was evaluated already, so this fails only on a non-finite product;
+      // the Gauss-Newton term alone is then the answer, as below.
+      Eigen::VectorXd second;
+      if (objective_->evaluator_->second_derivative_product(at_x.x, at_x.residuals, v, &second)) *y += second;
+      return;
+    }
     const double h = exact_hessian_step(at_x.x, v);
     if (h == 0.0) return;
     // Forward difference; backward when x + h v is outside the domain. When
@@ -128,7 +140,8 @@ class LeastSquaresObjective::ExactOperator : public GaussNewtonOperator {
       hessian->col(j) = column;
       e[j] = 0.0;
     }
-    // The differenced columns are symmetric only up to the truncation error.
+    // Differenced columns are symmetric only up to the truncation error,
+    // exact ones up to rounding.
     *hessian = 0.5 * (*hessian + hessian->transpose()).eval();
     return true;
   }
@@ -136,6 +149,7 @@ class LeastSquaresObjective::ExactOperator : public GaussNewtonOperator {
  private:
   LeastSquaresObjective* objective_;
   bool has_losses_;
+  bool second_derivatives_;
 };
 
 LeastSquaresObjective::LeastSquaresObjective(const Problem& problem, const LeastSquaresObjectiveOptions& options)
@@ -273,7 +287,9 @@ std::unique_ptr<HessianOperator> LeastSquaresObjective::hessian(const Eigen::Vec
   const bool cached = cached_ && cached_->valid && cached_->x.size() == x.size() && cached_->x == x;
   if (!cached && !evaluate_with_jacobian(x, nullptr, nullptr)) return nullptr;
   if (options_.hessian_model == HessianModel::kExact) {
-    return std::make_unique<ExactOperator>(this, cached_, options_.max_dense_parameters, evaluator_->has_losses());
+    const bool second_derivatives = !evaluator_->has_losses() && evaluator_->has_second_derivatives();
+    return std::make_unique<ExactOperator>(this, cached_, options_.max_dense_parameters, evaluator_->has_losses(),
+                                           second_derivatives);
   }
   return std::make_unique<GaussNewtonOperator>(cached_, options_.max_dense_parameters);
 }

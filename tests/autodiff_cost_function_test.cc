@@ -195,6 +195,79 @@ TEST(AutoDiffCostFunctionTest, DynamicResidualCount) {
   EXPECT_THROW((AutoDiffCostFunction<Exponentials, kDynamic, 1, 1>(Exponentials{0}, 0)), Error);
 }
 
+// sum_k w_k Hess(r_k) d over z = (x0, x1, y0), by hand.
+Eigen::Vector3d expected_second_derivative_product(const Point& p, const Eigen::Vector3d& w, const Eigen::Vector3d& d) {
+  const double x0 = p.x[0], x1 = p.x[1], y0 = p.y[0];
+  const double q = x1 * x1 + y0 * y0;
+  Eigen::Matrix3d h0, h1, h2;
+  h0 << 0, 0, 1, 0, -std::exp(x1), 0, 1, 0, 0;
+  h1 << -std::sin(x0), 0, 0, 0, 2 * y0, 2 * x1, 0, 2 * x1, 0;
+  h2 << 0, 0, 0, 0, -2 * x1 * y0 / (q * q), (x1 * x1 - y0 * y0) / (q * q), 0, (x1 * x1 - y0 * y0) / (q * q),
+      2 * x1 * y0 / (q * q);
+  return (w[0] * h0 + w[1] * h1 + w[2] * h2) * d;
+}
+
+TEST(AutoDiffCostFunctionTest, SecondDerivativeProductMatchesHandComputedHessians) {
+  int calls = 0;
+  Fixed cost(ThreeResiduals{&calls});
+  ASSERT_TRUE(cost.has_second_derivatives());
+  Point p;
+  const Eigen::Vector3d w(0.5, -1.25, 2.0);
+  const double dx[2] = {0.3, -0.8}, dy[1] = {1.1};
+  const double* directions[2] = {dx, dy};
+  double px[2], py[1];
+  double* products[2] = {px, py};
+  ASSERT_TRUE(cost.evaluate_second_derivative_product(p.parameters, w.data(), directions, products));
+  Eigen::Vector3d expected = expected_second_derivative_product(p, w, Eigen::Vector3d(0.3, -0.8, 1.1));
+  EXPECT_NEAR(px[0], expected[0], 1e-14 * expected.norm());
+  EXPECT_NEAR(px[1], expected[1], 1e-14 * expected.norm());
+  EXPECT_NEAR(py[0], expected[2], 1e-14 * expected.norm());
+
+  // A null direction is zero; a null product is not written.
+  const double* x_only[2] = {dx, nullptr};
+  py[0] = 42.0;
+  double* x_products[2] = {px, nullptr};
+  ASSERT_TRUE(cost.evaluate_second_derivative_product(p.parameters, w.data(), x_only, x_products));
+  expected = expected_second_derivative_product(p, w, Eigen::Vector3d(0.3, -0.8, 0.0));
+  EXPECT_NEAR(px[0], expected[0], 1e-14 * expected.norm());
+  EXPECT_NEAR(px[1], expected[1], 1e-14 * expected.norm());
+  EXPECT_EQ(py[0], 42.0);
+  EXPECT_EQ(calls, 0);  // no plain double evaluation was needed
+}
+
+TEST(AutoDiffCostFunctionTest, SecondDerivativeProductWithDynamicResidualCount) {
+  constexpr int kResiduals = 5;
+  AutoDiffCostFunction<Exponentials, kDynamic, 1, 1> cost(Exponentials{kResiduals}, kResiduals);
+  const double a = 2.0, b = -0.5, da = 0.7, db = -1.9;
+  const double* parameters[2] = {&a, &b};
+  const double* directions[2] = {&da, &db};
+  double weights[kResiduals], pa, pb;
+  double* products[2] = {&pa, &pb};
+  for (int k = 0; k < kResiduals; ++k) weights[k] = 1.0 - 0.3 * k;
+  ASSERT_TRUE(cost.evaluate_second_derivative_product(parameters, weights, directions, products));
+  // r_k = (k + 1) a exp(b t_k): Hess = (k + 1) e^{b t} [[0, t], [t, a t^2]].
+  double want_a = 0.0, want_b = 0.0;
+  for (int k = 0; k < kResiduals; ++k) {
+    const double t = double(k) / kResiduals, scale = weights[k] * (k + 1) * std::exp(b * t);
+    want_a += scale * t * db;
+    want_b += scale * (t * da + a * t * t * db);
+  }
+  EXPECT_NEAR(pa, want_a, 1e-14 * std::abs(want_a));
+  EXPECT_NEAR(pb, want_b, 1e-14 * std::abs(want_b));
+}
+
+TEST(AutoDiffCostFunctionTest, OnlyAutodiffHasSecondDerivatives) {
+  int calls = 0;
+  NumericDiffCostFunction<ThreeResiduals, NumericDiffMethod::kCentral, 3, 2, 1> numeric(ThreeResiduals{&calls});
+  EXPECT_FALSE(numeric.has_second_derivatives());
+  Point p;
+  const double* directions[2] = {nullptr, nullptr};
+  double px[2], py[1];
+  double* products[2] = {px, py};
+  const double w[3] = {1.0, 1.0, 1.0};
+  EXPECT_THROW(numeric.evaluate_second_derivative_product(p.parameters, w, directions, products), Error);
+}
+
 TEST(AutoDiffCostFunctionTest, UniquePtrConstructor) {
   int calls = 0;
   Fixed cost(std::make_unique<ThreeResiduals>(ThreeResiduals{&calls}));

@@ -67,10 +67,28 @@ Eigen::MatrixXd small_exact_hessian(const double* x) {
   return h;
 }
 
-// The exact model differences the gradient with a step of about
+// Where the cost functions have no second derivatives (or losses are
+// present) the exact model differences the gradient with a step of about
 // sqrt(eps) |x|: its products carry a relative error of order 1e-8; this
 // allows two orders of magnitude for the third derivatives.
 constexpr double kExactModelTolerance = 1e-6;
+// With AutoDiffCostFunction's second derivatives the products are exact to
+// rounding.
+constexpr double kSecondDerivativeTolerance = 1e-14;
+
+// SmallResidual with a hand-written Jacobian and no second derivatives.
+class SmallResidualWithoutSecondDerivatives : public SizedCostFunction<3, 2> {
+ public:
+  bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
+    const double* x = parameters[0];
+    SmallResidual{}(x, residuals);
+    if (jacobians && jacobians[0]) {
+      Eigen::Map<Eigen::Matrix<double, 3, 2, Eigen::RowMajor>> jacobian(jacobians[0]);
+      jacobian = small_jacobian(x);
+    }
+    return true;
+  }
+};
 
 // Both ways of computing the gradient: with the Jacobian, and J^T r alone
 // (CostFunction::evaluate_gradient, through the losses' rho').
@@ -172,10 +190,23 @@ TEST(LeastSquaresObjective, GaussNewtonProductIsJacobianTransposeJacobian) {
   EXPECT_TRUE(product.isApprox(expected * v, 1e-14));
 }
 
-TEST(LeastSquaresObjective, ExactProductMatchesAnalyticHessian) {
+// The exact model from AutoDiffCostFunction's second derivatives (exact to
+// rounding) and, for a cost function without them, from differences.
+class LeastSquaresObjectiveExactModel : public ::testing::TestWithParam<bool> {};
+
+TEST_P(LeastSquaresObjectiveExactModel, ProductMatchesAnalyticHessian) {
+  const bool second_derivatives = GetParam();
+  const double tolerance = second_derivatives ? kSecondDerivativeTolerance : kExactModelTolerance;
   double x[2] = {0.7, -0.4};
   Problem problem;
-  problem.add_residual_block(std::make_shared<AutoDiffCostFunction<SmallResidual, 3, 2>>(SmallResidual{}), nullptr, x);
+  std::shared_ptr<CostFunction> cost;
+  if (second_derivatives) {
+    cost = std::make_shared<AutoDiffCostFunction<SmallResidual, 3, 2>>(SmallResidual{});
+  } else {
+    cost = std::make_shared<SmallResidualWithoutSecondDerivatives>();
+  }
+  ASSERT_EQ(cost->has_second_derivatives(), second_derivatives);
+  problem.add_residual_block(cost, nullptr, x);
   LeastSquaresObjectiveOptions options;
   options.hessian_model = HessianModel::kExact;
   LeastSquaresObjective objective(problem, options);
@@ -187,13 +218,13 @@ TEST(LeastSquaresObjective, ExactProductMatchesAnalyticHessian) {
     Eigen::VectorXd product;
     hessian->multiply(v, &product);
     const Eigen::VectorXd want = expected * v;
-    EXPECT_LE((product - want).norm(), kExactModelTolerance * expected.norm() * v.norm())
+    EXPECT_LE((product - want).norm(), tolerance * expected.norm() * v.norm())
         << "v = " << v.transpose() << ": " << product.transpose() << " vs " << want.transpose();
   }
   Eigen::MatrixXd dense;
   ASSERT_TRUE(hessian->dense(&dense));
   EXPECT_EQ(dense, dense.transpose());
-  EXPECT_LE((dense - expected).norm(), kExactModelTolerance * expected.norm());
+  EXPECT_LE((dense - expected).norm(), tolerance * expected.norm());
   // Not the Gauss-Newton matrix: the residuals are far from zero here.
   const Eigen::MatrixXd j = small_jacobian(x);
   EXPECT_GT((dense - j.transpose() * j).norm(), 0.1);
@@ -202,6 +233,9 @@ TEST(LeastSquaresObjective, ExactProductMatchesAnalyticHessian) {
   hessian->multiply(Eigen::Vector2d::Zero(), &zero_product);
   EXPECT_EQ(zero_product, Eigen::Vector2d::Zero());
 }
+
+INSTANTIATE_TEST_SUITE_P(SecondDerivatives, LeastSquaresObjectiveExactModel, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Autodiff" : "Differenced"; });
 
 TEST(LeastSquaresObjective, ExactProductWithLossMatchesAutodiffHessianOfTheCost) {
   double x[2] = {0.7, -0.4};
@@ -319,7 +353,7 @@ TEST(LeastSquaresObjective, SparseJacobianProductsAndSolve) {
   options.hessian_model = HessianModel::kExact;
   LeastSquaresObjective exact(problem, options);
   exact.hessian(exact.gather())->multiply(v, &product);
-  EXPECT_LE((product - expected * v).norm(), kExactModelTolerance * expected.norm() * v.norm());
+  EXPECT_LE((product - expected * v).norm(), kSecondDerivativeTolerance * expected.norm() * v.norm());
 
   MinimizeOptions minimize_options;
   minimize_options.method = MinimizerMethod::kNewtonTrustRegionCg;

@@ -43,6 +43,20 @@ class CostFunction {
   // convention as evaluate().
   virtual bool evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const;
 
+  // Second derivatives, for Newton methods on a least-squares objective
+  // (LeastSquaresObjective with HessianModel::kExact): for every block i with
+  // products[i] not null, the product of the weighted residual Hessian with a
+  // direction d,
+  //   products[i] = sum_r weights[r] * (d^2 residual_r / dx_i dx) d
+  // (parameter_block_sizes()[i] doubles, overwritten), where directions[i]
+  // is block i's part of d (null: zero). Returns false when the point cannot
+  // be evaluated. Only called when has_second_derivatives() is true (the
+  // default is false, and then the objective differences first derivatives
+  // instead); AutoDiffCostFunction provides it exactly.
+  virtual bool has_second_derivatives() const { return false; }
+  virtual bool evaluate_second_derivative_product(double const* const* parameters, const double* weights,
+                                                  double const* const* directions, double** products) const;
+
   int num_residuals() const { return num_residuals_; }
   const std::vector<int>& parameter_block_sizes() const { return parameter_block_sizes_; }
 

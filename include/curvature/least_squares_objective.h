@@ -19,10 +19,14 @@
 //       cost two passes over J (no re-evaluation). With truncated CG this is
 //       "Hessian-free" Gauss-Newton / Newton-CG for least squares.
 //   HessianModel::kExact         H = J^T J + sum_i r_i Hess(r_i) (with robust
-//       losses: the Hessian of the cost itself). The second-order term is
-//       taken by a forward difference of the gradient along v, one Jacobian
-//       evaluation per product (see exact_hessian_step() for the step). Its
-//       accuracy is therefore limited: the product carries a relative error of
+//       losses: the Hessian of the cost itself). When every cost function has
+//       second derivatives (CostFunction::has_second_derivatives():
+//       AutoDiffCostFunction computes them by nested forward-mode jets) and
+//       no block has a loss, the second-order term is exact: one evaluation of
+//       each block with second-order jets per product. Otherwise it is taken
+//       by a forward difference of the gradient along v, one Jacobian
+//       evaluation per product (see exact_hessian_step() for the step), and
+//       its accuracy is limited: the product carries a relative error of
 //       about sqrt(eps) ~ 1e-8 times |x| |third derivatives| / |Hessian|, and
 //       the result is exactly symmetric only when formed densely (dense()
 //       symmetrizes). Without losses only the term sum_i r_i Hess(r_i) v is
