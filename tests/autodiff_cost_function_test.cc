@@ -1,6 +1,7 @@
 // Tests for AutoDiffCostFunction and DynamicAutoDiffCostFunction: Jacobians
 // against hand-computed values and against numeric differentiation, partial
-// Jacobian requests, failing functors, dynamic residual counts.
+// Jacobian requests, failing functors, dynamic residual counts, and second
+// derivative products against hand-computed Hessians.
 #include "curvature/autodiff_cost_function.h"
 
 #include <gtest/gtest.h>
