@@ -311,6 +311,33 @@ TEST(DynamicAutoDiffCostFunctionTest, AgreesWithTheFixedSizeVersion) {
   for (int e = 0; e < 3; ++e) EXPECT_DOUBLE_EQ(jy_dynamic[e], jy_fixed[e]);
 }
 
+TEST(DynamicAutoDiffCostFunctionTest, SecondDerivativesMatchHandComputedHessians) {
+  DynamicAutoDiffCostFunction<ThreeResidualsDynamic> dynamic(ThreeResidualsDynamic{});
+  dynamic.add_parameter_block(2);
+  dynamic.add_parameter_block(1);
+  dynamic.set_num_residuals(3);
+  ASSERT_TRUE(dynamic.has_second_derivatives());
+  Point p;
+  const Eigen::Vector3d w(0.5, -1.25, 2.0);
+  const double dx[2] = {0.3, -0.8}, dy[1] = {1.1};
+  const double* directions[2] = {dx, dy};
+  double px[2], py[1];
+  double* products[2] = {px, py};
+  ASSERT_TRUE(dynamic.evaluate_second_derivative_product(p.parameters, w.data(), directions, products));
+  Eigen::Vector3d expected = expected_second_derivative_product(p, w, Eigen::Vector3d(0.3, -0.8, 1.1));
+  EXPECT_NEAR(px[0], expected[0], 1e-14 * expected.norm());
+  EXPECT_NEAR(px[1], expected[1], 1e-14 * expected.norm());
+  EXPECT_NEAR(py[0], expected[2], 1e-14 * expected.norm());
+
+  // A constant second block (no direction, no product): only x varies.
+  const double* x_only[2] = {dx, nullptr};
+  double* x_products[2] = {px, nullptr};
+  ASSERT_TRUE(dynamic.evaluate_second_derivative_product(p.parameters, w.data(), x_only, x_products));
+  expected = expected_second_derivative_product(p, w, Eigen::Vector3d(0.3, -0.8, 0.0));
+  EXPECT_NEAR(px[0], expected[0], 1e-14 * expected.norm());
+  EXPECT_NEAR(px[1], expected[1], 1e-14 * expected.norm());
+}
+
 // r = [x0 * x1, 7]: the second residual is a constant with no derivatives.
 struct WithConstantResidual {
   template <typename T>
@@ -335,6 +362,21 @@ TEST(DynamicAutoDiffCostFunctionTest, ConstantResidualsGiveZeroRows) {
   EXPECT_EQ(j[1], 3.0);
   EXPECT_EQ(j[2], 0.0);
   EXPECT_EQ(j[3], 0.0);
+}
+
+TEST(DynamicAutoDiffCostFunctionTest, ConstantResidualsHaveNoSecondDerivatives) {
+  DynamicAutoDiffCostFunction<WithConstantResidual> cost(std::make_unique<WithConstantResidual>());
+  cost.add_parameter_block(2);
+  cost.set_num_residuals(2);
+  const double x[2] = {3.0, 5.0}, d[2] = {0.5, -1.0}, weights[2] = {2.0, 3.0};
+  const double* parameters[1] = {x};
+  const double* directions[1] = {d};
+  double product[2];
+  double* products[1] = {product};
+  ASSERT_TRUE(cost.evaluate_second_derivative_product(parameters, weights, directions, products));
+  // 2 * [[0, 1], [1, 0]] d; the constant residual adds nothing.
+  EXPECT_EQ(product[0], -2.0);
+  EXPECT_EQ(product[1], 1.0);
 }
 
 TEST(DynamicAutoDiffCostFunctionTest, MisuseIsAnError) {

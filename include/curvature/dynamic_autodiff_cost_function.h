@@ -23,6 +23,8 @@
 //   * Each evaluation with Jacobians allocates: one derivative vector per
 //     parameter and residual. Prefer AutoDiffCostFunction when sizes are
 //     known at compile time.
+//   * evaluate_second_derivative_product() (Newton methods with
+//     HessianModel::kExact) runs it once with T = Jet<Jet<double, kDynamic>, 1>.
 //   * evaluate() throws curvature::Error when no residual count or no block
 //     was set, and returns what the functor returns otherwise.
 #pragma once
@@ -53,9 +55,7 @@ class DynamicAutoDiffCostFunction : public DynamicCostFunction {
   bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
     const std::vector<int>& sizes = parameter_block_sizes();
     const int num_residuals = this->num_residuals();
-    if (num_residuals <= 0 || sizes.empty()) {
-      throw Error("DynamicAutoDiffCostFunction: call set_num_residuals() and add_parameter_block() before evaluate()");
-    }
+    check_sizes(num_residuals, sizes);
     if (jacobians == nullptr) return (*functor_)(parameters, residuals);
 
     const std::size_t num_blocks = sizes.size();
@@ -106,7 +106,63 @@ class DynamicAutoDiffCostFunction : public DynamicCostFunction {
     return true;
   }
 
+  // Exact second derivatives by nested forward mode, as in
+  // AutoDiffCostFunction: one call with T = Jet<Jet<double, kDynamic>, 1>,
+  // the parameters of the blocks whose product is wanted seeded as the
+  // inner variables, the direction as the outer derivative.
+  bool has_second_derivatives() const override { return true; }
+
+  bool evaluate_second_derivative_product(double const* const* parameters, const double* weights,
+                                          double const* const* directions, double** products) const override {
+    using SecondOrderJet = Jet<JetType, 1>;
+    const std::vector<int>& sizes = parameter_block_sizes();
+    const int num_residuals = this->num_residuals();
+    check_sizes(num_residuals, sizes);
+    const std::size_t num_blocks = sizes.size();
+    std::vector<int> offsets(num_blocks, -1);
+    int num_variables = 0;
+    for (std::size_t i = 0; i < num_blocks; ++i) {
+      if (products[i] != nullptr) {
+        offsets[i] = num_variables;
+        num_variables += sizes[i];
+      }
+    }
+    std::vector<std::vector<SecondOrderJet>> blocks(num_blocks);
+    std::vector<const SecondOrderJet*> block_pointers(num_blocks);
+    for (std::size_t i = 0; i < num_blocks; ++i) {
+      blocks[i].resize(static_cast<std::size_t>(sizes[i]));
+      for (int j = 0; j < sizes[i]; ++j) {
+        SecondOrderJet& p = blocks[i][j];
+        p.a = offsets[i] >= 0 ? JetType(parameters[i][j], num_variables, offsets[i] + j) : JetType(parameters[i][j]);
+        if (directions[i] != nullptr) p.v[0] = JetType(directions[i][j]);
+      }
+      block_pointers[i] = blocks[i].data();
+    }
+    std::vector<SecondOrderJet> r(static_cast<std::size_t>(num_residuals));
+    if (!(*functor_)(block_pointers.data(), r.data())) return false;
+    for (std::size_t i = 0; i < num_blocks; ++i) {
+      if (products[i] == nullptr) continue;
+      for (int j = 0; j < sizes[i]; ++j) {
+        double sum = 0.0;
+        for (int k = 0; k < num_residuals; ++k) {
+          // An empty derivative vector is zero (a residual that does not
+          // depend on the variables along this direction).
+          const auto& second = r[k].v[0].v;
+          if (second.size() != 0) sum += weights[k] * second[offsets[i] + j];
+        }
+        products[i][j] = sum;
+      }
+    }
+    return true;
+  }
+
  private:
+  static void check_sizes(int num_residuals, const std::vector<int>& sizes) {
+    if (num_residuals <= 0 || sizes.empty()) {
+      throw Error("DynamicAutoDiffCostFunction: call set_num_residuals() and add_parameter_block() before evaluate()");
+    }
+  }
+
   std::unique_ptr<Functor> functor_;
 };
 
