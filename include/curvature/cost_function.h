@@ -52,7 +52,8 @@ class CostFunction {
   // is block i's part of d (null: zero). Returns false when the point cannot
   // be evaluated. Only called when has_second_derivatives() is true (the
   // default is false, and then the objective differences first derivatives
-  // instead); AutoDiffCostFunction provides it exactly.
+  // instead; the default product throws curvature::Error).
+  // AutoDiffCostFunction and DynamicAutoDiffCostFunction provide it exactly.
   virtual bool has_second_derivatives() const { return false; }
   virtual bool evaluate_second_derivative_product(double const* const* parameters, const double* weights,
                                                   double const* const* directions, double** products) const;
