@@ -208,9 +208,10 @@ Eigen::Vector3d expected_second_derivative_product(const Point& p, const Eigen::
   return (w[0] * h0 + w[1] * h1 + w[2] * h2) * d;
 }
 
-TEST(AutoDiffCostFunctionTest, SecondDerivativeProductMatchesHandComputedHessians) {
-  int calls = 0;
-  Fixed cost(ThreeResiduals{&calls});
+// cost (ThreeResiduals, fixed or dynamic) against the hand-computed Hessians:
+// both blocks along a direction, then only x (a null direction is zero, a
+// null product is not written).
+void expect_hand_computed_second_derivative_products(const CostFunction& cost) {
   ASSERT_TRUE(cost.has_second_derivatives());
   Point p;
   const Eigen::Vector3d w(0.5, -1.25, 2.0);
@@ -224,7 +225,6 @@ TEST(AutoDiffCostFunctionTest, SecondDerivativeProductMatchesHandComputedHessian
   EXPECT_NEAR(px[1], expected[1], 1e-14 * expected.norm());
   EXPECT_NEAR(py[0], expected[2], 1e-14 * expected.norm());
 
-  // A null direction is zero; a null product is not written.
   const double* x_only[2] = {dx, nullptr};
   py[0] = 42.0;
   double* x_products[2] = {px, nullptr};
@@ -233,6 +233,12 @@ TEST(AutoDiffCostFunctionTest, SecondDerivativeProductMatchesHandComputedHessian
   EXPECT_NEAR(px[0], expected[0], 1e-14 * expected.norm());
   EXPECT_NEAR(px[1], expected[1], 1e-14 * expected.norm());
   EXPECT_EQ(py[0], 42.0);
+}
+
+TEST(AutoDiffCostFunctionTest, SecondDerivativeProductMatchesHandComputedHessians) {
+  int calls = 0;
+  Fixed cost(ThreeResiduals{&calls});
+  expect_hand_computed_second_derivative_products(cost);
   EXPECT_EQ(calls, 0);  // no plain double evaluation was needed
 }
 
@@ -316,26 +322,7 @@ TEST(DynamicAutoDiffCostFunctionTest, SecondDerivativesMatchHandComputedHessians
   dynamic.add_parameter_block(2);
   dynamic.add_parameter_block(1);
   dynamic.set_num_residuals(3);
-  ASSERT_TRUE(dynamic.has_second_derivatives());
-  Point p;
-  const Eigen::Vector3d w(0.5, -1.25, 2.0);
-  const double dx[2] = {0.3, -0.8}, dy[1] = {1.1};
-  const double* directions[2] = {dx, dy};
-  double px[2], py[1];
-  double* products[2] = {px, py};
-  ASSERT_TRUE(dynamic.evaluate_second_derivative_product(p.parameters, w.data(), directions, products));
-  Eigen::Vector3d expected = expected_second_derivative_product(p, w, Eigen::Vector3d(0.3, -0.8, 1.1));
-  EXPECT_NEAR(px[0], expected[0], 1e-14 * expected.norm());
-  EXPECT_NEAR(px[1], expected[1], 1e-14 * expected.norm());
-  EXPECT_NEAR(py[0], expected[2], 1e-14 * expected.norm());
-
-  // A constant second block (no direction, no product): only x varies.
-  const double* x_only[2] = {dx, nullptr};
-  double* x_products[2] = {px, nullptr};
-  ASSERT_TRUE(dynamic.evaluate_second_derivative_product(p.parameters, w.data(), x_only, x_products));
-  expected = expected_second_derivative_product(p, w, Eigen::Vector3d(0.3, -0.8, 0.0));
-  EXPECT_NEAR(px[0], expected[0], 1e-14 * expected.norm());
-  EXPECT_NEAR(px[1], expected[1], 1e-14 * expected.norm());
+  expect_hand_computed_second_derivative_products(dynamic);
 }
 
 // r = [x0 * x1, 7]: the second residual is a constant with no derivatives.

@@ -59,15 +59,8 @@ class DynamicAutoDiffCostFunction : public DynamicCostFunction {
     if (jacobians == nullptr) return (*functor_)(parameters, residuals);
 
     const std::size_t num_blocks = sizes.size();
-    // Variable numbering: the parameters of the wanted blocks, in order.
-    std::vector<int> offsets(num_blocks, -1);
-    int num_variables = 0;
-    for (std::size_t i = 0; i < num_blocks; ++i) {
-      if (jacobians[i] != nullptr) {
-        offsets[i] = num_variables;
-        num_variables += sizes[i];
-      }
-    }
+    std::vector<int> offsets;
+    const int num_variables = number_variables(jacobians, sizes, &offsets);
 
     std::vector<std::vector<JetType>> blocks(num_blocks);
     std::vector<const JetType*> block_pointers(num_blocks);
@@ -119,14 +112,8 @@ class DynamicAutoDiffCostFunction : public DynamicCostFunction {
     const int num_residuals = this->num_residuals();
     check_sizes(num_residuals, sizes);
     const std::size_t num_blocks = sizes.size();
-    std::vector<int> offsets(num_blocks, -1);
-    int num_variables = 0;
-    for (std::size_t i = 0; i < num_blocks; ++i) {
-      if (products[i] != nullptr) {
-        offsets[i] = num_variables;
-        num_variables += sizes[i];
-      }
-    }
+    std::vector<int> offsets;
+    const int num_variables = number_variables(products, sizes, &offsets);
     std::vector<std::vector<SecondOrderJet>> blocks(num_blocks);
     std::vector<const SecondOrderJet*> block_pointers(num_blocks);
     for (std::size_t i = 0; i < num_blocks; ++i) {
@@ -157,6 +144,21 @@ class DynamicAutoDiffCostFunction : public DynamicCostFunction {
   }
 
  private:
+  // Variable numbering: the parameters of the blocks whose output is wanted
+  // (outputs[i] not null), in order; (*offsets)[i] is block i's first
+  // variable, or -1 for a block entering as a constant. Returns the count.
+  static int number_variables(double* const* outputs, const std::vector<int>& sizes, std::vector<int>* offsets) {
+    offsets->assign(sizes.size(), -1);
+    int num_variables = 0;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      if (outputs[i] != nullptr) {
+        (*offsets)[i] = num_variables;
+        num_variables += sizes[i];
+      }
+    }
+    return num_variables;
+  }
+
   static void check_sizes(int num_residuals, const std::vector<int>& sizes) {
     if (num_residuals <= 0 || sizes.empty()) {
       throw Error("DynamicAutoDiffCostFunction: call set_num_residuals() and add_parameter_block() before evaluate()");
