@@ -71,6 +71,20 @@ class LeastSquaresObjective::GaussNewtonOperator : public HessianOperator {
     *hessian = gauss_newton_matrix(jacobian_->ref());
     return true;
   }
+  // The squared column norms of J, at any size.
+  bool diagonal(Eigen::VectorXd* diagonal) const override {
+    const internal::JacobianRef jacobian = jacobian_->ref();
+    if (jacobian.dense) {
+      *diagonal = jacobian.dense->colwise().squaredNorm().transpose();
+    } else {
+      *diagonal = Eigen::VectorXd::Zero(size());
+      const SparseRowMatrix& sparse = *jacobian.sparse;
+      for (Eigen::Index row = 0; row < sparse.outerSize(); ++row) {
+        for (SparseRowMatrix::InnerIterator it(sparse, row); it; ++it) (*diagonal)[it.col()] += it.value() * it.value();
+      }
+    }
+    return true;
+  }
 
  protected:
   void check_size(const Eigen::VectorXd& v) const {
@@ -145,6 +159,9 @@ class LeastSquaresObjective::ExactOperator : public GaussNewtonOperator {
     *hessian = 0.5 * (*hessian + hessian->transpose()).eval();
     return true;
   }
+  // From the dense matrix (n products): the second-order term's diagonal has
+  // no cheaper form here.
+  bool diagonal(Eigen::VectorXd* diagonal) const override { return HessianOperator::diagonal(diagonal); }
 
  private:
   LeastSquaresObjective* objective_;

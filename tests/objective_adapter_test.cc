@@ -180,6 +180,9 @@ TEST(LeastSquaresObjective, GaussNewtonProductIsJacobianTransposeJacobian) {
   Eigen::MatrixXd dense;
   ASSERT_TRUE(hessian->dense(&dense));
   EXPECT_TRUE(dense.isApprox(expected, 1e-14));
+  Eigen::VectorXd diagonal;
+  ASSERT_TRUE(hessian->diagonal(&diagonal));
+  EXPECT_TRUE(diagonal.isApprox(expected.diagonal(), 1e-14));
 
   // The operator keeps its own Jacobian: evaluating elsewhere does not
   // change it.
@@ -225,6 +228,10 @@ TEST_P(LeastSquaresObjectiveExactModel, ProductMatchesAnalyticHessian) {
   ASSERT_TRUE(hessian->dense(&dense));
   EXPECT_EQ(dense, dense.transpose());
   EXPECT_LE((dense - expected).norm(), tolerance * expected.norm());
+  // The exact diagonal, not the Gauss-Newton one the base operator knows.
+  Eigen::VectorXd diagonal;
+  ASSERT_TRUE(hessian->diagonal(&diagonal));
+  EXPECT_EQ(diagonal, dense.diagonal());
   // Not the Gauss-Newton matrix: the residuals are far from zero here.
   const Eigen::MatrixXd j = small_jacobian(x);
   EXPECT_GT((dense - j.transpose() * j).norm(), 0.1);
@@ -345,6 +352,14 @@ TEST(LeastSquaresObjective, SparseJacobianProductsAndSolve) {
   Eigen::MatrixXd dense;
   ASSERT_TRUE(gauss_newton.hessian(gauss_newton.gather())->dense(&dense));
   EXPECT_TRUE(dense.isApprox(j.transpose() * j, 1e-13));
+  // The squared column norms of the sparse Jacobian, beyond the dense limit too.
+  LeastSquaresObjectiveOptions small_dense;
+  small_dense.max_dense_parameters = 10;
+  LeastSquaresObjective no_dense(problem, small_dense);
+  Eigen::VectorXd diagonal;
+  ASSERT_FALSE(no_dense.hessian(no_dense.gather())->dense(&dense));
+  ASSERT_TRUE(no_dense.hessian(no_dense.gather())->diagonal(&diagonal));
+  EXPECT_TRUE(diagonal.isApprox((j.transpose() * j).diagonal(), 1e-13));
 
   // Exact: each block adds r0 * Hess(r0) = r0 * (-20) at (x_i, x_i).
   Eigen::MatrixXd expected = j.transpose() * j;
@@ -354,6 +369,8 @@ TEST(LeastSquaresObjective, SparseJacobianProductsAndSolve) {
   LeastSquaresObjective exact(problem, options);
   exact.hessian(exact.gather())->multiply(v, &product);
   EXPECT_LE((product - expected * v).norm(), kSecondDerivativeTolerance * expected.norm() * v.norm());
+  ASSERT_TRUE(exact.hessian(exact.gather())->diagonal(&diagonal));
+  EXPECT_LE((diagonal - expected.diagonal()).norm(), kSecondDerivativeTolerance * expected.norm());
 
   MinimizeOptions minimize_options;
   minimize_options.method = MinimizerMethod::kNewtonTrustRegionCg;

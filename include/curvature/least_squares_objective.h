@@ -67,7 +67,7 @@ class MinibatchEvaluator;
 
 enum class HessianModel {
   kGaussNewton,  // J^T J
-  kExact,        // J^T J + sum_i r_i Hess(r_i), second-order term by finite differences
+  kExact,        // J^T J + sum_i r_i Hess(r_i), second-order term as described above
 };
 
 struct LeastSquaresObjectiveOptions {

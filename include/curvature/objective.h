@@ -29,6 +29,16 @@ class HessianOperator {
     (void)hessian;
     return false;
   }
+  // The diagonal H_ii; false when this operator cannot form it. The default
+  // takes it from dense(); operators that know it more cheaply override it.
+  // The trust-region Newton methods use it to shape their region
+  // (MinimizeOptions::scaled_trust_region_check).
+  virtual bool diagonal(Eigen::VectorXd* diagonal) const {
+    Eigen::MatrixXd hessian;
+    if (!dense(&hessian)) return false;
+    *diagonal = hessian.diagonal();
+    return true;
+  }
 };
 
 class Objective {
