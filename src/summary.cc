@@ -83,6 +83,9 @@ std::string Summary::full_report() const {
   add("  %-28s %d\n", "jacobian evaluations", jacobian_evaluations);
   add("  %-28s %d\n", "linear solver iterations", linear_solver_iterations);
   if (line_search_failures > 0) add("  %-28s %d\n", "line search failures", line_search_failures);
+  if (scaled_region_from_iteration >= 0) {
+    add("  %-28s after iteration %d\n", "region scaled to diag(H)", scaled_region_from_iteration);
+  }
   add("\n");
   add("  %-28s %.6f s\n", "evaluation time", evaluation_time_s);
   add("  %-28s %.6f s\n", "linear solver time", linear_solver_time_s);

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "curvature/gradient_checker.h"
 #include "curvature/least_squares_objective.h"
 #include "curvature/minimize.h"
+#include "curvature/objective.h"
 #include "curvature/solve.h"
 
 namespace curvature {
@@ -308,11 +311,12 @@ TEST(MghLevenbergMarquardtTest, ExtendedRosenbrockScalesWithASparseJacobian) {
 // minimize() on the sum of squares with the settings of curv bench mgh.
 // Returns f (paper convention) at the point reached; x receives the point.
 double minimize_mgh(const MghProblem& problem, MinimizerMethod method, HessianModel hessian_model,
-                    std::vector<double>* x, Summary* summary) {
+                    std::vector<double>* x, Summary* summary, bool scaled_trust_region_check = true) {
   Problem built;
   add_mgh_residuals(problem, &built, x->data());
   MinimizeOptions options;
   options.method = method;
+  options.scaled_trust_region_check = scaled_trust_region_check;
   options.max_iterations = 10000;
   options.function_tolerance = 1e-16;
   options.gradient_tolerance = 1e-12;
@@ -335,12 +339,132 @@ TEST(MghMinimizeTest, NewtonCgSolvesMeyerFromTheStart) {
   // Steihaug-CG's forcing test is met after one iteration when the gradient
   // lies along the stiffest coordinate; the sliver steps that followed met
   // the parameter test at f - f* = 2e-6. A step that short is now re-solved
-  // accurately before it counts as convergence.
+  // accurately before it counts as convergence (in the sphere: the scaled
+  // region's check is off here).
   const MghProblem meyer = mgh_problem_by_name("meyer");
   std::vector<double> x = mgh_start(meyer, 1.0);
   Summary summary;
+  const double f =
+      minimize_mgh(meyer, MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kExact, &x, &summary, false);
+  EXPECT_TRUE(mgh_reached_minimum(meyer, f)) << "f = " << f << "\n" << summary.full_report();
+}
+
+TEST(MghMinimizeTest, NewtonCgSolvesMeyerFromTenTimesTheStartInTheScaledRegion) {
+  // In the sphere the steps that still lower f move mostly x1 ~ 0.0056, far
+  // below the parameter test against |x| ~ 3e4: the solve stopped at
+  // f = 5.3e5 (f* = 87.9). Confirming that short step in the region scaled
+  // to diag(H) lets the iteration go on to the minimum.
+  const MghProblem meyer = mgh_problem_by_name("meyer");
+  std::vector<double> sphere_x = mgh_start(meyer, 10.0);
+  Summary sphere;
+  const double sphere_f =
+      minimize_mgh(meyer, MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kExact, &sphere_x, &sphere, false);
+  EXPECT_GT(sphere_f, 1e5) << sphere.full_report();
+  EXPECT_EQ(sphere.termination, TerminationType::kParameterTolerance);
+  EXPECT_EQ(sphere.scaled_region_from_iteration, -1);
+
+  std::vector<double> x = mgh_start(meyer, 10.0);
+  Summary summary;
   const double f = minimize_mgh(meyer, MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kExact, &x, &summary);
   EXPECT_TRUE(mgh_reached_minimum(meyer, f)) << "f = " << f << "\n" << summary.full_report();
+  // Scaled where the sphere stopped.
+  EXPECT_EQ(summary.scaled_region_from_iteration, sphere.iterations);
+  EXPECT_NE(summary.full_report().find("region scaled to diag(H)"), std::string::npos);
+}
+
+// Forwards to an Objective, keeping every point evaluated and the Hessian's
+// diagonal at every point a model was formed.
+class RecordingObjective : public Objective {
+ public:
+  explicit RecordingObjective(Objective& inner) : inner_(inner) {}
+  int num_parameters() const override { return inner_.num_parameters(); }
+  bool evaluate(const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient) override {
+    evaluated.push_back(x);
+    return inner_.evaluate(x, value, gradient);
+  }
+  bool has_hessian() const override { return inner_.has_hessian(); }
+  std::unique_ptr<HessianOperator> hessian(const Eigen::VectorXd& x) override {
+    std::unique_ptr<HessianOperator> h = inner_.hessian(x);
+    Eigen::VectorXd diagonal;
+    if (h && h->diagonal(&diagonal)) diagonals.push_back({x, diagonal});
+    return h;
+  }
+
+  std::vector<Eigen::VectorXd> evaluated;
+  std::vector<std::pair<Eigen::VectorXd, Eigen::VectorXd>> diagonals;
+
+ private:
+  Objective& inner_;
+};
+
+TEST(MghMinimizeTest, ScaledStepsNeverExceedTheRadius) {
+  // Meyer from 10 x0, where the region is scaled for the last ~2000
+  // iterations: each step p from the current point x has
+  // |D p| <= radius with D = diag(sqrt|H_ii(x)|) (every H_ii is nonzero here).
+  const MghProblem meyer = mgh_problem_by_name("meyer");
+  std::vector<double> start = mgh_start(meyer, 10.0);
+  Problem built;
+  add_mgh_residuals(meyer, &built, start.data());
+  LeastSquaresObjectiveOptions objective_options;
+  objective_options.hessian_model = HessianModel::kExact;
+  LeastSquaresObjective objective(built, objective_options);
+  RecordingObjective recording(objective);
+  MinimizeOptions options;
+  options.method = MinimizerMethod::kNewtonTrustRegionCg;
+  options.max_iterations = 10000;
+  options.gradient_tolerance = 1e-12;
+  Eigen::VectorXd x = objective.gather();
+  const Summary summary = minimize(options, recording, &x);
+  ASSERT_TRUE(mgh_reached_minimum(meyer, mgh_f_from_cost(summary.final_cost))) << summary.full_report();
+  ASSERT_GT(summary.scaled_region_from_iteration, 0);
+  // One evaluation at the start and one per iteration.
+  ASSERT_EQ(recording.evaluated.size(), summary.trace.size());
+  Eigen::VectorXd current = recording.evaluated[0];
+  int checked = 0, on_boundary = 0;
+  for (std::size_t k = 1; k < summary.trace.size(); ++k) {
+    const IterationRecord& record = summary.trace[k];
+    const Eigen::VectorXd& trial = recording.evaluated[k];
+    if (record.iteration > summary.scaled_region_from_iteration) {
+      // The last model formed at the current point.
+      const Eigen::VectorXd* diagonal = nullptr;
+      for (const auto& [at, d] : recording.diagonals) {
+        if (at == current) diagonal = &d;
+      }
+      ASSERT_NE(diagonal, nullptr) << "iteration " << record.iteration;
+      ASSERT_GT(diagonal->cwiseAbs().minCoeff(), 0.0);
+      const Eigen::VectorXd scale = diagonal->cwiseAbs().cwiseSqrt();
+      const double scaled_norm = (trial - current).cwiseProduct(scale).norm();
+      // p is observed as trial - x, rounded in x + p to eps |x_i| per coordinate.
+      const double rounding = 2.0 * std::numeric_limits<double>::epsilon() * scale.cwiseProduct(current).norm();
+      EXPECT_LE(scaled_norm, record.trust_region_radius * (1.0 + 1e-12) + rounding) << "iteration " << record.iteration;
+      if (scaled_norm > record.trust_region_radius * (1.0 - 1e-12)) ++on_boundary;
+      ++checked;
+    }
+    if (record.accepted) current = trial;
+  }
+  EXPECT_GT(checked, 100);
+  EXPECT_GT(on_boundary, 10);
+}
+
+TEST(MghMinimizeTest, TheScaledCheckAtAMinimizerEndsThereToo) {
+  // Brown and Dennis: the sphere's last step meets the parameter test at
+  // the minimizer (f* = 85822.2); the scaled region's iterations end at the
+  // same f.
+  const MghProblem brown_dennis = mgh_problem_by_name("brown_dennis");
+  std::vector<double> sphere_x = mgh_start(brown_dennis, 1.0);
+  Summary sphere;
+  const double sphere_f = minimize_mgh(brown_dennis, MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kExact,
+                                       &sphere_x, &sphere, false);
+  std::vector<double> x = mgh_start(brown_dennis, 1.0);
+  Summary summary;
+  const double f =
+      minimize_mgh(brown_dennis, MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kExact, &x, &summary);
+  ASSERT_TRUE(mgh_reached_minimum(brown_dennis, sphere_f)) << sphere.full_report();
+  EXPECT_EQ(summary.scaled_region_from_iteration, sphere.iterations) << summary.full_report();
+  EXPECT_LE(f, sphere_f);
+  EXPECT_NEAR(f, sphere_f, 1e-12 * sphere_f);
+  EXPECT_EQ(summary.termination, TerminationType::kParameterTolerance);
+  for (std::size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], sphere_x[i], 1e-6 * std::abs(sphere_x[i]));
 }
 
 TEST(MghMinimizeTest, LevenbergMarquardtCgSolvesBrownBadlyScaledFromTenTimesTheStart) {

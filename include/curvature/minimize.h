@@ -98,6 +98,20 @@ struct MinimizeOptions {
   double max_trust_region_radius = 1e10;
   double min_relative_decrease = 1e-4;
   int max_cg_iterations = 0;  // Steihaug-CG iterations per step; 0: n
+  // The region is the sphere |p| <= radius. When a step is short enough to
+  // end the solve by the parameter test (and the gradient test has not
+  // passed), true first confirms it in the scaled region |D p| <= radius,
+  // D = diag(sqrt|H_ii|) refreshed at every new point, from
+  // initial_trust_region_radius. On a badly scaled problem a step that is
+  // short against |x| can be the only move the sphere allows in a small
+  // coordinate (Meyer's, x* = (0.0056, 6181, 345)); in the scaled region the
+  // iteration goes on. At a true minimizer it stops again once the radius
+  // has shrunk to the noise in f: on MGH, a median of 0 and at most 26
+  // further iterations. The region stays scaled to the end of the solve
+  // (Summary::scaled_region_from_iteration). Needs HessianOperator::diagonal();
+  // without it the solve ends as with false. The trace's radius then
+  // measures |D p|.
+  bool scaled_trust_region_check = true;
 
   // Nesterov: restart the momentum when f increases (O'Donoghue and Candes).
   bool nesterov_restart = true;

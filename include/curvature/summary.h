@@ -66,6 +66,10 @@ struct Summary {
   // Line searches that found no acceptable step (line-search methods of
   // minimize()), counting those recovered by restarting from steepest descent.
   int line_search_failures = 0;
+  // Trust-region Newton methods of minimize(): the iteration after which the
+  // region was scaled to the Hessian's diagonal
+  // (MinimizeOptions::scaled_trust_region_check); -1 when it never was.
+  int scaled_region_from_iteration = -1;
 
   double evaluation_time_s = 0.0;     // residuals and Jacobians
   double linear_solver_time_s = 0.0;  // factorizations and solves
