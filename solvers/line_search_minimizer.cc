@@ -42,16 +42,24 @@ constexpr double kMaxStepGrowth = 10.0;
 // phi(alpha) = f(P(x + alpha d)) from the context's current point. Keeps the
 // gradient of the lowest and of the latest point it evaluated with one, so
 // that the point accepted by a strong Wolfe search needs no re-evaluation.
+// One PathFunction serves the whole solve (start() sets each direction), and
+// gradients change hands by swapping vectors: at n = 10^5 and more, fresh
+// n-vectors per iteration cost L-BFGS as much as its two-loop recursion.
 class PathFunction : public LineFunction {
  public:
-  PathFunction(ObjectiveContext& context, const Eigen::VectorXd& direction) : context_(context), direction_(direction) {
+  explicit PathFunction(ObjectiveContext& context) : context_(context) {}
+
+  // The path along `direction` (kept by reference) from the context's point.
+  void start(const Eigen::VectorXd& direction) {
+    direction_ = &direction;
     const double d_norm = direction.lpNorm<Eigen::Infinity>();
-    min_step_ = d_norm > 0.0 ? std::numeric_limits<double>::epsilon() * context.x.lpNorm<Eigen::Infinity>() / d_norm
+    min_step_ = d_norm > 0.0 ? std::numeric_limits<double>::epsilon() * context_.x.lpNorm<Eigen::Infinity>() / d_norm
                              : std::numeric_limits<double>::infinity();
+    has_latest_ = has_lowest_ = false;
   }
 
   void point(double step, Eigen::VectorXd* out) const {
-    *out = context_.x + step * direction_;
+    *out = context_.x + step * (*direction_);
     context_.project(out);
   }
 
@@ -60,9 +68,15 @@ class PathFunction : public LineFunction {
     if (derivative == nullptr) return context_.evaluate(trial_, value, nullptr);
     const bool ok = context_.evaluate(trial_, value, &trial_gradient_);
     if (!ok) return false;
-    *derivative = trial_gradient_.dot(direction_);
-    latest_ = {step, *value, trial_gradient_};
-    if (!has_lowest_ || *value < lowest_.value) lowest_ = latest_;
+    *derivative = trial_gradient_.dot(*direction_);
+    const bool new_lowest = !has_lowest_ || *value < lowest_value();
+    // The latest point moves to lowest_ when it is the lowest so far; either
+    // way latest_'s old vector becomes the next scratch gradient.
+    if (has_latest_ && lowest_is_latest_) std::swap(lowest_, latest_);
+    latest_.step = step;
+    latest_.value = *value;
+    std::swap(latest_.gradient, trial_gradient_);
+    lowest_is_latest_ = new_lowest;
     has_latest_ = has_lowest_ = true;
     return true;
   }
@@ -75,11 +89,19 @@ class PathFunction : public LineFunction {
 
   double min_step() const override { return min_step_; }
 
-  // The gradient at `step`, when an evaluation there computed it.
-  const Eigen::VectorXd* gradient_at(double step) const {
-    if (has_latest_ && latest_.step == step) return &latest_.gradient;
-    if (has_lowest_ && lowest_.step == step) return &lowest_.gradient;
-    return nullptr;
+  // Moves the gradient at `step` into *gradient (swapping vectors) when an
+  // evaluation there computed it; false otherwise.
+  bool take_gradient_at(double step, Eigen::VectorXd* gradient) {
+    Evaluated* known = nullptr;
+    if (has_latest_ && latest_.step == step) {
+      known = &latest_;
+    } else if (has_lowest_ && !lowest_is_latest_ && lowest_.step == step) {
+      known = &lowest_;
+    }
+    if (known == nullptr) return false;
+    std::swap(known->gradient, *gradient);
+    has_latest_ = has_lowest_ = false;  // the vectors are no longer theirs
+    return true;
   }
 
  private:
@@ -87,13 +109,16 @@ class PathFunction : public LineFunction {
     double step = 0.0, value = 0.0;
     Eigen::VectorXd gradient;
   };
+  double lowest_value() const { return lowest_is_latest_ ? latest_.value : lowest_.value; }
+
   ObjectiveContext& context_;
-  const Eigen::VectorXd& direction_;
-  double min_step_;
+  const Eigen::VectorXd* direction_ = nullptr;
+  double min_step_ = 0.0;
   Eigen::VectorXd trial_, trial_gradient_;
   mutable Eigen::VectorXd scratch_;
   Evaluated latest_, lowest_;
   bool has_latest_ = false, has_lowest_ = false;
+  bool lowest_is_latest_ = false;  // then lowest_ holds nothing of use
 };
 
 void zero_fixed(const std::vector<char>& fixed, Eigen::VectorXd* v) {
@@ -121,6 +146,7 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
   const bool always_steepest = options.method == MinimizerMethod::kSteepestDescent;
 
   Iterate previous, current;
+  PathFunction path(context);
   bool has_previous = false;
   double previous_slope = 0.0;      // g_prev^T d_prev
   double previous_step_norm = 0.0;  // |x - x_prev| of the last accepted step
@@ -178,9 +204,9 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
       steepest = true;
     }
 
-    auto path = std::make_unique<PathFunction>(context, direction);
+    path.start(direction);
     LineSearchResult result = line_search->search(
-        *path, context.value, slope, initial_step(direction, slope, !steepest && direction_rule->unit_step_natural()));
+        path, context.value, slope, initial_step(direction, slope, !steepest && direction_rule->unit_step_natural()));
     record.line_search_evaluations = result.evaluations;
     std::string first_failure;
     if (!result.acceptable() && !steepest) {
@@ -191,8 +217,8 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
       has_previous = false;
       direction = -current.gradient;
       slope = -current.gradient.squaredNorm();
-      path = std::make_unique<PathFunction>(context, direction);
-      result = line_search->search(*path, context.value, slope, initial_step(direction, slope, false));
+      path.start(direction);
+      result = line_search->search(path, context.value, slope, initial_step(direction, slope, false));
       record.line_search_evaluations += result.evaluations;
     }
     if (!result.acceptable()) {
@@ -210,11 +236,9 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
       break;
     }
 
-    path->point(result.step, &new_x);
+    path.point(result.step, &new_x);
     double new_value = result.value;
-    if (const Eigen::VectorXd* known = path->gradient_at(result.step)) {
-      new_gradient = *known;
-    } else if (!context.evaluate(new_x, &new_value, &new_gradient)) {
+    if (!path.take_gradient_at(result.step, &new_gradient) && !context.evaluate(new_x, &new_value, &new_gradient)) {
       // f was fine there a moment ago; the gradient is not.
       --summary->iterations;
       context.terminate(TerminationType::kEvaluationFailure,
@@ -222,13 +246,16 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
       break;
     }
     const double change = context.value - new_value;
-    previous = current;
-    previous.direction = direction;
+    // Swaps, not copies: current's and direction's vectors are refilled
+    // next iteration, and the context hands back its old point's.
+    std::swap(previous.x, current.x);
+    std::swap(previous.gradient, current.gradient);
+    std::swap(previous.direction, direction);
     previous.step_length = result.step;
     previous_slope = slope;
     has_previous = true;
     previous_step_norm = (new_x - context.x).norm();
-    context.move_to(new_x, new_value, new_gradient);
+    context.swap_in(&new_x, new_value, &new_gradient);
     ++summary->accepted_steps;
 
     record.accepted = true;

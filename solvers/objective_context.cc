@@ -86,6 +86,12 @@ void ObjectiveContext::move_to(const Eigen::VectorXd& point, double point_value,
   gradient = point_gradient;
 }
 
+void ObjectiveContext::swap_in(Eigen::VectorXd* point, double point_value, Eigen::VectorXd* point_gradient) {
+  x.swap(*point);
+  value = point_value;
+  gradient.swap(*point_gradient);
+}
+
 std::unique_ptr<HessianOperator> ObjectiveContext::evaluate_hessian(const Eigen::VectorXd& point) {
   Stopwatch clock;
   std::unique_ptr<HessianOperator> hessian = objective_.hessian(point);

@@ -85,6 +85,9 @@ class ObjectiveContext {
   bool evaluate(const Eigen::VectorXd& point, double* point_value, Eigen::VectorXd* point_gradient);
   // Moves to `point` with f and the gradient already evaluated there.
   void move_to(const Eigen::VectorXd& point, double point_value, const Eigen::VectorXd& point_gradient);
+  // The same, swapping vectors: *point and *point_gradient receive the old
+  // point and gradient, whose storage the caller may reuse.
+  void swap_in(Eigen::VectorXd* point, double point_value, Eigen::VectorXd* point_gradient);
   // The objective's Hessian operator at `point`, timed into
   // summary.evaluation_time_s; null when unavailable. Throws curvature::Error
   // when its size differs from the objective's.
