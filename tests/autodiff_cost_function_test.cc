@@ -1,7 +1,7 @@
 // Tests for AutoDiffCostFunction and DynamicAutoDiffCostFunction: Jacobians
 // against hand-computed values and against numeric differentiation, partial
-// Jacobian requests, failing functors, dynamic residual counts, and second
-// derivative products against hand-computed Hessians.
+// Jacobian requests, gradients J^T r, failing functors, dynamic residual
+// counts, and second derivative products against hand-computed Hessians.
 #include "curvature/autodiff_cost_function.h"
 
 #include <gtest/gtest.h>
@@ -142,6 +142,41 @@ TEST(AutoDiffCostFunctionTest, FillsOnlyTheRequestedJacobians) {
   for (int e = 0; e < 3; ++e) EXPECT_NEAR(jy[e], ey[e], 1e-15);
 }
 
+TEST(AutoDiffCostFunctionTest, GradientIsJacobianTransposeResiduals) {
+  int calls = 0;
+  Fixed cost(ThreeResiduals{&calls});
+  Point p;
+  double r[3], jx[6], jy[3];
+  double* jacobians[2] = {jx, jy};
+  ASSERT_TRUE(cost.evaluate(p.parameters, r, jacobians));
+  const Eigen::Map<const Eigen::Matrix<double, 3, 2, Eigen::RowMajor>> jx_matrix(jx);
+  const Eigen::Map<const Eigen::Vector3d> residuals(r);
+  const Eigen::Vector2d want_x = jx_matrix.transpose() * residuals;
+  double want_y = 0.0;
+  for (int k = 0; k < 3; ++k) want_y += jy[k] * r[k];
+
+  double gr[3], gx[2], gy[1];
+  double* gradients[2] = {gx, gy};
+  ASSERT_TRUE(cost.evaluate_gradient(p.parameters, gr, gradients));
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(gr[k], r[k]);
+  EXPECT_NEAR(gx[0], want_x[0], 1e-14 * want_x.norm());
+  EXPECT_NEAR(gx[1], want_x[1], 1e-14 * want_x.norm());
+  EXPECT_NEAR(gy[0], want_y, 1e-14 * std::abs(want_y));
+
+  // A null block is not written, and the base class's J^T r agrees.
+  gx[0] = gx[1] = 42.0;
+  double* y_only[2] = {nullptr, gy};
+  ASSERT_TRUE(cost.evaluate_gradient(p.parameters, gr, y_only));
+  EXPECT_EQ(gx[0], 42.0);
+  EXPECT_NEAR(gy[0], want_y, 1e-14 * std::abs(want_y));
+  double base_x[2], base_y[1];
+  double* base[2] = {base_x, base_y};
+  ASSERT_TRUE(cost.CostFunction::evaluate_gradient(p.parameters, gr, base));
+  EXPECT_NEAR(base_x[0], want_x[0], 1e-14 * want_x.norm());
+  EXPECT_NEAR(base_x[1], want_x[1], 1e-14 * want_x.norm());
+  EXPECT_NEAR(base_y[0], want_y, 1e-14 * std::abs(want_y));
+}
+
 struct FailsWhenNegative {
   template <typename T>
   bool operator()(const T* x, T* r) const {
@@ -160,6 +195,7 @@ TEST(AutoDiffCostFunctionTest, ReturnsFalseWhenTheFunctorFails) {
   double* jacobians[1] = {j};
   EXPECT_FALSE(cost.evaluate(parameters, r, nullptr));
   EXPECT_FALSE(cost.evaluate(parameters, r, jacobians));
+  EXPECT_FALSE(cost.evaluate_gradient(parameters, r, jacobians));
   const double good[1] = {4.0};
   parameters[0] = good;
   ASSERT_TRUE(cost.evaluate(parameters, r, jacobians));
@@ -193,6 +229,17 @@ TEST(AutoDiffCostFunctionTest, DynamicResidualCount) {
     EXPECT_DOUBLE_EQ(ja[k], (k + 1) * e);
     EXPECT_DOUBLE_EQ(jb[k], (k + 1) * a * t * e);
   }
+  double gr[5], ga[1], gb[1];
+  double* gradients[2] = {ga, gb};
+  ASSERT_TRUE(cost.evaluate_gradient(parameters, gr, gradients));
+  double want_a = 0.0, want_b = 0.0;
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_EQ(gr[k], r[k]);
+    want_a += ja[k] * r[k];
+    want_b += jb[k] * r[k];
+  }
+  EXPECT_NEAR(ga[0], want_a, 1e-14 * std::abs(want_a));
+  EXPECT_NEAR(gb[0], want_b, 1e-14 * std::abs(want_b));
   EXPECT_THROW((AutoDiffCostFunction<Exponentials, kDynamic, 1, 1>(Exponentials{0}, 0)), Error);
 }
 

@@ -106,22 +106,31 @@ class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlock
   bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
     constexpr auto kBlocks = std::make_index_sequence<sizeof...(kBlockSizes)>();
     if (jacobians == nullptr) return call(parameters, residuals, kBlocks);
-
     constexpr std::array<int, sizeof...(kBlockSizes)> kOffsets = internal::block_offsets<kBlockSizes...>();
     constexpr std::array<int, sizeof...(kBlockSizes)> kSizes{kBlockSizes...};
+    return evaluate_jets(seeded(parameters), [&](const JetType* r) {
+      extract(r, this->num_residuals(), kOffsets, kSizes, residuals, jacobians);
+    });
+  }
 
-    // Every parameter is independent variable number offset + j.
-    std::array<JetType, kNumParameters> x;
-    for (std::size_t i = 0; i < kSizes.size(); ++i) {
-      for (int j = 0; j < kSizes[i]; ++j) {
-        JetType& p = x[kOffsets[i] + j];
-        p.a = parameters[i][j];
-        p.v[kOffsets[i] + j] = 1.0;  // v is already zero
+  // J^T r summed straight from the residual jets: no Jacobian is stored and
+  // nothing is allocated (the base class's default forms J in per-thread
+  // buffers and multiplies).
+  bool evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const override {
+    constexpr std::array<int, sizeof...(kBlockSizes)> kOffsets = internal::block_offsets<kBlockSizes...>();
+    constexpr std::array<int, sizeof...(kBlockSizes)> kSizes{kBlockSizes...};
+    return evaluate_jets(seeded(parameters), [&](const JetType* r) {
+      const int num_residuals = this->num_residuals();
+      for (int k = 0; k < num_residuals; ++k) residuals[k] = r[k].a;
+      for (std::size_t i = 0; i < kSizes.size(); ++i) {
+        if (gradients[i] == nullptr) continue;
+        for (int j = 0; j < kSizes[i]; ++j) {
+          double sum = 0.0;
+          for (int k = 0; k < num_residuals; ++k) sum += r[k].v[kOffsets[i] + j] * r[k].a;
+          gradients[i][j] = sum;
+        }
       }
-    }
-
-    return evaluate_jets(
-        x, [&](const JetType* r) { extract(r, this->num_residuals(), kOffsets, kSizes, residuals, jacobians); });
+    });
   }
 
   // Exact second derivatives by nested forward mode: one call with
@@ -166,6 +175,22 @@ class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlock
   void set_sizes(int num_residuals) {
     this->set_num_residuals(num_residuals);
     this->set_parameter_block_sizes({kBlockSizes...});
+  }
+
+  // The parameters as first-order jets: parameter j of block i is
+  // independent variable number offset_i + j.
+  static std::array<JetType, kNumParameters> seeded(double const* const* parameters) {
+    constexpr std::array<int, sizeof...(kBlockSizes)> kOffsets = internal::block_offsets<kBlockSizes...>();
+    constexpr std::array<int, sizeof...(kBlockSizes)> kSizes{kBlockSizes...};
+    std::array<JetType, kNumParameters> x;
+    for (std::size_t i = 0; i < kSizes.size(); ++i) {
+      for (int j = 0; j < kSizes[i]; ++j) {
+        JetType& p = x[kOffsets[i] + j];
+        p.a = parameters[i][j];
+        p.v[kOffsets[i] + j] = 1.0;  // v is already zero
+      }
+    }
+    return x;
   }
 
   template <std::size_t... I>
