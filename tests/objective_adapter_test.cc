@@ -3,6 +3,7 @@
 // AutoDiffObjective (gradient and Hessian against closed forms).
 #include <gtest/gtest.h>
 
+#include <Eigen/QR>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -379,6 +380,45 @@ TEST(LeastSquaresObjective, SparseJacobianProductsAndSolve) {
   const Summary summary = minimize(minimize_options, &problem);
   EXPECT_TRUE(summary.converged()) << summary.full_report();
   for (int i = 0; i < kSize; ++i) EXPECT_NEAR(x[i], 1.0, 1e-8) << "coordinate " << i;
+}
+
+// One observation of a quadratic in t: r = c0 + c1 t + c2 t^2 - y.
+struct QuadraticObservation {
+  double t, y;
+  template <typename T>
+  bool operator()(const T* c, T* r) const {
+    r[0] = c[0] + c[1] * t + c[2] * t * t - y;
+    return true;
+  }
+};
+
+TEST(LeastSquaresObjective, NewtonSolvesLinearRegressionInOneStep) {
+  // Linear residuals: the exact Hessian is J^T J, and one Newton step lands
+  // on the least-squares solution.
+  constexpr int kSamples = 20;
+  Eigen::MatrixXd design(kSamples, 3);
+  Eigen::VectorXd observed(kSamples);
+  double c[3] = {10.0, -4.0, 3.0};
+  Problem problem;
+  for (int i = 0; i < kSamples; ++i) {
+    const double t = 0.1 * i;
+    const double y = 1.0 + 2.0 * t - 0.5 * t * t + 0.01 * std::sin(7.0 * i);
+    design.row(i) << 1.0, t, t * t;
+    observed[i] = y;
+    problem.add_residual_block(
+        std::make_shared<AutoDiffCostFunction<QuadraticObservation, 1, 3>>(QuadraticObservation{t, y}), nullptr, c);
+  }
+  const Eigen::Vector3d expected = design.colPivHouseholderQr().solve(observed);
+  MinimizeOptions options;
+  options.method = MinimizerMethod::kNewton;
+  const Summary summary = minimize(options, &problem, HessianModel::kExact);
+  EXPECT_TRUE(summary.converged()) << summary.full_report();
+  for (int k = 0; k < 3; ++k) EXPECT_NEAR(c[k], expected[k], 1e-12 * expected.norm()) << "coefficient " << k;
+  ASSERT_GE(summary.trace.size(), 2u);
+  EXPECT_EQ(summary.trace[1].step_length, 1.0);
+  EXPECT_NEAR(summary.trace[1].cost, summary.final_cost, 1e-12 * summary.final_cost)
+      << "the first step already reaches the minimum\n"
+      << summary.full_report();
 }
 
 // f = exp(x0) sin(x1) + x0^2 x2^3.
