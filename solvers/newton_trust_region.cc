@@ -43,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "curvature/error.h"
 #include "general_minimizers.h"
 #include "objective_context.h"
 
@@ -383,15 +384,12 @@ class ScaledHessian final : public HessianOperator {
 class RegionScale {
  public:
   bool scaled() const { return scale_.size() > 0; }
-  // Switches to the scaled region; false for a diagonal of the wrong size.
-  bool start(const Eigen::VectorXd& diagonal) {
-    if (diagonal.size() == 0) return false;
+  // Switches to the scaled region. Every diagonal given has the problem's size.
+  void start(const Eigen::VectorXd& diagonal) {
     scale_ = Eigen::VectorXd::Ones(diagonal.size());
     update(diagonal);
-    return true;
   }
   void update(const Eigen::VectorXd& diagonal) {
-    if (diagonal.size() != scale_.size()) return;
     for (Eigen::Index i = 0; i < scale_.size(); ++i) {
       const double d = std::sqrt(std::abs(diagonal[i]));
       if (d > 0.0 && std::isfinite(d)) scale_[i] = d;
@@ -404,12 +402,15 @@ class RegionScale {
     *gradient = inverse.cwiseProduct(*gradient);
     *hessian = std::make_unique<ScaledHessian>(std::move(*hessian), inverse);
   }
-  Eigen::VectorXd step_from_scaled(const Eigen::VectorXd& q) const {
-    return scaled() ? Eigen::VectorXd(q.cwiseQuotient(scale_)) : q;
+  // q = D p into p, in place (nothing to do for the sphere).
+  void step_from_scaled(Eigen::VectorXd* q) const {
+    if (scaled()) q->array() /= scale_.array();
   }
   Eigen::VectorXd scaled_step(const Eigen::VectorXd& p) const {
     return scaled() ? Eigen::VectorXd(p.cwiseProduct(scale_)) : p;
   }
+  // |D p|, the norm the radius bounds.
+  double norm(const Eigen::VectorXd& p) const { return scaled() ? p.cwiseProduct(scale_).norm() : p.norm(); }
 
  private:
   Eigen::VectorXd scale_;  // D's diagonal; empty for the sphere
@@ -436,6 +437,17 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
 
   double radius = options.initial_trust_region_radius;
   RegionScale region;
+  // The Hessian's diagonal into *diagonal; false when the operator has none.
+  // One of the wrong size is a bug in the objective, reported as such.
+  auto diagonal_of = [&](const HessianOperator& hessian, Eigen::VectorXd* diagonal) {
+    if (!hessian.diagonal(diagonal)) return false;
+    if (diagonal->size() != context.x.size()) {
+      throw Error(std::string("HessianOperator::diagonal: the objective '") + objective.name() +
+                  "' returned a diagonal of size " + std::to_string(diagonal->size()) + ", expected " +
+                  std::to_string(context.x.size()));
+    }
+    return true;
+  };
   // The model at context.x from its Hessian; false (terminated) when none.
   auto form_model = [&](std::unique_ptr<HessianOperator> hessian) {
     if (!hessian) {
@@ -448,7 +460,7 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
     Eigen::VectorXd gradient = context.gradient;
     if (region.scaled()) {
       Eigen::VectorXd diagonal;
-      if (hessian->diagonal(&diagonal)) region.update(diagonal);
+      if (diagonal_of(*hessian, &diagonal)) region.update(diagonal);
       region.to_scaled(&hessian, &gradient);
     }
     std::string error;
@@ -465,7 +477,8 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
   auto start_scaled_region = [&]() {
     std::unique_ptr<HessianOperator> hessian = context.evaluate_hessian(context.x);
     Eigen::VectorXd diagonal;
-    if (!hessian || !hessian->diagonal(&diagonal) || !region.start(diagonal)) return false;
+    if (!hessian || !diagonal_of(*hessian, &diagonal)) return false;
+    region.start(diagonal);
     summary->scaled_region_from_iteration = summary->iterations;
     // Afresh: the sphere's radius had shrunk to the short step, and
     // starting from that step's scaled length lost Osborne 1 from 100 x0.
@@ -490,7 +503,7 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
     // scaled) as p, and the trial point x + p, projected into the bounds (p
     // and the prediction follow).
     auto make_trial = [&](ModelStep* step) {
-      step->p = region.step_from_scaled(step->p);
+      region.step_from_scaled(&step->p);
       trial = context.x + step->p;
       if (!context.has_bounds()) return;
       context.project(&trial);
@@ -540,7 +553,7 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
     record.relative_decrease = ratio;
     const bool accepted = ratio > options.min_relative_decrease;
     if (accepted) {
-      context.move_to(trial, trial_value, trial_gradient);
+      context.swap_in(&trial, trial_value, &trial_gradient);  // both are refilled next iteration
       need_model = true;
       ++summary->accepted_steps;
       record.cost_change = actual;
@@ -548,7 +561,7 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
       ++summary->rejected_steps;
     }
     if (ratio < kShrinkRatio) {
-      radius = kShrinkRatio * region.scaled_step(step.p).norm();
+      radius = kShrinkRatio * region.norm(step.p);
     } else if (ratio > kExpandRatio && step.on_boundary) {
       radius = std::min(2.0 * radius, options.max_trust_region_radius);
     }

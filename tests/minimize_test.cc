@@ -281,6 +281,56 @@ TEST(Minimize, BadInputThrowsClearErrors) {
   EXPECT_NE(error_message([&] { validate(options); }).find("MinimizeOptions::curvature"), std::string::npos);
 }
 
+// f = 1/2 x^T A x - b^T x, whose minimizer A^-1 b = (0.28, -0.06) is not
+// representable, so the gradient never vanishes exactly and the solve ends on
+// a short step; its Hessian operator reports a diagonal of the wrong size.
+class WrongDiagonal : public Objective {
+ public:
+  int num_parameters() const override { return 2; }
+  bool evaluate(const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient) override {
+    *value = 0.5 * x.dot(a_ * x) - b_.dot(x);
+    if (gradient) *gradient = a_ * x - b_;
+    return true;
+  }
+  bool has_hessian() const override { return true; }
+  std::unique_ptr<HessianOperator> hessian(const Eigen::VectorXd&) override {
+    struct Operator : DenseHessian {
+      using DenseHessian::DenseHessian;
+      bool diagonal(Eigen::VectorXd* diagonal) const override {
+        *diagonal = Eigen::VectorXd::Ones(3);
+        return true;
+      }
+    };
+    return std::make_unique<Operator>(a_);
+  }
+  const char* name() const override { return "wrong-diagonal"; }
+
+ private:
+  Eigen::Matrix2d a_{{3.0, 1.0}, {1.0, 2.0}};
+  Eigen::Vector2d b_{0.78, 0.16};
+};
+
+TEST(Minimize, TrustRegionRefusesADiagonalOfTheWrongSize) {
+  // Without the gradient and function tests the solve ends on a short
+  // step, where the scaled trust-region check asks for the diagonal.
+  WrongDiagonal objective;
+  MinimizeOptions options;
+  options.method = MinimizerMethod::kNewtonTrustRegionCg;
+  options.gradient_tolerance = 0.0;
+  options.function_tolerance = 0.0;
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(2);
+  const std::string message = error_message([&] { minimize(options, objective, &x); });
+  EXPECT_NE(message.find("diagonal of size 3, expected 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("wrong-diagonal"), std::string::npos) << message;
+  // With the check off the diagonal is never asked for.
+  options.scaled_trust_region_check = false;
+  x.setZero();
+  const Summary summary = minimize(options, objective, &x);
+  EXPECT_EQ(summary.termination, TerminationType::kParameterTolerance) << summary.full_report();
+  EXPECT_NEAR(x[0], 0.28, 1e-12);
+  EXPECT_NEAR(x[1], -0.06, 1e-12);
+}
+
 TEST(Minimize, MethodsNeedingHessiansRefuseObjectivesWithout) {
   Rosenbrock objective;
   objective.with_hessian = false;
