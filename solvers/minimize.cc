@@ -8,6 +8,7 @@
 #include <string>
 
 #include "curvature/error.h"
+#include "curvature/least_squares_objective.h"
 #include "general_minimizers.h"
 
 namespace curvature {
@@ -149,6 +150,22 @@ Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::Ve
       internal::minimize_nesterov(options, objective, x, &summary);
       break;
   }
+  return summary;
+}
+
+// A least-squares Problem through the same loops: the objective adapter
+// lives in the engine, the choice of loop here.
+Summary minimize(const MinimizeOptions& options, Problem* problem, HessianModel hessian_model) {
+  if (problem == nullptr) throw Error("minimize: the problem is null");
+  LeastSquaresObjectiveOptions objective_options;
+  objective_options.hessian_model = hessian_model;
+  objective_options.gradient_without_jacobian = !uses_hessian(options.method);
+  LeastSquaresObjective objective(*problem, objective_options);
+  Eigen::VectorXd x = objective.gather();
+  Summary summary = minimize(options, objective, &x);
+  objective.scatter(x);
+  summary.num_residuals = objective.num_residuals();
+  summary.num_residual_blocks = problem->num_residual_blocks();
   return summary;
 }
 

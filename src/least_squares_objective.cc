@@ -311,18 +311,5 @@ std::unique_ptr<HessianOperator> LeastSquaresObjective::hessian(const Eigen::Vec
   return std::make_unique<GaussNewtonOperator>(cached_, options_.max_dense_parameters);
 }
 
-Summary minimize(const MinimizeOptions& options, Problem* problem, HessianModel hessian_model) {
-  if (problem == nullptr) throw Error("minimize: the problem is null");
-  LeastSquaresObjectiveOptions objective_options;
-  objective_options.hessian_model = hessian_model;
-  objective_options.gradient_without_jacobian = !uses_hessian(options.method);
-  LeastSquaresObjective objective(*problem, objective_options);
-  Eigen::VectorXd x = objective.gather();
-  Summary summary = minimize(options, objective, &x);
-  objective.scatter(x);
-  summary.num_residuals = objective.num_residuals();
-  summary.num_residual_blocks = problem->num_residual_blocks();
-  return summary;
-}
 
 }  // namespace curvature
