@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build ccache pkg-config
+  g++ cmake ninja-build ccache pkg-config clang-format
   libeigen3-dev libsuitesparse-dev libgtest-dev libbenchmark-dev libcli11-dev
   libblas-dev liblapack-dev  # link names for the BLAS reference timing in curv bench nn
   libopenblas0-serial  # an optimized BLAS for CHOLMOD and SPQR (single-threaded: deterministic)

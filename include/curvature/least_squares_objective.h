@@ -42,8 +42,8 @@
 // hessian() keeps its own Jacobian, so it stays valid after later
 // evaluate() calls; an exact-model operator also evaluates through the
 // objective, which must outlive it. The objective does not write to the
-// Problem's parameter blocks during evaluation; least_squares::gather() and
-// least_squares::scatter() move points between the two.
+// Problem's parameter blocks during evaluation; LeastSquaresObjective::gather()
+// and LeastSquaresObjective::scatter() move points between the two.
 //
 // Misuse (a point of the wrong size, a Problem without residual blocks or
 // without variable parameters, num_threads < 1) throws curvature::Error.
