@@ -30,7 +30,7 @@ int checked_pixel_count(int width, int height, const std::string& where) {
 
 void check_weight(double value, const char* name, const std::string& where) {
   if (!(value > 0.0) || !std::isfinite(value)) {
-    throw Error(where + name + " must be positive and finite, got " + std::to_string(value));
+    throw Error(where + name + " must be positive and finite, got " + to_decimal(value));
   }
 }
 

@@ -42,6 +42,7 @@
 
 #include "general_minimizers.h"
 #include "objective_context.h"
+#include "string_format.h"
 
 namespace curvature::internal {
 namespace {
@@ -51,12 +52,6 @@ constexpr double kDecrease = 0.9;
 // covers any honest Lipschitz constant from any starting estimate.
 constexpr int kMaxDoublings = 60;
 constexpr double kMinLipschitz = 1e-300;
-
-std::string format(const char* pattern, double a, double b = 0.0) {
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, pattern, a, b);
-  return buffer;
-}
 
 // Secant estimate of L at x along a tiny steepest-descent step; 1 when the
 // step is empty (zero gradient, or every coordinate held at a bound) or the
@@ -142,7 +137,7 @@ void minimize_nesterov(const MinimizeOptions& options, Objective& objective, Eig
       record.iteration_time_s = iteration_clock.seconds();
       context.record(record);
       context.terminate(TerminationType::kLineSearchFailure,
-                        format("No Lipschitz estimate up to L = %.3e gave the sufficient decrease of an accelerated "
+                        string_printf("No Lipschitz estimate up to L = %.3e gave the sufficient decrease of an accelerated "
                                "gradient step (f = %.6e).",
                                lipschitz, context.value));
       break;
@@ -186,7 +181,7 @@ void minimize_nesterov(const MinimizeOptions& options, Objective& objective, Eig
   }
   if (best_value < context.value) {
     context.move_to(best_x, best_value, best_gradient);
-    summary->message += " Returned the best point seen (f = " + format("%.6e", best_value) + ").";
+    summary->message += " Returned the best point seen (f = " + string_printf("%.6e", best_value) + ").";
   }
   if (restarts > 0) summary->message += " Momentum restarts: " + std::to_string(restarts) + ".";
   context.finish(x);

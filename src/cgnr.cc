@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "curvature/error.h"
 #include "jacobian_products.h"
 
 namespace curvature::internal {
@@ -13,7 +14,7 @@ CgnrSolver::CgnrSolver(int max_iterations, double relative_tolerance)
     throw Error("CgnrSolver: max_cg_iterations must be >= 1, got " + std::to_string(max_iterations));
   }
   if (!(relative_tolerance_ >= 0.0)) {
-    throw Error("CgnrSolver: cg_relative_tolerance must be >= 0, got " + std::to_string(relative_tolerance));
+    throw Error("CgnrSolver: cg_relative_tolerance must be >= 0, got " + to_decimal(relative_tolerance));
   }
 }
 
@@ -76,7 +77,7 @@ LinearSolverResult CgnrSolver::solve(const Eigen::VectorXd& d, Eigen::VectorXd* 
               .iterations = iteration,
               .message = "CgnrSolver: stopped at zero curvature (singular J^T J + D^2) after " +
                          std::to_string(iteration) + " iterations, relative residual " +
-                         std::to_string(residual_norm / rhs_norm)};
+                         to_decimal(residual_norm / rhs_norm)};
     }
     const double alpha = rho / curvature;
     *dx += alpha * direction_;
@@ -96,7 +97,7 @@ LinearSolverResult CgnrSolver::solve(const Eigen::VectorXd& d, Eigen::VectorXd* 
     return {.success = true,
             .iterations = iteration,
             .message = "CgnrSolver: reached max_cg_iterations = " + std::to_string(max_iterations_) +
-                       " at relative residual " + std::to_string(residual_norm / rhs_norm)};
+                       " at relative residual " + to_decimal(residual_norm / rhs_norm)};
   }
   return {.success = true, .iterations = iteration, .message = {}};
 }

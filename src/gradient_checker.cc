@@ -22,8 +22,7 @@ std::string entry_name(std::size_t block, Eigen::Index row, Eigen::Index column)
 GradientCheckResult check_gradients(const CostFunction& f, double const* const* parameters,
                                     const GradientCheckOptions& options) {
   if (!(options.relative_precision > 0.0)) {
-    throw Error("GradientCheckOptions::relative_precision must be positive, got " +
-                std::to_string(options.relative_precision));
+    require_option(false, "GradientCheckOptions", "relative_precision", "positive", options.relative_precision);
   }
   validate(options.numeric);
   if (parameters == nullptr) throw Error("check_gradients: the parameter array is null");
@@ -53,7 +52,7 @@ GradientCheckResult check_gradients(const CostFunction& f, double const* const* 
   for (int r = 0; r < m; ++r) {
     if (!std::isfinite(result.residuals[r])) {
       throw Error("check_gradients: residual " + std::to_string(r) + " is not finite (" +
-                  std::to_string(result.residuals[r]) + ")");
+                  to_decimal(result.residuals[r]) + ")");
     }
   }
   for (std::size_t i = 0; i < sizes.size(); ++i) {

@@ -10,7 +10,7 @@ namespace {
 
 double checked_scale(const char* loss, double a) {
   if (!(a > 0.0) || !std::isfinite(a)) {
-    throw Error(std::string(loss) + ": scale a must be positive and finite, got " + std::to_string(a));
+    throw Error(std::string(loss) + ": scale a must be positive and finite, got " + to_decimal(a));
   }
   return a;
 }
@@ -61,7 +61,7 @@ std::array<double, 3> TukeyLoss::evaluate(double s) const {
 
 ScaledLoss::ScaledLoss(std::shared_ptr<const LossFunction> loss, double k) : loss_(std::move(loss)), k_(k) {
   if (!(k > 0.0) || !std::isfinite(k)) {
-    throw Error("ScaledLoss: weight k must be positive and finite, got " + std::to_string(k));
+    throw Error("ScaledLoss: weight k must be positive and finite, got " + to_decimal(k));
   }
 }
 

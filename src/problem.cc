@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "curvature/error.h"
 #include "evaluator.h"
 #include "problem_impl.h"
 
@@ -123,8 +124,8 @@ void Problem::set_lower_bound(double* values, int index, double lower) {
   if (std::isnan(lower)) throw Error("set_lower_bound: the bound for index " + std::to_string(index) + " is NaN");
   if (block.lower.empty()) block.lower.assign(block.size, -kInf);
   if (!block.upper.empty() && lower > block.upper[index]) {
-    throw Error("set_lower_bound: lower bound " + std::to_string(lower) + " exceeds upper bound " +
-                std::to_string(block.upper[index]) + " at index " + std::to_string(index) + " of " +
+    throw Error("set_lower_bound: lower bound " + to_decimal(lower) + " exceeds upper bound " +
+                to_decimal(block.upper[index]) + " at index " + std::to_string(index) + " of " +
                 describe(values));
   }
   block.lower[index] = lower;
@@ -136,8 +137,8 @@ void Problem::set_upper_bound(double* values, int index, double upper) {
   if (std::isnan(upper)) throw Error("set_upper_bound: the bound for index " + std::to_string(index) + " is NaN");
   if (block.upper.empty()) block.upper.assign(block.size, kInf);
   if (!block.lower.empty() && upper < block.lower[index]) {
-    throw Error("set_upper_bound: upper bound " + std::to_string(upper) + " is below lower bound " +
-                std::to_string(block.lower[index]) + " at index " + std::to_string(index) + " of " +
+    throw Error("set_upper_bound: upper bound " + to_decimal(upper) + " is below lower bound " +
+                to_decimal(block.lower[index]) + " at index " + std::to_string(index) + " of " +
                 describe(values));
   }
   block.upper[index] = upper;

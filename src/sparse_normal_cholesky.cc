@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "curvature/error.h"
 #include "jacobian_products.h"
 
 namespace curvature::internal {
@@ -257,7 +258,7 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
   if (!factorize(0.0)) {
     note = "J^T J + D^2 is not positive definite (" + cholmod_status_text(c->status) + ")";
   } else if (const double ratio = min_pivot(*factor_) / max_scaled_diagonal_; !(ratio >= kMinPivotRatio)) {
-    note = "J^T J + D^2 is numerically singular (pivot ratio " + std::to_string(ratio) + ")";
+    note = "J^T J + D^2 is numerically singular (pivot ratio " + to_decimal(ratio) + ")";
   }
   if (!note.empty()) {
     if (!factorize(kRegularization)) {
@@ -267,7 +268,7 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
                          cholmod_status_text(c->status) + ")"};
     }
     note = "SparseNormalCholeskySolver: " + note + "; solved with a relative regularization of " +
-           std::to_string(kRegularization) + " on the Jacobi-scaled matrix";
+           to_decimal(kRegularization) + " on the Jacobi-scaled matrix";
   }
 
   cholmod_dense b = {};

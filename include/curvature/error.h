@@ -17,4 +17,17 @@ class Error : public std::invalid_argument {
   explicit Error(const std::string& message) : std::invalid_argument(message) {}
 };
 
+// How every curvature message prints a number: the shortest decimal that
+// reads back as exactly `value` ("1", "0.9", "-1e-20", "1.0000001", "inf",
+// "nan"). Unlike std::to_string (which prints -1e-20 as "-0.000000") or %g
+// (which prints 1.0000001 as "1"), the number in a message is the number
+// the program saw.
+std::string to_decimal(double value);
+
+// The one wording of an option out of range: unless `condition` holds,
+// throws Error("<options>::<field> must be <requirement>, got <value>"),
+// e.g. "SolverOptions::function_tolerance must be non-negative, got -1e-20".
+void require_option(bool condition, const char* options, const char* field, const std::string& requirement,
+                    double value);
+
 }  // namespace curvature
