@@ -5,7 +5,6 @@
 // built in. The protocol is the paper's: each problem from x0, 10 x0 and
 // 100 x0 (Beale also from (2,-2) and (-3,3)), solved when
 // f - f* <= 1e-8 max(1, f*), f = r^T r at the returned point.
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -16,12 +15,8 @@
 
 #include "commands.h"
 #include "curvature/error.h"
-#include "curvature/least_squares_objective.h"
-#include "curvature/minimize.h"
-#include "curvature/solve.h"
 #include "mgh.h"
 #include "mgh_run.h"
-#include "nist_run.h"  // median
 #ifdef CURVATURE_WITH_CERES
 #include "ceres_mgh.h"
 #endif
@@ -29,50 +24,10 @@
 namespace curvature::tools {
 namespace {
 
+using bench::kMghMethods;
 using bench::MghCase;
+using bench::MghMethod;
 using bench::MghRun;
-
-// A method on the command line: a least-squares solver run by solve(), or a
-// general minimizer run by minimize() on the least-squares objective with a
-// Hessian model.
-struct MghMethod {
-  const char* name;
-  const char* description;
-  bool least_squares;
-  Method method = Method::kLevenbergMarquardt;
-  MinimizerMethod minimizer = MinimizerMethod::kLbfgs;
-  HessianModel hessian_model = HessianModel::kGaussNewton;
-};
-
-// One row per method reads as a table.
-// clang-format off
-const std::vector<MghMethod> kMghMethods = {
-    {"lm", "solve(): Levenberg-Marquardt", true, Method::kLevenbergMarquardt},
-    {"dogleg", "solve(): Powell's dogleg", true, Method::kDogleg},
-    {"gn", "solve(): Gauss-Newton, Armijo line search", true, Method::kGaussNewton},
-    {"lbfgs", "minimize(): L-BFGS (memory 10), strong Wolfe", false, {}, MinimizerMethod::kLbfgs},
-    {"bfgs", "minimize(): BFGS, strong Wolfe", false, {}, MinimizerMethod::kBfgs},
-    {"cg", "minimize(): nonlinear CG, Polak-Ribiere+", false, {}, MinimizerMethod::kNonlinearConjugateGradient},
-    {"sd", "minimize(): steepest descent", false, {}, MinimizerMethod::kSteepestDescent},
-    {"newton", "minimize(): line-search Newton, modified exact Hessian", false, {},
-     MinimizerMethod::kNewton, HessianModel::kExact},
-    {"newton-cg", "minimize(): trust-region Newton-CG (Steihaug-Toint), exact Hessian", false, {},
-     MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kExact},
-    {"newton-dogleg", "minimize(): trust-region dogleg, exact Hessian", false, {},
-     MinimizerMethod::kNewtonDogleg, HessianModel::kExact},
-    {"nesterov", "minimize(): Nesterov's accelerated gradient", false, {}, MinimizerMethod::kNesterov},
-    {"gn-cg", "minimize(): trust-region Newton-CG with Gauss-Newton products", false, {},
-     MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kGaussNewton},
-    {"lm-cg", "minimize(): Levenberg-Marquardt by CG on Gauss-Newton products", false, {},
-     MinimizerMethod::kLevenbergMarquardtCg, HessianModel::kGaussNewton},
-};
-// clang-format on
-
-std::string method_names() {
-  std::string names;
-  for (const MghMethod& method : kMghMethods) names += (names.empty() ? "" : ", ") + std::string(method.name);
-  return names;
-}
 
 // One line per method, for the help text.
 std::string method_table() {
@@ -83,78 +38,6 @@ std::string method_table() {
     table += line;
   }
   return table;
-}
-
-const MghMethod& find_method(const std::string& name) {
-  for (const MghMethod& method : kMghMethods) {
-    if (name == method.name) return method;
-  }
-  throw Error("--method: unknown method '" + name + "' (known: " + method_names() + ")");
-}
-
-SolverOptions least_squares_options(const MghMethod& method) {
-  SolverOptions options;  // curvature's default tolerances, as in curv bench nist
-  options.method = method.method;
-  options.max_iterations = bench::kMghMaxIterations;
-  return options;
-}
-
-MinimizeOptions minimize_options(const MghMethod& method) {
-  MinimizeOptions options;
-  options.method = method.minimizer;
-  options.max_iterations = bench::kMghMaxIterations;
-  options.function_tolerance = bench::kMghFunctionTolerance;
-  options.gradient_tolerance = bench::kMghGradientTolerance;
-  options.parameter_tolerance = bench::kMghParameterTolerance;
-  return options;
-}
-
-Summary solve_with(const MghMethod& method, Problem* problem, bool verbose) {
-  if (method.least_squares) {
-    SolverOptions options = least_squares_options(method);
-    options.verbose = verbose;
-    return solve(options, problem);
-  }
-  MinimizeOptions options = minimize_options(method);
-  options.verbose = verbose;
-  return minimize(options, problem, method.hessian_model);
-}
-
-MghRun run_curvature(const MghCase& mgh_case, double scale, const MghMethod& method, int repeats) {
-  const MghProblem& mgh = mgh_case.problem;
-  std::vector<double> x(mgh.n);
-  auto counts = std::make_shared<bench::MghEvaluationCounts>();
-  Problem problem;
-  for (MghResidualBlock& block : bench::counted_mgh_residual_blocks(mgh, x.data(), counts)) {
-    problem.add_residual_block(std::move(block.cost), nullptr, block.parameter_blocks);
-  }
-  MghRun run;
-  run.problem = mgh.name;
-  run.start_label = mgh_case.start_label;
-  run.label = mgh_case.label();
-  run.n = mgh.n;
-  run.m = mgh.m;
-  run.scale = scale;
-  run.solver = std::string("curvature-") + method.name;
-  const std::vector<double> start = mgh_case.start(scale);
-  std::vector<double> times;
-  Summary summary;
-  for (int r = 0; r < repeats; ++r) {
-    std::copy(start.begin(), start.end(), x.begin());  // in place: the blocks point into x
-    counts->reset();
-    const auto begin = std::chrono::steady_clock::now();
-    summary = solve_with(method, &problem, false);
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
-  }
-  run.time_s = bench::median(times);
-  run.iterations = summary.iterations;
-  run.final_cost = summary.final_cost;
-  run.status = to_string(summary.termination);
-  run.evaluations = counts->evaluations();
-  run.jacobian_evaluations = counts->jacobian_evaluations();
-  run.solution = x;
-  bench::judge(mgh, &run);
-  return run;
 }
 
 // A JSON number, or null for NaN and infinities (which JSON cannot spell).
@@ -170,12 +53,14 @@ void write_json(std::ofstream& out, const MghRun& run) {
   std::snprintf(line, sizeof line,
                 "{\"suite\":\"mgh\",\"problem\":\"%s\",\"start\":\"%s\",\"n\":%d,\"m\":%d,\"start_scale\":%g,"
                 "\"solver\":\"%s\",\"final_cost\":%s,\"f\":%s,\"f_star\":%s,\"solved\":%s,\"other_minimum\":%s,"
-                "\"iterations\":%d,\"evaluations\":%d,\"jacobian_evaluations\":%d,\"time_s\":%.9g,"
+                "\"iterations\":%d,\"evaluations\":%d,\"jacobian_evaluations\":%d,\"second_derivative_evaluations\":%d,"
+                "\"time_s\":%.9g,"
                 "\"status\":\"%s\"}\n",
                 run.problem.c_str(), run.start_label.c_str(), run.n, run.m, run.scale, run.solver.c_str(),
                 json_number(run.final_cost).c_str(), json_number(run.f).c_str(), json_number(run.f_star).c_str(),
                 run.solved ? "true" : "false", run.other_minimum >= 0 ? "true" : "false", run.iterations,
-                run.evaluations, run.jacobian_evaluations, run.time_s, run.status.c_str());
+                run.evaluations, run.jacobian_evaluations, run.second_derivative_evaluations, run.time_s,
+                run.status.c_str());
   out << line;
 }
 
@@ -229,7 +114,7 @@ void bench_mgh(const BenchArgs& args) {
   if (args.methods.empty()) {
     for (const MghMethod& method : kMghMethods) methods.push_back(&method);
   } else {
-    for (const std::string& name : args.methods) methods.push_back(&find_method(name));
+    for (const std::string& name : args.methods) methods.push_back(&bench::find_mgh_method(name));
   }
   for (double scale : args.scales) {
     if (!(scale > 0.0)) throw Error("--scale: the start scale must be positive, not " + std::to_string(scale));
@@ -254,7 +139,7 @@ void bench_mgh(const BenchArgs& args) {
   std::printf("f = r^T r (the paper's convention) at the returned point. Per solver: ok (yes / no / loc: at another\n");
   std::printf("known minimum), iterations, evaluations (passes over the residuals, counted in the cost functions,\n");
   std::printf(
-      "with or without Jacobian), ms (median of %d solve%s, the call alone, one thread). At most %d iterations.\n\n",
+      "with or without derivatives), ms (median of %d solve%s, the call alone, one thread). At most %d iterations.\n\n",
       args.repeats, args.repeats == 1 ? "" : "s", bench::kMghMaxIterations);
   std::printf("%-24s %3s %3s %5s", "problem", "n", "m", "scale");
   for (const std::string& solver : solvers) std::printf(" | %-28s", solver.c_str());
@@ -267,7 +152,8 @@ void bench_mgh(const BenchArgs& args) {
     for (double scale : args.scales) {
       std::printf("%-24s %3d %3d %5g", mgh_case.label().c_str(), mgh_case.problem.n, mgh_case.problem.m, scale);
       std::vector<MghRun> row;
-      for (const MghMethod* method : methods) row.push_back(run_curvature(mgh_case, scale, *method, args.repeats));
+      for (const MghMethod* method : methods)
+        row.push_back(bench::run_curvature_mgh(mgh_case, scale, *method, args.repeats));
 #ifdef CURVATURE_WITH_CERES
       if (with_ceres) {
         for (const char* method : bench::kCeresMghMethods) {
@@ -321,7 +207,7 @@ void bench_mgh(const BenchArgs& args) {
 }
 
 void solve_mgh(const std::string& name, double scale, int start, const std::string& method_name, bool verbose) {
-  const MghMethod& method = find_method(method_name);
+  const MghMethod& method = bench::find_mgh_method(method_name);
   const MghProblem mgh = mgh_problem_by_name(name);
   const std::vector<MghCase> cases = bench::mgh_cases(mgh);
   if (start < 0 || start >= static_cast<int>(cases.size())) {
@@ -330,11 +216,9 @@ void solve_mgh(const std::string& name, double scale, int start, const std::stri
   }
   if (!(scale > 0.0)) throw Error("--scale: the start scale must be positive");
   const MghCase& mgh_case = cases[start];
-  std::vector<double> x = mgh_case.start(scale);
-  Problem problem;
-  add_mgh_residuals(mgh, &problem, x.data());
-  const Summary summary = solve_with(method, &problem, verbose);
-  std::printf("%s", summary.full_report().c_str());
+  const bench::MghSolve solved = bench::solve_mgh_case(mgh_case, scale, method, verbose);
+  const std::vector<double>& x = solved.x;
+  std::printf("%s", solved.summary.full_report().c_str());
   std::printf("\n  problem %d, %s (%s): n = %d, m = %d, start %g * %s\n", mgh.number, mgh.title.c_str(),
               mgh.name.c_str(), mgh.n, mgh.m, scale, mgh_case.start_label.c_str());
   const double f = mgh_f(mgh, x.data());
@@ -361,7 +245,7 @@ void register_mgh_commands(CLI::App& bench, CLI::App& solve_command) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* mgh = bench.add_subcommand(
       "mgh", "The 35 More-Garbow-Hillstrom problems (and Beale from 2 more starts) from x0, 10 x0, 100 x0");
-  mgh->add_option("--method", args->methods, "Methods to run (repeatable; default all): " + method_names())
+  mgh->add_option("--method", args->methods, "Methods to run (repeatable; default all): " + bench::mgh_method_names())
       ->expected(1, -1);
   mgh->add_option("--scale", args->scales, "Start scales (repeatable; default 1 10 100)")->expected(1, -1);
   mgh->add_option("--vs", args->versus, "Compare with another library: ceres (its lm, lbfgs and bfgs)");
@@ -381,7 +265,7 @@ void register_mgh_commands(CLI::App& bench, CLI::App& solve_command) {
   auto verbose = std::make_shared<bool>(false);
   CLI::App* solve_mgh_command = solve_command.add_subcommand("mgh", "Solve one More-Garbow-Hillstrom problem");
   solve_mgh_command->add_option("problem", *name, "Problem name (rosenbrock, box_3d, ...)")->required();
-  solve_mgh_command->add_option("--method", *method, "One of " + method_names());
+  solve_mgh_command->add_option("--method", *method, "One of " + bench::mgh_method_names());
   solve_mgh_command->add_option("--scale", *scale, "Start from scale * x0 (the paper uses 1, 10, 100)");
   solve_mgh_command->add_option("--start", *start, "0: the paper's x0; k: the k-th extra start (Beale has 2)");
   solve_mgh_command->add_flag("--verbose", *verbose, "One line per iteration on stderr");

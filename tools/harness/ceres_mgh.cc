@@ -96,8 +96,7 @@ void run_levenberg_marquardt(const MghCase& mgh_case, double scale, int repeats,
   run->iterations = std::max(static_cast<int>(summary.iterations.size()) - 1, 0);  // empty when the start fails
   run->final_cost = summary.final_cost;
   run->status = ceres::TerminationTypeToString(summary.termination_type);
-  run->evaluations = counts->evaluations();
-  run->jacobian_evaluations = counts->jacobian_evaluations();
+  record_counts(*counts, run);
   run->solution = x;
 }
 
@@ -133,8 +132,7 @@ void run_line_search(const MghCase& mgh_case, double scale, ceres::LineSearchDir
   run->iterations = std::max(static_cast<int>(summary.iterations.size()) - 1, 0);  // empty when the start fails
   run->final_cost = summary.final_cost;
   run->status = ceres::TerminationTypeToString(summary.termination_type);
-  run->evaluations = counts->evaluations();
-  run->jacobian_evaluations = counts->jacobian_evaluations();
+  record_counts(*counts, run);
   run->solution = x;
 }
 

@@ -3,6 +3,8 @@
 // problems from the paper's x0, plus Beale from its two extra starts), the
 // residual blocks wrapped so that every library's evaluations are counted the
 // same way, and the verdict (mgh_reached_minimum on f at the returned point).
+// Also curvature's side: its methods, and the one solve that curv solve mgh
+// runs on bare residual blocks and curv bench mgh on counted ones.
 //
 // Conventions: f and f_star are in the paper's convention, f = r^T r;
 // final_cost is what the solver reports, 1/2 r^T r (curvature and Ceres
@@ -10,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -18,8 +21,14 @@
 #include <vector>
 
 #include "curvature/cost_function.h"
+#include "curvature/error.h"
+#include "curvature/least_squares_objective.h"
+#include "curvature/minimize.h"
 #include "curvature/problem.h"
+#include "curvature/solve.h"
+#include "curvature/summary.h"
 #include "mgh.h"
+#include "nist_run.h"  // median
 
 namespace curvature::bench {
 
@@ -66,14 +75,30 @@ inline std::vector<MghCase> mgh_cases(const MghProblem& problem) {
 // themselves so that curvature and Ceres are counted alike. An evaluation is
 // one pass over all residual blocks: calls / number of blocks.
 struct MghEvaluationCounts {
-  long residual_calls = 0;  // without Jacobians
-  long jacobian_calls = 0;  // with Jacobians (residuals included)
+  long residual_calls = 0;           // evaluate() without Jacobians
+  long jacobian_calls = 0;           // evaluate() with Jacobians (residuals included)
+  long gradient_calls = 0;           // evaluate_gradient(): residuals and J^T r, no Jacobian
+  long second_derivative_calls = 0;  // evaluate_second_derivative_product(): exact Hessian-vector products
   int num_blocks = 1;
-  int evaluations() const { return static_cast<int>((residual_calls + jacobian_calls) / num_blocks); }
-  int jacobian_evaluations() const { return static_cast<int>(jacobian_calls / num_blocks); }
-  void reset() { residual_calls = jacobian_calls = 0; }
+  // Passes over the residuals of any kind.
+  int evaluations() const {
+    return static_cast<int>((residual_calls + jacobian_calls + gradient_calls + second_derivative_calls) / num_blocks);
+  }
+  // Passes with first derivatives: a Jacobian, or J^T r alone.
+  int jacobian_evaluations() const { return static_cast<int>((jacobian_calls + gradient_calls) / num_blocks); }
+  int second_derivative_evaluations() const { return static_cast<int>(second_derivative_calls / num_blocks); }
+  void reset() { residual_calls = jacobian_calls = gradient_calls = second_derivative_calls = 0; }
 };
 
+// A cost function that counts its calls and otherwise is the wrapped one:
+// it overrides every virtual function of CostFunction and forwards each, so
+// a solver sees the same capabilities (exact second derivatives, J^T r
+// without the Jacobian) and computes the same bits as on the bare cost
+// function — the benchmark runs the algorithm users get. Counting stays
+// here rather than in curvature's evaluator because Ceres calls these same
+// objects, and both sides must be counted by one rule. A capability added
+// to CostFunction must be forwarded here too; tests/mgh_bench_test.cc
+// checks each one and that bench and solve agree bit for bit.
 class CountingCostFunction : public CostFunction {
  public:
   CountingCostFunction(std::shared_ptr<const CostFunction> cost, std::shared_ptr<MghEvaluationCounts> counts)
@@ -84,6 +109,16 @@ class CountingCostFunction : public CostFunction {
   bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
     ++(jacobians ? counts_->jacobian_calls : counts_->residual_calls);
     return cost_->evaluate(parameters, residuals, jacobians);
+  }
+  bool evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const override {
+    ++counts_->gradient_calls;
+    return cost_->evaluate_gradient(parameters, residuals, gradients);
+  }
+  bool has_second_derivatives() const override { return cost_->has_second_derivatives(); }
+  bool evaluate_second_derivative_product(double const* const* parameters, const double* weights,
+                                          double const* const* directions, double** products) const override {
+    ++counts_->second_derivative_calls;
+    return cost_->evaluate_second_derivative_product(parameters, weights, directions, products);
   }
 
  private:
@@ -126,10 +161,11 @@ struct MghRun {
   // minimum (or infimum at infinity) f is close to, else -1.
   int other_minimum = -1;
   int iterations = 0;
-  int evaluations = 0;           // passes over the residuals, with or without Jacobian
-  int jacobian_evaluations = 0;  // of which with the Jacobian
-  double time_s = 0.0;           // median over the repeats, the solve call alone
-  std::string status;            // the solver's termination reason
+  int evaluations = 0;                    // passes over the residuals, of any kind
+  int jacobian_evaluations = 0;           // of which with first derivatives (a Jacobian, or J^T r)
+  int second_derivative_evaluations = 0;  // of which exact Hessian-vector products
+  double time_s = 0.0;                    // median over the repeats, the solve call alone
+  std::string status;                     // the solver's termination reason
   std::vector<double> solution;
 };
 
@@ -147,6 +183,139 @@ inline void judge(const MghProblem& problem, MghRun* run) {
       return;
     }
   }
+}
+
+// The counts of one solve, as MghRun reports them.
+inline void record_counts(const MghEvaluationCounts& counts, MghRun* run) {
+  run->evaluations = counts.evaluations();
+  run->jacobian_evaluations = counts.jacobian_evaluations();
+  run->second_derivative_evaluations = counts.second_derivative_evaluations();
+}
+
+// A method of curvature, by its name on the command line: a least-squares
+// solver run by solve(), or a general minimizer run by minimize() on the
+// least-squares objective with a Hessian model. curv bench mgh and curv
+// solve mgh both take their methods from kMghMethods and run them through
+// solve_mgh_with(), so the two cannot drift apart.
+struct MghMethod {
+  const char* name;
+  const char* description;
+  bool least_squares;
+  Method method = Method::kLevenbergMarquardt;
+  MinimizerMethod minimizer = MinimizerMethod::kLbfgs;
+  HessianModel hessian_model = HessianModel::kGaussNewton;
+};
+
+// One row per method reads as a table.
+// clang-format off
+inline const std::vector<MghMethod> kMghMethods = {
+    {"lm", "solve(): Levenberg-Marquardt", true, Method::kLevenbergMarquardt},
+    {"dogleg", "solve(): Powell's dogleg", true, Method::kDogleg},
+    {"gn", "solve(): Gauss-Newton, Armijo line search", true, Method::kGaussNewton},
+    {"lbfgs", "minimize(): L-BFGS (memory 10), strong Wolfe", false, {}, MinimizerMethod::kLbfgs},
+    {"bfgs", "minimize(): BFGS, strong Wolfe", false, {}, MinimizerMethod::kBfgs},
+    {"cg", "minimize(): nonlinear CG, Polak-Ribiere+", false, {}, MinimizerMethod::kNonlinearConjugateGradient},
+    {"sd", "minimize(): steepest descent", false, {}, MinimizerMethod::kSteepestDescent},
+    {"newton", "minimize(): line-search Newton, modified exact Hessian", false, {},
+     MinimizerMethod::kNewton, HessianModel::kExact},
+    {"newton-cg", "minimize(): trust-region Newton-CG (Steihaug-Toint), exact Hessian", false, {},
+     MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kExact},
+    {"newton-dogleg", "minimize(): trust-region dogleg, exact Hessian", false, {},
+     MinimizerMethod::kNewtonDogleg, HessianModel::kExact},
+    {"nesterov", "minimize(): Nesterov's accelerated gradient", false, {}, MinimizerMethod::kNesterov},
+    {"gn-cg", "minimize(): trust-region Newton-CG with Gauss-Newton products", false, {},
+     MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kGaussNewton},
+    {"lm-cg", "minimize(): Levenberg-Marquardt by CG on Gauss-Newton products", false, {},
+     MinimizerMethod::kLevenbergMarquardtCg, HessianModel::kGaussNewton},
+};
+// clang-format on
+
+inline std::string mgh_method_names() {
+  std::string names;
+  for (const MghMethod& method : kMghMethods) names += (names.empty() ? "" : ", ") + std::string(method.name);
+  return names;
+}
+
+// An unknown name is a curvature::Error listing the known ones.
+inline const MghMethod& find_mgh_method(const std::string& name) {
+  for (const MghMethod& method : kMghMethods) {
+    if (name == method.name) return method;
+  }
+  throw Error("--method: unknown method '" + name + "' (known: " + mgh_method_names() + ")");
+}
+
+// One solve from the Problem's current values, with the limits above.
+inline Summary solve_mgh_with(const MghMethod& method, Problem* problem, bool verbose) {
+  if (method.least_squares) {
+    SolverOptions options;  // curvature's default tolerances, as in curv bench nist
+    options.method = method.method;
+    options.max_iterations = kMghMaxIterations;
+    options.verbose = verbose;
+    return solve(options, problem);
+  }
+  MinimizeOptions options;
+  options.method = method.minimizer;
+  options.max_iterations = kMghMaxIterations;
+  options.function_tolerance = kMghFunctionTolerance;
+  options.gradient_tolerance = kMghGradientTolerance;
+  options.parameter_tolerance = kMghParameterTolerance;
+  options.verbose = verbose;
+  return minimize(options, problem, method.hessian_model);
+}
+
+// What curv solve mgh runs: the case from scale * its start, on the bare
+// residual blocks of add_mgh_residuals(), as a user would build them.
+struct MghSolve {
+  Summary summary;
+  std::vector<double> x;  // the returned point
+};
+
+inline MghSolve solve_mgh_case(const MghCase& mgh_case, double scale, const MghMethod& method, bool verbose) {
+  MghSolve result;
+  result.x = mgh_case.start(scale);
+  Problem problem;
+  add_mgh_residuals(mgh_case.problem, &problem, result.x.data());
+  result.summary = solve_mgh_with(method, &problem, verbose);
+  return result;
+}
+
+// What curv bench mgh runs for a curvature method: the same solve on
+// counted residual blocks, `repeats` times on one Problem; time_s is the
+// median, the rest comes from the last solve.
+inline MghRun run_curvature_mgh(const MghCase& mgh_case, double scale, const MghMethod& method, int repeats) {
+  const MghProblem& mgh = mgh_case.problem;
+  std::vector<double> x(mgh.n);
+  auto counts = std::make_shared<MghEvaluationCounts>();
+  Problem problem;
+  for (MghResidualBlock& block : counted_mgh_residual_blocks(mgh, x.data(), counts)) {
+    problem.add_residual_block(std::move(block.cost), nullptr, block.parameter_blocks);
+  }
+  MghRun run;
+  run.problem = mgh.name;
+  run.start_label = mgh_case.start_label;
+  run.label = mgh_case.label();
+  run.n = mgh.n;
+  run.m = mgh.m;
+  run.scale = scale;
+  run.solver = std::string("curvature-") + method.name;
+  const std::vector<double> start = mgh_case.start(scale);
+  std::vector<double> times;
+  Summary summary;
+  for (int r = 0; r < repeats; ++r) {
+    std::copy(start.begin(), start.end(), x.begin());  // in place: the blocks point into x
+    counts->reset();
+    const auto begin = std::chrono::steady_clock::now();
+    summary = solve_mgh_with(method, &problem, false);
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+  }
+  run.time_s = median(times);
+  run.iterations = summary.iterations;
+  run.final_cost = summary.final_cost;
+  run.status = to_string(summary.termination);
+  record_counts(*counts, &run);
+  run.solution = x;
+  judge(mgh, &run);
+  return run;
 }
 
 }  // namespace curvature::bench
