@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "json_line.h"
 #include "curvature/error.h"
 #include "mgh.h"
 #include "mgh_run.h"
@@ -40,28 +41,27 @@ std::string method_table() {
   return table;
 }
 
-// A JSON number, or null for NaN and infinities (which JSON cannot spell).
-std::string json_number(double value) {
-  if (!std::isfinite(value)) return "null";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.17g", value);
-  return text;
-}
-
 void write_json(std::ofstream& out, const MghRun& run) {
-  char line[2048];
-  std::snprintf(line, sizeof line,
-                "{\"suite\":\"mgh\",\"problem\":\"%s\",\"start\":\"%s\",\"n\":%d,\"m\":%d,\"start_scale\":%g,"
-                "\"solver\":\"%s\",\"final_cost\":%s,\"f\":%s,\"f_star\":%s,\"solved\":%s,\"other_minimum\":%s,"
-                "\"iterations\":%d,\"evaluations\":%d,\"jacobian_evaluations\":%d,\"second_derivative_evaluations\":%d,"
-                "\"time_s\":%.9g,"
-                "\"status\":\"%s\"}\n",
-                run.problem.c_str(), run.start_label.c_str(), run.n, run.m, run.scale, run.solver.c_str(),
-                json_number(run.final_cost).c_str(), json_number(run.f).c_str(), json_number(run.f_star).c_str(),
-                run.solved ? "true" : "false", run.other_minimum >= 0 ? "true" : "false", run.iterations,
-                run.evaluations, run.jacobian_evaluations, run.second_derivative_evaluations, run.time_s,
-                run.status.c_str());
-  out << line;
+  out << JsonLine()
+             .text("suite", "mgh")
+             .text("problem", run.problem)
+             .text("start", run.start_label)
+             .integer("n", run.n)
+             .integer("m", run.m)
+             .number("start_scale", run.scale)
+             .text("solver", run.solver)
+             .number("final_cost", run.final_cost)
+             .number("f", run.f)
+             .number("f_star", run.f_star)
+             .boolean("solved", run.solved)
+             .boolean("other_minimum", run.other_minimum >= 0)
+             .integer("iterations", run.iterations)
+             .integer("evaluations", run.evaluations)
+             .integer("jacobian_evaluations", run.jacobian_evaluations)
+             .integer("second_derivative_evaluations", run.second_derivative_evaluations)
+             .number("time_s", run.time_s)
+             .text("status", run.status)
+             .str();
 }
 
 struct BenchArgs {

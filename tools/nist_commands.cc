@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "json_line.h"
 #include "curvature/solve.h"
 #include "nist.h"
 #include "nist_problem.h"
@@ -65,13 +66,18 @@ NistRun run_curvature(const NistProblem& nist, int start, const std::string& met
 }
 
 void write_json(std::ofstream& out, const NistRun& run) {
-  char line[1024];
-  std::snprintf(line, sizeof line,
-                "{\"suite\":\"nist\",\"problem\":\"%s\",\"start\":%d,\"solver\":\"%s\",\"lre\":%.4f,"
-                "\"iterations\":%d,\"final_cost\":%.17g,\"time_s\":%.9g,\"status\":\"%s\",\"solved\":%s}\n",
-                run.problem.c_str(), run.start, run.solver.c_str(), run.lre, run.iterations, run.final_cost,
-                run.time_s, run.status.c_str(), bench::solved(run) ? "true" : "false");
-  out << line;
+  out << JsonLine()
+             .text("suite", "nist")
+             .text("problem", run.problem)
+             .integer("start", run.start)
+             .text("solver", run.solver)
+             .number("lre", run.lre)
+             .integer("iterations", run.iterations)
+             .number("final_cost", run.final_cost)
+             .number("time_s", run.time_s)
+             .text("status", run.status)
+             .boolean("solved", bench::solved(run))
+             .str();
 }
 
 struct BenchArgs {
