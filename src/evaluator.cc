@@ -33,8 +33,9 @@ struct Evaluator::Scratch : ResidualBlockScratch {};
 Evaluator::Evaluator(const Problem& problem, Options options)
     : options_(std::move(options)), layout_(problem.impl()) {
   const Problem::Impl& impl = problem.impl();
-  if (options_.num_threads < 1) {
-    throw Error("num_threads must be at least 1, got " + std::to_string(options_.num_threads));
+  if (options_.num_threads < 1 || options_.num_threads > kMaxThreads) {
+    throw Error("num_threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
+                std::to_string(options_.num_threads));
   }
   std::vector<int> ids = options_.residual_blocks;
   if (ids.empty()) {

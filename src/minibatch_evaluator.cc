@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "problem_impl.h"
 #include "residual_block_call.h"
 #include "curvature/thread_pool.h"
+#include "curvature/error.h"
 
 namespace curvature::internal {
 
@@ -31,6 +33,9 @@ struct MinibatchEvaluator::Scratch : ResidualBlockScratch {
 };
 
 MinibatchEvaluator::MinibatchEvaluator(const Problem& problem, int num_threads) : layout_(problem.impl()) {
+  if (num_threads < 1 || num_threads > kMaxThreads) {
+    throw Error("num_threads must be in [1, " + std::to_string(kMaxThreads) + "], got " + std::to_string(num_threads));
+  }
   const Problem::Impl& impl = problem.impl();
   size_t max_parameters = 0, max_residuals = 0, contribution_size = 0;
   for (const ResidualBlockInfo& info : impl.residual_blocks) {

@@ -1,20 +1,45 @@
 #include "curvature/thread_pool.h"
 
 #include <algorithm>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "curvature/error.h"
 
 namespace curvature {
 
-ThreadPool::ThreadPool(int num_threads) {
-  for (int t = 1; t < num_threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+ThreadPool::ThreadPool(int num_threads, const ThreadStarter& start_thread) {
+  if (num_threads < 1 || num_threads > kMaxThreads) {
+    throw Error("ThreadPool: num_threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
+                std::to_string(num_threads));
+  }
+  workers_.reserve(static_cast<size_t>(num_threads - 1));
+  for (int t = 1; t < num_threads; ++t) {
+    try {
+      std::function<void()> body = [this, t] { worker_loop(t); };
+      workers_.push_back(start_thread ? start_thread(std::move(body)) : std::thread(std::move(body)));
+    } catch (const std::exception& e) {
+      // Joinable threads must not be destroyed: stop and join the ones that
+      // started before reporting.
+      stop_workers();
+      throw Error("ThreadPool: could not create thread " + std::to_string(t) + " of " +
+                  std::to_string(num_threads) + " (" + e.what() + ")");
+    }
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
-  for (std::thread& worker : workers_) worker.join();
+  for (std::thread& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
 }
 
 void ThreadPool::run_chunks(int thread) {
@@ -29,7 +54,16 @@ void ThreadPool::run_chunks(int thread) {
       next_chunk_ = end;
       job = job_;
     }
-    (*job)(thread, begin, end);
+    try {
+      (*job)(thread, begin, end);
+    } catch (...) {
+      // Keep the first exception and hand out no more chunks; parallel_for
+      // rethrows it once every thread has left the job.
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+      next_chunk_ = job_size_;
+      return;
+    }
   }
 }
 
@@ -65,15 +99,23 @@ void ThreadPool::parallel_for(int n, const std::function<void(int, int, int)>& f
     // A few chunks per thread balance uneven blocks without much locking.
     chunk_size_ = std::max(1, n / (4 * num_threads()));
     next_chunk_ = 0;
+    error_ = nullptr;
     ++generation_;
   }
   wake_.notify_all();
   run_chunks(0);
-  std::unique_lock<std::mutex> lock(mutex_);
-  // Workers that woke late find no chunks left and leave at once; wait for
-  // every worker that took part in this generation.
-  done_.wait(lock, [&] { return busy_workers_ == 0 && next_chunk_ >= job_size_; });
-  job_ = nullptr;
+  std::exception_ptr error;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    // Workers that woke late find no chunks left and leave at once; wait for
+    // every worker that took part in this generation, so that none still
+    // runs fn (or reads the caller's data) once this function has returned
+    // or thrown.
+    done_.wait(lock, [&] { return busy_workers_ == 0 && next_chunk_ >= job_size_; });
+    job_ = nullptr;
+    error = std::exchange(error_, nullptr);
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace curvature

@@ -84,8 +84,10 @@ class Problem {
     // The residual blocks to evaluate, by index; empty means all of them.
     // Residuals and Jacobian rows come in the order listed here.
     std::vector<int> residual_blocks;
-    // Threads used to evaluate residual blocks. Results are bit-identical for
-    // any value.
+    // Threads used to evaluate residual blocks, in [1, kMaxThreads]
+    // (thread_pool.h). Results are bit-identical for any value. An exception
+    // thrown by a cost function or loss on any thread is rethrown here, on
+    // the calling thread, after every thread has stopped.
     int num_threads = 1;
     // When false, losses are ignored: the plain residuals and Jacobian.
     bool apply_loss = true;

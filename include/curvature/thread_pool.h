@@ -5,9 +5,18 @@
 // parallel_for splits [0, n) into contiguous chunks handed out dynamically;
 // callers write only to per-index outputs, so results never depend on the
 // number of threads or on scheduling.
+//
+// Exceptions: an exception thrown by fn on any thread — a worker or the
+// calling one — stops the job (no further chunks are handed out), waits
+// until every thread has left fn, and is rethrown by parallel_for on the
+// calling thread; the pool stays usable. When several threads throw, the
+// first one caught is rethrown and the others are dropped. A thread that
+// cannot be created makes the constructor throw curvature::Error after
+// joining the threads it did create.
 #pragma once
 
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -15,10 +24,22 @@
 
 namespace curvature {
 
+// The most threads any options struct accepts (num_threads counts the
+// calling thread); more than this is refused with an Error naming the field
+// rather than spending minutes creating threads.
+inline constexpr int kMaxThreads = 1024;
+
 class ThreadPool {
  public:
+  // Starts a thread running the given function; the default is
+  // std::thread's constructor. Replaceable so that a test can make thread
+  // creation fail.
+  using ThreadStarter = std::function<std::thread(std::function<void()>)>;
+
   // num_threads counts the calling thread: 1 means no worker threads at all.
-  explicit ThreadPool(int num_threads);
+  // Throws curvature::Error for num_threads outside [1, kMaxThreads] and
+  // when a thread cannot be created.
+  explicit ThreadPool(int num_threads, const ThreadStarter& start_thread = {});
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -27,12 +48,14 @@ class ThreadPool {
 
   // Calls fn(thread, begin, end) over disjoint ranges covering [0, n), where
   // thread in [0, num_threads()) identifies per-thread scratch. Returns when
-  // all calls have returned. Not re-entrant.
+  // all calls have returned; rethrows the first exception any call threw
+  // (see above). Not re-entrant.
   void parallel_for(int n, const std::function<void(int thread, int begin, int end)>& fn);
 
  private:
   void worker_loop(int thread);
   void run_chunks(int thread);
+  void stop_workers();
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
@@ -45,6 +68,7 @@ class ThreadPool {
   int busy_workers_ = 0;
   long generation_ = 0;
   bool stopping_ = false;
+  std::exception_ptr error_;  // the first exception of the current job
 };
 
 }  // namespace curvature
