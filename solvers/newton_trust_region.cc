@@ -2,17 +2,15 @@
 // "Numerical Optimization", 2nd ed., chapters 4 and 7): the loop. At each
 // point the quadratic model
 //   m(p) = f + g^T p + 1/2 p^T H p,   |p| <= radius
-// is minimized approximately by a NewtonStepper (newton_stepper.h):
-// Steihaug-Toint truncated CG (kNewtonTrustRegionCg), dogleg on the dense
-// Hessian (kNewtonDogleg) or Levenberg-Marquardt's damped step by CG
-// (kLevenbergMarquardtCg).
+// is minimized approximately by a trust-region strategy
+// (newton_trust_region_strategy.h): Steihaug-Toint truncated CG
+// (kNewtonTrustRegionCg), dogleg on the dense Hessian (kNewtonDogleg) or
+// Levenberg-Marquardt's damped step by CG (kLevenbergMarquardtCg).
 // The step is accepted when the reduction ratio
 //   rho = (f(x) - f(x + p)) / (m(0) - m(p))
-// exceeds min_relative_decrease; the radius shrinks to |p| / 4 when
-// rho < 1/4 and doubles (up to max_trust_region_radius) when rho > 3/4 and
-// the step reached the boundary. Every step has |p| <= radius (up to
-// rounding in the last bit); each trace record carries the radius the step
-// was computed for.
+// exceeds min_relative_decrease; the strategy's rule then sets the next
+// radius. Every step has |p| <= radius (up to rounding in the last bit);
+// each trace record carries the radius the step was computed for.
 //
 // The region is a sphere until a short step would end the solve; then,
 // with MinimizeOptions::scaled_trust_region_check, it becomes the ellipsoid
@@ -36,7 +34,7 @@
 
 #include "curvature/error.h"
 #include "general_minimizers.h"
-#include "newton_stepper.h"
+#include "newton_trust_region_strategy.h"
 #include "objective_context.h"
 #include "region_scale.h"
 
@@ -50,8 +48,6 @@ constexpr double kPromisedDecreaseToContinue = 1e-10;
 
 // Below this radius no step can make progress in double precision.
 constexpr double kMinTrustRegionRadius = 1e-32;
-constexpr double kShrinkRatio = 0.25;
-constexpr double kExpandRatio = 0.75;
 
 std::string format(const char* pattern, double a, double b = 0.0) {
   char buffer[256];
@@ -64,21 +60,20 @@ std::string format(const char* pattern, double a, double b = 0.0) {
 void minimize_newton_trust_region(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x,
                                   Summary* summary) {
   ObjectiveContext context(options, objective, summary);
-  std::unique_ptr<NewtonStepper> stepper;
+  std::unique_ptr<NewtonTrustRegionStrategy> strategy;
   if (options.method == MinimizerMethod::kNewtonDogleg) {
-    stepper = make_newton_dogleg_stepper();
+    strategy = make_newton_dogleg_strategy(options);
   } else if (options.method == MinimizerMethod::kLevenbergMarquardtCg) {
-    stepper = make_levenberg_cg_stepper(options.max_cg_iterations);
+    strategy = make_levenberg_cg_strategy(options);
   } else {
-    stepper = make_steihaug_cg_stepper(options.max_cg_iterations);
+    strategy = make_steihaug_cg_strategy(options);
   }
-  summary->linear_solver = stepper->name();
+  summary->linear_solver = strategy->linear_solver_name();
   if (!context.begin(*x)) {
     context.finish(x);
     return;
   }
 
-  double radius = options.initial_trust_region_radius;
   RegionScale region;
   // The Hessian's diagonal into *diagonal; false when the operator has none.
   // One of the wrong size is a bug in the objective, reported as such.
@@ -107,7 +102,7 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
       region.to_scaled(&hessian, &gradient);
     }
     std::string error;
-    const bool prepared = stepper->prepare(std::move(hessian), gradient, context.fixed_coordinates(), &error);
+    const bool prepared = strategy->prepare(std::move(hessian), gradient, context.fixed_coordinates(), &error);
     summary->linear_solver_time_s += linear_clock.seconds();
     if (!prepared) {
       context.terminate(TerminationType::kLinearSolverFailure,
@@ -125,7 +120,7 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
     summary->scaled_region_from_iteration = summary->iterations;
     // Afresh: the sphere's radius had shrunk to the short step, and
     // starting from that step's scaled length lost Osborne 1 from 100 x0.
-    radius = options.initial_trust_region_radius;
+    strategy->reset_radius();
     return form_model(std::move(hessian));
   };
   bool need_model = true;
@@ -140,9 +135,9 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
 
     IterationRecord record;
     record.iteration = summary->iterations + 1;
-    record.trust_region_radius = radius;  // the radius this step was computed for
+    record.trust_region_radius = strategy->radius();  // the radius this step was computed for
     Stopwatch linear_clock;
-    // The stepper's step (in the scaled variables when the region is
+    // The strategy's step (in the scaled variables when the region is
     // scaled) as p, and the trial point x + p, projected into the bounds (p
     // and the prediction follow).
     auto make_trial = [&](ModelStep* step) {
@@ -153,16 +148,16 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
       const Eigen::VectorXd projected = trial - context.x;
       if (projected != step->p) {
         step->p = projected;
-        step->predicted = stepper->predicted_reduction(region.scaled_step(step->p));
+        step->predicted = strategy->predicted_reduction(region.scaled_step(step->p));
       }
     };
-    ModelStep step = stepper->compute(radius);
+    ModelStep step = strategy->compute_step();
     make_trial(&step);
     if (!step.accurate && context.parameter_tolerance_would_be_reached(step.p.norm())) {
       // A truncated solve can stop with a sliver of the model's minimizer
       // (see truncated_cg); only an accurate step this short means convergence.
       const int iterations = step.iterations;
-      step = stepper->compute_accurately(radius);
+      step = strategy->compute_step_accurately();
       step.iterations += iterations;
       make_trial(&step);
     }
@@ -189,24 +184,23 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
     double trial_value;
     const bool evaluated = context.evaluate(trial, &trial_value, &trial_gradient);
     const double actual = evaluated ? context.value - trial_value : -std::numeric_limits<double>::infinity();
-    // A model that predicts no decrease is a step lost to rounding: count it
-    // as a failure so that the region shrinks.
-    const double ratio =
-        evaluated && step.predicted > 0.0 ? actual / step.predicted : -std::numeric_limits<double>::infinity();
+    const double ratio = reduction_ratio(evaluated, actual, step.predicted);
     record.relative_decrease = ratio;
     const bool accepted = ratio > options.min_relative_decrease;
+    strategy->step_tried(region.norm(step.p));
     if (accepted) {
       context.swap_in(&trial, trial_value, &trial_gradient);  // both are refilled next iteration
       need_model = true;
       ++summary->accepted_steps;
       record.cost_change = actual;
+      strategy->step_accepted(ratio);
     } else {
       ++summary->rejected_steps;
-    }
-    if (ratio < kShrinkRatio) {
-      radius = kShrinkRatio * region.norm(step.p);
-    } else if (ratio > kExpandRatio && step.on_boundary) {
-      radius = std::min(2.0 * radius, options.max_trust_region_radius);
+      if (evaluated) {
+        strategy->step_rejected(ratio);
+      } else {
+        strategy->step_invalid();
+      }
     }
     record.accepted = accepted;
     record.cost = context.value;
@@ -215,10 +209,10 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
     context.record(record);
     if (context.terminated()) break;
     if (accepted && context.function_tolerance_reached(actual)) break;
-    if (radius < kMinTrustRegionRadius) {
-      context.terminate(
-          TerminationType::kTrustRegionTooSmall,
-          format("Trust region radius %.3e fell below %.0e: no step reduces f.", radius, kMinTrustRegionRadius));
+    if (strategy->radius() < kMinTrustRegionRadius) {
+      context.terminate(TerminationType::kTrustRegionTooSmall,
+                        format("Trust region radius %.3e fell below %.0e: no step reduces f.", strategy->radius(),
+                               kMinTrustRegionRadius));
     }
   }
   context.finish(x);

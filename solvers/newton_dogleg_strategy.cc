@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "newton_stepper.h"
+#include "newton_trust_region_strategy.h"
 
 namespace curvature::internal {
 namespace {
@@ -19,9 +19,10 @@ namespace {
 // Attempts at raising the shift tau of H + tau I before the model gives up.
 constexpr int kMaxShiftAttempts = 80;
 
-class Dogleg final : public NewtonStepper {
+class Dogleg final : public NewtonTrustRegionStrategy {
  public:
-  const char* name() const override { return "dense-cholesky-dogleg"; }
+  explicit Dogleg(const MinimizeOptions& options) : NewtonTrustRegionStrategy(options) {}
+  const char* linear_solver_name() const override { return "dense-cholesky-dogleg"; }
 
   bool prepare(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
                const std::vector<char>& fixed, std::string* error) override {
@@ -98,6 +99,8 @@ class Dogleg final : public NewtonStepper {
 
 }  // namespace
 
-std::unique_ptr<NewtonStepper> make_newton_dogleg_stepper() { return std::make_unique<Dogleg>(); }
+std::unique_ptr<NewtonTrustRegionStrategy> make_newton_dogleg_strategy(const MinimizeOptions& options) {
+  return std::make_unique<Dogleg>(options);
+}
 
 }  // namespace curvature::internal

@@ -4,7 +4,7 @@
 // Gauss-Newton operator this is Newton-CG on J^T J.
 #include <algorithm>
 
-#include "newton_stepper.h"
+#include "newton_trust_region_strategy.h"
 
 namespace curvature::internal {
 namespace {
@@ -14,10 +14,10 @@ namespace {
 constexpr double kAccurateForcing = 1e-10;
 constexpr int kAccurateCgIterationsPerParameter = 2;
 
-class SteihaugCg final : public NewtonStepper {
+class SteihaugCg final : public NewtonTrustRegionStrategy {
  public:
-  explicit SteihaugCg(int max_iterations) : max_iterations_(max_iterations) {}
-  const char* name() const override { return "steihaug-cg"; }
+  explicit SteihaugCg(const MinimizeOptions& options) : NewtonTrustRegionStrategy(options) {}
+  const char* linear_solver_name() const override { return "steihaug-cg"; }
 
   bool prepare(std::unique_ptr<HessianOperator> hessian, const Eigen::VectorXd& gradient,
                const std::vector<char>& fixed, std::string* /*error*/) override {
@@ -26,26 +26,22 @@ class SteihaugCg final : public NewtonStepper {
   }
 
   ModelStep compute(double radius) override {
-    const int limit = max_iterations_ > 0 ? max_iterations_ : static_cast<int>(gradient_.size());
-    return truncated_cg(*hessian_, gradient_, fixed_, 0.0, radius, true, limit);
+    return truncated_cg(*hessian_, gradient_, fixed_, 0.0, radius, true, cg_limit());
   }
 
   ModelStep compute_accurately(double radius) override {
     const int n = static_cast<int>(gradient_.size());
-    const int limit = std::max(max_iterations_ > 0 ? max_iterations_ : n, kAccurateCgIterationsPerParameter * n);
+    const int limit = std::max(cg_limit(), kAccurateCgIterationsPerParameter * n);
     ModelStep step = truncated_cg(*hessian_, gradient_, fixed_, 0.0, radius, true, limit, kAccurateForcing);
     step.accurate = true;
     return step;
   }
-
- private:
-  int max_iterations_;
 };
 
 }  // namespace
 
-std::unique_ptr<NewtonStepper> make_steihaug_cg_stepper(int max_iterations) {
-  return std::make_unique<SteihaugCg>(max_iterations);
+std::unique_ptr<NewtonTrustRegionStrategy> make_steihaug_cg_strategy(const MinimizeOptions& options) {
+  return std::make_unique<SteihaugCg>(options);
 }
 
 }  // namespace curvature::internal
