@@ -186,22 +186,18 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
     const double actual = evaluated ? context.value - trial_value : -std::numeric_limits<double>::infinity();
     const double ratio = reduction_ratio(evaluated, actual, step.predicted);
     record.relative_decrease = ratio;
-    const bool accepted = ratio > options.min_relative_decrease;
-    strategy->step_tried(region.norm(step.p));
+    const StepOutcome outcome = judge_step(evaluated, ratio, options.min_relative_decrease);
+    const bool accepted = outcome == StepOutcome::kAccepted;
     if (accepted) {
       context.swap_in(&trial, trial_value, &trial_gradient);  // both are refilled next iteration
       need_model = true;
       ++summary->accepted_steps;
       record.cost_change = actual;
-      strategy->step_accepted(ratio);
     } else {
       ++summary->rejected_steps;
-      if (evaluated) {
-        strategy->step_rejected(ratio);
-      } else {
-        strategy->step_invalid();
-      }
     }
+    strategy->step_tried(region.norm(step.p));
+    report_step(*strategy, outcome, ratio);
     record.accepted = accepted;
     record.cost = context.value;
     record.gradient_max_norm = context.projected_gradient_norm();

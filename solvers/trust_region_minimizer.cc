@@ -73,24 +73,21 @@ void minimize_trust_region(MinimizerContext& context, LeastSquaresTrustRegionStr
       if (evaluated) actual = context.reduction(trial_cost, trial_residuals);
       const double ratio = reduction_ratio(evaluated, actual, predicted);
       record.relative_decrease = ratio;
-      if (!evaluated) {
-        strategy.step_invalid();
-      } else if (ratio > options.min_relative_decrease) {
-        accepted = true;
-        need_prepare = true;
-        strategy.step_accepted(ratio);
+      StepOutcome outcome = judge_step(evaluated, ratio, options.min_relative_decrease);
+      double reported_ratio = ratio;
+      if (outcome == StepOutcome::kAccepted) {
         if (context.move_to(trial, trial_cost)) context.function_tolerance_reached(actual);
-      } else if (evaluated && predicted > 0.0 && context.within_cost_noise(predicted) &&
+      } else if (outcome == StepOutcome::kRejected && predicted > 0.0 && context.within_cost_noise(predicted) &&
                  context.accept_if_gradient_decreases(trial)) {
         // The model's reduction is below what the cost can resolve, so the
         // ratio is noise; the step still drives the gradient towards zero.
         // Keep the damping as it is.
-        accepted = true;
-        need_prepare = true;
-        strategy.step_accepted(kNeutralRatio);
-      } else {
-        strategy.step_rejected(ratio);
+        outcome = StepOutcome::kAccepted;
+        reported_ratio = kNeutralRatio;
       }
+      report_step(strategy, outcome, reported_ratio);
+      accepted = outcome == StepOutcome::kAccepted;
+      need_prepare = accepted;
       if (!accepted && strategy.radius() < options.min_trust_region_radius) {
         context.terminate(TerminationType::kTrustRegionTooSmall,
                           "Trust region radius " + std::to_string(strategy.radius()) +

@@ -45,4 +45,31 @@ inline double reduction_ratio(bool evaluated, double actual, double predicted) {
   return evaluated && predicted > 0.0 ? actual / predicted : -std::numeric_limits<double>::infinity();
 }
 
+// How a tried step fared, by the rule both loops share: a trial that could
+// not be evaluated is invalid; one with rho > min_relative_decrease is
+// accepted; any other is rejected. (solve()'s loop may then still accept a
+// rejected step whose predicted reduction is below the cost's noise; see
+// trust_region_minimizer.cc.)
+enum class StepOutcome { kAccepted, kRejected, kInvalid };
+
+inline StepOutcome judge_step(bool evaluated, double ratio, double min_relative_decrease) {
+  if (!evaluated) return StepOutcome::kInvalid;
+  return ratio > min_relative_decrease ? StepOutcome::kAccepted : StepOutcome::kRejected;
+}
+
+// Tells the strategy the outcome, with the ratio it is to act on.
+inline void report_step(TrustRegionStrategy& strategy, StepOutcome outcome, double ratio) {
+  switch (outcome) {
+    case StepOutcome::kAccepted:
+      strategy.step_accepted(ratio);
+      break;
+    case StepOutcome::kRejected:
+      strategy.step_rejected(ratio);
+      break;
+    case StepOutcome::kInvalid:
+      strategy.step_invalid();
+      break;
+  }
+}
+
 }  // namespace curvature::internal
