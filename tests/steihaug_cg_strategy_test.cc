@@ -21,6 +21,8 @@ namespace curvature::internal {
 namespace {
 
 using testing::DenseHessian;
+using testing::prepare_dense;
+using testing::try_step;
 
 MinimizeOptions newton_options(double initial_radius, double max_radius = 1e10) {
   MinimizeOptions options;
@@ -33,21 +35,8 @@ MinimizeOptions newton_options(double initial_radius, double max_radius = 1e10) 
 std::unique_ptr<NewtonTrustRegionStrategy> prepared(const MinimizeOptions& options, const Eigen::MatrixXd& hessian,
                                                     const Eigen::VectorXd& gradient) {
   auto strategy = make_steihaug_cg_strategy(options);
-  std::string error;
-  EXPECT_TRUE(strategy->prepare(std::make_unique<DenseHessian>(hessian), gradient,
-                                std::vector<char>(gradient.size(), 0), &error))
-      << error;
+  prepare_dense(*strategy, hessian, gradient);
   return strategy;
-}
-
-// Computes the step, checks it against the radius it was computed for, and
-// reports it tried, as the loop does.
-ModelStep try_step(NewtonTrustRegionStrategy& strategy) {
-  const double radius = strategy.radius();
-  ModelStep step = strategy.compute_step();
-  EXPECT_LE(step.p.norm(), radius * (1.0 + 1e-15));
-  strategy.step_tried(step.p.norm());
-  return step;
 }
 
 TEST(SteihaugCgStrategy, RadiusFollowsTheRule) {

@@ -2,12 +2,16 @@
 // tests drive their strategies with: a linear least-squares problem at a
 // given point (for Levenberg-Marquardt and dogleg, through a
 // MinimizerContext as solve() builds it) and a dense Hessian operator (for
-// the Newton strategies).
+// the Newton strategies), and the two steps every Newton strategy test
+// takes.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <Eigen/Core>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "curvature/cost_function.h"
 #include "curvature/objective.h"
@@ -17,6 +21,7 @@
 #include "evaluator.h"
 #include "linear_solver.h"
 #include "minimizer_context.h"
+#include "newton_trust_region_strategy.h"
 
 namespace curvature::testing {
 
@@ -84,5 +89,25 @@ class DenseHessian final : public HessianOperator {
   Eigen::MatrixXd hessian_;
   bool has_dense_;
 };
+
+// Gives a Newton strategy the model with H dense and no fixed coordinates.
+inline void prepare_dense(internal::NewtonTrustRegionStrategy& strategy, const Eigen::MatrixXd& hessian,
+                          const Eigen::VectorXd& gradient) {
+  std::string error;
+  EXPECT_TRUE(strategy.prepare(std::make_unique<DenseHessian>(hessian), gradient, std::vector<char>(gradient.size(), 0),
+                               &error))
+      << error;
+}
+
+// Computes a Newton strategy's step, checks that it lies within the radius
+// it was computed for, and reports its length as tried, as minimize()'s loop
+// does in the spherical region.
+inline internal::ModelStep try_step(internal::NewtonTrustRegionStrategy& strategy) {
+  const double radius = strategy.radius();
+  internal::ModelStep step = strategy.compute_step();
+  EXPECT_LE(step.p.norm(), radius * (1.0 + 1e-15));
+  strategy.step_tried(step.p.norm());
+  return step;
+}
 
 }  // namespace curvature::testing
