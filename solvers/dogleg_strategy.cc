@@ -7,15 +7,25 @@
 // descent direction) to the Gauss-Newton point, cut where it leaves the
 // region. Both points depend only on the Jacobian, so they are computed once
 // per Jacobian however many times the radius shrinks.
+//
+// The radius (in the scaled norm, |D h| for the last step h): after an
+// accepted step with rho > 3/4, at least 3 |D h|; after one with rho < 1/4,
+// and after any rejected or invalid step, half of min(radius, |D h|);
+// otherwise unchanged. Never above max_trust_region_radius.
 #include <algorithm>
 #include <cmath>
 
-#include "trust_region_strategy.h"
+#include "least_squares_trust_region_strategy.h"
 
 namespace curvature::internal {
 namespace {
 
-class DoglegStrategy final : public TrustRegionStrategy {
+constexpr double kExpandRatio = 0.75;  // rho above this grows the region...
+constexpr double kExpandFactor = 3.0;  // ...to this many times the step
+constexpr double kShrinkRatio = 0.25;  // rho below this shrinks the region...
+constexpr double kShrinkFactor = 0.5;  // ...to this fraction of the step
+
+class DoglegStrategy final : public LeastSquaresTrustRegionStrategy {
  public:
   DoglegStrategy(const SolverOptions& options, std::unique_ptr<LinearSolver> solver)
       : options_(options), solver_(std::move(solver)) {}
@@ -59,20 +69,21 @@ class DoglegStrategy final : public TrustRegionStrategy {
   }
 
   void step_accepted(double ratio) override {
-    if (ratio > 0.75) {
-      radius_ = std::min(std::max(radius_, 3.0 * last_scaled_norm_), options_.max_trust_region_radius);
-    } else if (ratio < 0.25) {
-      radius_ = 0.5 * std::min(radius_, last_scaled_norm_);
+    if (ratio > kExpandRatio) {
+      radius_ = std::min(std::max(radius_, kExpandFactor * last_scaled_norm_), options_.max_trust_region_radius);
+    } else if (ratio < kShrinkRatio) {
+      shrink();
     }
   }
-
-  void step_rejected() override { radius_ = 0.5 * std::min(radius_, last_scaled_norm_); }
+  void step_rejected(double /*ratio*/) override { shrink(); }
+  void step_invalid() override { shrink(); }
 
   double radius() const override { return radius_; }
   bool step_was_clipped() const override { return clipped_; }
   const char* linear_solver_name() const override { return solver_->name(); }
 
  private:
+  void shrink() { radius_ = kShrinkFactor * std::min(radius_, last_scaled_norm_); }
   double scaled_norm(const Eigen::VectorXd& h) const { return scale_.cwiseProduct(h).norm(); }
 
   LinearSolverResult compute_points(MinimizerContext& context) {
@@ -113,8 +124,8 @@ class DoglegStrategy final : public TrustRegionStrategy {
 
 }  // namespace
 
-std::unique_ptr<TrustRegionStrategy> make_dogleg_strategy(const SolverOptions& options,
-                                                          std::unique_ptr<LinearSolver> solver) {
+std::unique_ptr<LeastSquaresTrustRegionStrategy> make_dogleg_strategy(const SolverOptions& options,
+                                                                      std::unique_ptr<LinearSolver> solver) {
   return std::make_unique<DoglegStrategy>(options, std::move(solver));
 }
 

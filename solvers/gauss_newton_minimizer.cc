@@ -7,34 +7,28 @@
 // Wright, "Numerical Optimization", section 3.5). A trial point that cannot be
 // evaluated halves the step. Projection onto the bounds happens inside the
 // search, so every trial point is feasible.
+//
+// The interpolation is line_search.h's; the loop is not yet its
+// ArmijoLineSearch, because five details differ: sufficient decrease is
+// measured on the reduction summed from residual differences
+// (MinimizerContext::reduction); a trial skipped on a projected path counts
+// against max_line_search_steps; after a trial that cannot be evaluated the
+// interpolation forgets the earlier ones; an infinite interpolation is
+// clamped into [0.1, 0.5] alpha rather than halved; and a NaN one (the
+// cubic's arithmetic overflowing) makes alpha NaN, so the remaining trials
+// are spent on NaN points before the search fails. The first three can
+// be options of ArmijoLineSearch without moving a result; run through it,
+// the last two moved Gauss-Newton's MGH results, on meyer from 10 x0 (the
+// infinite case) and on gulf_research_development from x0 (the NaN case, a
+// defect here).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "line_search.h"
 #include "minimizers.h"
 
 namespace curvature::internal {
-namespace {
-
-// Minimizer of the cubic through phi(0), phi'(0), phi(a1), phi(a2), or of
-// the quadratic through the first three when a2 is absent (a2 <= 0).
-double interpolate(double phi0, double dphi0, double a1, double phi1, double a2, double phi2) {
-  if (a2 <= 0.0 || !std::isfinite(phi2)) {
-    const double denominator = 2.0 * (phi1 - phi0 - dphi0 * a1);
-    return denominator > 0.0 ? -dphi0 * a1 * a1 / denominator : 0.5 * a1;
-  }
-  const double r1 = phi1 - phi0 - dphi0 * a1;
-  const double r2 = phi2 - phi0 - dphi0 * a2;
-  const double scale = 1.0 / (a1 * a1 * a2 * a2 * (a1 - a2));
-  const double a = scale * (a2 * a2 * r1 - a1 * a1 * r2);
-  const double b = scale * (-a2 * a2 * a2 * r1 + a1 * a1 * a1 * r2);
-  if (a == 0.0) return b > 0.0 ? -dphi0 / (2.0 * b) : 0.5 * a1;
-  const double discriminant = b * b - 3.0 * a * dphi0;
-  if (discriminant < 0.0) return 0.5 * a1;
-  return (-b + std::sqrt(discriminant)) / (3.0 * a);
-}
-
-}  // namespace
 
 void minimize_gauss_newton_line_search(MinimizerContext& context, LinearSolver& solver) {
   Summary& summary = context.summary();
@@ -96,8 +90,10 @@ void minimize_gauss_newton_line_search(MinimizerContext& context, LinearSolver& 
           break;
         }
       }
-      const double next = evaluated ? interpolate(phi0, direction_slope, alpha, trial_cost, previous_alpha, previous_phi)
-                                    : 0.5 * alpha;
+      const double next =
+          evaluated ? backtracking_interpolate(phi0, direction_slope, alpha, trial_cost, previous_alpha, previous_phi,
+                                               /*no_minimizer=*/0.5 * alpha)
+                    : 0.5 * alpha;
       previous_alpha = alpha;
       previous_phi = trial_cost;
       alpha = std::clamp(next, 0.1 * alpha, 0.5 * alpha);

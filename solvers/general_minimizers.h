@@ -16,7 +16,7 @@ namespace curvature::internal {
 // a step length from the configured line search (line_search_minimizer.cc).
 void minimize_line_search(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x, Summary* summary);
 
-// Newton's trust-region method with Steihaug-Toint CG or dogleg steps
+// Newton's trust-region method with Steihaug-Toint CG, Levenberg-CG or dogleg steps
 // (newton_trust_region.cc).
 void minimize_newton_trust_region(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x,
                                   Summary* summary);

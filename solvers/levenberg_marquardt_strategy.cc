@@ -8,18 +8,28 @@
 // an accepted step with gain ratio rho, lambda *= max(1/3, 1 - (2 rho - 1)^3)
 // and nu = 2; after a rejection, lambda *= nu and nu *= 2. The smooth
 // update avoids the oscillation of the classic "times ten / divided by ten".
+// A step that could not be computed or evaluated counts as a rejection.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
-#include "trust_region_strategy.h"
+#include "least_squares_trust_region_strategy.h"
 
 namespace curvature::internal {
 namespace {
 
 constexpr double kMinLambda = 1e-300;
 constexpr double kMaxLambda = 1e300;
+// Nielsen's rule: after an accepted step lambda shrinks by at most this
+// factor (at rho = 1) ...
+constexpr double kMaxDampingDecrease = 1.0 / 3.0;
+// ... and the growth factor nu restarts here; every rejection multiplies
+// lambda by nu and nu by kDampingGrowthIncrease.
+constexpr double kInitialDampingGrowth = 2.0;
+constexpr double kDampingGrowthIncrease = 2.0;
+constexpr double kMaxDampingGrowth = 1e300;
 
-class LevenbergMarquardtStrategy final : public TrustRegionStrategy {
+class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy {
  public:
   LevenbergMarquardtStrategy(const SolverOptions& options, std::unique_ptr<LinearSolver> solver)
       : options_(options), solver_(std::move(solver)) {}
@@ -55,14 +65,16 @@ class LevenbergMarquardtStrategy final : public TrustRegionStrategy {
 
   void step_accepted(double ratio) override {
     const double t = 2.0 * ratio - 1.0;
-    lambda_ = std::clamp(lambda_ * std::max(1.0 / 3.0, 1.0 - t * t * t), kMinLambda, kMaxLambda);
-    nu_ = 2.0;
+    lambda_ = std::clamp(lambda_ * std::max(kMaxDampingDecrease, 1.0 - t * t * t), kMinLambda, kMaxLambda);
+    nu_ = kInitialDampingGrowth;
   }
 
-  void step_rejected() override {
+  // The ratio does not matter: any rejection raises lambda by nu.
+  void step_rejected(double /*ratio*/) override {
     lambda_ = std::min(lambda_ * nu_, kMaxLambda);
-    nu_ = std::min(nu_ * 2.0, 1e300);
+    nu_ = std::min(nu_ * kDampingGrowthIncrease, kMaxDampingGrowth);
   }
+  void step_invalid() override { step_rejected(-std::numeric_limits<double>::infinity()); }
 
   double radius() const override { return 1.0 / lambda_; }
   double damping() const override { return lambda_; }
@@ -73,15 +85,15 @@ class LevenbergMarquardtStrategy final : public TrustRegionStrategy {
   std::unique_ptr<LinearSolver> solver_;
   Eigen::VectorXd damping_vector_;
   double lambda_ = -1.0;  // set from the first Jacobian
-  double nu_ = 2.0;
+  double nu_ = kInitialDampingGrowth;
 };
 
 }  // namespace
 
 double fixed_coordinate_damping(double column_scale) { return 1e8 * std::sqrt(std::max(column_scale, 1.0)); }
 
-std::unique_ptr<TrustRegionStrategy> make_levenberg_marquardt_strategy(const SolverOptions& options,
-                                                                      std::unique_ptr<LinearSolver> solver) {
+std::unique_ptr<LeastSquaresTrustRegionStrategy> make_levenberg_marquardt_strategy(
+    const SolverOptions& options, std::unique_ptr<LinearSolver> solver) {
   return std::make_unique<LevenbergMarquardtStrategy>(options, std::move(solver));
 }
 

@@ -28,25 +28,6 @@ std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0
   return buffer;
 }
 
-// Minimizer of the cubic through phi(0), phi'(0), phi(a1), phi(a2), or of
-// the quadratic through the first three when a2 is absent (a2 <= 0). NaN
-// when the model has no minimizer. (As in the Gauss-Newton line search.)
-double backtracking_interpolate(double phi0, double dphi0, double a1, double phi1, double a2, double phi2) {
-  if (a2 <= 0.0 || !std::isfinite(phi2)) {
-    const double denominator = 2.0 * (phi1 - phi0 - dphi0 * a1);
-    return denominator > 0.0 ? -dphi0 * a1 * a1 / denominator : kNaN;
-  }
-  const double r1 = phi1 - phi0 - dphi0 * a1;
-  const double r2 = phi2 - phi0 - dphi0 * a2;
-  const double scale = 1.0 / (a1 * a1 * a2 * a2 * (a1 - a2));
-  const double a = scale * (a2 * a2 * r1 - a1 * a1 * r2);
-  const double b = scale * (-a2 * a2 * a2 * r1 + a1 * a1 * a1 * r2);
-  if (a == 0.0) return b > 0.0 ? -dphi0 / (2.0 * b) : kNaN;
-  const double discriminant = b * b - 3.0 * a * dphi0;
-  if (discriminant < 0.0) return kNaN;
-  return (-b + std::sqrt(discriminant)) / (3.0 * a);
-}
-
 // One evaluated point of phi.
 struct Sample {
   double step = 0.0;
@@ -104,6 +85,23 @@ double first_step(double initial_step, double max_step) {
 
 }  // namespace
 
+double backtracking_interpolate(double phi0, double dphi0, double a1, double phi1, double a2, double phi2,
+                                double no_minimizer) {
+  if (a2 <= 0.0 || !std::isfinite(phi2)) {
+    const double denominator = 2.0 * (phi1 - phi0 - dphi0 * a1);
+    return denominator > 0.0 ? -dphi0 * a1 * a1 / denominator : no_minimizer;
+  }
+  const double r1 = phi1 - phi0 - dphi0 * a1;
+  const double r2 = phi2 - phi0 - dphi0 * a2;
+  const double scale = 1.0 / (a1 * a1 * a2 * a2 * (a1 - a2));
+  const double a = scale * (a2 * a2 * r1 - a1 * a1 * r2);
+  const double b = scale * (-a2 * a2 * a2 * r1 + a1 * a1 * a1 * r2);
+  if (a == 0.0) return b > 0.0 ? -dphi0 / (2.0 * b) : no_minimizer;
+  const double discriminant = b * b - 3.0 * a * dphi0;
+  if (discriminant < 0.0) return no_minimizer;
+  return (-b + std::sqrt(discriminant)) / (3.0 * a);
+}
+
 const char* to_string(LineSearchStatus status) {
   switch (status) {
     case LineSearchStatus::kSuccess:
@@ -145,7 +143,8 @@ LineSearchResult ArmijoLineSearch::search(LineFunction& function, double value, 
     if (ok && trial <= value + c1 * change && trial < value) {
       return finish(LineSearchStatus::kSuccess, {alpha, trial, 0.0}, false, evaluations);
     }
-    double next = ok ? backtracking_interpolate(value, slope, alpha, trial, previous_alpha, previous_value) : kNaN;
+    double next =
+        ok ? backtracking_interpolate(value, slope, alpha, trial, previous_alpha, previous_value, kNaN) : kNaN;
     if (!std::isfinite(next)) next = 0.5 * alpha;
     if (ok) {
       previous_alpha = alpha;

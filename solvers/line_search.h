@@ -113,6 +113,14 @@ class StrongWolfeLineSearch : public LineSearch {
   LineSearchOptions options_;
 };
 
+// The next trial of a backtracking search (Nocedal and Wright, section
+// 3.5): the minimizer of the cubic through phi(0), phi'(0), phi(a1) and
+// phi(a2), or of the quadratic through the first three when a2 is absent
+// (a2 <= 0, or phi(a2) not finite); `no_minimizer` when the model has none.
+// Used by ArmijoLineSearch and by the Gauss-Newton search of solve().
+double backtracking_interpolate(double phi0, double dphi0, double a1, double phi1, double a2, double phi2,
+                                double no_minimizer);
+
 std::unique_ptr<LineSearch> make_line_search(LineSearchType type, const LineSearchOptions& options);
 
 }  // namespace curvature::internal

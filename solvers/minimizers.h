@@ -4,12 +4,12 @@
 // context.x.
 #pragma once
 
+#include "least_squares_trust_region_strategy.h"
 #include "minimizer_context.h"
-#include "trust_region_strategy.h"
 
 namespace curvature::internal {
 
-void minimize_trust_region(MinimizerContext& context, TrustRegionStrategy& strategy);
+void minimize_trust_region(MinimizerContext& context, LeastSquaresTrustRegionStrategy& strategy);
 void minimize_gauss_newton_line_search(MinimizerContext& context, LinearSolver& solver);
 
 }  // namespace curvature::internal

@@ -14,10 +14,15 @@ namespace {
 // Consecutive linear-solver failures tolerated (each one raises the damping)
 // before the solve gives up.
 constexpr int kMaxLinearSolverFailures = 8;
+// A ratio with which every least-squares strategy keeps its radius and
+// damping: Levenberg-Marquardt's lambda *= max(1/3, 1 - (2 rho - 1)^3) is
+// lambda * 1, and dogleg's region neither grows (rho > 3/4) nor shrinks
+// (rho < 1/4).
+constexpr double kNeutralRatio = 0.5;
 
 }  // namespace
 
-void minimize_trust_region(MinimizerContext& context, TrustRegionStrategy& strategy) {
+void minimize_trust_region(MinimizerContext& context, LeastSquaresTrustRegionStrategy& strategy) {
   Summary& summary = context.summary();
   const SolverOptions& options = context.options();
   Eigen::VectorXd step, trial, trial_residuals;
@@ -46,11 +51,11 @@ void minimize_trust_region(MinimizerContext& context, TrustRegionStrategy& strat
     double actual = 0.0;
     if (!solved.success || !step.allFinite()) {
       if (++linear_failures >= kMaxLinearSolverFailures) {
-        context.terminate(TerminationType::kLinearSolverFailure,
-                          "The linear solver failed " + std::to_string(linear_failures) +
-                              " times in a row: " + solved.message);
+        context.terminate(
+            TerminationType::kLinearSolverFailure,
+            "The linear solver failed " + std::to_string(linear_failures) + " times in a row: " + solved.message);
       }
-      strategy.step_rejected();
+      strategy.step_invalid();
       record.relative_decrease = -std::numeric_limits<double>::infinity();
     } else {
       linear_failures = 0;
@@ -64,35 +69,29 @@ void minimize_trust_region(MinimizerContext& context, TrustRegionStrategy& strat
       }
       const double predicted = context.predicted_reduction(step);
       double trial_cost;
-      double ratio = -std::numeric_limits<double>::infinity();
       const bool evaluated = context.evaluate_trial(trial, &trial_cost, &trial_residuals);
-      if (evaluated) {
-        actual = context.reduction(trial_cost, trial_residuals);
-        // A model that predicts no decrease at all is a step lost to
-        // round-off; count it as a failure so the region shrinks.
-        if (predicted > 0.0) ratio = actual / predicted;
-      }
+      if (evaluated) actual = context.reduction(trial_cost, trial_residuals);
+      const double ratio = reduction_ratio(evaluated, actual, predicted);
       record.relative_decrease = ratio;
-      if (ratio > options.min_relative_decrease) {
-        accepted = true;
-        need_prepare = true;
-        strategy.step_accepted(ratio);
+      StepOutcome outcome = judge_step(evaluated, ratio, options.min_relative_decrease);
+      double reported_ratio = ratio;
+      if (outcome == StepOutcome::kAccepted) {
         if (context.move_to(trial, trial_cost)) context.function_tolerance_reached(actual);
-      } else if (evaluated && predicted > 0.0 && context.within_cost_noise(predicted) &&
+      } else if (outcome == StepOutcome::kRejected && predicted > 0.0 && context.within_cost_noise(predicted) &&
                  context.accept_if_gradient_decreases(trial)) {
         // The model's reduction is below what the cost can resolve, so the
         // ratio is noise; the step still drives the gradient towards zero.
         // Keep the damping as it is.
-        accepted = true;
-        need_prepare = true;
-        strategy.step_accepted(0.5);
-      } else {
-        strategy.step_rejected();
-        if (strategy.radius() < options.min_trust_region_radius) {
-          context.terminate(TerminationType::kTrustRegionTooSmall,
-                            "Trust region radius " + std::to_string(strategy.radius()) +
-                                " fell below min_trust_region_radius: no step reduces the cost.");
-        }
+        outcome = StepOutcome::kAccepted;
+        reported_ratio = kNeutralRatio;
+      }
+      report_step(strategy, outcome, reported_ratio);
+      accepted = outcome == StepOutcome::kAccepted;
+      need_prepare = accepted;
+      if (!accepted && strategy.radius() < options.min_trust_region_radius) {
+        context.terminate(TerminationType::kTrustRegionTooSmall,
+                          "Trust region radius " + std::to_string(strategy.radius()) +
+                              " fell below min_trust_region_radius: no step reduces the cost.");
       }
     }
     if (accepted) {

@@ -1,15 +1,23 @@
-// trust_region_strategy.h — the part of a trust-region method that differs
-// between Levenberg-Marquardt and dogleg: how a step is computed for the
-// current model, and how the region grows or shrinks with the ratio of actual
-// to predicted reduction. The accept/reject loop around it is written once,
-// in trust_region_minimizer.cc.
+// trust_region_strategy.h — the interface every trust-region strategy
+// implements, for solve()'s least-squares loop (Levenberg-Marquardt, dogleg:
+// least_squares_trust_region_strategy.h) and minimize()'s Newton loop
+// (Steihaug-Toint CG, Levenberg-CG, Newton dogleg:
+// newton_trust_region_strategy.h).
+//
+// A strategy is a small state machine. The loop asks it for a step within
+// radius(), tries the step, and reports the outcome with exactly one of
+//   step_accepted(rho)  the trial point becomes the current one;
+//   step_rejected(rho)  it does not, because rho is too low;
+//   step_invalid()      no ratio exists: no step could be computed, or the
+//                       trial point could not be evaluated;
+// where rho = (actual reduction) / (model's predicted reduction)
+// (reduction_ratio). How the radius (or the damping) follows from these
+// calls is the strategy's own rule, stated in its file with named
+// constants; the loops only decide acceptance (rho > min_relative_decrease)
+// and when the radius is too small to go on.
 #pragma once
 
-#include <Eigen/Core>
-#include <memory>
-
-#include "linear_solver.h"
-#include "minimizer_context.h"
+#include <limits>
 
 namespace curvature::internal {
 
@@ -17,33 +25,51 @@ class TrustRegionStrategy {
  public:
   virtual ~TrustRegionStrategy() = default;
 
-  // A new Jacobian is at the current point: prepare the linear solver.
-  virtual LinearSolverResult prepare(MinimizerContext& context) = 0;
-  // The step from the current point, before projection onto the bounds.
-  // Coordinates in context.fixed_coordinates() get exactly zero.
-  virtual LinearSolverResult compute_step(MinimizerContext& context, Eigen::VectorXd* step) = 0;
-  // The ratio of actual to predicted reduction of the step just tried.
   virtual void step_accepted(double ratio) = 0;
-  virtual void step_rejected() = 0;
+  virtual void step_rejected(double ratio) = 0;
+  virtual void step_invalid() = 0;
 
-  // Trust-region radius (for Levenberg-Marquardt: 1 / lambda).
+  // The radius the next step is computed for (for Levenberg-Marquardt:
+  // 1 / lambda).
   virtual double radius() const = 0;
-  // Whether the last step was cut short by the region's boundary rather than
-  // being the model's own minimizer. A short step then says nothing about
-  // convergence, so the parameter tolerance is not tested on it.
-  virtual bool step_was_clipped() const { return false; }
   // Levenberg-Marquardt's lambda; 0 for strategies without damping.
   virtual double damping() const { return 0.0; }
+  // What computes the steps, for Summary::linear_solver.
   virtual const char* linear_solver_name() const = 0;
 };
 
-std::unique_ptr<TrustRegionStrategy> make_levenberg_marquardt_strategy(const SolverOptions& options,
-                                                                      std::unique_ptr<LinearSolver> solver);
-std::unique_ptr<TrustRegionStrategy> make_dogleg_strategy(const SolverOptions& options,
-                                                          std::unique_ptr<LinearSolver> solver);
+// rho = actual / predicted for a trial that was evaluated; -infinity when it
+// was not, or when the model predicts no decrease at all: such a step is
+// lost to rounding, and counting it as a failure makes the region shrink.
+inline double reduction_ratio(bool evaluated, double actual, double predicted) {
+  return evaluated && predicted > 0.0 ? actual / predicted : -std::numeric_limits<double>::infinity();
+}
 
-// Damping vector entries for the coordinates held at their bounds: large
-// enough to decouple them from the rest of the system.
-double fixed_coordinate_damping(double column_scale);
+// How a tried step fared, by the rule both loops share: a trial that could
+// not be evaluated is invalid; one with rho > min_relative_decrease is
+// accepted; any other is rejected. (solve()'s loop may then still accept a
+// rejected step whose predicted reduction is below the cost's noise; see
+// trust_region_minimizer.cc.)
+enum class StepOutcome { kAccepted, kRejected, kInvalid };
+
+inline StepOutcome judge_step(bool evaluated, double ratio, double min_relative_decrease) {
+  if (!evaluated) return StepOutcome::kInvalid;
+  return ratio > min_relative_decrease ? StepOutcome::kAccepted : StepOutcome::kRejected;
+}
+
+// Tells the strategy the outcome, with the ratio it is to act on.
+inline void report_step(TrustRegionStrategy& strategy, StepOutcome outcome, double ratio) {
+  switch (outcome) {
+    case StepOutcome::kAccepted:
+      strategy.step_accepted(ratio);
+      break;
+    case StepOutcome::kRejected:
+      strategy.step_rejected(ratio);
+      break;
+    case StepOutcome::kInvalid:
+      strategy.step_invalid();
+      break;
+  }
+}
 
 }  // namespace curvature::internal
