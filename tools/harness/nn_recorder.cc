@@ -38,17 +38,6 @@ Recorder::Recorder(const NnTask& task, const NnTrainOptions& options, std::vecto
   if (task.test.num_samples() > 0 && task.loss == NnLoss::kCrossEntropy) {
     test_objective_ = std::make_unique<MlpCrossEntropyObjective>(task.network, task.test);
   }
-  if (task.validation.num_samples() > 0 && task.loss == NnLoss::kCrossEntropy) {
-    validation_objective_ = std::make_unique<MlpCrossEntropyObjective>(task.network, task.validation);
-  }
-}
-
-void Recorder::finish(const Eigen::VectorXd& final_parameters, NnTrainResult* result) const {
-  result->parameters = final_parameters;
-  if (best_iteration_ < 0) return;
-  result->parameters = best_parameters_;
-  result->best_iteration = best_iteration_;
-  result->best_validation_loss = best_validation_;
 }
 
 double Recorder::train_loss(double cost) const {
@@ -78,30 +67,10 @@ CallbackReturn Recorder::record(int iteration, double solver_time_s, double iter
       row.test_loss = mean_squared_error(network_, task_.test);
     }
   }
-  if (task_.validation.num_samples() > 0) track_validation(iteration, parameters);
   trace_->push_back(row);
   if (options_.on_iteration) options_.on_iteration(row);
   overhead_s_ += seconds_since(begin);
-  const bool stop = options_.patience > 0 && best_iteration_ >= 0 && since_best_ >= options_.patience;
-  return stop ? CallbackReturn::kStop : CallbackReturn::kContinue;
-}
-
-void Recorder::track_validation(int iteration, const Eigen::VectorXd& parameters) {
-  double loss = kNaN;
-  if (validation_objective_) {
-    if (!validation_objective_->evaluate(parameters, &loss, nullptr)) loss = kNaN;
-  } else {
-    network_.set_parameters(parameters);
-    loss = mean_squared_error(network_, task_.validation);
-  }
-  if (best_iteration_ < 0 || loss < best_validation_) {
-    best_validation_ = loss;
-    best_iteration_ = iteration;
-    best_parameters_ = parameters;
-    since_best_ = 0;
-  } else {
-    ++since_best_;
-  }
+  return CallbackReturn::kContinue;
 }
 
 void record_start(const Problem& problem, const Mlp& mlp, Recorder* recorder) {

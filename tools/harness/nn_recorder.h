@@ -7,7 +7,6 @@
 #include <Eigen/Core>
 #include <cstddef>
 #include <deque>
-#include <limits>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -51,34 +50,24 @@ class Recorder {
  public:
   Recorder(const NnTask& task, const NnTrainOptions& options, std::vector<NnTrainRecord>* trace);
 
-  // The solver's final parameters into the result, or, under early
-  // stopping on a validation set, the best validated ones.
-  void finish(const Eigen::VectorXd& final_parameters, NnTrainResult* result) const;
-
   // The training loss from a solver's cost: MSE = 2 cost / (N K) for the
   // least-squares form, the objective itself for cross-entropy.
   double train_loss(double cost) const;
 
-  // Appends one trace row (test loss, validation tracking). Returns kStop
-  // once `patience` recorded iterations have passed without a better
-  // validation loss: the solvers' callbacks return it as it is.
+  // Appends one trace row (train and test loss) and passes it to
+  // options.on_iteration. Early stopping is the solvers' own
+  // (EarlyStoppingOptions); the recorder only watches, so it always returns
+  // kContinue, which the solvers' callbacks return as it is.
   CallbackReturn record(int iteration, double solver_time_s, double iteration_time_s, bool accepted, double cost,
                         const Eigen::VectorXd& parameters);
 
  private:
-  void track_validation(int iteration, const Eigen::VectorXd& parameters);
-
   const NnTask& task_;
   const NnTrainOptions& options_;
   std::vector<NnTrainRecord>* trace_;
   Mlp network_;  // a copy, for test-set evaluation only
   std::unique_ptr<MlpCrossEntropyObjective> test_objective_;
-  std::unique_ptr<MlpCrossEntropyObjective> validation_objective_;
   double overhead_s_ = 0.0;
-  int best_iteration_ = -1;
-  int since_best_ = 0;
-  double best_validation_ = std::numeric_limits<double>::quiet_NaN();
-  Eigen::VectorXd best_parameters_;
 };
 
 // Iteration 0: the initial network's least-squares cost, recorded before

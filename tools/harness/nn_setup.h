@@ -134,9 +134,12 @@ struct NnTrainOptions {
   // weights with tiny gradients take huge steps.
   Damping damping = Damping::kLevenberg;
   double initial_damping = 1e-3;
-  // Early stopping on task.validation (when it has rows): stop after this
-  // many recorded iterations without a lower validation loss and return the
-  // parameters of the best one. 0: off.
+  // Early stopping on task.validation (when it has rows), by the solvers'
+  // own monitor (EarlyStoppingOptions; train()'s held-out blocks): stop
+  // after this many recorded iterations without a lower validation loss
+  // (the run ends with kEarlyStopping) and return the parameters of the best
+  // one. 0: never stop early, but with a validation set still return the
+  // best validated parameters.
   int patience = 0;
   // First-order methods: the learning rate (0: the rule's default) and the
   // residual blocks (chunks of samples) per minibatch (0: full batch).

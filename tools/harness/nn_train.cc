@@ -48,7 +48,48 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // warm-up is there to explore (Adam's own default, 1e-3, barely moves).
 constexpr double kWarmupLearningRate = 0.03;
 
-SolverOptions least_squares_options(const NnTrainOptions& options, const Mlp& mlp, Method method) {
+// Early stopping on task.validation is the solvers' own (EarlyStoppingOptions
+// for solve() and minimize(), held-out residual blocks for train()); without
+// --patience a validation set still picks the returned network: the monitor
+// runs and never stops.
+int validation_patience(const NnTrainOptions& options) {
+  return options.patience > 0 ? options.patience : std::numeric_limits<int>::max();
+}
+
+// The validation loss of a parameter vector: the mean squared error
+// (standardized) or the mean cross-entropy on task.validation.
+EarlyStoppingOptions early_stopping(const NnTask& task, const NnTrainOptions& options) {
+  EarlyStoppingOptions out;
+  if (task.validation.num_samples() == 0) return out;
+  out.patience = validation_patience(options);
+  if (task.loss == NnLoss::kCrossEntropy) {
+    auto objective = std::make_shared<MlpCrossEntropyObjective>(task.network, task.validation);
+    out.validation_loss = [objective](const Eigen::VectorXd& x) {
+      double value = kNaN;
+      if (!objective->evaluate(x, &value, nullptr)) value = kNaN;
+      return value;
+    };
+  } else {
+    auto network = std::make_shared<Mlp>(task.network);
+    const Dataset* data = &task.validation;
+    out.validation_loss = [network, data](const Eigen::VectorXd& x) {
+      network->set_parameters(x);
+      return mean_squared_error(*network, *data);
+    };
+  }
+  return out;
+}
+
+// The run's returned parameters, and the best validated iteration its
+// Summary reports (under early stopping).
+void finish(const Eigen::VectorXd& parameters, NnTrainResult* result) {
+  result->parameters = parameters;
+  result->best_iteration = result->summary.best_iteration;
+  result->best_validation_loss = result->summary.best_validation_loss;
+  result->train_accuracy = kNaN;
+}
+
+SolverOptions least_squares_options(const NnTask& task, const NnTrainOptions& options, const Mlp& mlp, Method method) {
   SolverOptions solver;
   solver.method = method;
   solver.linear_solver =
@@ -58,17 +99,20 @@ SolverOptions least_squares_options(const NnTrainOptions& options, const Mlp& ml
   solver.num_threads = options.num_threads;
   solver.damping = options.damping;
   solver.initial_damping = options.initial_damping;
+  solver.early_stopping = early_stopping(task, options);
   return solver;
 }
 
 // Levenberg-Marquardt from where a first phase (L-BFGS or Adam) left the
 // network, with the iterations and time left; the trace and the Summary
 // continue the first phase's. first_initial_cost is the first phase's
-// initial cost in LM's units (train() reports costs per residual).
-void continue_with_lm(const NnTrainOptions& options, Mlp& mlp, Problem& problem, Recorder& recorder,
+// initial cost in LM's units (train() reports costs per residual). Under
+// early stopping the first phase left its best validated network, so LM
+// starts from there and its iteration 0 is that iteration.
+void continue_with_lm(const NnTask& task, const NnTrainOptions& options, Mlp& mlp, Problem& problem, Recorder& recorder,
                       const Summary& first, double first_initial_cost, const std::string& first_phase,
                       NnTrainResult* result) {
-  SolverOptions solver = least_squares_options(options, mlp, Method::kLevenbergMarquardt);
+  SolverOptions solver = least_squares_options(task, options, mlp, Method::kLevenbergMarquardt);
   solver.max_iterations = std::max(1, options.max_iterations - first.iterations);
   solver.max_time_seconds = std::max(1e-3, options.max_time_seconds - first.total_time_s);
   solver.callback = [&](const IterationRecord& record) {
@@ -82,8 +126,29 @@ void continue_with_lm(const NnTrainOptions& options, Mlp& mlp, Problem& problem,
   result->summary.total_time_s += first.total_time_s;
   result->summary.message = "after " + std::to_string(first.iterations) + " " + first_phase + " (" +
                             std::to_string(first.total_time_s) + " s): " + result->summary.message;
-  recorder.finish(mlp.parameter_vector(), result);
-  result->train_accuracy = kNaN;
+  if (result->summary.best_iteration == 0) {
+    result->summary.best_iteration = first.best_iteration;
+  } else if (result->summary.best_iteration > 0) {
+    result->summary.best_iteration += first.iterations;
+  }
+  finish(mlp.parameter_vector(), result);
+}
+
+// train() on `problem` (the network's training blocks). With a validation
+// set, on a second Problem over the same parameters that also holds
+// task.validation as held-out blocks: train() validates on blocks of the
+// Problem it trains, and `problem` may be handed to solve() next.
+Summary train_with_validation(const NnTask& task, const NnTrainOptions& options, TrainOptions train_options, Mlp& mlp,
+                              Problem& problem) {
+  if (task.validation.num_samples() == 0) return train(train_options, &problem);
+  Problem with_validation;
+  add_mlp_regression_residuals(mlp, task.train, &with_validation);
+  TrainValidation validation;
+  validation.residual_blocks = add_mlp_regression_residuals(mlp, task.validation, &with_validation);
+  train_options.early_stopping_patience = validation_patience(options);
+  Summary summary = train(train_options, &with_validation, validation);
+  summary.best_validation_loss *= 2.0;  // train()'s loss per residual is half the mean squared error
+  return summary;
 }
 
 // train()'s options for a first-order rule on the network's residual blocks,
@@ -114,7 +179,7 @@ NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& opti
   add_mlp_regression_residuals(mlp, task.train, &problem);
   Recorder recorder(task, options, &result.trace);
 
-  SolverOptions solver = least_squares_options(options, mlp, method);
+  SolverOptions solver = least_squares_options(task, options, mlp, method);
   solver.callback = [&](const IterationRecord& record) {
     // solve() keeps the current point in the network's parameter blocks.
     return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
@@ -122,8 +187,7 @@ NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& opti
   };
   record_start(problem, mlp, &recorder);
   result.summary = solve(solver, &problem);
-  recorder.finish(mlp.parameter_vector(), &result);
-  result.train_accuracy = kNaN;
+  finish(mlp.parameter_vector(), &result);
   return result;
 }
 
@@ -156,12 +220,11 @@ NnTrainResult train_lbfgs_then_lm(const NnTask& task, const NnTrainOptions& opti
   lbfgs.method = MinimizerMethod::kLbfgs;
   lbfgs.max_iterations = options.max_iterations;
   lbfgs.max_time_seconds = options.max_time_seconds;
+  lbfgs.early_stopping = early_stopping(task, options);
   lbfgs.callback = [&](const IterationRecord& record) {
     if (const Eigen::VectorXd* point = objective.find(record.cost)) current = *point;
-    if (recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
-                        record.cost, current) == CallbackReturn::kStop) {
-      return CallbackReturn::kStop;
-    }
+    recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted, record.cost,
+                    current);
     costs.push_back(record.cost);
     const size_t n = costs.size();
     stalled = n > kStallWindow && costs[n - 1] > (1.0 - kStallDecrease) * costs[n - 1 - kStallWindow];
@@ -171,12 +234,11 @@ NnTrainResult train_lbfgs_then_lm(const NnTask& task, const NnTrainOptions& opti
   mlp.set_parameters(x);
   if (!stalled) {
     result.summary = first;
-    recorder.finish(x, &result);
-    result.train_accuracy = kNaN;
+    finish(x, &result);
     return result;
   }
 
-  continue_with_lm(options, mlp, problem, recorder, first, first.initial_cost, "L-BFGS iterations", &result);
+  continue_with_lm(task, options, mlp, problem, recorder, first, first.initial_cost, "L-BFGS iterations", &result);
   return result;
 }
 
@@ -208,6 +270,7 @@ NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options,
   minimizer.max_iterations = options.max_iterations;
   minimizer.max_time_seconds = options.max_time_seconds;
   minimizer.max_cg_iterations = options.max_cg_iterations;
+  minimizer.early_stopping = early_stopping(task, options);
   minimizer.callback = [&](const IterationRecord& record) {
     if (const Eigen::VectorXd* point = objective.find(record.cost)) current = *point;
     return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
@@ -219,8 +282,7 @@ NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options,
     recorder.record(0, 0.0, 0.0, true, value, x);
   }
   result.summary = minimize(minimizer, objective, &x);
-  recorder.finish(x, &result);
-  result.train_accuracy = kNaN;
+  finish(x, &result);
   if (task.loss == NnLoss::kCrossEntropy) {
     mlp.set_parameters(result.parameters);
     result.train_accuracy = classification_accuracy(mlp, task.train);
@@ -242,9 +304,8 @@ NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& option
       task, options, rule, options.learning_rate > 0.0 ? options.learning_rate : default_learning_rate(rule),
       options.max_iterations, num_residuals, mlp, recorder);
   record_start(problem, mlp, &recorder);
-  result.summary = train(train_options, &problem);
-  recorder.finish(mlp.parameter_vector(), &result);
-  result.train_accuracy = kNaN;
+  result.summary = train_with_validation(task, options, train_options, mlp, problem);
+  finish(mlp.parameter_vector(), &result);
   return result;
 }
 
@@ -269,16 +330,17 @@ NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& optio
   const TrainOptions adam = first_order_options(
       task, options, UpdateRuleType::kAdam, options.learning_rate > 0.0 ? options.learning_rate : kWarmupLearningRate,
       std::min(options.warmup_steps, options.max_iterations), num_residuals, mlp, recorder);
-  const Summary first = train(adam, &problem);
-  // Only a finished warm-up hands over; a limit, a callback or a failure ends the run here.
+  const Summary first = train_with_validation(task, options, adam, mlp, problem);
+  // Only a finished warm-up hands over; a limit, a callback, early stopping
+  // or a failure ends the run here.
   if (first.termination != TerminationType::kMaxIterations || first.iterations >= options.max_iterations) {
     result.summary = first;
-    recorder.finish(mlp.parameter_vector(), &result);
-    result.train_accuracy = kNaN;
+    finish(mlp.parameter_vector(), &result);
     return result;
   }
 
-  continue_with_lm(options, mlp, problem, recorder, first, first.initial_cost * num_residuals, "Adam steps", &result);
+  continue_with_lm(task, options, mlp, problem, recorder, first, first.initial_cost * num_residuals, "Adam steps",
+                   &result);
   return result;
 }
 
