@@ -25,6 +25,7 @@
 #include "curvature/least_squares_objective.h"
 #include "curvature/minimize.h"
 #include "curvature/solve.h"
+#include "test_problems.h"
 #include "validation_monitor.h"
 
 namespace curvature {
@@ -145,6 +146,30 @@ TEST(EarlyStopping, SolveWithPatienceZeroRunsOn) {
   EXPECT_EQ(summary.best_iteration, -1);
   EXPECT_TRUE(std::isnan(summary.best_validation_loss));
   EXPECT_EQ(summary.trace.back().validation_cost, 0.0);
+}
+
+TEST(EarlyStopping, SolveValidatesEachNewPointOnce) {
+  // Rosenbrock from (-1.2, 1) by Levenberg-Marquardt rejects steps: a
+  // rejected step leaves the point as it was, whose loss is known. The
+  // validation loss, |x - (1, 1)|, only improves, so the run goes on.
+  double x[2] = {-1.2, 1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<testing::RosenbrockResidual>(), nullptr, x);
+  int calls = 0;
+  SolverOptions options;
+  options.initial_damping = 1e2;
+  options.early_stopping.patience = 1000;
+  options.early_stopping.validation_loss = [&](const Eigen::VectorXd& p) {
+    ++calls;
+    return std::hypot(p[0] - 1.0, p[1] - 1.0);
+  };
+  const Summary summary = solve(options, &problem);
+  int accepted = 0, rejected = 0;
+  for (size_t i = 1; i < summary.trace.size(); ++i) (summary.trace[i].accepted ? accepted : rejected)++;
+  EXPECT_GT(rejected, 0) << "the test needs rejected steps";
+  EXPECT_EQ(calls, 1 + accepted);
+  EXPECT_TRUE(summary.converged()) << summary.message;
+  EXPECT_EQ(summary.final_cost, summary.trace[summary.best_iteration].cost);
 }
 
 TEST(EarlyStopping, MinimizeReturnsTheBestValidatedIteration) {
