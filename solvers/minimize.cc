@@ -92,6 +92,11 @@ void validate(const MinimizeOptions& o) {
   require(o.min_relative_decrease >= 0.0 && o.min_relative_decrease < 1.0, "min_relative_decrease", "in [0, 1)",
           o.min_relative_decrease);
   require(o.max_cg_iterations >= 0, "max_cg_iterations", "non-negative", o.max_cg_iterations);
+  require(o.early_stopping.patience >= 0, "early_stopping.patience", ">= 0 (0: off)", o.early_stopping.patience);
+  if (o.early_stopping.patience > 0 && !o.early_stopping.validation_loss) {
+    throw Error("MinimizeOptions::early_stopping.validation_loss is empty, but early_stopping.patience is " +
+                std::to_string(o.early_stopping.patience) + ": early stopping needs a validation loss");
+  }
 }
 
 Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x) {

@@ -28,6 +28,7 @@ MinimizerContext::MinimizerContext(const SolverOptions& options, Evaluator* eval
   fixed_.assign(evaluator_->num_parameters(), 0);
   column_scale.setZero(evaluator_->num_parameters());
   column_norm_max_.setZero(evaluator_->num_parameters());
+  progress_.enable_early_stopping(options.early_stopping, &x);
 }
 
 JacobianRef MinimizerContext::jacobian() const {
@@ -201,8 +202,9 @@ void MinimizerContext::terminate(TerminationType type, std::string message) {
 }
 
 void MinimizerContext::record(IterationRecord record) {
-  // The callback is promised the current point in the user's parameter blocks.
-  if (options_.callback) evaluator_->scatter_parameters(x);
+  // The callback and the validation loss are promised the current point in
+  // the user's parameter blocks.
+  if (options_.callback || progress_.early_stopping()) evaluator_->scatter_parameters(x);
   progress_.record(std::move(record));
 }
 

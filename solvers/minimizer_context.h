@@ -100,6 +100,9 @@ class MinimizerContext {
 
   // Appends the record, prints it when verbose, runs the callback.
   void record(IterationRecord record);
+  // Under early stopping, makes the best validated point the current one
+  // (SolveProgress::restore_best); solve() calls it last.
+  void restore_best_validated() { progress_.restore_best(&x, &cost); }
 
   // Linear-solver time, summed by the loops.
   double linear_solver_seconds = 0.0;

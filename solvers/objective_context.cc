@@ -20,6 +20,7 @@ ObjectiveContext::ObjectiveContext(const MinimizeOptions& options, Objective& ob
   bounds_ = BoxBounds(lower ? *lower : Eigen::VectorXd::Constant(num_parameters_, -kInfinity),
                       upper ? *upper : Eigen::VectorXd::Constant(num_parameters_, kInfinity));
   fixed_.assign(num_parameters_, 0);
+  progress_.enable_early_stopping(options.early_stopping, &x);
 }
 
 bool ObjectiveContext::begin(const Eigen::VectorXd& start) {
@@ -44,6 +45,7 @@ bool ObjectiveContext::begin(const Eigen::VectorXd& start) {
 }
 
 void ObjectiveContext::finish(Eigen::VectorXd* point) {
+  progress_.restore_best(&x, &value);
   *point = x;
   summary_->final_cost = value;
   summary_->total_time_s = progress_.clock.seconds();

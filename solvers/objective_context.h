@@ -58,7 +58,7 @@ class ObjectiveContext {
   // termination is then kInvalidStartingPoint, with the reason.
   bool begin(const Eigen::VectorXd& start);
   // Writes the current point to *x and the final cost and total time to the
-  // Summary.
+  // Summary; under early stopping, the best validated point and its f.
   void finish(Eigen::VectorXd* point);
 
   // Bounds.

@@ -58,7 +58,8 @@ void restart_after_evaporation(const SolverOptions& options, const internal::Lin
   Summary& summary = context.summary();
   if (options.damping != Damping::kMarquardt || !options.restart_on_evaporation) return;
   if (summary.termination == TerminationType::kUserStop || summary.termination == TerminationType::kMaxTime ||
-      summary.termination == TerminationType::kEvaluationFailure) {
+      summary.termination == TerminationType::kEvaluationFailure ||
+      summary.termination == TerminationType::kEarlyStopping) {
     return;
   }
   const std::vector<int> evaporated = context.evaporated_coordinates();
@@ -120,6 +121,11 @@ void validate(const SolverOptions& o) {
   require(o.num_threads >= 1 && o.num_threads <= 1024, "num_threads", "in [1, 1024]", o.num_threads);
   require(o.gradient_check_relative_precision > 0.0, "gradient_check_relative_precision", "positive",
           o.gradient_check_relative_precision);
+  require(o.early_stopping.patience >= 0, "early_stopping.patience", ">= 0 (0: off)", o.early_stopping.patience);
+  if (o.early_stopping.patience > 0 && !o.early_stopping.validation_loss) {
+    throw Error("SolverOptions::early_stopping.validation_loss is empty, but early_stopping.patience is " +
+                std::to_string(o.early_stopping.patience) + ": early stopping needs a validation loss");
+  }
 }
 
 Summary solve(const SolverOptions& options, Problem* problem) {
@@ -157,6 +163,7 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   context.project(&context.x);
 
   auto finish = [&]() {
+    context.restore_best_validated();
     evaluator.scatter_parameters(context.x);
     summary.final_cost = context.cost;
     summary.linear_solver_time_s = context.linear_solver_seconds;

@@ -52,7 +52,36 @@ bool SolveProgress::iteration_or_time_limit_reached(int max_iterations, double m
   return false;
 }
 
+void SolveProgress::enable_early_stopping(const EarlyStoppingOptions& options, const Eigen::VectorXd* point) {
+  if (options.patience <= 0) return;
+  monitor_.emplace(options.patience, "iteration");
+  validation_loss_ = &options.validation_loss;
+  point_ = point;
+}
+
+void SolveProgress::restore_best(Eigen::VectorXd* point, double* cost) {
+  if (!monitor_ || !monitor_->observed()) return;
+  summary_->best_iteration = monitor_->best_iteration();
+  summary_->best_validation_loss = monitor_->best_loss();
+  const Eigen::VectorXd& best = monitor_->best_point();
+  if (point->size() == best.size() && (point->array() == best.array()).all()) return;
+  *point = best;
+  *cost = monitor_->best_cost();
+  summary_->message += monitor_->restore_message();
+}
+
 void SolveProgress::record(IterationRecord record) {
+  if (monitor_) {
+    // A rejected step leaves the point as it was: its loss is known.
+    const Eigen::VectorXd& point = *point_;
+    if (!monitor_->observed() || point.size() != validated_point_.size() ||
+        !(point.array() == validated_point_.array()).all()) {
+      validation_ = (*validation_loss_)(point);
+      validated_point_ = point;
+    }
+    record.validation_cost = validation_;
+    monitor_->observe(record.iteration, validation_, point, record.cost);
+  }
   record.cumulative_time_s = clock.seconds();
   if (verbose_) {
     const bool least_squares = columns_ == Columns::kLeastSquares;
@@ -74,6 +103,9 @@ void SolveProgress::record(IterationRecord record) {
       terminate(TerminationType::kUserStop,
                 format_numbers("The callback asked to stop after iteration %.0f.", record.iteration));
     }
+  }
+  if (monitor_ && !terminated_ && monitor_->should_stop()) {
+    terminate(TerminationType::kEarlyStopping, monitor_->stop_message());
   }
 }
 

@@ -3,15 +3,19 @@
 // quotes its numbers, the tests that do not depend on the kind of problem
 // (gradient, parameter, iteration and time limits), and the trace: each
 // iteration's record appended, printed when verbose, and handed to the
-// user's callback.
+// user's callback; and early stopping on a validation loss, the same for
+// every loop (validation_monitor.h).
 #pragma once
 
+#include <Eigen/Core>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "curvature/solver_options.h"
 #include "curvature/summary.h"
+#include "validation_monitor.h"
 
 namespace curvature::internal {
 
@@ -49,8 +53,21 @@ class SolveProgress {
 
   // Stamps the cumulative time, appends the record to the trace, prints one
   // line to stderr when verbose, and runs the callback for iterations > 0
-  // (kStop ends the solve with kUserStop).
+  // (kStop ends the solve with kUserStop). Under early stopping it first
+  // evaluates the validation loss at the current point (into the record's
+  // validation_cost) and, after the callback, ends the solve with
+  // kEarlyStopping once the patience has run out.
   void record(IterationRecord record);
+
+  // Early stopping (EarlyStoppingOptions): from now on record() validates
+  // *point, the loop's current point. `options` and `point` must outlive
+  // this object. Nothing happens when options.patience is 0.
+  void enable_early_stopping(const EarlyStoppingOptions& options, const Eigen::VectorXd* point);
+  bool early_stopping() const { return monitor_.has_value(); }
+  // The hook at the end of a loop. Under early stopping, makes the best
+  // validated point and its cost the current ones (when they differ, the
+  // message says so) and reports that iteration and loss in the Summary.
+  void restore_best(Eigen::VectorXd* point, double* cost);
 
   // Started at construction.
   Stopwatch clock;
@@ -61,6 +78,12 @@ class SolveProgress {
   const Callback& callback_;
   Columns columns_;
   bool terminated_ = false;
+
+  std::optional<ValidationMonitor> monitor_;
+  const std::function<double(const Eigen::VectorXd&)>* validation_loss_ = nullptr;
+  const Eigen::VectorXd* point_ = nullptr;
+  Eigen::VectorXd validated_point_;  // where validation_ was evaluated
+  double validation_ = 0.0;
 };
 
 }  // namespace curvature::internal

@@ -6,6 +6,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -14,6 +15,7 @@
 #include "curvature/error.h"
 #include "minibatch_evaluator.h"
 #include "solve_progress.h"
+#include "validation_monitor.h"
 
 namespace curvature {
 namespace {
@@ -35,7 +37,8 @@ std::string format(const char* pattern, ...) {
 // rejection: std::uniform_int_distribution's algorithm differs between
 // standard libraries, and the shuffle must not.
 std::uint64_t uniform_below(std::mt19937_64& generator, std::uint64_t bound) {
-  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % bound;
+  const std::uint64_t limit =
+      std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % bound;
   std::uint64_t draw = generator();
   while (draw >= limit) draw = generator();
   return draw % bound;
@@ -67,7 +70,8 @@ void print_line(int epoch, double train_loss, double validation_loss, bool has_v
     std::fprintf(stderr, "%6s %15s %15s %11s %9s\n", "epoch", "train_loss", "valid_loss", "lr", "time_s");
   }
   if (has_validation) {
-    std::fprintf(stderr, "%6d %15.8e %15.8e %11.4e %9.3e\n", epoch, train_loss, validation_loss, learning_rate, seconds);
+    std::fprintf(stderr, "%6d %15.8e %15.8e %11.4e %9.3e\n", epoch, train_loss, validation_loss, learning_rate,
+                 seconds);
   } else {
     std::fprintf(stderr, "%6d %15.8e %15s %11.4e %9.3e\n", epoch, train_loss, "-", learning_rate, seconds);
   }
@@ -120,8 +124,9 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   const std::vector<int>& validation_blocks = validation.residual_blocks;
   const bool has_validation = !validation_blocks.empty();
   if (options.early_stopping_patience > 0 && !has_validation) {
-    throw Error("TrainOptions::early_stopping_patience needs a validation set (TrainValidation::residual_blocks "
-                "is empty)");
+    throw Error(
+        "TrainOptions::early_stopping_patience needs a validation set (TrainValidation::residual_blocks "
+        "is empty)");
   }
 
   Summary summary;
@@ -180,15 +185,16 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   const int num_training = static_cast<int>(training_blocks.size());
   const int batch = options.batch_size == 0 ? num_training : std::min(options.batch_size, num_training);
   const bool full_batch = batch == num_training;
-  const bool patience = options.early_stopping_patience > 0;
   std::mt19937_64 generator(options.seed);
+  // Early stopping: the best epoch's validation loss and parameters.
+  std::optional<internal::ValidationMonitor> monitor;
+  if (options.early_stopping_patience > 0) {
+    monitor.emplace(options.early_stopping_patience, "epoch");
+    monitor->observe(0, validation_loss, x, summary.initial_cost);
+  }
 
   Eigen::VectorXd point = x;        // where the gradient is taken (rule.lookahead(x) when needed)
   Eigen::VectorXd epoch_start = x;  // for the epoch's step norm, and to fall back to on failure
-  Eigen::VectorXd best = x;         // the best epoch's parameters under early stopping
-  double best_validation = validation_loss;
-  int best_epoch = 0;
-  int epochs_without_improvement = 0;
   double previous_cost = summary.initial_cost;
   long steps = 0;
   int epoch = 0;
@@ -218,13 +224,13 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
       ++summary.jacobian_evaluations;
       if (!result.ok) {
         // A diverging step: go back to the last point known to be good.
-        x = patience ? best : epoch_start;
-        restored_best = patience;
+        x = monitor ? monitor->best_point() : epoch_start;
+        restored_best = monitor.has_value();
         progress.terminate(TerminationType::kEvaluationFailure,
                            format("Evaluation failed at step %ld (epoch %d, learning rate %.6e): %s. Returned the "
                                   "parameters at the end of epoch %d.",
                                   steps + 1, epoch, learning_rate, result.message.c_str(),
-                                  patience ? best_epoch : epoch - 1));
+                                  monitor ? monitor->best_iteration() : epoch - 1));
         break;
       }
       const double scale = 1.0 / result.num_residuals;
@@ -271,14 +277,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
       validation_loss = mean_loss(evaluator, x, validation_blocks);  // +inf when it fails: never the best
       summary.evaluation_time_s += phase.seconds();
       ++summary.residual_evaluations;
-      if (validation_loss < best_validation) {
-        best_validation = validation_loss;
-        best_epoch = epoch;
-        best = x;
-        epochs_without_improvement = 0;
-      } else {
-        ++epochs_without_improvement;
-      }
+      if (monitor) monitor->observe(epoch, validation_loss, x, record.cost);
     }
     schedule->observe(has_validation ? validation_loss : record.cost);
     record.validation_cost = has_validation ? validation_loss : 0.0;
@@ -293,25 +292,22 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
       progress.terminate(TerminationType::kMaxTime,
                          format("Maximum time reached: %.3f s >= %.3f s, in epoch %d after %ld steps.",
                                 progress.clock.seconds(), options.max_time_seconds, epoch, steps));
-    } else if (patience && epochs_without_improvement >= options.early_stopping_patience) {
-      progress.terminate(TerminationType::kEarlyStopping,
-                         format("Early stopping: the validation loss has not improved on %.6e (epoch %d) for %d "
-                                "epochs (patience %d); last validation loss %.6e.",
-                                best_validation, best_epoch, epochs_without_improvement,
-                                options.early_stopping_patience, validation_loss));
+    } else if (monitor && monitor->should_stop()) {
+      progress.terminate(TerminationType::kEarlyStopping, monitor->stop_message());
     }
   }
   if (!progress.terminated()) {
     progress.terminate(TerminationType::kMaxIterations,
                        format("Completed %d epochs (%ld steps of up to %d residual blocks).", epoch, steps, batch));
   }
-  if (patience && !restored_best && best_epoch != epoch) {
-    x = best;
+  if (monitor && !restored_best && monitor->best_iteration() != epoch) {
+    x = monitor->best_point();
     restored_best = true;
   }
-  if (patience && restored_best) {
-    summary.message += format(" Restored the best parameters, from epoch %d (validation loss %.6e).", best_epoch,
-                              best_validation);
+  if (monitor) {
+    summary.best_iteration = monitor->best_iteration();
+    summary.best_validation_loss = monitor->best_loss();
+    if (restored_best) summary.message += monitor->restore_message();
   }
   evaluator.scatter_parameters(x);
   phase = internal::Stopwatch();
@@ -321,7 +317,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   ++summary.residual_evaluations;
   summary.message += format(" Training loss (per residual) %.6e -> %.6e", summary.initial_cost, summary.final_cost);
   summary.message +=
-      has_validation ? format(", validation loss %.6e.", restored_best ? best_validation : validation_loss) : ".";
+      has_validation ? format(", validation loss %.6e.", restored_best ? monitor->best_loss() : validation_loss) : ".";
   summary.total_time_s = progress.clock.seconds();
   return summary;
 }

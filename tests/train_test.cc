@@ -319,6 +319,31 @@ TEST(Train, EarlyStoppingRestoresTheBestEpoch) {
   EXPECT_GT(best, 0u);
   EXPECT_EQ(per_epoch.size(), best + 1 + 3);  // stopped after `patience` epochs without improvement
   EXPECT_EQ(x[0], per_epoch[best]);           // bit for bit
+  EXPECT_EQ(summary.best_iteration, static_cast<int>(best));
+  // The held-out block's loss per residual, 1/2 (x - 0.5)^2, at the best epoch.
+  EXPECT_DOUBLE_EQ(summary.best_validation_loss, 0.5 * (per_epoch[best] - 0.5) * (per_epoch[best] - 0.5));
+  EXPECT_EQ(summary.trace[best].validation_cost, summary.best_validation_loss);
+}
+
+TEST(Train, PatienceZeroKeepsTheLastEpoch) {
+  // As above, without early stopping: every epoch runs and the last one's
+  // parameters are returned, past the validation optimum.
+  double x[1] = {0.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<Offset<1>>(std::vector<double>{1.0}), nullptr, x);
+  const int held_out = problem.add_residual_block(std::make_shared<Offset<1>>(std::vector<double>{0.5}), nullptr, x);
+  TrainOptions options;
+  options.rule.type = UpdateRuleType::kSgd;
+  options.schedule.initial_learning_rate = 0.07;
+  options.epochs = 100;
+  options.early_stopping_patience = 0;
+  TrainValidation validation;
+  validation.residual_blocks = {held_out};
+  const Summary summary = train(options, &problem, validation);
+  EXPECT_EQ(summary.termination, TerminationType::kMaxIterations) << summary.message;
+  EXPECT_EQ(summary.iterations, 100);
+  EXPECT_EQ(summary.best_iteration, -1);
+  EXPECT_GT(x[0], 0.99);  // well past 0.5, where the validation loss was lowest
 }
 
 TEST(Train, CallbackStopsAndTimeLimit) {

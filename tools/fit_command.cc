@@ -1,14 +1,12 @@
-// curv fit: fits a multilayer perceptron to a CSV data set, full batch, with
-// one of curvature's second-order or quasi-Newton methods, printing one line
-// per iteration and writing the trace. Also defines train_network()
-// (nn_setup.h), which `curv bench nn` shares.
+// curv fit: fits a multilayer perceptron to a CSV data set with one of the
+// methods of nn_setup.h, printing one line per iteration and a final report,
+// and writing the trace and a JSON summary on request. The training runs
+// themselves are the harness's (nn_train.cc), shared with `curv bench nn`.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <deque>
 #include <fstream>
-#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -17,449 +15,9 @@
 
 #include "commands.h"
 #include "curvature/error.h"
-#include "curvature/least_squares_objective.h"
-#include "curvature/minimize.h"
-#include "curvature/solve.h"
-#include "curvature/train.h"
 #include "nn_setup.h"
 
 namespace curvature::tools {
-
-const NnMethod& find_nn_method(const std::string& name) {
-  std::string known;
-  for (const NnMethod& method : nn_methods()) {
-    if (name == method.name) return method;
-    known += (known.empty() ? "" : ", ") + std::string(method.name);
-  }
-  throw Error("--method: unknown method '" + name + "' (known: " + known +
-              "; first-order methods such as adam and sgd arrive with the minibatch training loop)");
-}
-
-namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// adam-lm's Adam learning rate when --lr is not given: large, since the
-// warm-up is there to explore (Adam's own default, 1e-3, barely moves).
-constexpr double kWarmupLearningRate = 0.03;
-
-double seconds_since(std::chrono::steady_clock::time_point begin) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-}
-
-// Passes everything through to another Objective and remembers the last few
-// points it evaluated, so that a callback (which minimize() gives only the
-// IterationRecord) can find the current point: the most recent evaluated
-// point whose value is exactly the recorded cost.
-class RecentPointsObjective final : public Objective {
- public:
-  explicit RecentPointsObjective(Objective& inner) : inner_(inner) {}
-
-  int num_parameters() const override { return inner_.num_parameters(); }
-  bool evaluate(const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient) override {
-    const bool ok = inner_.evaluate(x, value, gradient);
-    if (ok && std::isfinite(*value)) {
-      recent_.emplace_back(*value, x);
-      if (recent_.size() > kKept) recent_.pop_front();
-    }
-    return ok;
-  }
-  bool has_hessian() const override { return inner_.has_hessian(); }
-  std::unique_ptr<HessianOperator> hessian(const Eigen::VectorXd& x) override { return inner_.hessian(x); }
-  const Eigen::VectorXd* lower_bounds() const override { return inner_.lower_bounds(); }
-  const Eigen::VectorXd* upper_bounds() const override { return inner_.upper_bounds(); }
-  const char* name() const override { return inner_.name(); }
-
-  // The newest remembered point with f == value, or null.
-  const Eigen::VectorXd* find(double value) const {
-    for (auto it = recent_.rbegin(); it != recent_.rend(); ++it) {
-      if (it->first == value) return &it->second;
-    }
-    return nullptr;
-  }
-
- private:
-  static constexpr size_t kKept = 64;
-  Objective& inner_;
-  std::deque<std::pair<double, Eigen::VectorXd>> recent_;
-};
-
-// Turns the solvers' iteration records into NnTrainRecords: train loss from
-// the recorded cost, test loss and accuracy from the current parameters,
-// and the time with the recorder's own time taken out.
-class Recorder {
- public:
-  Recorder(const NnTask& task, const NnTrainOptions& options, std::vector<NnTrainRecord>* trace)
-      : task_(task), options_(options), trace_(trace), network_(task.network) {
-    if (task.test.num_samples() > 0 && task.loss == NnLoss::kCrossEntropy) {
-      test_objective_ = std::make_unique<MlpCrossEntropyObjective>(task.network, task.test);
-    }
-    if (task.validation.num_samples() > 0 && task.loss == NnLoss::kCrossEntropy) {
-      validation_objective_ = std::make_unique<MlpCrossEntropyObjective>(task.network, task.validation);
-    }
-  }
-
-  // The solver's final parameters into the result, or, under early
-  // stopping on a validation set, the best validated ones.
-  void finish(const Eigen::VectorXd& final_parameters, NnTrainResult* result) const {
-    result->parameters = final_parameters;
-    if (best_iteration_ < 0) return;
-    result->parameters = best_parameters_;
-    result->best_iteration = best_iteration_;
-    result->best_validation_loss = best_validation_;
-  }
-
-  // The training loss from a solver's cost: MSE = 2 cost / (N K) for the
-  // least-squares form, the objective itself for cross-entropy.
-  double train_loss(double cost) const {
-    if (task_.loss == NnLoss::kCrossEntropy) return cost;
-    return 2.0 * cost / (static_cast<double>(task_.train.num_samples()) * task_.train.num_targets());
-  }
-
-  // Appends one trace row (test loss, validation tracking). Returns kStop
-  // once `patience` recorded iterations have passed without a better
-  // validation loss: the solvers' callbacks return it as it is.
-  CallbackReturn record(int iteration, double solver_time_s, double iteration_time_s, bool accepted, double cost,
-                        const Eigen::VectorXd& parameters) {
-    const auto begin = std::chrono::steady_clock::now();
-    NnTrainRecord row;
-    row.iteration = iteration;
-    row.time_s = solver_time_s - overhead_s_;
-    row.iteration_time_s = iteration_time_s;
-    row.accepted = accepted;
-    row.train_loss = train_loss(cost);
-    row.test_loss = kNaN;
-    row.test_accuracy = kNaN;
-    if (task_.test.num_samples() > 0) {
-      network_.set_parameters(parameters);
-      if (test_objective_) {
-        double value = kNaN;
-        if (!test_objective_->evaluate(parameters, &value, nullptr)) value = kNaN;
-        row.test_loss = value;
-        row.test_accuracy = classification_accuracy(network_, task_.test);
-      } else {
-        row.test_loss = mean_squared_error(network_, task_.test);
-      }
-    }
-    if (task_.validation.num_samples() > 0) track_validation(iteration, parameters);
-    trace_->push_back(row);
-    if (options_.on_iteration) options_.on_iteration(row);
-    overhead_s_ += seconds_since(begin);
-    const bool stop = options_.patience > 0 && best_iteration_ >= 0 && since_best_ >= options_.patience;
-    return stop ? CallbackReturn::kStop : CallbackReturn::kContinue;
-  }
-
- private:
-  void track_validation(int iteration, const Eigen::VectorXd& parameters) {
-    double loss = kNaN;
-    if (validation_objective_) {
-      if (!validation_objective_->evaluate(parameters, &loss, nullptr)) loss = kNaN;
-    } else {
-      network_.set_parameters(parameters);
-      loss = mean_squared_error(network_, task_.validation);
-    }
-    if (best_iteration_ < 0 || loss < best_validation_) {
-      best_validation_ = loss;
-      best_iteration_ = iteration;
-      best_parameters_ = parameters;
-      since_best_ = 0;
-    } else {
-      ++since_best_;
-    }
-  }
-
-  const NnTask& task_;
-  const NnTrainOptions& options_;
-  std::vector<NnTrainRecord>* trace_;
-  Mlp network_;  // a copy, for test-set evaluation only
-  std::unique_ptr<MlpCrossEntropyObjective> test_objective_;
-  std::unique_ptr<MlpCrossEntropyObjective> validation_objective_;
-  double overhead_s_ = 0.0;
-  int best_iteration_ = -1;
-  int since_best_ = 0;
-  double best_validation_ = kNaN;
-  Eigen::VectorXd best_parameters_;
-};
-
-// Iteration 0: the initial network's least-squares cost, recorded before
-// the solver's clock starts.
-void record_start(const Problem& problem, const Mlp& mlp, Recorder* recorder) {
-  LeastSquaresObjective objective(problem);
-  double cost = 0.0;
-  objective.evaluate(mlp.parameter_vector(), &cost, nullptr);
-  recorder->record(0, 0.0, 0.0, true, cost, mlp.parameter_vector());
-}
-
-SolverOptions least_squares_options(const NnTrainOptions& options, const Mlp& mlp, Method method) {
-  SolverOptions solver;
-  solver.method = method;
-  solver.linear_solver =
-      mlp.num_parameters() <= 5000 ? LinearSolverType::kDenseNormalCholesky : LinearSolverType::kAuto;
-  solver.max_iterations = options.max_iterations;
-  solver.max_time_seconds = options.max_time_seconds;
-  solver.num_threads = options.num_threads;
-  solver.damping = options.damping;
-  solver.initial_damping = options.initial_damping;
-  return solver;
-}
-
-// Levenberg-Marquardt from where a first phase (L-BFGS or Adam) left the
-// network, with the iterations and time left; the trace and the Summary
-// continue the first phase's. first_initial_cost is the first phase's
-// initial cost in LM's units (train() reports costs per residual).
-void continue_with_lm(const NnTrainOptions& options, Mlp& mlp, Problem& problem, Recorder& recorder,
-                      const Summary& first, double first_initial_cost, const std::string& first_phase,
-                      NnTrainResult* result) {
-  SolverOptions solver = least_squares_options(options, mlp, Method::kLevenbergMarquardt);
-  solver.max_iterations = std::max(1, options.max_iterations - first.iterations);
-  solver.max_time_seconds = std::max(1e-3, options.max_time_seconds - first.total_time_s);
-  solver.callback = [&](const IterationRecord& record) {
-    return recorder.record(first.iterations + record.iteration, first.total_time_s + record.cumulative_time_s,
-                           record.iteration_time_s, record.accepted, record.cost, mlp.parameter_vector());
-  };
-  result->summary = solve(solver, &problem);
-  result->summary.initial_cost = first_initial_cost;
-  result->summary.iterations += first.iterations;
-  result->summary.accepted_steps += first.accepted_steps;
-  result->summary.total_time_s += first.total_time_s;
-  result->summary.message = "after " + std::to_string(first.iterations) + " " + first_phase + " (" +
-                            std::to_string(first.total_time_s) + " s): " + result->summary.message;
-  recorder.finish(mlp.parameter_vector(), result);
-  result->train_accuracy = kNaN;
-}
-
-// train()'s options for a first-order rule on the network's residual blocks,
-// recording each epoch (train() reports the loss per residual and keeps the
-// current point in the network's parameter blocks).
-TrainOptions first_order_options(const NnTask& task, const NnTrainOptions& options, UpdateRuleType rule,
-                                 double learning_rate, int epochs, double num_residuals, const Mlp& mlp,
-                                 Recorder& recorder) {
-  TrainOptions train_options;
-  train_options.rule.type = rule;
-  train_options.schedule.initial_learning_rate = learning_rate;
-  train_options.epochs = epochs;
-  train_options.batch_size = options.batch_size;
-  train_options.seed = task.network.seed;
-  train_options.num_threads = options.num_threads;
-  train_options.max_time_seconds = options.max_time_seconds;
-  train_options.callback = [&recorder, &mlp, num_residuals](const IterationRecord& record) {
-    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
-                           record.cost * num_residuals, mlp.parameter_vector());
-  };
-  return train_options;
-}
-
-NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& options, Method method) {
-  NnTrainResult result;
-  Mlp mlp(task.network);
-  Problem problem;
-  add_mlp_regression_residuals(mlp, task.train, &problem);
-  Recorder recorder(task, options, &result.trace);
-
-  SolverOptions solver = least_squares_options(options, mlp, method);
-  solver.callback = [&](const IterationRecord& record) {
-    // solve() keeps the current point in the network's parameter blocks.
-    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
-                           record.cost, mlp.parameter_vector());
-  };
-  record_start(problem, mlp, &recorder);
-  result.summary = solve(solver, &problem);
-  recorder.finish(mlp.parameter_vector(), &result);
-  result.train_accuracy = kNaN;
-  return result;
-}
-
-// L-BFGS makes the early progress in iterations that cost a gradient each;
-// once it stalls (the cost fell by less than kStallDecrease over the last
-// kStallWindow iterations), Levenberg-Marquardt continues from its point
-// with the time and iterations left. On R1 the switch comes after about 200
-// L-BFGS iterations (0.4 s) and saves LM about 15 of the 45 iterations it
-// needs from the initial network to reach MSE 0.005.
-NnTrainResult train_lbfgs_then_lm(const NnTask& task, const NnTrainOptions& options) {
-  constexpr int kStallWindow = 50;
-  constexpr double kStallDecrease = 0.05;
-  NnTrainResult result;
-  Mlp mlp(task.network);
-  Problem problem;
-  add_mlp_regression_residuals(mlp, task.train, &problem);
-  Recorder recorder(task, options, &result.trace);
-  record_start(problem, mlp, &recorder);
-
-  LeastSquaresObjectiveOptions objective_options;
-  objective_options.num_threads = options.num_threads;
-  objective_options.gradient_without_jacobian = true;
-  LeastSquaresObjective least_squares(problem, objective_options);
-  RecentPointsObjective objective(least_squares);
-  Eigen::VectorXd x = mlp.parameter_vector();
-  Eigen::VectorXd current = x;
-  std::vector<double> costs;
-  bool stalled = false;
-  MinimizeOptions lbfgs;
-  lbfgs.method = MinimizerMethod::kLbfgs;
-  lbfgs.max_iterations = options.max_iterations;
-  lbfgs.max_time_seconds = options.max_time_seconds;
-  lbfgs.callback = [&](const IterationRecord& record) {
-    if (const Eigen::VectorXd* point = objective.find(record.cost)) current = *point;
-    if (recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
-                        record.cost, current) == CallbackReturn::kStop) {
-      return CallbackReturn::kStop;
-    }
-    costs.push_back(record.cost);
-    const size_t n = costs.size();
-    stalled = n > kStallWindow && costs[n - 1] > (1.0 - kStallDecrease) * costs[n - 1 - kStallWindow];
-    return stalled ? CallbackReturn::kStop : CallbackReturn::kContinue;
-  };
-  const Summary first = minimize(lbfgs, objective, &x);
-  mlp.set_parameters(x);
-  if (!stalled) {
-    result.summary = first;
-    recorder.finish(x, &result);
-    result.train_accuracy = kNaN;
-    return result;
-  }
-
-  continue_with_lm(options, mlp, problem, recorder, first, first.initial_cost, "L-BFGS iterations", &result);
-  return result;
-}
-
-NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options, MinimizerMethod method) {
-  NnTrainResult result;
-  Mlp mlp(task.network);
-  Problem problem;
-  std::unique_ptr<Objective> inner;
-  std::unique_ptr<LeastSquaresObjective> least_squares;
-  if (task.loss == NnLoss::kMeanSquaredError) {
-    add_mlp_regression_residuals(mlp, task.train, &problem);
-    LeastSquaresObjectiveOptions objective_options;
-    objective_options.hessian_model = HessianModel::kGaussNewton;
-    objective_options.num_threads = options.num_threads;
-    objective_options.gradient_without_jacobian = !uses_hessian(method);
-    inner = std::make_unique<LeastSquaresObjective>(problem, objective_options);
-  } else {
-    MlpCrossEntropyOptions objective_options;
-    objective_options.num_threads = options.num_threads;
-    inner = std::make_unique<MlpCrossEntropyObjective>(task.network, task.train, objective_options);
-  }
-  RecentPointsObjective objective(*inner);
-  Recorder recorder(task, options, &result.trace);
-  Eigen::VectorXd x = mlp.parameter_vector();
-  Eigen::VectorXd current = x;
-
-  MinimizeOptions minimizer;
-  minimizer.method = method;
-  minimizer.max_iterations = options.max_iterations;
-  minimizer.max_time_seconds = options.max_time_seconds;
-  minimizer.max_cg_iterations = options.max_cg_iterations;
-  minimizer.callback = [&](const IterationRecord& record) {
-    if (const Eigen::VectorXd* point = objective.find(record.cost)) current = *point;
-    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
-                           record.cost, current);
-  };
-  {
-    double value = 0.0;
-    inner->evaluate(x, &value, nullptr);
-    recorder.record(0, 0.0, 0.0, true, value, x);
-  }
-  result.summary = minimize(minimizer, objective, &x);
-  recorder.finish(x, &result);
-  result.train_accuracy = kNaN;
-  if (task.loss == NnLoss::kCrossEntropy) {
-    mlp.set_parameters(result.parameters);
-    result.train_accuracy = classification_accuracy(mlp, task.train);
-  }
-  return result;
-}
-
-}  // namespace
-
-namespace {
-
-// Throws curvature::Error for an unknown method or one the loss cannot use.
-void check_method(const std::string& name, NnLoss loss) {
-  const NnMethod& method = find_nn_method(name);
-  if (method.needs_least_squares && loss != NnLoss::kMeanSquaredError) {
-    throw Error("--method " + name +
-                ": this method works on the loss as a sum of squares (residual blocks); the softmax "
-                "cross-entropy is not one, so it is not available with --loss xent yet (use lbfgs or "
-                "newton-cg, whose Newton-CG uses the generalized Gauss-Newton matrix)");
-  }
-}
-
-}  // namespace
-
-// First-order training through train(): its loss is the cost per residual,
-// so the recorder gets it back as a total cost.
-NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& options, UpdateRuleType rule) {
-  NnTrainResult result;
-  Mlp mlp(task.network);
-  Problem problem;
-  add_mlp_regression_residuals(mlp, task.train, &problem);
-  Recorder recorder(task, options, &result.trace);
-  const double num_residuals = problem.num_residuals();
-
-  const TrainOptions train_options = first_order_options(
-      task, options, rule, options.learning_rate > 0.0 ? options.learning_rate : default_learning_rate(rule),
-      options.max_iterations, num_residuals, mlp, recorder);
-  record_start(problem, mlp, &recorder);
-  result.summary = train(train_options, &problem);
-  recorder.finish(mlp.parameter_vector(), &result);
-  result.train_accuracy = kNaN;
-  return result;
-}
-
-namespace {
-
-// Adam with a large learning rate explores before Levenberg-Marquardt
-// converges: its noisy full-batch steps leave the basin that damped
-// Gauss-Newton steps from the initial network settle in. On R1 (medians over
-// five seeds, 30 s) LM alone levels off near train MSE 1.05e-3 (1.02e-3 after
-// 90 s); after 3000 Adam steps at lr 0.03 (1.5 s) LM reaches 7e-4, after 4000
-// steps 4.8e-4, after 2000 steps 7.5e-4. A longer warm-up finds a lower basin
-// but delays the fast early progress of LM (MSE 0.005 after 1.9, 2.3 and
-// 3.0 s for 2000, 3000 and 4000 steps); lr 0.01 explores too little (9.2e-4),
-// lr 0.1 leaves the well-trained region altogether.
-NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& options) {
-  NnTrainResult result;
-  Mlp mlp(task.network);
-  Problem problem;
-  add_mlp_regression_residuals(mlp, task.train, &problem);
-  Recorder recorder(task, options, &result.trace);
-  const double num_residuals = problem.num_residuals();
-  record_start(problem, mlp, &recorder);
-
-  const TrainOptions adam = first_order_options(
-      task, options, UpdateRuleType::kAdam, options.learning_rate > 0.0 ? options.learning_rate : kWarmupLearningRate,
-      std::min(options.warmup_steps, options.max_iterations), num_residuals, mlp, recorder);
-  const Summary first = train(adam, &problem);
-  // Only a finished warm-up hands over; a limit, a callback or a failure ends the run here.
-  if (first.termination != TerminationType::kMaxIterations || first.iterations >= options.max_iterations) {
-    result.summary = first;
-    recorder.finish(mlp.parameter_vector(), &result);
-    result.train_accuracy = kNaN;
-    return result;
-  }
-
-  continue_with_lm(options, mlp, problem, recorder, first, first.initial_cost * num_residuals, "Adam steps", &result);
-  return result;
-}
-
-}  // namespace
-
-NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
-  check_method(options.method, task.loss);
-  const std::string& name = options.method;
-  if (name == "lm") return train_least_squares(task, options, Method::kLevenbergMarquardt);
-  if (name == "gn") return train_least_squares(task, options, Method::kGaussNewton);
-  if (name == "lbfgs-lm") return train_lbfgs_then_lm(task, options);
-  if (name == "adam-lm") return train_adam_then_lm(task, options);
-  if (name == "lbfgs") return train_minimizer(task, options, MinimizerMethod::kLbfgs);
-  if (name == "newton-cg") return train_minimizer(task, options, MinimizerMethod::kNewtonTrustRegionCg);
-  if (name == "lm-cg") return train_minimizer(task, options, MinimizerMethod::kLevenbergMarquardtCg);
-  if (name == "adam") return train_first_order(task, options, UpdateRuleType::kAdam);
-  if (name == "sgd") return train_first_order(task, options, UpdateRuleType::kSgd);
-  if (name == "momentum") return train_first_order(task, options, UpdateRuleType::kMomentum);
-  throw Error("--method " + name + ": listed in nn_methods() but not wired into train_network()");
-}
-
 namespace {
 
 struct FitArgs {
@@ -545,7 +103,7 @@ void fit(const FitArgs& args) {
     throw Error("--loss: unknown loss '" + args.loss + "' (known: mse, xent)");
   NnTask task;
   task.loss = args.loss == "mse" ? NnLoss::kMeanSquaredError : NnLoss::kCrossEntropy;
-  check_method(args.method, task.loss);  // fails before the data are read
+  check_nn_method(args.method, task.loss);  // fails before the data are read
   CsvOptions csv;
   csv.target_column = args.target;
   csv.input_divisor = args.input_divisor;
@@ -617,7 +175,7 @@ void fit(const FitArgs& args) {
   };
   const auto begin = std::chrono::steady_clock::now();
   const NnTrainResult result = train_network(task, options);
-  const double wall_s = seconds_since(begin);
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   // The row of the returned parameters: the last, or the best validated one.
   const NnTrainRecord* returned = &result.trace.back();
   for (const NnTrainRecord& row : result.trace) {
@@ -629,10 +187,11 @@ void fit(const FitArgs& args) {
   std::printf("  termination       %s: %s\n", to_string(result.summary.termination), result.summary.message.c_str());
   std::printf("  iterations        %d\n", result.summary.iterations);
   if (result.best_iteration >= 0) {
-    std::printf("  early stopping    best validation %s %.6e at iteration %d (%d validation rows); its parameters "
-                "are returned\n",
-                classification ? "loss" : "MSE", result.best_validation_loss, result.best_iteration,
-                task.validation.num_samples());
+    std::printf(
+        "  early stopping    best validation %s %.6e at iteration %d (%d validation rows); its parameters "
+        "are returned\n",
+        classification ? "loss" : "MSE", result.best_validation_loss, result.best_iteration,
+        task.validation.num_samples());
   }
   std::printf("  train %-12s %.6e\n", classification ? "loss" : "MSE", last.train_loss);
   if (task.test.num_samples() > 0) {
@@ -708,13 +267,14 @@ void register_fit_command(CLI::App& app) {
       ->check(CLI::Range(0, 100000000));
   command->add_option("--damping", args->damping, "lm: levenberg (lambda I, default) or marquardt (lambda diag J^T J)")
       ->check(CLI::IsMember({"levenberg", "marquardt"}));
-  command->add_option("--initial-damping", args->initial_damping,
-                      "lm: the first lambda, relative to max diag(J^T J) for levenberg (default 1e-3)")
+  command
+      ->add_option("--initial-damping", args->initial_damping,
+                   "lm: the first lambda, relative to max diag(J^T J) for levenberg (default 1e-3)")
       ->check(CLI::PositiveNumber);
   command->add_option("--lr", args->learning_rate, "Learning rate of a first-order method (0: the rule's default)")
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--batch", args->batch_size,
-                      "First-order methods: chunks of samples per minibatch (0: full batch)")
+  command
+      ->add_option("--batch", args->batch_size, "First-order methods: chunks of samples per minibatch (0: full batch)")
       ->check(CLI::NonNegativeNumber);
   command
       ->add_option("--warmup-steps", args->warmup_steps,
@@ -722,12 +282,14 @@ void register_fit_command(CLI::App& app) {
       ->check(CLI::Range(1, 100000000));
   command->add_option("--input-divisor", args->input_divisor, "Divide every input by this as it is read (e.g. 16)")
       ->check(CLI::PositiveNumber);
-  command->add_option("--validation", args->validation,
-                      "Hold out this fraction of the training rows (the last ones) as a validation set")
+  command
+      ->add_option("--validation", args->validation,
+                   "Hold out this fraction of the training rows (the last ones) as a validation set")
       ->check(CLI::Range(0.0, 0.9));
-  command->add_option("--patience", args->patience,
-                      "Early stopping: stop after this many iterations without a better validation loss and "
-                      "return the best parameters (needs --validation)")
+  command
+      ->add_option("--patience", args->patience,
+                   "Early stopping: stop after this many iterations without a better validation loss and "
+                   "return the best parameters (needs --validation)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--split", args->split, "Without --test: the first N rows train, the rest test")
       ->check(CLI::Range(1, 1000000000));

@@ -118,6 +118,10 @@ struct MinimizeOptions {
 
   bool verbose = false;
   std::function<CallbackReturn(const IterationRecord&)> callback;
+
+  // Stop when a validation loss of x stops improving and return the best x
+  // (EarlyStoppingOptions, solver_options.h). Off by default.
+  EarlyStoppingOptions early_stopping;
 };
 
 Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x);

@@ -4,6 +4,7 @@
 // once and throws curvature::Error naming the first field out of range.
 #pragma once
 
+#include <Eigen/Core>
 #include <functional>
 #include <string>
 
@@ -33,6 +34,34 @@ struct IterationRecord;
 
 // What a callback returns after each iteration.
 enum class CallbackReturn { kContinue, kStop };
+
+// Early stopping on a validation loss, for solve() (SolverOptions) and
+// minimize() (MinimizeOptions); train() has its own form (train.h), on
+// held-out residual blocks. With patience p > 0 the loss is evaluated at the
+// starting point and after every iteration, accepted or not (a rejected
+// step's point is the one already validated, so it is not evaluated again);
+// after p consecutive iterations without a strictly lower loss than the best
+// so far the run ends with TerminationType::kEarlyStopping. Whenever it ends
+// (by early stopping or for any other reason) the parameters returned are
+// those of the iteration with the lowest validation loss, and the Summary
+// reports that iteration and loss (Summary::best_iteration,
+// best_validation_loss); final_cost is the cost there. The trace carries
+// each iteration's loss in IterationRecord::validation_cost. The loss's time
+// counts in the solve's time.
+//
+// Errors: solve() and minimize() throw curvature::Error for a negative
+// patience or a positive patience without a validation_loss, naming the
+// field ("SolverOptions::early_stopping.patience must be >= 0 ...").
+struct EarlyStoppingOptions {
+  // The validation loss at the given parameters: for minimize() the
+  // Objective's x, for solve() the effective parameters (the non-constant
+  // parameter blocks, in the order they were added to the Problem), which
+  // the parameter blocks also hold during the call. A non-finite value is
+  // never the best.
+  std::function<double(const Eigen::VectorXd&)> validation_loss;
+  // Iterations without improvement that end the run; 0: off.
+  int patience = 0;
+};
 
 struct SolverOptions {
   Method method = Method::kLevenbergMarquardt;
@@ -111,6 +140,12 @@ struct SolverOptions {
   // Called after every iteration (accepted or not); kStop ends the solve with
   // TerminationType::kUserStop. The parameter blocks hold the best point so far.
   std::function<CallbackReturn(const IterationRecord&)> callback;
+
+  // Stop when a validation loss stops improving and return its best point
+  // (see EarlyStoppingOptions above). Off by default. It is checked after
+  // the callback. With Marquardt damping, a run that ends by early stopping
+  // is not restarted (restart_on_evaporation).
+  EarlyStoppingOptions early_stopping;
 };
 
 }  // namespace curvature

@@ -1,6 +1,7 @@
 // curvature/summary.h — what a solve reports: why it stopped, with numbers.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,7 @@ enum class TerminationType {
   kInvalidStartingPoint, // the cost or Jacobian is not finite at the start
   kEvaluationFailure,    // the Jacobian could not be evaluated at an accepted point
   kGradientCheckFailed,  // check_gradients found a Jacobian that disagrees with numeric differentiation
-  kEarlyStopping,        // train(): the validation loss stopped improving
+  kEarlyStopping,        // the validation loss stopped improving (early stopping)
 };
 
 const char* to_string(TerminationType type);
@@ -35,7 +36,8 @@ struct IterationRecord {
   double trust_region_radius = 0.0;  // dogleg radius; 1 / lambda for Levenberg-Marquardt
   double damping = 0.0;           // Levenberg-Marquardt lambda (0 for other methods)
   double step_length = 0.0;       // line-search step length; train(): the learning rate
-  double validation_cost = 0.0;   // train(): the loss on the validation blocks (0 without them)
+  double validation_cost = 0.0;   // the validation loss under early stopping (train(): on the validation
+                                  // blocks, whenever there are some); 0 without one
   bool accepted = false;
   int linear_solver_iterations = 0;
   int line_search_evaluations = 0;
@@ -70,6 +72,12 @@ struct Summary {
   // region was scaled to the Hessian's diagonal
   // (MinimizeOptions::scaled_trust_region_check); -1 when it never was.
   int scaled_region_from_iteration = -1;
+
+  // Early stopping (EarlyStoppingOptions, TrainOptions::early_stopping_patience):
+  // the iteration whose parameters were returned, the one with the lowest
+  // validation loss, and that loss. -1 and NaN when early stopping was off.
+  int best_iteration = -1;
+  double best_validation_loss = std::numeric_limits<double>::quiet_NaN();
 
   double evaluation_time_s = 0.0;     // residuals and Jacobians
   double linear_solver_time_s = 0.0;  // factorizations and solves

@@ -66,7 +66,10 @@
 // block by block. With early_stopping_patience = p > 0 training stops after
 // p consecutive epochs whose validation loss does not improve on the best,
 // and the parameters of the best epoch are restored at the end (also when
-// training ends for another reason); the message says so.
+// training ends for another reason); the message says so, and
+// Summary::best_iteration and best_validation_loss report that epoch and its
+// loss. (solve() and minimize() stop early the same way, on a validation
+// loss function: EarlyStoppingOptions in solver_options.h.)
 //
 // The Summary, as from every solver: method "train <rule>", one trace record
 // per epoch (iteration 0 the starting point):
@@ -88,8 +91,8 @@
 // holding that epoch's parameters; kStop ends training with kUserStop.
 //
 // Termination: kMaxIterations when the epochs are done, kMaxTime (checked
-// after every step), kUserStop, kFunctionTolerance for early stopping (the
-// validation loss stopped improving; the message begins "Early stopping"),
+// after every step), kUserStop, kEarlyStopping (the validation loss stopped
+// improving; the message begins "Early stopping"),
 // kInvalidStartingPoint when the loss cannot be evaluated at the start, and
 // kEvaluationFailure when a minibatch cannot be evaluated later (non-finite
 // residual or Jacobian: a diverging learning rate); the parameters are then
@@ -136,8 +139,8 @@ struct TrainOptions {
   LearningRateScheduleOptions schedule;
   ScheduleUnit schedule_unit = ScheduleUnit::kEpoch;
 
-  int epochs = 100;     // >= 1
-  int batch_size = 0;   // residual blocks per minibatch, >= 0; 0: all (full batch)
+  int epochs = 100;        // >= 1
+  int batch_size = 0;      // residual blocks per minibatch, >= 0; 0: all (full batch)
   std::uint64_t seed = 0;  // the shuffle's std::mt19937_64 seed
 
   // > 0: scale the minibatch gradient to 2-norm at most this (global-norm
@@ -154,9 +157,9 @@ struct TrainOptions {
   // restore the best epoch's parameters; needs a validation set. 0: off.
   int early_stopping_patience = 0;
 
-  int num_threads = 1;               // >= 1; results do not depend on it
-  double max_time_seconds = 1e6;     // > 0
-  bool verbose = false;              // one line per epoch on stderr
+  int num_threads = 1;            // >= 1; results do not depend on it
+  double max_time_seconds = 1e6;  // > 0
+  bool verbose = false;           // one line per epoch on stderr
   // Called after each epoch (see above); kStop ends training.
   std::function<CallbackReturn(const IterationRecord&)> callback;
 };

@@ -105,6 +105,9 @@ inline const std::vector<NnMethod>& nn_methods() {
 }
 // The entry of `name`; throws curvature::Error listing the known names.
 const NnMethod& find_nn_method(const std::string& name);
+// Throws curvature::Error for an unknown method or one the loss cannot use
+// (lm, gn and the first-order methods need the sum-of-squares form).
+void check_nn_method(const std::string& name, NnLoss loss);
 
 // One row of a fit's trace. time_s is the solver's clock minus the time
 // spent in the recorder (test-set evaluation, printing), so that it measures
@@ -131,9 +134,12 @@ struct NnTrainOptions {
   // weights with tiny gradients take huge steps.
   Damping damping = Damping::kLevenberg;
   double initial_damping = 1e-3;
-  // Early stopping on task.validation (when it has rows): stop after this
-  // many recorded iterations without a lower validation loss and return the
-  // parameters of the best one. 0: off.
+  // Early stopping on task.validation (when it has rows), by the solvers'
+  // own monitor (EarlyStoppingOptions; train()'s held-out blocks): stop
+  // after this many recorded iterations without a lower validation loss
+  // (the run ends with kEarlyStopping) and return the parameters of the best
+  // one. 0: never stop early, but with a validation set still return the
+  // best validated parameters.
   int patience = 0;
   // First-order methods: the learning rate (0: the rule's default) and the
   // residual blocks (chunks of samples) per minibatch (0: full batch).
@@ -148,15 +154,15 @@ struct NnTrainOptions {
 struct NnTrainResult {
   Summary summary;
   std::vector<NnTrainRecord> trace;
-  Eigen::VectorXd parameters;   // the final network (the best on validation under early stopping)
-  int best_iteration = -1;      // early stopping: the iteration whose parameters were returned
+  Eigen::VectorXd parameters;  // the final network (the best on validation under early stopping)
+  int best_iteration = -1;     // early stopping: the iteration whose parameters were returned
   double best_validation_loss = std::numeric_limits<double>::quiet_NaN();
   double train_accuracy = 0.0;  // classification; NaN otherwise
 };
 
 // Fits task.network (initialized from its seed) to task.train with the
 // method, full batch. Throws curvature::Error for an unknown method or lm/gn
-// on the cross-entropy loss. Defined in fit_command.cc.
+// on the cross-entropy loss. Defined in nn_train.cc.
 NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options);
 
 }  // namespace curvature::tools

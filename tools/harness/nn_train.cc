@@ -1,0 +1,365 @@
+// nn_train.cc — the training runs behind `curv fit` and `curv bench nn`
+// (nn_setup.h): one network, one method, full batch or minibatches, with the
+// trace of nn_recorder.h. Second-order and quasi-Newton methods through
+// solve() and minimize(), first-order ones through train(), and the two
+// hand-overs (L-BFGS or Adam, then Levenberg-Marquardt).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "curvature/error.h"
+#include "curvature/least_squares_objective.h"
+#include "curvature/minimize.h"
+#include "curvature/solve.h"
+#include "curvature/train.h"
+#include "nn_recorder.h"
+#include "nn_setup.h"
+
+namespace curvature::tools {
+
+const NnMethod& find_nn_method(const std::string& name) {
+  std::string known;
+  for (const NnMethod& method : nn_methods()) {
+    if (name == method.name) return method;
+    known += (known.empty() ? "" : ", ") + std::string(method.name);
+  }
+  throw Error("--method: unknown method '" + name + "' (known: " + known +
+              "; first-order methods such as adam and sgd arrive with the minibatch training loop)");
+}
+
+void check_nn_method(const std::string& name, NnLoss loss) {
+  const NnMethod& method = find_nn_method(name);
+  if (method.needs_least_squares && loss != NnLoss::kMeanSquaredError) {
+    throw Error("--method " + name +
+                ": this method works on the loss as a sum of squares (residual blocks); the softmax "
+                "cross-entropy is not one, so it is not available with --loss xent yet (use lbfgs or "
+                "newton-cg, whose Newton-CG uses the generalized Gauss-Newton matrix)");
+  }
+}
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// adam-lm's Adam learning rate when --lr is not given: large, since the
+// warm-up is there to explore (Adam's own default, 1e-3, barely moves).
+constexpr double kWarmupLearningRate = 0.03;
+
+// Early stopping on task.validation is the solvers' own (EarlyStoppingOptions
+// for solve() and minimize(), held-out residual blocks for train()); without
+// --patience a validation set still picks the returned network: the monitor
+// runs and never stops.
+int validation_patience(const NnTrainOptions& options) {
+  return options.patience > 0 ? options.patience : std::numeric_limits<int>::max();
+}
+
+// The validation loss of a parameter vector: the mean squared error
+// (standardized) or the mean cross-entropy on task.validation.
+EarlyStoppingOptions early_stopping(const NnTask& task, const NnTrainOptions& options) {
+  EarlyStoppingOptions out;
+  if (task.validation.num_samples() == 0) return out;
+  out.patience = validation_patience(options);
+  if (task.loss == NnLoss::kCrossEntropy) {
+    auto objective = std::make_shared<MlpCrossEntropyObjective>(task.network, task.validation);
+    out.validation_loss = [objective](const Eigen::VectorXd& x) {
+      double value = kNaN;
+      if (!objective->evaluate(x, &value, nullptr)) value = kNaN;
+      return value;
+    };
+  } else {
+    auto network = std::make_shared<Mlp>(task.network);
+    const Dataset* data = &task.validation;
+    out.validation_loss = [network, data](const Eigen::VectorXd& x) {
+      network->set_parameters(x);
+      return mean_squared_error(*network, *data);
+    };
+  }
+  return out;
+}
+
+// The run's returned parameters, and the best validated iteration its
+// Summary reports (under early stopping).
+void finish(const Eigen::VectorXd& parameters, NnTrainResult* result) {
+  result->parameters = parameters;
+  result->best_iteration = result->summary.best_iteration;
+  result->best_validation_loss = result->summary.best_validation_loss;
+  result->train_accuracy = kNaN;
+}
+
+SolverOptions least_squares_options(const NnTask& task, const NnTrainOptions& options, const Mlp& mlp, Method method) {
+  SolverOptions solver;
+  solver.method = method;
+  solver.linear_solver =
+      mlp.num_parameters() <= 5000 ? LinearSolverType::kDenseNormalCholesky : LinearSolverType::kAuto;
+  solver.max_iterations = options.max_iterations;
+  solver.max_time_seconds = options.max_time_seconds;
+  solver.num_threads = options.num_threads;
+  solver.damping = options.damping;
+  solver.initial_damping = options.initial_damping;
+  solver.early_stopping = early_stopping(task, options);
+  return solver;
+}
+
+// Levenberg-Marquardt from where a first phase (L-BFGS or Adam) left the
+// network, with the iterations and time left; the trace and the Summary
+// continue the first phase's. first_initial_cost is the first phase's
+// initial cost in LM's units (train() reports costs per residual). Under
+// early stopping the first phase left its best validated network, so LM
+// starts from there and its iteration 0 is that iteration.
+void continue_with_lm(const NnTask& task, const NnTrainOptions& options, Mlp& mlp, Problem& problem, Recorder& recorder,
+                      const Summary& first, double first_initial_cost, const std::string& first_phase,
+                      NnTrainResult* result) {
+  SolverOptions solver = least_squares_options(task, options, mlp, Method::kLevenbergMarquardt);
+  solver.max_iterations = std::max(1, options.max_iterations - first.iterations);
+  solver.max_time_seconds = std::max(1e-3, options.max_time_seconds - first.total_time_s);
+  solver.callback = [&](const IterationRecord& record) {
+    return recorder.record(first.iterations + record.iteration, first.total_time_s + record.cumulative_time_s,
+                           record.iteration_time_s, record.accepted, record.cost, mlp.parameter_vector());
+  };
+  result->summary = solve(solver, &problem);
+  result->summary.initial_cost = first_initial_cost;
+  result->summary.iterations += first.iterations;
+  result->summary.accepted_steps += first.accepted_steps;
+  result->summary.total_time_s += first.total_time_s;
+  result->summary.message = "after " + std::to_string(first.iterations) + " " + first_phase + " (" +
+                            std::to_string(first.total_time_s) + " s): " + result->summary.message;
+  if (result->summary.best_iteration == 0) {
+    result->summary.best_iteration = first.best_iteration;
+  } else if (result->summary.best_iteration > 0) {
+    result->summary.best_iteration += first.iterations;
+  }
+  finish(mlp.parameter_vector(), result);
+}
+
+// train() on `problem` (the network's training blocks). With a validation
+// set, on a second Problem over the same parameters that also holds
+// task.validation as held-out blocks: train() validates on blocks of the
+// Problem it trains, and `problem` may be handed to solve() next.
+Summary train_with_validation(const NnTask& task, const NnTrainOptions& options, TrainOptions train_options, Mlp& mlp,
+                              Problem& problem) {
+  if (task.validation.num_samples() == 0) return train(train_options, &problem);
+  Problem with_validation;
+  add_mlp_regression_residuals(mlp, task.train, &with_validation);
+  TrainValidation validation;
+  validation.residual_blocks = add_mlp_regression_residuals(mlp, task.validation, &with_validation);
+  train_options.early_stopping_patience = validation_patience(options);
+  Summary summary = train(train_options, &with_validation, validation);
+  summary.best_validation_loss *= 2.0;  // train()'s loss per residual is half the mean squared error
+  return summary;
+}
+
+// train()'s options for a first-order rule on the network's residual blocks,
+// recording each epoch (train() reports the loss per residual and keeps the
+// current point in the network's parameter blocks).
+TrainOptions first_order_options(const NnTask& task, const NnTrainOptions& options, UpdateRuleType rule,
+                                 double learning_rate, int epochs, double num_residuals, const Mlp& mlp,
+                                 Recorder& recorder) {
+  TrainOptions train_options;
+  train_options.rule.type = rule;
+  train_options.schedule.initial_learning_rate = learning_rate;
+  train_options.epochs = epochs;
+  train_options.batch_size = options.batch_size;
+  train_options.seed = task.network.seed;
+  train_options.num_threads = options.num_threads;
+  train_options.max_time_seconds = options.max_time_seconds;
+  train_options.callback = [&recorder, &mlp, num_residuals](const IterationRecord& record) {
+    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
+                           record.cost * num_residuals, mlp.parameter_vector());
+  };
+  return train_options;
+}
+
+NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& options, Method method) {
+  NnTrainResult result;
+  Mlp mlp(task.network);
+  Problem problem;
+  add_mlp_regression_residuals(mlp, task.train, &problem);
+  Recorder recorder(task, options, &result.trace);
+
+  SolverOptions solver = least_squares_options(task, options, mlp, method);
+  solver.callback = [&](const IterationRecord& record) {
+    // solve() keeps the current point in the network's parameter blocks.
+    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
+                           record.cost, mlp.parameter_vector());
+  };
+  record_start(problem, mlp, &recorder);
+  result.summary = solve(solver, &problem);
+  finish(mlp.parameter_vector(), &result);
+  return result;
+}
+
+// L-BFGS makes the early progress in iterations that cost a gradient each;
+// once it stalls (the cost fell by less than kStallDecrease over the last
+// kStallWindow iterations), Levenberg-Marquardt continues from its point
+// with the time and iterations left. On R1 the switch comes after about 200
+// L-BFGS iterations (0.4 s) and saves LM about 15 of the 45 iterations it
+// needs from the initial network to reach MSE 0.005.
+NnTrainResult train_lbfgs_then_lm(const NnTask& task, const NnTrainOptions& options) {
+  constexpr int kStallWindow = 50;
+  constexpr double kStallDecrease = 0.05;
+  NnTrainResult result;
+  Mlp mlp(task.network);
+  Problem problem;
+  add_mlp_regression_residuals(mlp, task.train, &problem);
+  Recorder recorder(task, options, &result.trace);
+  record_start(problem, mlp, &recorder);
+
+  LeastSquaresObjectiveOptions objective_options;
+  objective_options.num_threads = options.num_threads;
+  objective_options.gradient_without_jacobian = true;
+  LeastSquaresObjective least_squares(problem, objective_options);
+  RecentPointsObjective objective(least_squares);
+  Eigen::VectorXd x = mlp.parameter_vector();
+  Eigen::VectorXd current = x;
+  std::vector<double> costs;
+  bool stalled = false;
+  MinimizeOptions lbfgs;
+  lbfgs.method = MinimizerMethod::kLbfgs;
+  lbfgs.max_iterations = options.max_iterations;
+  lbfgs.max_time_seconds = options.max_time_seconds;
+  lbfgs.early_stopping = early_stopping(task, options);
+  lbfgs.callback = [&](const IterationRecord& record) {
+    if (const Eigen::VectorXd* point = objective.find(record.cost)) current = *point;
+    recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted, record.cost,
+                    current);
+    costs.push_back(record.cost);
+    const size_t n = costs.size();
+    stalled = n > kStallWindow && costs[n - 1] > (1.0 - kStallDecrease) * costs[n - 1 - kStallWindow];
+    return stalled ? CallbackReturn::kStop : CallbackReturn::kContinue;
+  };
+  const Summary first = minimize(lbfgs, objective, &x);
+  mlp.set_parameters(x);
+  if (!stalled) {
+    result.summary = first;
+    finish(x, &result);
+    return result;
+  }
+
+  continue_with_lm(task, options, mlp, problem, recorder, first, first.initial_cost, "L-BFGS iterations", &result);
+  return result;
+}
+
+NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options, MinimizerMethod method) {
+  NnTrainResult result;
+  Mlp mlp(task.network);
+  Problem problem;
+  std::unique_ptr<Objective> inner;
+  std::unique_ptr<LeastSquaresObjective> least_squares;
+  if (task.loss == NnLoss::kMeanSquaredError) {
+    add_mlp_regression_residuals(mlp, task.train, &problem);
+    LeastSquaresObjectiveOptions objective_options;
+    objective_options.hessian_model = HessianModel::kGaussNewton;
+    objective_options.num_threads = options.num_threads;
+    objective_options.gradient_without_jacobian = !uses_hessian(method);
+    inner = std::make_unique<LeastSquaresObjective>(problem, objective_options);
+  } else {
+    MlpCrossEntropyOptions objective_options;
+    objective_options.num_threads = options.num_threads;
+    inner = std::make_unique<MlpCrossEntropyObjective>(task.network, task.train, objective_options);
+  }
+  RecentPointsObjective objective(*inner);
+  Recorder recorder(task, options, &result.trace);
+  Eigen::VectorXd x = mlp.parameter_vector();
+  Eigen::VectorXd current = x;
+
+  MinimizeOptions minimizer;
+  minimizer.method = method;
+  minimizer.max_iterations = options.max_iterations;
+  minimizer.max_time_seconds = options.max_time_seconds;
+  minimizer.max_cg_iterations = options.max_cg_iterations;
+  minimizer.early_stopping = early_stopping(task, options);
+  minimizer.callback = [&](const IterationRecord& record) {
+    if (const Eigen::VectorXd* point = objective.find(record.cost)) current = *point;
+    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
+                           record.cost, current);
+  };
+  {
+    double value = 0.0;
+    inner->evaluate(x, &value, nullptr);
+    recorder.record(0, 0.0, 0.0, true, value, x);
+  }
+  result.summary = minimize(minimizer, objective, &x);
+  finish(x, &result);
+  if (task.loss == NnLoss::kCrossEntropy) {
+    mlp.set_parameters(result.parameters);
+    result.train_accuracy = classification_accuracy(mlp, task.train);
+  }
+  return result;
+}
+
+// First-order training through train(): its loss is the cost per residual,
+// so the recorder gets it back as a total cost.
+NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& options, UpdateRuleType rule) {
+  NnTrainResult result;
+  Mlp mlp(task.network);
+  Problem problem;
+  add_mlp_regression_residuals(mlp, task.train, &problem);
+  Recorder recorder(task, options, &result.trace);
+  const double num_residuals = problem.num_residuals();
+
+  const TrainOptions train_options = first_order_options(
+      task, options, rule, options.learning_rate > 0.0 ? options.learning_rate : default_learning_rate(rule),
+      options.max_iterations, num_residuals, mlp, recorder);
+  record_start(problem, mlp, &recorder);
+  result.summary = train_with_validation(task, options, train_options, mlp, problem);
+  finish(mlp.parameter_vector(), &result);
+  return result;
+}
+
+// Adam with a large learning rate explores before Levenberg-Marquardt
+// converges: its noisy full-batch steps leave the basin that damped
+// Gauss-Newton steps from the initial network settle in. On R1 (medians over
+// five seeds, 30 s) LM alone levels off near train MSE 1.05e-3 (1.02e-3 after
+// 90 s); after 3000 Adam steps at lr 0.03 (1.5 s) LM reaches 7e-4, after 4000
+// steps 4.8e-4, after 2000 steps 7.5e-4. A longer warm-up finds a lower basin
+// but delays the fast early progress of LM (MSE 0.005 after 1.9, 2.3 and
+// 3.0 s for 2000, 3000 and 4000 steps); lr 0.01 explores too little (9.2e-4),
+// lr 0.1 leaves the well-trained region altogether.
+NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& options) {
+  NnTrainResult result;
+  Mlp mlp(task.network);
+  Problem problem;
+  add_mlp_regression_residuals(mlp, task.train, &problem);
+  Recorder recorder(task, options, &result.trace);
+  const double num_residuals = problem.num_residuals();
+  record_start(problem, mlp, &recorder);
+
+  const TrainOptions adam = first_order_options(
+      task, options, UpdateRuleType::kAdam, options.learning_rate > 0.0 ? options.learning_rate : kWarmupLearningRate,
+      std::min(options.warmup_steps, options.max_iterations), num_residuals, mlp, recorder);
+  const Summary first = train_with_validation(task, options, adam, mlp, problem);
+  // Only a finished warm-up hands over; a limit, a callback, early stopping
+  // or a failure ends the run here.
+  if (first.termination != TerminationType::kMaxIterations || first.iterations >= options.max_iterations) {
+    result.summary = first;
+    finish(mlp.parameter_vector(), &result);
+    return result;
+  }
+
+  continue_with_lm(task, options, mlp, problem, recorder, first, first.initial_cost * num_residuals, "Adam steps",
+                   &result);
+  return result;
+}
+
+}  // namespace
+
+NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
+  check_nn_method(options.method, task.loss);
+  const std::string& name = options.method;
+  if (name == "lm") return train_least_squares(task, options, Method::kLevenbergMarquardt);
+  if (name == "gn") return train_least_squares(task, options, Method::kGaussNewton);
+  if (name == "lbfgs-lm") return train_lbfgs_then_lm(task, options);
+  if (name == "adam-lm") return train_adam_then_lm(task, options);
+  if (name == "lbfgs") return train_minimizer(task, options, MinimizerMethod::kLbfgs);
+  if (name == "newton-cg") return train_minimizer(task, options, MinimizerMethod::kNewtonTrustRegionCg);
+  if (name == "lm-cg") return train_minimizer(task, options, MinimizerMethod::kLevenbergMarquardtCg);
+  if (name == "adam") return train_first_order(task, options, UpdateRuleType::kAdam);
+  if (name == "sgd") return train_first_order(task, options, UpdateRuleType::kSgd);
+  if (name == "momentum") return train_first_order(task, options, UpdateRuleType::kMomentum);
+  throw Error("--method " + name + ": listed in nn_methods() but not wired into train_network()");
+}
+
+}  // namespace curvature::tools
