@@ -25,6 +25,7 @@
 #include <cmath>
 #include <limits>
 
+#include "curvature/error.h"
 #include "line_search.h"
 #include "minimizers.h"
 
@@ -111,7 +112,7 @@ void minimize_gauss_newton_line_search(MinimizerContext& context, LinearSolver& 
       context.terminate(TerminationType::kLineSearchFailure,
                         "The line search found no sufficient decrease along the Gauss-Newton direction after " +
                             std::to_string(record.line_search_evaluations) + " trials (last step length " +
-                            std::to_string(alpha) + ").");
+                            to_decimal(alpha) + ").");
     } else {
       record.accepted = true;
       ++summary.accepted_steps;

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "string_format.h"
+
 namespace curvature::internal {
 namespace {
 
@@ -22,11 +24,6 @@ constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0) {
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, pattern, a, b, c);
-  return buffer;
-}
 
 // One evaluated point of phi.
 struct Sample {
@@ -74,7 +71,7 @@ LineSearchResult not_descent(double value, double slope) {
   result.status = LineSearchStatus::kNotDescentDirection;
   result.value = value;
   result.derivative = slope;
-  result.message = format("not a descent direction: directional derivative %.6e >= 0 (or not finite)", slope);
+  result.message = string_printf("not a descent direction: directional derivative %.6e >= 0 (or not finite)", slope);
   return result;
 }
 
@@ -128,7 +125,7 @@ LineSearchResult ArmijoLineSearch::search(LineFunction& function, double value, 
   while (evaluations < options_.max_evaluations) {
     if (!(alpha > function.min_step())) {
       return finish(LineSearchStatus::kStepTooSmall, {alpha, value, slope}, false, evaluations,
-                    format("the step length shrank to %.6e without sufficient decrease", alpha));
+                    string_printf("the step length shrank to %.6e without sufficient decrease", alpha));
     }
     // On a projected path a long step can bend into an ascent; shorter ones
     // follow the direction itself.
@@ -154,7 +151,7 @@ LineSearchResult ArmijoLineSearch::search(LineFunction& function, double value, 
   }
   return finish(
       LineSearchStatus::kMaxEvaluations, {alpha, value, slope}, false, evaluations,
-      format("no sufficient decrease in %.0f evaluations (last step length tried %.6e)", evaluations, previous_alpha));
+      string_printf("no sufficient decrease in %d evaluations (last step length tried %.6e)", evaluations, previous_alpha));
 }
 
 LineSearchResult StrongWolfeLineSearch::search(LineFunction& function, double value, double slope,
@@ -211,14 +208,14 @@ LineSearchResult StrongWolfeLineSearch::search(LineFunction& function, double va
     }
     if (lo.step > 0.0) {
       return finish(LineSearchStatus::kSufficientDecreaseOnly, lo, true, evaluations,
-                    format("the curvature condition |phi'| = %.6e <= %.6e was not met; step %.6e has sufficient "
+                    string_printf("the curvature condition |phi'| = %.6e <= %.6e was not met; step %.6e has sufficient "
                            "decrease",
                            std::abs(lo.derivative), curvature_limit, lo.step));
     }
     const bool collapsed = evaluations < options_.max_evaluations;
     return finish(
         collapsed ? LineSearchStatus::kStepTooSmall : LineSearchStatus::kMaxEvaluations, lo, true, evaluations,
-        format("no sufficient decrease in %.0f evaluations; the bracket shrank to [0, %.6e]", evaluations, hi.step));
+        string_printf("no sufficient decrease in %d evaluations; the bracket shrank to [0, %.6e]", evaluations, hi.step));
   };
 
   // Bracketing (Algorithm 3.5): grow the step until it overshoots a
@@ -228,7 +225,7 @@ LineSearchResult StrongWolfeLineSearch::search(LineFunction& function, double va
   while (evaluations < options_.max_evaluations) {
     if (!(alpha > function.min_step())) {
       return finish(LineSearchStatus::kStepTooSmall, previous, true, evaluations,
-                    format("the initial step length %.6e does not move the point", alpha));
+                    string_printf("the initial step length %.6e does not move the point", alpha));
     }
     Sample current;
     if (!evaluate(alpha, &current)) return zoom(previous, current);
@@ -252,7 +249,7 @@ LineSearchResult StrongWolfeLineSearch::search(LineFunction& function, double va
     if (current.derivative >= 0.0) return zoom(current, previous);
     if (alpha >= options_.max_step) {
       return finish(LineSearchStatus::kSufficientDecreaseOnly, current, true, evaluations,
-                    format("phi still decreases at the largest step length allowed, %.6e", alpha));
+                    string_printf("phi still decreases at the largest step length allowed, %.6e", alpha));
     }
     // Extrapolate: the cubic's minimizer, kept between 1.1 times the last
     // interval beyond alpha (so the search makes progress) and
@@ -269,7 +266,7 @@ LineSearchResult StrongWolfeLineSearch::search(LineFunction& function, double va
   // point has sufficient decrease.
   if (previous.step > 0.0) {
     return finish(LineSearchStatus::kSufficientDecreaseOnly, previous, true, evaluations,
-                  format("the evaluation budget ran out while extrapolating (step %.6e)", previous.step));
+                  string_printf("the evaluation budget ran out while extrapolating (step %.6e)", previous.step));
   }
   return finish(LineSearchStatus::kMaxEvaluations, previous, true, evaluations, "no evaluations allowed");
 }

@@ -4,11 +4,6 @@
 
 namespace curvature::internal {
 
-std::string format_numbers(const char* pattern, double a, double b, double c) {
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, pattern, a, b, c);
-  return buffer;
-}
 
 SolveProgress::SolveProgress(Summary* summary, bool verbose, const Callback& callback, Columns columns)
     : summary_(summary), verbose_(verbose), callback_(callback), columns_(columns) {}
@@ -22,7 +17,7 @@ void SolveProgress::terminate(TerminationType type, std::string message) {
 bool SolveProgress::gradient_tolerance_reached(double projected_gradient_norm, double tolerance) {
   if (projected_gradient_norm > tolerance) return false;
   terminate(TerminationType::kGradientTolerance,
-            format_numbers("Gradient tolerance reached: projected gradient max-norm %.6e <= %.6e.",
+            string_printf("Gradient tolerance reached: projected gradient max-norm %.6e <= %.6e.",
                            projected_gradient_norm, tolerance));
   return true;
 }
@@ -31,7 +26,7 @@ bool SolveProgress::parameter_tolerance_reached(double step_norm, double x_norm,
   const double limit = tolerance * (x_norm + tolerance);
   if (step_norm > limit) return false;
   terminate(TerminationType::kParameterTolerance,
-            format_numbers("Parameter tolerance reached: step norm %.6e <= %.6e = tolerance * (|x| + tolerance), "
+            string_printf("Parameter tolerance reached: step norm %.6e <= %.6e = tolerance * (|x| + tolerance), "
                            "|x| = %.6e.",
                            step_norm, limit, x_norm));
   return true;
@@ -40,13 +35,13 @@ bool SolveProgress::parameter_tolerance_reached(double step_norm, double x_norm,
 bool SolveProgress::iteration_or_time_limit_reached(int max_iterations, double max_time_seconds) {
   if (summary_->iterations >= max_iterations) {
     terminate(TerminationType::kMaxIterations,
-              format_numbers("Maximum number of iterations reached: %.0f.", max_iterations));
+              string_printf("Maximum number of iterations reached: %d.", max_iterations));
     return true;
   }
   const double elapsed = clock.seconds();
   if (elapsed >= max_time_seconds) {
     terminate(TerminationType::kMaxTime,
-              format_numbers("Maximum time reached: %.3f s >= %.3f s.", elapsed, max_time_seconds));
+              string_printf("Maximum time reached: %.3f s >= %.3f s.", elapsed, max_time_seconds));
     return true;
   }
   return false;
@@ -101,7 +96,7 @@ void SolveProgress::record(IterationRecord record) {
   if (callback_ && record.iteration > 0 && !terminated_) {
     if (callback_(summary_->trace.back()) == CallbackReturn::kStop) {
       terminate(TerminationType::kUserStop,
-                format_numbers("The callback asked to stop after iteration %.0f.", record.iteration));
+                string_printf("The callback asked to stop after iteration %d.", record.iteration));
     }
   }
   if (monitor_ && !terminated_ && monitor_->should_stop()) {

@@ -15,6 +15,7 @@
 
 #include "curvature/solver_options.h"
 #include "curvature/summary.h"
+#include "string_format.h"
 #include "validation_monitor.h"
 
 namespace curvature::internal {
@@ -28,8 +29,11 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_;
 };
 
-// printf-style formatting of up to three numbers, for termination messages.
-std::string format_numbers(const char* pattern, double a, double b = 0.0, double c = 0.0);
+// Termination messages quote their numbers through string_printf.
+using internal::string_printf;
+inline std::string format_numbers(const char* pattern, double a, double b = 0.0, double c = 0.0) {
+  return string_printf(pattern, a, b, c);
+}
 
 class SolveProgress {
  public:

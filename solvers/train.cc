@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
 #include <cstdio>
 #include <limits>
 #include <optional>
@@ -15,22 +14,16 @@
 #include "curvature/error.h"
 #include "minibatch_evaluator.h"
 #include "solve_progress.h"
+#include "string_format.h"
 #include "validation_monitor.h"
 
 namespace curvature {
 namespace {
 
-std::string format(const char* pattern, ...) {
-  char buffer[512];
-  va_list arguments;
-  va_start(arguments, pattern);
-  std::vsnprintf(buffer, sizeof buffer, pattern, arguments);
-  va_end(arguments);
-  return buffer;
-}
+using internal::string_printf;
 
 [[noreturn]] void field_error(const char* field, const char* requirement, double value) {
-  throw Error(format("TrainOptions::%s must be %s, got %.17g", field, requirement, value));
+  throw Error(std::string("TrainOptions::") + field + " must be " + requirement + ", got " + to_decimal(value));
 }
 
 // Uniform integer in [0, bound) from the generator's raw 64-bit output, by
@@ -107,9 +100,9 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   std::vector<char> held_out(num_blocks, 0);
   for (int b : validation.residual_blocks) {
     if (b < 0 || b >= num_blocks) {
-      throw Error(format("TrainValidation::residual_blocks: index %d is out of range [0, %d)", b, num_blocks));
+      throw Error(string_printf("TrainValidation::residual_blocks: index %d is out of range [0, %d)", b, num_blocks));
     }
-    if (held_out[b]) throw Error(format("TrainValidation::residual_blocks: index %d is listed twice", b));
+    if (held_out[b]) throw Error(string_printf("TrainValidation::residual_blocks: index %d is listed twice", b));
     held_out[b] = 1;
   }
   std::vector<int> order;  // the training blocks, reshuffled every epoch
@@ -117,7 +110,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
     if (!held_out[b]) order.push_back(b);
   }
   if (order.empty()) {
-    throw Error(format("train: no residual block left for training (the problem has %d, validation holds %d)",
+    throw Error(string_printf("train: no residual block left for training (the problem has %d, validation holds %d)",
                        num_blocks, static_cast<int>(validation.residual_blocks.size())));
   }
   const std::vector<int> training_blocks = order;
@@ -227,7 +220,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
         x = monitor ? monitor->best_point() : epoch_start;
         restored_best = monitor.has_value();
         progress.terminate(TerminationType::kEvaluationFailure,
-                           format("Evaluation failed at step %ld (epoch %d, learning rate %.6e): %s. Returned the "
+                           string_printf("Evaluation failed at step %ld (epoch %d, learning rate %.6e): %s. Returned the "
                                   "parameters at the end of epoch %d.",
                                   steps + 1, epoch, learning_rate, result.message.c_str(),
                                   monitor ? monitor->best_iteration() : epoch - 1));
@@ -290,7 +283,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
     if (progress.terminated()) break;
     if (time_up) {
       progress.terminate(TerminationType::kMaxTime,
-                         format("Maximum time reached: %.3f s >= %.3f s, in epoch %d after %ld steps.",
+                         string_printf("Maximum time reached: %.3f s >= %.3f s, in epoch %d after %ld steps.",
                                 progress.clock.seconds(), options.max_time_seconds, epoch, steps));
     } else if (monitor && monitor->should_stop()) {
       progress.terminate(TerminationType::kEarlyStopping, monitor->stop_message());
@@ -298,7 +291,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   }
   if (!progress.terminated()) {
     progress.terminate(TerminationType::kMaxIterations,
-                       format("Completed %d epochs (%ld steps of up to %d residual blocks).", epoch, steps, batch));
+                       string_printf("Completed %d epochs (%ld steps of up to %d residual blocks).", epoch, steps, batch));
   }
   if (monitor && !restored_best && monitor->best_iteration() != epoch) {
     x = monitor->best_point();
@@ -315,9 +308,9 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   summary.final_cost = mean_loss(evaluator, x, training_blocks, &error);
   summary.evaluation_time_s += phase.seconds();
   ++summary.residual_evaluations;
-  summary.message += format(" Training loss (per residual) %.6e -> %.6e", summary.initial_cost, summary.final_cost);
+  summary.message += string_printf(" Training loss (per residual) %.6e -> %.6e", summary.initial_cost, summary.final_cost);
   summary.message +=
-      has_validation ? format(", validation loss %.6e.", restored_best ? monitor->best_loss() : validation_loss) : ".";
+      has_validation ? string_printf(", validation loss %.6e.", restored_best ? monitor->best_loss() : validation_loss) : ".";
   summary.total_time_s = progress.clock.seconds();
   return summary;
 }

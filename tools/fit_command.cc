@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "json_line.h"
 #include "curvature/error.h"
 #include "nn_setup.h"
 
@@ -74,30 +75,6 @@ Activation parse_activation(const std::string& name) {
   throw Error("--activation: unknown activation '" + name + "' (known: tanh, relu, sigmoid, softplus)");
 }
 
-std::string json_number(double value) {
-  if (!std::isfinite(value)) return "null";
-  char text[64];
-  std::snprintf(text, sizeof text, "%.10g", value);
-  return text;
-}
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 void fit(const FitArgs& args) {
   if (args.loss != "mse" && args.loss != "xent")
     throw Error("--loss: unknown loss '" + args.loss + "' (known: mse, xent)");
@@ -127,7 +104,7 @@ void fit(const FitArgs& args) {
     // statistics of all training rows, as the test set).
     const int held_out = static_cast<int>(std::lround(args.validation * task.train.num_samples()));
     if (held_out < 1 || held_out >= task.train.num_samples()) {
-      throw Error("--validation " + std::to_string(args.validation) + " leaves " + std::to_string(held_out) +
+      throw Error("--validation " + to_decimal(args.validation) + " leaves " + std::to_string(held_out) +
                   " validation rows of " + std::to_string(task.train.num_samples()));
     }
     std::tie(task.train, task.validation) = split_dataset(task.train, task.train.num_samples() - held_out);
@@ -231,15 +208,23 @@ void fit(const FitArgs& args) {
   if (!args.json_path.empty()) {
     std::ofstream json(args.json_path);
     if (!json) throw Error("--json: cannot write '" + args.json_path + "'");
-    json << "{\"data\":" << json_string(args.data_path) << ",\"test\":" << json_string(args.test_path)
-         << ",\"network\":\"" << shape << "\",\"activation\":\"" << args.activation << "\",\"loss\":\"" << args.loss
-         << "\",\"method\":\"" << args.method << "\",\"seed\":" << args.seed
-         << ",\"parameters\":" << result.parameters.size() << ",\"iterations\":" << result.summary.iterations
-         << ",\"termination\":\"" << to_string(result.summary.termination)
-         << "\",\"time_s\":" << json_number(last.time_s) << ",\"train_loss\":" << json_number(last.train_loss)
-         << ",\"test_loss\":" << json_number(last.test_loss)
-         << ",\"train_accuracy\":" << json_number(result.train_accuracy)
-         << ",\"test_accuracy\":" << json_number(last.test_accuracy) << "}\n";
+    json << JsonLine()
+                .text("data", args.data_path)
+                .text("test", args.test_path)
+                .text("network", shape)
+                .text("activation", args.activation)
+                .text("loss", args.loss)
+                .text("method", args.method)
+                .unsigned_integer("seed", args.seed)
+                .integer("parameters", static_cast<long long>(result.parameters.size()))
+                .integer("iterations", result.summary.iterations)
+                .text("termination", to_string(result.summary.termination))
+                .number("time_s", last.time_s)
+                .number("train_loss", last.train_loss)
+                .number("test_loss", last.test_loss)
+                .number("train_accuracy", result.train_accuracy)
+                .number("test_accuracy", last.test_accuracy)
+                .str();
   }
 }
 

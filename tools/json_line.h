@@ -46,6 +46,11 @@ class JsonLine {
     body_ += std::to_string(value);
     return *this;
   }
+  JsonLine& unsigned_integer(const char* key, unsigned long long value) {
+    append_key(key);
+    body_ += std::to_string(value);
+    return *this;
+  }
   JsonLine& boolean(const char* key, bool value) {
     append_key(key);
     body_ += value ? "true" : "false";

@@ -117,7 +117,7 @@ void bench_mgh(const BenchArgs& args) {
     for (const std::string& name : args.methods) methods.push_back(&bench::find_mgh_method(name));
   }
   for (double scale : args.scales) {
-    if (!(scale > 0.0)) throw Error("--scale: the start scale must be positive, not " + std::to_string(scale));
+    if (!(scale > 0.0)) throw Error("--scale: the start scale must be positive, not " + to_decimal(scale));
   }
   std::ofstream json;
   if (!args.json_path.empty()) {

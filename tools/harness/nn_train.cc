@@ -5,6 +5,7 @@
 // hand-overs (L-BFGS or Adam, then Levenberg-Marquardt).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <string>
@@ -124,8 +125,10 @@ void continue_with_lm(const NnTask& task, const NnTrainOptions& options, Mlp& ml
   result->summary.iterations += first.iterations;
   result->summary.accepted_steps += first.accepted_steps;
   result->summary.total_time_s += first.total_time_s;
-  result->summary.message = "after " + std::to_string(first.iterations) + " " + first_phase + " (" +
-                            std::to_string(first.total_time_s) + " s): " + result->summary.message;
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.3f s", first.total_time_s);
+  result->summary.message =
+      "after " + std::to_string(first.iterations) + " " + first_phase + " (" + seconds + "): " + result->summary.message;
   if (result->summary.best_iteration == 0) {
     result->summary.best_iteration = first.best_iteration;
   } else if (result->summary.best_iteration > 0) {
