@@ -155,9 +155,8 @@ class ObjectiveSide {
 
   bool function_tolerance_reached(double actual) { return context.function_tolerance_reached(actual); }
 
-  // Tested after every tried step, against a fixed floor: there is no
-  // option for it, and a step accepted with rho < 1/4 shrinks the region too.
-  bool radius_too_small(bool) {
+  // Against a fixed floor: MinimizeOptions has no option for it.
+  bool radius_too_small() {
     if (strategy_->radius() >= kMinTrustRegionRadius) return false;
     context.terminate(TerminationType::kTrustRegionTooSmall,
                       format("Trust region radius %.3e fell below %.0e: no step reduces f.", strategy_->radius(),

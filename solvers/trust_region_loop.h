@@ -87,9 +87,9 @@ concept TrustRegionSide = requires(Side& side, const Side& const_side, Iteration
   // Terminates on the function tolerance after a move with this actual
   // reduction; true when it did.
   { side.function_tolerance_reached(value) } -> std::convertible_to<bool>;
-  // Terminates when the strategy's radius is too small to go on, after a
-  // tried step that was accepted (true) or not (false).
-  { side.radius_too_small(true) } -> std::convertible_to<bool>;
+  // Terminates when the strategy's radius is below the side's floor; true
+  // when it did.
+  { side.radius_too_small() } -> std::convertible_to<bool>;
   // The value at the current point, for the trace.
   { const_side.cost() } -> std::convertible_to<double>;
   { const_side.projected_gradient_norm() } -> std::convertible_to<double>;
@@ -162,12 +162,19 @@ void run_trust_region_loop(Side& side) {
     }
     ++summary.iterations;
 
-    // After a tried step: the function tolerance when it moved, else the
-    // radius.
+    // After a tried step: the function tolerance when it moved, the radius
+    // when the step was not accepted. (An accepted step with a low ratio
+    // shrinks the region too, but testing the radius after accepted steps as
+    // well ends Levenberg-Marquardt on Jennrich-Sampson from 10 x0 unsolved;
+    // the Newton loop used to test after every step, and testing only after
+    // the others changes none of its MGH runs.)
     auto stop_tests = [&] {
       if (status != StepStatus::kStep || side.terminated()) return;
-      if (moved && side.function_tolerance_reached(actual)) return;
-      side.radius_too_small(accepted);
+      if (moved) {
+        side.function_tolerance_reached(actual);
+      } else if (!accepted) {
+        side.radius_too_small();
+      }
     };
     if constexpr (!Side::kStopTestsAfterRecord) stop_tests();
     finish_iteration(side, accepted, actual, iteration_clock, &record);

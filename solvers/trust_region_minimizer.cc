@@ -116,10 +116,9 @@ class LeastSquaresSide {
 
   bool function_tolerance_reached(double actual) { return context_.function_tolerance_reached(actual); }
 
-  // Tested against the user's min_trust_region_radius after a step that was
-  // not accepted: only a rejection shrinks the region far enough to matter.
-  bool radius_too_small(bool accepted) {
-    if (accepted || strategy_.radius() >= context_.options().min_trust_region_radius) return false;
+  // Against the user's min_trust_region_radius.
+  bool radius_too_small() {
+    if (strategy_.radius() >= context_.options().min_trust_region_radius) return false;
     context_.terminate(TerminationType::kTrustRegionTooSmall,
                        "Trust region radius " + std::to_string(strategy_.radius()) +
                            " fell below min_trust_region_radius: no step reduces the cost.");
