@@ -69,22 +69,22 @@ class ObjectiveSide {
 
   ObjectiveSide(const MinimizeOptions& options, Objective& objective, Summary* summary,
                 std::unique_ptr<NewtonTrustRegionStrategy> strategy)
-      : context(options, objective, summary),
+      : context_(options, objective, summary),
         options_(options),
         objective_(objective),
         strategy_(std::move(strategy)) {}
 
-  ObjectiveContext context;
+  ObjectiveContext& context() { return context_; }
 
   TrustRegionStrategy& strategy() { return *strategy_; }
-  Summary& summary() { return context.summary(); }
-  bool terminated() const { return context.terminated(); }
-  bool gradient_tolerance_reached() { return context.gradient_tolerance_reached(); }
-  bool iteration_or_time_limit_reached() { return context.iteration_or_time_limit_reached(); }
+  Summary& summary() { return context_.summary(); }
+  bool terminated() const { return context_.terminated(); }
+  bool gradient_tolerance_reached() { return context_.gradient_tolerance_reached(); }
+  bool iteration_or_time_limit_reached() { return context_.iteration_or_time_limit_reached(); }
   double min_relative_decrease() const { return options_.min_relative_decrease; }
-  double cost() const { return context.value; }
-  double projected_gradient_norm() const { return context.projected_gradient_norm(); }
-  void record(IterationRecord record) { context.record(std::move(record)); }
+  double cost() const { return context_.value; }
+  double projected_gradient_norm() const { return context_.projected_gradient_norm(); }
+  void record(IterationRecord record) { context_.record(std::move(record)); }
 
   // The model at a new point, then the strategy's step. A model that cannot
   // be formed (no Hessian, or a factorization that fails) ends the solve at
@@ -92,13 +92,13 @@ class ObjectiveSide {
   // the same way.
   StepStatus compute_step(IterationRecord* record) {
     if (need_model_) {
-      if (!form_model(context.evaluate_hessian(context.x))) return StepStatus::kStopped;
+      if (!form_model(context_.evaluate_hessian(context_.x))) return StepStatus::kStopped;
       need_model_ = false;
     }
     Stopwatch linear_clock;
     step_ = strategy_->compute_step();
     make_trial();
-    if (!step_.accurate && context.parameter_tolerance_would_be_reached(step_.p.norm())) {
+    if (!step_.accurate && context_.parameter_tolerance_would_be_reached(step_.p.norm())) {
       // A truncated solve can stop with a sliver of the model's minimizer
       // (see truncated_cg); only an accurate step this short means convergence.
       const int iterations = step_.iterations;
@@ -123,13 +123,13 @@ class ObjectiveSide {
   // scaled ellipsoid and the iteration starts over (see region_scale.h).
   ShortStep short_step(double step_norm) {
     const bool promises_decrease =
-        step_.predicted > kPromisedDecreaseToContinue * std::max(std::abs(context.value), 1e-300);
-    if (promises_decrease || !context.parameter_tolerance_would_be_reached(step_norm)) return ShortStep::kGoOn;
+        step_.predicted > kPromisedDecreaseToContinue * std::max(std::abs(context_.value), 1e-300);
+    if (promises_decrease || !context_.parameter_tolerance_would_be_reached(step_norm)) return ShortStep::kGoOn;
     if (options_.scaled_trust_region_check && !region_.scaled()) {
       if (start_scaled_region()) return ShortStep::kReshaped;
-      if (context.terminated()) return ShortStep::kConverged;
+      if (context_.terminated()) return ShortStep::kConverged;
     }
-    context.parameter_tolerance_reached(step_norm);
+    context_.parameter_tolerance_reached(step_norm);
     return ShortStep::kConverged;
   }
 
@@ -138,13 +138,13 @@ class ObjectiveSide {
   // The reduction is f(x) - f(trial): an objective has no residuals to
   // difference.
   bool evaluate_trial(double* actual) {
-    const bool evaluated = context.evaluate(trial_, &trial_value_, &trial_gradient_);
-    if (evaluated) *actual = context.value - trial_value_;
+    const bool evaluated = context_.evaluate(trial_, &trial_value_, &trial_gradient_);
+    if (evaluated) *actual = context_.value - trial_value_;
     return evaluated;
   }
 
   bool move_to_trial() {
-    context.swap_in(&trial_, trial_value_, &trial_gradient_);  // both are refilled next iteration
+    context_.swap_in(&trial_, trial_value_, &trial_gradient_);  // both are refilled next iteration
     need_model_ = true;
     return true;
   }
@@ -153,59 +153,61 @@ class ObjectiveSide {
   // side could estimate.
   std::optional<double> accept_below_noise(double) { return std::nullopt; }
 
-  bool function_tolerance_reached(double actual) { return context.function_tolerance_reached(actual); }
+  bool function_tolerance_reached(double actual) { return context_.function_tolerance_reached(actual); }
 
   // Against a fixed floor: MinimizeOptions has no option for it.
   bool radius_too_small() {
     if (strategy_->radius() >= kMinTrustRegionRadius) return false;
-    context.terminate(TerminationType::kTrustRegionTooSmall,
-                      format("Trust region radius %.3e fell below %.0e: no step reduces f.", strategy_->radius(),
-                             kMinTrustRegionRadius));
+    context_.terminate(TerminationType::kTrustRegionTooSmall,
+                       format("Trust region radius %.3e fell below %.0e: no step reduces f.", strategy_->radius(),
+                              kMinTrustRegionRadius));
     return true;
   }
 
  private:
+  ObjectiveContext context_;
+
   // The Hessian's diagonal into *diagonal; false when the operator has none.
   // One of the wrong size is a bug in the objective, reported as such.
   bool diagonal_of(const HessianOperator& hessian, Eigen::VectorXd* diagonal) {
     if (!hessian.diagonal(diagonal)) return false;
-    if (diagonal->size() != context.x.size()) {
+    if (diagonal->size() != context_.x.size()) {
       throw Error(std::string("HessianOperator::diagonal: the objective '") + objective_.name() +
                   "' returned a diagonal of size " + std::to_string(diagonal->size()) + ", expected " +
-                  std::to_string(context.x.size()));
+                  std::to_string(context_.x.size()));
     }
     return true;
   }
 
-  // The model at context.x from its Hessian; false (terminated) when none.
+  // The model at context_.x from its Hessian; false (terminated) when none.
   bool form_model(std::unique_ptr<HessianOperator> hessian) {
     if (!hessian) {
-      context.terminate(TerminationType::kEvaluationFailure,
-                        std::string("The objective '") + objective_.name() +
-                            "' gave no Hessian at the current point (f = " + format("%.6e", context.value) + ").");
+      context_.terminate(TerminationType::kEvaluationFailure,
+                         std::string("The objective '") + objective_.name() +
+                             "' gave no Hessian at the current point (f = " + format("%.6e", context_.value) + ").");
       return false;
     }
     Stopwatch linear_clock;
-    Eigen::VectorXd gradient = context.gradient;
+    Eigen::VectorXd gradient = context_.gradient;
     if (region_.scaled()) {
       Eigen::VectorXd diagonal;
       if (diagonal_of(*hessian, &diagonal)) region_.update(diagonal);
       region_.to_scaled(&hessian, &gradient);
     }
     std::string error;
-    const bool prepared = strategy_->prepare(std::move(hessian), gradient, context.fixed_coordinates(), &error);
+    const bool prepared = strategy_->prepare(std::move(hessian), gradient, context_.fixed_coordinates(), &error);
     summary().linear_solver_time_s += linear_clock.seconds();
     if (!prepared) {
-      context.terminate(TerminationType::kLinearSolverFailure,
-                        error.empty() ? "The trust-region model could not be formed." : error);
+      context_.terminate(TerminationType::kLinearSolverFailure,
+                         error.empty() ? "The trust-region model could not be formed." : error);
     }
     return prepared;
   }
 
-  // Switches to the scaled region at context.x (see RegionScale); false
+  // Switches to the scaled region at context_.x (see RegionScale); false
   // when the Hessian has no diagonal.
   bool start_scaled_region() {
-    std::unique_ptr<HessianOperator> hessian = context.evaluate_hessian(context.x);
+    std::unique_ptr<HessianOperator> hessian = context_.evaluate_hessian(context_.x);
     Eigen::VectorXd diagonal;
     if (!hessian || !diagonal_of(*hessian, &diagonal)) return false;
     region_.start(diagonal);
@@ -221,10 +223,10 @@ class ObjectiveSide {
   // prediction follow).
   void make_trial() {
     region_.step_from_scaled(&step_.p);
-    trial_ = context.x + step_.p;
-    if (!context.has_bounds()) return;
-    context.project(&trial_);
-    const Eigen::VectorXd projected = trial_ - context.x;
+    trial_ = context_.x + step_.p;
+    if (!context_.has_bounds()) return;
+    context_.project(&trial_);
+    const Eigen::VectorXd projected = trial_ - context_.x;
     if (projected != step_.p) {
       step_.p = projected;
       step_.predicted = strategy_->predicted_reduction(region_.scaled_step(step_.p));
@@ -253,8 +255,8 @@ void minimize_newton_trust_region(const MinimizeOptions& options, Objective& obj
                                   Summary* summary) {
   ObjectiveSide side(options, objective, summary, make_strategy(options));
   summary->linear_solver = side.strategy().linear_solver_name();
-  if (side.context.begin(*x)) run_trust_region_loop(side);
-  side.context.finish(x);
+  if (side.context().begin(*x)) run_trust_region_loop(side);
+  side.context().finish(x);
 }
 
 }  // namespace curvature::internal
