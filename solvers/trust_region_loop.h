@@ -52,8 +52,8 @@ concept TrustRegionSide = requires(Side& side, const Side& const_side, Iteration
   // true: the iteration is recorded (and the user's callback run) before the
   // function-tolerance and radius tests, so the callback sees the iteration
   // that ends the solve and a user stop wins over those terminations;
-  // false: after them, so the last iteration's record carries the
-  // termination and the callback is not run for it.
+  // false: after them, so the callback (which runs only while the solve goes
+  // on) is not run for an iteration that ended the solve on either test.
   { Side::kStopTestsAfterRecord } -> std::convertible_to<bool>;
   // true: the trace carries the radius the step was computed for (and no
   // damping); false: the radius and damping the strategy holds after the
