@@ -160,6 +160,9 @@ void run_trust_region_loop(Side& side) {
       report_step(strategy, outcome, reported_ratio);
       accepted = outcome == StepOutcome::kAccepted;
     }
+    // An iteration is a step tried or found invalid; a short step that ends
+    // the solve or reshapes the region is none. (Both old loops counted so,
+    // one by counting early and taking the count back.)
     ++summary.iterations;
 
     // After a tried step: the function tolerance when it moved, the radius
