@@ -17,7 +17,7 @@ namespace curvature::internal {
 void minimize_line_search(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x, Summary* summary);
 
 // Newton's trust-region method with Steihaug-Toint CG, Levenberg-CG or dogleg steps
-// (newton_trust_region.cc).
+// (newton_trust_region.cc: the objective side of trust_region_loop.h).
 void minimize_newton_trust_region(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x,
                                   Summary* summary);
 

@@ -1,7 +1,8 @@
 // least_squares_trust_region_strategy.h — a trust-region strategy on the
 // Gauss-Newton model of a least-squares problem (MinimizerContext):
 // Levenberg-Marquardt and Powell's dogleg. The accept/reject loop around it
-// is trust_region_minimizer.cc.
+// is trust_region_loop.h, with the least-squares side in
+// trust_region_minimizer.cc.
 #pragma once
 
 #include <Eigen/Core>

@@ -1,5 +1,6 @@
 // minimizers.h — the two loops behind solve(): trust region (Levenberg-
-// Marquardt, dogleg) and line search (Gauss-Newton). Each starts from
+// Marquardt, dogleg; the least-squares side of trust_region_loop.h) and line
+// search (Gauss-Newton). Each starts from
 // context.x, already projected into the bounds, and leaves the best point in
 // context.x.
 #pragma once

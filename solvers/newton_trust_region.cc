@@ -1,5 +1,6 @@
 // Newton's trust-region method for a general Objective (Nocedal and Wright,
-// "Numerical Optimization", 2nd ed., chapters 4 and 7): the loop. At each
+// "Numerical Optimization", 2nd ed., chapters 4 and 7): the objective side
+// of the trust-region loop (trust_region_loop.h). At each
 // point the quadratic model
 //   m(p) = f + g^T p + 1/2 p^T H p,   |p| <= radius
 // is minimized approximately by a trust-region strategy
@@ -37,6 +38,7 @@
 #include "newton_trust_region_strategy.h"
 #include "objective_context.h"
 #include "region_scale.h"
+#include "trust_region_loop.h"
 
 namespace curvature::internal {
 namespace {
@@ -55,163 +57,206 @@ std::string format(const char* pattern, double a, double b = 0.0) {
   return buffer;
 }
 
+class ObjectiveSide {
+ public:
+  // The iteration is recorded before the function-tolerance and radius
+  // tests: the callback sees every tried step, including the one that ends
+  // the solve, and a stop it asks for wins.
+  static constexpr bool kStopTestsAfterRecord = true;
+  // The trace carries the radius each step was computed for, so that it
+  // shows |p| <= radius step by step (newton_trust_region_test checks it).
+  static constexpr bool kRadiusBeforeStep = true;
+
+  ObjectiveSide(const MinimizeOptions& options, Objective& objective, Summary* summary,
+                std::unique_ptr<NewtonTrustRegionStrategy> strategy)
+      : context_(options, objective, summary),
+        options_(options),
+        objective_(objective),
+        strategy_(std::move(strategy)) {}
+
+  ObjectiveContext& context() { return context_; }
+
+  TrustRegionStrategy& strategy() { return *strategy_; }
+  Summary& summary() { return context_.summary(); }
+  bool terminated() const { return context_.terminated(); }
+  bool gradient_tolerance_reached() { return context_.gradient_tolerance_reached(); }
+  bool iteration_or_time_limit_reached() { return context_.iteration_or_time_limit_reached(); }
+  double min_relative_decrease() const { return options_.min_relative_decrease; }
+  double cost() const { return context_.value; }
+  double projected_gradient_norm() const { return context_.projected_gradient_norm(); }
+  void record(IterationRecord record) { context_.record(std::move(record)); }
+
+  // The model at a new point, then the strategy's step. A model that cannot
+  // be formed (no Hessian, or a factorization that fails) ends the solve at
+  // once: the Hessian does not depend on the radius, so a retry would fail
+  // the same way.
+  StepStatus compute_step(IterationRecord* record) {
+    if (need_model_) {
+      if (!form_model(context_.evaluate_hessian(context_.x))) return StepStatus::kStopped;
+      need_model_ = false;
+    }
+    Stopwatch linear_clock;
+    step_ = strategy_->compute_step();
+    make_trial();
+    if (!step_.accurate && context_.parameter_tolerance_would_be_reached(step_.p.norm())) {
+      // A truncated solve can stop with a sliver of the model's minimizer
+      // (see truncated_cg); only an accurate step this short means convergence.
+      const int iterations = step_.iterations;
+      step_ = strategy_->compute_step_accurately();
+      step_.iterations += iterations;
+      make_trial();
+    }
+    summary().linear_solver_time_s += linear_clock.seconds();
+    record->linear_solver_iterations = step_.iterations;
+    summary().linear_solver_iterations += step_.iterations;
+    record->step_norm = step_.p.norm();
+    // The radius rule measures the step in the region's norm.
+    strategy_->step_tried(region_.norm(step_.p));
+    return StepStatus::kStep;
+  }
+
+  // A step this short ends the solve only when the model expects little of
+  // it: on a badly scaled problem (Brown's, x* = (1e6, 2e-6)) the step in the
+  // small coordinate is below the parameter test against |x| yet the model
+  // promises, and the function delivers, a real decrease. Before ending,
+  // with MinimizeOptions::scaled_trust_region_check, the region becomes the
+  // scaled ellipsoid and the iteration starts over (see region_scale.h).
+  ShortStep short_step(double step_norm) {
+    const bool promises_decrease =
+        step_.predicted > kPromisedDecreaseToContinue * std::max(std::abs(context_.value), 1e-300);
+    if (promises_decrease || !context_.parameter_tolerance_would_be_reached(step_norm)) return ShortStep::kGoOn;
+    if (options_.scaled_trust_region_check && !region_.scaled()) {
+      if (start_scaled_region()) return ShortStep::kReshaped;
+      if (context_.terminated()) return ShortStep::kConverged;
+    }
+    context_.parameter_tolerance_reached(step_norm);
+    return ShortStep::kConverged;
+  }
+
+  double predicted_reduction() const { return step_.predicted; }
+
+  // The reduction is f(x) - f(trial): an objective has no residuals to
+  // difference.
+  bool evaluate_trial(double* actual) {
+    const bool evaluated = context_.evaluate(trial_, &trial_value_, &trial_gradient_);
+    if (evaluated) *actual = context_.value - trial_value_;
+    return evaluated;
+  }
+
+  bool move_to_trial() {
+    context_.swap_in(&trial_, trial_value_, &trial_gradient_);  // both are refilled next iteration
+    need_model_ = true;
+    return true;
+  }
+
+  // rho is the only judge: f is not a sum of residuals whose rounding the
+  // side could estimate.
+  std::optional<double> accept_below_noise(double) { return std::nullopt; }
+
+  bool function_tolerance_reached(double actual) { return context_.function_tolerance_reached(actual); }
+
+  // Against a fixed floor: MinimizeOptions has no option for it.
+  bool radius_too_small() {
+    if (strategy_->radius() >= kMinTrustRegionRadius) return false;
+    context_.terminate(TerminationType::kTrustRegionTooSmall,
+                       format("Trust region radius %.3e fell below %.0e: no step reduces f.", strategy_->radius(),
+                              kMinTrustRegionRadius));
+    return true;
+  }
+
+ private:
+  ObjectiveContext context_;
+
+  // The Hessian's diagonal into *diagonal; false when the operator has none.
+  // One of the wrong size is a bug in the objective, reported as such.
+  bool diagonal_of(const HessianOperator& hessian, Eigen::VectorXd* diagonal) {
+    if (!hessian.diagonal(diagonal)) return false;
+    if (diagonal->size() != context_.x.size()) {
+      throw Error(std::string("HessianOperator::diagonal: the objective '") + objective_.name() +
+                  "' returned a diagonal of size " + std::to_string(diagonal->size()) + ", expected " +
+                  std::to_string(context_.x.size()));
+    }
+    return true;
+  }
+
+  // The model at context_.x from its Hessian; false (terminated) when none.
+  bool form_model(std::unique_ptr<HessianOperator> hessian) {
+    if (!hessian) {
+      context_.terminate(TerminationType::kEvaluationFailure,
+                         std::string("The objective '") + objective_.name() +
+                             "' gave no Hessian at the current point (f = " + format("%.6e", context_.value) + ").");
+      return false;
+    }
+    Stopwatch linear_clock;
+    Eigen::VectorXd gradient = context_.gradient;
+    if (region_.scaled()) {
+      Eigen::VectorXd diagonal;
+      if (diagonal_of(*hessian, &diagonal)) region_.update(diagonal);
+      region_.to_scaled(&hessian, &gradient);
+    }
+    std::string error;
+    const bool prepared = strategy_->prepare(std::move(hessian), gradient, context_.fixed_coordinates(), &error);
+    summary().linear_solver_time_s += linear_clock.seconds();
+    if (!prepared) {
+      context_.terminate(TerminationType::kLinearSolverFailure,
+                         error.empty() ? "The trust-region model could not be formed." : error);
+    }
+    return prepared;
+  }
+
+  // Switches to the scaled region at context_.x (see RegionScale); false
+  // when the Hessian has no diagonal.
+  bool start_scaled_region() {
+    std::unique_ptr<HessianOperator> hessian = context_.evaluate_hessian(context_.x);
+    Eigen::VectorXd diagonal;
+    if (!hessian || !diagonal_of(*hessian, &diagonal)) return false;
+    region_.start(diagonal);
+    summary().scaled_region_from_iteration = summary().iterations;
+    // Afresh: the sphere's radius had shrunk to the short step, and
+    // starting from that step's scaled length lost Osborne 1 from 100 x0.
+    strategy_->reset_radius();
+    return form_model(std::move(hessian));
+  }
+
+  // The strategy's step (in the scaled variables when the region is scaled)
+  // as p, and the trial point x + p, projected into the bounds (p and the
+  // prediction follow).
+  void make_trial() {
+    region_.step_from_scaled(&step_.p);
+    trial_ = context_.x + step_.p;
+    if (!context_.has_bounds()) return;
+    context_.project(&trial_);
+    const Eigen::VectorXd projected = trial_ - context_.x;
+    if (projected != step_.p) {
+      step_.p = projected;
+      step_.predicted = strategy_->predicted_reduction(region_.scaled_step(step_.p));
+    }
+  }
+
+  const MinimizeOptions& options_;
+  Objective& objective_;
+  std::unique_ptr<NewtonTrustRegionStrategy> strategy_;
+  RegionScale region_;
+  ModelStep step_;
+  Eigen::VectorXd trial_, trial_gradient_;
+  double trial_value_ = 0.0;
+  bool need_model_ = true;
+};
+
+std::unique_ptr<NewtonTrustRegionStrategy> make_strategy(const MinimizeOptions& options) {
+  if (options.method == MinimizerMethod::kNewtonDogleg) return make_newton_dogleg_strategy(options);
+  if (options.method == MinimizerMethod::kLevenbergMarquardtCg) return make_levenberg_cg_strategy(options);
+  return make_steihaug_cg_strategy(options);
+}
+
 }  // namespace
 
 void minimize_newton_trust_region(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x,
                                   Summary* summary) {
-  ObjectiveContext context(options, objective, summary);
-  std::unique_ptr<NewtonTrustRegionStrategy> strategy;
-  if (options.method == MinimizerMethod::kNewtonDogleg) {
-    strategy = make_newton_dogleg_strategy(options);
-  } else if (options.method == MinimizerMethod::kLevenbergMarquardtCg) {
-    strategy = make_levenberg_cg_strategy(options);
-  } else {
-    strategy = make_steihaug_cg_strategy(options);
-  }
-  summary->linear_solver = strategy->linear_solver_name();
-  if (!context.begin(*x)) {
-    context.finish(x);
-    return;
-  }
-
-  RegionScale region;
-  // The Hessian's diagonal into *diagonal; false when the operator has none.
-  // One of the wrong size is a bug in the objective, reported as such.
-  auto diagonal_of = [&](const HessianOperator& hessian, Eigen::VectorXd* diagonal) {
-    if (!hessian.diagonal(diagonal)) return false;
-    if (diagonal->size() != context.x.size()) {
-      throw Error(std::string("HessianOperator::diagonal: the objective '") + objective.name() +
-                  "' returned a diagonal of size " + std::to_string(diagonal->size()) + ", expected " +
-                  std::to_string(context.x.size()));
-    }
-    return true;
-  };
-  // The model at context.x from its Hessian; false (terminated) when none.
-  auto form_model = [&](std::unique_ptr<HessianOperator> hessian) {
-    if (!hessian) {
-      context.terminate(TerminationType::kEvaluationFailure,
-                        std::string("The objective '") + objective.name() +
-                            "' gave no Hessian at the current point (f = " + format("%.6e", context.value) + ").");
-      return false;
-    }
-    Stopwatch linear_clock;
-    Eigen::VectorXd gradient = context.gradient;
-    if (region.scaled()) {
-      Eigen::VectorXd diagonal;
-      if (diagonal_of(*hessian, &diagonal)) region.update(diagonal);
-      region.to_scaled(&hessian, &gradient);
-    }
-    std::string error;
-    const bool prepared = strategy->prepare(std::move(hessian), gradient, context.fixed_coordinates(), &error);
-    summary->linear_solver_time_s += linear_clock.seconds();
-    if (!prepared) {
-      context.terminate(TerminationType::kLinearSolverFailure,
-                        error.empty() ? "The trust-region model could not be formed." : error);
-    }
-    return prepared;
-  };
-  // Switches to the scaled region at context.x (see RegionScale); false
-  // when the Hessian has no diagonal.
-  auto start_scaled_region = [&]() {
-    std::unique_ptr<HessianOperator> hessian = context.evaluate_hessian(context.x);
-    Eigen::VectorXd diagonal;
-    if (!hessian || !diagonal_of(*hessian, &diagonal)) return false;
-    region.start(diagonal);
-    summary->scaled_region_from_iteration = summary->iterations;
-    // Afresh: the sphere's radius had shrunk to the short step, and
-    // starting from that step's scaled length lost Osborne 1 from 100 x0.
-    strategy->reset_radius();
-    return form_model(std::move(hessian));
-  };
-  bool need_model = true;
-  Eigen::VectorXd trial, trial_gradient;
-  while (!context.terminated()) {
-    if (context.gradient_tolerance_reached() || context.iteration_or_time_limit_reached()) break;
-    Stopwatch iteration_clock;
-    if (need_model) {
-      if (!form_model(context.evaluate_hessian(context.x))) break;
-      need_model = false;
-    }
-
-    IterationRecord record;
-    record.iteration = summary->iterations + 1;
-    record.trust_region_radius = strategy->radius();  // the radius this step was computed for
-    Stopwatch linear_clock;
-    // The strategy's step (in the scaled variables when the region is
-    // scaled) as p, and the trial point x + p, projected into the bounds (p
-    // and the prediction follow).
-    auto make_trial = [&](ModelStep* step) {
-      region.step_from_scaled(&step->p);
-      trial = context.x + step->p;
-      if (!context.has_bounds()) return;
-      context.project(&trial);
-      const Eigen::VectorXd projected = trial - context.x;
-      if (projected != step->p) {
-        step->p = projected;
-        step->predicted = strategy->predicted_reduction(region.scaled_step(step->p));
-      }
-    };
-    ModelStep step = strategy->compute_step();
-    make_trial(&step);
-    if (!step.accurate && context.parameter_tolerance_would_be_reached(step.p.norm())) {
-      // A truncated solve can stop with a sliver of the model's minimizer
-      // (see truncated_cg); only an accurate step this short means convergence.
-      const int iterations = step.iterations;
-      step = strategy->compute_step_accurately();
-      step.iterations += iterations;
-      make_trial(&step);
-    }
-    summary->linear_solver_time_s += linear_clock.seconds();
-    record.linear_solver_iterations = step.iterations;
-    summary->linear_solver_iterations += step.iterations;
-    record.step_norm = step.p.norm();
-    // A step this short ends the solve only when the model expects little
-    // of it: on a badly scaled problem (Brown's, x* = (1e6, 2e-6)) the step
-    // in the small coordinate is below the parameter test against |x| yet
-    // the model promises, and the function delivers, a real decrease.
-    const bool promises_decrease =
-        step.predicted > kPromisedDecreaseToContinue * std::max(std::abs(context.value), 1e-300);
-    if (!promises_decrease && context.parameter_tolerance_would_be_reached(record.step_norm)) {
-      if (options.scaled_trust_region_check && !region.scaled()) {
-        if (start_scaled_region()) continue;
-        if (context.terminated()) break;
-      }
-      context.parameter_tolerance_reached(record.step_norm);
-      break;  // nothing was tried
-    }
-    ++summary->iterations;
-
-    double trial_value;
-    const bool evaluated = context.evaluate(trial, &trial_value, &trial_gradient);
-    const double actual = evaluated ? context.value - trial_value : -std::numeric_limits<double>::infinity();
-    const double ratio = reduction_ratio(evaluated, actual, step.predicted);
-    record.relative_decrease = ratio;
-    const StepOutcome outcome = judge_step(evaluated, ratio, options.min_relative_decrease);
-    const bool accepted = outcome == StepOutcome::kAccepted;
-    if (accepted) {
-      context.swap_in(&trial, trial_value, &trial_gradient);  // both are refilled next iteration
-      need_model = true;
-      ++summary->accepted_steps;
-      record.cost_change = actual;
-    } else {
-      ++summary->rejected_steps;
-    }
-    strategy->step_tried(region.norm(step.p));
-    report_step(*strategy, outcome, ratio);
-    record.accepted = accepted;
-    record.cost = context.value;
-    record.gradient_max_norm = context.projected_gradient_norm();
-    record.iteration_time_s = iteration_clock.seconds();
-    context.record(record);
-    if (context.terminated()) break;
-    if (accepted && context.function_tolerance_reached(actual)) break;
-    if (strategy->radius() < kMinTrustRegionRadius) {
-      context.terminate(TerminationType::kTrustRegionTooSmall,
-                        format("Trust region radius %.3e fell below %.0e: no step reduces f.", strategy->radius(),
-                               kMinTrustRegionRadius));
-    }
-  }
-  context.finish(x);
+  ObjectiveSide side(options, objective, summary, make_strategy(options));
+  summary->linear_solver = side.strategy().linear_solver_name();
+  if (side.context().begin(*x)) run_trust_region_loop(side);
+  side.context().finish(x);
 }
 
 }  // namespace curvature::internal

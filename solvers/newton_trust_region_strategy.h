@@ -1,7 +1,8 @@
 // newton_trust_region_strategy.h — a trust-region strategy on the quadratic
 // model of a general objective,
 //   m(p) = f + g^T p + 1/2 p^T H p,   |p| <= radius,
-// for minimize()'s Newton loop (newton_trust_region.cc): Steihaug-Toint CG,
+// for minimize()'s Newton methods (the objective side of the trust-region
+// loop, newton_trust_region.cc): Steihaug-Toint CG,
 // Levenberg-CG or dogleg computes the step; the radius rule is common to
 // the three and lives here.
 //

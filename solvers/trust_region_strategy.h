@@ -1,8 +1,8 @@
 // trust_region_strategy.h — the interface every trust-region strategy
-// implements, for solve()'s least-squares loop (Levenberg-Marquardt, dogleg:
-// least_squares_trust_region_strategy.h) and minimize()'s Newton loop
-// (Steihaug-Toint CG, Levenberg-CG, Newton dogleg:
-// newton_trust_region_strategy.h).
+// implements, for the one trust-region loop (trust_region_loop.h) that serves
+// solve() (Levenberg-Marquardt, dogleg:
+// least_squares_trust_region_strategy.h) and minimize() (Steihaug-Toint CG,
+// Levenberg-CG, Newton dogleg: newton_trust_region_strategy.h).
 //
 // A strategy is a small state machine. The loop asks it for a step within
 // radius(), tries the step, and reports the outcome with exactly one of
@@ -13,7 +13,7 @@
 // where rho = (actual reduction) / (model's predicted reduction)
 // (reduction_ratio). How the radius (or the damping) follows from these
 // calls is the strategy's own rule, stated in its file with named
-// constants; the loops only decide acceptance (rho > min_relative_decrease)
+// constants; the loop only decides acceptance (rho > min_relative_decrease)
 // and when the radius is too small to go on.
 #pragma once
 
@@ -45,11 +45,11 @@ inline double reduction_ratio(bool evaluated, double actual, double predicted) {
   return evaluated && predicted > 0.0 ? actual / predicted : -std::numeric_limits<double>::infinity();
 }
 
-// How a tried step fared, by the rule both loops share: a trial that could
-// not be evaluated is invalid; one with rho > min_relative_decrease is
-// accepted; any other is rejected. (solve()'s loop may then still accept a
+// How a tried step fared, by the loop's rule: a trial that could not be
+// evaluated is invalid; one with rho > min_relative_decrease is accepted;
+// any other is rejected. (The least-squares side may then still accept a
 // rejected step whose predicted reduction is below the cost's noise; see
-// trust_region_minimizer.cc.)
+// accept_below_noise in trust_region_minimizer.cc.)
 enum class StepOutcome { kAccepted, kRejected, kInvalid };
 
 inline StepOutcome judge_step(bool evaluated, double ratio, double min_relative_decrease) {

@@ -1,0 +1,188 @@
+// trust_region_loop.h — the trust-region iteration, written once for
+// solve()'s least-squares methods (Levenberg-Marquardt, dogleg:
+// trust_region_minimizer.cc) and minimize()'s Newton methods (Steihaug-Toint
+// CG, Levenberg-CG, Newton dogleg: newton_trust_region.cc).
+//
+// One iteration: test the gradient and the limits; ask the problem side for
+// a step (the side forms the model when the point is new, has the strategy
+// compute the step within its radius and projects the trial point onto the
+// bounds); end the solve when the step is short enough to mean convergence;
+// evaluate the trial point and judge it by rho = actual / predicted
+// reduction (judge_step); move or stay; tell the strategy the outcome
+// (report_step); test the function tolerance and the radius; record the
+// iteration.
+//
+// What differs between a least-squares problem and a general objective
+// belongs to the side, each as a named hook or policy of TrustRegionSide
+// (below); each side's file says why it does it its way.
+#pragma once
+
+#include <concepts>
+#include <limits>
+#include <optional>
+
+#include "curvature/summary.h"
+#include "solve_progress.h"
+#include "trust_region_strategy.h"
+
+namespace curvature::internal {
+
+// What TrustRegionSide::compute_step() produced.
+enum class StepStatus {
+  kStep,     // a trial point to evaluate
+  kInvalid,  // no step this time: an iteration that tells the strategy
+             // step_invalid() and counts as rejected (the side may have
+             // ended the solve, e.g. after too many failures in a row)
+  kStopped,  // the side ended the solve before an iteration could start
+};
+
+// What a step short enough for the parameter tolerance means.
+enum class ShortStep {
+  kGoOn,       // nothing: evaluate it
+  kConverged,  // the solve ends (the side set the termination); not an iteration
+  kReshaped,   // the side changed the region; the iteration starts over
+};
+
+// The problem side of the loop: the current point and its model, the
+// evaluations, the termination tests and the trace.
+template <typename Side>
+concept TrustRegionSide = requires(Side& side, const Side& const_side, IterationRecord* record, double value,
+                                   double* out) {
+  // Policies.
+  // true: the iteration is recorded (and the user's callback run) before the
+  // function-tolerance and radius tests, so the callback sees the iteration
+  // that ends the solve and a user stop wins over those terminations;
+  // false: after them, so the callback (which runs only while the solve goes
+  // on) is not run for an iteration that ended the solve on either test.
+  { Side::kStopTestsAfterRecord } -> std::convertible_to<bool>;
+  // true: the trace carries the radius the step was computed for (and no
+  // damping); false: the radius and damping the strategy holds after the
+  // outcome, i.e. those of the next step.
+  { Side::kRadiusBeforeStep } -> std::convertible_to<bool>;
+
+  { side.strategy() } -> std::convertible_to<TrustRegionStrategy&>;
+  { side.summary() } -> std::convertible_to<Summary&>;
+  { const_side.terminated() } -> std::convertible_to<bool>;
+  { side.gradient_tolerance_reached() } -> std::convertible_to<bool>;
+  { side.iteration_or_time_limit_reached() } -> std::convertible_to<bool>;
+  // Forms the model when the point is new, computes the step and the trial
+  // point; fills record->linear_solver_iterations and record->step_norm.
+  { side.compute_step(record) } -> std::same_as<StepStatus>;
+  // Whether the step just computed, of length `value`, ends the solve.
+  { side.short_step(value) } -> std::same_as<ShortStep>;
+  // The model's predicted reduction for the step just computed.
+  { side.predicted_reduction() } -> std::convertible_to<double>;
+  // Acceptance: rho > min_relative_decrease.
+  { const_side.min_relative_decrease() } -> std::convertible_to<double>;
+  // Evaluates the trial point: false when it cannot be evaluated, else the
+  // actual reduction into *out.
+  { side.evaluate_trial(out) } -> std::convertible_to<bool>;
+  // Makes the trial point the current one; false (with the solve ended)
+  // when the new point cannot be evaluated fully.
+  { side.move_to_trial() } -> std::convertible_to<bool>;
+  // A rejected step with this predicted reduction that the side accepts
+  // (and moves to) anyway: the ratio the strategy is to be told; nullopt
+  // when the step stays rejected.
+  { side.accept_below_noise(value) } -> std::same_as<std::optional<double>>;
+  // Terminates on the function tolerance after a move with this actual
+  // reduction; true when it did.
+  { side.function_tolerance_reached(value) } -> std::convertible_to<bool>;
+  // Terminates when the strategy's radius is below the side's floor; true
+  // when it did.
+  { side.radius_too_small() } -> std::convertible_to<bool>;
+  // The value at the current point, for the trace.
+  { const_side.cost() } -> std::convertible_to<double>;
+  { const_side.projected_gradient_norm() } -> std::convertible_to<double>;
+  // Appends the record to the trace (prints it, runs the callback).
+  {side.record(IterationRecord())};
+};
+
+// Fills the rest of an iteration's record, counts the step and appends the
+// record to the trace.
+template <typename Side>
+void finish_iteration(Side& side, bool accepted, double actual, const Stopwatch& iteration_clock,
+                      IterationRecord* record) {
+  Summary& summary = side.summary();
+  if (accepted) {
+    ++summary.accepted_steps;
+  } else {
+    ++summary.rejected_steps;
+  }
+  record->accepted = accepted;
+  record->cost_change = accepted ? actual : 0.0;
+  record->cost = side.cost();
+  record->gradient_max_norm = side.projected_gradient_norm();
+  if constexpr (!Side::kRadiusBeforeStep) {
+    record->trust_region_radius = side.strategy().radius();
+    record->damping = side.strategy().damping();
+  }
+  record->iteration_time_s = iteration_clock.seconds();
+  side.record(*record);
+}
+
+template <TrustRegionSide Side>
+void run_trust_region_loop(Side& side) {
+  TrustRegionStrategy& strategy = side.strategy();
+  Summary& summary = side.summary();
+  while (!side.terminated()) {
+    if (side.gradient_tolerance_reached() || side.iteration_or_time_limit_reached()) break;
+    Stopwatch iteration_clock;
+    IterationRecord record;
+    record.iteration = summary.iterations + 1;
+    const StepStatus status = side.compute_step(&record);
+    if (status == StepStatus::kStopped) break;
+    if constexpr (Side::kRadiusBeforeStep) record.trust_region_radius = strategy.radius();
+
+    bool accepted = false, moved = false;
+    double actual = 0.0;
+    if (status == StepStatus::kInvalid) {
+      strategy.step_invalid();
+      record.relative_decrease = -std::numeric_limits<double>::infinity();
+    } else {
+      const ShortStep short_step = side.short_step(record.step_norm);
+      if (short_step == ShortStep::kConverged) break;  // nothing was tried
+      if (short_step == ShortStep::kReshaped) continue;
+
+      const double predicted = side.predicted_reduction();
+      const bool evaluated = side.evaluate_trial(&actual);
+      const double ratio = reduction_ratio(evaluated, actual, predicted);
+      record.relative_decrease = ratio;
+      StepOutcome outcome = judge_step(evaluated, ratio, side.min_relative_decrease());
+      double reported_ratio = ratio;
+      if (outcome == StepOutcome::kAccepted) {
+        moved = side.move_to_trial();
+      } else if (outcome == StepOutcome::kRejected) {
+        if (const std::optional<double> ratio_to_report = side.accept_below_noise(predicted)) {
+          outcome = StepOutcome::kAccepted;
+          reported_ratio = *ratio_to_report;
+        }
+      }
+      report_step(strategy, outcome, reported_ratio);
+      accepted = outcome == StepOutcome::kAccepted;
+    }
+    // An iteration is a step tried or found invalid; a short step that ends
+    // the solve or reshapes the region is none. (Both old loops counted so,
+    // one by counting early and taking the count back.)
+    ++summary.iterations;
+
+    // After a tried step: the function tolerance when it moved, the radius
+    // when the step was not accepted. (An accepted step with a low ratio
+    // shrinks the region too, but testing the radius after accepted steps as
+    // well ends Levenberg-Marquardt on Jennrich-Sampson from 10 x0 unsolved;
+    // the Newton loop used to test after every step, and testing only after
+    // the others changes none of its MGH runs.)
+    auto stop_tests = [&] {
+      if (status != StepStatus::kStep || side.terminated()) return;
+      if (moved) {
+        side.function_tolerance_reached(actual);
+      } else if (!accepted) {
+        side.radius_too_small();
+      }
+    };
+    if constexpr (!Side::kStopTestsAfterRecord) stop_tests();
+    finish_iteration(side, accepted, actual, iteration_clock, &record);
+    if constexpr (Side::kStopTestsAfterRecord) stop_tests();
+  }
+}
+
+}  // namespace curvature::internal
