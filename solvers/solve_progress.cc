@@ -63,6 +63,12 @@ void SolveProgress::restore_best(Eigen::VectorXd* point, double* cost) {
   *point = best;
   *cost = monitor_->best_cost();
   summary_->message += monitor_->restore_message();
+  // A convergence test held at the last iterate, not at the point returned:
+  // the summary must not claim convergence for it.
+  if (summary_->converged()) {
+    summary_->termination = TerminationType::kEarlyStopping;
+    summary_->message += " The convergence test above held at the last iterate, not at these parameters.";
+  }
 }
 
 void SolveProgress::record(IterationRecord record) {

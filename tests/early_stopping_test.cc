@@ -204,6 +204,36 @@ TEST(EarlyStopping, MinimizeReturnsTheBestValidatedIteration) {
   }
 }
 
+// Every family of minimize() loop — line search, trust region, Nesterov —
+// stops through the same monitor and returns the best iteration's point.
+class EarlyStoppingEveryLoop : public ::testing::TestWithParam<MinimizerMethod> {};
+
+TEST_P(EarlyStoppingEveryLoop, MinimizeReturnsTheBestValidatedIteration) {
+  NoisyPolynomialFit fit;
+  LeastSquaresObjective objective(fit.problem);
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(kCoefficients);
+  MinimizeOptions options;
+  options.method = GetParam();
+  options.max_iterations = 5000;
+  options.early_stopping = fit.early_stopping(3);
+  const Summary summary = minimize(options, objective, &x);
+  ASSERT_EQ(summary.termination, TerminationType::kEarlyStopping) << summary.message;
+  const int best = summary.best_iteration;
+  ASSERT_GT(best, 0);
+  MinimizeOptions cut = options;
+  cut.early_stopping = {};
+  cut.max_iterations = best;
+  Eigen::VectorXd at_best = Eigen::VectorXd::Zero(kCoefficients);
+  minimize(cut, objective, &at_best);
+  expect_bitwise_equal(x, at_best);
+  EXPECT_EQ(summary.best_validation_loss, fit.validation_loss(at_best));
+}
+
+INSTANTIATE_TEST_SUITE_P(Loops, EarlyStoppingEveryLoop,
+                         ::testing::Values(MinimizerMethod::kLbfgs, MinimizerMethod::kNewtonTrustRegionCg,
+                                           MinimizerMethod::kNewtonDogleg, MinimizerMethod::kLevenbergMarquardtCg,
+                                           MinimizerMethod::kNesterov));
+
 TEST(EarlyStopping, MinimizeWithPatienceZeroRunsOn) {
   NoisyPolynomialFit fit;
   LeastSquaresObjective objective(fit.problem);

@@ -45,7 +45,10 @@ enum class CallbackReturn { kContinue, kStop };
 // (by early stopping or for any other reason) the parameters returned are
 // those of the iteration with the lowest validation loss, and the Summary
 // reports that iteration and loss (Summary::best_iteration,
-// best_validation_loss); final_cost is the cost there. The trace carries
+// best_validation_loss); final_cost is the cost there. A run that met a
+// convergence test at a later iterate but returns an earlier, better
+// validated point ends with kEarlyStopping too, never with a convergence
+// reason for a point the test did not see. The trace carries
 // each iteration's loss in IterationRecord::validation_cost. The loss's time
 // counts in the solve's time.
 //
