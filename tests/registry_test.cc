@@ -8,8 +8,12 @@
 #include <span>
 #include <string>
 
+#include "curvature/autodiff_objective.h"
 #include "curvature/error.h"
+#include "curvature/minimize.h"
 #include "curvature/solve.h"
+#include "line_search.h"
+#include "line_search_direction.h"
 #include "linear_solver.h"
 
 namespace curvature {
@@ -56,6 +60,66 @@ TEST(RegistryTest, LeastSquaresMethodsRoundTrip) {
 
 TEST(RegistryTest, LinearSolversRoundTrip) {
   expect_registry_round_trips<LinearSolverType, LinearSolverInfo>(kLinearSolvers, parse_linear_solver);
+}
+
+TEST(RegistryTest, MinimizerMethodsRoundTrip) {
+  expect_registry_round_trips<MinimizerMethod, MinimizerMethodInfo>(kMinimizerMethods, parse_minimizer_method);
+  EXPECT_EQ(parse_minimizer_method("newton-cg"), MinimizerMethod::kNewtonTrustRegionCg);
+  EXPECT_EQ(parse_minimizer_method("lm-cg"), MinimizerMethod::kLevenbergMarquardtCg);
+}
+
+TEST(RegistryTest, LineSearchesRoundTrip) {
+  expect_registry_round_trips<LineSearchType, LineSearchInfo>(kLineSearches, parse_line_search);
+}
+
+// Each line search's factory builds the search its row names.
+TEST(RegistryTest, LineSearchFactoryBuildsTheNamedSearch) {
+  for (const LineSearchInfo& row : kLineSearches) {
+    EXPECT_STREQ(internal::make_line_search(row.value, internal::LineSearchOptions())->name(), row.name);
+  }
+}
+
+// The directions' registry holds exactly the methods whose rows run the
+// line-search loop, once each, and each entry builds a direction.
+TEST(RegistryTest, EveryLineSearchMethodHasOneDirection) {
+  for (const MinimizerMethodInfo& row : kMinimizerMethods) {
+    SCOPED_TRACE(row.name);
+    int entries = 0;
+    for (const internal::LineSearchDirectionEntry& entry : internal::line_search_directions()) {
+      entries += entry.method == row.value;
+    }
+    EXPECT_EQ(entries, row.loop == MinimizerLoop::kLineSearch ? 1 : 0);
+    if (row.loop != MinimizerLoop::kLineSearch) {
+      EXPECT_THROW(internal::line_search_direction(row.value), Error);
+      continue;
+    }
+    MinimizeOptions options;
+    options.method = row.value;
+    struct Bowl : Objective {
+      int num_parameters() const override { return 2; }
+      bool evaluate(const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient) override {
+        *value = 0.5 * x.squaredNorm();
+        if (gradient != nullptr) *gradient = x;
+        return true;
+      }
+      bool has_hessian() const override { return true; }
+      std::unique_ptr<HessianOperator> hessian(const Eigen::VectorXd&) override {
+        return std::make_unique<DenseHessianOperator>(Eigen::MatrixXd::Identity(2, 2));
+      }
+      const char* name() const override { return "bowl"; }
+    } bowl;
+    std::unique_ptr<internal::LineSearchDirection> direction =
+        internal::line_search_direction(row.value).make(options, bowl);
+    ASSERT_NE(direction, nullptr);
+    // At the first iterate every direction descends on the bowl.
+    internal::Iterate start;
+    start.x = Eigen::Vector2d(1.0, -2.0);
+    start.gradient = start.x;
+    Eigen::VectorXd d;
+    std::string error;
+    ASSERT_TRUE(direction->next_direction(nullptr, start, &d, &error)) << error;
+    EXPECT_LT(d.dot(start.gradient), 0.0);
+  }
 }
 
 // The storage each row states is the storage the engine chooses; kAuto is
