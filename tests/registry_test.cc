@@ -10,6 +10,8 @@
 
 #include "curvature/autodiff_objective.h"
 #include "curvature/error.h"
+#include "curvature/first_order.h"
+#include "curvature/learning_rate_schedule.h"
 #include "curvature/minimize.h"
 #include "curvature/solve.h"
 #include "line_search.h"
@@ -120,6 +122,22 @@ TEST(RegistryTest, EveryLineSearchMethodHasOneDirection) {
     ASSERT_TRUE(direction->next_direction(nullptr, start, &d, &error)) << error;
     EXPECT_LT(d.dot(start.gradient), 0.0);
   }
+}
+
+TEST(RegistryTest, UpdateRulesRoundTrip) {
+  expect_registry_round_trips<UpdateRuleType, UpdateRuleInfo>(kUpdateRules, parse_update_rule);
+  EXPECT_EQ(default_learning_rate(UpdateRuleType::kAdam), 0.001);
+  EXPECT_EQ(default_learning_rate(UpdateRuleType::kAdaDelta), 1.0);
+  UpdateRuleOptions options;
+  options.type = UpdateRuleType::kCount;
+  EXPECT_THROW(make_update_rule(options), Error);
+}
+
+TEST(RegistryTest, SchedulesRoundTrip) {
+  expect_registry_round_trips<ScheduleType, ScheduleInfo>(kSchedules, parse_schedule);
+  LearningRateScheduleOptions options;
+  options.type = ScheduleType::kCount;
+  EXPECT_THROW(make_learning_rate_schedule(options), Error);
 }
 
 // The storage each row states is the storage the engine chooses; kAuto is
