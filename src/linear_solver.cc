@@ -30,11 +30,6 @@ constexpr Eigen::Index kAlwaysDenseColumns = 100;
 constexpr double kMinDenseDensity = 0.05;
 constexpr double kMaxDenseJacobianBytes = 256.0 * 1024 * 1024;
 
-// JacobianStorage::kSparseWhenLarge (CGNR): its products with J and J^T cost
-// m n dense against nnz(J) sparse, and beyond this many parameters the
-// dense Jacobian's memory starts to matter.
-constexpr int kSparseWhenLargeParameters = 1000;
-
 }  // namespace
 
 LinearSolverType choose_linear_solver(Eigen::Index rows, Eigen::Index cols, double jacobian_density) {

@@ -155,8 +155,8 @@ TEST(RegistryTest, LinearSolverStorageFollowsTheRow) {
         EXPECT_TRUE(internal::wants_sparse_jacobian(row.value, 100000));
         break;
       case JacobianStorage::kSparseWhenLarge:
-        EXPECT_FALSE(internal::wants_sparse_jacobian(row.value, 1000));
-        EXPECT_TRUE(internal::wants_sparse_jacobian(row.value, 1001));
+        EXPECT_FALSE(internal::wants_sparse_jacobian(row.value, kSparseWhenLargeParameters));
+        EXPECT_TRUE(internal::wants_sparse_jacobian(row.value, kSparseWhenLargeParameters + 1));
         break;
       case JacobianStorage::kChosen:
         EXPECT_EQ(row.value, LinearSolverType::kAuto);

@@ -64,9 +64,14 @@ enum class LinearSolverType {
 enum class JacobianStorage {
   kDense,
   kSparse,
-  kSparseWhenLarge,  // sparse from 1001 variable parameters on, dense below
+  kSparseWhenLarge,  // sparse above kSparseWhenLargeParameters variable parameters, dense up to it
   kChosen,           // kAuto: the storage of the solver it resolves to
 };
+
+// JacobianStorage::kSparseWhenLarge (CGNR): its products with J and J^T
+// cost m n dense against nnz(J) sparse, and beyond this many parameters the
+// dense Jacobian's memory starts to matter.
+inline constexpr int kSparseWhenLargeParameters = 1000;
 
 struct LinearSolverInfo {
   LinearSolverType value;
