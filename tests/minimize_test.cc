@@ -182,8 +182,8 @@ TEST(Minimize, StartOutsideTheBoundsIsProjected) {
 }
 
 TEST(Minimize, ResultsAreReproducible) {
-  for (MinimizerMethod method : {MinimizerMethod::kLbfgs, MinimizerMethod::kBfgs, MinimizerMethod::kNewton,
-                                 MinimizerMethod::kNonlinearConjugateGradient}) {
+  for (const MinimizerMethodInfo& row : kMinimizerMethods) {
+    const MinimizerMethod method = row.value;
     MinimizeOptions options;
     options.method = method;
     Eigen::VectorXd x1(2), x2(2);
