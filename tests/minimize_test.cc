@@ -147,8 +147,12 @@ INSTANTIATE_TEST_SUITE_P(LineSearchMethods, RosenbrockTest, ::testing::ValuesIn(
 TEST(Minimize, BoundActiveAtTheSolution) {
   // x <= 0.5 cuts off the minimum (1, 1); the constrained minimizer is
   // (0.5, 0.25), where df/dx = -1 pushes against the bound.
-  for (MinimizerMethod method : {MinimizerMethod::kSteepestDescent, MinimizerMethod::kLbfgs}) {
-    for (LineSearchType search : {LineSearchType::kStrongWolfe, LineSearchType::kArmijo}) {
+  // Every line-search method that honours bounds, with every line search.
+  for (const MinimizerMethodInfo& row : kMinimizerMethods) {
+    if (row.loop != MinimizerLoop::kLineSearch || !row.honours_bounds) continue;
+    const MinimizerMethod method = row.value;
+    for (const LineSearchInfo& search_row : kLineSearches) {
+      const LineSearchType search = search_row.value;
       Rosenbrock objective;
       objective.lower = Eigen::Vector2d(-2.0, -2.0);
       objective.upper = Eigen::Vector2d(0.5, 2.0);
