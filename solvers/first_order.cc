@@ -135,7 +135,7 @@ void validate(const NadamOptions& o) {
   require_decay(o.beta2, "NadamOptions", "beta2");
   require_epsilon(o.epsilon, "NadamOptions");
   require_option(o.momentum_decay >= 0.0 && std::isfinite(o.momentum_decay), "NadamOptions", "momentum_decay",
-          "non-negative and finite", o.momentum_decay);
+                 "non-negative and finite", o.momentum_decay);
 }
 
 void validate(const AdamWOptions& o) {
@@ -143,7 +143,7 @@ void validate(const AdamWOptions& o) {
   require_decay(o.beta2, "AdamWOptions", "beta2");
   require_epsilon(o.epsilon, "AdamWOptions");
   require_option(o.weight_decay >= 0.0 && std::isfinite(o.weight_decay), "AdamWOptions", "weight_decay",
-          "non-negative and finite", o.weight_decay);
+                 "non-negative and finite", o.weight_decay);
 }
 
 // ---------------------------------------------------------------------------
@@ -269,10 +269,8 @@ void RmsProp::step(std::span<double> x, std::span<const double> g, double learni
   double* xp = x.data();
   const double* gp = g.data();
   double* rp = r_.data();
-  for_each_root(
-      n,
-      mean_square_update(rho, rp, gp),
-      [&](std::size_t i, double root) { xp[i] -= learning_rate * gp[i] / (root + eps); });
+  for_each_root(n, mean_square_update(rho, rp, gp),
+                [&](std::size_t i, double root) { xp[i] -= learning_rate * gp[i] / (root + eps); });
 }
 
 RmsPropMomentum::RmsPropMomentum(const RmsPropOptions& options) : options_(options) { validate(options_); }
@@ -293,13 +291,10 @@ void RmsPropMomentum::step(std::span<double> x, std::span<const double> g, doubl
   const double* gp = g.data();
   double* rp = r_.data();
   double* vp = v_.data();
-  for_each_root(
-      n,
-      mean_square_update(rho, rp, gp),
-      [&](std::size_t i, double root) {
-        vp[i] = mu * vp[i] - learning_rate * gp[i] / (root + eps);
-        xp[i] += vp[i];
-      });
+  for_each_root(n, mean_square_update(rho, rp, gp), [&](std::size_t i, double root) {
+    vp[i] = mu * vp[i] - learning_rate * gp[i] / (root + eps);
+    xp[i] += vp[i];
+  });
 }
 
 RmsPropNesterov::RmsPropNesterov(const RmsPropOptions& options) : options_(options) { validate(options_); }
@@ -320,14 +315,11 @@ void RmsPropNesterov::step(std::span<double> x, std::span<const double> g, doubl
   const double* gp = g.data();
   double* rp = r_.data();
   double* vp = v_.data();
-  for_each_root(
-      n,
-      mean_square_update(rho, rp, gp),
-      [&](std::size_t i, double root) {
-        const double step = learning_rate * gp[i] / (root + eps);
-        vp[i] = mu * vp[i] - step;
-        xp[i] += mu * vp[i] - step;
-      });
+  for_each_root(n, mean_square_update(rho, rp, gp), [&](std::size_t i, double root) {
+    const double step = learning_rate * gp[i] / (root + eps);
+    vp[i] = mu * vp[i] - step;
+    xp[i] += mu * vp[i] - step;
+  });
 }
 
 AdaDelta::AdaDelta(const AdaDeltaOptions& options) : options_(options) { validate(options_); }
@@ -562,97 +554,38 @@ void AnyUpdateRule::copy_point(std::span<const double> x, std::span<double> poin
   std::copy(x.begin(), x.end(), point.begin());
 }
 
-const char* to_string(UpdateRuleType type) {
-  switch (type) {
-    case UpdateRuleType::kSgd:
-      return "sgd";
-    case UpdateRuleType::kMomentum:
-      return "momentum";
-    case UpdateRuleType::kNesterovLookahead:
-      return "nesterov-lookahead";
-    case UpdateRuleType::kNesterov:
-      return "nesterov";
-    case UpdateRuleType::kAdaGrad:
-      return "adagrad";
-    case UpdateRuleType::kRmsProp:
-      return "rmsprop";
-    case UpdateRuleType::kRmsPropMomentum:
-      return "rmsprop-momentum";
-    case UpdateRuleType::kRmsPropNesterov:
-      return "rmsprop-nesterov";
-    case UpdateRuleType::kAdaDelta:
-      return "adadelta";
-    case UpdateRuleType::kAdam:
-      return "adam";
-    case UpdateRuleType::kAdaMax:
-      return "adamax";
-    case UpdateRuleType::kNadam:
-      return "nadam";
-    case UpdateRuleType::kAmsGrad:
-      return "amsgrad";
-    case UpdateRuleType::kAdamW:
-      return "adamw";
-  }
-  return "unknown";
-}
+namespace {
 
-double default_learning_rate(UpdateRuleType type) {
-  switch (type) {
-    case UpdateRuleType::kSgd:
-    case UpdateRuleType::kMomentum:
-    case UpdateRuleType::kNesterovLookahead:
-    case UpdateRuleType::kNesterov:
-    case UpdateRuleType::kAdaGrad:
-      return 0.01;
-    case UpdateRuleType::kRmsProp:
-    case UpdateRuleType::kRmsPropMomentum:
-    case UpdateRuleType::kRmsPropNesterov:
-      return 0.001;
-    case UpdateRuleType::kAdaDelta:
-      return 1.0;  // [Zei]: no learning rate
-    case UpdateRuleType::kAdam:
-    case UpdateRuleType::kAmsGrad:
-    case UpdateRuleType::kAdamW:
-      return 0.001;  // [KB] Algorithm 1
-    case UpdateRuleType::kAdaMax:
-    case UpdateRuleType::kNadam:
-      return 0.002;  // [KB] Algorithm 2, [Doz]
-  }
-  throw Error("default_learning_rate: unknown UpdateRuleType " + std::to_string(static_cast<int>(type)));
-}
+// The factory of each rule: one line per row of kUpdateRules, in its order.
+struct UpdateRuleFactory {
+  UpdateRuleType value;
+  AnyUpdateRule (*make)(const UpdateRuleOptions& options);
+};
+// clang-format off
+constexpr UpdateRuleFactory kFactories[] = {
+    {UpdateRuleType::kSgd, [](const UpdateRuleOptions&) { return AnyUpdateRule(Sgd()); }},
+    {UpdateRuleType::kMomentum, [](const UpdateRuleOptions& o) { return AnyUpdateRule(Momentum(o.momentum)); }},
+    {UpdateRuleType::kNesterovLookahead, [](const UpdateRuleOptions& o) { return AnyUpdateRule(NesterovLookahead(o.momentum)); }},
+    {UpdateRuleType::kNesterov, [](const UpdateRuleOptions& o) { return AnyUpdateRule(Nesterov(o.momentum)); }},
+    {UpdateRuleType::kAdaGrad, [](const UpdateRuleOptions& o) { return AnyUpdateRule(AdaGrad(o.adagrad)); }},
+    {UpdateRuleType::kRmsProp, [](const UpdateRuleOptions& o) { return AnyUpdateRule(RmsProp(o.rmsprop)); }},
+    {UpdateRuleType::kRmsPropMomentum, [](const UpdateRuleOptions& o) { return AnyUpdateRule(RmsPropMomentum(o.rmsprop)); }},
+    {UpdateRuleType::kRmsPropNesterov, [](const UpdateRuleOptions& o) { return AnyUpdateRule(RmsPropNesterov(o.rmsprop)); }},
+    {UpdateRuleType::kAdaDelta, [](const UpdateRuleOptions& o) { return AnyUpdateRule(AdaDelta(o.adadelta)); }},
+    {UpdateRuleType::kAdam, [](const UpdateRuleOptions& o) { return AnyUpdateRule(Adam(o.adam)); }},
+    {UpdateRuleType::kAdaMax, [](const UpdateRuleOptions& o) { return AnyUpdateRule(AdaMax(o.adam)); }},
+    {UpdateRuleType::kNadam, [](const UpdateRuleOptions& o) { return AnyUpdateRule(Nadam(o.nadam)); }},
+    {UpdateRuleType::kAmsGrad, [](const UpdateRuleOptions& o) { return AnyUpdateRule(AmsGrad(o.adam)); }},
+    {UpdateRuleType::kAdamW, [](const UpdateRuleOptions& o) { return AnyUpdateRule(AdamW(o.adamw)); }},
+};
+// clang-format on
+static_assert(registry_is_complete<UpdateRuleType>(kFactories), "one factory per UpdateRuleType, in order");
+
+}  // namespace
 
 AnyUpdateRule make_update_rule(const UpdateRuleOptions& options) {
-  switch (options.type) {
-    case UpdateRuleType::kSgd:
-      return AnyUpdateRule(Sgd());
-    case UpdateRuleType::kMomentum:
-      return AnyUpdateRule(Momentum(options.momentum));
-    case UpdateRuleType::kNesterovLookahead:
-      return AnyUpdateRule(NesterovLookahead(options.momentum));
-    case UpdateRuleType::kNesterov:
-      return AnyUpdateRule(Nesterov(options.momentum));
-    case UpdateRuleType::kAdaGrad:
-      return AnyUpdateRule(AdaGrad(options.adagrad));
-    case UpdateRuleType::kRmsProp:
-      return AnyUpdateRule(RmsProp(options.rmsprop));
-    case UpdateRuleType::kRmsPropMomentum:
-      return AnyUpdateRule(RmsPropMomentum(options.rmsprop));
-    case UpdateRuleType::kRmsPropNesterov:
-      return AnyUpdateRule(RmsPropNesterov(options.rmsprop));
-    case UpdateRuleType::kAdaDelta:
-      return AnyUpdateRule(AdaDelta(options.adadelta));
-    case UpdateRuleType::kAdam:
-      return AnyUpdateRule(Adam(options.adam));
-    case UpdateRuleType::kAdaMax:
-      return AnyUpdateRule(AdaMax(options.adam));
-    case UpdateRuleType::kNadam:
-      return AnyUpdateRule(Nadam(options.nadam));
-    case UpdateRuleType::kAmsGrad:
-      return AnyUpdateRule(AmsGrad(options.adam));
-    case UpdateRuleType::kAdamW:
-      return AnyUpdateRule(AdamW(options.adamw));
-  }
-  throw Error("make_update_rule: unknown UpdateRuleOptions::type " + std::to_string(static_cast<int>(options.type)));
+  const UpdateRuleInfo& row = info(options.type);  // throws for a type without a row
+  return kFactories[static_cast<std::size_t>(row.value)].make(options);
 }
 
 }  // namespace curvature

@@ -114,26 +114,6 @@ class CosineWithWarmup final : public LearningRateSchedule {
 
 }  // namespace
 
-const char* to_string(ScheduleType type) {
-  switch (type) {
-    case ScheduleType::kConstant:
-      return "constant";
-    case ScheduleType::kInverseTime:
-      return "inverse-time";
-    case ScheduleType::kInverseSqrt:
-      return "inverse-sqrt";
-    case ScheduleType::kStepDecay:
-      return "step-decay";
-    case ScheduleType::kExponential:
-      return "exponential";
-    case ScheduleType::kCosineWithWarmup:
-      return "cosine-with-warmup";
-    case ScheduleType::kReduceOnPlateau:
-      return "reduce-on-plateau";
-  }
-  return "unknown";
-}
-
 void validate(const LearningRateScheduleOptions& o) {
   // Written so that NaN fails every check.
   require(o.initial_learning_rate > 0.0 && std::isfinite(o.initial_learning_rate), "initial_learning_rate",
@@ -197,26 +177,34 @@ void ReduceOnPlateau::observe(double loss) {
   }
 }
 
+namespace {
+
+// The factory of each schedule: one line per row of kSchedules, in its order.
+struct ScheduleFactory {
+  ScheduleType value;
+  std::unique_ptr<LearningRateSchedule> (*make)(const LearningRateScheduleOptions& options);
+};
+template <typename S>
+std::unique_ptr<LearningRateSchedule> make_schedule(const LearningRateScheduleOptions& options) {
+  return std::make_unique<S>(options);
+}
+constexpr ScheduleFactory kFactories[] = {
+    {ScheduleType::kConstant, make_schedule<Constant>},
+    {ScheduleType::kInverseTime, make_schedule<InverseTime>},
+    {ScheduleType::kInverseSqrt, make_schedule<InverseSqrt>},
+    {ScheduleType::kStepDecay, make_schedule<StepDecay>},
+    {ScheduleType::kExponential, make_schedule<Exponential>},
+    {ScheduleType::kCosineWithWarmup, make_schedule<CosineWithWarmup>},
+    {ScheduleType::kReduceOnPlateau, make_schedule<ReduceOnPlateau>},
+};
+static_assert(registry_is_complete<ScheduleType>(kFactories), "one factory per ScheduleType, in order");
+
+}  // namespace
+
 std::unique_ptr<LearningRateSchedule> make_learning_rate_schedule(const LearningRateScheduleOptions& options) {
   validate(options);
-  switch (options.type) {
-    case ScheduleType::kConstant:
-      return std::make_unique<Constant>(options);
-    case ScheduleType::kInverseTime:
-      return std::make_unique<InverseTime>(options);
-    case ScheduleType::kInverseSqrt:
-      return std::make_unique<InverseSqrt>(options);
-    case ScheduleType::kStepDecay:
-      return std::make_unique<StepDecay>(options);
-    case ScheduleType::kExponential:
-      return std::make_unique<Exponential>(options);
-    case ScheduleType::kCosineWithWarmup:
-      return std::make_unique<CosineWithWarmup>(options);
-    case ScheduleType::kReduceOnPlateau:
-      return std::make_unique<ReduceOnPlateau>(options);
-  }
-  throw Error("make_learning_rate_schedule: unknown LearningRateScheduleOptions::type " +
-              std::to_string(static_cast<int>(options.type)));
+  const ScheduleInfo& row = info(options.type);  // throws for a type without a row
+  return kFactories[static_cast<std::size_t>(row.value)].make(options);
 }
 
 }  // namespace curvature

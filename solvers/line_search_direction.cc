@@ -278,22 +278,51 @@ bool NewtonDirection::modified_newton_direction(const Eigen::MatrixXd& hessian, 
   return false;
 }
 
-std::unique_ptr<LineSearchDirection> make_line_search_direction(const MinimizeOptions& options, Objective& objective) {
-  switch (options.method) {
-    case MinimizerMethod::kSteepestDescent:
-      return std::make_unique<SteepestDescentDirection>();
-    case MinimizerMethod::kNonlinearConjugateGradient:
-      return std::make_unique<NonlinearCgDirection>(options.cg_variant, options.cg_restart_interval);
-    case MinimizerMethod::kBfgs:
-      return std::make_unique<BfgsDirection>();
-    case MinimizerMethod::kLbfgs:
-      return std::make_unique<LbfgsDirection>(options.lbfgs_memory);
-    case MinimizerMethod::kNewton:
-      return std::make_unique<NewtonDirection>(objective, options.newton_modification);
-    default:
-      break;
+namespace {
+
+// clang-format off
+constexpr LineSearchDirectionEntry kDirections[] = {
+    {MinimizerMethod::kSteepestDescent,
+     [](const MinimizeOptions&, Objective&) -> std::unique_ptr<LineSearchDirection> {
+       return std::make_unique<SteepestDescentDirection>();
+     },
+     false, true},
+    {MinimizerMethod::kNonlinearConjugateGradient,
+     [](const MinimizeOptions& options, Objective&) -> std::unique_ptr<LineSearchDirection> {
+       return std::make_unique<NonlinearCgDirection>(options.cg_variant, options.cg_restart_interval);
+     },
+     true, false},
+    {MinimizerMethod::kBfgs,
+     [](const MinimizeOptions&, Objective&) -> std::unique_ptr<LineSearchDirection> {
+       return std::make_unique<BfgsDirection>();
+     },
+     false, false},
+    {MinimizerMethod::kLbfgs,
+     [](const MinimizeOptions& options, Objective&) -> std::unique_ptr<LineSearchDirection> {
+       return std::make_unique<LbfgsDirection>(options.lbfgs_memory);
+     },
+     false, false},
+    {MinimizerMethod::kNewton,
+     [](const MinimizeOptions& options, Objective& objective) -> std::unique_ptr<LineSearchDirection> {
+       return std::make_unique<NewtonDirection>(objective, options.newton_modification);
+     },
+     false, false},
+};
+// clang-format on
+
+}  // namespace
+
+std::span<const LineSearchDirectionEntry> line_search_directions() { return kDirections; }
+
+const LineSearchDirectionEntry& line_search_direction(MinimizerMethod method) {
+  for (const LineSearchDirectionEntry& entry : kDirections) {
+    if (entry.method == method) return entry;
   }
-  throw Error(std::string("make_line_search_direction: ") + to_string(options.method) + " is not a line-search method");
+  throw Error(std::string("line_search_direction: ") + to_string(method) + " is not a line-search method");
+}
+
+std::unique_ptr<LineSearchDirection> make_line_search_direction(const MinimizeOptions& options, Objective& objective) {
+  return line_search_direction(options.method).make(options, objective);
 }
 
 }  // namespace curvature::internal

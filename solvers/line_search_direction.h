@@ -15,6 +15,7 @@
 #include <Eigen/Core>
 #include <Eigen/Dense>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -177,6 +178,29 @@ class NewtonDirection : public LineSearchDirection {
   double shift_ = 0.0;
 };
 
+// The directions' registry: one entry per MinimizerMethod whose row in
+// kMinimizerMethods runs the line-search loop (a test holds the two to each
+// other). What the loop needs to know about a direction is here, not in
+// comparisons with method enumerators.
+struct LineSearchDirectionEntry {
+  MinimizerMethod method;
+  std::unique_ptr<LineSearchDirection> (*make)(const MinimizeOptions& options, Objective& objective);
+  // Strong Wolfe with MinimizeOptions::curvature_for_cg instead of
+  // curvature: nonlinear CG needs a nearly exact line search to keep its
+  // directions conjugate (Nocedal and Wright, section 5.2).
+  bool tight_curvature;
+  // Every direction is -g: there is no curvature memory whose failure would
+  // be worth a retry along -g, and no scale to take a unit step from.
+  bool always_steepest;
+};
+
+std::span<const LineSearchDirectionEntry> line_search_directions();
+
+// The entry of `method`; throws curvature::Error when the method does not run
+// the line-search loop.
+const LineSearchDirectionEntry& line_search_direction(MinimizerMethod method);
+
+// line_search_direction(options.method).make(options, objective).
 std::unique_ptr<LineSearchDirection> make_line_search_direction(const MinimizeOptions& options, Objective& objective);
 
 }  // namespace curvature::internal

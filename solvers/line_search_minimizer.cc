@@ -135,15 +135,19 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
     context.finish(x);
     return;
   }
-  std::unique_ptr<LineSearchDirection> direction_rule = make_line_search_direction(options, objective);
+  const LineSearchDirectionEntry& entry = line_search_direction(options.method);
+  std::unique_ptr<LineSearchDirection> direction_rule = entry.make(options, objective);
   LineSearchOptions search_options;
   search_options.sufficient_decrease = options.sufficient_decrease;
-  search_options.curvature =
-      options.method == MinimizerMethod::kNonlinearConjugateGradient ? options.curvature_for_cg : options.curvature;
+  search_options.curvature = entry.tight_curvature ? options.curvature_for_cg : options.curvature;
   search_options.max_evaluations = options.max_line_search_evaluations;
-  const LineSearchType search_type = context.has_bounds() ? LineSearchType::kArmijo : options.line_search;
+  // A projected path bends at the bounds: only a search whose row says it
+  // works on such paths may run on it.
+  const LineSearchType search_type = context.has_bounds() && !info(options.line_search).projected_paths
+                                         ? LineSearchType::kArmijo
+                                         : options.line_search;
   std::unique_ptr<LineSearch> line_search = make_line_search(search_type, search_options);
-  const bool always_steepest = options.method == MinimizerMethod::kSteepestDescent;
+  const bool always_steepest = entry.always_steepest;
 
   Iterate previous, current;
   PathFunction path(context);

@@ -5,6 +5,7 @@
 #include "curvature/minimize.h"
 
 #include <cmath>
+#include <iterator>
 #include <string>
 
 #include "curvature/error.h"
@@ -21,13 +22,16 @@ void require(bool condition, const char* field, const std::string& requirement, 
   }
 }
 
-// Methods whose loop keeps every iterate in the box: projected steepest
-// descent and L-BFGS (line_search_minimizer.cc), the projected trust region
-// (newton_trust_region.cc) and projected Nesterov (nesterov.cc). Nonlinear
-// CG, BFGS and line-search Newton have no sound projected form here.
-bool honours_bounds(MinimizerMethod method) {
-  return method != MinimizerMethod::kNonlinearConjugateGradient && method != MinimizerMethod::kBfgs &&
-         method != MinimizerMethod::kNewton;
+// "a, b or c": the methods whose rows say they honour bounds.
+std::string methods_honouring_bounds() {
+  std::string names;
+  std::string last;
+  for (const MinimizerMethodInfo& row : kMinimizerMethods) {
+    if (!row.honours_bounds) continue;
+    if (!last.empty()) names += (names.empty() ? "" : ", ") + last;
+    last = row.name;
+  }
+  return names.empty() ? last : names + " or " + last;
 }
 
 void check_bounds(const Eigen::VectorXd* bounds, const char* which, int n) {
@@ -40,36 +44,11 @@ void check_bounds(const Eigen::VectorXd* bounds, const char* which, int n) {
 
 }  // namespace
 
-bool uses_hessian(MinimizerMethod method) {
-  return method == MinimizerMethod::kNewton || method == MinimizerMethod::kNewtonTrustRegionCg ||
-         method == MinimizerMethod::kNewtonDogleg || method == MinimizerMethod::kLevenbergMarquardtCg;
-}
-
-const char* to_string(MinimizerMethod method) {
-  switch (method) {
-    case MinimizerMethod::kSteepestDescent:
-      return "steepest-descent";
-    case MinimizerMethod::kNonlinearConjugateGradient:
-      return "nonlinear-conjugate-gradient";
-    case MinimizerMethod::kBfgs:
-      return "bfgs";
-    case MinimizerMethod::kLbfgs:
-      return "lbfgs";
-    case MinimizerMethod::kNewton:
-      return "newton";
-    case MinimizerMethod::kNewtonTrustRegionCg:
-      return "newton-trust-region-cg";
-    case MinimizerMethod::kNewtonDogleg:
-      return "newton-dogleg";
-    case MinimizerMethod::kNesterov:
-      return "nesterov";
-    case MinimizerMethod::kLevenbergMarquardtCg:
-      return "levenberg-marquardt-cg";
-  }
-  return "unknown";
-}
-
 void validate(const MinimizeOptions& o) {
+  require(static_cast<size_t>(o.method) < std::size(kMinimizerMethods), "method",
+          "a MinimizerMethod with a row in kMinimizerMethods", static_cast<int>(o.method));
+  require(static_cast<size_t>(o.line_search) < std::size(kLineSearches), "line_search",
+          "a LineSearchType with a row in kLineSearches", static_cast<int>(o.line_search));
   require(o.max_iterations >= 0, "max_iterations", "non-negative", o.max_iterations);
   require(o.max_time_seconds > 0.0, "max_time_seconds", "positive", o.max_time_seconds);
   require(o.function_tolerance >= 0.0, "function_tolerance", "non-negative", o.function_tolerance);
@@ -126,8 +105,8 @@ Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::Ve
     }
   }
   if ((lower != nullptr || upper != nullptr) && !honours_bounds(options.method)) {
-    throw Error(std::string("minimize: ") + method + " cannot honour the objective's bounds; use steepest-descent, " +
-                "lbfgs, newton-trust-region-cg, newton-dogleg or nesterov for a bound-constrained problem");
+    throw Error(std::string("minimize: ") + method + " cannot honour the objective's bounds; use " +
+                methods_honouring_bounds() + " for a bound-constrained problem");
   }
 
   Summary summary;
@@ -138,20 +117,16 @@ Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::Ve
                                 ? "dense-shifted-cholesky"
                                 : "dense-eigenvalue-modification";
   }
-  switch (options.method) {
-    case MinimizerMethod::kSteepestDescent:
-    case MinimizerMethod::kNonlinearConjugateGradient:
-    case MinimizerMethod::kBfgs:
-    case MinimizerMethod::kLbfgs:
-    case MinimizerMethod::kNewton:
+  // The loop the method's row names; within it, the method picks its
+  // direction (line_search_direction.cc) or step (newton_trust_region.cc).
+  switch (info(options.method).loop) {
+    case MinimizerLoop::kLineSearch:
       internal::minimize_line_search(options, objective, x, &summary);
       break;
-    case MinimizerMethod::kNewtonTrustRegionCg:
-    case MinimizerMethod::kNewtonDogleg:
-    case MinimizerMethod::kLevenbergMarquardtCg:
+    case MinimizerLoop::kTrustRegion:
       internal::minimize_newton_trust_region(options, objective, x, &summary);
       break;
-    case MinimizerMethod::kNesterov:
+    case MinimizerLoop::kNesterov:
       internal::minimize_nesterov(options, objective, x, &summary);
       break;
   }

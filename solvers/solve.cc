@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <string>
 
 #include "curvature/gradient_checker.h"
@@ -97,6 +98,10 @@ void restart_after_evaporation(const SolverOptions& options, const internal::Lin
 }  // namespace
 
 void validate(const SolverOptions& o) {
+  require(static_cast<size_t>(o.method) < std::size(kMethods), "method", "a Method with a row in kMethods",
+          static_cast<int>(o.method));
+  require(static_cast<size_t>(o.linear_solver) < std::size(kLinearSolvers), "linear_solver",
+          "a LinearSolverType with a row in kLinearSolvers", static_cast<int>(o.linear_solver));
   require(o.max_iterations >= 0, "max_iterations", "non-negative", o.max_iterations);
   require(o.max_time_seconds > 0.0, "max_time_seconds", "positive", o.max_time_seconds);
   require(o.function_tolerance >= 0.0, "function_tolerance", "non-negative", o.function_tolerance);
@@ -145,13 +150,10 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   evaluator_options.num_threads = options.num_threads;
   // Decide storage before building the evaluator: the sparse solvers need the
   // sparse pattern.
-  LinearSolverType type = options.linear_solver;
-  if (type == LinearSolverType::kAuto) {
-    internal::Evaluator probe(*problem, evaluator_options);
-    type = internal::choose_linear_solver(probe.num_residuals(), probe.num_parameters(), probe.jacobian_density());
-  }
-  const bool sparse = type == LinearSolverType::kSparseNormalCholesky || type == LinearSolverType::kSparseQr ||
-                      (type == LinearSolverType::kCgnr && problem->num_effective_parameters() > 1000);
+  const internal::LinearSolverChoice choice =
+      internal::choose_linear_solver(*problem, options.linear_solver, options.num_threads);
+  const LinearSolverType type = choice.type;
+  const bool sparse = choice.sparse_jacobian;
   evaluator_options.sparse = sparse;
   internal::Evaluator evaluator(*problem, evaluator_options);
   summary.num_parameters = evaluator.num_parameters();
@@ -218,6 +220,8 @@ Summary solve(const SolverOptions& options, Problem* problem) {
     }
     case Method::kGaussNewton:
       internal::minimize_gauss_newton_line_search(context, *linear_solver);
+      break;
+    case Method::kCount:  // refused by validate()
       break;
   }
   return finish();

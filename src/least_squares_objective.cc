@@ -10,8 +10,8 @@
 #include "curvature/error.h"
 #include "evaluator.h"
 #include "jacobian_products.h"
-#include "minibatch_evaluator.h"
 #include "linear_solver.h"
+#include "minibatch_evaluator.h"
 
 namespace curvature {
 
@@ -181,12 +181,8 @@ LeastSquaresObjective::LeastSquaresObjective(const Problem& problem, const Least
   }
   internal::Evaluator::Options evaluator_options;
   evaluator_options.num_threads = options.num_threads;
-  {
-    // Storage as solve() chooses it: dense while J is small or dense enough.
-    internal::Evaluator probe(problem, evaluator_options);
-    sparse_ = internal::choose_linear_solver(probe.num_residuals(), probe.num_parameters(), probe.jacobian_density()) !=
-              LinearSolverType::kDenseNormalCholesky;
-  }
+  // Storage as solve() chooses it for LinearSolverType::kAuto.
+  sparse_ = internal::choose_linear_solver(problem, LinearSolverType::kAuto, options.num_threads).sparse_jacobian;
   evaluator_options.sparse = sparse_;
   evaluator_ = std::make_unique<internal::Evaluator>(problem, evaluator_options);
   if (options.gradient_without_jacobian) {
@@ -310,6 +306,5 @@ std::unique_ptr<HessianOperator> LeastSquaresObjective::hessian(const Eigen::Vec
   }
   return std::make_unique<GaussNewtonOperator>(cached_, options_.max_dense_parameters);
 }
-
 
 }  // namespace curvature

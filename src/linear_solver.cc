@@ -6,6 +6,7 @@
 #include "curvature/error.h"
 #include "dense_normal_cholesky.h"
 #include "dense_qr.h"
+#include "evaluator.h"
 #include "sparse_normal_cholesky.h"
 #include "sparse_qr.h"
 
@@ -43,16 +44,50 @@ LinearSolverType choose_linear_solver(Eigen::Index rows, Eigen::Index cols, doub
   return LinearSolverType::kSparseNormalCholesky;
 }
 
+bool wants_sparse_jacobian(LinearSolverType resolved, int num_effective_parameters) {
+  switch (info(resolved).storage) {
+    case JacobianStorage::kDense:
+      return false;
+    case JacobianStorage::kSparse:
+      return true;
+    case JacobianStorage::kSparseWhenLarge:
+      return num_effective_parameters > kSparseWhenLargeParameters;
+    case JacobianStorage::kChosen:
+      break;
+  }
+  throw Error(std::string("wants_sparse_jacobian: ") + to_string(resolved) +
+              " must be resolved with choose_linear_solver() first");
+}
+
+LinearSolverChoice choose_linear_solver(const Problem& problem, LinearSolverType requested, int num_threads) {
+  LinearSolverChoice choice;
+  choice.type = requested;
+  if (requested == LinearSolverType::kAuto) {
+    Evaluator::Options probe_options;
+    probe_options.num_threads = num_threads;
+    Evaluator probe(problem, probe_options);
+    choice.type = choose_linear_solver(probe.num_residuals(), probe.num_parameters(), probe.jacobian_density());
+  }
+  choice.sparse_jacobian = wants_sparse_jacobian(choice.type, problem.num_effective_parameters());
+  return choice;
+}
+
 std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& options) {
   switch (options.type) {
-    case LinearSolverType::kDenseNormalCholesky: return std::make_unique<DenseNormalCholeskySolver>(options.num_threads, options.mixed_precision);
-    case LinearSolverType::kDenseQr: return std::make_unique<DenseQrSolver>();
-    case LinearSolverType::kSparseNormalCholesky: return std::make_unique<SparseNormalCholeskySolver>();
-    case LinearSolverType::kSparseQr: return std::make_unique<SparseQrSolver>();
+    case LinearSolverType::kDenseNormalCholesky:
+      return std::make_unique<DenseNormalCholeskySolver>(options.num_threads, options.mixed_precision);
+    case LinearSolverType::kDenseQr:
+      return std::make_unique<DenseQrSolver>();
+    case LinearSolverType::kSparseNormalCholesky:
+      return std::make_unique<SparseNormalCholeskySolver>();
+    case LinearSolverType::kSparseQr:
+      return std::make_unique<SparseQrSolver>();
     case LinearSolverType::kCgnr:
       return std::make_unique<CgnrSolver>(options.max_cg_iterations, options.cg_relative_tolerance);
     case LinearSolverType::kAuto:
       throw Error("make_linear_solver: LinearSolverType::kAuto must be resolved with choose_linear_solver() first");
+    case LinearSolverType::kCount:
+      break;
   }
   throw Error("make_linear_solver: unknown LinearSolverType " + std::to_string(static_cast<int>(options.type)));
 }

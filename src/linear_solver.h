@@ -63,4 +63,18 @@ std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& opti
 // LinearSolverType::kAuto resolved by the problem's size and sparsity.
 LinearSolverType choose_linear_solver(Eigen::Index rows, Eigen::Index cols, double jacobian_density);
 
+// Whether a resolved (not kAuto) solver wants the Jacobian in sparse storage,
+// by its JacobianStorage (solver_options.h); kSparseWhenLarge counts the
+// problem's variable parameters.
+bool wants_sparse_jacobian(LinearSolverType resolved, int num_effective_parameters);
+
+// The solver `requested` resolves to and the storage it wants: the one rule
+// solve() and LeastSquaresObjective follow. kAuto is resolved on a probe
+// evaluator built with `evaluator_options`; other types need no probe.
+struct LinearSolverChoice {
+  LinearSolverType type = LinearSolverType::kDenseNormalCholesky;  // never kAuto
+  bool sparse_jacobian = false;
+};
+LinearSolverChoice choose_linear_solver(const Problem& problem, LinearSolverType requested, int num_threads);
+
 }  // namespace curvature::internal

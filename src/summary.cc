@@ -9,40 +9,32 @@ namespace curvature {
 
 const char* to_string(TerminationType type) {
   switch (type) {
-    case TerminationType::kGradientTolerance: return "gradient-tolerance";
-    case TerminationType::kFunctionTolerance: return "function-tolerance";
-    case TerminationType::kParameterTolerance: return "parameter-tolerance";
-    case TerminationType::kMaxIterations: return "max-iterations";
-    case TerminationType::kMaxTime: return "max-time";
-    case TerminationType::kUserStop: return "user-stop";
-    case TerminationType::kTrustRegionTooSmall: return "trust-region-too-small";
-    case TerminationType::kLineSearchFailure: return "line-search-failure";
-    case TerminationType::kLinearSolverFailure: return "linear-solver-failure";
-    case TerminationType::kInvalidStartingPoint: return "invalid-starting-point";
-    case TerminationType::kEvaluationFailure: return "evaluation-failure";
-    case TerminationType::kGradientCheckFailed: return "gradient-check-failed";
-    case TerminationType::kEarlyStopping: return "early-stopping";
-  }
-  return "unknown";
-}
-
-const char* to_string(Method method) {
-  switch (method) {
-    case Method::kLevenbergMarquardt: return "levenberg-marquardt";
-    case Method::kDogleg: return "dogleg";
-    case Method::kGaussNewton: return "gauss-newton";
-  }
-  return "unknown";
-}
-
-const char* to_string(LinearSolverType type) {
-  switch (type) {
-    case LinearSolverType::kAuto: return "auto";
-    case LinearSolverType::kDenseNormalCholesky: return "dense-normal-cholesky";
-    case LinearSolverType::kDenseQr: return "dense-qr";
-    case LinearSolverType::kSparseNormalCholesky: return "sparse-normal-cholesky";
-    case LinearSolverType::kSparseQr: return "sparse-qr";
-    case LinearSolverType::kCgnr: return "cgnr";
+    case TerminationType::kGradientTolerance:
+      return "gradient-tolerance";
+    case TerminationType::kFunctionTolerance:
+      return "function-tolerance";
+    case TerminationType::kParameterTolerance:
+      return "parameter-tolerance";
+    case TerminationType::kMaxIterations:
+      return "max-iterations";
+    case TerminationType::kMaxTime:
+      return "max-time";
+    case TerminationType::kUserStop:
+      return "user-stop";
+    case TerminationType::kTrustRegionTooSmall:
+      return "trust-region-too-small";
+    case TerminationType::kLineSearchFailure:
+      return "line-search-failure";
+    case TerminationType::kLinearSolverFailure:
+      return "linear-solver-failure";
+    case TerminationType::kInvalidStartingPoint:
+      return "invalid-starting-point";
+    case TerminationType::kEvaluationFailure:
+      return "evaluation-failure";
+    case TerminationType::kGradientCheckFailed:
+      return "gradient-check-failed";
+    case TerminationType::kEarlyStopping:
+      return "early-stopping";
   }
   return "unknown";
 }
@@ -54,9 +46,8 @@ bool Summary::converged() const {
 
 std::string Summary::brief_report() const {
   char line[512];
-  std::snprintf(line, sizeof line, "%s: %s, cost %.6e -> %.6e, %d iterations (%d accepted), %.3f ms",
-                method.c_str(), to_string(termination), initial_cost, final_cost, iterations, accepted_steps,
-                total_time_s * 1e3);
+  std::snprintf(line, sizeof line, "%s: %s, cost %.6e -> %.6e, %d iterations (%d accepted), %.3f ms", method.c_str(),
+                to_string(termination), initial_cost, final_cost, iterations, accepted_steps, total_time_s * 1e3);
   return line;
 }
 

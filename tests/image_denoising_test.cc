@@ -17,6 +17,7 @@
 #include "curvature/numeric_diff_cost_function.h"
 #include "curvature/problem.h"
 #include "curvature/solve.h"
+#include "registry_lists.h"
 
 namespace curvature {
 namespace {
@@ -162,9 +163,7 @@ TEST(ImageDenoisingTest, OnlyRequestedJacobianBlocksAreWritten) {
 
 TEST(ImageDenoisingTest, EveryLinearSolverFindsTheSameMinimizer) {
   const ImageDenoisingProblem original = make_synthetic_denoising_problem(12, 10);
-  const LinearSolverType solvers[] = {LinearSolverType::kDenseNormalCholesky, LinearSolverType::kDenseQr,
-                                      LinearSolverType::kSparseNormalCholesky, LinearSolverType::kSparseQr,
-                                      LinearSolverType::kCgnr};
+  const std::vector<LinearSolverType> solvers = testing::every_linear_solver();
   std::vector<std::vector<double>> solutions;
   for (LinearSolverType solver : solvers) {
     ImageDenoisingProblem image = original;

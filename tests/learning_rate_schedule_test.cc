@@ -128,12 +128,28 @@ TEST(LearningRateScheduleTest, CosineWithWarmup) {
 }
 
 TEST(LearningRateScheduleTest, NegativeStepThrows) {
-  for (ScheduleType type :
-       {ScheduleType::kConstant, ScheduleType::kInverseTime, ScheduleType::kInverseSqrt, ScheduleType::kStepDecay,
-        ScheduleType::kExponential, ScheduleType::kCosineWithWarmup, ScheduleType::kReduceOnPlateau}) {
+  for (const ScheduleInfo& row : kSchedules) {
     LearningRateScheduleOptions options;
-    options.type = type;
-    EXPECT_THROW(make(options)->learning_rate(-1), Error) << to_string(type);
+    options.type = row.value;
+    EXPECT_THROW(make(options)->learning_rate(-1), Error) << row.name;
+  }
+}
+
+// The registry's watches_loss: after many observations of a loss that never
+// improves, a schedule that watches the loss has lowered its rate; one that
+// does not gives the same rates as a fresh schedule.
+TEST(LearningRateScheduleTest, OnlySchedulesThatWatchTheLossFollowIt) {
+  for (const ScheduleInfo& row : kSchedules) {
+    LearningRateScheduleOptions options;
+    options.type = row.value;
+    options.patience = 2;
+    options.total_steps = 100;
+    std::unique_ptr<LearningRateSchedule> watched = make(options);
+    const std::unique_ptr<LearningRateSchedule> fresh = make(options);
+    for (int i = 0; i < 10; ++i) watched->observe(1.0);
+    bool changed = false;
+    for (int k : {0, 1, 5, 50}) changed |= watched->learning_rate(k) != fresh->learning_rate(k);
+    EXPECT_EQ(changed, row.watches_loss) << row.name;
   }
 }
 

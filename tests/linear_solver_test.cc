@@ -2,6 +2,8 @@
 // long-double reference, the reuse of CHOLMOD's and SPQR's symbolic
 // analyses, the rank-deficient fallbacks, CGNR's iteration reporting, and
 // the kAuto rule.
+#include "linear_solver.h"
+
 #include <gtest/gtest.h>
 
 #include <Eigen/Cholesky>
@@ -15,7 +17,7 @@
 #include "curvature/error.h"
 #include "dense_normal_cholesky.h"
 #include "dense_qr.h"
-#include "linear_solver.h"
+#include "registry_lists.h"
 #include "sparse_normal_cholesky.h"
 #include "sparse_qr.h"
 
@@ -96,10 +98,6 @@ LinearSolverOptions options_for(LinearSolverType type) {
 double relative_error(const Eigen::VectorXd& x, const Eigen::VectorXd& reference) {
   return (x - reference).norm() / std::max(reference.norm(), 1e-300);
 }
-
-const LinearSolverType kAllSolvers[] = {LinearSolverType::kDenseNormalCholesky, LinearSolverType::kDenseQr,
-                                        LinearSolverType::kSparseNormalCholesky, LinearSolverType::kSparseQr,
-                                        LinearSolverType::kCgnr};
 
 class EverySolver : public ::testing::TestWithParam<LinearSolverType> {};
 
@@ -200,7 +198,7 @@ TEST_P(EverySolver, MisuseThrows) {
   EXPECT_THROW(solver->solve(Eigen::VectorXd::Zero(4), nullptr), Error);
 }
 
-INSTANTIATE_TEST_SUITE_P(LinearSolver, EverySolver, ::testing::ValuesIn(kAllSolvers),
+INSTANTIATE_TEST_SUITE_P(LinearSolver, EverySolver, ::testing::ValuesIn(testing::every_linear_solver()),
                          [](const ::testing::TestParamInfo<LinearSolverType>& info) {
                            return std::string(make_linear_solver(options_for(info.param))->name());
                          });
@@ -249,15 +247,13 @@ TEST_P(RankDeficient, GaussNewtonStepSatisfiesNormalEquations) {
       ASSERT_TRUE(result.success) << solver->name() << ": " << result.message;
       ASSERT_TRUE(dx.allFinite());
       EXPECT_FALSE(result.message.empty()) << solver->name() << " should say it handled rank deficiency";
-      EXPECT_LT(normal_equation_residual(j, r, dx), 1e-8) << solver->name() << " " << j.rows() << "x" << j.cols()
-                                                          << ": " << result.message;
+      EXPECT_LT(normal_equation_residual(j, r, dx), 1e-8)
+          << solver->name() << " " << j.rows() << "x" << j.cols() << ": " << result.message;
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(LinearSolver, RankDeficient,
-                         ::testing::Values(LinearSolverType::kDenseNormalCholesky, LinearSolverType::kDenseQr,
-                                           LinearSolverType::kSparseNormalCholesky, LinearSolverType::kSparseQr),
+INSTANTIATE_TEST_SUITE_P(LinearSolver, RankDeficient, ::testing::ValuesIn(testing::every_direct_linear_solver()),
                          [](const ::testing::TestParamInfo<LinearSolverType>& info) {
                            return std::string(make_linear_solver(options_for(info.param))->name());
                          });

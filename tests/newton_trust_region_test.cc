@@ -11,21 +11,28 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "curvature/autodiff_objective.h"
 #include "curvature/least_squares_objective.h"
 #include "curvature/minimize.h"
 #include "curvature/problem.h"
-#include "test_problems.h"
 #include "test_objectives.h"
+#include "test_problems.h"
 
 namespace curvature {
 namespace {
 
 using testing::Quadratic;
 
-const MinimizerMethod kMethods[] = {MinimizerMethod::kNewtonTrustRegionCg, MinimizerMethod::kNewtonDogleg,
-                                    MinimizerMethod::kLevenbergMarquardtCg};
+// Every method whose registry row runs the trust-region loop.
+std::vector<MinimizerMethod> trust_region_methods() {
+  std::vector<MinimizerMethod> methods;
+  for (const MinimizerMethodInfo& row : kMinimizerMethods) {
+    if (row.loop == MinimizerLoop::kTrustRegion) methods.push_back(row.value);
+  }
+  return methods;
+}
 
 struct Rosenbrock {
   template <typename T>
@@ -219,12 +226,15 @@ TEST(NewtonTrustRegion, StopsWhenTheCallbackAsks) {
   EXPECT_EQ(summary.iterations, 3);
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, NewtonTrustRegionTest, ::testing::ValuesIn(kMethods),
+INSTANTIATE_TEST_SUITE_P(Methods, NewtonTrustRegionTest, ::testing::ValuesIn(trust_region_methods()),
                          [](const ::testing::TestParamInfo<MinimizerMethod>& info) {
                            switch (info.param) {
-                             case MinimizerMethod::kNewtonDogleg: return std::string("Dogleg");
-                             case MinimizerMethod::kLevenbergMarquardtCg: return std::string("LevenbergCg");
-                             default: return std::string("SteihaugCg");
+                             case MinimizerMethod::kNewtonDogleg:
+                               return std::string("Dogleg");
+                             case MinimizerMethod::kLevenbergMarquardtCg:
+                               return std::string("LevenbergCg");
+                             default:
+                               return std::string("SteihaugCg");
                            }
                          });
 

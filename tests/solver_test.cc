@@ -2,8 +2,6 @@
 // Powell's singular function, linear regression, bounds active at the
 // solution, robust fitting; thread-count independence; termination,
 // callbacks and the errors for bad input.
-#include "curvature/solve.h"
-
 #include <gtest/gtest.h>
 
 #include <array>
@@ -13,6 +11,8 @@
 #include <random>
 #include <vector>
 
+#include "curvature/solve.h"
+#include "registry_lists.h"
 #include "test_problems.h"
 
 namespace curvature {
@@ -23,10 +23,8 @@ using testing::LineResidual;
 using testing::PowellSingularResidual;
 using testing::RosenbrockResidual;
 
-const Method kMethods[] = {Method::kLevenbergMarquardt, Method::kDogleg, Method::kGaussNewton};
-const LinearSolverType kLinearSolvers[] = {LinearSolverType::kDenseNormalCholesky, LinearSolverType::kDenseQr,
-                                           LinearSolverType::kSparseNormalCholesky, LinearSolverType::kSparseQr,
-                                           LinearSolverType::kCgnr};
+using testing::every_linear_solver;
+using testing::every_method;
 
 class MethodTest : public ::testing::TestWithParam<Method> {};
 
@@ -64,7 +62,8 @@ TEST_P(MethodTest, FitsExponentialDecay) {
   }
   double p[2] = {1.0, 0.5};
   Problem problem;
-  for (size_t i = 0; i < t.size(); ++i) problem.add_residual_block(std::make_shared<ExponentialResidual>(t[i], y[i]), nullptr, p);
+  for (size_t i = 0; i < t.size(); ++i)
+    problem.add_residual_block(std::make_shared<ExponentialResidual>(t[i], y[i]), nullptr, p);
   SolverOptions options;
   options.method = GetParam();
   Summary summary = solve(options, &problem);
@@ -73,7 +72,7 @@ TEST_P(MethodTest, FitsExponentialDecay) {
   EXPECT_NEAR(p[1], 1.7, 1e-11);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllMethods, MethodTest, ::testing::ValuesIn(kMethods));
+INSTANTIATE_TEST_SUITE_P(AllMethods, MethodTest, ::testing::ValuesIn(every_method()));
 
 // Noisy line data; the least-squares line in closed form.
 struct LineData {
@@ -98,7 +97,8 @@ struct LineData {
     intercept = (sy - slope * st) / n;
   }
   void add_to(Problem* problem, double* a, double* b) const {
-    for (size_t i = 0; i < t.size(); ++i) problem->add_residual_block(std::make_shared<LineResidual>(t[i], y[i]), nullptr, a, b);
+    for (size_t i = 0; i < t.size(); ++i)
+      problem->add_residual_block(std::make_shared<LineResidual>(t[i], y[i]), nullptr, a, b);
   }
 };
 
@@ -121,7 +121,7 @@ TEST(GaussNewtonTest, SolvesLinearLeastSquaresInOneStep) {
 
 TEST(LinearSolverChoiceTest, EveryLinearSolverGivesTheSameFit) {
   LineData data;
-  for (LinearSolverType type : kLinearSolvers) {
+  for (LinearSolverType type : every_linear_solver()) {
     double a = 0.0, b = 0.0;
     Problem problem;
     data.add_to(&problem, &a, &b);
@@ -157,7 +157,7 @@ TEST(LinearSolverChoiceTest, MixedPrecisionNormalEquationsReachTheSameMinimum) {
 }
 
 TEST(BoundsTest, ActiveBoundsHoldAtTheSolution) {
-  for (Method method : kMethods) {
+  for (Method method : every_method()) {
     // Unconstrained minimum at (1, 1); the box x0 <= 0.5 makes the minimum
     // (0.5, 0.25) with the bound active.
     double x[2] = {-1.2, 1.0};
@@ -194,7 +194,8 @@ TEST(RobustTest, CauchyLossIgnoresOutliers) {
   double a = 0.0, b = 0.0;
   Problem problem;
   for (size_t i = 0; i < y.size(); ++i) {
-    problem.add_residual_block(std::make_shared<LineResidual>(data.t[i], y[i]), std::make_shared<CauchyLoss>(0.5), &a, &b);
+    problem.add_residual_block(std::make_shared<LineResidual>(data.t[i], y[i]), std::make_shared<CauchyLoss>(0.5), &a,
+                               &b);
   }
   Summary summary = solve(SolverOptions{}, &problem);
   EXPECT_TRUE(summary.converged()) << summary.full_report();
@@ -237,7 +238,7 @@ class DomainResidual final : public SizedCostFunction<1, 1> {
 };
 
 TEST(RobustnessTest, PointsOutsideTheDomainAreRejectedSteps) {
-  for (Method method : kMethods) {
+  for (Method method : every_method()) {
     double x = 0.05;  // the Gauss-Newton step from here lands at x < 0
     Problem problem;
     problem.add_residual_block(std::make_shared<DomainResidual>(), nullptr, &x);

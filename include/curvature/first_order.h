@@ -21,7 +21,10 @@
 //
 // A training loop chooses a rule at compile time through the UpdateRule
 // concept, or at run time through make_update_rule(options), which returns
-// an AnyUpdateRule keyed by UpdateRuleType.
+// an AnyUpdateRule keyed by UpdateRuleType. The rules' registry
+// (registry.h), kUpdateRules, holds one row per UpdateRuleType: the name
+// to_string() prints and parse_update_rule() accepts, the suggested
+// learning rate and whether the rule wants its gradient at a lookahead point.
 //
 // Notation, per coordinate i (all operations elementwise; i is dropped):
 // g the gradient, lr the learning rate, t = 1, 2, ... the number of steps
@@ -76,8 +79,11 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "curvature/registry.h"
 
 namespace curvature {
 
@@ -447,15 +453,53 @@ enum class UpdateRuleType {
   kNadam,
   kAmsGrad,
   kAdamW,
+  kCount,  // not a rule: the number of rules
 };
 
-const char* to_string(UpdateRuleType type);
+struct UpdateRuleInfo {
+  UpdateRuleType value;
+  const char* name;  // to_string(), parse_update_rule()
+  const char* description;
+  // The starting learning rate the rule's paper (or common practice, for
+  // the first five) suggests.
+  double default_learning_rate;
+  // The rule wants its gradient at a shifted point (AnyUpdateRule::
+  // needs_lookahead()); the loop must call lookahead() before each gradient.
+  bool needs_lookahead;
+};
 
-// The starting learning rate each rule's paper (or common practice, for the
-// first five) suggests: SGD and the momentum rules 0.01, AdaGrad 0.01,
-// RMSProp 0.001, AdaDelta 1, Adam, AMSGrad and AdamW 0.001, AdaMax and NAdam
-// 0.002.
-double default_learning_rate(UpdateRuleType type);
+// clang-format off
+inline constexpr UpdateRuleInfo kUpdateRules[] = {
+    {UpdateRuleType::kSgd, "sgd", "plain stochastic gradient descent", 0.01, false},
+    {UpdateRuleType::kMomentum, "momentum", "heavy-ball momentum", 0.01, false},
+    {UpdateRuleType::kNesterovLookahead, "nesterov-lookahead", "Nesterov momentum, gradient at x + mu v", 0.01, true},
+    {UpdateRuleType::kNesterov, "nesterov", "Nesterov momentum, reformulated with the gradient at x", 0.01, false},
+    {UpdateRuleType::kAdaGrad, "adagrad", "AdaGrad: steps scaled by the summed squared gradients", 0.01, false},
+    {UpdateRuleType::kRmsProp, "rmsprop", "RMSProp: steps scaled by a running mean square", 0.001, false},
+    {UpdateRuleType::kRmsPropMomentum, "rmsprop-momentum", "RMSProp with heavy-ball momentum", 0.001, false},
+    {UpdateRuleType::kRmsPropNesterov, "rmsprop-nesterov", "RMSProp with Nesterov momentum", 0.001, false},
+    {UpdateRuleType::kAdaDelta, "adadelta", "AdaDelta: no learning rate of its own [Zei]", 1.0, false},
+    {UpdateRuleType::kAdam, "adam", "Adam [KB] Algorithm 1", 0.001, false},
+    {UpdateRuleType::kAdaMax, "adamax", "AdaMax: Adam in the infinity norm [KB] Algorithm 2", 0.002, false},
+    {UpdateRuleType::kNadam, "nadam", "NAdam: Adam with Nesterov momentum [Doz]", 0.002, false},
+    {UpdateRuleType::kAmsGrad, "amsgrad", "AMSGrad: Adam with a non-decreasing second moment", 0.001, false},
+    {UpdateRuleType::kAdamW, "adamw", "AdamW: Adam with decoupled weight decay", 0.001, false},
+};
+// clang-format on
+static_assert(registry_is_complete<UpdateRuleType>(kUpdateRules));
+
+inline const UpdateRuleInfo& info(UpdateRuleType type) {
+  return registry_row<UpdateRuleInfo>(kUpdateRules, type, "UpdateRuleType");
+}
+inline const char* to_string(UpdateRuleType type) { return info(type).name; }
+// Throws curvature::Error listing the names.
+inline UpdateRuleType parse_update_rule(std::string_view name) {
+  return registry_find<UpdateRuleInfo>(kUpdateRules, name, "update rule").value;
+}
+// kUpdateRules' default_learning_rate: SGD and the momentum rules 0.01,
+// AdaGrad 0.01, RMSProp 0.001, AdaDelta 1, Adam, AMSGrad and AdamW 0.001,
+// AdaMax and NAdam 0.002.
+inline double default_learning_rate(UpdateRuleType type) { return info(type).default_learning_rate; }
 
 // The options of every rule; make_update_rule reads the struct that `type`
 // names and ignores the others.

@@ -64,6 +64,9 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
+
+#include "curvature/registry.h"
 
 namespace curvature {
 
@@ -75,9 +78,40 @@ enum class ScheduleType {
   kExponential,
   kCosineWithWarmup,
   kReduceOnPlateau,
+  kCount,  // not a schedule: the number of schedules
 };
 
-const char* to_string(ScheduleType type);
+// The schedules' registry (registry.h): one row per ScheduleType.
+struct ScheduleInfo {
+  ScheduleType value;
+  const char* name;  // to_string(), parse_schedule()
+  const char* description;
+  // The rate follows the losses passed to observe(); for the others it is a
+  // function of k alone.
+  bool watches_loss;
+};
+
+// clang-format off
+inline constexpr ScheduleInfo kSchedules[] = {
+    {ScheduleType::kConstant, "constant", "lr0", false},
+    {ScheduleType::kInverseTime, "inverse-time", "lr0 t0 / (k + t0)", false},
+    {ScheduleType::kInverseSqrt, "inverse-sqrt", "lr0 sqrt(t0 / (k + t0))", false},
+    {ScheduleType::kStepDecay, "step-decay", "lr0 step_factor^floor(k / step_size)", false},
+    {ScheduleType::kExponential, "exponential", "lr0 decay_rate^k", false},
+    {ScheduleType::kCosineWithWarmup, "cosine-with-warmup", "linear warm-up, then a half cosine down to lr_min", false},
+    {ScheduleType::kReduceOnPlateau, "reduce-on-plateau", "lr times factor when the loss stops improving", true},
+};
+// clang-format on
+static_assert(registry_is_complete<ScheduleType>(kSchedules));
+
+inline const ScheduleInfo& info(ScheduleType type) {
+  return registry_row<ScheduleInfo>(kSchedules, type, "ScheduleType");
+}
+inline const char* to_string(ScheduleType type) { return info(type).name; }
+// Throws curvature::Error listing the names.
+inline ScheduleType parse_schedule(std::string_view name) {
+  return registry_find<ScheduleInfo>(kSchedules, name, "learning-rate schedule").value;
+}
 
 // All schedules' options; each schedule reads the fields listed for it.
 struct LearningRateScheduleOptions {

@@ -12,12 +12,18 @@
 // All report through the same Summary as solve(). A least-squares Problem is
 // minimized through least_squares_objective.h.
 //
-// Bounds (Objective::lower_bounds / upper_bounds) are honoured by steepest
-// descent and L-BFGS (projected search path, coordinates held at an active
-// bound frozen; the line search is then Armijo whatever `line_search` says,
-// since the curvature condition means nothing along a bent path), by the
-// trust-region Newton methods and by Nesterov's method (projected steps).
-// Nonlinear CG, BFGS and line-search Newton refuse bounded objectives.
+// Bounds (Objective::lower_bounds / upper_bounds) are honoured by the methods
+// whose row in kMinimizerMethods says so: steepest descent and L-BFGS
+// (projected search path, coordinates held at an active bound frozen; the
+// line search is then Armijo whatever `line_search` says, since the
+// curvature condition means nothing along a bent path), the trust-region
+// methods and Nesterov's method (projected steps). The others (nonlinear CG,
+// BFGS, line-search Newton) refuse bounded objectives.
+//
+// Methods and line searches each have a registry (registry.h):
+// kMinimizerMethods and kLineSearches hold, one row per enumerator, the name
+// printed in the Summary and accepted by parse_minimizer_method() /
+// parse_line_search(), and the traits above.
 //
 // minimize() throws curvature::Error for options out of range, a null x, an
 // x whose size differs from the objective's, and a method that needs second-
@@ -27,8 +33,10 @@
 
 #include <Eigen/Core>
 #include <functional>
+#include <string_view>
 
 #include "curvature/objective.h"
+#include "curvature/registry.h"
 #include "curvature/solver_options.h"
 #include "curvature/summary.h"
 
@@ -39,21 +47,103 @@ enum class MinimizerMethod {
   kNonlinearConjugateGradient,
   kBfgs,
   kLbfgs,
-  kNewton,                // modified-Hessian Newton direction with a line search
-  kNewtonTrustRegionCg,   // trust region, Steihaug-Toint truncated CG (Hessian-vector products only)
-  kNewtonDogleg,          // trust region, dogleg on the dense Hessian
-  kNesterov,              // accelerated gradient with a backtracking Lipschitz estimate
+  kNewton,               // modified-Hessian Newton direction with a line search
+  kNewtonTrustRegionCg,  // trust region, Steihaug-Toint truncated CG (Hessian-vector products only)
+  kNewtonDogleg,         // trust region, dogleg on the dense Hessian
+  kNesterov,             // accelerated gradient with a backtracking Lipschitz estimate
   // Levenberg-Marquardt on the objective's Hessian model (for a least-squares
   // or network objective, the Gauss-Newton or generalized Gauss-Newton
   // matrix): (H + lambda I) p = -g solved by CG, lambda = |g| / radius with
   // the trust-region radius updated by the reduction ratio.
   kLevenbergMarquardtCg,
+  kCount,  // not a method: the number of methods
 };
+
+// The loop a method runs in.
+enum class MinimizerLoop {
+  kLineSearch,   // a direction times a step length from a line search
+  kTrustRegion,  // a step within a trust region around a model of f
+  kNesterov,     // accelerated gradient steps
+};
+
+struct MinimizerMethodInfo {
+  MinimizerMethod value;
+  const char* name;        // Summary::method, to_string(), parse_minimizer_method()
+  const char* short_name;  // the curv program's --method name; parse_minimizer_method() accepts it too
+  const char* description;
+  MinimizerLoop loop;
+  bool uses_hessian;    // asks the objective for its Hessian: has_hessian() must be true
+  bool honours_bounds;  // keeps every iterate in the objective's bounds; the others refuse bounds
+};
+
+// clang-format off
+inline constexpr MinimizerMethodInfo kMinimizerMethods[] = {
+    {MinimizerMethod::kSteepestDescent, "steepest-descent", "sd", "steepest descent",
+     MinimizerLoop::kLineSearch, false, true},
+    {MinimizerMethod::kNonlinearConjugateGradient, "nonlinear-conjugate-gradient", "cg",
+     "nonlinear conjugate gradient (cg_variant)", MinimizerLoop::kLineSearch, false, false},
+    {MinimizerMethod::kBfgs, "bfgs", "bfgs", "BFGS on a dense inverse Hessian",
+     MinimizerLoop::kLineSearch, false, false},
+    {MinimizerMethod::kLbfgs, "lbfgs", "lbfgs", "L-BFGS (lbfgs_memory pairs)",
+     MinimizerLoop::kLineSearch, false, true},
+    {MinimizerMethod::kNewton, "newton", "newton", "line-search Newton on a modified Hessian",
+     MinimizerLoop::kLineSearch, true, false},
+    {MinimizerMethod::kNewtonTrustRegionCg, "newton-trust-region-cg", "newton-cg",
+     "trust-region Newton-CG (Steihaug-Toint), Hessian-vector products only", MinimizerLoop::kTrustRegion, true, true},
+    {MinimizerMethod::kNewtonDogleg, "newton-dogleg", "newton-dogleg", "trust-region dogleg on the dense Hessian",
+     MinimizerLoop::kTrustRegion, true, true},
+    {MinimizerMethod::kNesterov, "nesterov", "nesterov", "Nesterov's accelerated gradient",
+     MinimizerLoop::kNesterov, false, true},
+    {MinimizerMethod::kLevenbergMarquardtCg, "levenberg-marquardt-cg", "lm-cg",
+     "Levenberg-Marquardt on the Hessian model, (H + lambda I) p = -g by CG", MinimizerLoop::kTrustRegion, true,
+     true},
+};
+// clang-format on
+static_assert(registry_is_complete<MinimizerMethod>(kMinimizerMethods));
+
+inline const MinimizerMethodInfo& info(MinimizerMethod method) {
+  return registry_row<MinimizerMethodInfo>(kMinimizerMethods, method, "MinimizerMethod");
+}
+inline const char* to_string(MinimizerMethod method) { return info(method).name; }
+// By name or short name; throws curvature::Error listing the names.
+inline MinimizerMethod parse_minimizer_method(std::string_view name) {
+  return registry_find<MinimizerMethodInfo>(kMinimizerMethods, name, "minimizer method").value;
+}
+// Whether the method asks the objective for its Hessian (the Newton methods).
+inline bool uses_hessian(MinimizerMethod method) { return info(method).uses_hessian; }
+// Whether the method keeps its iterates in the objective's bounds;
+// minimize() refuses a bounded objective for the others.
+inline bool honours_bounds(MinimizerMethod method) { return info(method).honours_bounds; }
 
 enum class LineSearchType {
   kArmijo,       // backtracking with quadratic/cubic interpolation: sufficient decrease only
   kStrongWolfe,  // bracketing and zoom with safeguarded cubic interpolation
+  kCount,        // not a line search: the number of them
 };
+
+struct LineSearchInfo {
+  LineSearchType value;
+  const char* name;  // to_string(), parse_line_search()
+  const char* description;
+  bool projected_paths;  // also searches a path bent by projection onto bounds
+};
+
+// clang-format off
+inline constexpr LineSearchInfo kLineSearches[] = {
+    {LineSearchType::kArmijo, "armijo", "backtracking with interpolation: sufficient decrease", true},
+    {LineSearchType::kStrongWolfe, "strong-wolfe", "bracketing and zoom: sufficient decrease and curvature", false},
+};
+// clang-format on
+static_assert(registry_is_complete<LineSearchType>(kLineSearches));
+
+inline const LineSearchInfo& info(LineSearchType type) {
+  return registry_row<LineSearchInfo>(kLineSearches, type, "LineSearchType");
+}
+inline const char* to_string(LineSearchType type) { return info(type).name; }
+// Throws curvature::Error listing the names.
+inline LineSearchType parse_line_search(std::string_view name) {
+  return registry_find<LineSearchInfo>(kLineSearches, name, "line search").value;
+}
 
 enum class NonlinearCgVariant { kFletcherReeves, kPolakRibierePlus, kHestenesStiefel, kDaiYuan };
 
@@ -128,10 +218,5 @@ Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::Ve
 
 // Throws curvature::Error naming the first field out of range.
 void validate(const MinimizeOptions& options);
-
-const char* to_string(MinimizerMethod method);
-
-// Whether the method asks the objective for its Hessian (the Newton methods).
-bool uses_hessian(MinimizerMethod method);
 
 }  // namespace curvature

@@ -24,7 +24,7 @@ Summary solve(const SolverOptions& options, Problem* problem);
 // Throws curvature::Error naming the first field of `options` out of range.
 void validate(const SolverOptions& options);
 
-const char* to_string(Method method);
-const char* to_string(LinearSolverType type);
+// to_string(Method) and to_string(LinearSolverType) are in solver_options.h,
+// next to their registries.
 
 }  // namespace curvature

@@ -2,11 +2,20 @@
 //
 // Options are a plain struct with documented defaults; solve() validates them
 // once and throws curvature::Error naming the first field out of range.
+//
+// Methods and linear solvers each have a registry (registry.h): kMethods and
+// kLinearSolvers hold, one row per enumerator, the name printed in the
+// Summary and accepted by parse_method() / parse_linear_solver(), and what
+// the rest of the library needs to know about the row.
 #pragma once
 
 #include <Eigen/Core>
 #include <functional>
+#include <span>
 #include <string>
+#include <string_view>
+
+#include "curvature/registry.h"
 
 namespace curvature {
 
@@ -14,7 +23,33 @@ enum class Method {
   kLevenbergMarquardt,  // trust region, damped Gauss-Newton steps
   kDogleg,              // Powell's dogleg trust region
   kGaussNewton,         // Gauss-Newton direction with a backtracking line search
+  kCount,               // not a method: the number of methods
 };
+
+struct MethodInfo {
+  Method value;
+  const char* name;        // Summary::method, to_string(), parse_method()
+  const char* short_name;  // the curv program's --method name; parse_method() accepts it too
+  const char* description;
+  bool trust_region;  // false: a line search along the Gauss-Newton direction
+};
+
+// clang-format off
+inline constexpr MethodInfo kMethods[] = {
+    {Method::kLevenbergMarquardt, "levenberg-marquardt", "lm",
+     "Levenberg-Marquardt trust region (Marquardt scaling, Nielsen's damping update)", true},
+    {Method::kDogleg, "dogleg", "dogleg", "Powell's dogleg trust region", true},
+    {Method::kGaussNewton, "gauss-newton", "gn", "Gauss-Newton with an Armijo backtracking line search", false},
+};
+// clang-format on
+static_assert(registry_is_complete<Method>(kMethods));
+
+inline const MethodInfo& info(Method method) { return registry_row<MethodInfo>(kMethods, method, "Method"); }
+inline const char* to_string(Method method) { return info(method).name; }
+// By name or short name; throws curvature::Error listing the names.
+inline Method parse_method(std::string_view name) {
+  return registry_find<MethodInfo>(kMethods, name, "least-squares method").value;
+}
 
 enum class LinearSolverType {
   kAuto,                  // chosen by size and sparsity (see below)
@@ -23,7 +58,56 @@ enum class LinearSolverType {
   kSparseNormalCholesky,  // CHOLMOD on J^T J + D^2, symbolic analysis done once
   kSparseQr,              // SPQR on [J; D]
   kCgnr,                  // matrix-free conjugate gradients on the normal equations
+  kCount,                 // not a solver: the number of linear-solver types
 };
+
+// How the Jacobian is stored for a linear solver.
+enum class JacobianStorage {
+  kDense,
+  kSparse,
+  kSparseWhenLarge,  // sparse above kSparseWhenLargeParameters variable parameters, dense up to it
+  kChosen,           // kAuto: the storage of the solver it resolves to
+};
+
+// JacobianStorage::kSparseWhenLarge (CGNR): its products with J and J^T
+// cost m n dense against nnz(J) sparse, and beyond this many parameters the
+// dense Jacobian's memory starts to matter.
+inline constexpr int kSparseWhenLargeParameters = 1000;
+
+struct LinearSolverInfo {
+  LinearSolverType value;
+  const char* name;  // to_string(), parse_linear_solver()
+  const char* description;
+  JacobianStorage storage;
+  // Solves to a tolerance within an iteration budget, rather than exactly
+  // (and so, unlike the direct solvers, does not diagnose rank deficiency).
+  bool iterative;
+};
+
+// clang-format off
+inline constexpr LinearSolverInfo kLinearSolvers[] = {
+    {LinearSolverType::kAuto, "auto", "dense normal Cholesky or CHOLMOD, by the Jacobian's size and density",
+     JacobianStorage::kChosen, false},
+    {LinearSolverType::kDenseNormalCholesky, "dense-normal-cholesky", "Cholesky of J^T J + D^2",
+     JacobianStorage::kDense, false},
+    {LinearSolverType::kDenseQr, "dense-qr", "Householder QR of [J; D]", JacobianStorage::kDense, false},
+    {LinearSolverType::kSparseNormalCholesky, "sparse-normal-cholesky", "CHOLMOD (or Eigen) on J^T J + D^2",
+     JacobianStorage::kSparse, false},
+    {LinearSolverType::kSparseQr, "sparse-qr", "SPQR (or Eigen) on [J; D]", JacobianStorage::kSparse, false},
+    {LinearSolverType::kCgnr, "cgnr", "matrix-free conjugate gradients on the normal equations",
+     JacobianStorage::kSparseWhenLarge, true},
+};
+// clang-format on
+static_assert(registry_is_complete<LinearSolverType>(kLinearSolvers));
+
+inline const LinearSolverInfo& info(LinearSolverType type) {
+  return registry_row<LinearSolverInfo>(kLinearSolvers, type, "LinearSolverType");
+}
+inline const char* to_string(LinearSolverType type) { return info(type).name; }
+// Throws curvature::Error listing the names.
+inline LinearSolverType parse_linear_solver(std::string_view name) {
+  return registry_find<LinearSolverInfo>(kLinearSolvers, name, "linear solver").value;
+}
 
 enum class Damping {
   kMarquardt,  // lambda * diag(J^T J): invariant to the scaling of the parameters
