@@ -15,11 +15,9 @@
 namespace curvature {
 namespace {
 
+// The one wording of an option error (error.h), for this struct.
 void require(bool condition, const char* field, const std::string& requirement, double value) {
-  if (!condition) {
-    throw Error(std::string("MinimizeOptions::") + field + " must be " + requirement + ", got " +
-                std::to_string(value));
-  }
+  require_option(condition, "MinimizeOptions", field, requirement, value);
 }
 
 // "a, b or c": the methods whose rows say they honour bounds.
@@ -100,7 +98,7 @@ Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::Ve
     for (int i = 0; i < n; ++i) {
       if (!((*lower)[i] <= (*upper)[i])) {
         throw Error("minimize: the objective's bounds are inconsistent at coordinate " + std::to_string(i) +
-                    ": lower " + std::to_string((*lower)[i]) + " > upper " + std::to_string((*upper)[i]));
+                    ": lower " + to_decimal((*lower)[i]) + " > upper " + to_decimal((*upper)[i]));
       }
     }
   }

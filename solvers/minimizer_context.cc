@@ -192,7 +192,7 @@ bool MinimizerContext::function_tolerance_reached(double actual_reduction) {
   const double limit = options_.function_tolerance * cost;
   if (std::abs(actual_reduction) > limit) return false;
   terminate(TerminationType::kFunctionTolerance,
-            format_numbers("Function tolerance reached: |cost change| %.6e <= %.6e = tolerance * cost.",
+            string_printf("Function tolerance reached: |cost change| %.6e <= %.6e = tolerance * cost.",
                            std::abs(actual_reduction), limit));
   return true;
 }

@@ -32,7 +32,7 @@ bool ObjectiveContext::begin(const Eigen::VectorXd& start) {
     if (gradient.size() != num_parameters_) gradient = Eigen::VectorXd::Zero(num_parameters_);
     terminate(TerminationType::kInvalidStartingPoint,
               std::string("The starting point cannot be evaluated: the objective '") + objective_.name() +
-                  "' declined it or returned a non-finite value or gradient (f = " + format_numbers("%.6e", value) +
+                  "' declined it or returned a non-finite value or gradient (f = " + string_printf("%.6e", value) +
                   ").");
     return false;
   }
@@ -116,7 +116,7 @@ bool ObjectiveContext::function_tolerance_reached(double value_change) {
   if (std::abs(value_change) > limit) return false;
   terminate(
       TerminationType::kFunctionTolerance,
-      format_numbers("Function tolerance reached: |f change| %.6e <= %.6e = tolerance * max(|f|, 1e-300), f = %.6e.",
+      string_printf("Function tolerance reached: |f change| %.6e <= %.6e = tolerance * max(|f|, 1e-300), f = %.6e.",
                      std::abs(value_change), limit, value));
   return true;
 }

@@ -9,16 +9,17 @@
 #include <string>
 
 #include "curvature/gradient_checker.h"
+#include "curvature/thread_pool.h"
 #include "minimizers.h"
 #include "problem_impl.h"
+#include "string_format.h"
 
 namespace curvature {
 namespace {
 
+// The one wording of an option error (error.h), for this struct.
 void require(bool condition, const char* field, const std::string& requirement, double value) {
-  if (!condition) {
-    throw Error(std::string("SolverOptions::") + field + " must be " + requirement + ", got " + std::to_string(value));
-  }
+  require_option(condition, "SolverOptions", field, requirement, value);
 }
 
 // Runs the gradient checker on every residual block at the starting point.
@@ -83,7 +84,7 @@ void restart_after_evaporation(const SolverOptions& options, const internal::Lin
   internal::minimize_trust_region(context, *strategy);
 
   const std::string note = "Marquardt-scaled steps ended where parameter(s) " + which +
-                           " no longer influence the residuals (cost " + std::to_string(first_cost) +
+                           " no longer influence the residuals (cost " + internal::string_printf("%.6e", first_cost) +
                            "); restarted from the initial point with Levenberg damping";
   if (context.cost < first_cost) {
     summary.message = note + ", which reached a lower cost. " + summary.message;
@@ -123,7 +124,8 @@ void validate(const SolverOptions& o) {
   require(o.max_cg_iterations >= 1, "max_cg_iterations", "at least 1", o.max_cg_iterations);
   require(o.cg_relative_tolerance > 0.0 && o.cg_relative_tolerance < 1.0, "cg_relative_tolerance", "in (0, 1)",
           o.cg_relative_tolerance);
-  require(o.num_threads >= 1 && o.num_threads <= 1024, "num_threads", "in [1, 1024]", o.num_threads);
+  require(o.num_threads >= 1 && o.num_threads <= kMaxThreads, "num_threads", "in [1, " + std::to_string(kMaxThreads) + "]",
+          o.num_threads);
   require(o.gradient_check_relative_precision > 0.0, "gradient_check_relative_precision", "positive",
           o.gradient_check_relative_precision);
   require(o.early_stopping.patience >= 0, "early_stopping.patience", ">= 0 (0: off)", o.early_stopping.patience);

@@ -31,9 +31,6 @@ class Stopwatch {
 
 // Termination messages quote their numbers through string_printf.
 using internal::string_printf;
-inline std::string format_numbers(const char* pattern, double a, double b = 0.0, double c = 0.0) {
-  return string_printf(pattern, a, b, c);
-}
 
 class SolveProgress {
  public:

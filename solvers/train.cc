@@ -12,6 +12,7 @@
 
 #include "box_bounds.h"
 #include "curvature/error.h"
+#include "curvature/thread_pool.h"
 #include "minibatch_evaluator.h"
 #include "solve_progress.h"
 #include "string_format.h"
@@ -85,7 +86,9 @@ void validate(const TrainOptions& options) {
   if (options.early_stopping_patience < 0) {
     field_error("early_stopping_patience", ">= 0 (0: off)", options.early_stopping_patience);
   }
-  if (options.num_threads < 1) field_error("num_threads", "at least 1", options.num_threads);
+  if (options.num_threads < 1 || options.num_threads > kMaxThreads) {
+    field_error("num_threads", ("in [1, " + std::to_string(kMaxThreads) + "]").c_str(), options.num_threads);
+  }
   if (!(options.max_time_seconds > 0.0)) field_error("max_time_seconds", "> 0", options.max_time_seconds);
   validate(options.schedule);
   make_update_rule(options.rule);  // validates the options of the chosen rule

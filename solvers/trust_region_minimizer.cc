@@ -10,6 +10,7 @@
 #include <string>
 
 #include "minimizers.h"
+#include "string_format.h"
 #include "trust_region_loop.h"
 
 namespace curvature::internal {
@@ -124,8 +125,9 @@ class LeastSquaresSide {
   bool radius_too_small() {
     if (strategy_.radius() >= context_.options().min_trust_region_radius) return false;
     context_.terminate(TerminationType::kTrustRegionTooSmall,
-                       "Trust region radius " + std::to_string(strategy_.radius()) +
-                           " fell below min_trust_region_radius: no step reduces the cost.");
+                       string_printf("Trust region radius %.3e fell below min_trust_region_radius %.3e: no step "
+                                     "reduces the cost.",
+                                     strategy_.radius(), context_.options().min_trust_region_radius));
     return true;
   }
 

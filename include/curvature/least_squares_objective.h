@@ -72,7 +72,9 @@ enum class HessianModel {
 
 struct LeastSquaresObjectiveOptions {
   HessianModel hessian_model = HessianModel::kGaussNewton;
-  // Threads used to evaluate residual blocks; results do not depend on it.
+  // Threads used to evaluate residual blocks, in [1, kMaxThreads = 1024]
+  // (thread_pool.h); results do not depend on it. A cost function's
+  // exception on any thread is rethrown on the calling thread.
   int num_threads = 1;
   // HessianOperator::dense() forms the n x n matrix only for n up to this
   // (n^2 doubles; the exact model also costs n Jacobian evaluations).

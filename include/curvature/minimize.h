@@ -184,8 +184,10 @@ struct MinimizeOptions {
   int cg_restart_interval = 0;
 
   // Trust-region Newton methods.
-  double initial_trust_region_radius = 1.0;
-  double max_trust_region_radius = 1e10;
+  double initial_trust_region_radius = 1.0;  // > 0
+  double max_trust_region_radius = 1e10;     // >= initial_trust_region_radius
+  // A step is accepted when (actual reduction) / (model's reduction) exceeds
+  // this; in [0, 1).
   double min_relative_decrease = 1e-4;
   int max_cg_iterations = 0;  // Steihaug-CG iterations per step; 0: n
   // The region is the sphere |p| <= radius. When a step is short enough to
@@ -196,8 +198,8 @@ struct MinimizeOptions {
   // short against |x| can be the only move the sphere allows in a small
   // coordinate (Meyer's, x* = (0.0056, 6181, 345)); in the scaled region the
   // iteration goes on. At a true minimizer it stops again once the radius
-  // has shrunk to the noise in f: on MGH, a median of 0 and at most 26
-  // further iterations. The region stays scaled to the end of the solve
+  // has shrunk to the noise in f, after a few further iterations at most.
+  // The region stays scaled to the end of the solve
   // (Summary::scaled_region_from_iteration). Needs HessianOperator::diagonal();
   // without it the solve ends as with false. The trace's radius then
   // measures |D p|.

@@ -213,7 +213,9 @@ struct SolverOptions {
   // next ten Jacobians. false: always all in double.
   bool mixed_precision = true;
 
-  // Threads used to evaluate residual blocks; results do not depend on it.
+  // Threads used to evaluate residual blocks, in [1, kMaxThreads = 1024]
+  // (thread_pool.h); results do not depend on it. A cost function's
+  // exception on any thread is rethrown on the calling thread.
   int num_threads = 1;
 
   // Compare the Jacobians with numeric differentiation at the starting point

@@ -157,7 +157,7 @@ struct TrainOptions {
   // restore the best epoch's parameters; needs a validation set. 0: off.
   int early_stopping_patience = 0;
 
-  int num_threads = 1;            // >= 1; results do not depend on it
+  int num_threads = 1;            // in [1, kMaxThreads] (thread_pool.h); results do not depend on it
   double max_time_seconds = 1e6;  // > 0
   bool verbose = false;           // one line per epoch on stderr
   // Called after each epoch (see above); kStop ends training.
