@@ -333,7 +333,7 @@ TEST(AutoDiffCostFunctionTest, UniquePtrConstructor) {
   EXPECT_THROW(Fixed(std::unique_ptr<ThreeResiduals>()), Error);
 }
 
-TEST(DynamicAutoDiffCostFunctionTest, AgreesWithTheFixedSizeVersion) {
+TEST(AutoDiffCostFunctionDynamic, AgreesWithTheFixedSizeVersion) {
   int calls = 0;
   Fixed fixed(ThreeResiduals{&calls});
   DynamicAutoDiffCostFunction<ThreeResidualsDynamic> dynamic(ThreeResidualsDynamic{});
@@ -364,7 +364,7 @@ TEST(DynamicAutoDiffCostFunctionTest, AgreesWithTheFixedSizeVersion) {
   for (int e = 0; e < 3; ++e) EXPECT_DOUBLE_EQ(jy_dynamic[e], jy_fixed[e]);
 }
 
-TEST(DynamicAutoDiffCostFunctionTest, SecondDerivativesMatchHandComputedHessians) {
+TEST(AutoDiffCostFunctionDynamic, SecondDerivativesMatchHandComputedHessians) {
   DynamicAutoDiffCostFunction<ThreeResidualsDynamic> dynamic(ThreeResidualsDynamic{});
   dynamic.add_parameter_block(2);
   dynamic.add_parameter_block(1);
@@ -382,7 +382,7 @@ struct WithConstantResidual {
   }
 };
 
-TEST(DynamicAutoDiffCostFunctionTest, ConstantResidualsGiveZeroRows) {
+TEST(AutoDiffCostFunctionDynamic, ConstantResidualsGiveZeroRows) {
   DynamicAutoDiffCostFunction<WithConstantResidual> cost(std::make_unique<WithConstantResidual>());
   cost.add_parameter_block(2);
   cost.set_num_residuals(2);
@@ -398,7 +398,7 @@ TEST(DynamicAutoDiffCostFunctionTest, ConstantResidualsGiveZeroRows) {
   EXPECT_EQ(j[3], 0.0);
 }
 
-TEST(DynamicAutoDiffCostFunctionTest, ConstantResidualsHaveNoSecondDerivatives) {
+TEST(AutoDiffCostFunctionDynamic, ConstantResidualsHaveNoSecondDerivatives) {
   DynamicAutoDiffCostFunction<WithConstantResidual> cost(std::make_unique<WithConstantResidual>());
   cost.add_parameter_block(2);
   cost.set_num_residuals(2);
@@ -413,7 +413,7 @@ TEST(DynamicAutoDiffCostFunctionTest, ConstantResidualsHaveNoSecondDerivatives) 
   EXPECT_EQ(product[1], 1.0);
 }
 
-TEST(DynamicAutoDiffCostFunctionTest, MisuseIsAnError) {
+TEST(AutoDiffCostFunctionDynamic, MisuseIsAnError) {
   DynamicAutoDiffCostFunction<WithConstantResidual> unsized(WithConstantResidual{});
   const double x[2] = {3.0, 5.0};
   const double* parameters[1] = {x};

@@ -25,8 +25,8 @@
 #include "curvature/least_squares_objective.h"
 #include "curvature/minimize.h"
 #include "curvature/solve.h"
-#include "test_problems.h"
 #include "validation_monitor.h"
+#include "test_util.h"
 
 namespace curvature {
 namespace {
@@ -273,7 +273,7 @@ TEST(EarlyStopping, BadOptionsAreNamed) {
   expect_error([&] { minimize(minimizer, objective, &x); }, "MinimizeOptions::early_stopping.validation_loss");
 }
 
-TEST(ValidationMonitor, TracksTheBestAndCountsPatience) {
+TEST(EarlyStoppingValidationMonitor, TracksTheBestAndCountsPatience) {
   internal::ValidationMonitor monitor(2, "iteration");
   const Eigen::VectorXd a = Eigen::VectorXd::Constant(1, 1.0), b = Eigen::VectorXd::Constant(1, 2.0);
   EXPECT_FALSE(monitor.observe(0, std::nan(""), a, 10.0));  // the first is the best, NaN as +infinity

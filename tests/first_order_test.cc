@@ -26,9 +26,13 @@
 #include <vector>
 
 #include "curvature/error.h"
+#include "test_util.h"
 
 namespace curvature {
 namespace {
+
+using testing::error_message;
+using testing::expect_error_naming;
 
 constexpr double kX0 = 1.0;
 constexpr double kLr = 0.1;
@@ -54,14 +58,6 @@ void expect_iterates(const std::vector<double>& actual, const std::vector<double
   }
 }
 
-void expect_error_naming(const std::function<void()>& f, const std::string& name) {
-  try {
-    f();
-    ADD_FAILURE() << "no curvature::Error thrown; expected one naming " << name;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << "message: " << e.what();
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Hand-computed steps.

@@ -17,7 +17,7 @@
 #include "curvature/numeric_diff_cost_function.h"
 #include "curvature/problem.h"
 #include "curvature/solve.h"
-#include "registry_lists.h"
+#include "test_util.h"
 
 namespace curvature {
 namespace {
@@ -230,30 +230,21 @@ TEST(ImageDenoisingTest, EdgesSurviveBetterThanWithQuadraticSmoothing) {
   EXPECT_LT(robust_error, 0.7 * best_quadratic_error) << robust_error << " vs " << best_quadratic_error;
 }
 
-template <typename F>
-void expect_error(F&& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "expected curvature::Error containing '" << fragment << "'";
-  } catch (const Error& error) {
-    EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) << error.what();
-  }
-}
 
 TEST(ImageDenoisingTest, BadInputThrowsErrorsThatNameTheProblem) {
-  expect_error([] { make_synthetic_denoising_problem(0, 10); }, "width 0 and height 10");
-  expect_error([] { make_synthetic_denoising_problem(10, -1); }, "width 10 and height -1");
-  expect_error([] { make_synthetic_denoising_problem(100000, 100000); }, "too many pixels");
+  testing::expect_error_naming([] { make_synthetic_denoising_problem(0, 10); }, "width 0 and height 10");
+  testing::expect_error_naming([] { make_synthetic_denoising_problem(10, -1); }, "width 10 and height -1");
+  testing::expect_error_naming([] { make_synthetic_denoising_problem(100000, 100000); }, "too many pixels");
   SyntheticImageOptions negative_noise;
   negative_noise.noise_sigma = -0.1;
-  expect_error([&] { make_synthetic_denoising_problem(4, 4, negative_noise); }, "noise_sigma");
+  testing::expect_error_naming([&] { make_synthetic_denoising_problem(4, 4, negative_noise); }, "noise_sigma");
 
   const ImageDenoisingProblem valid = make_synthetic_denoising_problem(4, 3);
   Problem problem;
   auto build = [&](auto edit, const std::string& fragment) {
     ImageDenoisingProblem image = valid;
     edit(image);
-    expect_error([&] { build_denoising_problem(image, &problem); }, fragment);
+    testing::expect_error_naming([&] { build_denoising_problem(image, &problem); }, fragment);
     EXPECT_TRUE(image.solution.empty()) << fragment;
   };
   build([](ImageDenoisingProblem& image) { image.width = 0; }, "image size must be positive, got width 0");
@@ -269,11 +260,11 @@ TEST(ImageDenoisingTest, BadInputThrowsErrorsThatNameTheProblem) {
   EXPECT_EQ(problem.num_parameter_blocks(), 0);
 
   ImageDenoisingProblem image = valid;
-  expect_error([&] { build_denoising_problem(image, nullptr); }, "the Problem is null");
-  expect_error([&] { rms_error(image, std::vector<double>(5)); }, "the image has 5 values, expected 12");
+  testing::expect_error_naming([&] { build_denoising_problem(image, nullptr); }, "the Problem is null");
+  testing::expect_error_naming([&] { rms_error(image, std::vector<double>(5)); }, "the image has 5 values, expected 12");
   image.clean.clear();
-  expect_error([&] { rms_error(image, image.noisy); }, "no clean image");
-  expect_error([] { rms_difference({}, {}); }, "same, non-zero size");
+  testing::expect_error_naming([&] { rms_error(image, image.noisy); }, "no clean image");
+  testing::expect_error_naming([] { rms_difference({}, {}); }, "same, non-zero size");
 }
 
 }  // namespace

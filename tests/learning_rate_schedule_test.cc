@@ -12,22 +12,18 @@
 #include <string>
 
 #include "curvature/error.h"
+#include "test_util.h"
 
 namespace curvature {
 namespace {
+
+using testing::error_message;
+using testing::expect_error_naming;
 
 std::unique_ptr<LearningRateSchedule> make(const LearningRateScheduleOptions& options) {
   return make_learning_rate_schedule(options);
 }
 
-void expect_error_naming(const std::function<void()>& f, const std::string& name) {
-  try {
-    f();
-    ADD_FAILURE() << "no curvature::Error thrown; expected one naming " << name;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << "message: " << e.what();
-  }
-}
 
 TEST(LearningRateScheduleTest, Constant) {
   LearningRateScheduleOptions options;

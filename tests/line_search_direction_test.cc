@@ -74,7 +74,7 @@ std::vector<Eigen::VectorXd> run_exact(LineSearchDirection& rule, const Quadrati
   return iterates;
 }
 
-TEST(BfgsDirection, RecoversTheInverseHessianAfterNExactSteps) {
+TEST(LineSearchDirectionBfgs, RecoversTheInverseHessianAfterNExactSteps) {
   const Quadratic q = make_quadratic();
   BfgsDirection bfgs;
   std::vector<Eigen::VectorXd> iterates = run_exact(bfgs, q, kN);
@@ -87,7 +87,7 @@ TEST(BfgsDirection, RecoversTheInverseHessianAfterNExactSteps) {
   EXPECT_FALSE(bfgs.unit_step_natural());
 }
 
-TEST(BfgsDirection, SkipsUpdatesThatViolateTheCurvatureCondition) {
+TEST(LineSearchDirectionBfgs, SkipsUpdatesThatViolateTheCurvatureCondition) {
   BfgsDirection bfgs;
   Iterate previous, current;
   previous.x = Eigen::Vector2d(0.0, 0.0);
@@ -103,7 +103,7 @@ TEST(BfgsDirection, SkipsUpdatesThatViolateTheCurvatureCondition) {
   EXPECT_TRUE(d.isApprox(-current.gradient));
 }
 
-TEST(LbfgsDirection, MatchesBfgsIteratesOnAQuadratic) {
+TEST(LineSearchDirectionLbfgs, MatchesBfgsIteratesOnAQuadratic) {
   const Quadratic q = make_quadratic();
   BfgsDirection bfgs;
   LbfgsDirection lbfgs(kN);
@@ -116,7 +116,7 @@ TEST(LbfgsDirection, MatchesBfgsIteratesOnAQuadratic) {
   EXPECT_EQ(lbfgs.pairs(), kN);
 }
 
-TEST(LbfgsDirection, RingBufferKeepsTheNewestPairs) {
+TEST(LineSearchDirectionLbfgs, RingBufferKeepsTheNewestPairs) {
   // Memory 2 on a 6-dimensional quadratic: the ring wraps around; the
   // directions stay descent directions and the method still converges.
   const Quadratic q = make_quadratic();
@@ -126,9 +126,9 @@ TEST(LbfgsDirection, RingBufferKeepsTheNewestPairs) {
   EXPECT_LT((iterates.back() - q.minimizer()).norm(), 1e-8);
 }
 
-class NonlinearCgTest : public ::testing::TestWithParam<NonlinearCgVariant> {};
+class LineSearchDirectionNonlinearCgVariants : public ::testing::TestWithParam<NonlinearCgVariant> {};
 
-TEST_P(NonlinearCgTest, MinimizesAQuadraticInNIterations) {
+TEST_P(LineSearchDirectionNonlinearCgVariants, MinimizesAQuadraticInNIterations) {
   const Quadratic q = make_quadratic();
   NonlinearCgDirection cg(GetParam(), 0);
   const std::vector<Eigen::VectorXd> iterates = run_exact(cg, q, kN);
@@ -138,7 +138,7 @@ TEST_P(NonlinearCgTest, MinimizesAQuadraticInNIterations) {
   EXPECT_LT((iterates.back() - q.minimizer()).norm(), 1e-9);
 }
 
-TEST_P(NonlinearCgTest, RestartsEveryInterval) {
+TEST_P(LineSearchDirectionNonlinearCgVariants, RestartsEveryInterval) {
   const Quadratic q = make_quadratic();
   NonlinearCgDirection cg(GetParam(), 2);
   Iterate previous, current;
@@ -157,11 +157,11 @@ TEST_P(NonlinearCgTest, RestartsEveryInterval) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Variants, NonlinearCgTest,
+INSTANTIATE_TEST_SUITE_P(Variants, LineSearchDirectionNonlinearCgVariants,
                          ::testing::Values(NonlinearCgVariant::kFletcherReeves, NonlinearCgVariant::kPolakRibierePlus,
                                            NonlinearCgVariant::kHestenesStiefel, NonlinearCgVariant::kDaiYuan));
 
-TEST(NonlinearCgDirection, PowellRestartWhenGradientsAreFarFromOrthogonal) {
+TEST(LineSearchDirectionNonlinearCg, PowellRestartWhenGradientsAreFarFromOrthogonal) {
   NonlinearCgDirection cg(NonlinearCgVariant::kFletcherReeves, 100);
   Iterate previous, current;
   previous.x = Eigen::Vector2d(0.0, 0.0);
@@ -207,7 +207,7 @@ class QuadraticObjective : public Objective {
   Quadratic q_;
 };
 
-TEST(NewtonDirection, SolvesAStrictlyConvexQuadraticInOneStep) {
+TEST(LineSearchDirectionNewton, SolvesAStrictlyConvexQuadraticInOneStep) {
   const Quadratic q = make_quadratic();
   QuadraticObjective objective(q);
   for (NewtonModification modification : {NewtonModification::kShiftedCholesky, NewtonModification::kEigenvalue}) {
@@ -227,7 +227,7 @@ TEST(NewtonDirection, SolvesAStrictlyConvexQuadraticInOneStep) {
   }
 }
 
-TEST(NewtonDirection, ModifiedHessianGivesDescentOnAnIndefiniteHessian) {
+TEST(LineSearchDirectionNewton, ModifiedHessianGivesDescentOnAnIndefiniteHessian) {
   QuadraticObjective objective(make_quadratic(3));
   Eigen::Matrix3d indefinite;
   indefinite << 2.0, 1.0, 0.0,  //

@@ -96,7 +96,7 @@ std::vector<TestFunction> test_functions() {
 
 const double kInitialSteps[] = {1e-3, 1e-1, 1.0, 10.0, 1e3};
 
-TEST(ArmijoLineSearch, SufficientDecreaseOnTestFunctions) {
+TEST(LineSearchArmijo, SufficientDecreaseOnTestFunctions) {
   ArmijoLineSearch search(search_options());
   for (const TestFunction& function : test_functions()) {
     for (double initial : kInitialSteps) {
@@ -111,7 +111,7 @@ TEST(ArmijoLineSearch, SufficientDecreaseOnTestFunctions) {
   }
 }
 
-TEST(StrongWolfeLineSearch, BothConditionsOnTestFunctions) {
+TEST(LineSearchStrongWolfe, BothConditionsOnTestFunctions) {
   for (double curvature : {0.1, 0.9}) {
     StrongWolfeLineSearch search(search_options(curvature));
     for (const TestFunction& function : test_functions()) {
@@ -197,7 +197,7 @@ TEST(LineSearch, ShrinksPastNonFiniteValues) {
   }
 }
 
-TEST(StrongWolfeLineSearch, GrowsAFirstStepTooShortForPhiToChange) {
+TEST(LineSearchStrongWolfe, GrowsAFirstStepTooShortForPhiToChange) {
   // phi(a) = 1 - a + a^2 / 2: at a = 1e-20 phi rounds to phi(0) exactly,
   // while phi' = -1 says the step is far too short. The search must grow
   // the step to the minimizer's neighbourhood, not zoom towards 0 and fail.
@@ -226,7 +226,7 @@ TEST(LineSearch, FunctionThatNeverDecreasesExhaustsTheBudget) {
   }
 }
 
-TEST(ArmijoLineSearch, ProjectedPathMeasuresTheProjectedStep) {
+TEST(LineSearchArmijo, ProjectedPathMeasuresTheProjectedStep) {
   // f(x) = (x - 3)^2 on x <= 1 from x = 0, d = 1: the path is P(a) =
   // min(a, 1), so the linear change is g * min(a, 1) and a long first step
   // lands on the bound.

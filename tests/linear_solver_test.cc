@@ -17,9 +17,9 @@
 #include "curvature/error.h"
 #include "dense_normal_cholesky.h"
 #include "dense_qr.h"
-#include "registry_lists.h"
 #include "sparse_normal_cholesky.h"
 #include "sparse_qr.h"
+#include "test_util.h"
 
 namespace curvature::internal {
 namespace {
@@ -99,9 +99,9 @@ double relative_error(const Eigen::VectorXd& x, const Eigen::VectorXd& reference
   return (x - reference).norm() / std::max(reference.norm(), 1e-300);
 }
 
-class EverySolver : public ::testing::TestWithParam<LinearSolverType> {};
+class LinearSolverEverySolver : public ::testing::TestWithParam<LinearSolverType> {};
 
-TEST_P(EverySolver, MatchesReferenceOnDenseJacobians) {
+TEST_P(LinearSolverEverySolver, MatchesReferenceOnDenseJacobians) {
   std::mt19937 rng(7);
   for (const auto& [m, n] : std::vector<std::pair<int, int>>{{2, 2}, {8, 2}, {30, 7}, {60, 25}}) {
     const Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
@@ -119,7 +119,7 @@ TEST_P(EverySolver, MatchesReferenceOnDenseJacobians) {
   }
 }
 
-TEST_P(EverySolver, MatchesReferenceOnSparseJacobians) {
+TEST_P(LinearSolverEverySolver, MatchesReferenceOnSparseJacobians) {
   std::mt19937 rng(11);
   for (const auto& [m, n] : std::vector<std::pair<int, int>>{{5, 3}, {90, 30}, {300, 100}}) {
     const SparseRowMatrix j = random_sparse_jacobian(m, n, &rng);
@@ -137,7 +137,7 @@ TEST_P(EverySolver, MatchesReferenceOnSparseJacobians) {
   }
 }
 
-TEST_P(EverySolver, UnderdeterminedWithDamping) {
+TEST_P(LinearSolverEverySolver, UnderdeterminedWithDamping) {
   // m < n is solvable once every d_i > 0; dense QR pads R for this case.
   std::mt19937 rng(13);
   const Eigen::MatrixXd j = random_dense_jacobian(4, 9, &rng);
@@ -154,7 +154,7 @@ TEST_P(EverySolver, UnderdeterminedWithDamping) {
   }
 }
 
-TEST_P(EverySolver, RepeatedPrepareWithNewValues) {
+TEST_P(LinearSolverEverySolver, RepeatedPrepareWithNewValues) {
   std::mt19937 rng(17);
   const SparseRowMatrix pattern = random_sparse_jacobian(120, 40, &rng);
   auto solver = make_linear_solver(options_for(GetParam()));
@@ -172,7 +172,7 @@ TEST_P(EverySolver, RepeatedPrepareWithNewValues) {
   }
 }
 
-TEST_P(EverySolver, ZeroResidualGivesZeroStep) {
+TEST_P(LinearSolverEverySolver, ZeroResidualGivesZeroStep) {
   std::mt19937 rng(19);
   const Eigen::MatrixXd j = random_dense_jacobian(10, 4, &rng);
   const Eigen::VectorXd r = Eigen::VectorXd::Zero(10);
@@ -184,7 +184,7 @@ TEST_P(EverySolver, ZeroResidualGivesZeroStep) {
   EXPECT_EQ(dx.norm(), 0.0);
 }
 
-TEST_P(EverySolver, MisuseThrows) {
+TEST_P(LinearSolverEverySolver, MisuseThrows) {
   std::mt19937 rng(23);
   const Eigen::MatrixXd j = random_dense_jacobian(10, 4, &rng);
   const Eigen::VectorXd r = random_vector(10, &rng);
@@ -198,14 +198,14 @@ TEST_P(EverySolver, MisuseThrows) {
   EXPECT_THROW(solver->solve(Eigen::VectorXd::Zero(4), nullptr), Error);
 }
 
-INSTANTIATE_TEST_SUITE_P(LinearSolver, EverySolver, ::testing::ValuesIn(testing::every_linear_solver()),
+INSTANTIATE_TEST_SUITE_P(LinearSolver, LinearSolverEverySolver, ::testing::ValuesIn(testing::every_linear_solver()),
                          [](const ::testing::TestParamInfo<LinearSolverType>& info) {
                            return std::string(make_linear_solver(options_for(info.param))->name());
                          });
 
 // Rank-deficient J with d = 0: the direct solvers must still return a finite
 // least-squares solution, i.e. one satisfying J^T J dx = -J^T r.
-class RankDeficient : public ::testing::TestWithParam<LinearSolverType> {};
+class LinearSolverRankDeficient : public ::testing::TestWithParam<LinearSolverType> {};
 
 double normal_equation_residual(const Eigen::MatrixXd& j, const Eigen::VectorXd& r, const Eigen::VectorXd& dx) {
   const Eigen::VectorXd jtr = j.transpose() * r;
@@ -234,7 +234,7 @@ std::vector<Eigen::MatrixXd> rank_deficient_jacobians(std::mt19937* rng) {
   return js;
 }
 
-TEST_P(RankDeficient, GaussNewtonStepSatisfiesNormalEquations) {
+TEST_P(LinearSolverRankDeficient, GaussNewtonStepSatisfiesNormalEquations) {
   std::mt19937 rng(29);
   for (const Eigen::MatrixXd& j : rank_deficient_jacobians(&rng)) {
     const SparseRowMatrix sparse = j.sparseView();
@@ -253,12 +253,12 @@ TEST_P(RankDeficient, GaussNewtonStepSatisfiesNormalEquations) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(LinearSolver, RankDeficient, ::testing::ValuesIn(testing::every_direct_linear_solver()),
+INSTANTIATE_TEST_SUITE_P(LinearSolver, LinearSolverRankDeficient, ::testing::ValuesIn(testing::every_direct_linear_solver()),
                          [](const ::testing::TestParamInfo<LinearSolverType>& info) {
                            return std::string(make_linear_solver(options_for(info.param))->name());
                          });
 
-TEST(DenseNormalCholesky, FallsBackOnlyWhenNeeded) {
+TEST(LinearSolverDenseNormalCholesky, FallsBackOnlyWhenNeeded) {
   std::mt19937 rng(31);
   const Eigen::MatrixXd good = random_dense_jacobian(20, 5, &rng);
   Eigen::MatrixXd bad = good;
@@ -284,7 +284,7 @@ TEST(DenseNormalCholesky, FallsBackOnlyWhenNeeded) {
   EXPECT_EQ(solver.num_fallbacks(), 1);
 }
 
-TEST(SparseNormalCholesky, SymbolicAnalysisRunsOncePerPattern) {
+TEST(LinearSolverSparseNormalCholesky, SymbolicAnalysisRunsOncePerPattern) {
   std::mt19937 rng(37);
   const SparseRowMatrix pattern = random_sparse_jacobian(300, 100, &rng);
   SparseNormalCholeskySolver solver;
@@ -313,7 +313,7 @@ TEST(SparseNormalCholesky, SymbolicAnalysisRunsOncePerPattern) {
   EXPECT_EQ(solver.num_symbolic_analyses(), 2);
 }
 
-TEST(SparseQr, SymbolicAnalysisRunsOncePerPatternOfTheDampedMatrix) {
+TEST(LinearSolverSparseQr, SymbolicAnalysisRunsOncePerPatternOfTheDampedMatrix) {
   std::mt19937 rng(43);
   const SparseRowMatrix pattern = random_sparse_jacobian(300, 100, &rng);
   SparseQrSolver solver;
@@ -350,7 +350,7 @@ TEST(SparseQr, SymbolicAnalysisRunsOncePerPatternOfTheDampedMatrix) {
   EXPECT_EQ(solver.num_symbolic_analyses(), 4);
 }
 
-TEST(SparseQr, DenseJacobianWhoseZerosMoveIsAnalyzedAgain) {
+TEST(LinearSolverSparseQr, DenseJacobianWhoseZerosMoveIsAnalyzedAgain) {
   // A dense J enters SPQR without its zeros, so new zeros are a new pattern.
   std::mt19937 rng(47);
   Eigen::MatrixXd j = random_dense_jacobian(12, 4, &rng);
@@ -369,7 +369,7 @@ TEST(SparseQr, DenseJacobianWhoseZerosMoveIsAnalyzedAgain) {
   EXPECT_EQ(solver.num_symbolic_analyses(), 2);
 }
 
-TEST(SparseNormalCholesky, DenseJacobianKeepsItsPatternWhenValuesHitZero) {
+TEST(LinearSolverSparseNormalCholesky, DenseJacobianKeepsItsPatternWhenValuesHitZero) {
   std::mt19937 rng(41);
   Eigen::MatrixXd j = random_dense_jacobian(12, 4, &rng);
   const Eigen::VectorXd r = random_vector(12, &rng);
@@ -384,7 +384,7 @@ TEST(SparseNormalCholesky, DenseJacobianKeepsItsPatternWhenValuesHitZero) {
   EXPECT_EQ(solver.num_symbolic_analyses(), 1);
 }
 
-TEST(SparseNormalCholesky, SingularMatrixIsRegularizedAndSaysSo) {
+TEST(LinearSolverSparseNormalCholesky, SingularMatrixIsRegularizedAndSaysSo) {
   std::mt19937 rng(43);
   Eigen::MatrixXd j = random_dense_jacobian(30, 6, &rng);
   j.col(5) = j.col(2);
@@ -401,7 +401,7 @@ TEST(SparseNormalCholesky, SingularMatrixIsRegularizedAndSaysSo) {
 
 // Large enough for CHOLMOD to pick a supernodal factor, whose pivots are read
 // differently from a simplicial one.
-TEST(SparseNormalCholesky, LargeSingularAndPinnedCoordinates) {
+TEST(LinearSolverSparseNormalCholesky, LargeSingularAndPinnedCoordinates) {
   std::mt19937 rng(59);
   const int n = 1000;
   Eigen::MatrixXd dense = Eigen::MatrixXd(random_sparse_jacobian(3 * n, n, &rng));
@@ -438,7 +438,7 @@ TEST(SparseNormalCholesky, LargeSingularAndPinnedCoordinates) {
   }
 }
 
-TEST(DenseNormalCholesky, PinnedCoordinateIsNotAFallback) {
+TEST(LinearSolverDenseNormalCholesky, PinnedCoordinateIsNotAFallback) {
   std::mt19937 rng(61);
   const Eigen::MatrixXd j = random_dense_jacobian(30, 6, &rng);
   const Eigen::VectorXd r = random_vector(30, &rng);
@@ -455,7 +455,7 @@ TEST(DenseNormalCholesky, PinnedCoordinateIsNotAFallback) {
 
 // Mixed precision: the step is the double-precision one (the long-double
 // reference to 1e-9), though J^T J was formed and factored in float.
-TEST(DenseNormalCholeskyMixedPrecision, StepMatchesDoubleReference) {
+TEST(LinearSolverDenseNormalCholeskyMixedPrecision, StepMatchesDoubleReference) {
   std::mt19937 rng(67);
   const Eigen::Index m = 500, n = 300;  // above kMixedPrecisionMinColumns: two tiles
   const Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
@@ -477,7 +477,7 @@ TEST(DenseNormalCholeskyMixedPrecision, StepMatchesDoubleReference) {
 // Nearly collinear columns: J^T J's condition number (~1e14 after scaling)
 // is far beyond single precision, so the factor is not used and the step
 // comes from the all-double path, identical to a solver without the option.
-TEST(DenseNormalCholeskyMixedPrecision, IllConditionedFallsBackToDouble) {
+TEST(LinearSolverDenseNormalCholeskyMixedPrecision, IllConditionedFallsBackToDouble) {
   std::mt19937 rng(71);
   const Eigen::Index m = 400, n = 260;
   Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
@@ -496,7 +496,7 @@ TEST(DenseNormalCholeskyMixedPrecision, IllConditionedFallsBackToDouble) {
 
 // A coordinate pinned at a bound gets damping ~1e8 |J_col|: the float
 // factor still preconditions, and the step is the double one.
-TEST(DenseNormalCholeskyMixedPrecision, PinnedCoordinate) {
+TEST(LinearSolverDenseNormalCholeskyMixedPrecision, PinnedCoordinate) {
   std::mt19937 rng(79);
   const Eigen::Index m = 400, n = 280;
   const Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
@@ -515,7 +515,7 @@ TEST(DenseNormalCholeskyMixedPrecision, PinnedCoordinate) {
 // Moderately ill-conditioned (J^T J ~1e8 after scaling, beyond what the
 // float factor resolves on its own): CG through J still brings the step to
 // the double one.
-TEST(DenseNormalCholeskyMixedPrecision, CgRecoversWhatTheFloatFactorLoses) {
+TEST(LinearSolverDenseNormalCholeskyMixedPrecision, CgRecoversWhatTheFloatFactorLoses) {
   std::mt19937 rng(83);
   const Eigen::Index m = 400, n = 260;
   Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
@@ -543,7 +543,7 @@ TEST(DenseNormalCholeskyMixedPrecision, CgRecoversWhatTheFloatFactorLoses) {
 // (D S)^2 = 1e-8: A = S J^T J S + (D S)^2 is well-posed in double (cond
 // ~1e8), but the float rounding of J^T J (~1e-6) breaks its factorization.
 // The shifted factor preconditions instead, and CG solves the double system.
-TEST(DenseNormalCholeskyMixedPrecision, ShiftedFactorWhenFloatRoundingBreaksTheFactorization) {
+TEST(LinearSolverDenseNormalCholeskyMixedPrecision, ShiftedFactorWhenFloatRoundingBreaksTheFactorization) {
   std::mt19937 rng(89);
   const Eigen::Index m = 400, n = 260;
   Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
@@ -570,7 +570,7 @@ TEST(DenseNormalCholeskyMixedPrecision, ShiftedFactorWhenFloatRoundingBreaksTheF
 
 // After a step the mixed path could not solve, the next
 // kDoublePrecisionSpell Jacobians go straight to double; then mixed again.
-TEST(DenseNormalCholeskyMixedPrecision, DoublePrecisionSpellAfterAFailure) {
+TEST(LinearSolverDenseNormalCholeskyMixedPrecision, DoublePrecisionSpellAfterAFailure) {
   std::mt19937 rng(71);  // the ill-conditioned Jacobian of IllConditionedFallsBackToDouble
   const Eigen::Index m = 400, n = 260;
   Eigen::MatrixXd bad = random_dense_jacobian(m, n, &rng);
@@ -597,7 +597,7 @@ TEST(DenseNormalCholeskyMixedPrecision, DoublePrecisionSpellAfterAFailure) {
   EXPECT_LT(relative_error(dx, dx_plain), 1e-9);
 }
 
-TEST(DenseNormalCholeskyMixedPrecision, SmallProblemsStayInDouble) {
+TEST(LinearSolverDenseNormalCholeskyMixedPrecision, SmallProblemsStayInDouble) {
   std::mt19937 rng(73);
   const Eigen::MatrixXd j = random_dense_jacobian(40, 12, &rng);
   const Eigen::VectorXd r = random_vector(40, &rng);
@@ -612,7 +612,7 @@ TEST(DenseNormalCholeskyMixedPrecision, SmallProblemsStayInDouble) {
   EXPECT_EQ(dx_mixed, dx_plain);
 }
 
-TEST(Cgnr, ConvergesAndReportsIterations) {
+TEST(LinearSolverCgnr, ConvergesAndReportsIterations) {
   std::mt19937 rng(47);
   const SparseRowMatrix j = random_sparse_jacobian(3000, 1000, &rng);
   const Eigen::VectorXd r = random_vector(3000, &rng);
@@ -632,7 +632,7 @@ TEST(Cgnr, ConvergesAndReportsIterations) {
   EXPECT_LT(true_residual.norm(), 1e-10 * jtr.norm());
 }
 
-TEST(Cgnr, IterationLimitIsReportedNotFatal) {
+TEST(LinearSolverCgnr, IterationLimitIsReportedNotFatal) {
   std::mt19937 rng(53);
   const SparseRowMatrix j = random_sparse_jacobian(600, 200, &rng);
   const Eigen::VectorXd r = random_vector(600, &rng);
@@ -647,12 +647,12 @@ TEST(Cgnr, IterationLimitIsReportedNotFatal) {
   EXPECT_LT((j * dx + r).squaredNorm(), r.squaredNorm());
 }
 
-TEST(Cgnr, RejectsBadOptions) {
+TEST(LinearSolverCgnr, RejectsBadOptions) {
   EXPECT_THROW(CgnrSolver(0, 1e-10), Error);
   EXPECT_THROW(CgnrSolver(10, -1.0), Error);
 }
 
-TEST(ChooseLinearSolver, DenseForSmallSparseForLargeSparse) {
+TEST(LinearSolverChoose, DenseForSmallSparseForLargeSparse) {
   EXPECT_EQ(choose_linear_solver(200, 9, 1.0), LinearSolverType::kDenseNormalCholesky);
   EXPECT_EQ(choose_linear_solver(14, 2, 1.0), LinearSolverType::kDenseNormalCholesky);
   EXPECT_EQ(choose_linear_solver(2000, 200, 0.5), LinearSolverType::kDenseNormalCholesky);
@@ -669,7 +669,7 @@ TEST(ChooseLinearSolver, DenseForSmallSparseForLargeSparse) {
   EXPECT_EQ(choose_linear_solver(100'000'000, 10, 1.0), LinearSolverType::kSparseNormalCholesky);
 }
 
-TEST(MakeLinearSolver, AutoMustBeResolvedFirst) {
+TEST(LinearSolverMake, AutoMustBeResolvedFirst) {
   EXPECT_THROW(make_linear_solver(options_for(LinearSolverType::kAuto)), Error);
 }
 

@@ -65,7 +65,7 @@ TEST(LossFunctionTest, RejectsNonPositiveScales) {
 // For r(x) = A x - b with a loss, the corrected J~^T r~ is the gradient of
 // 1/2 rho(|r|^2) and J~^T J~ is rho' J^T J + 2 rho'' J^T r r^T J wherever the
 // radial curvature floor is not active.
-TEST(RobustCorrectionTest, GivesExactGradientAndCurvature) {
+TEST(LossFunctionRobustCorrection, GivesExactGradientAndCurvature) {
   Eigen::Matrix<double, 3, 2, Eigen::RowMajor> J;
   J << 1.0, 0.5, -0.3, 2.0, 0.7, 0.1;
   Eigen::Vector3d r(0.3, -0.2, 0.25);

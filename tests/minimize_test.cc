@@ -13,9 +13,13 @@
 #include <string>
 
 #include "curvature/error.h"
+#include "test_util.h"
 
 namespace curvature {
 namespace {
+
+using testing::error_message;
+using testing::expect_error_naming;
 
 class DenseHessian : public HessianOperator {
  public:
@@ -87,9 +91,9 @@ MinimizeOptions options_for(const Case& c) {
   return options;
 }
 
-class RosenbrockTest : public ::testing::TestWithParam<Case> {};
+class MinimizeRosenbrock : public ::testing::TestWithParam<Case> {};
 
-TEST_P(RosenbrockTest, ReachesTheMinimum) {
+TEST_P(MinimizeRosenbrock, ReachesTheMinimum) {
   Rosenbrock objective;
   Eigen::VectorXd x(2);
   x << -1.2, 1.0;
@@ -135,7 +139,7 @@ std::vector<Case> rosenbrock_cases() {
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(LineSearchMethods, RosenbrockTest, ::testing::ValuesIn(rosenbrock_cases()),
+INSTANTIATE_TEST_SUITE_P(LineSearchMethods, MinimizeRosenbrock, ::testing::ValuesIn(rosenbrock_cases()),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            std::string name = case_name(info.param);
                            for (char& c : name) {
@@ -255,15 +259,6 @@ class Broken : public Objective {
   bool nan = false, refuse = false;
 };
 
-template <typename F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(Minimize, BadInputThrowsClearErrors) {
   Rosenbrock objective;

@@ -17,7 +17,7 @@
 
 #include "curvature/autodiff_objective.h"
 #include "curvature/minimize.h"
-#include "test_objectives.h"
+#include "test_util.h"
 
 namespace curvature {
 namespace {

@@ -17,8 +17,7 @@
 #include "curvature/least_squares_objective.h"
 #include "curvature/minimize.h"
 #include "curvature/problem.h"
-#include "test_objectives.h"
-#include "test_problems.h"
+#include "test_util.h"
 
 namespace curvature {
 namespace {

@@ -38,21 +38,21 @@ double solve_case(const Case& c, Method method, Summary* summary) {
   return min_log_relative_error(b, nist.certified);
 }
 
-class NistLevenbergMarquardtTest : public ::testing::TestWithParam<Case> {};
+class NistSolveLevenbergMarquardt : public ::testing::TestWithParam<Case> {};
 
-TEST_P(NistLevenbergMarquardtTest, ReachesTheCertifiedValues) {
+TEST_P(NistSolveLevenbergMarquardt, ReachesTheCertifiedValues) {
   Summary summary;
   const double lre = solve_case(GetParam(), Method::kLevenbergMarquardt, &summary);
   EXPECT_GE(lre, 4.0) << summary.full_report();
   EXPECT_TRUE(summary.converged()) << summary.full_report();
 }
 
-INSTANTIATE_TEST_SUITE_P(AllProblems, NistLevenbergMarquardtTest, ::testing::ValuesIn(all_cases()),
+INSTANTIATE_TEST_SUITE_P(AllProblems, NistSolveLevenbergMarquardt, ::testing::ValuesIn(all_cases()),
                          [](const auto& info) { return info.param.name + "_start" + std::to_string(info.param.start); });
 
-class NistLowerDifficultyTest : public ::testing::TestWithParam<std::tuple<Case, Method>> {};
+class NistSolveLowerDifficulty : public ::testing::TestWithParam<std::tuple<Case, Method>> {};
 
-TEST_P(NistLowerDifficultyTest, ReachesSixDigits) {
+TEST_P(NistSolveLowerDifficulty, ReachesSixDigits) {
   Summary summary;
   const auto& [c, method] = GetParam();
   const double lre = solve_case(c, method, &summary);
@@ -68,7 +68,7 @@ std::vector<Case> lower_difficulty_cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    LowerDifficulty, NistLowerDifficultyTest,
+    LowerDifficulty, NistSolveLowerDifficulty,
     ::testing::Combine(::testing::ValuesIn(lower_difficulty_cases()),
                        ::testing::Values(Method::kLevenbergMarquardt, Method::kDogleg, Method::kGaussNewton)),
     [](const auto& info) {
@@ -88,7 +88,7 @@ namespace {
 // From BoxBOD's first start Marquardt's scaling sends the rate constant to
 // where it no longer matters; the solve notices and recovers with Levenberg
 // damping.
-TEST(NistEvaporationTest, BoxBodRecoversFromParameterEvaporation) {
+TEST(NistSolveEvaporation, BoxBodRecoversFromParameterEvaporation) {
   Summary summary;
   const double lre = solve_case({"BoxBOD", 1}, Method::kLevenbergMarquardt, &summary);
   EXPECT_GE(lre, 9.0);

@@ -16,7 +16,7 @@
 #include "curvature/loss_function.h"
 #include "curvature/minimize.h"
 #include "curvature/problem.h"
-#include "test_problems.h"
+#include "test_util.h"
 
 namespace curvature {
 namespace {
@@ -93,9 +93,9 @@ class SmallResidualWithoutSecondDerivatives : public SizedCostFunction<3, 2> {
 
 // Both ways of computing the gradient: with the Jacobian, and J^T r alone
 // (CostFunction::evaluate_gradient, through the losses' rho').
-class LeastSquaresObjectiveGradient : public ::testing::TestWithParam<bool> {};
+class ObjectiveAdapterLeastSquaresObjectiveGradient : public ::testing::TestWithParam<bool> {};
 
-TEST_P(LeastSquaresObjectiveGradient, ValueAndGradientMatchProblemEvaluate) {
+TEST_P(ObjectiveAdapterLeastSquaresObjectiveGradient, ValueAndGradientMatchProblemEvaluate) {
   double x[2] = {-1.2, 1.0};
   double a = 0.5, b = 2.0;
   Problem problem;
@@ -146,10 +146,10 @@ TEST_P(LeastSquaresObjectiveGradient, ValueAndGradientMatchProblemEvaluate) {
   EXPECT_TRUE(product.allFinite());
 }
 
-INSTANTIATE_TEST_SUITE_P(LeastSquaresObjective, LeastSquaresObjectiveGradient, ::testing::Bool(),
+INSTANTIATE_TEST_SUITE_P(ObjectiveAdapterLeastSquaresObjective, ObjectiveAdapterLeastSquaresObjectiveGradient, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "GradientOnly" : "WithJacobian"; });
 
-TEST(LeastSquaresObjective, RejectsMisuse) {
+TEST(ObjectiveAdapterLeastSquaresObjective, RejectsMisuse) {
   double x[2] = {1.0, 2.0};
   Problem empty;
   EXPECT_THROW(LeastSquaresObjective{empty}, Error);
@@ -163,7 +163,7 @@ TEST(LeastSquaresObjective, RejectsMisuse) {
   EXPECT_THROW(minimize(MinimizeOptions{}, static_cast<Problem*>(nullptr)), Error);
 }
 
-TEST(LeastSquaresObjective, GaussNewtonProductIsJacobianTransposeJacobian) {
+TEST(ObjectiveAdapterLeastSquaresObjective, GaussNewtonProductIsJacobianTransposeJacobian) {
   double x[2] = {0.7, -0.4};
   Problem problem;
   problem.add_residual_block(std::make_shared<AutoDiffCostFunction<SmallResidual, 3, 2>>(SmallResidual{}), nullptr, x);
@@ -196,9 +196,9 @@ TEST(LeastSquaresObjective, GaussNewtonProductIsJacobianTransposeJacobian) {
 
 // The exact model from AutoDiffCostFunction's second derivatives (exact to
 // rounding) and, for a cost function without them, from differences.
-class LeastSquaresObjectiveExactModel : public ::testing::TestWithParam<bool> {};
+class ObjectiveAdapterLeastSquaresObjectiveExactModel : public ::testing::TestWithParam<bool> {};
 
-TEST_P(LeastSquaresObjectiveExactModel, ProductMatchesAnalyticHessian) {
+TEST_P(ObjectiveAdapterLeastSquaresObjectiveExactModel, ProductMatchesAnalyticHessian) {
   const bool second_derivatives = GetParam();
   const double tolerance = second_derivatives ? kSecondDerivativeTolerance : kExactModelTolerance;
   double x[2] = {0.7, -0.4};
@@ -242,10 +242,10 @@ TEST_P(LeastSquaresObjectiveExactModel, ProductMatchesAnalyticHessian) {
   EXPECT_EQ(zero_product, Eigen::Vector2d::Zero());
 }
 
-INSTANTIATE_TEST_SUITE_P(SecondDerivatives, LeastSquaresObjectiveExactModel, ::testing::Bool(),
+INSTANTIATE_TEST_SUITE_P(SecondDerivatives, ObjectiveAdapterLeastSquaresObjectiveExactModel, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Autodiff" : "Differenced"; });
 
-TEST(LeastSquaresObjective, ExactProductWithLossMatchesAutodiffHessianOfTheCost) {
+TEST(ObjectiveAdapterLeastSquaresObjective, ExactProductWithLossMatchesAutodiffHessianOfTheCost) {
   double x[2] = {0.7, -0.4};
   Problem problem;
   problem.add_residual_block(std::make_shared<AutoDiffCostFunction<SmallResidual, 3, 2>>(SmallResidual{}),
@@ -269,7 +269,7 @@ TEST(LeastSquaresObjective, ExactProductWithLossMatchesAutodiffHessianOfTheCost)
   EXPECT_LE((dense - expected).norm(), kExactModelTolerance * expected.norm()) << dense << "\n\n" << expected;
 }
 
-TEST(LeastSquaresObjective, ExposesTheProblemsBounds) {
+TEST(ObjectiveAdapterLeastSquaresObjective, ExposesTheProblemsBounds) {
   double x[2] = {0.5, 0.5};
   double c = 1.0, d = 0.0;
   Problem problem;
@@ -290,7 +290,7 @@ TEST(LeastSquaresObjective, ExposesTheProblemsBounds) {
   EXPECT_EQ(*objective.upper_bounds(), Eigen::Vector4d(kInf, kInf, 3.0, kInf));
 }
 
-TEST(LeastSquaresObjective, MinimizeWritesTheBestPointBack) {
+TEST(ObjectiveAdapterLeastSquaresObjective, MinimizeWritesTheBestPointBack) {
   for (MinimizerMethod method :
        {MinimizerMethod::kNewtonTrustRegionCg, MinimizerMethod::kNewtonDogleg, MinimizerMethod::kLbfgs}) {
     for (HessianModel model : {HessianModel::kGaussNewton, HessianModel::kExact}) {
@@ -331,7 +331,7 @@ struct ChainResidual {
   }
 };
 
-TEST(LeastSquaresObjective, SparseJacobianProductsAndSolve) {
+TEST(ObjectiveAdapterLeastSquaresObjective, SparseJacobianProductsAndSolve) {
   constexpr int kSize = 300;
   std::vector<double> x(kSize);
   for (int i = 0; i < kSize; ++i) x[i] = i % 2 == 0 ? -1.2 : 1.0;
@@ -392,7 +392,7 @@ struct QuadraticObservation {
   }
 };
 
-TEST(LeastSquaresObjective, NewtonSolvesLinearRegressionInOneStep) {
+TEST(ObjectiveAdapterLeastSquaresObjective, NewtonSolvesLinearRegressionInOneStep) {
   // Linear residuals: the exact Hessian is J^T J, and one Newton step lands
   // on the least-squares solution.
   constexpr int kSamples = 20;
@@ -432,7 +432,7 @@ struct Closed {
   }
 };
 
-TEST(AutoDiffObjective, GradientAndHessianMatchClosedForms) {
+TEST(ObjectiveAdapterAutoDiffObjective, GradientAndHessianMatchClosedForms) {
   AutoDiffObjective<Closed, 3> objective(Closed{}, "closed form");
   EXPECT_STREQ(objective.name(), "closed form");
   EXPECT_TRUE(objective.has_hessian());
@@ -472,7 +472,7 @@ struct Domain {
   }
 };
 
-TEST(AutoDiffObjective, ReportsFailuresAndChecksSizesAndBounds) {
+TEST(ObjectiveAdapterAutoDiffObjective, ReportsFailuresAndChecksSizesAndBounds) {
   AutoDiffObjective<Domain, 1> objective(Domain{});
   double value;
   Eigen::VectorXd gradient;

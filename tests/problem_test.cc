@@ -1,6 +1,7 @@
 // Problem construction, misuse errors, and evaluation (dense, sparse, subsets,
 // losses, threads).
 #include "curvature/problem.h"
+#include "test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -8,25 +9,18 @@
 #include <limits>
 #include <memory>
 
-#include "test_problems.h"
 
 namespace curvature {
 namespace {
+
+using testing::error_message;
+using testing::expect_error_naming;
 
 using testing::ExponentialResidual;
 using testing::LineResidual;
 using testing::OffsetResidual;
 using testing::RosenbrockResidual;
 
-template <typename F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 TEST(ProblemTest, CountsParametersAndResiduals) {
   double a = 1, b = 2;

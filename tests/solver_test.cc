@@ -12,8 +12,7 @@
 #include <vector>
 
 #include "curvature/solve.h"
-#include "registry_lists.h"
-#include "test_problems.h"
+#include "test_util.h"
 
 namespace curvature {
 namespace {
@@ -26,9 +25,9 @@ using testing::RosenbrockResidual;
 using testing::every_linear_solver;
 using testing::every_method;
 
-class MethodTest : public ::testing::TestWithParam<Method> {};
+class SolverMethod : public ::testing::TestWithParam<Method> {};
 
-TEST_P(MethodTest, SolvesRosenbrock) {
+TEST_P(SolverMethod, SolvesRosenbrock) {
   double x[2] = {-1.2, 1.0};
   Problem problem;
   problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
@@ -42,7 +41,7 @@ TEST_P(MethodTest, SolvesRosenbrock) {
   EXPECT_EQ(summary.trace.size(), static_cast<size_t>(summary.iterations + 1));
 }
 
-TEST_P(MethodTest, SolvesPowellSingularFunction) {
+TEST_P(SolverMethod, SolvesPowellSingularFunction) {
   double x[4] = {3.0, -1.0, 0.0, 1.0};
   Problem problem;
   problem.add_residual_block(std::make_shared<PowellSingularResidual>(), nullptr, x);
@@ -54,7 +53,7 @@ TEST_P(MethodTest, SolvesPowellSingularFunction) {
   for (double v : x) EXPECT_NEAR(v, 0.0, 1e-4);
 }
 
-TEST_P(MethodTest, FitsExponentialDecay) {
+TEST_P(SolverMethod, FitsExponentialDecay) {
   std::vector<double> t, y;
   for (int i = 0; i < 30; ++i) {
     t.push_back(0.1 * i);
@@ -72,7 +71,7 @@ TEST_P(MethodTest, FitsExponentialDecay) {
   EXPECT_NEAR(p[1], 1.7, 1e-11);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllMethods, MethodTest, ::testing::ValuesIn(every_method()));
+INSTANTIATE_TEST_SUITE_P(AllMethods, SolverMethod, ::testing::ValuesIn(every_method()));
 
 // Noisy line data; the least-squares line in closed form.
 struct LineData {
@@ -102,7 +101,7 @@ struct LineData {
   }
 };
 
-TEST(GaussNewtonTest, SolvesLinearLeastSquaresInOneStep) {
+TEST(SolverGaussNewton, SolvesLinearLeastSquaresInOneStep) {
   LineData data;
   double a = 10.0, b = -3.0;
   Problem problem;
@@ -119,7 +118,7 @@ TEST(GaussNewtonTest, SolvesLinearLeastSquaresInOneStep) {
       << "the first step already reaches the minimum";
 }
 
-TEST(LinearSolverChoiceTest, EveryLinearSolverGivesTheSameFit) {
+TEST(SolverLinearSolverChoice, EveryLinearSolverGivesTheSameFit) {
   LineData data;
   for (LinearSolverType type : every_linear_solver()) {
     double a = 0.0, b = 0.0;
@@ -137,7 +136,7 @@ TEST(LinearSolverChoiceTest, EveryLinearSolverGivesTheSameFit) {
 // Extended Rosenbrock with 300 parameters: a dense Jacobian wide enough for
 // the mixed-precision normal equations. With and without them LM reaches
 // the minimum to the same accuracy; the float factor only preconditions.
-TEST(LinearSolverChoiceTest, MixedPrecisionNormalEquationsReachTheSameMinimum) {
+TEST(SolverLinearSolverChoice, MixedPrecisionNormalEquationsReachTheSameMinimum) {
   constexpr int kPairs = 150;
   for (const bool mixed : {true, false}) {
     std::vector<std::array<double, 2>> x(kPairs, {-1.2, 1.0});
@@ -156,7 +155,7 @@ TEST(LinearSolverChoiceTest, MixedPrecisionNormalEquationsReachTheSameMinimum) {
   }
 }
 
-TEST(BoundsTest, ActiveBoundsHoldAtTheSolution) {
+TEST(SolverBounds, ActiveBoundsHoldAtTheSolution) {
   for (Method method : every_method()) {
     // Unconstrained minimum at (1, 1); the box x0 <= 0.5 makes the minimum
     // (0.5, 0.25) with the bound active.
@@ -174,7 +173,7 @@ TEST(BoundsTest, ActiveBoundsHoldAtTheSolution) {
   }
 }
 
-TEST(BoundsTest, StartingPointOutsideTheBoxIsProjected) {
+TEST(SolverBounds, StartingPointOutsideTheBoxIsProjected) {
   double x[2] = {3.0, 3.0};
   Problem problem;
   problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
@@ -186,7 +185,7 @@ TEST(BoundsTest, StartingPointOutsideTheBoxIsProjected) {
   EXPECT_EQ(x[1], 2.0);
 }
 
-TEST(RobustTest, CauchyLossIgnoresOutliers) {
+TEST(SolverRobust, CauchyLossIgnoresOutliers) {
   LineData data;
   std::vector<double> y = data.y;
   y[10] += 30.0;
@@ -203,7 +202,7 @@ TEST(RobustTest, CauchyLossIgnoresOutliers) {
   EXPECT_NEAR(b, data.slope, 0.02);
 }
 
-TEST(ThreadsTest, OneAndTwoThreadsGiveBitIdenticalSolves) {
+TEST(SolverThreads, OneAndTwoThreadsGiveBitIdenticalSolves) {
   auto run = [](int threads, std::vector<double>* p) {
     p->assign(200, 1.0);
     Problem problem;
@@ -237,7 +236,7 @@ class DomainResidual final : public SizedCostFunction<1, 1> {
   }
 };
 
-TEST(RobustnessTest, PointsOutsideTheDomainAreRejectedSteps) {
+TEST(SolverRobustness, PointsOutsideTheDomainAreRejectedSteps) {
   for (Method method : every_method()) {
     double x = 0.05;  // the Gauss-Newton step from here lands at x < 0
     Problem problem;
@@ -250,7 +249,7 @@ TEST(RobustnessTest, PointsOutsideTheDomainAreRejectedSteps) {
   }
 }
 
-TEST(RobustnessTest, NonFiniteStartIsReportedNotThrown) {
+TEST(SolverRobustness, NonFiniteStartIsReportedNotThrown) {
   double x = -1.0;
   Problem problem;
   problem.add_residual_block(std::make_shared<DomainResidual>(), nullptr, &x);
@@ -260,7 +259,7 @@ TEST(RobustnessTest, NonFiniteStartIsReportedNotThrown) {
   EXPECT_EQ(x, -1.0);
 }
 
-TEST(TerminationTest, MaxIterationsLeavesTheBestPointInTheParameters) {
+TEST(SolverTermination, MaxIterationsLeavesTheBestPointInTheParameters) {
   double x[2] = {-1.2, 1.0};
   Problem problem;
   problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
@@ -277,7 +276,7 @@ TEST(TerminationTest, MaxIterationsLeavesTheBestPointInTheParameters) {
   EXPECT_EQ(cost, best);
 }
 
-TEST(TerminationTest, CallbackCanStopTheSolve) {
+TEST(SolverTermination, CallbackCanStopTheSolve) {
   double x[2] = {-1.2, 1.0};
   Problem problem;
   problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
@@ -293,7 +292,7 @@ TEST(TerminationTest, CallbackCanStopTheSolve) {
   EXPECT_NE(summary.message.find("after iteration 2"), std::string::npos) << summary.message;
 }
 
-TEST(ErrorsTest, BadOptionsNameTheField) {
+TEST(SolverErrors, BadOptionsNameTheField) {
   double x[2] = {0, 0};
   Problem problem;
   problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
@@ -320,7 +319,7 @@ TEST(ErrorsTest, BadOptionsNameTheField) {
   EXPECT_EQ(x[0], 0.0);
 }
 
-TEST(ErrorsTest, EmptyOrConstantProblemsAreErrors) {
+TEST(SolverErrors, EmptyOrConstantProblemsAreErrors) {
   Problem empty;
   EXPECT_THROW(solve(SolverOptions{}, &empty), Error);
   EXPECT_THROW(solve(SolverOptions{}, nullptr), Error);
@@ -331,7 +330,7 @@ TEST(ErrorsTest, EmptyOrConstantProblemsAreErrors) {
   EXPECT_THROW(solve(SolverOptions{}, &constant), Error);
 }
 
-TEST(ReportTest, ReportsQuoteTheNumbers) {
+TEST(SolverReport, ReportsQuoteTheNumbers) {
   double x[2] = {-1.2, 1.0};
   Problem problem;
   problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
@@ -361,7 +360,7 @@ class WrongJacobianResidual final : public SizedCostFunction<2, 2> {
   }
 };
 
-TEST(GradientCheckOptionTest, RefusesToSolveWithAWrongJacobian) {
+TEST(SolverGradientCheckOption, RefusesToSolveWithAWrongJacobian) {
   double x[2] = {-1.2, 1.0}, y[2] = {0.5, 0.5};
   Problem problem;
   problem.add_residual_block(std::make_shared<testing::RosenbrockResidual>(), nullptr, y);
@@ -375,7 +374,7 @@ TEST(GradientCheckOptionTest, RefusesToSolveWithAWrongJacobian) {
   EXPECT_EQ(summary.iterations, 0);
 }
 
-TEST(GradientCheckOptionTest, PassesCorrectJacobiansThrough) {
+TEST(SolverGradientCheckOption, PassesCorrectJacobiansThrough) {
   double x[2] = {-1.2, 1.0};
   Problem problem;
   problem.add_residual_block(std::make_shared<testing::RosenbrockResidual>(), nullptr, x);
@@ -402,7 +401,7 @@ class ExponentialGrowthResidual final : public SizedCostFunction<1, 1> {
   }
 };
 
-TEST(RobustnessTest, StartWhoseCostOverflowsIsInvalidNotConverged) {
+TEST(SolverRobustness, StartWhoseCostOverflowsIsInvalidNotConverged) {
   double x = 400.0;  // exp(400)^2 overflows, exp(400) does not
   Problem problem;
   problem.add_residual_block(std::make_shared<ExponentialGrowthResidual>(), nullptr, &x);
@@ -419,7 +418,7 @@ TEST(RobustnessTest, StartWhoseCostOverflowsIsInvalidNotConverged) {
 namespace curvature {
 namespace {
 
-TEST(TerminationTest, CallbackSeesTheCurrentPointInTheParameterBlocks) {
+TEST(SolverTermination, CallbackSeesTheCurrentPointInTheParameterBlocks) {
   double x[2] = {-1.2, 1.0};
   Problem problem;
   problem.add_residual_block(std::make_shared<testing::RosenbrockResidual>(), nullptr, x);

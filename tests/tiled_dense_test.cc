@@ -98,7 +98,7 @@ INSTANTIATE_TEST_SUITE_P(Sizes, TiledDenseTest,
                                   std::to_string(info.param.tile);
                          });
 
-TEST(TiledCholesky, ReportsIndefiniteMatrixInALaterTile) {
+TEST(TiledDenseCholesky, ReportsIndefiniteMatrixInALaterTile) {
   // Positive definite leading block, a negative pivot in the third tile.
   Eigen::MatrixXd a = Eigen::MatrixXd::Identity(20, 20);
   a(17, 17) = -1.0;
@@ -106,7 +106,7 @@ TEST(TiledCholesky, ReportsIndefiniteMatrixInALaterTile) {
   EXPECT_FALSE(cholesky_lower_in_place(a, &pool, 8));
 }
 
-TEST(DenseNormalCholeskyThreads, SameStepForOneAndTwoThreads) {
+TEST(TiledDenseDenseNormalCholeskyThreads, SameStepForOneAndTwoThreads) {
   const Eigen::MatrixXd j = random_matrix(700, 530, 4);  // three tiles of 256
   const Eigen::VectorXd r = random_matrix(700, 1, 5);
   const Eigen::VectorXd d = Eigen::VectorXd::Constant(530, 1e-3);
@@ -125,7 +125,7 @@ TEST(DenseNormalCholeskyThreads, SameStepForOneAndTwoThreads) {
   EXPECT_LE((dx_one - expected).norm(), 1e-9 * expected.norm());
 }
 
-TEST(DenseNormalCholeskyThreads, MixedPrecisionSameStepForOneAndTwoThreads) {
+TEST(TiledDenseDenseNormalCholeskyThreads, MixedPrecisionSameStepForOneAndTwoThreads) {
   const Eigen::MatrixXd j = random_matrix(700, 530, 6);
   const Eigen::VectorXd r = random_matrix(700, 1, 7);
   const Eigen::VectorXd d = Eigen::VectorXd::Constant(530, 1e-3);
@@ -156,7 +156,7 @@ TEST(TiledDenseSingle, KernelsMatchDoubleToSinglePrecision) {
   EXPECT_LE((lower(normal) - lower(normal_single.cast<double>())).norm(), 1e-5 * lower(normal).norm());
 }
 
-TEST(NormalMatrixProduct, MatchesExplicitProductWithSameBitsForAnyThreadCount) {
+TEST(TiledDenseNormalMatrixProduct, MatchesExplicitProductWithSameBitsForAnyThreadCount) {
   const Eigen::MatrixXd j = random_matrix(1000, 90, 9);  // rows not a multiple of the chunk
   const Eigen::VectorXd v = random_matrix(90, 1, 10);
   Eigen::VectorXd one;

@@ -1,12 +1,50 @@
-// Small least-squares problems with analytic Jacobians, shared by the tests.
+// test_util.h — what several test programs share: small least-squares
+// problems with analytic Jacobians, scalar objectives with known minimizers,
+// the "every method" lists read from the registries (so that a new row is
+// tested without editing any test), and the checks of error messages.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <Eigen/Core>
 #include <cmath>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "curvature/cost_function.h"
+#include "curvature/error.h"
+#include "curvature/solver_options.h"
 
 namespace curvature::testing {
+
+// ---------------------------------------------------------------------------
+// Errors.
+
+// The message of the curvature::Error that f throws, or "(no error)".
+template <typename F>
+std::string error_message(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// Expects f to throw a curvature::Error whose message contains `fragment`
+// (typically the name of the offending field or item).
+inline void expect_error_naming(const std::function<void()>& f, const std::string& fragment) {
+  try {
+    f();
+    ADD_FAILURE() << "no curvature::Error thrown; expected one naming " << fragment;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << "message: " << e.what();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Least-squares problems with analytic Jacobians.
 
 // Rosenbrock as least squares: r = (10 (x1 - x0^2), 1 - x0). Minimum 0 at (1, 1).
 class RosenbrockResidual final : public SizedCostFunction<2, 2> {
@@ -105,5 +143,62 @@ class OffsetResidual final : public DynamicCostFunction {
  private:
   std::vector<double> target_;
 };
+
+// ---------------------------------------------------------------------------
+// Scalar objectives with known minimizers (templated functors for
+// AutoDiffObjective).
+
+// f = 1/2 x^T A x - b^T x with A symmetric positive definite (condition
+// number about 30); minimizer A^-1 b.
+struct Quadratic {
+  static Eigen::Matrix4d a() {
+    Eigen::Matrix4d m;
+    m << 10, 1, 0, 2,  //
+        1, 5, 1, 0,    //
+        0, 1, 3, 0.5,  //
+        2, 0, 0.5, 1;
+    return m;
+  }
+  static Eigen::Vector4d b() { return Eigen::Vector4d(1.0, -2.0, 3.0, 0.5); }
+  template <typename T>
+  bool operator()(const T* x, T* f) const {
+    const Eigen::Matrix4d m = a();
+    const Eigen::Vector4d v = b();
+    T sum(0.0);
+    for (int i = 0; i < 4; ++i) {
+      sum -= v[i] * x[i];
+      for (int j = 0; j < 4; ++j) sum += 0.5 * m(i, j) * x[i] * x[j];
+    }
+    *f = sum;
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Every method of a role, from its registry.
+
+// Every linear solver a solve can run (kAuto resolves to one of these).
+inline std::vector<LinearSolverType> every_linear_solver() {
+  std::vector<LinearSolverType> types;
+  for (const LinearSolverInfo& row : kLinearSolvers) {
+    if (row.storage != JacobianStorage::kChosen) types.push_back(row.value);
+  }
+  return types;
+}
+
+// The direct ones, which solve exactly and diagnose rank deficiency.
+inline std::vector<LinearSolverType> every_direct_linear_solver() {
+  std::vector<LinearSolverType> types;
+  for (LinearSolverType type : every_linear_solver()) {
+    if (!info(type).iterative) types.push_back(type);
+  }
+  return types;
+}
+
+inline std::vector<Method> every_method() {
+  std::vector<Method> methods;
+  for (const MethodInfo& row : kMethods) methods.push_back(row.value);
+  return methods;
+}
 
 }  // namespace curvature::testing
