@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "commands.h"
-#include "json_line.h"
 #include "curvature/error.h"
+#include "json_line.h"
 #include "mgh.h"
 #include "mgh_run.h"
 #ifdef CURVATURE_WITH_CERES
@@ -34,9 +34,9 @@ using bench::MghRun;
 std::string method_table() {
   std::string table = "Methods (--method):\n";
   for (const MghMethod& method : kMghMethods) {
-    char line[160];
-    std::snprintf(line, sizeof line, "  %-14s %s\n", method.name, method.description);
-    table += line;
+    char name[64];
+    std::snprintf(name, sizeof name, "  %-14s ", method.name);
+    table += name + method.description + "\n";
   }
   return table;
 }
