@@ -130,7 +130,9 @@ void bench_mgh(const BenchArgs& args) {
   for (const MghMethod* method : methods) solvers.push_back(std::string("curvature-") + method->name);
 #ifdef CURVATURE_WITH_CERES
   if (with_ceres) {
-    for (const char* method : bench::kCeresMghMethods) solvers.push_back(std::string("ceres-") + method);
+    for (const bench::CeresMghMethod& method : bench::kCeresMghMethods) {
+      solvers.push_back(std::string("ceres-") + method.name());
+    }
   }
 #endif
 
@@ -156,7 +158,7 @@ void bench_mgh(const BenchArgs& args) {
         row.push_back(bench::run_curvature_mgh(mgh_case, scale, *method, args.repeats));
 #ifdef CURVATURE_WITH_CERES
       if (with_ceres) {
-        for (const char* method : bench::kCeresMghMethods) {
+        for (const bench::CeresMghMethod& method : bench::kCeresMghMethods) {
           row.push_back(bench::run_ceres_mgh(mgh_case, scale, method, args.repeats));
         }
       }
