@@ -28,7 +28,8 @@ const std::vector<NnMethod>& nn_methods() {
     std::vector<NnMethod> rows;
     auto taken = [&rows](const char* name) {
       for (const NnMethod& row : rows) {
-        if (std::string_view(name) == row.name) return true;
+        if (std::string_view(name) == row.name || (row.registry_name && std::string_view(name) == row.registry_name))
+          return true;
       }
       return false;
     };
