@@ -243,10 +243,37 @@ class ObjectiveSide {
   bool need_model_ = true;
 };
 
+// The step of each trust-region method (MinimizerLoop::kTrustRegion in
+// kMinimizerMethods): a new trust-region step is its strategy and one row.
+struct TrustRegionStrategyEntry {
+  MinimizerMethod method;
+  std::unique_ptr<NewtonTrustRegionStrategy> (*make)(const MinimizeOptions& options);
+};
+
+constexpr TrustRegionStrategyEntry kStrategies[] = {
+    {MinimizerMethod::kNewtonTrustRegionCg, make_steihaug_cg_strategy},
+    {MinimizerMethod::kNewtonDogleg, make_newton_dogleg_strategy},
+    {MinimizerMethod::kLevenbergMarquardtCg, make_levenberg_cg_strategy},
+};
+
+// Every method whose row names the trust-region loop has a strategy here.
+consteval bool every_trust_region_method_has_a_strategy() {
+  for (const MinimizerMethodInfo& row : kMinimizerMethods) {
+    if (row.loop != MinimizerLoop::kTrustRegion) continue;
+    bool found = false;
+    for (const TrustRegionStrategyEntry& entry : kStrategies) found = found || entry.method == row.value;
+    if (!found) return false;
+  }
+  return true;
+}
+static_assert(every_trust_region_method_has_a_strategy());
+
 std::unique_ptr<NewtonTrustRegionStrategy> make_strategy(const MinimizeOptions& options) {
-  if (options.method == MinimizerMethod::kNewtonDogleg) return make_newton_dogleg_strategy(options);
-  if (options.method == MinimizerMethod::kLevenbergMarquardtCg) return make_levenberg_cg_strategy(options);
-  return make_steihaug_cg_strategy(options);
+  for (const TrustRegionStrategyEntry& entry : kStrategies) {
+    if (entry.method == options.method) return entry.make(options);
+  }
+  throw Error(std::string("minimize_newton_trust_region: ") + to_string(options.method) +
+              " is not a trust-region method");
 }
 
 }  // namespace

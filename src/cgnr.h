@@ -26,7 +26,7 @@ class CgnrSolver final : public LinearSolver {
 
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
-  const char* name() const override { return "cgnr"; }
+  LinearSolverType type() const override { return LinearSolverType::kCgnr; }
 
  private:
   int max_iterations_;

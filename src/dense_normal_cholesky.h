@@ -32,8 +32,8 @@
 #include <Eigen/Core>
 #include <memory>
 
-#include "linear_solver.h"
 #include "curvature/thread_pool.h"
+#include "linear_solver.h"
 
 namespace curvature::internal {
 
@@ -44,7 +44,7 @@ class DenseNormalCholeskySolver final : public LinearSolver {
 
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
-  const char* name() const override { return "dense_normal_cholesky"; }
+  LinearSolverType type() const override { return LinearSolverType::kDenseNormalCholesky; }
 
   // min L_kk^2 / max A_kk of the scaled matrix below which the Cholesky
   // solution is replaced by the QR one: cond(J) beyond ~1e6, where the normal

@@ -27,17 +27,17 @@ class DenseQrSolver final : public LinearSolver {
  public:
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
-  const char* name() const override { return "dense_qr"; }
+  LinearSolverType type() const override { return LinearSolverType::kDenseQr; }
 
  private:
   bool prepared_ = false;
   Eigen::MatrixXd scaled_jacobian_;  // J S, kept for the rank-deficient fallback
   Eigen::MatrixXd augmented_;        // [J S, r], factored in prepare()
   Eigen::VectorXd residuals_;
-  Eigen::VectorXd scale_;            // S
+  Eigen::VectorXd scale_;  // S
   Eigen::HouseholderQR<Eigen::MatrixXd> qr_;
-  Eigen::MatrixXd r_transpose_;      // R^T, n x n (zero rows padded when m < n)
-  Eigen::VectorXd rhs_;              // -(Q^T r), first n entries
+  Eigen::MatrixXd r_transpose_;  // R^T, n x n (zero rows padded when m < n)
+  Eigen::VectorXd rhs_;          // -(Q^T r), first n entries
   // Per-solve workspaces, sized in prepare() so solve() does not allocate.
   Eigen::MatrixXd work_r_transpose_;
   Eigen::VectorXd work_rhs_;

@@ -43,7 +43,10 @@ class LinearSolver {
   // d has J.cols() non-negative entries. dx is resized to J.cols().
   virtual LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) = 0;
 
-  virtual const char* name() const = 0;
+  // Its row in kLinearSolvers, never kAuto.
+  virtual LinearSolverType type() const = 0;
+  // The registry's name (Summary::linear_solver).
+  const char* name() const { return to_string(type()); }
 };
 
 struct LinearSolverOptions {

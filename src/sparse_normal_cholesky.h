@@ -37,7 +37,7 @@ class SparseNormalCholeskySolver final : public LinearSolver {
 
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
-  const char* name() const override { return "sparse_normal_cholesky"; }
+  LinearSolverType type() const override { return LinearSolverType::kSparseNormalCholesky; }
 
   // Added to the scaled (unit-diagonal) matrix when the first factorization
   // fails or is numerically singular.

@@ -35,7 +35,7 @@ class SparseQrSolver final : public LinearSolver {
  public:
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
-  const char* name() const override { return "sparse_qr"; }
+  LinearSolverType type() const override { return LinearSolverType::kSparseQr; }
   // How many times SPQR's ordering and symbolic analysis ran (for tests).
   int num_symbolic_analyses() const { return num_symbolic_analyses_; }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -138,6 +139,29 @@ TEST_P(MghBenchMethodTest, BenchAndSolveEndWithTheSameBits) {
       EXPECT_EQ(run.second_derivative_evaluations, 0);
     }
   }
+}
+
+// The table is every registry row by its short name, plus the CLI's
+// aliases: each name once, the long names accepted too.
+TEST(MghBenchTest, TheMethodsAreTheRegistriesRowsByTheirShortNames) {
+  std::set<std::string> names;
+  for (const MghMethod& method : kMghMethods) EXPECT_TRUE(names.insert(method.name).second) << method.name;
+  EXPECT_EQ(kMghMethods.size(), std::size(kMethods) + std::size(kMinimizerMethods) + std::size(kMghAliases));
+  for (const MethodInfo& row : kMethods) {
+    EXPECT_TRUE(find_mgh_method(row.short_name).least_squares);
+    EXPECT_EQ(find_mgh_method(row.name).method, row.value);
+  }
+  for (const MinimizerMethodInfo& row : kMinimizerMethods) {
+    EXPECT_FALSE(find_mgh_method(row.short_name).least_squares);
+    EXPECT_EQ(find_mgh_method(row.name).minimizer, row.value);
+  }
+  EXPECT_EQ(find_mgh_method("newton").hessian_model, HessianModel::kExact);
+  EXPECT_EQ(find_mgh_method("newton-cg").hessian_model, HessianModel::kExact);
+  EXPECT_EQ(find_mgh_method("newton-dogleg").hessian_model, HessianModel::kExact);
+  EXPECT_EQ(find_mgh_method("lm-cg").hessian_model, HessianModel::kGaussNewton);
+  EXPECT_EQ(find_mgh_method("gn-cg").hessian_model, HessianModel::kGaussNewton);
+  EXPECT_EQ(find_mgh_method("gn-cg").minimizer, MinimizerMethod::kNewtonTrustRegionCg);
+  EXPECT_THROW(find_mgh_method("lbgfs"), Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCliMethod, MghBenchMethodTest, ::testing::ValuesIn(kMghMethods),

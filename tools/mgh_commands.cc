@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "commands.h"
-#include "json_line.h"
 #include "curvature/error.h"
+#include "json_line.h"
 #include "mgh.h"
 #include "mgh_run.h"
 #ifdef CURVATURE_WITH_CERES
@@ -34,9 +34,9 @@ using bench::MghRun;
 std::string method_table() {
   std::string table = "Methods (--method):\n";
   for (const MghMethod& method : kMghMethods) {
-    char line[160];
-    std::snprintf(line, sizeof line, "  %-14s %s\n", method.name, method.description);
-    table += line;
+    char name[64];
+    std::snprintf(name, sizeof name, "  %-14s ", method.name);
+    table += name + method.description + "\n";
   }
   return table;
 }
@@ -130,7 +130,9 @@ void bench_mgh(const BenchArgs& args) {
   for (const MghMethod* method : methods) solvers.push_back(std::string("curvature-") + method->name);
 #ifdef CURVATURE_WITH_CERES
   if (with_ceres) {
-    for (const char* method : bench::kCeresMghMethods) solvers.push_back(std::string("ceres-") + method);
+    for (const bench::CeresMghMethod& method : bench::kCeresMghMethods) {
+      solvers.push_back(std::string("ceres-") + method.name());
+    }
   }
 #endif
 
@@ -156,7 +158,7 @@ void bench_mgh(const BenchArgs& args) {
         row.push_back(bench::run_curvature_mgh(mgh_case, scale, *method, args.repeats));
 #ifdef CURVATURE_WITH_CERES
       if (with_ceres) {
-        for (const char* method : bench::kCeresMghMethods) {
+        for (const bench::CeresMghMethod& method : bench::kCeresMghMethods) {
           row.push_back(bench::run_ceres_mgh(mgh_case, scale, method, args.repeats));
         }
       }

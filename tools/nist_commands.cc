@@ -9,11 +9,12 @@
 #include <vector>
 
 #include "commands.h"
-#include "json_line.h"
 #include "curvature/solve.h"
+#include "json_line.h"
 #include "nist.h"
 #include "nist_problem.h"
 #include "nist_run.h"
+#include "registry_names.h"
 #ifdef CURVATURE_WITH_CERES
 #include "ceres_nist.h"
 #endif
@@ -23,14 +24,18 @@ namespace {
 
 using bench::NistRun;
 
-const std::map<std::string, Method> kMethods = {
-    {"lm", Method::kLevenbergMarquardt}, {"dogleg", Method::kDogleg}, {"gn", Method::kGaussNewton}};
+// A least-squares method by its name or short name (kMethods); an unknown
+// one is an Error listing the names.
+Method method_by_name(const std::string& name) {
+  return parse_option("--method", [&] { return parse_method(name); });
+}
 
 const std::map<std::string, Damping> kDampings = {{"marquardt", Damping::kMarquardt},
                                                   {"levenberg", Damping::kLevenberg}};
 
 SolverOptions nist_options(Method method, const std::string& damping) {
-  if (!kDampings.count(damping)) throw Error("--damping: unknown damping '" + damping + "' (known: marquardt, levenberg)");
+  if (!kDampings.count(damping))
+    throw Error("--damping: unknown damping '" + damping + "' (known: marquardt, levenberg)");
   SolverOptions options;
   options.method = method;
   options.damping = kDampings.at(damping);
@@ -43,11 +48,12 @@ NistRun run_curvature(const NistProblem& nist, int start, const std::string& met
   std::vector<double> b(nist.num_parameters);
   Problem problem;
   add_nist_residuals(nist, &problem, b.data());
-  const SolverOptions options = nist_options(kMethods.at(method_name), damping);
+  const Method method = method_by_name(method_name);
+  const SolverOptions options = nist_options(method, damping);
   NistRun run;
   run.problem = nist.name;
   run.start = start;
-  run.solver = "curvature-" + method_name;
+  run.solver = std::string("curvature-") + info(method).short_name;
   std::vector<double> times;
   Summary summary;
   for (int r = 0; r < repeats; ++r) {
@@ -92,12 +98,11 @@ struct BenchArgs {
 void bench_nist(const BenchArgs& args) {
   const bool with_ceres = args.versus == "ceres";
 #ifndef CURVATURE_WITH_CERES
-  if (with_ceres) throw Error("--vs ceres: this curv was built without Ceres Solver (install libceres-dev and rebuild)");
+  if (with_ceres)
+    throw Error("--vs ceres: this curv was built without Ceres Solver (install libceres-dev and rebuild)");
 #endif
   if (!args.versus.empty() && !with_ceres) throw Error("--vs: unknown comparison '" + args.versus + "' (known: ceres)");
-  for (const std::string& method : args.methods) {
-    if (!kMethods.count(method)) throw Error("--method: unknown method '" + method + "' (known: lm, dogleg, gn)");
-  }
+  for (const std::string& method : args.methods) method_by_name(method);
   std::ofstream json;
   if (!args.json_path.empty()) {
     json.open(args.json_path);
@@ -106,7 +111,9 @@ void bench_nist(const BenchArgs& args) {
   const std::vector<std::string> names = args.problems.empty() ? nist_problem_names() : args.problems;
 
   std::vector<std::string> solvers;
-  for (const std::string& method : args.methods) solvers.push_back("curvature-" + method);
+  for (const std::string& method : args.methods) {
+    solvers.push_back(std::string("curvature-") + info(method_by_name(method)).short_name);
+  }
   if (with_ceres) solvers.push_back("ceres-lm");
 
   std::printf("NIST StRD nonlinear regression: LRE = correct significant digits (min over parameters, max 11);\n");
@@ -122,7 +129,8 @@ void bench_nist(const BenchArgs& args) {
     for (int start : {1, 2}) {
       std::printf("%-10s %5d", name.c_str(), start);
       std::vector<NistRun> row;
-      for (const std::string& method : args.methods) row.push_back(run_curvature(nist, start, method, args.damping, args.repeats));
+      for (const std::string& method : args.methods)
+        row.push_back(run_curvature(nist, start, method, args.damping, args.repeats));
 #ifdef CURVATURE_WITH_CERES
       if (with_ceres) row.push_back(bench::run_ceres_nist(nist, start, args.repeats));
 #endif
@@ -165,7 +173,8 @@ void bench_nist(const BenchArgs& args) {
 void register_nist_commands(CLI::App& bench, CLI::App& solve_command) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* nist = bench.add_subcommand("nist", "The 27 NIST StRD problems from both starting points");
-  nist->add_option("--method", args->methods, "Methods to run: lm, dogleg, gn (repeatable)")->expected(1, -1);
+  nist->add_option("--method", args->methods, "Methods to run: " + cli_names<MethodInfo>(kMethods) + " (repeatable)")
+      ->expected(1, -1);
   nist->add_option("--vs", args->versus, "Compare with another library: ceres");
   nist->add_option("--json", args->json_path, "Write one JSON object per (problem, start, solver) to this file");
   nist->add_option("--problem", args->problems, "Only these problems (repeatable)");
@@ -181,17 +190,17 @@ void register_nist_commands(CLI::App& bench, CLI::App& solve_command) {
   auto damping = std::make_shared<std::string>("marquardt");
   CLI::App* solve_nist = solve_command.add_subcommand("nist", "Solve one NIST StRD problem");
   solve_nist->add_option("problem", *name, "Problem name (see curv list)")->required();
-  solve_nist->add_option("--method", *method, "lm, dogleg or gn");
+  solve_nist->add_option("--method", *method, "One of " + cli_names<MethodInfo>(kMethods));
   solve_nist->add_option("--start", *start, "NIST starting point, 1 or 2")->check(CLI::Range(1, 2));
   solve_nist->add_option("--damping", *damping, "Levenberg-Marquardt damping: marquardt or levenberg");
   solve_nist->add_flag("--verbose", *verbose, "One line per iteration on stderr");
   solve_nist->callback([=] {
-    if (!kMethods.count(*method)) throw Error("--method: unknown method '" + *method + "' (known: lm, dogleg, gn)");
+    const Method solve_method = method_by_name(*method);
     const NistProblem nist = load_nist_problem_by_name(*name);
     std::vector<double> b = *start == 1 ? nist.start1 : nist.start2;
     Problem problem;
     add_nist_residuals(nist, &problem, b.data());
-    SolverOptions options = nist_options(kMethods.at(*method), *damping);
+    SolverOptions options = nist_options(solve_method, *damping);
     options.verbose = *verbose;
     const Summary summary = solve(options, &problem);
     std::printf("%s", summary.full_report().c_str());

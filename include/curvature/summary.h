@@ -13,14 +13,14 @@ enum class TerminationType {
   kParameterTolerance,  // converged: relative step small
   kMaxIterations,
   kMaxTime,
-  kUserStop,             // the callback asked to stop
-  kTrustRegionTooSmall,  // no acceptable step at any damping
-  kLineSearchFailure,    // no sufficient decrease along the direction
-  kLinearSolverFailure,  // the step's linear system could not be solved
-  kInvalidStartingPoint, // the cost or Jacobian is not finite at the start
-  kEvaluationFailure,    // the Jacobian could not be evaluated at an accepted point
-  kGradientCheckFailed,  // check_gradients found a Jacobian that disagrees with numeric differentiation
-  kEarlyStopping,        // the validation loss stopped improving (early stopping)
+  kUserStop,              // the callback asked to stop
+  kTrustRegionTooSmall,   // no acceptable step at any damping
+  kLineSearchFailure,     // no sufficient decrease along the direction
+  kLinearSolverFailure,   // the step's linear system could not be solved
+  kInvalidStartingPoint,  // the cost or Jacobian is not finite at the start
+  kEvaluationFailure,     // the Jacobian could not be evaluated at an accepted point
+  kGradientCheckFailed,   // check_gradients found a Jacobian that disagrees with numeric differentiation
+  kEarlyStopping,         // the validation loss stopped improving (early stopping)
 };
 
 const char* to_string(TerminationType type);
@@ -28,16 +28,16 @@ const char* to_string(TerminationType type);
 // One row of the per-iteration trace. Iteration 0 is the starting point.
 struct IterationRecord {
   int iteration = 0;
-  double cost = 0.0;              // at the current (best) point after this iteration
-  double cost_change = 0.0;       // actual reduction of the trial step (0 when rejected)
-  double gradient_max_norm = 0.0; // max_i |x_i - P(x_i - g_i)| at the current point
-  double step_norm = 0.0;         // |x_trial - x| of the step tried
-  double relative_decrease = 0.0; // actual / predicted reduction
+  double cost = 0.0;                 // at the current (best) point after this iteration
+  double cost_change = 0.0;          // actual reduction of the trial step (0 when rejected)
+  double gradient_max_norm = 0.0;    // max_i |x_i - P(x_i - g_i)| at the current point
+  double step_norm = 0.0;            // |x_trial - x| of the step tried
+  double relative_decrease = 0.0;    // actual / predicted reduction
   double trust_region_radius = 0.0;  // dogleg radius; 1 / lambda for Levenberg-Marquardt
-  double damping = 0.0;           // Levenberg-Marquardt lambda (0 for other methods)
-  double step_length = 0.0;       // line-search step length; train(): the learning rate
-  double validation_cost = 0.0;   // the validation loss under early stopping (train(): on the validation
-                                  // blocks, whenever there are some); 0 without one
+  double damping = 0.0;              // Levenberg-Marquardt lambda (0 for other methods)
+  double step_length = 0.0;          // line-search step length; train(): the learning rate
+  double validation_cost = 0.0;      // the validation loss under early stopping (train(): on the validation
+                                     // blocks, whenever there are some); 0 without one
   bool accepted = false;
   int linear_solver_iterations = 0;
   int line_search_evaluations = 0;
@@ -47,9 +47,9 @@ struct IterationRecord {
 
 struct Summary {
   std::string method;         // "levenberg-marquardt", "dogleg", "gauss-newton"
-  std::string linear_solver;  // the solver actually used
+  std::string linear_solver;  // solve(): the kLinearSolvers name of the solver used, "dense-normal-cholesky"
   TerminationType termination = TerminationType::kMaxIterations;
-  std::string message;        // why it stopped, quoting the numbers
+  std::string message;  // why it stopped, quoting the numbers
 
   int num_parameters = 0;  // effective (non-constant) parameters
   int num_residuals = 0;

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "curvature/error.h"
@@ -136,9 +138,22 @@ void run_line_search(const MghCase& mgh_case, double scale, ceres::LineSearchDir
   run->solution = x;
 }
 
+// The Ceres line-search direction of each curvature minimizer compared.
+constexpr std::pair<MinimizerMethod, ceres::LineSearchDirectionType> kCeresDirections[] = {
+    {MinimizerMethod::kLbfgs, ceres::LBFGS},
+    {MinimizerMethod::kBfgs, ceres::BFGS},
+};
+
+ceres::LineSearchDirectionType ceres_direction(MinimizerMethod minimizer) {
+  for (const auto& [method, direction] : kCeresDirections) {
+    if (method == minimizer) return direction;
+  }
+  throw Error(std::string("run_ceres_mgh: no Ceres counterpart for ") + to_string(minimizer));
+}
+
 }  // namespace
 
-MghRun run_ceres_mgh(const MghCase& mgh_case, double scale, const std::string& method, int repeats) {
+MghRun run_ceres_mgh(const MghCase& mgh_case, double scale, const CeresMghMethod& method, int repeats) {
   // Ceres logs a warning for every non-finite trial point (the 100 x0 starts
   // overflow often); the table reports the outcome instead.
   FLAGS_minloglevel = google::GLOG_ERROR;
@@ -149,15 +164,14 @@ MghRun run_ceres_mgh(const MghCase& mgh_case, double scale, const std::string& m
   run.n = mgh_case.problem.n;
   run.m = mgh_case.problem.m;
   run.scale = scale;
-  run.solver = "ceres-" + method;
-  if (method == "lm") {
+  run.solver = std::string("ceres-") + method.name();
+  if (method.least_squares) {
+    if (method.method != Method::kLevenbergMarquardt) {
+      throw Error(std::string("run_ceres_mgh: no Ceres counterpart for ") + to_string(method.method));
+    }
     run_levenberg_marquardt(mgh_case, scale, repeats, &run);
-  } else if (method == "lbfgs") {
-    run_line_search(mgh_case, scale, ceres::LBFGS, repeats, &run);
-  } else if (method == "bfgs") {
-    run_line_search(mgh_case, scale, ceres::BFGS, repeats, &run);
   } else {
-    throw Error("run_ceres_mgh: unknown Ceres method '" + method + "' (known: lm, lbfgs, bfgs)");
+    run_line_search(mgh_case, scale, ceres_direction(method.minimizer), repeats, &run);
   }
   judge(mgh_case.problem, &run);
   return run;

@@ -19,11 +19,26 @@
 
 namespace curvature::bench {
 
-// The Ceres methods, by the name they have on the command line.
-inline const char* const kCeresMghMethods[] = {"lm", "lbfgs", "bfgs"};
+// A Ceres method, by the curvature method it is compared with: Ceres's
+// Levenberg-Marquardt for Method::kLevenbergMarquardt, its line-search
+// directions for the minimizers. Its run is "ceres-" + the curvature
+// method's short name.
+struct CeresMghMethod {
+  bool least_squares;
+  Method method = Method::kLevenbergMarquardt;
+  MinimizerMethod minimizer = MinimizerMethod::kLbfgs;
+  const char* name() const { return least_squares ? info(method).short_name : info(minimizer).short_name; }
+};
+
+inline constexpr CeresMghMethod kCeresMghMethods[] = {
+    {true, Method::kLevenbergMarquardt},
+    {false, {}, MinimizerMethod::kLbfgs},
+    {false, {}, MinimizerMethod::kBfgs},
+};
 
 // One case from mgh_case.start(scale); time_s is the median of `repeats`
-// solves. An unknown method is a curvature::Error.
-MghRun run_ceres_mgh(const MghCase& mgh_case, double scale, const std::string& method, int repeats);
+// solves. A method with no Ceres counterpart in ceres_mgh.cc is a
+// curvature::Error.
+MghRun run_ceres_mgh(const MghCase& mgh_case, double scale, const CeresMghMethod& method, int repeats);
 
 }  // namespace curvature::bench

@@ -198,37 +198,67 @@ inline void record_counts(const MghEvaluationCounts& counts, MghRun* run) {
 // solve mgh both take their methods from kMghMethods and run them through
 // solve_mgh_with(), so the two cannot drift apart.
 struct MghMethod {
-  const char* name;
-  const char* description;
+  const char* name;  // the registry's short name, or a CLI alias (gn-cg)
+  std::string description;
   bool least_squares;
   Method method = Method::kLevenbergMarquardt;
   MinimizerMethod minimizer = MinimizerMethod::kLbfgs;
   HessianModel hessian_model = HessianModel::kGaussNewton;
+  const char* registry_name = nullptr;  // the registry's long name, also accepted; none for an alias
 };
 
-// One row per method reads as a table.
-// clang-format off
-inline const std::vector<MghMethod> kMghMethods = {
-    {"lm", "solve(): Levenberg-Marquardt", true, Method::kLevenbergMarquardt},
-    {"dogleg", "solve(): Powell's dogleg", true, Method::kDogleg},
-    {"gn", "solve(): Gauss-Newton, Armijo line search", true, Method::kGaussNewton},
-    {"lbfgs", "minimize(): L-BFGS (memory 10), strong Wolfe", false, {}, MinimizerMethod::kLbfgs},
-    {"bfgs", "minimize(): BFGS, strong Wolfe", false, {}, MinimizerMethod::kBfgs},
-    {"cg", "minimize(): nonlinear CG, Polak-Ribiere+", false, {}, MinimizerMethod::kNonlinearConjugateGradient},
-    {"sd", "minimize(): steepest descent", false, {}, MinimizerMethod::kSteepestDescent},
-    {"newton", "minimize(): line-search Newton, modified exact Hessian", false, {},
-     MinimizerMethod::kNewton, HessianModel::kExact},
-    {"newton-cg", "minimize(): trust-region Newton-CG (Steihaug-Toint), exact Hessian", false, {},
-     MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kExact},
-    {"newton-dogleg", "minimize(): trust-region dogleg, exact Hessian", false, {},
-     MinimizerMethod::kNewtonDogleg, HessianModel::kExact},
-    {"nesterov", "minimize(): Nesterov's accelerated gradient", false, {}, MinimizerMethod::kNesterov},
-    {"gn-cg", "minimize(): trust-region Newton-CG with Gauss-Newton products", false, {},
-     MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kGaussNewton},
-    {"lm-cg", "minimize(): Levenberg-Marquardt by CG on Gauss-Newton products", false, {},
-     MinimizerMethod::kLevenbergMarquardtCg, HessianModel::kGaussNewton},
+// The minimizers that use a Hessian and are built on the Gauss-Newton
+// matrix: they get that model. The other Hessian methods get the exact
+// Hessian (second-order jets of the MGH residuals); the gradient methods
+// never ask for one.
+inline constexpr MinimizerMethod kGaussNewtonModelMinimizers[] = {MinimizerMethod::kLevenbergMarquardtCg};
+
+inline HessianModel mgh_hessian_model(MinimizerMethod minimizer) {
+  if (!uses_hessian(minimizer)) return HessianModel::kGaussNewton;
+  for (MinimizerMethod gauss_newton : kGaussNewtonModelMinimizers) {
+    if (minimizer == gauss_newton) return HessianModel::kGaussNewton;
+  }
+  return HessianModel::kExact;
+}
+
+// Methods that exist only on the command line: a registry method with a
+// Hessian model other than mgh_hessian_model's, listed after that method.
+struct MghAlias {
+  const char* name;
+  const char* description;
+  MinimizerMethod minimizer;
+  HessianModel hessian_model;
 };
-// clang-format on
+inline constexpr MghAlias kMghAliases[] = {
+    {"gn-cg", "minimize(): trust-region Newton-CG with Gauss-Newton products", MinimizerMethod::kNewtonTrustRegionCg,
+     HessianModel::kGaussNewton},
+};
+
+// Every row of kMethods, then every row of kMinimizerMethods (each followed
+// by its aliases), by the registries' short names: a new registry row is a
+// new method here.
+inline std::vector<MghMethod> make_mgh_methods() {
+  std::vector<MghMethod> methods;
+  for (const MethodInfo& row : kMethods) {
+    methods.push_back({row.short_name, std::string("solve(): ") + row.description, true, row.value,
+                       MinimizerMethod::kLbfgs, HessianModel::kGaussNewton, row.name});
+  }
+  for (const MinimizerMethodInfo& row : kMinimizerMethods) {
+    const HessianModel model = mgh_hessian_model(row.value);
+    std::string description = std::string("minimize(): ") + row.description;
+    if (row.uses_hessian) description += model == HessianModel::kExact ? "; exact Hessian" : "; Gauss-Newton Hessian";
+    methods.push_back({row.short_name, description, false, Method::kLevenbergMarquardt, row.value, model, row.name});
+    for (const MghAlias& alias : kMghAliases) {
+      if (alias.minimizer == row.value) {
+        methods.push_back(
+            {alias.name, alias.description, false, Method::kLevenbergMarquardt, alias.minimizer, alias.hessian_model});
+      }
+    }
+  }
+  return methods;
+}
+
+inline const std::vector<MghMethod> kMghMethods = make_mgh_methods();
 
 inline std::string mgh_method_names() {
   std::string names;
@@ -236,10 +266,11 @@ inline std::string mgh_method_names() {
   return names;
 }
 
-// An unknown name is a curvature::Error listing the known ones.
+// By its name or its registry's long name ("levenberg-marquardt" for lm);
+// an unknown name is a curvature::Error listing the known ones.
 inline const MghMethod& find_mgh_method(const std::string& name) {
   for (const MghMethod& method : kMghMethods) {
-    if (name == method.name) return method;
+    if (name == method.name || (method.registry_name && name == method.registry_name)) return method;
   }
   throw Error("--method: unknown method '" + name + "' (known: " + mgh_method_names() + ")");
 }

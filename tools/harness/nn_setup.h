@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "csv_dataset.h"
+#include "curvature/first_order.h"
+#include "curvature/minimize.h"
 #include "curvature/solver_options.h"
 #include "curvature/summary.h"
 #include "mlp.h"
@@ -78,36 +80,41 @@ inline NnTask make_c1_task(std::uint64_t seed) {
   return task;
 }
 
-// The methods a fit can use: second-order and quasi-Newton methods full
-// batch, first-order methods through train() (full batch or minibatches).
-struct NnMethod {
-  const char* name;
-  const char* description;
-  bool needs_least_squares;  // lm, gn: only for the mean-squared-error loss
+// The methods a fit can use, by their names on the command line: every
+// least-squares method (solve(), full batch), every general minimizer
+// (minimize(), full batch), every first-order update rule (train(), full
+// batch or minibatches), all from the library's registries, and two hybrids
+// of the CLI's own. A name is looked up in that order; an update rule
+// named like a minimizer (nesterov) is reached through minimize().
+enum class NnRunner {
+  kLeastSquares,  // solve() with a kMethods row
+  kMinimizer,     // minimize() with a kMinimizerMethods row
+  kFirstOrder,    // train() with a kUpdateRules row
+  kLbfgsThenLm,   // lbfgs-lm: L-BFGS until it stalls, then lm
+  kAdamThenLm,    // adam-lm: an Adam warm-up, then lm
 };
-inline const std::vector<NnMethod>& nn_methods() {
-  static const std::vector<NnMethod> methods = {
-      {"lm", "solve(): Levenberg-Marquardt, dense normal Cholesky (mse only)", true},
-      {"gn", "solve(): Gauss-Newton, Armijo line search, dense normal Cholesky (mse only)", true},
-      {"lbfgs", "minimize(): L-BFGS (memory 10), strong Wolfe", false},
-      {"lbfgs-lm", "L-BFGS until it stalls (cost down < 5% in 50 iterations), then lm from there (mse only)", true},
-      {"adam-lm",
-       "adam (lr --lr, default 0.03) for --warmup-steps epochs (full batch: steps), then lm from there (mse only)",
-       true},
-      {"newton-cg", "minimize(): trust-region Newton-CG on Gauss-Newton / generalized Gauss-Newton products", false},
-      {"lm-cg", "minimize(): Levenberg-Marquardt, (H + lambda I) p = -g by CG on (generalized) Gauss-Newton products",
-       false},
-      {"adam", "train(): Adam (default lr 1e-3), minibatches of --batch chunks (0: full batch) (mse only)", true},
-      {"sgd", "train(): plain stochastic gradient descent (default lr 1e-2) (mse only)", true},
-      {"momentum", "train(): SGD with heavy-ball momentum 0.9 (mse only)", true},
-  };
-  return methods;
-}
+
+struct NnMethod {
+  const char* name;  // the registry's short name, or the hybrid's
+  std::string description;
+  NnRunner runner;
+  // Works on the residual blocks (solve(), train(), the hybrids): only for
+  // the mean-squared-error loss.
+  bool needs_least_squares;
+  Method least_squares = Method::kLevenbergMarquardt;   // kLeastSquares
+  MinimizerMethod minimizer = MinimizerMethod::kLbfgs;  // kMinimizer
+  UpdateRuleType rule = UpdateRuleType::kAdam;          // kFirstOrder
+  const char* registry_name = nullptr;                  // the registry's long name, also accepted
+};
+
+// In lookup order; built from the registries once.
+const std::vector<NnMethod>& nn_methods();
 // The entry of `name`; throws curvature::Error listing the known names.
 const NnMethod& find_nn_method(const std::string& name);
-// Throws curvature::Error for an unknown method or one the loss cannot use
-// (lm, gn and the first-order methods need the sum-of-squares form).
-void check_nn_method(const std::string& name, NnLoss loss);
+// The entry of `name`; throws curvature::Error for an unknown method or one
+// the loss cannot use (those that need the sum-of-squares form on the
+// cross-entropy loss), listing the names that would do.
+const NnMethod& check_nn_method(const std::string& name, NnLoss loss);
 
 // One row of a fit's trace. time_s is the solver's clock minus the time
 // spent in the recorder (test-set evaluation, printing), so that it measures

@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,24 +23,88 @@
 
 namespace curvature::tools {
 
-const NnMethod& find_nn_method(const std::string& name) {
-  std::string known;
-  for (const NnMethod& method : nn_methods()) {
-    if (name == method.name) return method;
-    known += (known.empty() ? "" : ", ") + std::string(method.name);
-  }
-  throw Error("--method: unknown method '" + name + "' (known: " + known +
-              "; first-order methods such as adam and sgd arrive with the minibatch training loop)");
+const std::vector<NnMethod>& nn_methods() {
+  static const std::vector<NnMethod> methods = [] {
+    std::vector<NnMethod> rows;
+    auto taken = [&rows](const char* name) {
+      for (const NnMethod& row : rows) {
+        if (std::string_view(name) == row.name || (row.registry_name && std::string_view(name) == row.registry_name))
+          return true;
+      }
+      return false;
+    };
+    for (const MethodInfo& row : kMethods) {
+      rows.push_back({row.short_name, std::string("solve(): ") + row.description + " (mse only)",
+                      NnRunner::kLeastSquares, true, row.value, MinimizerMethod::kLbfgs, UpdateRuleType::kAdam,
+                      row.name});
+    }
+    for (const MinimizerMethodInfo& row : kMinimizerMethods) {
+      rows.push_back({row.short_name, std::string("minimize(): ") + row.description, NnRunner::kMinimizer, false,
+                      Method::kLevenbergMarquardt, row.value, UpdateRuleType::kAdam, row.name});
+    }
+    for (const UpdateRuleInfo& row : kUpdateRules) {
+      if (taken(row.name)) continue;
+      char rate[32];
+      std::snprintf(rate, sizeof rate, "%g", row.default_learning_rate);
+      rows.push_back({row.name, std::string("train(): ") + row.description + ", default lr " + rate + " (mse only)",
+                      NnRunner::kFirstOrder, true, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs, row.value});
+    }
+    rows.push_back({"lbfgs-lm",
+                    "L-BFGS until it stalls (cost down < 5% in 50 iterations), then lm from there (mse only)",
+                    NnRunner::kLbfgsThenLm, true});
+    rows.push_back(
+        {"adam-lm",
+         "adam (lr --lr, default 0.03) for --warmup-steps epochs (full batch: steps), then lm from there (mse only)",
+         NnRunner::kAdamThenLm, true});
+    return rows;
+  }();
+  return methods;
 }
 
-void check_nn_method(const std::string& name, NnLoss loss) {
+namespace {
+
+// "solve(): lm, dogleg, gn; minimize(): sd, ...": the names of the methods
+// `keep` accepts, by how they run.
+template <typename Keep>
+std::string nn_method_names(Keep keep) {
+  std::string names;
+  std::string_view group;
+  for (const NnMethod& method : nn_methods()) {
+    if (!keep(method)) continue;
+    const char* label = method.runner == NnRunner::kLeastSquares ? "solve(): "
+                        : method.runner == NnRunner::kMinimizer  ? "minimize(): "
+                        : method.runner == NnRunner::kFirstOrder ? "train(): "
+                                                                 : "then lm: ";
+    if (group != label) {
+      names += (names.empty() ? "" : "; ") + std::string(label);
+      group = label;
+    } else {
+      names += ", ";
+    }
+    names += method.name;
+  }
+  return names;
+}
+
+}  // namespace
+
+const NnMethod& find_nn_method(const std::string& name) {
+  for (const NnMethod& method : nn_methods()) {
+    if (name == method.name || (method.registry_name && name == method.registry_name)) return method;
+  }
+  throw Error("--method: unknown method '" + name +
+              "' (known: " + nn_method_names([](const NnMethod&) { return true; }) + ")");
+}
+
+const NnMethod& check_nn_method(const std::string& name, NnLoss loss) {
   const NnMethod& method = find_nn_method(name);
   if (method.needs_least_squares && loss != NnLoss::kMeanSquaredError) {
     throw Error("--method " + name +
                 ": this method works on the loss as a sum of squares (residual blocks); the softmax "
-                "cross-entropy is not one, so it is not available with --loss xent yet (use lbfgs or "
-                "newton-cg, whose Newton-CG uses the generalized Gauss-Newton matrix)");
+                "cross-entropy is not one, so it is not available with --loss xent (methods for --loss xent: " +
+                nn_method_names([](const NnMethod& m) { return !m.needs_least_squares; }) + ")");
   }
+  return method;
 }
 
 namespace {
@@ -127,8 +192,8 @@ void continue_with_lm(const NnTask& task, const NnTrainOptions& options, Mlp& ml
   result->summary.total_time_s += first.total_time_s;
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.3f s", first.total_time_s);
-  result->summary.message =
-      "after " + std::to_string(first.iterations) + " " + first_phase + " (" + seconds + "): " + result->summary.message;
+  result->summary.message = "after " + std::to_string(first.iterations) + " " + first_phase + " (" + seconds +
+                            "): " + result->summary.message;
   if (result->summary.best_iteration == 0) {
     result->summary.best_iteration = first.best_iteration;
   } else if (result->summary.best_iteration > 0) {
@@ -350,19 +415,20 @@ NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& optio
 }  // namespace
 
 NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
-  check_nn_method(options.method, task.loss);
-  const std::string& name = options.method;
-  if (name == "lm") return train_least_squares(task, options, Method::kLevenbergMarquardt);
-  if (name == "gn") return train_least_squares(task, options, Method::kGaussNewton);
-  if (name == "lbfgs-lm") return train_lbfgs_then_lm(task, options);
-  if (name == "adam-lm") return train_adam_then_lm(task, options);
-  if (name == "lbfgs") return train_minimizer(task, options, MinimizerMethod::kLbfgs);
-  if (name == "newton-cg") return train_minimizer(task, options, MinimizerMethod::kNewtonTrustRegionCg);
-  if (name == "lm-cg") return train_minimizer(task, options, MinimizerMethod::kLevenbergMarquardtCg);
-  if (name == "adam") return train_first_order(task, options, UpdateRuleType::kAdam);
-  if (name == "sgd") return train_first_order(task, options, UpdateRuleType::kSgd);
-  if (name == "momentum") return train_first_order(task, options, UpdateRuleType::kMomentum);
-  throw Error("--method " + name + ": listed in nn_methods() but not wired into train_network()");
+  const NnMethod& method = check_nn_method(options.method, task.loss);
+  switch (method.runner) {
+    case NnRunner::kLeastSquares:
+      return train_least_squares(task, options, method.least_squares);
+    case NnRunner::kMinimizer:
+      return train_minimizer(task, options, method.minimizer);
+    case NnRunner::kFirstOrder:
+      return train_first_order(task, options, method.rule);
+    case NnRunner::kLbfgsThenLm:
+      return train_lbfgs_then_lm(task, options);
+    case NnRunner::kAdamThenLm:
+      return train_adam_then_lm(task, options);
+  }
+  throw Error("--method " + options.method + ": no runner");
 }
 
 }  // namespace curvature::tools
