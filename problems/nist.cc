@@ -61,8 +61,7 @@ class NistFileParser {
         data_columns = static_cast<int>(tokens.size()) - 1;
         data_header_line_ = line_number_;
         if (data_columns != 2 && data_columns != 3) {
-          fail("the data header names " + std::to_string(data_columns) +
-               " columns; expected 'y x' or 'y x1 x2'");
+          fail("the data header names " + std::to_string(data_columns) + " columns; expected 'y x' or 'y x1 x2'");
         }
       } else {
         read_header_line(raw, tokens);
@@ -255,8 +254,7 @@ NistProblem load_nist_problem_by_name(const std::string& name) {
 
 double log_relative_error(double estimate, double certified) {
   if (!std::isfinite(estimate) || !std::isfinite(certified)) return 0.0;
-  const double error =
-      certified == 0.0 ? std::abs(estimate) : std::abs(estimate - certified) / std::abs(certified);
+  const double error = certified == 0.0 ? std::abs(estimate) : std::abs(estimate - certified) / std::abs(certified);
   if (error == 0.0) return kMaxLogRelativeError;
   return std::clamp(-std::log10(error), 0.0, kMaxLogRelativeError);
 }

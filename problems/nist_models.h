@@ -80,8 +80,7 @@ struct Gauss : IdentityResponse {
     using std::exp;
     const T d1 = x - b[3];
     const T d2 = x - b[6];
-    return b[0] * exp(-b[1] * x) + b[2] * exp(-(d1 * d1) / (b[4] * b[4])) +
-           b[5] * exp(-(d2 * d2) / (b[7] * b[7]));
+    return b[0] * exp(-b[1] * x) + b[2] * exp(-(d1 * d1) / (b[4] * b[4])) + b[5] * exp(-(d2 * d2) / (b[7] * b[7]));
   }
 };
 
@@ -254,8 +253,8 @@ struct ENSO : IdentityResponse {
     const double annual = two_pi_x / 12.0;
     const T period4 = two_pi_x / b[3];
     const T period7 = two_pi_x / b[6];
-    return b[0] + b[1] * std::cos(annual) + b[2] * std::sin(annual) + b[4] * cos(period4) +
-           b[5] * sin(period4) + b[7] * cos(period7) + b[8] * sin(period7);
+    return b[0] + b[1] * std::cos(annual) + b[2] * std::sin(annual) + b[4] * cos(period4) + b[5] * sin(period4) +
+           b[7] * cos(period7) + b[8] * sin(period7);
   }
 };
 
@@ -367,9 +366,7 @@ void for_each_nist_model(Visitor&& visitor) {
 template <typename Visitor>
 bool visit_nist_model(std::string_view name, Visitor&& visitor) {
   return [&]<typename... Models>(std::type_identity<std::tuple<Models...>>) {
-    return (
-        (name == Models::kName ? (static_cast<void>(visitor.template operator()<Models>()), true) : false) ||
-        ...);
+    return ((name == Models::kName ? (static_cast<void>(visitor.template operator()<Models>()), true) : false) || ...);
   }(std::type_identity<nist::AllModels>{});
 }
 

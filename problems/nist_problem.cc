@@ -24,8 +24,7 @@ void add_nist_residuals(const NistProblem& problem, Problem* out, double* b) {
     }
     using Cost = AutoDiffCostFunction<NistResidual<Model>, 1, Model::kNumParameters>;
     for (size_t i = 0; i < n; ++i) {
-      const NistResidual<Model> residual{problem.x[i], problem.x2.empty() ? 0.0 : problem.x2[i],
-                                         problem.y[i]};
+      const NistResidual<Model> residual{problem.x[i], problem.x2.empty() ? 0.0 : problem.x2[i], problem.y[i]};
       out->add_residual_block(std::make_shared<Cost>(residual), nullptr, b);
     }
   });

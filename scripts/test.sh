@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Set up, build, and run the whole test suite: the Release build, then the
-# AddressSanitizer + UndefinedBehaviorSanitizer build.
+# Set up, build, and run the whole test suite: the hygiene checks (format,
+# test names), the Release build, then the AddressSanitizer +
+# UndefinedBehaviorSanitizer build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/check_format.sh
+bash scripts/check_test_names.sh
 bash scripts/build.sh release
 ctest --preset release -j "$(nproc)"
 bash scripts/build.sh asan

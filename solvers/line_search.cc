@@ -24,7 +24,6 @@ constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-
 // One evaluated point of phi.
 struct Sample {
   double step = 0.0;
@@ -149,9 +148,9 @@ LineSearchResult ArmijoLineSearch::search(LineFunction& function, double value, 
     }
     alpha = std::clamp(next, 0.1 * alpha, 0.5 * alpha);
   }
-  return finish(
-      LineSearchStatus::kMaxEvaluations, {alpha, value, slope}, false, evaluations,
-      string_printf("no sufficient decrease in %d evaluations (last step length tried %.6e)", evaluations, previous_alpha));
+  return finish(LineSearchStatus::kMaxEvaluations, {alpha, value, slope}, false, evaluations,
+                string_printf("no sufficient decrease in %d evaluations (last step length tried %.6e)", evaluations,
+                              previous_alpha));
 }
 
 LineSearchResult StrongWolfeLineSearch::search(LineFunction& function, double value, double slope,
@@ -209,13 +208,14 @@ LineSearchResult StrongWolfeLineSearch::search(LineFunction& function, double va
     if (lo.step > 0.0) {
       return finish(LineSearchStatus::kSufficientDecreaseOnly, lo, true, evaluations,
                     string_printf("the curvature condition |phi'| = %.6e <= %.6e was not met; step %.6e has sufficient "
-                           "decrease",
-                           std::abs(lo.derivative), curvature_limit, lo.step));
+                                  "decrease",
+                                  std::abs(lo.derivative), curvature_limit, lo.step));
     }
     const bool collapsed = evaluations < options_.max_evaluations;
-    return finish(
-        collapsed ? LineSearchStatus::kStepTooSmall : LineSearchStatus::kMaxEvaluations, lo, true, evaluations,
-        string_printf("no sufficient decrease in %d evaluations; the bracket shrank to [0, %.6e]", evaluations, hi.step));
+    return finish(collapsed ? LineSearchStatus::kStepTooSmall : LineSearchStatus::kMaxEvaluations, lo, true,
+                  evaluations,
+                  string_printf("no sufficient decrease in %d evaluations; the bracket shrank to [0, %.6e]",
+                                evaluations, hi.step));
   };
 
   // Bracketing (Algorithm 3.5): grow the step until it overshoots a

@@ -193,7 +193,7 @@ bool MinimizerContext::function_tolerance_reached(double actual_reduction) {
   if (std::abs(actual_reduction) > limit) return false;
   terminate(TerminationType::kFunctionTolerance,
             string_printf("Function tolerance reached: |cost change| %.6e <= %.6e = tolerance * cost.",
-                           std::abs(actual_reduction), limit));
+                          std::abs(actual_reduction), limit));
   return true;
 }
 

@@ -136,10 +136,11 @@ void minimize_nesterov(const MinimizeOptions& options, Objective& objective, Eig
       record.gradient_max_norm = context.projected_gradient_norm();
       record.iteration_time_s = iteration_clock.seconds();
       context.record(record);
-      context.terminate(TerminationType::kLineSearchFailure,
-                        string_printf("No Lipschitz estimate up to L = %.3e gave the sufficient decrease of an accelerated "
-                               "gradient step (f = %.6e).",
-                               lipschitz, context.value));
+      context.terminate(
+          TerminationType::kLineSearchFailure,
+          string_printf("No Lipschitz estimate up to L = %.3e gave the sufficient decrease of an accelerated "
+                        "gradient step (f = %.6e).",
+                        lipschitz, context.value));
       break;
     }
 

@@ -117,7 +117,7 @@ bool ObjectiveContext::function_tolerance_reached(double value_change) {
   terminate(
       TerminationType::kFunctionTolerance,
       string_printf("Function tolerance reached: |f change| %.6e <= %.6e = tolerance * max(|f|, 1e-300), f = %.6e.",
-                     std::abs(value_change), limit, value));
+                    std::abs(value_change), limit, value));
   return true;
 }
 

@@ -124,8 +124,8 @@ void validate(const SolverOptions& o) {
   require(o.max_cg_iterations >= 1, "max_cg_iterations", "at least 1", o.max_cg_iterations);
   require(o.cg_relative_tolerance > 0.0 && o.cg_relative_tolerance < 1.0, "cg_relative_tolerance", "in (0, 1)",
           o.cg_relative_tolerance);
-  require(o.num_threads >= 1 && o.num_threads <= kMaxThreads, "num_threads", "in [1, " + std::to_string(kMaxThreads) + "]",
-          o.num_threads);
+  require(o.num_threads >= 1 && o.num_threads <= kMaxThreads, "num_threads",
+          "in [1, " + std::to_string(kMaxThreads) + "]", o.num_threads);
   require(o.gradient_check_relative_precision > 0.0, "gradient_check_relative_precision", "positive",
           o.gradient_check_relative_precision);
   require(o.early_stopping.patience >= 0, "early_stopping.patience", ">= 0 (0: off)", o.early_stopping.patience);

@@ -4,7 +4,6 @@
 
 namespace curvature::internal {
 
-
 SolveProgress::SolveProgress(Summary* summary, bool verbose, const Callback& callback, Columns columns)
     : summary_(summary), verbose_(verbose), callback_(callback), columns_(columns) {}
 
@@ -18,7 +17,7 @@ bool SolveProgress::gradient_tolerance_reached(double projected_gradient_norm, d
   if (projected_gradient_norm > tolerance) return false;
   terminate(TerminationType::kGradientTolerance,
             string_printf("Gradient tolerance reached: projected gradient max-norm %.6e <= %.6e.",
-                           projected_gradient_norm, tolerance));
+                          projected_gradient_norm, tolerance));
   return true;
 }
 
@@ -27,8 +26,8 @@ bool SolveProgress::parameter_tolerance_reached(double step_norm, double x_norm,
   if (step_norm > limit) return false;
   terminate(TerminationType::kParameterTolerance,
             string_printf("Parameter tolerance reached: step norm %.6e <= %.6e = tolerance * (|x| + tolerance), "
-                           "|x| = %.6e.",
-                           step_norm, limit, x_norm));
+                          "|x| = %.6e.",
+                          step_norm, limit, x_norm));
   return true;
 }
 

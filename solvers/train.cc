@@ -114,7 +114,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   }
   if (order.empty()) {
     throw Error(string_printf("train: no residual block left for training (the problem has %d, validation holds %d)",
-                       num_blocks, static_cast<int>(validation.residual_blocks.size())));
+                              num_blocks, static_cast<int>(validation.residual_blocks.size())));
   }
   const std::vector<int> training_blocks = order;
   const std::vector<int>& validation_blocks = validation.residual_blocks;
@@ -222,11 +222,12 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
         // A diverging step: go back to the last point known to be good.
         x = monitor ? monitor->best_point() : epoch_start;
         restored_best = monitor.has_value();
-        progress.terminate(TerminationType::kEvaluationFailure,
-                           string_printf("Evaluation failed at step %ld (epoch %d, learning rate %.6e): %s. Returned the "
-                                  "parameters at the end of epoch %d.",
-                                  steps + 1, epoch, learning_rate, result.message.c_str(),
-                                  monitor ? monitor->best_iteration() : epoch - 1));
+        progress.terminate(
+            TerminationType::kEvaluationFailure,
+            string_printf("Evaluation failed at step %ld (epoch %d, learning rate %.6e): %s. Returned the "
+                          "parameters at the end of epoch %d.",
+                          steps + 1, epoch, learning_rate, result.message.c_str(),
+                          monitor ? monitor->best_iteration() : epoch - 1));
         break;
       }
       const double scale = 1.0 / result.num_residuals;
@@ -287,14 +288,15 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
     if (time_up) {
       progress.terminate(TerminationType::kMaxTime,
                          string_printf("Maximum time reached: %.3f s >= %.3f s, in epoch %d after %ld steps.",
-                                progress.clock.seconds(), options.max_time_seconds, epoch, steps));
+                                       progress.clock.seconds(), options.max_time_seconds, epoch, steps));
     } else if (monitor && monitor->should_stop()) {
       progress.terminate(TerminationType::kEarlyStopping, monitor->stop_message());
     }
   }
   if (!progress.terminated()) {
-    progress.terminate(TerminationType::kMaxIterations,
-                       string_printf("Completed %d epochs (%ld steps of up to %d residual blocks).", epoch, steps, batch));
+    progress.terminate(
+        TerminationType::kMaxIterations,
+        string_printf("Completed %d epochs (%ld steps of up to %d residual blocks).", epoch, steps, batch));
   }
   if (monitor && !restored_best && monitor->best_iteration() != epoch) {
     x = monitor->best_point();
@@ -311,9 +313,11 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   summary.final_cost = mean_loss(evaluator, x, training_blocks, &error);
   summary.evaluation_time_s += phase.seconds();
   ++summary.residual_evaluations;
-  summary.message += string_printf(" Training loss (per residual) %.6e -> %.6e", summary.initial_cost, summary.final_cost);
   summary.message +=
-      has_validation ? string_printf(", validation loss %.6e.", restored_best ? monitor->best_loss() : validation_loss) : ".";
+      string_printf(" Training loss (per residual) %.6e -> %.6e", summary.initial_cost, summary.final_cost);
+  summary.message +=
+      has_validation ? string_printf(", validation loss %.6e.", restored_best ? monitor->best_loss() : validation_loss)
+                     : ".";
   summary.total_time_s = progress.clock.seconds();
   return summary;
 }

@@ -144,7 +144,8 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
   if (!dx->allFinite()) {
     return {.success = false,
             .iterations = 1,
-            .message = "DenseNormalCholeskySolver: " + reason + ", and the orthogonal-decomposition fallback "
+            .message = "DenseNormalCholeskySolver: " + reason +
+                       ", and the orthogonal-decomposition fallback "
                        "gave a non-finite solution (non-finite Jacobian or residuals?)"};
   }
   return {.success = true,
@@ -154,8 +155,7 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
                      std::to_string(rank) + " of " + std::to_string(n) + ", minimum-norm solution)"};
 }
 
-bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, Eigen::VectorXd* dx,
-                                                      int* iterations) {
+bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, Eigen::VectorXd* dx, int* iterations) {
   damping_squared_ = d.cwiseProduct(scale_).cwiseAbs2();
   const double max_diagonal = std::max(1.0, static_cast<double>(single_normal_.diagonal().maxCoeff()));
   auto factor = [&](double shift) {

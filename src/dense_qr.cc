@@ -123,9 +123,8 @@ LinearSolverResult DenseQrSolver::solve(const Eigen::VectorXd& d, Eigen::VectorX
   if (n > 0 && !(min_diagonal > rank_tolerance(n) * max_diagonal)) {
     const Eigen::Index rank = solve_augmented_cod(scaled_jacobian_, scale_, residuals_, d, dx);
     if (!dx->allFinite()) {
-      return {.success = false,
-              .iterations = 1,
-              .message = "DenseQrSolver: non-finite solution (non-finite Jacobian?)"};
+      return {
+          .success = false, .iterations = 1, .message = "DenseQrSolver: non-finite solution (non-finite Jacobian?)"};
     }
     return {.success = true,
             .iterations = 1,

@@ -5,10 +5,10 @@
 #include <limits>
 #include <numeric>
 
+#include "curvature/thread_pool.h"
 #include "problem_impl.h"
 #include "residual_block_call.h"
 #include "robust_correction.h"
-#include "curvature/thread_pool.h"
 
 namespace curvature::internal {
 
@@ -22,16 +22,15 @@ struct Evaluator::Block {
   struct Parameter {
     const double* user_values;
     int size;
-    int offset;          // in x; -1 when constant
-    int position_in_row; // sparse: where its first column sits within a row
+    int offset;           // in x; -1 when constant
+    int position_in_row;  // sparse: where its first column sits within a row
   };
   std::vector<Parameter> parameters;
 };
 
 struct Evaluator::Scratch : ResidualBlockScratch {};
 
-Evaluator::Evaluator(const Problem& problem, Options options)
-    : options_(std::move(options)), layout_(problem.impl()) {
+Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::move(options)), layout_(problem.impl()) {
   const Problem::Impl& impl = problem.impl();
   if (options_.num_threads < 1 || options_.num_threads > kMaxThreads) {
     throw Error("num_threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +

@@ -5,10 +5,10 @@
 #include <limits>
 #include <string>
 
+#include "curvature/error.h"
+#include "curvature/thread_pool.h"
 #include "problem_impl.h"
 #include "residual_block_call.h"
-#include "curvature/thread_pool.h"
-#include "curvature/error.h"
 
 namespace curvature::internal {
 
@@ -71,8 +71,8 @@ MinibatchEvaluator::MinibatchEvaluator(const Problem& problem, int num_threads) 
     for (int i = begin; i < end; ++i) {
       const int b = job_blocks_[i];
       double* contribution = job_gradient_ ? contributions_.data() + blocks_[b].contribution_offset : nullptr;
-      block_failed_[b] = !evaluate_block(blocks_[b], job_x_, contribution, scratch_[thread], &block_costs_[b],
-                                         &block_errors_[b]);
+      block_failed_[b] =
+          !evaluate_block(blocks_[b], job_x_, contribution, scratch_[thread], &block_costs_[b], &block_errors_[b]);
     }
   };
 }
@@ -90,9 +90,9 @@ bool MinibatchEvaluator::evaluate_block(const Block& block, const double* x, dou
                                         double* cost, std::string* error) const {
   double* residuals = scratch.residuals.data();
   double squared_norm;
-  const bool called = contribution
-                          ? call_residual_block_gradient(block, x, residuals, contribution, scratch, &squared_norm, error)
-                          : call_residual_block(block, x, residuals, false, scratch, nullptr, &squared_norm, error);
+  const bool called =
+      contribution ? call_residual_block_gradient(block, x, residuals, contribution, scratch, &squared_norm, error)
+                   : call_residual_block(block, x, residuals, false, scratch, nullptr, &squared_norm, error);
   if (!called) return false;
   // d/dx 1/2 rho(|r|^2) = rho'(|r|^2) J^T r. A non-positive rho' (Tukey
   // beyond its scale) means the block no longer pulls: zero, as the

@@ -45,7 +45,7 @@ class MinibatchEvaluator {
     double cost = 0.0;      // sum over the blocks of 1/2 rho(|r_b|^2)
     int num_residuals = 0;  // sum over the blocks
     bool ok = true;
-    std::string message;    // names the residual block when !ok
+    std::string message;  // names the residual block when !ok
   };
 
   // Cost of `blocks` at x and, when gradient is not null, sum rho' J_b^T r_b

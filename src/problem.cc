@@ -125,8 +125,7 @@ void Problem::set_lower_bound(double* values, int index, double lower) {
   if (block.lower.empty()) block.lower.assign(block.size, -kInf);
   if (!block.upper.empty() && lower > block.upper[index]) {
     throw Error("set_lower_bound: lower bound " + to_decimal(lower) + " exceeds upper bound " +
-                to_decimal(block.upper[index]) + " at index " + std::to_string(index) + " of " +
-                describe(values));
+                to_decimal(block.upper[index]) + " at index " + std::to_string(index) + " of " + describe(values));
   }
   block.lower[index] = lower;
 }
@@ -138,8 +137,7 @@ void Problem::set_upper_bound(double* values, int index, double upper) {
   if (block.upper.empty()) block.upper.assign(block.size, kInf);
   if (!block.lower.empty() && upper < block.lower[index]) {
     throw Error("set_upper_bound: upper bound " + to_decimal(upper) + " is below lower bound " +
-                to_decimal(block.lower[index]) + " at index " + std::to_string(index) + " of " +
-                describe(values));
+                to_decimal(block.lower[index]) + " at index " + std::to_string(index) + " of " + describe(values));
   }
   block.upper[index] = upper;
 }

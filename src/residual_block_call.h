@@ -14,7 +14,7 @@ namespace curvature::internal {
 // Per-thread buffers, sized for the largest residual block.
 struct ResidualBlockScratch {
   std::vector<const double*> parameter_pointers;
-  std::vector<double*> jacobian_pointers;  // also the gradient pointers
+  std::vector<double*> jacobian_pointers;      // also the gradient pointers
   std::vector<std::vector<double>> jacobians;  // row-major, one per parameter block
 };
 

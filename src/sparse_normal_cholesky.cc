@@ -14,14 +14,22 @@ namespace {
 
 std::string cholmod_status_text(int status) {
   switch (status) {
-    case CHOLMOD_OK: return "ok";
-    case CHOLMOD_NOT_POSDEF: return "matrix not positive definite";
-    case CHOLMOD_DSMALL: return "diagonal entry of the factor tiny";
-    case CHOLMOD_OUT_OF_MEMORY: return "out of memory";
-    case CHOLMOD_TOO_LARGE: return "problem too large for int indices";
-    case CHOLMOD_INVALID: return "invalid input";
-    case CHOLMOD_NOT_INSTALLED: return "method not installed";
-    default: return "status " + std::to_string(status);
+    case CHOLMOD_OK:
+      return "ok";
+    case CHOLMOD_NOT_POSDEF:
+      return "matrix not positive definite";
+    case CHOLMOD_DSMALL:
+      return "diagonal entry of the factor tiny";
+    case CHOLMOD_OUT_OF_MEMORY:
+      return "out of memory";
+    case CHOLMOD_TOO_LARGE:
+      return "problem too large for int indices";
+    case CHOLMOD_INVALID:
+      return "invalid input";
+    case CHOLMOD_NOT_INSTALLED:
+      return "method not installed";
+    default:
+      return "status " + std::to_string(status);
   }
 }
 

@@ -23,8 +23,8 @@ ThreadPool::ThreadPool(int num_threads, const ThreadStarter& start_thread) {
       // Joinable threads must not be destroyed: stop and join the ones that
       // started before reporting.
       stop_workers();
-      throw Error("ThreadPool: could not create thread " + std::to_string(t) + " of " +
-                  std::to_string(num_threads) + " (" + e.what() + ")");
+      throw Error("ThreadPool: could not create thread " + std::to_string(t) + " of " + std::to_string(num_threads) +
+                  " (" + e.what() + ")");
     }
   }
 }

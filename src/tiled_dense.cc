@@ -206,13 +206,11 @@ bool cholesky_lower_in_place_tiled(Eigen::Ref<Matrix> a, ThreadPool* pool, Index
 
 }  // namespace
 
-void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* normal, ThreadPool* pool,
-                         Index tile_size) {
+void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* normal, ThreadPool* pool, Index tile_size) {
   lower_normal_matrix_tiled(jacobian, normal, pool, tile_size);
 }
 
-void lower_normal_matrix(const Eigen::MatrixXf& jacobian, Eigen::MatrixXf* normal, ThreadPool* pool,
-                         Index tile_size) {
+void lower_normal_matrix(const Eigen::MatrixXf& jacobian, Eigen::MatrixXf* normal, ThreadPool* pool, Index tile_size) {
   lower_normal_matrix_tiled(jacobian, normal, pool, tile_size);
 }
 

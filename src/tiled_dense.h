@@ -30,10 +30,8 @@ void lower_normal_matrix(const Eigen::MatrixXf& jacobian, Eigen::MatrixXf* norma
 // lower triangle) with its Cholesky factor L, a = L L^T, by right-looking
 // tiles. Returns false when a is not numerically positive definite; *a is
 // then partly overwritten. The strict upper triangle is not touched.
-bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool,
-                             Eigen::Index tile_size = kDenseTileSize);
-bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool,
-                             Eigen::Index tile_size = kDenseTileSize);
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, Eigen::Index tile_size = kDenseTileSize);
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool, Eigen::Index tile_size = kDenseTileSize);
 
 // out = J^T (J v) without forming J^T J: one pass over J in row chunks,
 // bit-identical for any thread count.

@@ -25,8 +25,8 @@
 #include "curvature/least_squares_objective.h"
 #include "curvature/minimize.h"
 #include "curvature/solve.h"
-#include "validation_monitor.h"
 #include "test_util.h"
+#include "validation_monitor.h"
 
 namespace curvature {
 namespace {

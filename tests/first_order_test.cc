@@ -58,7 +58,6 @@ void expect_iterates(const std::vector<double>& actual, const std::vector<double
   }
 }
 
-
 // ---------------------------------------------------------------------------
 // Hand-computed steps.
 

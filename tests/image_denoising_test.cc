@@ -230,7 +230,6 @@ TEST(ImageDenoisingTest, EdgesSurviveBetterThanWithQuadraticSmoothing) {
   EXPECT_LT(robust_error, 0.7 * best_quadratic_error) << robust_error << " vs " << best_quadratic_error;
 }
 
-
 TEST(ImageDenoisingTest, BadInputThrowsErrorsThatNameTheProblem) {
   testing::expect_error_naming([] { make_synthetic_denoising_problem(0, 10); }, "width 0 and height 10");
   testing::expect_error_naming([] { make_synthetic_denoising_problem(10, -1); }, "width 10 and height -1");
@@ -261,7 +260,8 @@ TEST(ImageDenoisingTest, BadInputThrowsErrorsThatNameTheProblem) {
 
   ImageDenoisingProblem image = valid;
   testing::expect_error_naming([&] { build_denoising_problem(image, nullptr); }, "the Problem is null");
-  testing::expect_error_naming([&] { rms_error(image, std::vector<double>(5)); }, "the image has 5 values, expected 12");
+  testing::expect_error_naming([&] { rms_error(image, std::vector<double>(5)); },
+                               "the image has 5 values, expected 12");
   image.clean.clear();
   testing::expect_error_naming([&] { rms_error(image, image.noisy); }, "no clean image");
   testing::expect_error_naming([] { rms_difference({}, {}); }, "same, non-zero size");

@@ -24,7 +24,6 @@ std::unique_ptr<LearningRateSchedule> make(const LearningRateScheduleOptions& op
   return make_learning_rate_schedule(options);
 }
 
-
 TEST(LearningRateScheduleTest, Constant) {
   LearningRateScheduleOptions options;
   options.initial_learning_rate = 0.3;

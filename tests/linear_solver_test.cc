@@ -255,7 +255,8 @@ TEST_P(LinearSolverRankDeficient, GaussNewtonStepSatisfiesNormalEquations) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(LinearSolver, LinearSolverRankDeficient, ::testing::ValuesIn(testing::every_direct_linear_solver()),
+INSTANTIATE_TEST_SUITE_P(LinearSolver, LinearSolverRankDeficient,
+                         ::testing::ValuesIn(testing::every_direct_linear_solver()),
                          [](const ::testing::TestParamInfo<LinearSolverType>& info) {
                            std::string name = to_string(info.param);
                            for (char& c : name) c = c == '-' ? '_' : c;

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Core>
-
 #include <cmath>
 #include <memory>
 #include <vector>

@@ -261,7 +261,7 @@ TEST(MghLevenbergMarquardtTest, SolvesChebyquadFromFarOffStarts) {
     Summary summary;
     const double f = solve_lm(chebyquad, &x, &summary);
     EXPECT_TRUE(mgh_reached_minimum(chebyquad, f)) << "scale " << scale << ": f = " << f << "\n"
-                                                    << summary.full_report();
+                                                   << summary.full_report();
     EXPECT_LT(summary.iterations, 5000) << "scale " << scale;  // 912 and 1400 now
   }
 }

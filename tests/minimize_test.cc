@@ -259,7 +259,6 @@ class Broken : public Objective {
   bool nan = false, refuse = false;
 };
 
-
 TEST(Minimize, BadInputThrowsClearErrors) {
   Rosenbrock objective;
   MinimizeOptions options;

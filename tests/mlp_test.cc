@@ -242,8 +242,9 @@ TEST(MlpResidual, GradientIsJacobianTransposeResiduals) {
         std::vector<double*> only(3, nullptr);
         only[static_cast<size_t>(k)] = by_default.data();
         ASSERT_TRUE(cost.CostFunction::evaluate_gradient(blocks.data(), gradient_residuals.data(), only.data()));
-        EXPECT_LE((Eigen::Map<const Eigen::VectorXd>(by_default.data(), sizes[static_cast<size_t>(k)]) - expected).norm(),
-                  1e-14 * (1.0 + expected.norm()));
+        EXPECT_LE(
+            (Eigen::Map<const Eigen::VectorXd>(by_default.data(), sizes[static_cast<size_t>(k)]) - expected).norm(),
+            1e-14 * (1.0 + expected.norm()));
       }
     }
   }

@@ -48,7 +48,9 @@ TEST_P(NistSolveLevenbergMarquardt, ReachesTheCertifiedValues) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllProblems, NistSolveLevenbergMarquardt, ::testing::ValuesIn(all_cases()),
-                         [](const auto& info) { return info.param.name + "_start" + std::to_string(info.param.start); });
+                         [](const auto& info) {
+                           return info.param.name + "_start" + std::to_string(info.param.start);
+                         });
 
 class NistSolveLowerDifficulty : public ::testing::TestWithParam<std::tuple<Case, Method>> {};
 
@@ -67,17 +69,17 @@ std::vector<Case> lower_difficulty_cases() {
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    LowerDifficulty, NistSolveLowerDifficulty,
-    ::testing::Combine(::testing::ValuesIn(lower_difficulty_cases()),
-                       ::testing::Values(Method::kLevenbergMarquardt, Method::kDogleg, Method::kGaussNewton)),
-    [](const auto& info) {
-      const Case& c = std::get<0>(info.param);
-      return c.name + "_start" + std::to_string(c.start) + "_" +
-             std::string(std::get<1>(info.param) == Method::kLevenbergMarquardt ? "lm"
-                         : std::get<1>(info.param) == Method::kDogleg           ? "dogleg"
-                                                                                 : "gn");
-    });
+INSTANTIATE_TEST_SUITE_P(LowerDifficulty, NistSolveLowerDifficulty,
+                         ::testing::Combine(::testing::ValuesIn(lower_difficulty_cases()),
+                                            ::testing::Values(Method::kLevenbergMarquardt, Method::kDogleg,
+                                                              Method::kGaussNewton)),
+                         [](const auto& info) {
+                           const Case& c = std::get<0>(info.param);
+                           return c.name + "_start" + std::to_string(c.start) + "_" +
+                                  std::string(std::get<1>(info.param) == Method::kLevenbergMarquardt ? "lm"
+                                              : std::get<1>(info.param) == Method::kDogleg           ? "dogleg"
+                                                                                                     : "gn");
+                         });
 
 }  // namespace
 }  // namespace curvature

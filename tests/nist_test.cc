@@ -104,8 +104,7 @@ TEST(NistTest, AllFilesLoadWithTheStatedShape) {
     EXPECT_EQ(problem.num_observations, expected.num_observations);
     EXPECT_EQ(problem.x.size(), static_cast<size_t>(expected.num_observations));
     EXPECT_EQ(problem.y.size(), static_cast<size_t>(expected.num_observations));
-    EXPECT_EQ(problem.x2.size(),
-              problem.name == "Nelson" ? static_cast<size_t>(expected.num_observations) : 0u);
+    EXPECT_EQ(problem.x2.size(), problem.name == "Nelson" ? static_cast<size_t>(expected.num_observations) : 0u);
     for (const std::vector<double>* v :
          {&problem.start1, &problem.start2, &problem.certified, &problem.certified_std_dev}) {
       EXPECT_EQ(v->size(), static_cast<size_t>(expected.num_parameters));
@@ -113,8 +112,7 @@ TEST(NistTest, AllFilesLoadWithTheStatedShape) {
     EXPECT_GT(problem.certified_residual_sum_of_squares, 0.0);
     // The model's compile-time size agrees with the file.
     int model_parameters = 0;
-    EXPECT_TRUE(
-        visit_nist_model(problem.name, [&]<typename Model>() { model_parameters = Model::kNumParameters; }));
+    EXPECT_TRUE(visit_nist_model(problem.name, [&]<typename Model>() { model_parameters = Model::kNumParameters; }));
     EXPECT_EQ(model_parameters, expected.num_parameters);
   }
 }
@@ -275,8 +273,7 @@ TEST(NistTest, MalformedFilesAreErrorsNamingFileAndLine) {
        ":27:", "states 15 observations but the data has 14 rows"},
       {"missing row", replace_once(original, "      81.78E0     760.0E0\r\n", ""),
        ":27:", "states 14 observations but the data has 13 rows"},
-      {"parameters out of order", replace_once(original, "  b2 =", "  b3 ="),
-       ":42:", "parameter b3 out of order"},
+      {"parameters out of order", replace_once(original, "  b2 =", "  b3 ="), ":42:", "parameter b3 out of order"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
@@ -366,8 +363,7 @@ TEST(NistTest, AutodiffJacobiansMatchCentralDifferences) {
       for (int i = 0; i < nist.num_observations; ++i) {
         const NistResidual<Model> residual{nist.x[i], nist.x2.empty() ? 0.0 : nist.x2[i], nist.y[i]};
         double scale = std::abs(residuals[i]);
-        for (int k = 0; k < nist.num_parameters; ++k)
-          scale = std::max(scale, std::abs(jacobian(i, k) * b[k]));
+        for (int k = 0; k < nist.num_parameters; ++k) scale = std::max(scale, std::abs(jacobian(i, k) * b[k]));
         for (int k = 0; k < nist.num_parameters; ++k) {
           const double h = 1e-6 * std::max(std::abs(b[k]), 1e-8);
           std::vector<double> plus = b, minus = b;

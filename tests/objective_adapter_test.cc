@@ -146,7 +146,8 @@ TEST_P(ObjectiveAdapterLeastSquaresObjectiveGradient, ValueAndGradientMatchProbl
   EXPECT_TRUE(product.allFinite());
 }
 
-INSTANTIATE_TEST_SUITE_P(ObjectiveAdapterLeastSquaresObjective, ObjectiveAdapterLeastSquaresObjectiveGradient, ::testing::Bool(),
+INSTANTIATE_TEST_SUITE_P(ObjectiveAdapterLeastSquaresObjective, ObjectiveAdapterLeastSquaresObjectiveGradient,
+                         ::testing::Bool(),
                          [](const auto& info) { return info.param ? "GradientOnly" : "WithJacobian"; });
 
 TEST(ObjectiveAdapterLeastSquaresObjective, RejectsMisuse) {

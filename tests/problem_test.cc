@@ -1,7 +1,6 @@
 // Problem construction, misuse errors, and evaluation (dense, sparse, subsets,
 // losses, threads).
 #include "curvature/problem.h"
-#include "test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +8,7 @@
 #include <limits>
 #include <memory>
 
+#include "test_util.h"
 
 namespace curvature {
 namespace {
@@ -20,7 +20,6 @@ using testing::ExponentialResidual;
 using testing::LineResidual;
 using testing::OffsetResidual;
 using testing::RosenbrockResidual;
-
 
 TEST(ProblemTest, CountsParametersAndResiduals) {
   double a = 1, b = 2;
@@ -44,8 +43,7 @@ TEST(ProblemTest, MisuseThrowsErrorsNamingTheItem) {
   EXPECT_NE(error_message([&] { problem.add_parameter_block(nullptr, 2); }).find("null"), std::string::npos);
   EXPECT_NE(error_message([&] { problem.add_parameter_block(x, 0); }).find("non-positive size"), std::string::npos);
   problem.add_parameter_block(x, 2);
-  EXPECT_NE(error_message([&] { problem.add_parameter_block(x, 3); }).find("was added with size 2"),
-            std::string::npos);
+  EXPECT_NE(error_message([&] { problem.add_parameter_block(x, 3); }).find("was added with size 2"), std::string::npos);
   EXPECT_NE(error_message([&] { problem.add_parameter_block(x + 1, 2); }).find("overlaps"), std::string::npos);
   double z[6];
   problem.add_parameter_block(z + 3, 2);
@@ -53,8 +51,9 @@ TEST(ProblemTest, MisuseThrowsErrorsNamingTheItem) {
       << "a new block that runs into the next one";
   problem.add_parameter_block(z, 3);  // adjacent, not overlapping
   auto rosenbrock = std::make_shared<RosenbrockResidual>();
-  EXPECT_NE(error_message([&] { problem.add_residual_block(rosenbrock, nullptr, std::vector<double*>{x, y}); })
-                .find("expects 1 parameter blocks, got 2"),
+  EXPECT_NE(error_message([&] {
+              problem.add_residual_block(rosenbrock, nullptr, std::vector<double*>{x, y});
+            }).find("expects 1 parameter blocks, got 2"),
             std::string::npos);
   problem.add_parameter_block(y, 3);
   EXPECT_NE(error_message([&] { problem.add_residual_block(rosenbrock, nullptr, y); }).find("was added with size 3"),
@@ -64,8 +63,7 @@ TEST(ProblemTest, MisuseThrowsErrorsNamingTheItem) {
             std::string::npos);
   problem.set_lower_bound(x, 0, 1.0);
   EXPECT_NE(error_message([&] { problem.set_upper_bound(x, 0, 0.5); }).find("below lower bound"), std::string::npos);
-  EXPECT_NE(error_message([&] { problem.set_upper_bound(x, 5, 0.5); }).find("index 5 is outside"),
-            std::string::npos);
+  EXPECT_NE(error_message([&] { problem.set_upper_bound(x, 5, 0.5); }).find("index 5 is outside"), std::string::npos);
   EXPECT_NE(error_message([&] { problem.set_lower_bound(x, 1, std::nan("")); }).find("NaN"), std::string::npos);
   auto line = std::make_shared<LineResidual>(1.0, 1.0);
   EXPECT_NE(error_message([&] { problem.add_residual_block(line, nullptr, x, x); }).find("are the same block"),
@@ -167,8 +165,9 @@ TEST(ProblemTest, SubsetEvaluationUsesTheListedBlocksInOrder) {
   EXPECT_EQ(subset[3], all[2]);
   EXPECT_EQ(subset[4], all[0]);
   options.residual_blocks = {13};
-  EXPECT_NE(error_message([&] { f.problem.evaluate(options, nullptr, &subset, nullptr, nullptr, nullptr); })
-                .find("residual block index 13 is out of range"),
+  EXPECT_NE(error_message([&] {
+              f.problem.evaluate(options, nullptr, &subset, nullptr, nullptr, nullptr);
+            }).find("residual block index 13 is out of range"),
             std::string::npos);
 }
 

@@ -77,10 +77,8 @@ class PowellSingularResidual final : public SizedCostFunction<4, 4> {
     if (j && j[0]) {
       double* J = j[0];
       const double a = x[1] - 2.0 * x[2], b = x[0] - x[3];
-      const double rows[4][4] = {{1, 10, 0, 0},
-                                 {0, 0, s5, -s5},
-                                 {0, 2 * a, -4 * a, 0},
-                                 {2 * s10 * b, 0, 0, -2 * s10 * b}};
+      const double rows[4][4] = {
+          {1, 10, 0, 0}, {0, 0, s5, -s5}, {0, 2 * a, -4 * a, 0}, {2 * s10 * b, 0, 0, -2 * s10 * b}};
       for (int i = 0; i < 4; ++i)
         for (int k = 0; k < 4; ++k) J[i * 4 + k] = rows[i][k];
     }

@@ -3,11 +3,13 @@
 // left the job, and the pool (and the Problem that evaluated through it)
 // stays usable. Thread creation that fails, and thread counts out of range,
 // are curvature::Errors.
+#include "curvature/thread_pool.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -18,7 +20,6 @@
 #include "curvature/error.h"
 #include "curvature/problem.h"
 #include "curvature/solve.h"
-#include "curvature/thread_pool.h"
 
 namespace curvature {
 namespace {

@@ -1,15 +1,16 @@
 // Tests for the tiled dense kernels: J^T J and Cholesky against Eigen's
 // untiled ones for sizes that are and are not multiples of the tile, the
 // same bits for 1, 2 and 3 threads, and the failure on an indefinite matrix.
+#include "tiled_dense.h"
+
 #include <gtest/gtest.h>
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <random>
 
-#include "dense_normal_cholesky.h"
 #include "curvature/thread_pool.h"
-#include "tiled_dense.h"
+#include "dense_normal_cholesky.h"
 
 namespace curvature::internal {
 namespace {

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "commands.h"
-#include "json_line.h"
 #include "curvature/error.h"
+#include "json_line.h"
 #include "nn_setup.h"
 
 namespace curvature::tools {

@@ -19,10 +19,18 @@ class JsonLine {
     body_ += '"';
     for (const char c : value) {
       switch (c) {
-        case '"': body_ += "\\\""; break;
-        case '\\': body_ += "\\\\"; break;
-        case '\n': body_ += "\\n"; break;
-        case '\t': body_ += "\\t"; break;
+        case '"':
+          body_ += "\\\"";
+          break;
+        case '\\':
+          body_ += "\\\\";
+          break;
+        case '\n':
+          body_ += "\\n";
+          break;
+        case '\t':
+          body_ += "\\t";
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             char escaped[8];

@@ -280,28 +280,32 @@ void bench_nn(const NnBenchArgs& args) {
                 bound.curvature.normal_s * 1e3, bound.curvature.cholesky_s * 1e3, bound.curvature.total() * 1e3);
     std::printf("  bound (the faster of each, medians of 7): %.1f ms + %.1f ms = %.1f ms\n", best.normal_s * 1e3,
                 best.cholesky_s * 1e3, floor * 1e3);
-    std::printf("  the tiled kernels in single precision, as LM runs them (SolverOptions::mixed_precision; each step "
-                "then refined in double): %.1f ms + %.1f ms = %.1f ms\n",
-                bound.single.normal_s * 1e3, bound.single.cholesky_s * 1e3, bound.single.total() * 1e3);
+    std::printf(
+        "  the tiled kernels in single precision, as LM runs them (SolverOptions::mixed_precision; each step "
+        "then refined in double): %.1f ms + %.1f ms = %.1f ms\n",
+        bound.single.normal_s * 1e3, bound.single.cholesky_s * 1e3, bound.single.total() * 1e3);
     const double new_point = bench::median(lm_r1_new_point), refactor = bench::median(lm_r1_refactor);
     if (!lm_r1_new_point.empty()) {
-      std::printf("  iterations at a new point: median %.1f ms over %zu (Jacobian + J^T J + Cholesky + trial); "
-                  "ratio to bound %.2f\n",
-                  new_point * 1e3, lm_r1_new_point.size(), new_point / floor);
+      std::printf(
+          "  iterations at a new point: median %.1f ms over %zu (Jacobian + J^T J + Cholesky + trial); "
+          "ratio to bound %.2f\n",
+          new_point * 1e3, lm_r1_new_point.size(), new_point / floor);
     }
     if (!lm_r1_refactor.empty()) {
-      std::printf("  iterations after a rejection: median %.1f ms over %zu (Cholesky + trial); ratio to the Cholesky "
-                  "alone %.2f\n",
-                  refactor * 1e3, lm_r1_refactor.size(), refactor / best.cholesky_s);
+      std::printf(
+          "  iterations after a rejection: median %.1f ms over %zu (Cholesky + trial); ratio to the Cholesky "
+          "alone %.2f\n",
+          refactor * 1e3, lm_r1_refactor.size(), refactor / best.cholesky_s);
     }
     std::printf("  all iterations: mean %.1f ms (%zu at a new point, %zu after a rejection); ratio to bound %.2f\n",
                 lm_r1_total_s / lm_r1_iterations * 1e3, lm_r1_new_point.size(), lm_r1_refactor.size(),
                 lm_r1_total_s / lm_r1_iterations / floor);
     if (!ceres_r1_iteration_s.empty()) {
       const double ceres = bench::median(ceres_r1_iteration_s);
-      std::printf("  ceres-lm (DENSE_NORMAL_CHOLESKY, %d threads): median %.1f ms per iteration over %zu; "
-                  "ceres / curvature (all iterations, mean) %.2f\n",
-                  args.threads, ceres * 1e3, ceres_r1_iteration_s.size(), ceres / (lm_r1_total_s / lm_r1_iterations));
+      std::printf(
+          "  ceres-lm (DENSE_NORMAL_CHOLESKY, %d threads): median %.1f ms per iteration over %zu; "
+          "ceres / curvature (all iterations, mean) %.2f\n",
+          args.threads, ceres * 1e3, ceres_r1_iteration_s.size(), ceres / (lm_r1_total_s / lm_r1_iterations));
     }
   }
 }

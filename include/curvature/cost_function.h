@@ -30,8 +30,7 @@ class CostFunction {
  public:
   virtual ~CostFunction() = default;
 
-  virtual bool evaluate(double const* const* parameters, double* residuals,
-                        double** jacobians) const = 0;
+  virtual bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const = 0;
 
   // The residuals and, for every block i with gradients[i] not null, the
   // gradient of 1/2 |r|^2 with respect to block i, J_i^T r

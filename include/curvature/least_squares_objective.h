@@ -63,7 +63,7 @@ namespace curvature {
 namespace internal {
 class Evaluator;
 class MinibatchEvaluator;
-}
+}  // namespace internal
 
 enum class HessianModel {
   kGaussNewton,  // J^T J

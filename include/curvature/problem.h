@@ -100,9 +100,8 @@ class Problem {
   // non-finite residual or Jacobian entry, or when the cost or the gradient
   // overflows; `error` (if given) then says which, naming the residual block
   // where there is one.
-  bool evaluate(const EvaluateOptions& options, double* cost, Eigen::VectorXd* residuals,
-                Eigen::VectorXd* gradient, Eigen::MatrixXd* dense_jacobian,
-                SparseRowMatrix* sparse_jacobian, std::string* error = nullptr) const;
+  bool evaluate(const EvaluateOptions& options, double* cost, Eigen::VectorXd* residuals, Eigen::VectorXd* gradient,
+                Eigen::MatrixXd* dense_jacobian, SparseRowMatrix* sparse_jacobian, std::string* error = nullptr) const;
 
   // Implementation detail, for the library's evaluator.
   struct Impl;
