@@ -38,6 +38,7 @@
 #include "newton_trust_region_strategy.h"
 #include "objective_context.h"
 #include "region_scale.h"
+#include "string_format.h"
 #include "trust_region_loop.h"
 
 namespace curvature::internal {
@@ -50,12 +51,6 @@ constexpr double kPromisedDecreaseToContinue = 1e-10;
 
 // Below this radius no step can make progress in double precision.
 constexpr double kMinTrustRegionRadius = 1e-32;
-
-std::string format(const char* pattern, double a, double b = 0.0) {
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, pattern, a, b);
-  return buffer;
-}
 
 class ObjectiveSide {
  public:
@@ -159,8 +154,8 @@ class ObjectiveSide {
   bool radius_too_small() {
     if (strategy_->radius() >= kMinTrustRegionRadius) return false;
     context_.terminate(TerminationType::kTrustRegionTooSmall,
-                       format("Trust region radius %.3e fell below %.0e: no step reduces f.", strategy_->radius(),
-                              kMinTrustRegionRadius));
+                       string_printf("Trust region radius %.3e fell below %.0e: no step reduces f.",
+                                     strategy_->radius(), kMinTrustRegionRadius));
     return true;
   }
 
@@ -182,9 +177,9 @@ class ObjectiveSide {
   // The model at context_.x from its Hessian; false (terminated) when none.
   bool form_model(std::unique_ptr<HessianOperator> hessian) {
     if (!hessian) {
-      context_.terminate(TerminationType::kEvaluationFailure,
-                         std::string("The objective '") + objective_.name() +
-                             "' gave no Hessian at the current point (f = " + format("%.6e", context_.value) + ").");
+      context_.terminate(TerminationType::kEvaluationFailure, std::string("The objective '") + objective_.name() +
+                                                                  "' gave no Hessian at the current point (f = " +
+                                                                  string_printf("%.6e", context_.value) + ").");
       return false;
     }
     Stopwatch linear_clock;

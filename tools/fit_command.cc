@@ -76,10 +76,8 @@ Activation parse_activation(const std::string& name) {
 }
 
 void fit(const FitArgs& args) {
-  if (args.loss != "mse" && args.loss != "xent")
-    throw Error("--loss: unknown loss '" + args.loss + "' (known: mse, xent)");
   NnTask task;
-  task.loss = args.loss == "mse" ? NnLoss::kMeanSquaredError : NnLoss::kCrossEntropy;
+  task.loss = parse_nn_loss(args.loss);
   check_nn_method(args.method, task.loss);  // fails before the data are read
   CsvOptions csv;
   csv.target_column = args.target;
@@ -121,7 +119,7 @@ void fit(const FitArgs& args) {
   task.network.initialization = Initialization::kGlorotUniform;
   task.network.seed = args.seed;
 
-  const bool classification = task.loss == NnLoss::kCrossEntropy;
+  const bool classification = info(task.loss).classification;
   const char* loss_name = classification ? "cross-entropy" : "MSE (standardized)";
   std::string shape;
   for (int size : task.network.layer_sizes) shape += (shape.empty() ? "" : "-") + std::to_string(size);
@@ -240,7 +238,9 @@ void register_fit_command(CLI::App& app) {
   command->add_option("--target", args->target, "Target column (default: the last)");
   command->add_option("--hidden", args->hidden, "Hidden layer sizes, comma-separated (default 32,32)");
   command->add_option("--activation", args->activation, "Hidden activation: tanh, relu, sigmoid, softplus");
-  command->add_option("--loss", args->loss, "mse (target standardized) or xent (target = class labels 0..K-1)");
+  std::string losses;
+  for (const NnLossInfo& row : kNnLosses) losses += std::string("\n  ") + row.name + "  " + row.description;
+  command->add_option("--loss", args->loss, "Loss:" + losses)->default_val(args->loss);
   command->add_option("--method", args->method, "Method:" + methods);
   command->add_option("--epochs", args->epochs, "Maximum iterations (full batch: one per epoch)")
       ->check(CLI::Range(1, 100000000));

@@ -10,6 +10,7 @@
 #include "curvature/minimize.h"
 #include "curvature/solver_options.h"
 #include "nist.h"
+#include "nn_setup.h"
 
 namespace curvature::tools {
 namespace {
@@ -62,6 +63,10 @@ void list_methods() {
   std::printf("\nLearning-rate schedules (LearningRateScheduleOptions::type):\n");
   for (const ScheduleInfo& row : kSchedules) {
     std::printf("  %-36s %-18s %s\n", row.name, row.watches_loss ? "watches the loss" : "", row.description);
+  }
+  std::printf("\nNetwork losses of curv fit and curv bench nn (--loss):\n");
+  for (const NnLossInfo& row : kNnLosses) {
+    std::printf("  %-36s %-18s %s\n", row.name, row.classification ? "classification" : "regression", row.description);
   }
 }
 

@@ -114,7 +114,7 @@ struct MethodRuns {
 
 void print_task_table(const NnTask& task, const std::vector<MethodRuns>& all, const std::vector<double>& targets,
                       const std::vector<double>& checkpoints, int num_seeds) {
-  const bool classification = task.loss == NnLoss::kCrossEntropy;
+  const bool classification = info(task.loss).classification;
   const char* loss = classification ? "train loss" : "train MSE";
   std::printf("\n%s: %d train / %d test, %d seeds; medians over seeds; times in s (solver time without the recorder)\n",
               task.name.c_str(), task.train.num_samples(), task.test.num_samples(), num_seeds);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "csv_dataset.h"
+#include "curvature/error.h"
 #include "curvature/first_order.h"
 #include "curvature/minimize.h"
 #include "curvature/solver_options.h"
@@ -33,6 +34,44 @@ namespace curvature::tools {
 inline std::string nn_data_dir() { return std::string(CURVATURE_DATA_DIR) + "/nn"; }
 
 enum class NnLoss { kMeanSquaredError, kCrossEntropy };
+
+// The network losses: the one table that --loss, its help and its errors
+// read, with the trait the rest of the CLI asks of a loss.
+struct NnLossInfo {
+  NnLoss value;
+  const char* name;
+  const char* description;
+  bool classification;  // targets are class labels 0..K-1, reported with accuracy
+};
+
+inline constexpr NnLossInfo kNnLosses[] = {
+    {NnLoss::kMeanSquaredError, "mse", "mean squared error, targets standardized (regression)", false},
+    {NnLoss::kCrossEntropy, "xent", "softmax cross-entropy, targets are class labels 0..K-1 (classification)", true},
+};
+
+inline const NnLossInfo& info(NnLoss loss) {
+  for (const NnLossInfo& row : kNnLosses) {
+    if (row.value == loss) return row;
+  }
+  throw Error("unknown NnLoss " + std::to_string(static_cast<int>(loss)));
+}
+
+// "mse or xent", for messages and help.
+inline std::string nn_loss_names() {
+  std::string names;
+  for (size_t i = 0; i < std::size(kNnLosses); ++i) {
+    names += (i == 0 ? "" : (i + 1 == std::size(kNnLosses) ? " or " : ", "));
+    names += kNnLosses[i].name;
+  }
+  return names;
+}
+
+inline NnLoss parse_nn_loss(const std::string& name) {
+  for (const NnLossInfo& row : kNnLosses) {
+    if (name == row.name) return row.value;
+  }
+  throw Error("--loss: unknown loss '" + name + "' (known: " + nn_loss_names() + ")");
+}
 
 // A network, its data and its loss. For kMeanSquaredError the targets are
 // already standardized; for kCrossEntropy they hold the labels 0..K-1.
