@@ -97,6 +97,9 @@ void validate(const TrainOptions& options) {
 Summary train(const TrainOptions& options, Problem* problem, const TrainValidation& validation) {
   validate(options);
   if (problem == nullptr) throw Error("train: the problem is null");
+  if (problem->num_effective_parameters() == 0) {
+    throw Error("train: the problem has no variable parameters (every parameter block is constant)");
+  }
 
   internal::MinibatchEvaluator evaluator(*problem, options.num_threads);
   const int num_blocks = evaluator.num_residual_blocks();

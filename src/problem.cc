@@ -43,14 +43,21 @@ Problem::~Problem() = default;
 Problem::Problem(Problem&&) noexcept = default;
 Problem& Problem::operator=(Problem&&) noexcept = default;
 
+Problem::Impl& Problem::state() {
+  if (!impl_) throw Error("Problem: this Problem has been moved from; assign a Problem to it before using it");
+  return *impl_;
+}
+
+const Problem::Impl& Problem::state() const { return const_cast<Problem*>(this)->state(); }
+
 void Problem::add_parameter_block(double* values, int size) {
   if (values == nullptr) throw Error("add_parameter_block: the parameter block pointer is null");
   if (size <= 0) {
     throw Error("add_parameter_block: " + describe(values) + " has non-positive size " + std::to_string(size));
   }
-  auto it = impl_->block_index.find(values);
-  if (it != impl_->block_index.end()) {
-    const int existing = impl_->parameter_blocks[it->second].size;
+  auto it = state().block_index.find(values);
+  if (it != state().block_index.end()) {
+    const int existing = state().parameter_blocks[it->second].size;
     if (existing != size) {
       throw Error("add_parameter_block: " + describe(values) + " was added with size " + std::to_string(existing) +
                   " and now with size " + std::to_string(size));
@@ -61,24 +68,24 @@ void Problem::add_parameter_block(double* values, int size) {
   // Jacobian's columns meaningless. Only the nearest blocks below and above
   // can overlap a new one.
   auto overlap_error = [&](int other) {
-    const ParameterBlockInfo& block = impl_->parameter_blocks[other];
+    const ParameterBlockInfo& block = state().parameter_blocks[other];
     return Error("add_parameter_block: " + describe(values) + " of size " + std::to_string(size) + " overlaps " +
                  describe(block.values) + " of size " + std::to_string(block.size));
   };
-  auto above = impl_->blocks_by_address.lower_bound(values);
-  if (above != impl_->blocks_by_address.end() && above->first < values + size) throw overlap_error(above->second);
-  if (above != impl_->blocks_by_address.begin()) {
+  auto above = state().blocks_by_address.lower_bound(values);
+  if (above != state().blocks_by_address.end() && above->first < values + size) throw overlap_error(above->second);
+  if (above != state().blocks_by_address.begin()) {
     auto below = std::prev(above);
-    if (below->first + impl_->parameter_blocks[below->second].size > values) throw overlap_error(below->second);
+    if (below->first + state().parameter_blocks[below->second].size > values) throw overlap_error(below->second);
   }
-  impl_->block_index.emplace(values, static_cast<int>(impl_->parameter_blocks.size()));
-  impl_->blocks_by_address.emplace(values, static_cast<int>(impl_->parameter_blocks.size()));
-  impl_->parameter_blocks.push_back(ParameterBlockInfo{values, size, false, {}, {}});
+  state().block_index.emplace(values, static_cast<int>(state().parameter_blocks.size()));
+  state().blocks_by_address.emplace(values, static_cast<int>(state().parameter_blocks.size()));
+  state().parameter_blocks.push_back(ParameterBlockInfo{values, size, false, {}, {}});
 }
 
 int Problem::add_residual_block(std::shared_ptr<const CostFunction> cost, std::shared_ptr<const LossFunction> loss,
                                 const std::vector<double*>& blocks) {
-  const int id = static_cast<int>(impl_->residual_blocks.size());
+  const int id = static_cast<int>(state().residual_blocks.size());
   const std::string who = "add_residual_block (residual block " + std::to_string(id) + ")";
   if (!cost) throw Error(who + ": the cost function is null");
   const std::vector<int>& sizes = cost->parameter_block_sizes();
@@ -99,29 +106,33 @@ int Problem::add_residual_block(std::shared_ptr<const CostFunction> cost, std::s
   ResidualBlockInfo info{std::move(cost), std::move(loss), {}};
   for (size_t i = 0; i < blocks.size(); ++i) {
     add_parameter_block(blocks[i], sizes[i]);
-    info.parameter_blocks.push_back(impl_->block_index.at(blocks[i]));
+    info.parameter_blocks.push_back(state().block_index.at(blocks[i]));
   }
-  impl_->num_residuals += info.cost->num_residuals();
-  impl_->residual_blocks.push_back(std::move(info));
+  state().num_residuals += info.cost->num_residuals();
+  state().residual_blocks.push_back(std::move(info));
   return id;
 }
 
 void Problem::set_parameter_block_constant(double* values) {
-  impl_->parameter_blocks[impl_->find_block(values, "set_parameter_block_constant")].constant = true;
+  state().parameter_blocks[state().find_block(values, "set_parameter_block_constant")].constant = true;
 }
 
 void Problem::set_parameter_block_variable(double* values) {
-  impl_->parameter_blocks[impl_->find_block(values, "set_parameter_block_variable")].constant = false;
+  state().parameter_blocks[state().find_block(values, "set_parameter_block_variable")].constant = false;
 }
 
 bool Problem::is_parameter_block_constant(const double* values) const {
-  return impl_->parameter_blocks[impl_->find_block(values, "is_parameter_block_constant")].constant;
+  return state().parameter_blocks[state().find_block(values, "is_parameter_block_constant")].constant;
 }
 
 void Problem::set_lower_bound(double* values, int index, double lower) {
-  ParameterBlockInfo& block = impl_->parameter_blocks[impl_->find_block(values, "set_lower_bound")];
+  ParameterBlockInfo& block = state().parameter_blocks[state().find_block(values, "set_lower_bound")];
   check_index(block, index, "set_lower_bound");
   if (std::isnan(lower)) throw Error("set_lower_bound: the bound for index " + std::to_string(index) + " is NaN");
+  if (lower == kInf) {
+    throw Error("set_lower_bound: a lower bound of +inf at index " + std::to_string(index) + " of " + describe(values) +
+                " leaves no feasible value (-inf means no bound)");
+  }
   if (block.lower.empty()) block.lower.assign(block.size, -kInf);
   if (!block.upper.empty() && lower > block.upper[index]) {
     throw Error("set_lower_bound: lower bound " + to_decimal(lower) + " exceeds upper bound " +
@@ -131,9 +142,13 @@ void Problem::set_lower_bound(double* values, int index, double lower) {
 }
 
 void Problem::set_upper_bound(double* values, int index, double upper) {
-  ParameterBlockInfo& block = impl_->parameter_blocks[impl_->find_block(values, "set_upper_bound")];
+  ParameterBlockInfo& block = state().parameter_blocks[state().find_block(values, "set_upper_bound")];
   check_index(block, index, "set_upper_bound");
   if (std::isnan(upper)) throw Error("set_upper_bound: the bound for index " + std::to_string(index) + " is NaN");
+  if (upper == -kInf) {
+    throw Error("set_upper_bound: an upper bound of -inf at index " + std::to_string(index) + " of " +
+                describe(values) + " leaves no feasible value (+inf means no bound)");
+  }
   if (block.upper.empty()) block.upper.assign(block.size, kInf);
   if (!block.lower.empty() && upper < block.lower[index]) {
     throw Error("set_upper_bound: upper bound " + to_decimal(upper) + " is below lower bound " +
@@ -143,42 +158,42 @@ void Problem::set_upper_bound(double* values, int index, double upper) {
 }
 
 double Problem::lower_bound(const double* values, int index) const {
-  const ParameterBlockInfo& block = impl_->parameter_blocks[impl_->find_block(values, "lower_bound")];
+  const ParameterBlockInfo& block = state().parameter_blocks[state().find_block(values, "lower_bound")];
   check_index(block, index, "lower_bound");
   return block.lower.empty() ? -kInf : block.lower[index];
 }
 
 double Problem::upper_bound(const double* values, int index) const {
-  const ParameterBlockInfo& block = impl_->parameter_blocks[impl_->find_block(values, "upper_bound")];
+  const ParameterBlockInfo& block = state().parameter_blocks[state().find_block(values, "upper_bound")];
   check_index(block, index, "upper_bound");
   return block.upper.empty() ? kInf : block.upper[index];
 }
 
-int Problem::num_parameter_blocks() const { return static_cast<int>(impl_->parameter_blocks.size()); }
+int Problem::num_parameter_blocks() const { return static_cast<int>(state().parameter_blocks.size()); }
 
 int Problem::num_parameters() const {
   int n = 0;
-  for (const ParameterBlockInfo& block : impl_->parameter_blocks) n += block.size;
+  for (const ParameterBlockInfo& block : state().parameter_blocks) n += block.size;
   return n;
 }
 
 int Problem::num_effective_parameters() const {
   int n = 0;
-  for (const ParameterBlockInfo& block : impl_->parameter_blocks) n += block.constant ? 0 : block.size;
+  for (const ParameterBlockInfo& block : state().parameter_blocks) n += block.constant ? 0 : block.size;
   return n;
 }
 
-int Problem::num_residual_blocks() const { return static_cast<int>(impl_->residual_blocks.size()); }
-int Problem::num_residuals() const { return impl_->num_residuals; }
+int Problem::num_residual_blocks() const { return static_cast<int>(state().residual_blocks.size()); }
+int Problem::num_residuals() const { return state().num_residuals; }
 
 std::vector<double*> Problem::parameter_blocks() const {
   std::vector<double*> out;
-  for (const ParameterBlockInfo& block : impl_->parameter_blocks) out.push_back(block.values);
+  for (const ParameterBlockInfo& block : state().parameter_blocks) out.push_back(block.values);
   return out;
 }
 
 int Problem::parameter_block_size(const double* values) const {
-  return impl_->parameter_blocks[impl_->find_block(values, "parameter_block_size")].size;
+  return state().parameter_blocks[state().find_block(values, "parameter_block_size")].size;
 }
 
 bool Problem::evaluate(const EvaluateOptions& options, double* cost, Eigen::VectorXd* residuals,

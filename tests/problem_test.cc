@@ -286,5 +286,42 @@ TEST(ProblemTest, OverflowingCostIsAnEvaluationFailure) {
   EXPECT_NE(error.find("residual block 0: its cost overflows"), std::string::npos) << error;
 }
 
+TEST(ProblemTest, InfiniteBoundsThatLeaveNoFeasibleValueAreErrors) {
+  double x[2] = {0.5, 0.5};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_NE(error_message([&] { problem.set_lower_bound(x, 0, inf); }).find("lower bound of +inf at index 0"),
+            std::string::npos);
+  EXPECT_NE(error_message([&] { problem.set_upper_bound(x, 1, -inf); }).find("upper bound of -inf at index 1"),
+            std::string::npos);
+  // The infinities that mean "no bound" are accepted, and a solve leaves
+  // the caller's values finite.
+  problem.set_lower_bound(x, 0, -inf);
+  problem.set_upper_bound(x, 0, inf);
+  EXPECT_EQ(problem.lower_bound(x, 0), -inf);
+  EXPECT_EQ(problem.upper_bound(x, 0), inf);
+  EXPECT_TRUE(std::isfinite(x[0]) && std::isfinite(x[1]));
+}
+
+TEST(ProblemTest, AMovedFromProblemIsAnErrorToUseAndCanBeAssignedAgain) {
+  double x[2] = {-1.2, 1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x);
+  Problem taken = std::move(problem);
+  EXPECT_EQ(taken.num_residual_blocks(), 1);
+  for (const std::string& message :
+       {error_message([&] { (void)problem.num_residual_blocks(); }),
+        error_message([&] { problem.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, x); }),
+        error_message([&] {
+          double cost = 0.0;
+          (void)problem.evaluate(Problem::EvaluateOptions(), &cost, nullptr, nullptr, nullptr, nullptr);
+        })}) {
+    EXPECT_NE(message.find("has been moved from"), std::string::npos) << message;
+  }
+  problem = Problem();
+  EXPECT_EQ(problem.num_residual_blocks(), 0);
+}
+
 }  // namespace
 }  // namespace curvature

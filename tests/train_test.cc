@@ -388,6 +388,15 @@ void expect_error(const TrainOptions& options, Problem* problem, const std::stri
   }
 }
 
+TEST(Train, AProblemWithoutVariableParametersIsTheSameErrorAsForSolve) {
+  double x[1] = {0.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<Offset<1>>(std::vector<double>{1.0}), nullptr, x);
+  problem.set_parameter_block_constant(x);
+  expect_error(TrainOptions(), &problem, "the problem has no variable parameters");
+  EXPECT_EQ(x[0], 0.0);
+}
+
 TEST(Train, InvalidOptionsNameTheField) {
   Regression regression(5, true);
   Problem* p = &regression.problem;

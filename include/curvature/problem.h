@@ -35,6 +35,8 @@ class Problem {
  public:
   Problem();
   ~Problem();
+  // A moved-from Problem may only be assigned to or destroyed; any other use
+  // throws curvature::Error.
   Problem(Problem&&) noexcept;
   Problem& operator=(Problem&&) noexcept;
   Problem(const Problem&) = delete;
@@ -64,9 +66,10 @@ class Problem {
   bool is_parameter_block_constant(const double* values) const;
 
   // Per-coordinate bounds, lower <= x[index] <= upper. Unset bounds are
-  // -infinity / +infinity. Setting a bound that crosses the opposite one is an
-  // Error. A starting point outside its bounds is projected onto them when a
-  // solve starts.
+  // -infinity / +infinity (and setting those means "no bound"). A NaN bound,
+  // a lower bound of +infinity, an upper bound of -infinity and a bound that
+  // crosses the opposite one are Errors. A starting point outside its bounds
+  // is projected onto them when a solve starts.
   void set_lower_bound(double* values, int index, double lower);
   void set_upper_bound(double* values, int index, double upper);
   double lower_bound(const double* values, int index) const;
@@ -105,9 +108,13 @@ class Problem {
 
   // Implementation detail, for the library's evaluator.
   struct Impl;
-  const Impl& impl() const { return *impl_; }
+  const Impl& impl() const { return state(); }
 
  private:
+  // The implementation, or an Error naming the misuse after a move.
+  Impl& state();
+  const Impl& state() const;
+
   std::unique_ptr<Impl> impl_;
 };
 
