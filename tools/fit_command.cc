@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli_checks.h"
 #include "commands.h"
 #include "curvature/error.h"
 #include "json_line.h"
@@ -243,41 +244,41 @@ void register_fit_command(CLI::App& app) {
   command->add_option("--loss", args->loss, "Loss:" + losses)->default_val(args->loss);
   command->add_option("--method", args->method, "Method:" + methods);
   command->add_option("--epochs", args->epochs, "Maximum iterations (full batch: one per epoch)")
-      ->check(CLI::Range(1, 100000000));
-  command->add_option("--seed", args->seed, "Seed of the Glorot-uniform initialization");
-  command->add_option("--max-time", args->max_time, "Stop after this many seconds")->check(CLI::PositiveNumber);
+      ->check(in_range(1, 100000000));
+  command->add_option("--seed", args->seed, "Seed of the Glorot-uniform initialization")->check(not_negative_integer());
+  command->add_option("--max-time", args->max_time, "Stop after this many seconds")->check(positive());
   command->add_option("--threads", args->threads, "Threads evaluating the residuals (lm, gn, lbfgs/newton-cg on mse)")
-      ->check(CLI::Range(1, 256));
+      ->check(in_range(1, 256));
   command->add_option("--cg-iterations", args->max_cg_iterations, "Steihaug-CG iterations per newton-cg step (0: n)")
-      ->check(CLI::Range(0, 100000000));
+      ->check(in_range(0, 100000000));
   command->add_option("--damping", args->damping, "lm: levenberg (lambda I, default) or marquardt (lambda diag J^T J)")
       ->check(CLI::IsMember({"levenberg", "marquardt"}));
   command
       ->add_option("--initial-damping", args->initial_damping,
                    "lm: the first lambda, relative to max diag(J^T J) for levenberg (default 1e-3)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   command->add_option("--lr", args->learning_rate, "Learning rate of a first-order method (0: the rule's default)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   command
       ->add_option("--batch", args->batch_size, "First-order methods: chunks of samples per minibatch (0: full batch)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   command
       ->add_option("--warmup-steps", args->warmup_steps,
                    "adam-lm: Adam epochs before lm takes over (full batch: steps; default 3000)")
-      ->check(CLI::Range(1, 100000000));
+      ->check(in_range(1, 100000000));
   command->add_option("--input-divisor", args->input_divisor, "Divide every input by this as it is read (e.g. 16)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   command
       ->add_option("--validation", args->validation,
                    "Hold out this fraction of the training rows (the last ones) as a validation set")
-      ->check(CLI::Range(0.0, 0.9));
+      ->check(in_range(0.0, 0.9));
   command
       ->add_option("--patience", args->patience,
                    "Early stopping: stop after this many iterations without a better validation loss and "
                    "return the best parameters (needs --validation)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   command->add_option("--split", args->split, "Without --test: the first N rows train, the rest test")
-      ->check(CLI::Range(1, 1000000000));
+      ->check(in_range(1, 1000000000));
   command->add_option("--trace", args->trace_path, "Write iteration,time_s,train_loss,test_loss to this CSV");
   command->add_option("--json", args->json_path, "Write one JSON object with the final results to this file");
   command->callback([args] { fit(*args); });

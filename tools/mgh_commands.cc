@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_checks.h"
 #include "commands.h"
 #include "curvature/error.h"
 #include "json_line.h"
@@ -255,8 +256,7 @@ void register_mgh_commands(CLI::App& bench, CLI::App& solve_command) {
                   "Write one JSON object per (problem, start, scale, solver) to this file; f and f_star are r^T r, "
                   "final_cost is the solver's 1/2 r^T r");
   mgh->add_option("--problem", args->problems, "Only these problems, by name (repeatable; see curv solve mgh)");
-  mgh->add_option("--repeats", args->repeats, "Solves per case; the median time is reported")
-      ->check(CLI::Range(1, 1000));
+  mgh->add_option("--repeats", args->repeats, "Solves per case; the median time is reported")->check(in_range(1, 1000));
   mgh->footer(method_table());
   mgh->callback([args] { bench_mgh(*args); });
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_checks.h"
 #include "commands.h"
 #include "curvature/solve.h"
 #include "json_line.h"
@@ -180,7 +181,7 @@ void register_nist_commands(CLI::App& bench, CLI::App& solve_command) {
   nist->add_option("--problem", args->problems, "Only these problems (repeatable)");
   nist->add_option("--damping", args->damping, "Levenberg-Marquardt damping: marquardt or levenberg");
   nist->add_option("--repeats", args->repeats, "Solves per case; the median time is reported")
-      ->check(CLI::Range(1, 1000));
+      ->check(in_range(1, 1000));
   nist->callback([args] { bench_nist(*args); });
 
   auto name = std::make_shared<std::string>();
@@ -191,7 +192,7 @@ void register_nist_commands(CLI::App& bench, CLI::App& solve_command) {
   CLI::App* solve_nist = solve_command.add_subcommand("nist", "Solve one NIST StRD problem");
   solve_nist->add_option("problem", *name, "Problem name (see curv list)")->required();
   solve_nist->add_option("--method", *method, "One of " + cli_names<MethodInfo>(kMethods));
-  solve_nist->add_option("--start", *start, "NIST starting point, 1 or 2")->check(CLI::Range(1, 2));
+  solve_nist->add_option("--start", *start, "NIST starting point, 1 or 2")->check(in_range(1, 2));
   solve_nist->add_option("--damping", *damping, "Levenberg-Marquardt damping: marquardt or levenberg");
   solve_nist->add_flag("--verbose", *verbose, "One line per iteration on stderr");
   solve_nist->callback([=] {
