@@ -194,14 +194,41 @@ Dataset load_csv_dataset(const std::string& path, const CsvOptions& options) {
   return data;
 }
 
+namespace {
+
+// The mean and (population) standard deviation of a column. Values above
+// about 1e154 square to infinity (and a sum of values near the largest
+// double overflows): then the column is scaled by its largest magnitude
+// first, so that no intermediate exceeds it. Columns that need no scaling
+// keep the plain computation, and with it their exact results.
+void column_statistics(const Eigen::VectorXd& x, double* mean, double* deviation) {
+  *mean = x.mean();
+  const double variance = (x.array() - *mean).square().mean();
+  if (std::isfinite(*mean) && std::isfinite(variance)) {
+    *deviation = std::sqrt(variance);
+    return;
+  }
+  const double largest = x.cwiseAbs().maxCoeff();
+  const Eigen::ArrayXd scaled = x.array() / largest;
+  const double scaled_mean = scaled.mean();
+  *mean = largest * scaled_mean;
+  *deviation = largest * std::sqrt((scaled - scaled_mean).square().mean());
+}
+
+}  // namespace
+
 Standardization Standardization::fit(const Eigen::MatrixXd& data) {
   if (data.rows() < 1 || data.cols() < 1) throw Error("Standardization::fit: the data are empty");
   Standardization s;
-  s.mean = data.colwise().mean();
+  s.mean.resize(data.cols());
   s.scale.resize(data.cols());
   for (Eigen::Index c = 0; c < data.cols(); ++c) {
-    const double variance = (data.col(c).array() - s.mean(c)).square().mean();
-    const double deviation = std::sqrt(variance);
+    double deviation = 0.0;
+    column_statistics(data.col(c), &s.mean(c), &deviation);
+    if (!std::isfinite(s.mean(c)) || !std::isfinite(deviation)) {
+      throw Error("Standardization::fit: column " + std::to_string(c) +
+                  " cannot be standardized (its mean or standard deviation is not finite)");
+    }
     // A constant column (deviation 0, or rounding noise around it) would be
     // blown up to arbitrary values: centre it only.
     s.scale(c) = deviation > 1e-12 * std::max(1.0, std::abs(s.mean(c))) ? deviation : 1.0;

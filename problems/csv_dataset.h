@@ -74,7 +74,10 @@ struct Standardization {
   Eigen::RowVectorXd mean;
   Eigen::RowVectorXd scale;
 
-  // The statistics of the columns of `data` (N x d, N >= 1).
+  // The statistics of the columns of `data` (N x d, N >= 1), computed
+  // without overflow for values up to the largest double. Throws
+  // curvature::Error naming a column whose statistics are not finite (a
+  // column holding an infinity or NaN) rather than zeroing it.
   static Standardization fit(const Eigen::MatrixXd& data);
   // (data - mean) / scale and its inverse, row by row. Throw curvature::Error
   // when the column count differs from the statistics'.

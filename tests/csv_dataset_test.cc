@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <Eigen/Core>
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "curvature/error.h"
@@ -230,6 +233,37 @@ TEST(CsvDataset, RowsChecksIndices) {
   EXPECT_EQ(data.rows({1, 1, 0}).inputs, (Eigen::Vector3d(3, 3, 1)));
   EXPECT_THROW(data.rows({2}), Error);
   EXPECT_THROW(standardize_inputs(nullptr), Error);
+}
+
+TEST(CsvDataset, StandardizationOfHugeValuesDoesNotOverflow) {
+  // 1e200 squares to infinity; the column must still be standardized, not
+  // zeroed (as a deviation of inf would do).
+  Eigen::MatrixXd data(4, 2);
+  data << 1e200, 1.0,  //
+      -1e200, 2.0,     //
+      3e200, 3.0,      //
+      -3e200, 4.0;
+  const Standardization s = Standardization::fit(data);
+  EXPECT_DOUBLE_EQ(s.mean(0), 0.0);
+  EXPECT_NEAR(s.scale(0) / (std::sqrt(5.0) * 1e200), 1.0, 1e-15);  // population deviation
+  const Eigen::MatrixXd standardized = s.apply(data);
+  EXPECT_TRUE(standardized.allFinite());
+  EXPECT_NEAR(standardized.col(0).squaredNorm() / 4.0, 1.0, 1e-14);
+  EXPECT_NEAR(standardized(0, 0), 1.0 / std::sqrt(5.0), 1e-15);
+  // The ordinary column is untouched by the other's scaling.
+  EXPECT_EQ(s.mean(1), 2.5);
+}
+
+TEST(CsvDataset, StandardizationNamesAColumnThatCannotBeStandardized) {
+  Eigen::MatrixXd data(2, 2);
+  data << 1.0, std::numeric_limits<double>::infinity(),  //
+      2.0, 1.0;
+  try {
+    Standardization::fit(data);
+    FAIL() << "no Error for an infinite column";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("column 1 cannot be standardized"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
