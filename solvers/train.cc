@@ -194,6 +194,8 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
 
   Eigen::VectorXd point = x;        // where the gradient is taken (rule.lookahead(x) when needed)
   Eigen::VectorXd epoch_start = x;  // for the epoch's step norm, and to fall back to on failure
+  Eigen::VectorXd previous_epoch_start = x;
+  const Eigen::VectorXd start_point = x;
   double previous_cost = summary.initial_cost;
   long steps = 0;
   int epoch = 0;
@@ -203,6 +205,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
     ++epoch;
     const double epoch_begin = progress.clock.seconds();
     if (!full_batch) shuffle(order, generator);
+    previous_epoch_start = epoch_start;
     epoch_start = x;
     double loss_sum = 0.0;
     int epoch_steps = 0;
@@ -222,15 +225,31 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
       ++summary.residual_evaluations;
       ++summary.jacobian_evaluations;
       if (!result.ok) {
-        // A diverging step: go back to the last point known to be good.
-        x = monitor ? monitor->best_point() : epoch_start;
+        // A diverging step: go back to the last point known to be good —
+        // the best validated one, or else the latest epoch boundary whose
+        // training loss is finite (the start of this epoch may itself be
+        // the point that failed, as in full-batch training).
+        int returned_epoch = epoch - 1;
+        if (monitor) {
+          x = monitor->best_point();
+          returned_epoch = monitor->best_iteration();
+        } else {
+          x = epoch_start;
+          if (!std::isfinite(mean_loss(evaluator, x, training_blocks))) {
+            x = previous_epoch_start;
+            returned_epoch = std::max(epoch - 2, 0);
+            if (returned_epoch > 0 && !std::isfinite(mean_loss(evaluator, x, training_blocks))) {
+              x = start_point;
+              returned_epoch = 0;
+            }
+          }
+        }
         restored_best = monitor.has_value();
         progress.terminate(
             TerminationType::kEvaluationFailure,
             string_printf("Evaluation failed at step %ld (epoch %d, learning rate %.6e): %s. Returned the "
                           "parameters at the end of epoch %d.",
-                          steps + 1, epoch, learning_rate, result.message.c_str(),
-                          monitor ? monitor->best_iteration() : epoch - 1));
+                          steps + 1, epoch, learning_rate, result.message.c_str(), returned_epoch));
         break;
       }
       const double scale = 1.0 / result.num_residuals;

@@ -388,6 +388,22 @@ void expect_error(const TrainOptions& options, Problem* problem, const std::stri
   }
 }
 
+TEST(Train, AFullBatchDivergenceReturnsAPointWhoseLossIsFinite) {
+  // Full batch with a learning rate of 1e300: the first step lands where
+  // the loss overflows, so the end of epoch 1 is the very point whose
+  // evaluation fails; the run must return a point with a finite loss and
+  // report that loss, not inf.
+  Regression regression(5, true);
+  TrainOptions options;
+  options.rule.type = UpdateRuleType::kSgd;
+  options.schedule.initial_learning_rate = 1e300;
+  options.epochs = 20;
+  const Summary summary = train(options, &regression.problem);
+  ASSERT_EQ(summary.termination, TerminationType::kEvaluationFailure) << summary.message;
+  EXPECT_TRUE(std::isfinite(summary.final_cost)) << summary.message;
+  EXPECT_LE(summary.final_cost, summary.initial_cost * (1.0 + 1e-12)) << summary.message;
+}
+
 TEST(Train, AProblemWithoutVariableParametersIsTheSameErrorAsForSolve) {
   double x[1] = {0.0};
   Problem problem;

@@ -96,8 +96,10 @@
 // kInvalidStartingPoint when the loss cannot be evaluated at the start, and
 // kEvaluationFailure when a minibatch cannot be evaluated later (non-finite
 // residual or Jacobian: a diverging learning rate); the parameters are then
-// those at the end of the last complete epoch (the best epoch's under early
-// stopping). The user's parameter blocks hold the final point (or the
+// those at the end of the last complete epoch whose training loss is finite
+// (the previous epoch's, or the starting point, when the last epoch ended
+// where the loss overflows; the best epoch's under early stopping), and
+// Summary::final_cost is the training loss there. The user's parameter blocks hold the final point (or the
 // restored best one).
 //
 // Errors: options out of range throw curvature::Error naming the field
