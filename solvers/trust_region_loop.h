@@ -23,6 +23,7 @@
 
 #include "curvature/summary.h"
 #include "solve_progress.h"
+#include "string_format.h"
 #include "trust_region_strategy.h"
 
 namespace curvature::internal {
@@ -124,6 +125,10 @@ template <TrustRegionSide Side>
 void run_trust_region_loop(Side& side) {
   TrustRegionStrategy& strategy = side.strategy();
   Summary& summary = side.summary();
+  // Trial points in a row that could not be evaluated. A short step after
+  // them proves nothing: the region shrank because nothing near the point
+  // could be evaluated, not because the model's minimizer is near.
+  int unevaluable_in_a_row = 0;
   while (!side.terminated()) {
     if (side.gradient_tolerance_reached() || side.iteration_or_time_limit_reached()) break;
     Stopwatch iteration_clock;
@@ -140,11 +145,22 @@ void run_trust_region_loop(Side& side) {
       record.relative_decrease = -std::numeric_limits<double>::infinity();
     } else {
       const ShortStep short_step = side.short_step(record.step_norm);
-      if (short_step == ShortStep::kConverged) break;  // nothing was tried
+      if (short_step == ShortStep::kConverged) {  // nothing was tried
+        if (unevaluable_in_a_row > 0) {
+          summary.termination = TerminationType::kEvaluationFailure;
+          summary.message = string_printf(
+              "The last %d trial point(s) could not be evaluated (a cost function failed or returned non-finite "
+              "values), and the step shrank to %.3e without an evaluable trial: the point returned is not known "
+              "to be a minimum.",
+              unevaluable_in_a_row, record.step_norm);
+        }
+        break;
+      }
       if (short_step == ShortStep::kReshaped) continue;
 
       const double predicted = side.predicted_reduction();
       const bool evaluated = side.evaluate_trial(&actual);
+      unevaluable_in_a_row = evaluated ? 0 : unevaluable_in_a_row + 1;
       const double ratio = reduction_ratio(evaluated, actual, predicted);
       record.relative_decrease = ratio;
       StepOutcome outcome = judge_step(evaluated, ratio, side.min_relative_decrease());

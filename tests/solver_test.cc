@@ -276,6 +276,33 @@ TEST(SolverTermination, MaxIterationsLeavesTheBestPointInTheParameters) {
   EXPECT_EQ(cost, best);
 }
 
+// r = x - 3, evaluable only at the starting point x = 1: every trial fails.
+class EvaluableOnlyAtOne final : public SizedCostFunction<1, 1> {
+ public:
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    if (p[0][0] != 1.0) return false;
+    r[0] = p[0][0] - 3.0;
+    if (j && j[0]) j[0][0] = 1.0;
+    return true;
+  }
+};
+
+TEST(SolverTermination, NoConvergenceClaimedWhenNoTrialPointCouldBeEvaluated) {
+  // Every rejection shrinks the step until the parameter test would hold;
+  // but no trial was ever evaluated, so the point is not known to be a
+  // minimum (its gradient is 2): an evaluation failure, not convergence.
+  double x[1] = {1.0};
+  Problem problem;
+  problem.add_residual_block(std::make_shared<EvaluableOnlyAtOne>(), nullptr, x);
+  SolverOptions options;
+  const Summary summary = solve(options, &problem);
+  EXPECT_EQ(summary.termination, TerminationType::kEvaluationFailure) << summary.message;
+  EXPECT_FALSE(summary.converged());
+  EXPECT_EQ(summary.accepted_steps, 0);
+  EXPECT_NE(summary.message.find("could not be evaluated"), std::string::npos) << summary.message;
+  EXPECT_EQ(x[0], 1.0);
+}
+
 TEST(SolverTermination, CallbackCanStopTheSolve) {
   double x[2] = {-1.2, 1.0};
   Problem problem;
