@@ -152,8 +152,7 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   evaluator_options.num_threads = options.num_threads;
   // Decide storage before building the evaluator: the sparse solvers need the
   // sparse pattern.
-  const internal::LinearSolverChoice choice =
-      internal::choose_linear_solver(*problem, options.linear_solver, options.num_threads);
+  const internal::LinearSolverChoice choice = internal::choose_linear_solver(*problem, options.linear_solver);
   const LinearSolverType type = choice.type;
   const bool sparse = choice.sparse_jacobian;
   evaluator_options.sparse = sparse;

@@ -182,7 +182,7 @@ LeastSquaresObjective::LeastSquaresObjective(const Problem& problem, const Least
   internal::Evaluator::Options evaluator_options;
   evaluator_options.num_threads = options.num_threads;
   // Storage as solve() chooses it for LinearSolverType::kAuto.
-  sparse_ = internal::choose_linear_solver(problem, LinearSolverType::kAuto, options.num_threads).sparse_jacobian;
+  sparse_ = internal::choose_linear_solver(problem, LinearSolverType::kAuto).sparse_jacobian;
   evaluator_options.sparse = sparse_;
   evaluator_ = std::make_unique<internal::Evaluator>(problem, evaluator_options);
   if (options.gradient_without_jacobian) {

@@ -72,12 +72,13 @@ LinearSolverType choose_linear_solver(Eigen::Index rows, Eigen::Index cols, doub
 bool wants_sparse_jacobian(LinearSolverType resolved, int num_effective_parameters);
 
 // The solver `requested` resolves to and the storage it wants: the one rule
-// solve() and LeastSquaresObjective follow. kAuto is resolved on a probe
-// evaluator built with `evaluator_options`; other types need no probe.
+// solve() and LeastSquaresObjective follow. kAuto is resolved from the
+// Jacobian's size and density, read from the problem's structure (no
+// evaluator is built for it).
 struct LinearSolverChoice {
   LinearSolverType type = LinearSolverType::kDenseNormalCholesky;  // never kAuto
   bool sparse_jacobian = false;
 };
-LinearSolverChoice choose_linear_solver(const Problem& problem, LinearSolverType requested, int num_threads);
+LinearSolverChoice choose_linear_solver(const Problem& problem, LinearSolverType requested);
 
 }  // namespace curvature::internal

@@ -188,12 +188,12 @@ TEST(RegistryTest, ChoiceResolvesAutoAndKeepsTheRest) {
   double p[2] = {0.0, 0.0};
   Problem problem;
   for (int i = 0; i < 5; ++i) problem.add_residual_block(std::make_shared<LineCost>(i), nullptr, p);
-  const internal::LinearSolverChoice automatic = internal::choose_linear_solver(problem, LinearSolverType::kAuto, 1);
+  const internal::LinearSolverChoice automatic = internal::choose_linear_solver(problem, LinearSolverType::kAuto);
   EXPECT_EQ(automatic.type, LinearSolverType::kDenseNormalCholesky);
   EXPECT_FALSE(automatic.sparse_jacobian);
   for (const LinearSolverInfo& row : kLinearSolvers) {
     if (row.value == LinearSolverType::kAuto) continue;
-    const internal::LinearSolverChoice choice = internal::choose_linear_solver(problem, row.value, 1);
+    const internal::LinearSolverChoice choice = internal::choose_linear_solver(problem, row.value);
     EXPECT_EQ(choice.type, row.value) << row.name;
     EXPECT_EQ(choice.sparse_jacobian, row.storage == JacobianStorage::kSparse) << row.name;
   }
