@@ -26,13 +26,9 @@
 #include <string>
 
 #include "curvature/error.h"
-#include "option_checks.h"
 
 namespace curvature {
 namespace {
-
-using internal::require_option;
-using internal::shortest_decimal;
 
 void require_decay(double value, const char* options, const char* field) {
   // Written so that NaN fails too.
@@ -47,7 +43,7 @@ void require_epsilon(double value, const char* options) {
 void check_step(const char* rule, std::span<double> x, std::span<const double> g, double learning_rate) {
   if (!(learning_rate >= 0.0 && std::isfinite(learning_rate))) {
     throw Error(std::string(rule) + "::step: learning_rate must be non-negative and finite, got " +
-                shortest_decimal(learning_rate));
+                to_decimal(learning_rate));
   }
   if (x.size() != g.size()) {
     throw Error(std::string(rule) + "::step: x has " + std::to_string(x.size()) + " entries but g has " +

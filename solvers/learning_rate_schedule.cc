@@ -10,13 +10,12 @@
 #include <string>
 
 #include "curvature/error.h"
-#include "option_checks.h"
 
 namespace curvature {
 namespace {
 
 void require(bool condition, const char* field, const char* requirement, double value) {
-  internal::require_option(condition, "LearningRateScheduleOptions", field, requirement, value);
+  require_option(condition, "LearningRateScheduleOptions", field, requirement, value);
 }
 
 void check_k(int k) {

@@ -29,9 +29,6 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_;
 };
 
-// Termination messages quote their numbers through string_printf.
-using internal::string_printf;
-
 class SolveProgress {
  public:
   using Callback = std::function<CallbackReturn(const IterationRecord&)>;

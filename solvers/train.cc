@@ -23,10 +23,6 @@ namespace {
 
 using internal::string_printf;
 
-[[noreturn]] void field_error(const char* field, const char* requirement, double value) {
-  throw Error(std::string("TrainOptions::") + field + " must be " + requirement + ", got " + to_decimal(value));
-}
-
 // Uniform integer in [0, bound) from the generator's raw 64-bit output, by
 // rejection: std::uniform_int_distribution's algorithm differs between
 // standard libraries, and the shuffle must not.
@@ -74,22 +70,22 @@ void print_line(int epoch, double train_loss, double validation_loss, bool has_v
 }  // namespace
 
 void validate(const TrainOptions& options) {
-  if (options.epochs < 1) field_error("epochs", "at least 1", options.epochs);
-  if (options.batch_size < 0) field_error("batch_size", ">= 0 (0: full batch)", options.batch_size);
-  if (!(options.clip_gradient_norm >= 0.0) || !std::isfinite(options.clip_gradient_norm)) {
-    field_error("clip_gradient_norm", "finite and >= 0 (0: off)", options.clip_gradient_norm);
-  }
-  if (!(options.weight_decay >= 0.0) || !std::isfinite(options.weight_decay)) {
-    field_error("weight_decay", "finite and >= 0", options.weight_decay);
-  }
-  if (!(options.l1 >= 0.0) || !std::isfinite(options.l1)) field_error("l1", "finite and >= 0", options.l1);
-  if (options.early_stopping_patience < 0) {
-    field_error("early_stopping_patience", ">= 0 (0: off)", options.early_stopping_patience);
-  }
-  if (options.num_threads < 1 || options.num_threads > kMaxThreads) {
-    field_error("num_threads", ("in [1, " + std::to_string(kMaxThreads) + "]").c_str(), options.num_threads);
-  }
-  if (!(options.max_time_seconds > 0.0)) field_error("max_time_seconds", "> 0", options.max_time_seconds);
+  // Each test written so that NaN fails too.
+  auto require = [](bool condition, const char* field, const std::string& requirement, double value) {
+    require_option(condition, "TrainOptions", field, requirement, value);
+  };
+  require(options.epochs >= 1, "epochs", "at least 1", options.epochs);
+  require(options.batch_size >= 0, "batch_size", ">= 0 (0: full batch)", options.batch_size);
+  require(options.clip_gradient_norm >= 0.0 && std::isfinite(options.clip_gradient_norm), "clip_gradient_norm",
+          "finite and >= 0 (0: off)", options.clip_gradient_norm);
+  require(options.weight_decay >= 0.0 && std::isfinite(options.weight_decay), "weight_decay", "finite and >= 0",
+          options.weight_decay);
+  require(options.l1 >= 0.0 && std::isfinite(options.l1), "l1", "finite and >= 0", options.l1);
+  require(options.early_stopping_patience >= 0, "early_stopping_patience", ">= 0 (0: off)",
+          options.early_stopping_patience);
+  require(options.num_threads >= 1 && options.num_threads <= kMaxThreads, "num_threads",
+          "in [1, " + std::to_string(kMaxThreads) + "]", options.num_threads);
+  require(options.max_time_seconds > 0.0, "max_time_seconds", "> 0", options.max_time_seconds);
   validate(options.schedule);
   make_update_rule(options.rule);  // validates the options of the chosen rule
 }
