@@ -32,10 +32,7 @@ struct Evaluator::Scratch : ResidualBlockScratch {};
 
 Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::move(options)), layout_(problem.impl()) {
   const Problem::Impl& impl = problem.impl();
-  if (options_.num_threads < 1 || options_.num_threads > kMaxThreads) {
-    throw Error("num_threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
-                std::to_string(options_.num_threads));
-  }
+  ThreadPool::check_num_threads(options_.num_threads);
   std::vector<int> ids = options_.residual_blocks;
   if (ids.empty()) {
     ids.resize(impl.residual_blocks.size());
@@ -175,11 +172,6 @@ SparseRowMatrix Evaluator::make_sparse_jacobian() const {
   std::copy(sparse_columns_.begin(), sparse_columns_.end(), jacobian.innerIndexPtr());
   std::fill(jacobian.valuePtr(), jacobian.valuePtr() + sparse_columns_.size(), 0.0);
   return jacobian;
-}
-
-double Evaluator::jacobian_density() const {
-  const double entries = static_cast<double>(num_residuals_) * layout_.num_parameters();
-  return entries > 0 ? static_cast<double>(nonzeros_) / entries : 1.0;
 }
 
 bool Evaluator::evaluate_block(const Block& block, const double* x, double* residuals, bool want_jacobian,

@@ -79,7 +79,6 @@ class Evaluator {
 
   // A sparse Jacobian with this problem's pattern and zero values.
   SparseRowMatrix make_sparse_jacobian() const;
-  double jacobian_density() const;
   long jacobian_nonzeros() const { return nonzeros_; }
 
   // Cost 1/2 sum rho(|r_i|^2) at x, plus whatever `request` asks for. A

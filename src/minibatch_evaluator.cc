@@ -5,7 +5,6 @@
 #include <limits>
 #include <string>
 
-#include "curvature/error.h"
 #include "curvature/thread_pool.h"
 #include "problem_impl.h"
 #include "residual_block_call.h"
@@ -33,9 +32,7 @@ struct MinibatchEvaluator::Scratch : ResidualBlockScratch {
 };
 
 MinibatchEvaluator::MinibatchEvaluator(const Problem& problem, int num_threads) : layout_(problem.impl()) {
-  if (num_threads < 1 || num_threads > kMaxThreads) {
-    throw Error("num_threads must be in [1, " + std::to_string(kMaxThreads) + "], got " + std::to_string(num_threads));
-  }
+  ThreadPool::check_num_threads(num_threads);
   const Problem::Impl& impl = problem.impl();
   size_t max_parameters = 0, max_residuals = 0, contribution_size = 0;
   for (const ResidualBlockInfo& info : impl.residual_blocks) {

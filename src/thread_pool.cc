@@ -9,11 +9,14 @@
 
 namespace curvature {
 
-ThreadPool::ThreadPool(int num_threads, const ThreadStarter& start_thread) {
+void ThreadPool::check_num_threads(int num_threads) {
   if (num_threads < 1 || num_threads > kMaxThreads) {
-    throw Error("ThreadPool: num_threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
-                std::to_string(num_threads));
+    throw Error("num_threads must be in [1, " + std::to_string(kMaxThreads) + "], got " + std::to_string(num_threads));
   }
+}
+
+ThreadPool::ThreadPool(int num_threads, const ThreadStarter& start_thread) {
+  check_num_threads(num_threads);
   workers_.reserve(static_cast<size_t>(num_threads - 1));
   for (int t = 1; t < num_threads; ++t) {
     try {

@@ -46,6 +46,11 @@ class ThreadPool {
 
   int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // Throws curvature::Error ("num_threads must be in [1, 1024], got N")
+  // unless num_threads is in [1, kMaxThreads]: the one check of every thread
+  // count, which the evaluators make before setting up their work.
+  static void check_num_threads(int num_threads);
+
   // Calls fn(thread, begin, end) over disjoint ranges covering [0, n), where
   // thread in [0, num_threads()) identifies per-thread scratch. Returns when
   // all calls have returned; rethrows the first exception any call threw
