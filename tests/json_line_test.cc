@@ -18,9 +18,7 @@ TEST(JsonLineEscaping, QuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(line, "{\"path\":\"a\\\"b\\\\c\\nd\\te\\rf\\u0001g\"}\n");
 }
 
-TEST(JsonLineEscaping, KeysAreEscapedToo) {
-  EXPECT_EQ(JsonLine().boolean("a\"b", true).str(), "{\"a\\\"b\":true}\n");
-}
+TEST(JsonLineEscaping, KeysAreEscapedToo) { EXPECT_EQ(JsonLine().boolean("a\"b", true).str(), "{\"a\\\"b\":true}\n"); }
 
 TEST(JsonLineEscaping, Utf8PassesThrough) {
   EXPECT_EQ(JsonLine().text("name", "Mor\xc3\xa9").str(), "{\"name\":\"Mor\xc3\xa9\"}\n");
@@ -59,7 +57,11 @@ TEST(JsonLineNumbers, DoublesReadBackExactly) {
 }
 
 TEST(JsonLineNumbers, ShortestDecimalAndIntegers) {
-  EXPECT_EQ(JsonLine().number("a", 0.1).number("b", 3.0).integer("c", -7).unsigned_integer("d", 18446744073709551615ull)
+  EXPECT_EQ(JsonLine()
+                .number("a", 0.1)
+                .number("b", 3.0)
+                .integer("c", -7)
+                .unsigned_integer("d", 18446744073709551615ull)
                 .str(),
             "{\"a\":0.1,\"b\":3,\"c\":-7,\"d\":18446744073709551615}\n");
 }

@@ -30,14 +30,13 @@ struct IterationLineOptions {
 // Adds --quiet and --print-every N to `command`, and --verbose when the
 // lines are off by default. --quiet excludes the others.
 inline void add_iteration_line_options(CLI::App* command, IterationLineOptions* options, bool on_by_default) {
-  CLI::Option* every =
-      command
-          ->add_option("--print-every", options->print_every,
-                       "A line every N iterations (and the last)" +
-                           std::string(on_by_default ? " (default: every iteration)" : ""))
-          ->check(whole_number(1, 1000000000))
-          ->default_str("")
-          ->type_name("N");
+  CLI::Option* every = command
+                           ->add_option("--print-every", options->print_every,
+                                        "A line every N iterations (and the last)" +
+                                            std::string(on_by_default ? " (default: every iteration)" : ""))
+                           ->check(whole_number(1, 1000000000))
+                           ->default_str("")
+                           ->type_name("N");
   CLI::Option* quiet = command->add_flag("--quiet", options->quiet, "No per-iteration lines, only the final report");
   quiet->excludes(every);
   if (!on_by_default) {
@@ -74,8 +73,8 @@ class IterationPrinter {
   void print(const IterationRecord& record) {
     if (last_printed_ < 0) {
       std::fprintf(out_, "%5s %15s %11s %10s %10s %10s %10s %4s %9s\n", "iter", least_squares_ ? "cost" : "f",
-                   least_squares_ ? "cost_change" : "f_change", "|gradient|", "|step|", least_squares_ ? "rho" : "alpha",
-                   "radius", "acc", "time_s");
+                   least_squares_ ? "cost_change" : "f_change", "|gradient|", "|step|",
+                   least_squares_ ? "rho" : "alpha", "radius", "acc", "time_s");
     }
     std::fprintf(out_, "%5d %15.8e %11.3e %10.3e %10.3e %10.3e %10.3e %4s %9.3e\n", record.iteration, record.cost,
                  record.cost_change, record.gradient_max_norm, record.step_norm,
