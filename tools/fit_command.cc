@@ -118,6 +118,16 @@ int fit(const FitArgs& args) {
   NnTask task;
   task.loss = parse_nn_loss(args.loss);
   check_nn_method(args.method, task.loss);  // fails before the data are read
+  if (args.batch_size > 0) {
+    // Refused rather than ignored: a full-batch method would silently run
+    // on every sample.
+    const NnRunner runner = find_nn_method(args.method).runner;
+    if (runner != NnRunner::kFirstOrder && runner != NnRunner::kAdamThenLm) {
+      throw Error("--batch: " + args.method +
+                  " uses every sample at each iteration; minibatches are for the first-order methods and adam-lm's "
+                  "Adam phase");
+    }
+  }
   CsvOptions csv;
   csv.target_column = args.target;
   csv.input_divisor = args.input_divisor;
@@ -180,7 +190,7 @@ int fit(const FitArgs& args) {
                args.activation.c_str(), Mlp(task.network).num_parameters(), loss_name, args.method.c_str(),
                static_cast<unsigned long long>(args.seed));
   if (minibatches.blocks > 0) {
-    std::fprintf(out, "minibatches of %d samples (first-order methods)\n",
+    std::fprintf(out, "minibatches of %d samples\n",
                  std::min(minibatches.blocks * minibatches.chunk_size, task.train.num_samples()));
   }
   const int every = args.lines.every(true);
@@ -345,7 +355,7 @@ void register_fit_command(CLI::App& app, int* exit_status) {
       ->check(non_negative());
   command
       ->add_option("--batch", args->batch_size,
-                   "First-order methods: samples per minibatch (0: all the training samples, full batch)")
+                   "First-order methods and adam-lm's Adam phase: samples per minibatch (0: all the training samples)")
       ->check(whole_number(0, 1000000000));
   command
       ->add_option("--warmup-steps", args->warmup_steps,
