@@ -15,8 +15,9 @@
 //
 //   CsvOptions options;
 //   options.target_column = "y";
-//   Dataset train = load_csv_dataset(CURVATURE_DATA_DIR "/nn/friedman1_train.csv", options);
-//   Dataset test = load_csv_dataset(CURVATURE_DATA_DIR "/nn/friedman1_test.csv", options);
+//   const std::string nn = find_data_dir("nn");  // data_dir.h
+//   Dataset train = load_csv_dataset(nn + "/friedman1_train.csv", options);
+//   Dataset test = load_csv_dataset(nn + "/friedman1_test.csv", options);
 //   Standardization inputs = standardize_inputs(&train, &test);  // training statistics for both
 //
 // Errors (curvature::Error) name the file and, for a bad row, the line

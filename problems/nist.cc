@@ -9,11 +9,8 @@
 #include <string_view>
 
 #include "curvature/error.h"
+#include "data_dir.h"
 #include "nist_models.h"
-
-#ifndef CURVATURE_DATA_DIR
-#define CURVATURE_DATA_DIR "data"
-#endif
 
 namespace curvature {
 namespace {
@@ -241,7 +238,7 @@ std::vector<std::string> nist_problem_names() {
   return names;
 }
 
-std::string nist_data_dir() { return std::string(CURVATURE_DATA_DIR) + "/nist"; }
+std::string nist_data_dir() { return find_data_dir("nist"); }
 
 NistProblem load_nist_problem_by_name(const std::string& name) {
   if (!visit_nist_model(name, []<typename>() {})) {

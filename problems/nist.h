@@ -57,9 +57,8 @@ NistProblem load_nist_problem(const std::string& path);
 // 11 "average", then the 8 "higher" problems.
 std::vector<std::string> nist_problem_names();
 
-// The directory holding the .dat files: CURVATURE_DATA_DIR "/nist". CMake
-// defines CURVATURE_DATA_DIR (the source tree's data/) for the
-// curvature_problems target; without it the relative path "data/nist".
+// The directory holding the .dat files: find_data_dir("nist") (data_dir.h),
+// which throws curvature::Error listing where it looked when there is none.
 std::string nist_data_dir();
 
 // load_nist_problem(nist_data_dir() + "/" + name + ".dat"). An unknown name

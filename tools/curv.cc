@@ -3,6 +3,7 @@
 // benchmarks the suites against Ceres Solver. The exit statuses are
 // exit_status.h's.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -24,6 +25,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("curv ") + curvature::kVersionString + "\n" + CURV_BUILD_CONFIGURATION,
                        "Print the version and the build's configuration");
   app.footer(kExitStatusHelp);
+  // Every command finds its data through find_data_dir() (problems/data_dir.h),
+  // which reads CURVATURE_DATA_DIR: the option sets it for this process. CLI11
+  // runs the main program's option callbacks before any command's callback.
+  app.add_option_function<std::string>(
+         "--data-dir", [](const std::string& dir) { setenv("CURVATURE_DATA_DIR", dir.c_str(), 1); },
+         "Folder holding the data files (nist/, nn/); given before the command. Default: $CURVATURE_DATA_DIR, "
+         "then share/curvature of curv's installation prefix, then the source tree's data/")
+      ->type_name("DIR")
+      ->check(CLI::ExistingDirectory);
   int exit_status = kExitSucceeded;
   register_list_command(app);
   CLI::App* bench = app.add_subcommand("bench", "Benchmark a problem suite (optionally against Ceres)");
