@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up, build, and run the whole test suite: the hygiene checks (format,
-# test names), the Release build, then the AddressSanitizer +
+# test names), the Release build, a consumer of the installed package and of
+# add_subdirectory (scripts/ci_consumer.sh), then the AddressSanitizer +
 # UndefinedBehaviorSanitizer build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,5 +10,6 @@ bash scripts/check_format.sh
 bash scripts/check_test_names.sh
 bash scripts/build.sh release
 ctest --preset release -j "$(nproc)"
+bash scripts/ci_consumer.sh
 bash scripts/build.sh asan
 ctest --preset asan -j "$(nproc)"
