@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
          "Folder holding the data files (nist/, nn/); given before the command. Default: $CURVATURE_DATA_DIR, "
          "then share/curvature of curv's installation prefix, then the source tree's data/")
       ->type_name("DIR")
-      ->check(CLI::ExistingDirectory);
+      ->check(CLI::Validator(CLI::ExistingDirectory).description(""));  // "DIR", not "DIR:DIR", in --help
   int exit_status = kExitSucceeded;
   register_list_command(app);
   CLI::App* bench = app.add_subcommand("bench", "Benchmark a problem suite (optionally against Ceres)");
