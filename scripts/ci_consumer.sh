@@ -3,7 +3,9 @@
 #   1. the README's "A first problem" is tests/consumer/first_problem.cc,
 #      character for character;
 #   2. cmake --install into a temporary prefix, then tests/consumer built
-#      against it with find_package(curvature 0.2) and run;
+#      against it with find_package(curvature 0.2) and run: the README's
+#      program, Eigen vectors freed across the library boundary, and NIST's
+#      Misra1a through curvature::problems with the installed data;
 #   3. the same project with curvature through add_subdirectory;
 #   4. find_package with an incompatible version fails, saying why;
 #   5. the installed curv finds its installed data.
@@ -44,7 +46,7 @@ echo "ci_consumer: installed into a temporary prefix: $(find "$prefix" -type f |
 check_consumer() {  # build folder, route
   local build=$1 route=$2
   cmake --build "$build" -j2 >"$build.log" 2>&1 || { cat "$build.log"; fail "$route: the consumer does not build"; }
-  if grep -E '"command": .*consumer/(first_problem|eigen_across_the_boundary)\.cc' "$build/compile_commands.json" |
+  if grep -E '"command": .*consumer/(first_problem|eigen_across_the_boundary|ready_made_problem)\.cc' "$build/compile_commands.json" |
     grep -qE -- '-march|-m(avx|sse|fma)'; then
     fail "$route: the consumer was compiled with instruction-set flags"
   fi
@@ -54,6 +56,9 @@ check_consumer() {  # build folder, route
   grep -qF "$expected" <<<"$output" || fail "$route: expected '$expected'"
   output=$("$build/eigen_across_the_boundary") || fail "$route: eigen_across_the_boundary failed (status $?): $output"
   echo "ci_consumer: $route: eigen_across_the_boundary: $output"
+  output=$(CURVATURE_DATA_DIR=$prefix/share/curvature "$build/ready_made_problem") ||
+    fail "$route: ready_made_problem failed: $output"
+  echo "ci_consumer: $route: ready_made_problem: ${output//$prefix/<prefix>}"
 }
 
 installed=build/consumer-installed
