@@ -12,9 +12,10 @@
 
 namespace curvature {
 
+// The exception for misuse of the API; what() names the offending item.
 class Error : public std::invalid_argument {
  public:
-  explicit Error(const std::string& message) : std::invalid_argument(message) {}
+  explicit Error(const std::string& message) : std::invalid_argument(message) {}  // what() returns `message`
 };
 
 // How every curvature message prints a number: the shortest decimal that
