@@ -46,6 +46,7 @@ def code_part_has_open_string(code):
 
 def convert(lines):
     out = list(lines)
+    group_markers = []  # (line, marker, where on the line), applied once every line is converted
     i = 0
     trailing_column = None  # column of the last trailing `//`, for continuation lines
     while i < len(lines):
@@ -87,11 +88,39 @@ def convert(lines):
             end = end_of_declaration_run(lines, i)
             # The group opens at the end of the line before the comment (a
             # marker on the comment's own line would cut its first line off
-            # as a block of its own) and closes on the line after the run.
-            if end is not None and start > 0 and "//" not in out[start - 1]:
-                out[start - 1] = out[start - 1] + " /**@{*/"
-                out[end] = "/**@}*/ " + out[end]
+            # as a block of its own) and closes at the end of the run's last
+            # line: after its trailing comment, made a C comment, if it has
+            # one; else at the start of the next line. A marker cannot follow
+            # a `//` on its line, nor end a preprocessor line (it would be
+            # part of the directive). Markers are placed once every line is
+            # converted, since the next comment may start on the line after.
+            if end is not None and start > 0 and can_end_with_marker(lines[start - 1]):
+                group_markers.append((start - 1, "/**@{*/", "end"))
+                if can_end_with_marker(lines[end - 1]):
+                    group_markers.append((end - 1, "/**@}*/", "end"))
+                elif is_trailing_doc(lines[end - 1]):
+                    group_markers.append((end - 1, "/**@}*/", "after comment"))
+                else:
+                    group_markers.append((end, "/**@}*/", "start"))
+    for line, marker, where in group_markers:
+        if where == "end":
+            out[line] = f"{out[line]} {marker}"
+        elif where == "start":
+            out[line] = f"{marker} {out[line]}"
+        else:  # after a trailing `///<` comment, made a C comment so that the marker can follow it
+            code, _, text = out[line].partition("///<")
+            out[line] = f"{code}/**<{text} */ {marker}"
     return out
+
+
+def is_trailing_doc(line):
+    trailing = TRAILING_COMMENT.match(line)
+    return (trailing is not None and not COMMENT_LINE.match(line) and "*/" not in trailing.group(3) and
+            not NOT_A_DECLARATION.search(trailing.group(1)))
+
+
+def can_end_with_marker(line):
+    return "//" not in line and not line.lstrip().startswith("#")
 
 
 def preformatted_lines(lines, begin, end):
