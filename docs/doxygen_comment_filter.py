@@ -28,6 +28,8 @@ TRAILING_COMMENT = re.compile(r"^(.*?\S)(\s+)//(?!/)(.*)$")
 # declaration: closing braces, openings of scopes and preprocessor lines
 # other than macro definitions.
 NOT_A_DECLARATION = re.compile(r"^\s*(}|#(?!define)|namespace\b|public:|private:|protected:)|\{\s*$")
+# Destructors and deleted functions end a documented run of declarations.
+SPECIAL_MEMBER = re.compile(r"^\s*(virtual\s+)?~|=\s*delete\s*;\s*$")
 # "<" before a letter or "/" would open an HTML tag in Doxygen's eyes.
 HTML_LOOKALIKE = re.compile(r"<(?=[A-Za-z/])")
 
@@ -186,7 +188,10 @@ def end_of_declaration_run(lines, first):
             break
         trailing = TRAILING_COMMENT.match(text)
         code = trailing.group(1) if trailing else text
-        if depth == 0 and line_indent == indent and previous_ended and not stripped.startswith("}"):
+        starts_declaration = depth == 0 and line_indent == indent and previous_ended and not stripped.startswith("}")
+        if starts_declaration and SPECIAL_MEMBER.search(code):
+            break  # a destructor or a deleted function is not what the comment describes
+        if starts_declaration:
             declarations += 1
         depth += code.count("{") - code.count("}")
         previous_ended = code.rstrip().endswith((";", "}"))
