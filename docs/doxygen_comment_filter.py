@@ -34,12 +34,16 @@ SPECIAL_MEMBER = re.compile(r"^\s*(virtual\s+)?~|=\s*delete\s*;\s*$")
 HTML_LOOKALIKE = re.compile(r"<(?=[A-Za-z/])")
 
 
+# Code spans and quoted strings, which Doxygen shows as written.
+VERBATIM_SPAN = re.compile(r'(`[^`]*`|"[^"]*")')
+
+
 def escape_angle_brackets(comment):
-    """`<typename T>` or `<cmath>` in prose would read as an HTML tag; code spans keep theirs."""
-    parts = comment.split("`")
+    """`<typename T>` or `<cmath>` in prose would read as an HTML tag; code spans and quotes keep theirs."""
+    parts = VERBATIM_SPAN.split(comment)
     for k in range(0, len(parts), 2):
         parts[k] = HTML_LOOKALIKE.sub("&lt;", parts[k])
-    return "`".join(parts)
+    return "".join(parts)
 
 
 def code_part_has_open_string(code):

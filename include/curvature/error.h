@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+// The library's public API; what lies in curvature::internal is not part of it.
 namespace curvature {
 
 // The exception for misuse of the API; what() names the offending item.
