@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up, build, and run the whole test suite: the hygiene checks (format,
-# test names), the Release build, then the AddressSanitizer +
-# UndefinedBehaviorSanitizer build.
+# test names), the Release build, the AddressSanitizer +
+# UndefinedBehaviorSanitizer build, the threaded tests under ThreadSanitizer
+# and a short fuzzing run of the text parsers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,3 +12,5 @@ bash scripts/build.sh release
 ctest --preset release -j "$(nproc)"
 bash scripts/build.sh asan
 ctest --preset asan -j "$(nproc)"
+bash scripts/ci_tsan.sh
+bash scripts/ci_fuzz.sh
