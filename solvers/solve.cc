@@ -10,6 +10,7 @@
 
 #include "curvature/gradient_checker.h"
 #include "curvature/thread_pool.h"
+#include "memory_estimate.h"
 #include "minimizers.h"
 #include "problem_impl.h"
 #include "string_format.h"
@@ -124,6 +125,8 @@ void validate(const SolverOptions& o) {
   require(o.max_cg_iterations >= 1, "max_cg_iterations", "at least 1", o.max_cg_iterations);
   require(o.cg_relative_tolerance > 0.0 && o.cg_relative_tolerance < 1.0, "cg_relative_tolerance", "in (0, 1)",
           o.cg_relative_tolerance);
+  require(o.max_memory_bytes >= 0.0, "max_memory_bytes", "non-negative (0: half the physical memory)",
+          o.max_memory_bytes);
   require(o.num_threads >= 1 && o.num_threads <= kMaxThreads, "num_threads",
           "in [1, " + std::to_string(kMaxThreads) + "]", o.num_threads);
   require(o.gradient_check_relative_precision > 0.0, "gradient_check_relative_precision", "positive",
@@ -151,8 +154,9 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   internal::Evaluator::Options evaluator_options;
   evaluator_options.num_threads = options.num_threads;
   // Decide storage before building the evaluator: the sparse solvers need the
-  // sparse pattern.
-  const internal::LinearSolverChoice choice = internal::choose_linear_solver(*problem, options.linear_solver);
+  // sparse pattern. And before anything large is allocated, whether it fits.
+  const internal::LinearSolverChoice choice = internal::choose_linear_solver_within(
+      *problem, options.linear_solver, options.mixed_precision, internal::memory_limit_bytes(options.max_memory_bytes));
   const LinearSolverType type = choice.type;
   const bool sparse = choice.sparse_jacobian;
   evaluator_options.sparse = sparse;
