@@ -104,6 +104,8 @@ void validate(const SolverOptions& o) {
           static_cast<int>(o.method));
   require(static_cast<size_t>(o.linear_solver) < std::size(kLinearSolvers), "linear_solver",
           "a LinearSolverType with a row in kLinearSolvers", static_cast<int>(o.linear_solver));
+  require(o.damping == Damping::kMarquardt || o.damping == Damping::kLevenberg, "damping",
+          "Damping::kMarquardt or Damping::kLevenberg", static_cast<int>(o.damping));
   require(o.max_iterations >= 0, "max_iterations", "non-negative", o.max_iterations);
   require(o.max_time_seconds > 0.0, "max_time_seconds", "positive", o.max_time_seconds);
   require(o.function_tolerance >= 0.0, "function_tolerance", "non-negative", o.function_tolerance);
