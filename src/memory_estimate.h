@@ -36,7 +36,7 @@ JacobianShape jacobian_shape(const Problem& problem);
 
 // Bytes the solve would hold in matrices with `resolved` (not kAuto): the
 // Jacobian in the storage that solver uses, plus its own matrices. Exact for
-// the dense solvers (and an mixed_precision's single-precision copies); for
+// the dense solvers (with mixed_precision's single-precision copies); for
 // the sparse direct solvers a lower bound, since the factor's fill-in is
 // known only after the symbolic analysis (it is counted as J^T J's lower
 // triangle again). Vectors of length m or n are left out.
