@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <istream>
 #include <optional>
 #include <string_view>
 
@@ -37,9 +38,9 @@ class NistFileParser {
  public:
   explicit NistFileParser(std::string path) : path_(std::move(path)) {}
 
-  NistProblem parse() {
-    std::ifstream in(path_);
-    if (!in) fail_at_file("cannot open the file");
+  [[noreturn]] void fail_to_open() const { fail_at_file("cannot open the file"); }
+
+  NistProblem parse(std::istream& in) {
     problem_.name = base_name(path_);
 
     std::string raw;
@@ -230,7 +231,14 @@ class NistFileParser {
 
 }  // namespace
 
-NistProblem load_nist_problem(const std::string& path) { return NistFileParser(path).parse(); }
+NistProblem load_nist_problem(const std::string& path) {
+  NistFileParser parser(path);
+  std::ifstream in(path);
+  if (!in) parser.fail_to_open();
+  return parser.parse(in);
+}
+
+NistProblem read_nist_problem(std::istream& in, const std::string& path) { return NistFileParser(path).parse(in); }
 
 std::vector<std::string> nist_problem_names() {
   std::vector<std::string> names;

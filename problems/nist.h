@@ -15,6 +15,7 @@
 // start when the smallest LRE over its parameters is at least 4.
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ struct NistProblem {
 // wrong number of columns, parameters are not numbered b1, b2, ... in order,
 // or the counts stated in the header disagree with what the file contains.
 NistProblem load_nist_problem(const std::string& path);
+// The same from an open stream; `path` names it in messages and gives the
+// problem its name (the fuzz targets parse memory this way).
+NistProblem read_nist_problem(std::istream& in, const std::string& path);
 
 // The 27 problem names in NIST's order of difficulty: the 8 "lower", then the
 // 11 "average", then the 8 "higher" problems.

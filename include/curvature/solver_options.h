@@ -220,6 +220,17 @@ struct SolverOptions {
   // step is solved all in double as without this option, and so are the
   // next ten Jacobians. false: always all in double.
   bool mixed_precision = true;
+  // Bytes the solve's matrices may take: the Jacobian (and the copy the loop
+  // keeps near a minimum), J^T J and its factor, or the QR factors. They are
+  // estimated from the problem's structure before any is allocated (for the
+  // sparse direct solvers, whose fill-in is known only later, a lower
+  // bound). 0: half of this machine's physical memory, read when solve()
+  // starts; infinity: no limit. Above the limit, an automatic linear_solver
+  // turns to sparse normal Cholesky or else CGNR (matrix-free) if one fits;
+  // a linear solver chosen by name, or a problem nothing fits, is a
+  // curvature::Error saying how many bytes the solver would need, for what,
+  // and which solvers fit.
+  double max_memory_bytes = 0.0;
 
   // Threads used to evaluate residual blocks, in [1, kMaxThreads = 1024]
   // (thread_pool.h); results do not depend on it. A cost function's
