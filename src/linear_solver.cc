@@ -103,6 +103,25 @@ LinearSolverChoice choose_linear_solver(const Problem& problem, LinearSolverType
   return choice;
 }
 
+}  // namespace curvature::internal
+
+namespace curvature {
+
+const char* linear_solver_backend(LinearSolverType type) {
+  switch (type) {
+    case LinearSolverType::kSparseNormalCholesky:
+      return internal::SparseCholeskyFactorization::backend();
+    case LinearSolverType::kSparseQr:
+      return internal::SparseQrFactorization::backend();
+    default:
+      return "";
+  }
+}
+
+}  // namespace curvature
+
+namespace curvature::internal {
+
 std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& options) {
   switch (options.type) {
     case LinearSolverType::kDenseNormalCholesky:
