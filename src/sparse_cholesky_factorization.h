@@ -33,6 +33,11 @@ class SparseCholeskyFactorization {
 
   // The library doing the work ("CHOLMOD", "Eigen SimplicialLDLT").
   static const char* backend();
+  // Whether the factorization is supernodal: CHOLMOD factors the dense
+  // blocks that fill-in creates with BLAS-3 kernels, Eigen's simplicial
+  // factorization goes entry by entry, and so falls behind dense normal
+  // Cholesky on Jacobians whose J^T J fills in (choose_linear_solver).
+  static bool supernodal();
 
   // Fill-reducing ordering and symbolic factorization of the pattern of `a`.
   // Returns an empty string on success, the reason otherwise.

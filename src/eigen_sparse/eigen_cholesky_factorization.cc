@@ -25,6 +25,7 @@ SparseCholeskyFactorization::SparseCholeskyFactorization() : state_(std::make_un
 SparseCholeskyFactorization::~SparseCholeskyFactorization() = default;
 
 const char* SparseCholeskyFactorization::backend() { return "Eigen SimplicialLDLT"; }
+bool SparseCholeskyFactorization::supernodal() { return false; }
 
 std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
   auto& matrix = state_->matrix;

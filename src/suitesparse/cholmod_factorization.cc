@@ -74,6 +74,7 @@ SparseCholeskyFactorization::SparseCholeskyFactorization() : state_(std::make_un
 SparseCholeskyFactorization::~SparseCholeskyFactorization() = default;
 
 const char* SparseCholeskyFactorization::backend() { return "CHOLMOD"; }
+bool SparseCholeskyFactorization::supernodal() { return true; }
 
 std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
   state_->free_all();
