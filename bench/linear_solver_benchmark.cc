@@ -112,7 +112,7 @@ void run_sparse(benchmark::State& state, LinearSolverType type) {
   options.type = type;
   auto solver = make_linear_solver(options);
   Eigen::VectorXd dx(j.cols());
-  // The first prepare() pays for CHOLMOD's symbolic analysis; the loop
+  // The first prepare() pays for the symbolic analysis; the loop
   // measures the iterations after it.
   solver->prepare(JacobianRef{.sparse = &j}, r);
   for (auto _ : state) {

@@ -1,7 +1,8 @@
 // Tests for the damped linear least-squares solvers: every solver against a
-// long-double reference, the reuse of CHOLMOD's and SPQR's symbolic
-// analyses, the rank-deficient fallbacks, CGNR's iteration reporting, and
-// the kAuto rule.
+// long-double reference, the reuse of the sparse factorizations' symbolic
+// analyses (CHOLMOD and SPQR, or Eigen's without SuiteSparse: the same
+// counts for both), the rank-deficient fallbacks, CGNR's iteration
+// reporting, and the kAuto rule.
 #include "linear_solver.h"
 
 #include <gtest/gtest.h>
@@ -405,7 +406,8 @@ TEST(LinearSolverSparseNormalCholesky, SingularMatrixIsRegularizedAndSaysSo) {
 }
 
 // Large enough for CHOLMOD to pick a supernodal factor, whose pivots are read
-// differently from a simplicial one.
+// differently from a simplicial one. Eigen's factor (a build without
+// SuiteSparse) is always simplicial; the outcomes asserted hold for both.
 TEST(LinearSolverSparseNormalCholesky, LargeSingularAndPinnedCoordinates) {
   std::mt19937 rng(59);
   const int n = 1000;
