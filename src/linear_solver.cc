@@ -113,7 +113,17 @@ LinearSolverChoice choose_linear_solver(const Problem& problem, LinearSolverType
     const JacobianShape shape = jacobian_shape(problem);
     choice.type = choose_linear_solver(shape.rows, shape.cols, shape.density);
   }
-  choice.sparse_jacobian = wants_sparse_jacobian(choice.type, problem.num_effective_parameters());
+  // An out-of-memory kill is no answer: a backend's known limit is an Error
+  // before the solve, saying how to lift it.
+  const int columns = problem.num_effective_parameters();
+  if (choice.type == LinearSolverType::kSparseQr && columns > SparseQrFactorization::max_columns()) {
+    throw Error(
+        std::string("SolverOptions::linear_solver sparse-qr: ") + SparseQrFactorization::backend() +
+        " (this build has no SuiteSparse) takes at most " + std::to_string(SparseQrFactorization::max_columns()) +
+        " variable parameters, its memory growing with their square; this problem has " + std::to_string(columns) +
+        ". Rebuild curvature with -DCURVATURE_USE_SUITESPARSE=ON for SPQR, or use sparse-normal-cholesky or cgnr");
+  }
+  choice.sparse_jacobian = wants_sparse_jacobian(choice.type, columns);
   return choice;
 }
 

@@ -36,6 +36,12 @@ class SparseQrFactorization {
 
   // The library doing the work ("SPQR", "Eigen SparseQR").
   static const char* backend();
+  // The most columns the backend is given (choose_linear_solver refuses
+  // more): no limit for SPQR. Eigen's left-looking SparseQR fills its
+  // Householder vectors in: on a banded Jacobian with 2n rows its memory
+  // grows as n^2 (0.43 GB at n = 5,000, 1.7 GB at 10,000, 6.7 GB at 20,000,
+  // more than 23 GB at 100,000), so it stops at 10,000.
+  static Eigen::Index max_columns();
 
   // Column ordering and symbolic analysis of the pattern of `a`. Empty on
   // success, the reason otherwise.

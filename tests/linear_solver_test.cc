@@ -10,12 +10,16 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
+#include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "cgnr.h"
+#include "curvature/cost_function.h"
 #include "curvature/error.h"
+#include "curvature/problem.h"
 #include "dense_normal_cholesky.h"
 #include "dense_qr.h"
 #include "sparse_normal_cholesky.h"
@@ -680,6 +684,42 @@ TEST(LinearSolverChoose, DenseForSmallSparseForLargeSparse) {
   EXPECT_EQ(choose_linear_solver(8000, 6000, 1.0), LinearSolverType::kSparseNormalCholesky);
   // A dense Jacobian that would not fit comfortably.
   EXPECT_EQ(choose_linear_solver(100'000'000, 10, 1.0), LinearSolverType::kSparseNormalCholesky);
+}
+
+// r = x - 1 for one parameter.
+class OffsetCost : public SizedCostFunction<1, 1> {
+ public:
+  bool evaluate(const double* const* p, double* r, double** j) const override {
+    r[0] = p[0][0] - 1.0;
+    if (j != nullptr && j[0] != nullptr) j[0][0] = 1.0;
+    return true;
+  }
+};
+
+TEST(LinearSolverChoose, SparseQrBeyondItsBackendsLimitIsAnErrorSayingHowToLiftIt) {
+  const Eigen::Index limit = SparseQrFactorization::max_columns();
+  if (limit == std::numeric_limits<Eigen::Index>::max()) {
+    GTEST_SKIP() << SparseQrFactorization::backend() << " takes any number of columns; the limit belongs to "
+                 << "Eigen's SparseQR, in a build without SuiteSparse";
+  }
+  std::vector<double> x(static_cast<size_t>(limit) + 1, 0.0);
+  Problem problem;
+  const auto cost = std::make_shared<OffsetCost>();
+  for (Eigen::Index i = 0; i < limit; ++i) problem.add_residual_block(cost, nullptr, &x[static_cast<size_t>(i)]);
+  EXPECT_EQ(choose_linear_solver(problem, LinearSolverType::kSparseQr).type, LinearSolverType::kSparseQr);
+  problem.add_residual_block(cost, nullptr, &x.back());
+  try {
+    choose_linear_solver(problem, LinearSolverType::kSparseQr);
+    ADD_FAILURE() << "sparse-qr with " << limit + 1 << " parameters was accepted";
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("SolverOptions::linear_solver sparse-qr"), std::string::npos) << message;
+    EXPECT_NE(message.find("-DCURVATURE_USE_SUITESPARSE=ON"), std::string::npos) << message;
+    EXPECT_NE(message.find(std::to_string(limit + 1)), std::string::npos) << message;
+  }
+  // The other solvers take the same problem.
+  EXPECT_EQ(choose_linear_solver(problem, LinearSolverType::kSparseNormalCholesky).type,
+            LinearSolverType::kSparseNormalCholesky);
 }
 
 TEST(LinearSolverMake, AutoMustBeResolvedFirst) {

@@ -34,6 +34,7 @@ SparseQrFactorization::SparseQrFactorization() : state_(std::make_unique<State>(
 SparseQrFactorization::~SparseQrFactorization() = default;
 
 const char* SparseQrFactorization::backend() { return "Eigen SparseQR"; }
+Eigen::Index SparseQrFactorization::max_columns() { return 10'000; }
 
 std::string SparseQrFactorization::analyze(const SparseColumnView& a) {
   state_->copy(a);

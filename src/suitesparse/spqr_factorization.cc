@@ -1,6 +1,7 @@
 // The SuiteSparseQR backend of SparseQrFactorization (CURVATURE_USE_SUITESPARSE=ON).
 #include <SuiteSparseQR.hpp>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -53,6 +54,7 @@ SparseQrFactorization::SparseQrFactorization() : state_(std::make_unique<State>(
 SparseQrFactorization::~SparseQrFactorization() = default;
 
 const char* SparseQrFactorization::backend() { return "SPQR"; }
+Eigen::Index SparseQrFactorization::max_columns() { return std::numeric_limits<Eigen::Index>::max(); }
 
 std::string SparseQrFactorization::analyze(const SparseColumnView& a) {
   cholmod_sparse view = view_of(a);
