@@ -108,8 +108,11 @@ inline const char* to_string(LinearSolverType type) { return info(type).name; }
 // "SPQR" when curvature was built with SuiteSparse (CMake's
 // CURVATURE_USE_SUITESPARSE, ON by default), "Eigen SimplicialLDLT" or
 // "Eigen SparseQR" without it. Both backends take the same names and options
-// and report the same way; the README compares their speed. Empty for the
-// solvers that have a single implementation (and for kAuto).
+// and report the same way; the README compares their speed. One difference:
+// Eigen's SparseQR needs memory growing with the square of the columns, so
+// without SuiteSparse solve() refuses sparse-qr beyond 10,000 variable
+// parameters with a curvature::Error. Empty for the solvers that have a
+// single implementation (and for kAuto).
 const char* linear_solver_backend(LinearSolverType type);
 // Throws curvature::Error listing the names.
 inline LinearSolverType parse_linear_solver(std::string_view name) {
