@@ -112,7 +112,7 @@ void run_sparse(benchmark::State& state, LinearSolverType type) {
   options.type = type;
   auto solver = make_linear_solver(options);
   Eigen::VectorXd dx(j.cols());
-  // The first prepare() pays for CHOLMOD's symbolic analysis; the loop
+  // The first prepare() pays for the symbolic analysis; the loop
   // measures the iterations after it.
   solver->prepare(JacobianRef{.sparse = &j}, r);
   for (auto _ : state) {
@@ -131,6 +131,60 @@ void BM_CgnrSparse(benchmark::State& state) { run_sparse(state, LinearSolverType
 BENCHMARK(BM_SparseNormalCholesky)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SparseQr)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CgnrSparse)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+// 3n rows with k nonzeros each at random columns (n, k): J^T J fills in,
+// which separates a supernodal sparse factorization (CHOLMOD) from a
+// simplicial one (Eigen's, in a build without SuiteSparse). The region of
+// the automatic choice between dense and sparse normal Cholesky; the same
+// Jacobian for both, in the storage each takes. CPU time, so that a loaded
+// machine does not blur the comparison.
+void run_random_sparse(benchmark::State& state, LinearSolverType type) {
+  const int n = static_cast<int>(state.range(0));
+  const int per_row = static_cast<int>(state.range(1));
+  std::mt19937 rng(4);
+  std::uniform_int_distribution<int> column(0, n - 1);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  std::vector<Eigen::Triplet<double>> triplets;
+  for (int row = 0; row < 3 * n; ++row) {
+    for (int k = 0; k < per_row; ++k) triplets.emplace_back(row, column(rng), uniform(rng));
+  }
+  SparseRowMatrix sparse(3 * n, n);
+  sparse.setFromTriplets(triplets.begin(), triplets.end());
+  sparse.makeCompressed();
+  const Eigen::MatrixXd dense(sparse);
+  const JacobianRef j =
+      type == LinearSolverType::kDenseNormalCholesky ? JacobianRef{.dense = &dense} : JacobianRef{.sparse = &sparse};
+  const Eigen::VectorXd r = random_residuals(sparse.rows());
+  LinearSolverOptions options;
+  options.type = type;
+  auto solver = make_linear_solver(options);
+  Eigen::VectorXd dx(n);
+  solver->prepare(j, r);
+  for (auto _ : state) {
+    solver->prepare(j, r);
+    for (double lambda : {1e-3, 1e-2, 1e-1}) {
+      const LinearSolverResult result = solver->solve(Eigen::VectorXd::Constant(n, lambda), &dx);
+      if (!result.success) state.SkipWithError(result.message.c_str());
+    }
+    benchmark::DoNotOptimize(dx.data());
+  }
+  state.SetLabel(type == LinearSolverType::kDenseNormalCholesky ? "dense" : linear_solver_backend(type));
+}
+
+void BM_RandomSparseDenseNormalCholesky(benchmark::State& state) {
+  run_random_sparse(state, LinearSolverType::kDenseNormalCholesky);
+}
+void BM_RandomSparseSparseNormalCholesky(benchmark::State& state) {
+  run_random_sparse(state, LinearSolverType::kSparseNormalCholesky);
+}
+BENCHMARK(BM_RandomSparseDenseNormalCholesky)
+    ->ArgsProduct({{500, 1000, 2000}, {3, 5, 10}})
+    ->MeasureProcessCPUTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RandomSparseSparseNormalCholesky)
+    ->ArgsProduct({{500, 1000, 2000}, {3, 5, 10}})
+    ->MeasureProcessCPUTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace curvature::internal

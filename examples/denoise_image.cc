@@ -1,6 +1,7 @@
 // denoise_image — edge-preserving denoising of a synthetic N x N image: a
 // large sparse problem (N^2 parameters, about 3 N^2 residuals) solved by
-// Levenberg-Marquardt on CHOLMOD.
+// Levenberg-Marquardt on sparse normal Cholesky (CHOLMOD, or Eigen's
+// SimplicialLDLT in a build without SuiteSparse).
 //
 //   denoise_image [--size N] [--threads T]
 //
@@ -109,6 +110,8 @@ int main(int argc, char** argv) {
     const double rms_after = curvature::rms_error(image, image.solution);
 
     std::printf("%s\n", summary.brief_report().c_str());
+    std::printf("linear solver      %s (%s)\n", summary.linear_solver.c_str(),
+                curvature::linear_solver_backend(options.linear_solver));
     std::printf("iterations         %d (%d accepted)\n", summary.iterations, summary.accepted_steps);
     std::printf("solve time         %.3f s (evaluation %.3f s, linear solver %.3f s)\n", summary.total_time_s,
                 summary.evaluation_time_s, summary.linear_solver_time_s);

@@ -2,7 +2,8 @@
 # Set up, build, and run the whole test suite: the hygiene checks (format,
 # test names), the Release build and its API reference (scripts/ci_docs.sh),
 # a consumer of the installed package and of add_subdirectory
-# (scripts/ci_consumer.sh), the AddressSanitizer + UndefinedBehaviorSanitizer
+# (scripts/ci_consumer.sh), the Release build without SuiteSparse
+# (scripts/ci_no_suitesparse.sh), the AddressSanitizer + UndefinedBehaviorSanitizer
 # build, the threaded tests under ThreadSanitizer and a short fuzzing run of
 # the text parsers.
 set -euo pipefail
@@ -14,6 +15,7 @@ bash scripts/build.sh release
 bash scripts/ci_docs.sh  # the API reference, warnings as errors
 ctest --preset release -j "$(nproc)"
 bash scripts/ci_consumer.sh
+bash scripts/ci_no_suitesparse.sh
 bash scripts/build.sh asan
 ctest --preset asan -j "$(nproc)"
 bash scripts/ci_tsan.sh

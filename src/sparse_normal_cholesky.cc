@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <string>
 
 #include "curvature/error.h"
@@ -11,27 +10,6 @@
 
 namespace curvature::internal {
 namespace {
-
-std::string cholmod_status_text(int status) {
-  switch (status) {
-    case CHOLMOD_OK:
-      return "ok";
-    case CHOLMOD_NOT_POSDEF:
-      return "matrix not positive definite";
-    case CHOLMOD_DSMALL:
-      return "diagonal entry of the factor tiny";
-    case CHOLMOD_OUT_OF_MEMORY:
-      return "out of memory";
-    case CHOLMOD_TOO_LARGE:
-      return "problem too large for int indices";
-    case CHOLMOD_INVALID:
-      return "invalid input";
-    case CHOLMOD_NOT_INSTALLED:
-      return "method not installed";
-    default:
-      return "status " + std::to_string(status);
-  }
-}
 
 // A dense J in compressed row form with every entry stored, zeros included,
 // so its pattern (and the symbolic analysis) does not change when a value
@@ -52,45 +30,7 @@ void copy_dense_to_sparse(const Eigen::MatrixXd& dense, SparseRowMatrix* sparse)
   }
 }
 
-// The smallest pivot of a numeric factor, read where cholmod_rcond reads it:
-// L_jj^2 for LL' (simplicial or supernodal), D_jj for a simplicial LDL'.
-double min_pivot(const cholmod_factor& factor) {
-  const auto* x = static_cast<const double*>(factor.x);
-  double smallest = std::numeric_limits<double>::infinity();
-  if (factor.is_super) {
-    const auto* super = static_cast<const int*>(factor.super);
-    const auto* pi = static_cast<const int*>(factor.pi);
-    const auto* px = static_cast<const int*>(factor.px);
-    for (size_t s = 0; s < factor.nsuper; ++s) {
-      const int columns = super[s + 1] - super[s];
-      const int rows = pi[s + 1] - pi[s];
-      for (int jj = 0; jj < columns; ++jj) {
-        const double pivot = x[px[s] + jj * rows + jj];
-        smallest = std::min(smallest, pivot * pivot);
-      }
-    }
-  } else {
-    const auto* p = static_cast<const int*>(factor.p);
-    for (size_t j = 0; j < factor.n; ++j) {
-      const double pivot = x[p[j]];
-      smallest = std::min(smallest, factor.is_ll ? pivot * pivot : pivot);
-    }
-  }
-  return smallest;
-}
-
 }  // namespace
-
-SparseNormalCholeskySolver::SparseNormalCholeskySolver() = default;
-
-SparseNormalCholeskySolver::~SparseNormalCholeskySolver() { free_cholmod(); }
-
-void SparseNormalCholeskySolver::free_cholmod() {
-  if (factor_) cholmod_free_factor(&factor_, common_.get());
-  if (solution_) cholmod_free_dense(&solution_, common_.get());
-  if (solve_y_) cholmod_free_dense(&solve_y_, common_.get());
-  if (solve_e_) cholmod_free_dense(&solve_e_, common_.get());
-}
 
 bool SparseNormalCholeskySolver::same_pattern(const SparseRowMatrix& j) const {
   if (j.rows() != rows_ || j.cols() != cols_) return false;
@@ -156,35 +96,23 @@ LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j)
   damped_values_.assign(normal_inner_.size(), 0.0);
   accumulator_.assign(n, 0.0);
 
-  free_cholmod();
-  cholmod_sparse a = damped_matrix_view(n);
-  factor_ = cholmod_analyze(&a, common_.get());
+  const std::string failure = factorization_.analyze(damped_matrix_view());
   ++num_symbolic_analyses_;
-  if (factor_ == nullptr || common_->status < CHOLMOD_OK) {
+  analyzed_ = failure.empty();
+  if (!analyzed_) {
     rows_ = cols_ = -1;  // analyze again next time
-    return {.success = false,
-            .iterations = 1,
-            .message = "SparseNormalCholeskySolver: cholmod_analyze failed: " + cholmod_status_text(common_->status)};
+    return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
   }
   return {.success = true, .iterations = 1, .message = {}};
 }
 
-// A CHOLMOD view (no copy) of the upper triangle of J^T J + D^2 in
-// damped_values_, over the pattern built in prepare().
-cholmod_sparse SparseNormalCholeskySolver::damped_matrix_view(Eigen::Index n) {
-  cholmod_sparse a = {};
-  a.nrow = a.ncol = static_cast<size_t>(n);
-  a.nzmax = normal_inner_.size();
-  a.p = normal_outer_.data();
-  a.i = normal_inner_.data();
-  a.x = damped_values_.data();
-  a.stype = 1;
-  a.itype = CHOLMOD_INT;
-  a.xtype = CHOLMOD_REAL;
-  a.dtype = CHOLMOD_DOUBLE;
-  a.sorted = 1;
-  a.packed = 1;
-  return a;
+// The upper triangle of J^T J + D^2 in damped_values_, over the pattern
+// built in analyze().
+SymmetricUpperView SparseNormalCholeskySolver::damped_matrix_view() const {
+  return {.n = static_cast<int>(cols_),
+          .outer = normal_outer_.data(),
+          .inner = normal_inner_.data(),
+          .values = damped_values_.data()};
 }
 
 LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) {
@@ -199,7 +127,7 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
     jacobian_copy_.makeCompressed();
     j = &jacobian_copy_;
   }
-  if (factor_ == nullptr || !same_pattern(*j)) {
+  if (!analyzed_ || !same_pattern(*j)) {
     LinearSolverResult analysis = analyze(*j);
     if (!analysis.success) return analysis;
   }
@@ -253,45 +181,28 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
     const double scaled_damping = d[a] * scale_[a];
     damped_values_[diagonal_position_[a]] += scaled_damping * scaled_damping;
   }
-  cholmod_sparse a = damped_matrix_view(n);
-
-  cholmod_common* c = common_.get();
-  auto factorize = [&](double regularization) {
-    double beta[2] = {regularization, 0.0};
-    const int ok = cholmod_factorize_p(&a, beta, nullptr, 0, factor_, c);
-    return ok && c->status == CHOLMOD_OK && factor_->minor == factor_->n;
-  };
+  const SymmetricUpperView a = damped_matrix_view();
 
   std::string note;
-  if (!factorize(0.0)) {
-    note = "J^T J + D^2 is not positive definite (" + cholmod_status_text(c->status) + ")";
-  } else if (const double ratio = min_pivot(*factor_) / max_scaled_diagonal_; !(ratio >= kMinPivotRatio)) {
+  if (const std::string failure = factorization_.factorize(a, 0.0); !failure.empty()) {
+    note = "J^T J + D^2 is not positive definite (" + failure + ")";
+  } else if (const double ratio = factorization_.min_pivot() / max_scaled_diagonal_; !(ratio >= kMinPivotRatio)) {
     note = "J^T J + D^2 is numerically singular (pivot ratio " + to_decimal(ratio) + ")";
   }
   if (!note.empty()) {
-    if (!factorize(kRegularization)) {
+    if (const std::string failure = factorization_.factorize(a, kRegularization); !failure.empty()) {
       return {.success = false,
               .iterations = 1,
-              .message = "SparseNormalCholeskySolver: " + note + ", and regularization did not help (" +
-                         cholmod_status_text(c->status) + ")"};
+              .message = "SparseNormalCholeskySolver: " + note + ", and regularization did not help (" + failure + ")"};
     }
     note = "SparseNormalCholeskySolver: " + note + "; solved with a relative regularization of " +
            to_decimal(kRegularization) + " on the Jacobi-scaled matrix";
   }
 
-  cholmod_dense b = {};
-  b.nrow = b.nzmax = b.d = static_cast<size_t>(n);
-  b.ncol = 1;
-  b.x = rhs_.data();
-  b.xtype = CHOLMOD_REAL;
-  b.dtype = CHOLMOD_DOUBLE;
-  if (!cholmod_solve2(CHOLMOD_A, factor_, &b, nullptr, &solution_, nullptr, &solve_y_, &solve_e_, c)) {
-    return {.success = false,
-            .iterations = 1,
-            .message = "SparseNormalCholeskySolver: cholmod_solve2 failed: " + cholmod_status_text(c->status)};
+  if (const std::string failure = factorization_.solve(rhs_, &solution_); !failure.empty()) {
+    return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
   }
-  const double* x = static_cast<const double*>(solution_->x);
-  for (Eigen::Index i = 0; i < n; ++i) (*dx)[i] = scale_[i] * x[i];
+  *dx = scale_.cwiseProduct(solution_);
   if (!dx->allFinite()) {
     return {.success = false,
             .iterations = 1,

@@ -1,40 +1,38 @@
-// sparse_normal_cholesky.h — CHOLMOD on the Jacobi-scaled normal equations.
-// Internal.
+// sparse_normal_cholesky.h — sparse Cholesky on the Jacobi-scaled normal
+// equations. Internal.
 //
 // prepare() forms A = S J^T J S (S = diag(1/|J_col|), upper triangle, column
 // compressed) with a Gustavson-style row-by-row product whose pattern, and
-// CHOLMOD's symbolic analysis (fill-reducing ordering, elimination tree,
-// supernodes), are computed once and reused for as long as the sparsity
+// the factorization's symbolic analysis (fill-reducing ordering, elimination
+// tree, supernodes), are computed once and reused for as long as the sparsity
 // pattern of J stays the same; only the numeric values are recomputed, with
-// no allocation. Each solve() adds (D S)^2 to the diagonal and runs CHOLMOD's
-// numeric factorization and solve.
+// no allocation. Each solve() adds (D S)^2 to the diagonal and runs the
+// numeric factorization and solve. The factorization is CHOLMOD's or, in a
+// build without SuiteSparse, Eigen's SimplicialLDLT
+// (sparse_cholesky_factorization.h); everything described here is the same
+// for both.
 //
 // When A + (D S)^2 is not positive definite, or its pivots say it is
 // numerically singular (d = 0 and a rank-deficient J), the factorization is
 // retried once on A + (D S)^2 + kRegularization * I, which on the unit-diagonal
 // scaled matrix is a tiny relative regularization; the result's message says
-// so. If that fails too the result is success = false with CHOLMOD's reason.
+// so. If that fails too the result is success = false with the backend's reason.
 // Nothing here aborts.
 //
-// Index type is int (CHOLMOD's cholmod_* interface), so J^T J must have fewer
-// than 2^31 stored entries.
+// Index type is int (CHOLMOD's cholmod_* interface, Eigen's default), so
+// J^T J must have fewer than 2^31 stored entries.
 #pragma once
 
 #include <Eigen/Core>
 #include <vector>
 
 #include "linear_solver.h"
-#include "suitesparse_common.h"
+#include "sparse_cholesky_factorization.h"
 
 namespace curvature::internal {
 
 class SparseNormalCholeskySolver final : public LinearSolver {
  public:
-  SparseNormalCholeskySolver();
-  ~SparseNormalCholeskySolver() override;
-  SparseNormalCholeskySolver(const SparseNormalCholeskySolver&) = delete;
-  SparseNormalCholeskySolver& operator=(const SparseNormalCholeskySolver&) = delete;
-
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
   LinearSolverType type() const override { return LinearSolverType::kSparseNormalCholesky; }
@@ -49,8 +47,8 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   // a healthy matrix look singular.
   static constexpr double kMinPivotRatio = 1e-14;
 
-  // How many times cholmod_analyze has run over this object's lifetime: once
-  // per distinct sparsity pattern of J.
+  // How many times the symbolic analysis has run over this object's
+  // lifetime: once per distinct sparsity pattern of J.
   int num_symbolic_analyses() const { return num_symbolic_analyses_; }
 
  private:
@@ -58,14 +56,10 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   // when the pattern of J differs from the one last seen.
   LinearSolverResult analyze(const SparseRowMatrix& j);
   bool same_pattern(const SparseRowMatrix& j) const;
-  void free_cholmod();
-  cholmod_sparse damped_matrix_view(Eigen::Index n);
+  SymmetricUpperView damped_matrix_view() const;
 
-  CholmodCommon common_{CholmodCommon::IndexType::kInt};
-  cholmod_factor* factor_ = nullptr;
-  cholmod_dense* solution_ = nullptr;  // reused by cholmod_solve2
-  cholmod_dense* solve_y_ = nullptr;
-  cholmod_dense* solve_e_ = nullptr;
+  SparseCholeskyFactorization factorization_;
+  bool analyzed_ = false;
   int num_symbolic_analyses_ = 0;
   bool prepared_ = false;
 
@@ -77,7 +71,7 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   // J^T's pattern (column-compressed J) and where each entry sits in J.
   std::vector<int> jt_outer_, jt_inner_, jt_source_;
   // Lower triangle of J^T J row by row, i.e. the upper triangle column by
-  // column as CHOLMOD reads it with stype = 1.
+  // column as the factorization reads it.
   std::vector<int> normal_outer_, normal_inner_, diagonal_position_;
   std::vector<double> normal_values_;  // S J^T J S
   std::vector<double> damped_values_;  // + (D S)^2, what is factored
@@ -85,6 +79,7 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   Eigen::VectorXd scale_;
   Eigen::VectorXd rhs_;  // -S J^T r
   Eigen::VectorXd jtr_;
+  Eigen::VectorXd solution_;
   double max_scaled_diagonal_ = 1.0;  // max(1, max diag(S J^T J S))
 };
 

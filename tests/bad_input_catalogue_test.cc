@@ -15,8 +15,8 @@
 
 #include "csv_dataset.h"
 #include "curvature/first_order.h"
-#include "curvature/least_squares_objective.h"
 #include "curvature/learning_rate_schedule.h"
+#include "curvature/least_squares_objective.h"
 #include "curvature/minimize.h"
 #include "curvature/problem.h"
 #include "curvature/solve.h"
@@ -53,7 +53,8 @@ TEST(BadInputCatalogue, OutOfRangeSolverEnumsAreErrorsNamingTheField) {
   RosenbrockProblem p;
   SolverOptions options;
   options.method = out_of_range<Method>();
-  expect_error_naming([&] { solve(options, &p.problem); }, "SolverOptions::method must be a Method with a row in kMethods, got 77");
+  expect_error_naming([&] { solve(options, &p.problem); },
+                      "SolverOptions::method must be a Method with a row in kMethods, got 77");
   options = {};
   options.linear_solver = out_of_range<LinearSolverType>();
   expect_error_naming([&] { solve(options, &p.problem); }, "SolverOptions::linear_solver");
@@ -83,8 +84,9 @@ TEST(BadInputCatalogue, OutOfRangeMinimizeEnumsAreErrorsNamingTheField) {
   options.newton_modification = out_of_range<NewtonModification>();
   expect_error_naming([&] { minimize(options, &p.problem); },
                       "MinimizeOptions::newton_modification must be a NewtonModification, got 77");
-  expect_error_naming([&] { minimize(MinimizeOptions(), &p.problem, out_of_range<HessianModel>()); },
-                      "LeastSquaresObjectiveOptions::hessian_model must be HessianModel::kGaussNewton or kExact, got 77");
+  expect_error_naming(
+      [&] { minimize(MinimizeOptions(), &p.problem, out_of_range<HessianModel>()); },
+      "LeastSquaresObjectiveOptions::hessian_model must be HessianModel::kGaussNewton or kExact, got 77");
   EXPECT_TRUE(p.untouched());
 }
 

@@ -188,8 +188,8 @@ TEST(ImageDenoisingTest, EveryLinearSolverFindsTheSameMinimizer) {
   }
 }
 
-// Solves `image` with Levenberg-Marquardt and CHOLMOD; returns the RMS error
-// of the solution against the clean image.
+// Solves `image` with Levenberg-Marquardt and sparse normal Cholesky (either
+// backend); returns the RMS error of the solution against the clean image.
 double denoised_rms_error(ImageDenoisingProblem& image) {
   Problem problem;
   build_denoising_problem(image, &problem);

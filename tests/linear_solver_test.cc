@@ -1,7 +1,8 @@
 // Tests for the damped linear least-squares solvers: every solver against a
-// long-double reference, the reuse of CHOLMOD's and SPQR's symbolic
-// analyses, the rank-deficient fallbacks, CGNR's iteration reporting, and
-// the kAuto rule.
+// long-double reference, the reuse of the sparse factorizations' symbolic
+// analyses (CHOLMOD and SPQR, or Eigen's without SuiteSparse: the same
+// counts for both), the rank-deficient fallbacks, CGNR's iteration
+// reporting, and the kAuto rule.
 #include "linear_solver.h"
 
 #include <gtest/gtest.h>
@@ -9,12 +10,16 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
+#include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "cgnr.h"
+#include "curvature/cost_function.h"
 #include "curvature/error.h"
+#include "curvature/problem.h"
 #include "dense_normal_cholesky.h"
 #include "dense_qr.h"
 #include "sparse_normal_cholesky.h"
@@ -405,7 +410,8 @@ TEST(LinearSolverSparseNormalCholesky, SingularMatrixIsRegularizedAndSaysSo) {
 }
 
 // Large enough for CHOLMOD to pick a supernodal factor, whose pivots are read
-// differently from a simplicial one.
+// differently from a simplicial one. Eigen's factor (a build without
+// SuiteSparse) is always simplicial; the outcomes asserted hold for both.
 TEST(LinearSolverSparseNormalCholesky, LargeSingularAndPinnedCoordinates) {
   std::mt19937 rng(59);
   const int n = 1000;
@@ -663,7 +669,13 @@ TEST(LinearSolverChoose, DenseForSmallSparseForLargeSparse) {
   EXPECT_EQ(choose_linear_solver(2000, 200, 0.5), LinearSolverType::kDenseNormalCholesky);
   // Few columns: dense even when the Jacobian is sparse.
   EXPECT_EQ(choose_linear_solver(5000, 50, 0.02), LinearSolverType::kDenseNormalCholesky);
-  EXPECT_EQ(choose_linear_solver(2000, 500, 0.01), LinearSolverType::kSparseNormalCholesky);
+  EXPECT_EQ(choose_linear_solver(2000, 500, 0.002), LinearSolverType::kSparseNormalCholesky);
+  // Between densities 0.005 and 0.05 up to 1000 columns, the pick depends on
+  // the sparse backend: a supernodal one (CHOLMOD) stays fast when J^T J
+  // fills in, Eigen's simplicial one falls behind dense normal Cholesky.
+  EXPECT_EQ(choose_linear_solver(2000, 500, 0.01), SparseCholeskyFactorization::supernodal()
+                                                       ? LinearSolverType::kSparseNormalCholesky
+                                                       : LinearSolverType::kDenseNormalCholesky);
   // A network's Jacobian: 1441 columns, every entry nonzero.
   EXPECT_EQ(choose_linear_solver(2000, 1441, 1.0), LinearSolverType::kDenseNormalCholesky);
   EXPECT_EQ(choose_linear_solver(2000, 1441, 0.1), LinearSolverType::kSparseNormalCholesky);
@@ -672,6 +684,42 @@ TEST(LinearSolverChoose, DenseForSmallSparseForLargeSparse) {
   EXPECT_EQ(choose_linear_solver(8000, 6000, 1.0), LinearSolverType::kSparseNormalCholesky);
   // A dense Jacobian that would not fit comfortably.
   EXPECT_EQ(choose_linear_solver(100'000'000, 10, 1.0), LinearSolverType::kSparseNormalCholesky);
+}
+
+// r = x - 1 for one parameter.
+class OffsetCost : public SizedCostFunction<1, 1> {
+ public:
+  bool evaluate(const double* const* p, double* r, double** j) const override {
+    r[0] = p[0][0] - 1.0;
+    if (j != nullptr && j[0] != nullptr) j[0][0] = 1.0;
+    return true;
+  }
+};
+
+TEST(LinearSolverChoose, SparseQrBeyondItsBackendsLimitIsAnErrorSayingHowToLiftIt) {
+  const Eigen::Index limit = SparseQrFactorization::max_columns();
+  if (limit == std::numeric_limits<Eigen::Index>::max()) {
+    GTEST_SKIP() << SparseQrFactorization::backend() << " takes any number of columns; the limit belongs to "
+                 << "Eigen's SparseQR, in a build without SuiteSparse";
+  }
+  std::vector<double> x(static_cast<size_t>(limit) + 1, 0.0);
+  Problem problem;
+  const auto cost = std::make_shared<OffsetCost>();
+  for (Eigen::Index i = 0; i < limit; ++i) problem.add_residual_block(cost, nullptr, &x[static_cast<size_t>(i)]);
+  EXPECT_EQ(choose_linear_solver(problem, LinearSolverType::kSparseQr).type, LinearSolverType::kSparseQr);
+  problem.add_residual_block(cost, nullptr, &x.back());
+  try {
+    choose_linear_solver(problem, LinearSolverType::kSparseQr);
+    ADD_FAILURE() << "sparse-qr with " << limit + 1 << " parameters was accepted";
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("SolverOptions::linear_solver sparse-qr"), std::string::npos) << message;
+    EXPECT_NE(message.find("-DCURVATURE_USE_SUITESPARSE=ON"), std::string::npos) << message;
+    EXPECT_NE(message.find(std::to_string(limit + 1)), std::string::npos) << message;
+  }
+  // The other solvers take the same problem.
+  EXPECT_EQ(choose_linear_solver(problem, LinearSolverType::kSparseNormalCholesky).type,
+            LinearSolverType::kSparseNormalCholesky);
 }
 
 TEST(LinearSolverMake, AutoMustBeResolvedFirst) {

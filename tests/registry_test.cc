@@ -166,6 +166,20 @@ TEST(RegistryTest, LinearSolverStorageFollowsTheRow) {
   }
 }
 
+// The sparse direct solvers name the library behind them, one of the two a
+// build can have (CURVATURE_USE_SUITESPARSE); the others have one
+// implementation and name none.
+TEST(RegistryTest, SparseDirectSolversNameTheirBackend) {
+  const std::string cholesky = linear_solver_backend(LinearSolverType::kSparseNormalCholesky);
+  const std::string qr = linear_solver_backend(LinearSolverType::kSparseQr);
+  EXPECT_TRUE((cholesky == "CHOLMOD" && qr == "SPQR") || (cholesky == "Eigen SimplicialLDLT" && qr == "Eigen SparseQR"))
+      << cholesky << ", " << qr;
+  for (LinearSolverType type : {LinearSolverType::kAuto, LinearSolverType::kDenseNormalCholesky,
+                                LinearSolverType::kDenseQr, LinearSolverType::kCgnr}) {
+    EXPECT_STREQ(linear_solver_backend(type), "") << to_string(type);
+  }
+}
+
 class LineCost : public SizedCostFunction<1, 2> {
  public:
   explicit LineCost(double t) : t_(t) {}

@@ -44,7 +44,10 @@ void list_methods() {
       case JacobianStorage::kChosen:
         break;
     }
-    std::printf("  %-36s %-32s %s\n", row.name, storage.c_str(), row.description);
+    std::string description = row.description;
+    if (*linear_solver_backend(row.value) != '\0')
+      description += std::string(" (") + linear_solver_backend(row.value) + ")";
+    std::printf("  %-36s %-32s %s\n", row.name, storage.c_str(), description.c_str());
   }
   std::printf("\nGeneral minimizers, minimize() (--method):\n");
   for (const MinimizerMethodInfo& row : kMinimizerMethods) {

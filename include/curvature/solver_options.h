@@ -59,8 +59,8 @@ enum class LinearSolverType {
   kAuto,                  // chosen by size and sparsity (see below)
   kDenseNormalCholesky,   // Cholesky of J^T J + D^2 (Eigen LLT; LDLT fallback)
   kDenseQr,               // Householder QR of [J; D] (column-pivoted for rank deficiency)
-  kSparseNormalCholesky,  // CHOLMOD on J^T J + D^2, symbolic analysis done once
-  kSparseQr,              // SPQR on [J; D]
+  kSparseNormalCholesky,  // sparse Cholesky of J^T J + D^2, symbolic analysis done once
+  kSparseQr,              // sparse QR of [J; D]
   kCgnr,                  // matrix-free conjugate gradients on the normal equations
   kCount,                 // not a solver: the number of linear-solver types
 };
@@ -91,14 +91,14 @@ struct LinearSolverInfo {
 
 // clang-format off
 inline constexpr LinearSolverInfo kLinearSolvers[] = {
-    {LinearSolverType::kAuto, "auto", "dense normal Cholesky or CHOLMOD, by the Jacobian's size and density",
+    {LinearSolverType::kAuto, "auto", "dense or sparse normal Cholesky, by the Jacobian's size and density",
      JacobianStorage::kChosen, false},
     {LinearSolverType::kDenseNormalCholesky, "dense-normal-cholesky", "Cholesky of J^T J + D^2",
      JacobianStorage::kDense, false},
     {LinearSolverType::kDenseQr, "dense-qr", "Householder QR of [J; D]", JacobianStorage::kDense, false},
-    {LinearSolverType::kSparseNormalCholesky, "sparse-normal-cholesky", "CHOLMOD (or Eigen) on J^T J + D^2",
+    {LinearSolverType::kSparseNormalCholesky, "sparse-normal-cholesky", "sparse Cholesky of J^T J + D^2",
      JacobianStorage::kSparse, false},
-    {LinearSolverType::kSparseQr, "sparse-qr", "SPQR (or Eigen) on [J; D]", JacobianStorage::kSparse, false},
+    {LinearSolverType::kSparseQr, "sparse-qr", "sparse QR of [J; D]", JacobianStorage::kSparse, false},
     {LinearSolverType::kCgnr, "cgnr", "matrix-free conjugate gradients on the normal equations",
      JacobianStorage::kSparseWhenLarge, true},
 };
@@ -110,6 +110,16 @@ inline const LinearSolverInfo& info(LinearSolverType type) {
   return registry_row<LinearSolverInfo>(kLinearSolvers, type, "LinearSolverType");
 }
 inline const char* to_string(LinearSolverType type) { return info(type).name; }
+// The library that factors the matrix for `type` in this build: "CHOLMOD" or
+// "SPQR" when curvature was built with SuiteSparse (CMake's
+// CURVATURE_USE_SUITESPARSE, ON by default), "Eigen SimplicialLDLT" or
+// "Eigen SparseQR" without it. Both backends take the same names and options
+// and report the same way; the README compares their speed. One difference:
+// Eigen's SparseQR needs memory growing with the square of the columns, so
+// without SuiteSparse solve() refuses sparse-qr beyond 10,000 variable
+// parameters with a curvature::Error. Empty for the solvers that have a
+// single implementation (and for kAuto).
+const char* linear_solver_backend(LinearSolverType type);
 // Throws curvature::Error listing the names.
 inline LinearSolverType parse_linear_solver(std::string_view name) {
   return registry_find<LinearSolverInfo>(kLinearSolvers, name, "linear solver").value;

@@ -1,0 +1,142 @@
+// The CHOLMOD backend of SparseCholeskyFactorization (CURVATURE_USE_SUITESPARSE=ON).
+// CHOLMOD picks a simplicial LDL' or a supernodal LL' factor by the
+// matrix's fill; the symbolic factorization is reused for every numeric one.
+#include <cholmod.h>
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "sparse_cholesky_factorization.h"
+#include "suitesparse_common.h"
+
+namespace curvature::internal {
+namespace {
+
+std::string cholmod_status_text(int status) {
+  switch (status) {
+    case CHOLMOD_OK:
+      return "ok";
+    case CHOLMOD_NOT_POSDEF:
+      return "matrix not positive definite";
+    case CHOLMOD_DSMALL:
+      return "diagonal entry of the factor tiny";
+    case CHOLMOD_OUT_OF_MEMORY:
+      return "out of memory";
+    case CHOLMOD_TOO_LARGE:
+      return "problem too large for int indices";
+    case CHOLMOD_INVALID:
+      return "invalid input";
+    case CHOLMOD_NOT_INSTALLED:
+      return "method not installed";
+    default:
+      return "status " + std::to_string(status);
+  }
+}
+
+// A CHOLMOD view (no copy) of the caller's upper triangle. CHOLMOD reads
+// the arrays only, hence the casts.
+cholmod_sparse view_of(const SymmetricUpperView& a) {
+  cholmod_sparse view = {};
+  view.nrow = view.ncol = static_cast<size_t>(a.n);
+  view.nzmax = static_cast<size_t>(a.outer[a.n]);
+  view.p = const_cast<int*>(a.outer);
+  view.i = const_cast<int*>(a.inner);
+  view.x = const_cast<double*>(a.values);
+  view.stype = 1;
+  view.itype = CHOLMOD_INT;
+  view.xtype = CHOLMOD_REAL;
+  view.dtype = CHOLMOD_DOUBLE;
+  view.sorted = 1;
+  view.packed = 1;
+  return view;
+}
+
+}  // namespace
+
+struct SparseCholeskyFactorization::State {
+  CholmodCommon common{CholmodCommon::IndexType::kInt};
+  cholmod_factor* factor = nullptr;
+  cholmod_dense* solution = nullptr;  // reused by cholmod_solve2
+  cholmod_dense* solve_y = nullptr;
+  cholmod_dense* solve_e = nullptr;
+
+  void free_all() {
+    if (factor) cholmod_free_factor(&factor, common.get());
+    if (solution) cholmod_free_dense(&solution, common.get());
+    if (solve_y) cholmod_free_dense(&solve_y, common.get());
+    if (solve_e) cholmod_free_dense(&solve_e, common.get());
+  }
+  ~State() { free_all(); }
+};
+
+SparseCholeskyFactorization::SparseCholeskyFactorization() : state_(std::make_unique<State>()) {}
+SparseCholeskyFactorization::~SparseCholeskyFactorization() = default;
+
+const char* SparseCholeskyFactorization::backend() { return "CHOLMOD"; }
+bool SparseCholeskyFactorization::supernodal() { return true; }
+
+std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
+  state_->free_all();
+  cholmod_sparse view = view_of(a);
+  state_->factor = cholmod_analyze(&view, state_->common.get());
+  if (state_->factor == nullptr || state_->common->status < CHOLMOD_OK) {
+    return "cholmod_analyze failed: " + cholmod_status_text(state_->common->status);
+  }
+  return {};
+}
+
+std::string SparseCholeskyFactorization::factorize(const SymmetricUpperView& a, double shift) {
+  cholmod_sparse view = view_of(a);
+  cholmod_common* c = state_->common.get();
+  double beta[2] = {shift, 0.0};
+  const int ok = cholmod_factorize_p(&view, beta, nullptr, 0, state_->factor, c);
+  if (ok && c->status == CHOLMOD_OK && state_->factor->minor == state_->factor->n) return {};
+  return cholmod_status_text(c->status);
+}
+
+// Read where cholmod_rcond reads them: L_jj^2 for LL' (simplicial or
+// supernodal), D_jj for a simplicial LDL'.
+double SparseCholeskyFactorization::min_pivot() const {
+  const cholmod_factor& factor = *state_->factor;
+  const auto* x = static_cast<const double*>(factor.x);
+  double smallest = std::numeric_limits<double>::infinity();
+  if (factor.is_super) {
+    const auto* super = static_cast<const int*>(factor.super);
+    const auto* pi = static_cast<const int*>(factor.pi);
+    const auto* px = static_cast<const int*>(factor.px);
+    for (size_t s = 0; s < factor.nsuper; ++s) {
+      const int columns = super[s + 1] - super[s];
+      const int rows = pi[s + 1] - pi[s];
+      for (int jj = 0; jj < columns; ++jj) {
+        const double pivot = x[px[s] + jj * rows + jj];
+        smallest = std::min(smallest, pivot * pivot);
+      }
+    }
+  } else {
+    const auto* p = static_cast<const int*>(factor.p);
+    for (size_t j = 0; j < factor.n; ++j) {
+      const double pivot = x[p[j]];
+      smallest = std::min(smallest, factor.is_ll ? pivot * pivot : pivot);
+    }
+  }
+  return smallest;
+}
+
+std::string SparseCholeskyFactorization::solve(const Eigen::VectorXd& b, Eigen::VectorXd* x) {
+  cholmod_dense rhs = {};
+  rhs.nrow = rhs.nzmax = rhs.d = static_cast<size_t>(b.size());
+  rhs.ncol = 1;
+  rhs.x = const_cast<double*>(b.data());
+  rhs.xtype = CHOLMOD_REAL;
+  rhs.dtype = CHOLMOD_DOUBLE;
+  cholmod_common* c = state_->common.get();
+  if (!cholmod_solve2(CHOLMOD_A, state_->factor, &rhs, nullptr, &state_->solution, nullptr, &state_->solve_y,
+                      &state_->solve_e, c)) {
+    return "cholmod_solve2 failed: " + cholmod_status_text(c->status);
+  }
+  *x = Eigen::Map<const Eigen::VectorXd>(static_cast<const double*>(state_->solution->x), b.size());
+  return {};
+}
+
+}  // namespace curvature::internal
