@@ -11,5 +11,6 @@ void register_nist_commands(CLI::App& bench, CLI::App& solve);
 void register_mgh_commands(CLI::App& bench, CLI::App& solve);
 void register_fit_command(CLI::App& app);
 void register_nn_bench_command(CLI::App& bench);
+void register_check_command(CLI::App& app);
 
 }  // namespace curvature::tools

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   curvature::tools::register_mgh_commands(*bench, *solve);
   curvature::tools::register_nn_bench_command(*bench);
   curvature::tools::register_fit_command(app);
+  curvature::tools::register_check_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
