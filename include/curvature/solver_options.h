@@ -109,6 +109,8 @@ inline LinearSolverType parse_linear_solver(std::string_view name) {
   return registry_find<LinearSolverInfo>(kLinearSolvers, name, "linear solver").value;
 }
 
+// Levenberg-Marquardt's damping; for dogleg, the shape of the trust region
+// (kMarquardt: |D h| <= radius, D = sqrt(diag(J^T J)); kLevenberg: |h| <= radius).
 enum class Damping {
   kMarquardt,  // lambda * diag(J^T J): invariant to the scaling of the parameters
   kLevenberg,  // lambda * I
@@ -157,8 +159,9 @@ struct SolverOptions {
   // With Marquardt damping: when the solve ends where some parameter's
   // Jacobian column has vanished (it ran off to where it no longer affects
   // the residuals), solve once more from the starting point with Levenberg
-  // damping, starting from lambda = max(initial_damping, 1e-2) max diag(J^T J),
-  // and keep the lower cost. The Summary's message says so.
+  // damping, starting from lambda = max(initial_damping, 1e-2) max diag(J^T J)
+  // (dogleg: in the unscaled region |h| <= radius), and keep the lower cost.
+  // The Summary's message says so.
   bool restart_on_evaporation = true;
 
   // Termination. The solve stops at the first test that holds:
