@@ -207,7 +207,10 @@ bool MinimizerContext::iteration_or_time_limit_reached() {
 
 double MinimizerContext::scaled_gradient() const {
   const double residual_norm = residuals.norm();
-  if (residual_norm == 0.0) return 0.0;
+  const double rounding = kResidualRounding * std::numeric_limits<double>::epsilon() *
+                          std::sqrt(static_cast<double>(residuals.size())) *
+                          column_norms_.cwiseSqrt().dot(x.cwiseAbs());
+  if (residual_norm <= rounding) return 0.0;
   std::vector<char> held;
   bounds_.fixed_coordinates(x, gradient, &held);
   double largest = 0.0;
@@ -221,10 +224,9 @@ double MinimizerContext::scaled_gradient() const {
 }
 
 bool MinimizerContext::near_stationary_point() const {
-  // Near a zero-residual minimum r ~ J (x - x*) keeps its angle with the
-  // columns of J down to the last bit: there the cost, fallen by the
-  // precision of the arithmetic from its start, shows the minimum instead.
-  return scaled_gradient() <= kStationaryScaledGradient || cost <= kNegligibleCostFraction * summary_->initial_cost;
+  // A cost of 0 is the global minimum, though a robust loss may round it to
+  // 0 with residuals around sqrt(eps) left (soft L1: 2 (sqrt(1 + s) - 1)).
+  return cost <= 0.0 || scaled_gradient() <= kStationaryScaledGradient;
 }
 
 bool MinimizerContext::stalled(const std::string& test) {

@@ -95,15 +95,15 @@ class MinimizerContext {
 
   // max_i |J_i^T r| / (|J_i| |r|) over the coordinates not held at a bound:
   // the largest cosine between a column of the Jacobian and the residual
-  // vector (MINPACK's gtol measure), 0 when r = 0. Invariant to the scaling
+  // vector (MINPACK's gtol measure), 0 when r is within the rounding of
+  // evaluating it (stationarity.h). Invariant to the scaling
   // of the parameters and of the residuals: near 0 at a stationary point
   // whatever the sizes, where the plain gradient can be tiny far from one
   // (a column that vanished because its parameter ran off to infinity) or
   // large at one (a huge residual).
   double scaled_gradient() const;
   // Whether the current point is near a stationary point: scaled_gradient()
-  // at most kStationaryScaledGradient, or a cost at most
-  // kNegligibleCostFraction of the initial one (stationarity.h).
+  // at most kStationaryScaledGradient (stationarity.h).
   bool near_stationary_point() const;
 
   // Termination tests: each returns true after setting the termination type

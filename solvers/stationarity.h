@@ -18,10 +18,12 @@ namespace curvature::internal {
 // (tests/stationarity_sweep_test.cc) holds every run that claims
 // convergence to the same bound.
 inline constexpr double kStationaryScaledGradient = 1e-4;
-// ... or, for a zero-residual minimum, where the residual vector keeps its
-// angle with the columns (r ~ J (x - x*)), a cost at most this fraction of
-// the starting cost (machine epsilon).
-inline constexpr double kNegligibleCostFraction = 2.220446049250313e-16;
+// Near a zero-residual minimum r ~ J (x - x*) keeps its angle with the
+// columns down to the last bit, so the angle proves nothing there; a
+// residual vector within the rounding of evaluating it,
+//   |r| <= kResidualRounding * eps * sqrt(m) * sum_i |J_i| |x_i|,
+// counts as zero (the scaled gradient is then 0).
+inline constexpr double kResidualRounding = 64.0;
 
 // Iterates whose largest coordinate exceeds this many times the start's
 // (or 1, whichever is larger) have run off towards infinity: the run ends as

@@ -360,7 +360,8 @@ TEST(MghMinimizeTest, NewtonCgSolvesMeyerFromTenTimesTheStartInTheScaledRegion) 
   const double sphere_f =
       minimize_mgh(meyer, MinimizerMethod::kNewtonTrustRegionCg, HessianModel::kExact, &sphere_x, &sphere, false);
   EXPECT_GT(sphere_f, 1e5) << sphere.full_report();
-  EXPECT_EQ(sphere.termination, TerminationType::kParameterTolerance);
+  // Not a stationary point: the parameter test held, but no convergence is claimed.
+  EXPECT_EQ(sphere.termination, TerminationType::kStalled);
   EXPECT_EQ(sphere.scaled_region_from_iteration, -1);
 
   std::vector<double> x = mgh_start(meyer, 10.0);

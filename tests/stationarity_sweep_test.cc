@@ -3,11 +3,11 @@
 // ends where the scaled gradient max_i |J_i^T r| / (|J_i| |r|) is at most
 // 1e-4, or at the case's known minimum. Built only with the tools (not in
 // the sanitizer preset) and labelled "sweep" (ctest -LE sweep leaves it out).
+#include "stationarity_sweep.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
-
-#include "stationarity_sweep.h"
 
 namespace curvature::bench {
 namespace {
