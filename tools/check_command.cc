@@ -40,9 +40,10 @@ int check_stationarity(const CheckArgs& args) {
   const std::vector<bench::StationarityRun> runs =
       bench::stationarity_sweep(methods, nist, mgh, [&](const bench::StationarityRun& run) {
         if (!run.false_convergence() && !args.verbose) return;
-        std::printf("%-4s %-34s %-14s %-20s cost %-12.6e scaled gradient %.3e%s\n", run.suite.c_str(),
-                    run.label.c_str(), run.method.c_str(), to_string(run.summary.termination), run.summary.final_cost,
-                    run.scaled_gradient, run.false_convergence() ? "  NOT STATIONARY" : "");
+        std::printf(
+            "%-4s %-34s %-14s %-20s cost %-12.6e scaled gradient %.3e%s\n", run.suite.c_str(), run.label.c_str(),
+            run.method.c_str(), to_string(run.summary.termination), run.summary.final_cost, run.scaled_gradient,
+            run.false_convergence() ? "  NOT STATIONARY" : (run.at_known_minimum ? "  at the known minimum" : ""));
         std::fflush(stdout);
       });
   const bench::StationarityCounts counts = bench::count(runs);
