@@ -14,6 +14,7 @@
 #include "curvature/error.h"
 #include "curvature/solve.h"
 #include "curvature/train.h"
+#include "data_dir.h"
 #include "mlp.h"
 
 namespace {
@@ -27,7 +28,7 @@ struct Data {
 Data load_friedman1() {
   CsvOptions csv;
   csv.target_column = "y";
-  const std::string dir = std::string(CURVATURE_DATA_DIR) + "/nn";
+  const std::string dir = find_data_dir("nn");  // CURVATURE_DATA_DIR, the install prefix or the source tree
   Data data{load_csv_dataset(dir + "/friedman1_train.csv", csv), load_csv_dataset(dir + "/friedman1_test.csv", csv)};
   standardize_targets(&data.train, &data.test);  // with the training mean and standard deviation
   return data;

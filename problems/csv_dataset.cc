@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <istream>
 #include <limits>
 #include <random>
 #include <set>
@@ -83,13 +84,17 @@ Dataset Dataset::rows(const std::vector<int>& indices) const {
 }
 
 Dataset load_csv_dataset(const std::string& path, const CsvOptions& options) {
+  std::ifstream in(path);
+  if (!in) throw Error("load_csv_dataset: " + path + ": cannot open the file");
+  return read_csv_dataset(in, path, options);
+}
+
+Dataset read_csv_dataset(std::istream& in, const std::string& path, const CsvOptions& options) {
   const std::string where = "load_csv_dataset: " + path;
   if (!(options.input_divisor > 0.0) || !std::isfinite(options.input_divisor)) {
     throw Error("load_csv_dataset: CsvOptions::input_divisor must be positive and finite, got " +
                 std::to_string(options.input_divisor));
   }
-  std::ifstream in(path);
-  if (!in) throw Error(where + ": cannot open the file");
 
   std::string line;
   int line_number = 0;
@@ -161,6 +166,16 @@ Dataset load_csv_dataset(const std::string& path, const CsvOptions& options) {
         throw Error(location + "\"" + std::string(field) + "\" is out of range");
       if (ec != std::errc() || ptr != end) throw Error(location + "\"" + std::string(field) + "\" is not a number");
       if (!std::isfinite(value)) throw Error(location + "\"" + std::string(field) + "\" is not finite");
+      if (c != target) {
+        // A division, not a multiplication by the reciprocal: the quotient is
+        // correctly rounded (x / 16 is exact, x * (1 / 3) is not x / 3). A
+        // small divisor can push a large value past the largest double.
+        value /= options.input_divisor;
+        if (!std::isfinite(value)) {
+          throw Error(location + "\"" + std::string(field) + "\" divided by CsvOptions::input_divisor (" +
+                      to_decimal(options.input_divisor) + ") is not finite");
+        }
+      }
       values.push_back(value);
     }
     ++num_rows;
@@ -185,9 +200,7 @@ Dataset load_csv_dataset(const std::string& path, const CsvOptions& options) {
       if (c == target) {
         data.targets(r, 0) = row[c];
       } else {
-        // A division, not a multiplication by the reciprocal: the quotient is
-        // correctly rounded (x / 16 is exact, x * (1 / 3) is not x / 3).
-        data.inputs(r, input++) = row[c] / options.input_divisor;
+        data.inputs(r, input++) = row[c];  // already divided by options.input_divisor
       }
     }
   }
@@ -241,7 +254,17 @@ Eigen::MatrixXd Standardization::apply(const Eigen::MatrixXd& data) const {
     throw Error("Standardization::apply: the data have " + std::to_string(data.cols()) + " columns, the statistics " +
                 std::to_string(mean.size()));
   }
-  return (data.rowwise() - mean).array().rowwise() / scale.array();
+  Eigen::MatrixXd standardized = (data.rowwise() - mean).array().rowwise() / scale.array();
+  // Values of both signs near the largest double: x - mean overflows although
+  // (x - mean) / scale is of the order of the row count's square root at most.
+  // Such a column is divided first (at the cost of a rounding the plain form
+  // does not make, which is why it is not used everywhere).
+  for (Eigen::Index c = 0; c < standardized.cols(); ++c) {
+    if (!standardized.col(c).allFinite() && data.col(c).allFinite()) {
+      standardized.col(c) = data.col(c).array() / scale(c) - mean(c) / scale(c);
+    }
+  }
+  return standardized;
 }
 
 Eigen::MatrixXd Standardization::invert(const Eigen::MatrixXd& data) const {

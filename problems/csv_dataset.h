@@ -15,8 +15,9 @@
 //
 //   CsvOptions options;
 //   options.target_column = "y";
-//   Dataset train = load_csv_dataset(CURVATURE_DATA_DIR "/nn/friedman1_train.csv", options);
-//   Dataset test = load_csv_dataset(CURVATURE_DATA_DIR "/nn/friedman1_test.csv", options);
+//   const std::string nn = find_data_dir("nn");  // data_dir.h
+//   Dataset train = load_csv_dataset(nn + "/friedman1_train.csv", options);
+//   Dataset test = load_csv_dataset(nn + "/friedman1_test.csv", options);
 //   Standardization inputs = standardize_inputs(&train, &test);  // training statistics for both
 //
 // Errors (curvature::Error) name the file and, for a bad row, the line
@@ -26,6 +27,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,9 +65,13 @@ struct CsvOptions {
 // file cannot be opened, is empty or has no data rows, when the header has
 // fewer than two columns, an empty or duplicate name, or no column named
 // options.target_column, when a row has the wrong number of fields or a field
-// that is not a finite number (naming line and column), and when
+// that is not a finite number or whose quotient by input_divisor is not
+// (naming line and column), and when
 // options.input_divisor is not positive and finite.
 Dataset load_csv_dataset(const std::string& path, const CsvOptions& options = {});
+// The same from an open stream; `source` stands for the file in messages and
+// in Dataset::source (the fuzz targets parse memory this way).
+Dataset read_csv_dataset(std::istream& in, const std::string& source, const CsvOptions& options = {});
 
 // Per-column affine standardization x' = (x - mean) / scale, with the
 // population standard deviation as scale (1 for a constant column, which is
@@ -79,8 +85,10 @@ struct Standardization {
   // curvature::Error naming a column whose statistics are not finite (a
   // column holding an infinity or NaN) rather than zeroing it.
   static Standardization fit(const Eigen::MatrixXd& data);
-  // (data - mean) / scale and its inverse, row by row. Throw curvature::Error
-  // when the column count differs from the statistics'.
+  // (data - mean) / scale and its inverse, row by row; apply() gives finite
+  // values for finite data up to the largest double (x - mean itself may
+  // overflow there). Throw curvature::Error when the column count differs
+  // from the statistics'.
   Eigen::MatrixXd apply(const Eigen::MatrixXd& data) const;
   Eigen::MatrixXd invert(const Eigen::MatrixXd& data) const;
 };

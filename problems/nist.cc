@@ -5,15 +5,13 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <istream>
 #include <optional>
 #include <string_view>
 
 #include "curvature/error.h"
+#include "data_dir.h"
 #include "nist_models.h"
-
-#ifndef CURVATURE_DATA_DIR
-#define CURVATURE_DATA_DIR "data"
-#endif
 
 namespace curvature {
 namespace {
@@ -40,9 +38,9 @@ class NistFileParser {
  public:
   explicit NistFileParser(std::string path) : path_(std::move(path)) {}
 
-  NistProblem parse() {
-    std::ifstream in(path_);
-    if (!in) fail_at_file("cannot open the file");
+  [[noreturn]] void fail_to_open() const { fail_at_file("cannot open the file"); }
+
+  NistProblem parse(std::istream& in) {
     problem_.name = base_name(path_);
 
     std::string raw;
@@ -233,7 +231,14 @@ class NistFileParser {
 
 }  // namespace
 
-NistProblem load_nist_problem(const std::string& path) { return NistFileParser(path).parse(); }
+NistProblem load_nist_problem(const std::string& path) {
+  NistFileParser parser(path);
+  std::ifstream in(path);
+  if (!in) parser.fail_to_open();
+  return parser.parse(in);
+}
+
+NistProblem read_nist_problem(std::istream& in, const std::string& path) { return NistFileParser(path).parse(in); }
 
 std::vector<std::string> nist_problem_names() {
   std::vector<std::string> names;
@@ -241,7 +246,7 @@ std::vector<std::string> nist_problem_names() {
   return names;
 }
 
-std::string nist_data_dir() { return std::string(CURVATURE_DATA_DIR) + "/nist"; }
+std::string nist_data_dir() { return find_data_dir("nist"); }
 
 NistProblem load_nist_problem_by_name(const std::string& name) {
   if (!visit_nist_model(name, []<typename>() {})) {

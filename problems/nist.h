@@ -15,6 +15,7 @@
 // start when the smallest LRE over its parameters is at least 4.
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -52,14 +53,16 @@ struct NistProblem {
 // wrong number of columns, parameters are not numbered b1, b2, ... in order,
 // or the counts stated in the header disagree with what the file contains.
 NistProblem load_nist_problem(const std::string& path);
+// The same from an open stream; `path` names it in messages and gives the
+// problem its name (the fuzz targets parse memory this way).
+NistProblem read_nist_problem(std::istream& in, const std::string& path);
 
 // The 27 problem names in NIST's order of difficulty: the 8 "lower", then the
 // 11 "average", then the 8 "higher" problems.
 std::vector<std::string> nist_problem_names();
 
-// The directory holding the .dat files: CURVATURE_DATA_DIR "/nist". CMake
-// defines CURVATURE_DATA_DIR (the source tree's data/) for the
-// curvature_problems target; without it the relative path "data/nist".
+// The directory holding the .dat files: find_data_dir("nist") (data_dir.h),
+// which throws curvature::Error listing where it looked when there is none.
 std::string nist_data_dir();
 
 // load_nist_problem(nist_data_dir() + "/" + name + ".dat"). An unknown name

@@ -47,6 +47,11 @@ void validate(const MinimizeOptions& o) {
           "a MinimizerMethod with a row in kMinimizerMethods", static_cast<int>(o.method));
   require(static_cast<size_t>(o.line_search) < std::size(kLineSearches), "line_search",
           "a LineSearchType with a row in kLineSearches", static_cast<int>(o.line_search));
+  require(static_cast<unsigned>(o.cg_variant) <= static_cast<unsigned>(NonlinearCgVariant::kDaiYuan), "cg_variant",
+          "a NonlinearCgVariant", static_cast<int>(o.cg_variant));
+  require(o.newton_modification == NewtonModification::kShiftedCholesky ||
+              o.newton_modification == NewtonModification::kEigenvalue,
+          "newton_modification", "a NewtonModification", static_cast<int>(o.newton_modification));
   require(o.max_iterations >= 0, "max_iterations", "non-negative", o.max_iterations);
   require(o.max_time_seconds > 0.0, "max_time_seconds", "positive", o.max_time_seconds);
   require(o.function_tolerance >= 0.0, "function_tolerance", "non-negative", o.function_tolerance);
@@ -135,6 +140,7 @@ Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::Ve
 // lives in the engine, the choice of loop here.
 Summary minimize(const MinimizeOptions& options, Problem* problem, HessianModel hessian_model) {
   if (problem == nullptr) throw Error("minimize: the problem is null");
+  validate(options);  // before options.method is looked up below
   LeastSquaresObjectiveOptions objective_options;
   objective_options.hessian_model = hessian_model;
   objective_options.gradient_without_jacobian = !uses_hessian(options.method);

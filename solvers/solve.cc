@@ -10,6 +10,7 @@
 
 #include "curvature/gradient_checker.h"
 #include "curvature/thread_pool.h"
+#include "memory_estimate.h"
 #include "minimizers.h"
 #include "problem_impl.h"
 #include "string_format.h"
@@ -117,6 +118,8 @@ void validate(const SolverOptions& o) {
           static_cast<int>(o.method));
   require(static_cast<size_t>(o.linear_solver) < std::size(kLinearSolvers), "linear_solver",
           "a LinearSolverType with a row in kLinearSolvers", static_cast<int>(o.linear_solver));
+  require(o.damping == Damping::kMarquardt || o.damping == Damping::kLevenberg, "damping",
+          "Damping::kMarquardt or Damping::kLevenberg", static_cast<int>(o.damping));
   require(o.max_iterations >= 0, "max_iterations", "non-negative", o.max_iterations);
   require(o.max_time_seconds > 0.0, "max_time_seconds", "positive", o.max_time_seconds);
   require(o.function_tolerance >= 0.0, "function_tolerance", "non-negative", o.function_tolerance);
@@ -138,6 +141,8 @@ void validate(const SolverOptions& o) {
   require(o.max_cg_iterations >= 1, "max_cg_iterations", "at least 1", o.max_cg_iterations);
   require(o.cg_relative_tolerance > 0.0 && o.cg_relative_tolerance < 1.0, "cg_relative_tolerance", "in (0, 1)",
           o.cg_relative_tolerance);
+  require(o.max_memory_bytes >= 0.0, "max_memory_bytes", "non-negative (0: half the physical memory)",
+          o.max_memory_bytes);
   require(o.num_threads >= 1 && o.num_threads <= kMaxThreads, "num_threads",
           "in [1, " + std::to_string(kMaxThreads) + "]", o.num_threads);
   require(o.gradient_check_relative_precision > 0.0, "gradient_check_relative_precision", "positive",
@@ -165,8 +170,9 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   internal::Evaluator::Options evaluator_options;
   evaluator_options.num_threads = options.num_threads;
   // Decide storage before building the evaluator: the sparse solvers need the
-  // sparse pattern.
-  const internal::LinearSolverChoice choice = internal::choose_linear_solver(*problem, options.linear_solver);
+  // sparse pattern. And before anything large is allocated, whether it fits.
+  const internal::LinearSolverChoice choice = internal::choose_linear_solver_within(
+      *problem, options.linear_solver, options.mixed_precision, internal::memory_limit_bytes(options.max_memory_bytes));
   const LinearSolverType type = choice.type;
   const bool sparse = choice.sparse_jacobian;
   evaluator_options.sparse = sparse;

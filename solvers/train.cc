@@ -86,6 +86,8 @@ void validate(const TrainOptions& options) {
   require(options.num_threads >= 1 && options.num_threads <= kMaxThreads, "num_threads",
           "in [1, " + std::to_string(kMaxThreads) + "]", options.num_threads);
   require(options.max_time_seconds > 0.0, "max_time_seconds", "> 0", options.max_time_seconds);
+  require(options.schedule_unit == ScheduleUnit::kEpoch || options.schedule_unit == ScheduleUnit::kStep,
+          "schedule_unit", "ScheduleUnit::kEpoch or ScheduleUnit::kStep", static_cast<int>(options.schedule_unit));
   validate(options.schedule);
   make_update_rule(options.rule);  // validates the options of the chosen rule
 }

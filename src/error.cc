@@ -11,7 +11,11 @@ std::string to_decimal(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   char buffer[32];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  // Whole numbers print whole: a thread count of 100000 reads "100000", not
+  // the shorter "1e+05".
+  const bool whole = value == std::trunc(value) && std::abs(value) < 1e15;
+  const auto result = whole ? std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed)
+                            : std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
 }
 

@@ -175,6 +175,10 @@ LeastSquaresObjective::LeastSquaresObjective(const Problem& problem, const Least
   if (problem.num_effective_parameters() == 0) {
     throw Error("LeastSquaresObjective: the problem has no variable parameters (every parameter block is constant)");
   }
+  if (options.hessian_model != HessianModel::kGaussNewton && options.hessian_model != HessianModel::kExact) {
+    throw Error("LeastSquaresObjectiveOptions::hessian_model must be HessianModel::kGaussNewton or kExact, got " +
+                std::to_string(static_cast<int>(options.hessian_model)));
+  }
   if (options.max_dense_parameters < 0) {
     throw Error("LeastSquaresObjectiveOptions::max_dense_parameters must be non-negative, got " +
                 std::to_string(options.max_dense_parameters));

@@ -6,6 +6,7 @@
 #include "curvature/error.h"
 #include "dense_normal_cholesky.h"
 #include "dense_qr.h"
+#include "memory_estimate.h"
 #include "problem_impl.h"
 #include "sparse_normal_cholesky.h"
 #include "sparse_qr.h"
@@ -59,45 +60,12 @@ bool wants_sparse_jacobian(LinearSolverType resolved, int num_effective_paramete
               " must be resolved with choose_linear_solver() first");
 }
 
-namespace {
-
-// The Jacobian's rows, columns and density as the evaluator lays it out
-// (every residual block; constant parameter blocks have no columns), read
-// from the problem's structure alone instead of building an evaluator just
-// to ask it.
-struct JacobianShape {
-  Eigen::Index rows = 0;
-  Eigen::Index cols = 0;
-  double density = 1.0;
-};
-
-JacobianShape jacobian_shape(const Problem& problem) {
-  const Problem::Impl& impl = problem.impl();
-  JacobianShape shape;
-  shape.rows = impl.num_residuals;
-  shape.cols = problem.num_effective_parameters();
-  long nonzeros = 0;
-  for (const ResidualBlockInfo& block : impl.residual_blocks) {
-    long row_nonzeros = 0;
-    for (int p : block.parameter_blocks) {
-      const ParameterBlockInfo& parameter = impl.parameter_blocks[static_cast<size_t>(p)];
-      if (!parameter.constant) row_nonzeros += parameter.size;
-    }
-    nonzeros += static_cast<long>(block.cost->num_residuals()) * row_nonzeros;
-  }
-  const double entries = static_cast<double>(shape.rows) * static_cast<double>(shape.cols);
-  shape.density = entries > 0 ? static_cast<double>(nonzeros) / entries : 1.0;
-  return shape;
-}
-
-}  // namespace
-
 LinearSolverChoice choose_linear_solver(const Problem& problem, LinearSolverType requested) {
   LinearSolverChoice choice;
   choice.type = requested;
   if (requested == LinearSolverType::kAuto) {
     const JacobianShape shape = jacobian_shape(problem);
-    choice.type = choose_linear_solver(shape.rows, shape.cols, shape.density);
+    choice.type = choose_linear_solver(shape.rows, shape.cols, shape.density());
   }
   choice.sparse_jacobian = wants_sparse_jacobian(choice.type, problem.num_effective_parameters());
   return choice;

@@ -254,6 +254,30 @@ TEST(CsvDataset, StandardizationOfHugeValuesDoesNotOverflow) {
   EXPECT_EQ(s.mean(1), 2.5);
 }
 
+TEST(CsvDataset, StandardizationNearTheLargestDoubleGivesFiniteValues) {
+  // Found by the fuzzer (tests/fuzz/corpus/csv_dataset_fuzzer/found_standardized_overflow.csv):
+  // with values of both signs near the largest double, mean and deviation are
+  // finite but x - mean overflowed to infinity in apply().
+  Eigen::MatrixXd data(3, 1);
+  data << -1.7e308, -1.7e308, 1.7e308;
+  const Standardization s = Standardization::fit(data);
+  const Eigen::MatrixXd standardized = s.apply(data);
+  ASSERT_TRUE(standardized.allFinite()) << standardized.transpose();
+  EXPECT_NEAR(standardized(0, 0), -1.0 / std::sqrt(2.0), 1e-15);
+  EXPECT_NEAR(standardized(2, 0), std::sqrt(2.0), 1e-15);
+}
+
+TEST(CsvDataset, TooSmallAnInputDivisorIsAnErrorNamingTheCell) {
+  // Found by the fuzzer: 1e10 / 1e-300 overflowed to an accepted infinity.
+  CsvOptions options;
+  options.input_divisor = 1e-300;
+  const std::string message = load_error("x,y\n1,2\n1e10,4\n", options);
+  EXPECT_NE(
+      message.find("line 3, column 1 (\"x\"): \"1e10\" divided by CsvOptions::input_divisor (1e-300) is not finite"),
+      std::string::npos)
+      << message;
+}
+
 TEST(CsvDataset, StandardizationNamesAColumnThatCannotBeStandardized) {
   Eigen::MatrixXd data(2, 2);
   data << 1.0, std::numeric_limits<double>::infinity(),  //

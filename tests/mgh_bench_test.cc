@@ -121,7 +121,7 @@ TEST_P(MghBenchMethodTest, BenchAndSolveEndWithTheSameBits) {
   for (const Case& c : kCases) {
     const MghCase mgh_case = mgh_cases(mgh_problem_by_name(c.problem)).at(c.start_index);
     SCOPED_TRACE(mgh_case.label() + " @" + std::to_string(c.scale));
-    const MghSolve solved = solve_mgh_case(mgh_case, c.scale, method, false);
+    const MghSolve solved = solve_mgh_case(mgh_case, c.scale, method);
     // Two repeats: the benchmark reuses its Problem, and reports the last.
     const MghRun run = run_curvature_mgh(mgh_case, c.scale, method, 2);
     EXPECT_EQ(bits(run.final_cost), bits(solved.summary.final_cost))

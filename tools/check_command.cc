@@ -1,7 +1,8 @@
 // curv check stationarity: the sweep of stationarity_sweep.h — every NIST
 // start and every MGH run with every method — printing each run that reports
 // convergence at a point that is neither stationary nor the known minimum,
-// then the counts. Exits with status 1 when there is any such run.
+// then the counts. Exits with kExitUnsolved (exit_status.h) when there is
+// any such run.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "commands.h"
 #include "curvature/error.h"
+#include "exit_status.h"
 #include "stationarity_sweep.h"
 
 namespace curvature::tools {
@@ -54,7 +56,7 @@ int check_stationarity(const CheckArgs& args) {
 
 }  // namespace
 
-void register_check_command(CLI::App& app) {
+void register_check_command(CLI::App& app, int* exit_status) {
   CLI::App* check = app.add_subcommand("check", "Check properties of curvature's runs over the problem suites");
   check->require_subcommand(1);
   auto args = std::make_shared<CheckArgs>();
@@ -64,9 +66,8 @@ void register_check_command(CLI::App& app) {
   stationarity->add_option("--method", args->methods, "Only these methods (repeatable; default: all)");
   stationarity->add_option("--suite", args->suites, "Only these suites: nist, mgh (repeatable; default: both)");
   stationarity->add_flag("--verbose", args->verbose, "One line per run, not only the offending ones");
-  stationarity->callback([args] {
-    if (check_stationarity(*args) != 0) throw CLI::RuntimeError(1);
-  });
+  stationarity->callback(
+      [args, exit_status] { *exit_status = check_stationarity(*args) == 0 ? kExitSucceeded : kExitUnsolved; });
 }
 
 }  // namespace curvature::tools

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace curvature::tools {
@@ -16,14 +18,13 @@ namespace curvature::tools {
 namespace detail {
 
 // The number `text` holds, or NaN when it holds none (or trailing junk).
+// strtod rather than stod: stod refuses subnormal numbers (1e-310) as out
+// of range, and the message would then call a positive number negative.
 inline double parse_number(const std::string& text) {
-  try {
-    size_t used = 0;
-    const double value = std::stod(text, &used);
-    return used == text.size() ? value : std::nan("");
-  } catch (const std::exception&) {
-    return std::nan("");
-  }
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return std::nan("");
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() ? value : std::nan("");
 }
 
 inline std::string shown(double value) {
@@ -63,6 +64,24 @@ inline CLI::Validator in_range(double low, double high) {
         return "must be in [" + detail::shown(low) + ", " + detail::shown(high) + "] (got " + text + ")";
       },
       "[" + detail::shown(low) + ", " + detail::shown(high) + "]");
+}
+
+// A whole number in [low, high] (for int options: "2.5" and "1e9" are
+// refused here by name instead of by CLI11's "Could not convert").
+inline CLI::Validator whole_number(long long low, long long high) {
+  return CLI::Validator(
+      [low, high](std::string& text) -> std::string {
+        const std::string digits = !text.empty() && text[0] == '-' ? text.substr(1) : text;
+        bool ok = !digits.empty() && digits.size() <= 18 && digits.find_first_not_of("0123456789") == std::string::npos;
+        if (ok) {
+          const long long value = std::stoll(text);
+          ok = value >= low && value <= high;
+        }
+        if (ok) return "";
+        return "must be a whole number in [" + std::to_string(low) + ", " + std::to_string(high) + "] (got " + text +
+               ")";
+      },
+      "");
 }
 
 // A whole number that is not negative (for unsigned options such as seeds).

@@ -1,36 +1,62 @@
 // curv — curvature's command-line program: lists the problems and methods,
-// solves one problem with a full report, and benchmarks the suites against
-// Ceres Solver.
+// solves one problem with a full report, fits a network to a data set, and
+// benchmarks the suites against Ceres Solver. The exit statuses are
+// exit_status.h's.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "commands.h"
 #include "curvature/error.h"
+#include "curvature/version.h"
+#include "exit_status.h"
+
+#ifndef CURV_BUILD_CONFIGURATION
+#define CURV_BUILD_CONFIGURATION "unknown"
+#endif
 
 int main(int argc, char** argv) {
+  using namespace curvature::tools;
   CLI::App app{"curv: nonlinear least squares with curvature"};
   app.require_subcommand(1);
-  curvature::tools::register_list_command(app);
+  app.option_defaults()->always_capture_default();
+  app.set_version_flag("--version", std::string("curv ") + curvature::kVersionString + "\n" + CURV_BUILD_CONFIGURATION,
+                       "Print the version and the build's configuration");
+  app.footer(kExitStatusHelp);
+  // Every command finds its data through find_data_dir() (problems/data_dir.h),
+  // which reads CURVATURE_DATA_DIR: the option sets it for this process. CLI11
+  // runs the main program's option callbacks before any command's callback.
+  app.add_option_function<std::string>(
+         "--data-dir", [](const std::string& dir) { setenv("CURVATURE_DATA_DIR", dir.c_str(), 1); },
+         "Folder holding the data files (nist/, nn/); given before the command. Default: $CURVATURE_DATA_DIR, "
+         "then share/curvature of curv's installation prefix, then the source tree's data/")
+      ->type_name("DIR")
+      ->check(CLI::Validator(CLI::ExistingDirectory).description(""));  // "DIR", not "DIR:DIR", in --help
+  int exit_status = kExitSucceeded;
+  register_list_command(app);
   CLI::App* bench = app.add_subcommand("bench", "Benchmark a problem suite (optionally against Ceres)");
   bench->require_subcommand(1);
   CLI::App* solve = app.add_subcommand("solve", "Solve one problem and print the full report");
   solve->require_subcommand(1);
-  curvature::tools::register_nist_commands(*bench, *solve);
-  curvature::tools::register_mgh_commands(*bench, *solve);
-  curvature::tools::register_nn_bench_command(*bench);
-  curvature::tools::register_fit_command(app);
-  curvature::tools::register_check_command(app);
+  register_nist_commands(*bench, *solve, &exit_status);
+  register_mgh_commands(*bench, *solve, &exit_status);
+  register_nn_bench_command(*bench);
+  register_fit_command(app, &exit_status);
+  register_check_command(app, &exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const curvature::Error& e) {
-    std::cerr << "curv: " << e.what() << "\n";
-    return 2;
+    // --help and --version end here too, with status 0; every other parse
+    // error is a usage error, whatever CLI11's own number for it.
+    return app.exit(e) == 0 ? kExitSucceeded : kExitUsageError;
   } catch (const std::exception& e) {
+    // curvature::Error (bad input: an unknown problem, unreadable data, a
+    // --json path that cannot be written) and anything else that stopped
+    // the command before it could finish.
     std::cerr << "curv: " << e.what() << "\n";
-    return 1;
+    return kExitUsageError;
   }
-  return 0;
+  return exit_status;
 }

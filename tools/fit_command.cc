@@ -16,7 +16,9 @@
 #include "cli_checks.h"
 #include "commands.h"
 #include "curvature/error.h"
-#include "json_line.h"
+#include "exit_status.h"
+#include "iteration_lines.h"
+#include "json_output.h"
 #include "nn_setup.h"
 
 namespace curvature::tools {
@@ -46,7 +48,43 @@ struct FitArgs {
   int patience = 0;
   std::string trace_path;
   std::string json_path;
+  bool allow_unsolved = false;
+  IterationLineOptions lines;
 };
+
+// A fit succeeded when training ended normally — converged, ran its epochs
+// or its time, or stopped early on the validation set — and the losses it
+// reports are finite. A line search or linear solve that failed, a start or
+// a point that could not be evaluated: failed.
+bool ended_normally(TerminationType termination) {
+  switch (termination) {
+    case TerminationType::kGradientTolerance:
+    case TerminationType::kFunctionTolerance:
+    case TerminationType::kParameterTolerance:
+    case TerminationType::kMaxIterations:
+    case TerminationType::kMaxTime:
+    case TerminationType::kEarlyStopping:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// --batch counts samples; the network's residual blocks hold chunks of
+// samples and train() draws whole blocks, so a minibatch of B samples is
+// ceil(B / 250) blocks of ceil(B / blocks) samples each: exactly B when it
+// divides evenly, a few samples more otherwise (the header line says how
+// many).
+struct Minibatches {
+  int blocks = 0;      // NnTrainOptions::batch_size; 0: full batch
+  int chunk_size = 0;  // MlpOptions::chunk_size; 0: the network's default
+};
+Minibatches minibatches_of(int samples) {
+  if (samples <= 0) return {};
+  constexpr int kLargestChunk = 250;
+  const int blocks = (samples + kLargestChunk - 1) / kLargestChunk;
+  return {blocks, (samples + blocks - 1) / blocks};
+}
 
 std::vector<int> parse_hidden(const std::string& text) {
   std::vector<int> sizes;
@@ -76,10 +114,20 @@ Activation parse_activation(const std::string& name) {
   throw Error("--activation: unknown activation '" + name + "' (known: tanh, relu, sigmoid, softplus)");
 }
 
-void fit(const FitArgs& args) {
+int fit(const FitArgs& args) {
   NnTask task;
   task.loss = parse_nn_loss(args.loss);
   check_nn_method(args.method, task.loss);  // fails before the data are read
+  if (args.batch_size > 0) {
+    // Refused rather than ignored: a full-batch method would silently run
+    // on every sample.
+    const NnRunner runner = find_nn_method(args.method).runner;
+    if (runner != NnRunner::kFirstOrder && runner != NnRunner::kAdamThenLm) {
+      throw Error("--batch: " + args.method +
+                  " uses every sample at each iteration; minibatches are for the first-order methods and adam-lm's "
+                  "Adam phase");
+    }
+  }
   CsvOptions csv;
   csv.target_column = args.target;
   csv.input_divisor = args.input_divisor;
@@ -120,16 +168,42 @@ void fit(const FitArgs& args) {
   task.network.initialization = Initialization::kGlorotUniform;
   task.network.seed = args.seed;
 
+  const Minibatches minibatches = minibatches_of(args.batch_size);
+  if (minibatches.chunk_size > 0) task.network.chunk_size = minibatches.chunk_size;
+
+  // Both outputs are opened before the training starts: a path that cannot
+  // be written ends the command before any work is lost.
+  JsonOutput json(args.json_path);
+  std::FILE* out = json.report();
+  std::ofstream trace;
+  if (!args.trace_path.empty()) {
+    trace.open(args.trace_path);
+    if (!trace) throw Error("--trace: cannot write '" + args.trace_path + "'");
+  }
+
   const bool classification = info(task.loss).classification;
   const char* loss_name = classification ? "cross-entropy" : "MSE (standardized)";
   std::string shape;
   for (int size : task.network.layer_sizes) shape += (shape.empty() ? "" : "-") + std::to_string(size);
-  std::printf("fit %s: %d train / %d test samples, MLP %s (%s), %d parameters, %s, method %s, seed %llu\n",
-              args.data_path.c_str(), task.train.num_samples(), task.test.num_samples(), shape.c_str(),
-              args.activation.c_str(), Mlp(task.network).num_parameters(), loss_name, args.method.c_str(),
-              static_cast<unsigned long long>(args.seed));
-  std::printf("%6s %10s %14s %14s%s\n", "iter", "time_s", "train_loss", "test_loss",
-              classification ? "   test_acc" : "");
+  std::fprintf(out, "fit %s: %d train / %d test samples, MLP %s (%s), %d parameters, %s, method %s, seed %llu\n",
+               args.data_path.c_str(), task.train.num_samples(), task.test.num_samples(), shape.c_str(),
+               args.activation.c_str(), Mlp(task.network).num_parameters(), loss_name, args.method.c_str(),
+               static_cast<unsigned long long>(args.seed));
+  if (minibatches.blocks > 0) {
+    std::fprintf(out, "minibatches of %d samples\n",
+                 std::min(minibatches.blocks * minibatches.chunk_size, task.train.num_samples()));
+  }
+  const int every = args.lines.every(true);
+  auto print_row = [out, classification](const NnTrainRecord& row) {
+    std::fprintf(out, "%6d %10.3f %14.6e %14.6e", row.iteration, row.time_s, row.train_loss, row.test_loss);
+    if (classification) std::fprintf(out, " %10.4f", row.test_accuracy);
+    std::fprintf(out, "\n");
+    std::fflush(out);
+  };
+  if (every > 0) {
+    std::fprintf(out, "%6s %10s %14s %14s%s\n", "iter", "time_s", "train_loss", "test_loss",
+                 classification ? "   test_acc" : "");
+  }
 
   NnTrainOptions options;
   options.method = args.method;
@@ -140,18 +214,21 @@ void fit(const FitArgs& args) {
   options.damping = args.damping == "marquardt" ? Damping::kMarquardt : Damping::kLevenberg;
   options.initial_damping = args.initial_damping;
   options.learning_rate = args.learning_rate;
-  options.batch_size = args.batch_size;
+  options.batch_size = minibatches.blocks;
   options.warmup_steps = args.warmup_steps;
   options.patience = args.patience;
-  options.on_iteration = [classification](const NnTrainRecord& row) {
-    std::printf("%6d %10.3f %14.6e %14.6e", row.iteration, row.time_s, row.train_loss, row.test_loss);
-    if (classification) std::printf(" %10.4f", row.test_accuracy);
-    std::printf("\n");
-    std::fflush(stdout);
-  };
+  int last_printed = -1;
+  if (every > 0) {
+    options.on_iteration = [&](const NnTrainRecord& row) {
+      if (row.iteration % every != 0) return;
+      print_row(row);
+      last_printed = row.iteration;
+    };
+  }
   const auto begin = std::chrono::steady_clock::now();
   const NnTrainResult result = train_network(task, options);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  if (every > 0 && result.trace.back().iteration != last_printed) print_row(result.trace.back());
   // The row of the returned parameters: the last, or the best validated one.
   const NnTrainRecord* returned = &result.trace.back();
   for (const NnTrainRecord& row : result.trace) {
@@ -159,43 +236,43 @@ void fit(const FitArgs& args) {
   }
   const NnTrainRecord& last = *returned;
 
-  std::printf("\n%s\n", result.summary.brief_report().c_str());
-  std::printf("  termination       %s: %s\n", to_string(result.summary.termination), result.summary.message.c_str());
-  std::printf("  iterations        %d\n", result.summary.iterations);
+  std::fprintf(out, "\n%s\n", result.summary.brief_report().c_str());
+  std::fprintf(out, "  termination       %s: %s\n", to_string(result.summary.termination),
+               result.summary.message.c_str());
+  std::fprintf(out, "  iterations        %d\n", result.summary.iterations);
   if (result.best_iteration >= 0) {
-    std::printf(
-        "  early stopping    best validation %s %.6e at iteration %d (%d validation rows); its parameters "
-        "are returned\n",
-        classification ? "loss" : "MSE", result.best_validation_loss, result.best_iteration,
-        task.validation.num_samples());
+    std::fprintf(out,
+                 "  early stopping    best validation %s %.6e at iteration %d (%d validation rows); its parameters "
+                 "are returned\n",
+                 classification ? "loss" : "MSE", result.best_validation_loss, result.best_iteration,
+                 task.validation.num_samples());
   }
-  std::printf("  train %-12s %.6e\n", classification ? "loss" : "MSE", last.train_loss);
+  std::fprintf(out, "  train %-12s %.6e\n", classification ? "loss" : "MSE", last.train_loss);
+  double test_loss = last.test_loss;
   if (task.test.num_samples() > 0) {
     // From the returned parameters, not the trace: the two must agree.
     Mlp final_network(task.network);
     final_network.set_parameters(result.parameters);
-    double test_loss = last.test_loss;
     if (classification) {
       MlpCrossEntropyObjective test_objective(task.network, task.test);
       test_objective.evaluate(result.parameters, &test_loss, nullptr);
     } else {
       test_loss = mean_squared_error(final_network, task.test);
     }
-    std::printf("  test %-13s %.6e\n", classification ? "loss" : "MSE", test_loss);
+    std::fprintf(out, "  test %-13s %.6e\n", classification ? "loss" : "MSE", test_loss);
     if (std::abs(test_loss - last.test_loss) > 1e-9 * std::max(1.0, std::abs(test_loss))) {
-      std::printf("  warning: the trace's last test loss %.6e differs from the final network's\n", last.test_loss);
+      std::fprintf(out, "  warning: the trace's last test loss %.6e differs from the final network's\n",
+                   last.test_loss);
     }
   }
   if (classification) {
-    std::printf("  train accuracy    %.4f\n", result.train_accuracy);
-    if (task.test.num_samples() > 0) std::printf("  test accuracy     %.4f\n", last.test_accuracy);
+    std::fprintf(out, "  train accuracy    %.4f\n", result.train_accuracy);
+    if (task.test.num_samples() > 0) std::fprintf(out, "  test accuracy     %.4f\n", last.test_accuracy);
   }
-  std::printf("  time              %.3f s solver (%.3f s without the recorder), %.3f s wall\n",
-              result.summary.total_time_s, last.time_s, wall_s);
+  std::fprintf(out, "  time              %.3f s solver (%.3f s without the recorder), %.3f s wall\n",
+               result.summary.total_time_s, last.time_s, wall_s);
 
-  if (!args.trace_path.empty()) {
-    std::ofstream trace(args.trace_path);
-    if (!trace) throw Error("--trace: cannot write '" + args.trace_path + "'");
+  if (trace.is_open()) {
     trace << "iteration,time_s,train_loss,test_loss\n";
     char line[160];
     for (const NnTrainRecord& row : result.trace) {
@@ -203,85 +280,111 @@ void fit(const FitArgs& args) {
                     row.test_loss);
       trace << line;
     }
+    if (!trace.flush()) throw Error("--trace: cannot write '" + args.trace_path + "'");
   }
-  if (!args.json_path.empty()) {
-    std::ofstream json(args.json_path);
-    if (!json) throw Error("--json: cannot write '" + args.json_path + "'");
-    json << JsonLine()
-                .text("data", args.data_path)
-                .text("test", args.test_path)
-                .text("network", shape)
-                .text("activation", args.activation)
-                .text("loss", args.loss)
-                .text("method", args.method)
-                .unsigned_integer("seed", args.seed)
-                .integer("parameters", static_cast<long long>(result.parameters.size()))
-                .integer("iterations", result.summary.iterations)
-                .text("termination", to_string(result.summary.termination))
-                .number("time_s", last.time_s)
-                .number("train_loss", last.train_loss)
-                .number("test_loss", last.test_loss)
-                .number("train_accuracy", result.train_accuracy)
-                .number("test_accuracy", last.test_accuracy)
-                .str();
+  const bool finite = std::isfinite(last.train_loss) && (task.test.num_samples() == 0 || std::isfinite(test_loss)) &&
+                      (!classification || std::isfinite(result.train_accuracy));
+  const bool succeeded = ended_normally(result.summary.termination) && finite;
+  if (!succeeded) {
+    std::fprintf(out, "  FAILED: %s\n",
+                 finite ? "training did not end normally" : "the reported losses are not all finite");
   }
+  json.write(JsonLine()
+                 .text("data", args.data_path)
+                 .text("test", args.test_path)
+                 .text("network", shape)
+                 .text("activation", args.activation)
+                 .text("loss", args.loss)
+                 .text("method", args.method)
+                 .unsigned_integer("seed", args.seed)
+                 .integer("parameters", static_cast<long long>(result.parameters.size()))
+                 .integer("iterations", result.summary.iterations)
+                 .text("termination", to_string(result.summary.termination))
+                 .text("message", result.summary.message)
+                 .boolean("succeeded", succeeded)
+                 .integer("best_iteration", result.best_iteration)
+                 .number("time_s", last.time_s)
+                 .number("train_loss", last.train_loss)
+                 .number("test_loss", test_loss)
+                 .number("train_accuracy", result.train_accuracy)
+                 .number("test_accuracy", last.test_accuracy));
+  return solve_exit_status(succeeded, args.allow_unsolved);
 }
 
 }  // namespace
 
-void register_fit_command(CLI::App& app) {
+void register_fit_command(CLI::App& app, int* exit_status) {
   auto args = std::make_shared<FitArgs>();
   std::string methods;
   for (const NnMethod& method : nn_methods()) methods += "\n  " + std::string(method.name) + ": " + method.description;
-  CLI::App* command = app.add_subcommand("fit", "Fit a multilayer perceptron to a CSV data set (full batch)");
-  command->add_option("--data", args->data_path, "Training CSV (header row, numeric columns)")->required();
-  command->add_option("--test", args->test_path, "Test CSV with the same columns");
+  CLI::App* command = app.add_subcommand("fit", "Fit a multilayer perceptron to a CSV data set");
+  command->add_option("--data", args->data_path, "Training CSV (header row, numeric columns)")
+      ->required()
+      ->type_name("FILE");
+  command->add_option("--test", args->test_path, "Test CSV with the same columns (default: none)")->type_name("FILE");
   command->add_option("--target", args->target, "Target column (default: the last)");
-  command->add_option("--hidden", args->hidden, "Hidden layer sizes, comma-separated (default 32,32)");
+  command->add_option("--hidden", args->hidden, "Hidden layer sizes, comma-separated");
   command->add_option("--activation", args->activation, "Hidden activation: tanh, relu, sigmoid, softplus");
   std::string losses;
   for (const NnLossInfo& row : kNnLosses) losses += std::string("\n  ") + row.name + "  " + row.description;
-  command->add_option("--loss", args->loss, "Loss:" + losses)->default_val(args->loss);
+  command->add_option("--loss", args->loss, "Loss:" + losses);
   command->add_option("--method", args->method, "Method:" + methods);
-  command->add_option("--epochs", args->epochs, "Maximum iterations (full batch: one per epoch)")
-      ->check(in_range(1, 100000000));
-  command->add_option("--seed", args->seed, "Seed of the Glorot-uniform initialization")->check(not_negative_integer());
+  command
+      ->add_option("--epochs", args->epochs,
+                   "At most this many epochs (passes over the training samples); for the full-batch methods, "
+                   "iterations")
+      ->check(whole_number(1, 100000000));
+  command->add_option("--seed", args->seed, "Seed of the initial weights (Glorot uniform) and of the minibatches")
+      ->check(not_negative_integer());
   command->add_option("--max-time", args->max_time, "Stop after this many seconds")->check(positive());
-  command->add_option("--threads", args->threads, "Threads evaluating the residuals (lm, gn, lbfgs/newton-cg on mse)")
-      ->check(in_range(1, 256));
-  command->add_option("--cg-iterations", args->max_cg_iterations, "Steihaug-CG iterations per newton-cg step (0: n)")
-      ->check(in_range(0, 100000000));
-  command->add_option("--damping", args->damping, "lm: levenberg (lambda I, default) or marquardt (lambda diag J^T J)")
+  command
+      ->add_option("--threads", args->threads,
+                   "Threads evaluating the network over the training samples (lm, gn; lbfgs and newton-cg on mse)")
+      ->check(whole_number(1, 256));
+  command
+      ->add_option("--cg-iterations", args->max_cg_iterations,
+                   "newton-cg: conjugate-gradient iterations per step (0: as many as there are weights)")
+      ->check(whole_number(0, 100000000));
+  command->add_option("--damping", args->damping, "lm: levenberg (lambda I) or marquardt (lambda diag J^T J)")
       ->check(CLI::IsMember({"levenberg", "marquardt"}));
   command
       ->add_option("--initial-damping", args->initial_damping,
-                   "lm: the first lambda, relative to max diag(J^T J) for levenberg (default 1e-3)")
+                   "lm: the first lambda, relative to max diag(J^T J) for levenberg")
       ->check(positive());
-  command->add_option("--lr", args->learning_rate, "Learning rate of a first-order method (0: the rule's default)")
+  command->add_option("--lr", args->learning_rate, "Learning rate of a first-order method (0: the method's default)")
       ->check(non_negative());
   command
-      ->add_option("--batch", args->batch_size, "First-order methods: chunks of samples per minibatch (0: full batch)")
-      ->check(non_negative());
+      ->add_option("--batch", args->batch_size,
+                   "First-order methods and adam-lm's Adam phase: samples per minibatch (0: all the training samples)")
+      ->check(whole_number(0, 1000000000));
   command
       ->add_option("--warmup-steps", args->warmup_steps,
-                   "adam-lm: Adam epochs before lm takes over (full batch: steps; default 3000)")
-      ->check(in_range(1, 100000000));
+                   "adam-lm: Adam epochs before lm takes over (full batch: one step each)")
+      ->check(whole_number(1, 100000000));
   command->add_option("--input-divisor", args->input_divisor, "Divide every input by this as it is read (e.g. 16)")
       ->check(positive());
   command
       ->add_option("--validation", args->validation,
-                   "Hold out this fraction of the training rows (the last ones) as a validation set")
+                   "Hold out this fraction of the training rows (the last ones) as a validation set (0: none)")
       ->check(in_range(0.0, 0.9));
   command
       ->add_option("--patience", args->patience,
-                   "Early stopping: stop after this many iterations without a better validation loss and "
-                   "return the best parameters (needs --validation)")
-      ->check(non_negative());
-  command->add_option("--split", args->split, "Without --test: the first N rows train, the rest test")
-      ->check(in_range(1, 1000000000));
-  command->add_option("--trace", args->trace_path, "Write iteration,time_s,train_loss,test_loss to this CSV");
-  command->add_option("--json", args->json_path, "Write one JSON object with the final results to this file");
-  command->callback([args] { fit(*args); });
+                   "Early stopping: stop after this many epochs without a better validation loss and keep the best "
+                   "weights (needs --validation; 0: never stop early)")
+      ->check(whole_number(0, 1000000000));
+  command->add_option("--split", args->split, "Without --test: the first N rows train, the rest test (default: none)")
+      ->check(whole_number(1, 1000000000))
+      ->default_str("");
+  command->add_option("--trace", args->trace_path, "Write iteration,time_s,train_loss,test_loss to this CSV file")
+      ->type_name("FILE");
+  command
+      ->add_option("--json", args->json_path,
+                   "Write the results as one JSON line to FILE ('-': standard output, and the report to standard "
+                   "error)")
+      ->type_name("FILE");
+  command->add_flag("--allow-unsolved", args->allow_unsolved, "Exit with status 0 even when the fit failed");
+  add_iteration_line_options(command, &args->lines, true);
+  command->callback([args, exit_status] { *exit_status = fit(*args); });
 }
 
 }  // namespace curvature::tools

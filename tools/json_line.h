@@ -1,7 +1,14 @@
 // json_line.h — the one JSON writer of the curv commands: a flat object on
-// one line (JSON Lines), with strings escaped and numbers written so that
-// they read back exactly (17 significant digits); NaN and infinities, which
-// JSON cannot spell, become null.
+// one line (JSON Lines), whose values are strings, numbers, booleans or
+// arrays of numbers. Strings (keys too) are escaped; numbers are written by
+// curvature::to_decimal, the shortest decimal that reads back to the same
+// double (at most 17 significant digits); NaN and infinities, which JSON
+// cannot spell, become null.
+//
+// A helper of ~100 lines rather than a JSON library: the commands write
+// nothing but flat records, and a dependency would be one more package for
+// every build of curv for what fits on one screen. tests/json_line_test.cc
+// checks the escaping, the nulls and the round trip of doubles.
 //
 //   out << JsonLine().text("problem", "ENSO").number("final_cost", cost).boolean("solved", true).str();
 #pragma once
@@ -9,6 +16,9 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
+
+#include "curvature/error.h"
 
 namespace curvature::tools {
 
@@ -16,37 +26,22 @@ class JsonLine {
  public:
   JsonLine& text(const char* key, const std::string& value) {
     append_key(key);
-    body_ += '"';
-    for (const char c : value) {
-      switch (c) {
-        case '"':
-          body_ += "\\\"";
-          break;
-        case '\\':
-          body_ += "\\\\";
-          break;
-        case '\n':
-          body_ += "\\n";
-          break;
-        case '\t':
-          body_ += "\\t";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-            body_ += escaped;
-          } else {
-            body_ += c;
-          }
-      }
-    }
-    body_ += '"';
+    body_ += quoted(value);
     return *this;
   }
   JsonLine& number(const char* key, double value) {
     append_key(key);
     body_ += json_number(value);
+    return *this;
+  }
+  JsonLine& numbers(const char* key, const std::vector<double>& values) {
+    append_key(key);
+    body_ += '[';
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) body_ += ',';
+      body_ += json_number(values[i]);
+    }
+    body_ += ']';
     return *this;
   }
   JsonLine& integer(const char* key, long long value) {
@@ -67,19 +62,53 @@ class JsonLine {
   // The object and a newline.
   std::string str() const { return "{" + body_ + "}\n"; }
 
+  // A double as a JSON number: the shortest decimal that reads back exactly,
+  // or null for NaN and infinities.
   static std::string json_number(double value) {
     if (!std::isfinite(value)) return "null";
-    char number[32];
-    std::snprintf(number, sizeof number, "%.17g", value);
-    return number;
+    return to_decimal(value);
+  }
+
+  // A string as a JSON string: quotes, backslashes and control characters
+  // escaped; other bytes (UTF-8 included) as they are.
+  static std::string quoted(const std::string& value) {
+    std::string out = "\"";
+    for (const char c : value) {
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+            out += escaped;
+          } else {
+            out += c;
+          }
+      }
+    }
+    out += '"';
+    return out;
   }
 
  private:
   void append_key(const char* key) {
     if (!body_.empty()) body_ += ',';
-    body_ += '"';
-    body_ += key;
-    body_ += "\":";
+    body_ += quoted(key);
+    body_ += ':';
   }
 
   std::string body_;

@@ -2,7 +2,6 @@
 // least-squares methods, side by side with Ceres Solver when it is built in.
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,7 +10,9 @@
 #include "cli_checks.h"
 #include "commands.h"
 #include "curvature/solve.h"
-#include "json_line.h"
+#include "exit_status.h"
+#include "iteration_lines.h"
+#include "json_output.h"
 #include "nist.h"
 #include "nist_problem.h"
 #include "nist_run.h"
@@ -72,19 +73,18 @@ NistRun run_curvature(const NistProblem& nist, int start, const std::string& met
   return run;
 }
 
-void write_json(std::ofstream& out, const NistRun& run) {
-  out << JsonLine()
-             .text("suite", "nist")
-             .text("problem", run.problem)
-             .integer("start", run.start)
-             .text("solver", run.solver)
-             .number("lre", run.lre)
-             .integer("iterations", run.iterations)
-             .number("final_cost", run.final_cost)
-             .number("time_s", run.time_s)
-             .text("status", run.status)
-             .boolean("solved", bench::solved(run))
-             .str();
+void write_json(JsonOutput& out, const NistRun& run) {
+  out.write(JsonLine()
+                .text("suite", "nist")
+                .text("problem", run.problem)
+                .integer("start", run.start)
+                .text("solver", run.solver)
+                .number("lre", run.lre)
+                .integer("iterations", run.iterations)
+                .number("final_cost", run.final_cost)
+                .number("time_s", run.time_s)
+                .text("status", run.status)
+                .boolean("solved", bench::solved(run)));
 }
 
 struct BenchArgs {
@@ -104,11 +104,8 @@ void bench_nist(const BenchArgs& args) {
 #endif
   if (!args.versus.empty() && !with_ceres) throw Error("--vs: unknown comparison '" + args.versus + "' (known: ceres)");
   for (const std::string& method : args.methods) method_by_name(method);
-  std::ofstream json;
-  if (!args.json_path.empty()) {
-    json.open(args.json_path);
-    if (!json) throw Error("--json: cannot write '" + args.json_path + "'");
-  }
+  JsonOutput json(args.json_path);
+  std::FILE* out = json.report();
   const std::vector<std::string> names = args.problems.empty() ? nist_problem_names() : args.problems;
 
   std::vector<std::string> solvers;
@@ -117,18 +114,20 @@ void bench_nist(const BenchArgs& args) {
   }
   if (with_ceres) solvers.push_back("ceres-lm");
 
-  std::printf("NIST StRD nonlinear regression: LRE = correct significant digits (min over parameters, max 11);\n");
-  std::printf("time = median of %d solves, the solve call alone, one thread.\n\n", args.repeats);
-  std::printf("%-10s %5s", "problem", "start");
-  for (const std::string& solver : solvers) std::printf(" | %-16s %5s %6s %9s", solver.c_str(), "LRE", "iters", "ms");
-  if (with_ceres) std::printf(" | %7s", "ceres/c");
-  std::printf("\n");
+  std::fprintf(out,
+               "NIST StRD nonlinear regression: LRE = correct significant digits (min over parameters, max 11);\n");
+  std::fprintf(out, "time = median of %d solves, the solve call alone, one thread.\n\n", args.repeats);
+  std::fprintf(out, "%-10s %5s", "problem", "start");
+  for (const std::string& solver : solvers)
+    std::fprintf(out, " | %-16s %5s %6s %9s", solver.c_str(), "LRE", "iters", "ms");
+  if (with_ceres) std::fprintf(out, " | %7s", "ceres/c");
+  std::fprintf(out, "\n");
 
   std::map<std::string, std::vector<NistRun>> runs;
   for (const std::string& name : names) {
     const NistProblem nist = load_nist_problem_by_name(name);
     for (int start : {1, 2}) {
-      std::printf("%-10s %5d", name.c_str(), start);
+      std::fprintf(out, "%-10s %5d", name.c_str(), start);
       std::vector<NistRun> row;
       for (const std::string& method : args.methods)
         row.push_back(run_curvature(nist, start, method, args.damping, args.repeats));
@@ -136,18 +135,18 @@ void bench_nist(const BenchArgs& args) {
       if (with_ceres) row.push_back(bench::run_ceres_nist(nist, start, args.repeats));
 #endif
       for (const NistRun& run : row) {
-        std::printf(" | %-16s %5.1f %6d %9.3f", bench::solved(run) ? "" : "  (not solved)", run.lre, run.iterations,
-                    run.time_s * 1e3);
+        std::fprintf(out, " | %-16s %5.1f %6d %9.3f", bench::solved(run) ? "" : "  (not solved)", run.lre,
+                     run.iterations, run.time_s * 1e3);
         runs[run.solver].push_back(run);
-        if (json.is_open()) write_json(json, run);
+        write_json(json, run);
       }
-      if (with_ceres) std::printf(" | %7.2f", row.back().time_s / row.front().time_s);
-      std::printf("\n");
-      std::fflush(stdout);
+      if (with_ceres) std::fprintf(out, " | %7.2f", row.back().time_s / row.front().time_s);
+      std::fprintf(out, "\n");
+      std::fflush(out);
     }
   }
 
-  std::printf("\n%-16s %8s %11s %14s\n", "solver", "solved", "median LRE", "total ms");
+  std::fprintf(out, "\n%-16s %8s %11s %14s\n", "solver", "solved", "median LRE", "total ms");
   std::map<std::string, double> totals;
   for (const std::string& solver : solvers) {
     const std::vector<NistRun>& list = runs[solver];
@@ -160,58 +159,113 @@ void bench_nist(const BenchArgs& args) {
       lres.push_back(run.lre);
     }
     totals[solver] = total;
-    std::printf("%-16s %4d/%-3zu %11.2f %14.3f\n", solver.c_str(), count, list.size(), bench::median(lres),
-                total * 1e3);
+    std::fprintf(out, "%-16s %4d/%-3zu %11.2f %14.3f\n", solver.c_str(), count, list.size(), bench::median(lres),
+                 total * 1e3);
   }
   if (with_ceres) {
-    std::printf("\ntotal time ratio ceres-lm / %s: %.2f\n", solvers.front().c_str(),
-                totals["ceres-lm"] / totals[solvers.front()]);
+    std::fprintf(out, "\ntotal time ratio ceres-lm / %s: %.2f\n", solvers.front().c_str(),
+                 totals["ceres-lm"] / totals[solvers.front()]);
   }
+}
+
+struct SolveArgs {
+  std::string name;
+  std::string method = "lm";
+  int start = 1;
+  std::string damping = "marquardt";
+  int max_iterations = 10000;
+  std::string json_path;
+  bool allow_unsolved = false;
+  IterationLineOptions lines;
+};
+
+// curv solve nist: one problem from one start, the full report with the
+// estimates next to the certified values, and the same as one JSON line.
+// Succeeds when the solve converged.
+int solve_nist(const SolveArgs& args) {
+  const Method method = method_by_name(args.method);
+  SolverOptions options = nist_options(method, args.damping);
+  options.max_iterations = args.max_iterations;
+  const NistProblem nist = load_nist_problem_by_name(args.name);
+  JsonOutput json(args.json_path);
+  std::FILE* out = json.report();
+  std::vector<double> b = args.start == 1 ? nist.start1 : nist.start2;
+  Problem problem;
+  add_nist_residuals(nist, &problem, b.data());
+  IterationPrinter printer(stderr, args.lines.every(false), true);
+  options.callback = printer.callback();
+  const Summary summary = solve(options, &problem);
+  printer.finish(summary);
+  const double certified_cost = 0.5 * nist.certified_residual_sum_of_squares;
+  const double lre = min_log_relative_error(b, nist.certified);
+  std::fprintf(out, "%s", summary.full_report().c_str());
+  std::fprintf(out, "\n  %-4s %24s %24s %6s\n", "", "estimate", "certified", "LRE");
+  for (int i = 0; i < nist.num_parameters; ++i) {
+    std::fprintf(out, "  b%-3d %24.15e %24.15e %6.2f\n", i + 1, b[i], nist.certified[i],
+                 log_relative_error(b[i], nist.certified[i]));
+  }
+  std::fprintf(out, "  certified cost %.16e\n", certified_cost);
+  std::fprintf(out, "  %s\n", summary.converged() ? "converged" : "NOT converged");
+  json.write(JsonLine()
+                 .text("suite", "nist")
+                 .text("problem", nist.name)
+                 .integer("start", args.start)
+                 .text("method", summary.method)
+                 .text("linear_solver", summary.linear_solver)
+                 .text("termination", to_string(summary.termination))
+                 .text("message", summary.message)
+                 .boolean("converged", summary.converged())
+                 .integer("iterations", summary.iterations)
+                 .number("initial_cost", summary.initial_cost)
+                 .number("final_cost", summary.final_cost)
+                 .number("certified_cost", certified_cost)
+                 .numbers("parameters", b)
+                 .numbers("certified_parameters", nist.certified)
+                 .number("lre", lre)
+                 .boolean("solved", lre >= 4.0)  // as curv bench nist: 4 correct digits
+                 .number("time_s", summary.total_time_s));
+  return solve_exit_status(summary.converged(), args.allow_unsolved);
 }
 
 }  // namespace
 
-void register_nist_commands(CLI::App& bench, CLI::App& solve_command) {
+void register_nist_commands(CLI::App& bench, CLI::App& solve_command, int* exit_status) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* nist = bench.add_subcommand("nist", "The 27 NIST StRD problems from both starting points");
   nist->add_option("--method", args->methods, "Methods to run: " + cli_names<MethodInfo>(kMethods) + " (repeatable)")
       ->expected(1, -1);
   nist->add_option("--vs", args->versus, "Compare with another library: ceres");
-  nist->add_option("--json", args->json_path, "Write one JSON object per (problem, start, solver) to this file");
-  nist->add_option("--problem", args->problems, "Only these problems (repeatable)");
-  nist->add_option("--damping", args->damping, "Levenberg-Marquardt damping: marquardt or levenberg");
+  nist->add_option("--json", args->json_path,
+                   "Write one JSON line per (problem, start, solver) to FILE ('-': standard output, and the table "
+                   "to standard error)")
+      ->type_name("FILE");
+  nist->add_option("--problem", args->problems, "Only these problems (repeatable; default all)")->default_str("");
+  nist->add_option("--damping", args->damping, "Levenberg-Marquardt damping: marquardt or levenberg")
+      ->check(CLI::IsMember({"marquardt", "levenberg"}));
   nist->add_option("--repeats", args->repeats, "Solves per case; the median time is reported")
-      ->check(in_range(1, 1000));
+      ->check(whole_number(1, 1000));
   nist->callback([args] { bench_nist(*args); });
 
-  auto name = std::make_shared<std::string>();
-  auto method = std::make_shared<std::string>("lm");
-  auto start = std::make_shared<int>(1);
-  auto verbose = std::make_shared<bool>(false);
-  auto damping = std::make_shared<std::string>("marquardt");
-  CLI::App* solve_nist = solve_command.add_subcommand("nist", "Solve one NIST StRD problem");
-  solve_nist->add_option("problem", *name, "Problem name (see curv list)")->required();
-  solve_nist->add_option("--method", *method, "One of " + cli_names<MethodInfo>(kMethods));
-  solve_nist->add_option("--start", *start, "NIST starting point, 1 or 2")->check(in_range(1, 2));
-  solve_nist->add_option("--damping", *damping, "Levenberg-Marquardt damping: marquardt or levenberg");
-  solve_nist->add_flag("--verbose", *verbose, "One line per iteration on stderr");
-  solve_nist->callback([=] {
-    const Method solve_method = method_by_name(*method);
-    const NistProblem nist = load_nist_problem_by_name(*name);
-    std::vector<double> b = *start == 1 ? nist.start1 : nist.start2;
-    Problem problem;
-    add_nist_residuals(nist, &problem, b.data());
-    SolverOptions options = nist_options(solve_method, *damping);
-    options.verbose = *verbose;
-    const Summary summary = solve(options, &problem);
-    std::printf("%s", summary.full_report().c_str());
-    std::printf("\n  %-4s %24s %24s %6s\n", "", "estimate", "certified", "LRE");
-    for (int i = 0; i < nist.num_parameters; ++i) {
-      std::printf("  b%-3d %24.15e %24.15e %6.2f\n", i + 1, b[i], nist.certified[i],
-                  log_relative_error(b[i], nist.certified[i]));
-    }
-    std::printf("  certified cost %.16e\n", 0.5 * nist.certified_residual_sum_of_squares);
-  });
+  auto solve_args = std::make_shared<SolveArgs>();
+  CLI::App* solve_nist_command = solve_command.add_subcommand("nist", "Solve one NIST StRD problem");
+  solve_nist_command->add_option("problem", solve_args->name, "Problem name (see curv list)")->required();
+  solve_nist_command->add_option("--method", solve_args->method, "One of " + cli_names<MethodInfo>(kMethods));
+  solve_nist_command->add_option("--start", solve_args->start, "NIST starting point, 1 or 2")
+      ->check(whole_number(1, 2));
+  solve_nist_command
+      ->add_option("--damping", solve_args->damping, "Levenberg-Marquardt damping: marquardt or levenberg")
+      ->check(CLI::IsMember({"marquardt", "levenberg"}));
+  solve_nist_command->add_option("--max-iterations", solve_args->max_iterations, "Stop after this many iterations")
+      ->check(whole_number(0, 1000000000));
+  solve_nist_command
+      ->add_option("--json", solve_args->json_path,
+                   "Write the result as one JSON line to FILE ('-': standard output, and the report to standard "
+                   "error)")
+      ->type_name("FILE");
+  solve_nist_command->add_flag("--allow-unsolved", solve_args->allow_unsolved,
+                               "Exit with status 0 even when the solve did not converge");
+  add_iteration_line_options(solve_nist_command, &solve_args->lines, false);
+  solve_nist_command->callback([solve_args, exit_status] { *exit_status = solve_nist(*solve_args); });
 }
 
 }  // namespace curvature::tools

@@ -316,24 +316,24 @@ void bench_nn(const NnBenchArgs& args) {
 void register_nn_bench_command(CLI::App& bench) {
   auto args = std::make_shared<NnBenchArgs>();
   CLI::App* nn = bench.add_subcommand("nn", "Neural-network fits: R1 (friedman1 regression) and C1 (digits)");
-  nn->add_option("--seeds", args->seeds, "Seeds: a list or ranges, e.g. 0-4 or 0,3 (default 0-4)");
-  nn->add_option("--max-time", args->max_time, "Seconds per run (default 120)")->check(positive());
+  nn->add_option("--seeds", args->seeds, "Seeds: a list or ranges, e.g. 0-4 or 0,3");
+  nn->add_option("--max-time", args->max_time, "Seconds per run")->check(positive());
   std::string method_names;
   for (const NnMethod& method : nn_methods())
     method_names += (method_names.empty() ? "" : ", ") + std::string(method.name);
-  nn->add_option("--methods", args->methods,
-                 "Comma-separated methods: " + method_names + " (default lm, gn, lbfgs, lbfgs-lm, adam-lm, newton-cg)")
-      ->delimiter(',');
-  nn->add_option("--threads", args->threads, "Threads evaluating residuals (default 2)")->check(in_range(1, 256));
-  nn->add_option("--cg-iterations", args->max_cg_iterations, "Steihaug-CG iterations per newton-cg step (0: n)")
-      ->check(in_range(0, 100000000));
-  nn->add_option("--tasks", args->tasks, "Comma-separated tasks: r1, c1 (default both)")->delimiter(',');
+  nn->add_option("--methods", args->methods, "Comma-separated methods: " + method_names)->delimiter(',');
+  nn->add_option("--threads", args->threads, "Threads evaluating the network over the training samples")
+      ->check(whole_number(1, 256));
+  nn->add_option("--cg-iterations", args->max_cg_iterations,
+                 "newton-cg: conjugate-gradient iterations per step (0: as many as there are weights)")
+      ->check(whole_number(0, 100000000));
+  nn->add_option("--tasks", args->tasks, "Comma-separated tasks: r1, c1")->delimiter(',');
   nn->add_option("--lr", args->learning_rate,
                  "Learning rate of the first-order methods (0: each rule's default; adam-lm's warm-up: 0.03)")
       ->check(non_negative());
   nn->add_option("--warmup-steps", args->warmup_steps,
-                 "adam-lm: Adam epochs before lm takes over (full batch: steps; default 3000)")
-      ->check(in_range(1, 100000000));
+                 "adam-lm: Adam epochs before lm takes over (full batch: one step each)")
+      ->check(whole_number(1, 100000000));
   nn->add_option("--vs", args->vs, "Compare with another library: ceres (its LM on R1, same residuals and threads)")
       ->check(CLI::IsMember({"ceres"}));
   nn->callback([args] { bench_nn(*args); });

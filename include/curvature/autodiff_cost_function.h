@@ -71,6 +71,9 @@ constexpr std::array<int, sizeof...(kBlockSizes)> block_offsets() {
 
 }  // namespace internal
 
+// The cost function of a templated Functor (see the top of this file): kNumResiduals residuals
+// (kDynamic: a count given to the constructor) over parameter blocks of the sizes kBlockSizes,
+// with Jacobians by forward-mode automatic differentiation.
 template <typename Functor, int kNumResiduals, int... kBlockSizes>
 class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlockSizes...> {
  public:
@@ -79,8 +82,8 @@ class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlock
   static_assert(sizeof...(kBlockSizes) > 0, "AutoDiffCostFunction: at least one parameter block is needed");
   static_assert(((kBlockSizes > 0) && ...), "AutoDiffCostFunction: block sizes must be positive (no kDynamic)");
 
-  static constexpr int kNumParameters = (kBlockSizes + ...);
-  using JetType = Jet<double, kNumParameters>;
+  static constexpr int kNumParameters = (kBlockSizes + ...);  // S, the sum of the block sizes
+  using JetType = Jet<double, kNumParameters>;                // what the functor sees when Jacobians are wanted
 
   // Fixed residual count. The functor is taken by value (or as a non-null
   // unique_ptr, for functors that cannot be moved) and owned by the cost
@@ -101,8 +104,10 @@ class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlock
     set_sizes(num_residuals);
   }
 
-  const Functor& functor() const { return *functor_; }
+  const Functor& functor() const { return *functor_; }  // the functor the cost function owns
 
+  // CostFunction::evaluate(): the functor with T = double, or once with T = JetType when Jacobians are
+  // wanted.
   bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
     constexpr auto kBlocks = std::make_index_sequence<sizeof...(kBlockSizes)>();
     if (jacobians == nullptr) return call(parameters, residuals, kBlocks);
@@ -139,6 +144,7 @@ class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlock
   // derivatives the Hessian-vector product (d^2 r / dx dx) d.
   bool has_second_derivatives() const override { return true; }
 
+  // CostFunction::evaluate_second_derivative_product(), by the nested jets described above.
   bool evaluate_second_derivative_product(double const* const* parameters, const double* weights,
                                           double const* const* directions, double** products) const override {
     using SecondOrderJet = Jet<JetType, 1>;

@@ -56,7 +56,7 @@ namespace curvature {
 // A HessianOperator over an explicit dense symmetric matrix.
 class DenseHessianOperator : public HessianOperator {
  public:
-  explicit DenseHessianOperator(Eigen::MatrixXd hessian) : hessian_(std::move(hessian)) {}
+  explicit DenseHessianOperator(Eigen::MatrixXd hessian) : hessian_(std::move(hessian)) {}  // takes a square matrix
   int size() const override { return static_cast<int>(hessian_.rows()); }
   void multiply(const Eigen::VectorXd& v, Eigen::VectorXd* y) const override {
     if (v.size() != hessian_.cols()) {
@@ -69,23 +69,27 @@ class DenseHessianOperator : public HessianOperator {
     *hessian = hessian_;
     return true;
   }
-  const Eigen::MatrixXd& matrix() const { return hessian_; }
+  const Eigen::MatrixXd& matrix() const { return hessian_; }  // the matrix given to the constructor
 
  private:
   Eigen::MatrixXd hessian_;
 };
 
+// The Objective of a templated Functor `bool operator()(const T* x, T* f) const` of kNumParameters
+// variables, with gradient and Hessian by forward-mode automatic differentiation (see the top of
+// this file).
 template <typename Functor, int kNumParameters>
 class AutoDiffObjective : public Objective {
  public:
   static_assert(kNumParameters > 0, "AutoDiffObjective: kNumParameters must be positive (no kDynamic)");
-  using FirstOrder = Jet<double, kNumParameters>;
-  using SecondOrder = Jet<FirstOrder, kNumParameters>;
+  using FirstOrder = Jet<double, kNumParameters>;       // the jet of the gradient
+  using SecondOrder = Jet<FirstOrder, kNumParameters>;  // the nested jet of the Hessian
 
+  // `name` is what reports print for the objective (name()).
   explicit AutoDiffObjective(Functor functor, std::string name = "autodiff objective")
       : functor_(std::move(functor)), name_(std::move(name)) {}
 
-  const Functor& functor() const { return functor_; }
+  const Functor& functor() const { return functor_; }  // the functor given to the constructor
 
   // lower <= x <= upper coordinatewise (+-infinity for an open side).
   void set_bounds(const Eigen::VectorXd& lower, const Eigen::VectorXd& upper) {

@@ -26,10 +26,16 @@
 
 namespace curvature {
 
+// The interface of a residual function r(x_1, ..., x_k) (see the top of this file). Derive from
+// SizedCostFunction or DynamicCostFunction, or let AutoDiffCostFunction,
+// DynamicAutoDiffCostFunction or NumericDiffCostFunction derive a functor's.
 class CostFunction {
  public:
   virtual ~CostFunction() = default;
 
+  // The residuals at `parameters` and, when `jacobians` is not null, the Jacobians that are asked
+  // for, in the layout described at the top of this file. Returns false when the residuals cannot
+  // be computed at this point.
   virtual bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const = 0;
 
   // The residuals and, for every block i with gradients[i] not null, the
@@ -57,6 +63,7 @@ class CostFunction {
   virtual bool evaluate_second_derivative_product(double const* const* parameters, const double* weights,
                                                   double const* const* directions, double** products) const;
 
+  // m, the size of r, and the size of each parameter block, in order.
   int num_residuals() const { return num_residuals_; }
   const std::vector<int>& parameter_block_sizes() const { return parameter_block_sizes_; }
 
@@ -81,6 +88,7 @@ class SizedCostFunction : public CostFunction {
   static_assert(sizeof...(kBlockSizes) > 0, "a cost function needs at least one parameter block");
   static_assert(((kBlockSizes > 0) && ...), "parameter block sizes must be positive");
 
+  // k, and the block sizes in order.
   static constexpr int kNumParameterBlocks = sizeof...(kBlockSizes);
   static constexpr std::array<int, sizeof...(kBlockSizes)> kParameterBlockSizes{kBlockSizes...};
 
@@ -96,7 +104,7 @@ class SizedCostFunction : public CostFunction {
 class DynamicCostFunction : public CostFunction {
  public:
   using CostFunction::set_num_residuals;
-  void add_parameter_block(int size);
+  void add_parameter_block(int size);  // appends a block; a non-positive size is an Error
 };
 
 }  // namespace curvature

@@ -40,17 +40,21 @@
 
 namespace curvature {
 
+// The cost function of a templated Functor over an array of block pointers, with sizes set at run
+// time (add_parameter_block(), set_num_residuals()) and Jacobians by dynamic-size jets (see the top
+// of this file).
 template <typename Functor>
 class DynamicAutoDiffCostFunction : public DynamicCostFunction {
  public:
-  using JetType = Jet<double, kDynamic>;
+  using JetType = Jet<double, kDynamic>;  // what the functor sees when Jacobians are wanted
 
+  // The functor by value, or as a unique_ptr (null is a curvature::Error); owned by the cost function.
   explicit DynamicAutoDiffCostFunction(Functor functor) : functor_(std::make_unique<Functor>(std::move(functor))) {}
   explicit DynamicAutoDiffCostFunction(std::unique_ptr<Functor> functor) : functor_(std::move(functor)) {
     if (!functor_) throw Error("DynamicAutoDiffCostFunction: the functor pointer is null");
   }
 
-  const Functor& functor() const { return *functor_; }
+  const Functor& functor() const { return *functor_; }  // the functor the cost function owns
 
   bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
     const std::vector<int>& sizes = parameter_block_sizes();

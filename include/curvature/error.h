@@ -10,11 +10,13 @@
 #include <stdexcept>
 #include <string>
 
+// The library's public API; what lies in curvature::internal is not part of it.
 namespace curvature {
 
+// The exception for misuse of the API; what() names the offending item.
 class Error : public std::invalid_argument {
  public:
-  explicit Error(const std::string& message) : std::invalid_argument(message) {}
+  explicit Error(const std::string& message) : std::invalid_argument(message) {}  // what() returns `message`
 };
 
 // How every curvature message prints a number: the shortest decimal that

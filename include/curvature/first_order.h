@@ -119,6 +119,7 @@ struct MomentumOptions {
   double momentum = 0.9;  // mu in [0, 1); 0 reduces every momentum rule to SGD
 };
 
+// AdaGrad's options.
 struct AdaGradOptions {
   double epsilon = 1e-7;  // delta > 0, added to sqrt(r) ([GBC] Algorithm 8.4 suggests 1e-7)
 };
@@ -130,6 +131,7 @@ struct RmsPropOptions {
   double momentum = 0.9;  // mu in [0, 1); used by kRmsPropMomentum and kRmsPropNesterov only
 };
 
+// AdaDelta's options.
 struct AdaDeltaOptions {
   double decay = 0.95;    // rho in [0, 1) for both running averages ([Zei] Section 4: 0.95)
   double epsilon = 1e-6;  // > 0, inside both square roots ([Zei] Section 4: 1e-6)
@@ -142,6 +144,7 @@ struct AdamOptions {
   double epsilon = 1e-8;  // > 0, added to sqrt(v_hat) (AdaMax: to u)
 };
 
+// NAdam's options.
 struct NadamOptions {
   double beta1 = 0.9;     // in [0, 1): mu, the base momentum
   double beta2 = 0.999;   // in [0, 1): nu, decay of the second moment
@@ -151,10 +154,11 @@ struct NadamOptions {
   double momentum_decay = 0.004;
 };
 
+// AdamW's options: Adam's, and the decoupled weight decay.
 struct AdamWOptions {
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double epsilon = 1e-8;
+  double beta1 = 0.9;          // in [0, 1): decay of the first moment m
+  double beta2 = 0.999;        // in [0, 1): decay of the second moment v
+  double epsilon = 1e-8;       // > 0, added to sqrt(v_hat)
   double weight_decay = 0.01;  // w >= 0: x -= lr w x each step, outside the adaptive scaling
 };
 
@@ -164,18 +168,18 @@ struct AdamWOptions {
 // Stochastic gradient descent ([GBC] Algorithm 8.1):  x -= lr g.
 class Sgd {
  public:
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset() {}
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset() {}                                                                   // nothing to forget
 };
 
 // Heavy-ball momentum ([Pol]; [GBC] Algorithm 8.2):
 //   v = mu v - lr g;   x += v.
 class Momentum {
  public:
-  explicit Momentum(const MomentumOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
-  std::span<const double> velocity() const { return v_; }
+  explicit Momentum(const MomentumOptions& options = {});                           // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
+  std::span<const double> velocity() const { return v_; }                           // v
 
  private:
   MomentumOptions options_;
@@ -190,13 +194,13 @@ class Momentum {
 // shifted point should use Nesterov below.
 class NesterovLookahead {
  public:
-  explicit NesterovLookahead(const MomentumOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
-  bool needs_lookahead() const { return true; }
+  explicit NesterovLookahead(const MomentumOptions& options = {});                  // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
+  bool needs_lookahead() const { return true; }  // call lookahead() before each gradient
   // point = x + mu v (point = x before the first step). Sizes must agree.
   void lookahead(std::span<const double> x, std::span<double> point) const;
-  std::span<const double> velocity() const { return v_; }
+  std::span<const double> velocity() const { return v_; }  // v
 
  private:
   MomentumOptions options_;
@@ -216,10 +220,10 @@ class NesterovLookahead {
 // which vanishes as the steps do.
 class Nesterov {
  public:
-  explicit Nesterov(const MomentumOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
-  std::span<const double> velocity() const { return v_; }
+  explicit Nesterov(const MomentumOptions& options = {});                           // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
+  std::span<const double> velocity() const { return v_; }                           // v
 
  private:
   MomentumOptions options_;
@@ -231,10 +235,10 @@ class Nesterov {
 // epsilon outside the square root, as in [GBC].
 class AdaGrad {
  public:
-  explicit AdaGrad(const AdaGradOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
-  std::span<const double> accumulator() const { return r_; }
+  explicit AdaGrad(const AdaGradOptions& options = {});                             // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
+  std::span<const double> accumulator() const { return r_; }                        // r, the summed squared gradients
 
  private:
   AdaGradOptions options_;
@@ -248,10 +252,10 @@ class AdaGrad {
 // below delta more strongly.
 class RmsProp {
  public:
-  explicit RmsProp(const RmsPropOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
-  std::span<const double> mean_square() const { return r_; }
+  explicit RmsProp(const RmsPropOptions& options = {});                             // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
+  std::span<const double> mean_square() const { return r_; }                        // r, the running mean of g^2
 
  private:
   RmsPropOptions options_;
@@ -263,9 +267,9 @@ class RmsProp {
 //   r = rho r + (1 - rho) g^2;   v = mu v - lr g / (sqrt(r) + epsilon);   x += v.
 class RmsPropMomentum {
  public:
-  explicit RmsPropMomentum(const RmsPropOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
+  explicit RmsPropMomentum(const RmsPropOptions& options = {});                     // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
 
  private:
   RmsPropOptions options_;
@@ -282,9 +286,9 @@ class RmsPropMomentum {
 // with Algorithm 8.6's look-ahead points (epsilon placed as in RmsProp).
 class RmsPropNesterov {
  public:
-  explicit RmsPropNesterov(const RmsPropOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
+  explicit RmsPropNesterov(const RmsPropOptions& options = {});                     // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
 
  private:
   RmsPropOptions options_;
@@ -303,9 +307,9 @@ class RmsPropNesterov {
 // into the step sizes the rule learns.
 class AdaDelta {
  public:
-  explicit AdaDelta(const AdaDeltaOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
+  explicit AdaDelta(const AdaDeltaOptions& options = {});                           // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
 
  private:
   AdaDeltaOptions options_;
@@ -323,12 +327,12 @@ class AdaDelta {
 // (up to epsilon): the bias correction makes the step size ~lr from the start.
 class Adam {
  public:
-  explicit Adam(const AdamOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
-  std::int64_t steps() const { return t_; }
-  std::span<const double> first_moment() const { return m_; }
-  std::span<const double> second_moment() const { return v_; }
+  explicit Adam(const AdamOptions& options = {});                                   // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
+  std::int64_t steps() const { return t_; }                                         // t, the steps taken
+  std::span<const double> first_moment() const { return m_; }                       // m
+  std::span<const double> second_moment() const { return v_; }                      // v
 
  private:
   AdamOptions options_;
@@ -345,9 +349,9 @@ class Adam {
 // u needs no bias correction. [KB] suggest lr = 0.002.
 class AdaMax {
  public:
-  explicit AdaMax(const AdamOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
+  explicit AdaMax(const AdamOptions& options = {});                                 // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
 
  private:
   AdamOptions options_;
@@ -367,9 +371,9 @@ class AdaMax {
 // Adam. [Doz] suggests lr = 0.002.
 class Nadam {
  public:
-  explicit Nadam(const NadamOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
+  explicit Nadam(const NadamOptions& options = {});                                 // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
 
  private:
   NadamOptions options_;
@@ -393,10 +397,10 @@ class Nadam {
 // first step.
 class AmsGrad {
  public:
-  explicit AmsGrad(const AdamOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
-  std::span<const double> max_second_moment() const { return v_hat_; }
+  explicit AmsGrad(const AdamOptions& options = {});                                // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
+  std::span<const double> max_second_moment() const { return v_hat_; }              // v_hat
 
  private:
   AdamOptions options_;
@@ -418,9 +422,9 @@ class AmsGrad {
 // alpha, and the decay follows the schedule as it does in [LH].
 class AdamW {
  public:
-  explicit AdamW(const AdamWOptions& options = {});
-  void step(std::span<double> x, std::span<const double> g, double learning_rate);
-  void reset();
+  explicit AdamW(const AdamWOptions& options = {});                                 // validates the options
+  void step(std::span<double> x, std::span<const double> g, double learning_rate);  // one update of x, in place
+  void reset();                                                                     // forgets the state and its size
 
  private:
   AdamWOptions options_;
@@ -438,6 +442,7 @@ static_assert(LookaheadUpdateRule<NesterovLookahead>);
 // ---------------------------------------------------------------------------
 // Run-time choice.
 
+// The update rules, one per class above; kUpdateRules holds their names and traits.
 enum class UpdateRuleType {
   kSgd,
   kMomentum,           // heavy ball
@@ -456,10 +461,11 @@ enum class UpdateRuleType {
   kCount,  // not a rule: the number of rules
 };
 
+// A row of kUpdateRules, the update rules' registry (registry.h).
 struct UpdateRuleInfo {
-  UpdateRuleType value;
-  const char* name;  // to_string(), parse_update_rule()
-  const char* description;
+  UpdateRuleType value;     // the row's enumerator
+  const char* name;         // to_string(), parse_update_rule()
+  const char* description;  // one line for lists and help texts
   // The starting learning rate the rule's paper (or common practice, for
   // the first five) suggests.
   double default_learning_rate;
@@ -488,6 +494,7 @@ inline constexpr UpdateRuleInfo kUpdateRules[] = {
 // clang-format on
 static_assert(registry_is_complete<UpdateRuleType>(kUpdateRules));
 
+// The row of `type`, and its name.
 inline const UpdateRuleInfo& info(UpdateRuleType type) {
   return registry_row<UpdateRuleInfo>(kUpdateRules, type, "UpdateRuleType");
 }
@@ -504,14 +511,14 @@ inline double default_learning_rate(UpdateRuleType type) { return info(type).def
 // The options of every rule; make_update_rule reads the struct that `type`
 // names and ignores the others.
 struct UpdateRuleOptions {
-  UpdateRuleType type = UpdateRuleType::kAdam;
-  MomentumOptions momentum;  // kMomentum, kNesterovLookahead, kNesterov
-  AdaGradOptions adagrad;
-  RmsPropOptions rmsprop;  // kRmsProp, kRmsPropMomentum, kRmsPropNesterov
-  AdaDeltaOptions adadelta;
-  AdamOptions adam;  // kAdam, kAdaMax, kAmsGrad
-  NadamOptions nadam;
-  AdamWOptions adamw;
+  UpdateRuleType type = UpdateRuleType::kAdam;  // the rule make_update_rule() builds
+  MomentumOptions momentum;                     // kMomentum, kNesterovLookahead, kNesterov
+  AdaGradOptions adagrad;                       // kAdaGrad
+  RmsPropOptions rmsprop;                       // kRmsProp, kRmsPropMomentum, kRmsPropNesterov
+  AdaDeltaOptions adadelta;                     // kAdaDelta
+  AdamOptions adam;                             // kAdam, kAdaMax, kAmsGrad
+  NadamOptions nadam;                           // kNadam
+  AdamWOptions adamw;                           // kAdamW
 };
 
 // Any update rule behind one type, for a loop that chooses at run time. It
@@ -522,8 +529,9 @@ struct UpdateRuleOptions {
 class AnyUpdateRule {
  public:
   template <UpdateRule R>
-  explicit AnyUpdateRule(R rule) : rule_(std::make_unique<Model<R>>(std::move(rule))) {}
+  explicit AnyUpdateRule(R rule) : rule_(std::make_unique<Model<R>>(std::move(rule))) {}  // takes the rule over
 
+  // The wrapped rule's step(), reset(), needs_lookahead() and lookahead() (see the concepts above).
   void step(std::span<double> x, std::span<const double> g, double learning_rate) { rule_->step(x, g, learning_rate); }
   void reset() { rule_->reset(); }
   bool needs_lookahead() const { return rule_->needs_lookahead(); }

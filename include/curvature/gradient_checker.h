@@ -25,6 +25,7 @@
 
 namespace curvature {
 
+// How check_gradients() differentiates and what it accepts.
 struct GradientCheckOptions {
   // Central differences are accurate to ~1e-10 relative for smooth,
   // well-scaled residuals: far inside the default precision, at two
@@ -38,6 +39,7 @@ struct GradientCheckOptions {
   NumericDiffOptions numeric;
 };
 
+// What check_gradients() found.
 struct GradientCheckResult {
   // True when every entry of every block is within relative_precision.
   bool ok = true;
@@ -45,7 +47,7 @@ struct GradientCheckResult {
   std::vector<double> worst_relative_error;
   // Per parameter block: the Jacobians compared (row-major, num_residuals x size).
   std::vector<JacobianMatrix> analytic;
-  std::vector<JacobianMatrix> numeric;
+  std::vector<JacobianMatrix> numeric;  // the finite-difference Jacobians, in the same layout
   // Residuals at the point.
   std::vector<double> residuals;
   // Empty when ok; otherwise one line per failing block naming its worst

@@ -52,6 +52,7 @@ namespace curvature {
 // A size chosen at run time (for jets, cost-function residual counts, ...).
 inline constexpr int kDynamic = Eigen::Dynamic;
 
+// A value with its first derivatives (see the top of this file).
 template <typename T, int N>
 struct Jet;
 
@@ -92,14 +93,16 @@ Eigen::Matrix<T, N, 1> combine(const T& alpha, const Eigen::Matrix<T, N, 1>& x, 
 
 }  // namespace internal
 
+// A value `a` with its derivatives `v` with respect to N independent variables (N = kDynamic:
+// chosen at run time); see the top of this file.
 template <typename T, int N>
 struct Jet {
   static_assert(N > 0 || N == kDynamic, "Jet: N must be positive or kDynamic");
-  using Scalar = T;
-  using Vector = Eigen::Matrix<T, N, 1>;
+  using Scalar = T;                       // the type of the value and of each derivative
+  using Vector = Eigen::Matrix<T, N, 1>;  // the derivatives' type
 
-  T a;
-  Vector v;
+  T a;       // the value
+  Vector v;  // the derivatives; for a dynamic jet, empty means all zero
 
   // Zero, with zero derivatives (an empty v for dynamic jets).
   Jet() : a(0) {
@@ -138,6 +141,7 @@ struct Jet {
   template <typename Derived>
   Jet(const T& value, const Eigen::MatrixBase<Derived>& derivatives) : a(value), v(derivatives) {}
 
+  // Compound assignment, by the rules of the operators below; a scalar is a constant.
   Jet& operator+=(const Jet& g) { return *this = *this + g; }
   Jet& operator-=(const Jet& g) { return *this = *this - g; }
   Jet& operator*=(const Jet& g) { return *this = *this * g; }
@@ -212,6 +216,7 @@ namespace curvature {
 //   d(f +- g) = df +- dg         d(f * g) = g df + f dg
 //   d(f / g)  = (df - (f/g) dg) / g          d(s / g) = -(s/g) dg / g
 
+// Unary plus and minus.
 template <typename T, int N>
 Jet<T, N> operator+(const Jet<T, N>& f) {
   return f;
@@ -221,6 +226,7 @@ Jet<T, N> operator-(const Jet<T, N>& f) {
   return Jet<T, N>(-f.a, -f.v);
 }
 
+// Jet with jet, by the rules above.
 template <typename T, int N>
 Jet<T, N> operator+(const Jet<T, N>& f, const Jet<T, N>& g) {
   if constexpr (N == kDynamic) {
@@ -256,6 +262,7 @@ Jet<T, N> operator/(const Jet<T, N>& f, const Jet<T, N>& g) {
   }
 }
 
+// Jet with scalar, either way round: the scalar is a constant.
 template <typename T, int N, internal::ScalarOf<T> S>
 Jet<T, N> operator+(const Jet<T, N>& f, const S& s) {
   return Jet<T, N>(f.a + T(s), f.v);
@@ -674,6 +681,7 @@ Jet<T, N> pow(const Jet<T, N>& f, const Jet<T, N>& g) {
 // it is NaN (infinite) when its value or some derivative is NaN (infinite).
 // fpclassify looks at the value only.
 
+// isfinite, isnan, isinf and fpclassify, as described above.
 template <typename T, int N>
 bool isfinite(const Jet<T, N>& f) {
   if (!isfinite(f.a)) return false;

@@ -70,6 +70,7 @@
 
 namespace curvature {
 
+// The schedules of the table at the top of this file; kSchedules holds their names.
 enum class ScheduleType {
   kConstant,
   kInverseTime,  // Robbins-Monro c / k
@@ -82,10 +83,11 @@ enum class ScheduleType {
 };
 
 // The schedules' registry (registry.h): one row per ScheduleType.
+// A row of kSchedules, the schedules' registry (registry.h).
 struct ScheduleInfo {
-  ScheduleType value;
-  const char* name;  // to_string(), parse_schedule()
-  const char* description;
+  ScheduleType value;       // the row's enumerator
+  const char* name;         // to_string(), parse_schedule()
+  const char* description;  // the formula, for lists and help texts
   // The rate follows the losses passed to observe(); for the others it is a
   // function of k alone.
   bool watches_loss;
@@ -104,6 +106,7 @@ inline constexpr ScheduleInfo kSchedules[] = {
 // clang-format on
 static_assert(registry_is_complete<ScheduleType>(kSchedules));
 
+// The row of `type`, and its name.
 inline const ScheduleInfo& info(ScheduleType type) {
   return registry_row<ScheduleInfo>(kSchedules, type, "ScheduleType");
 }
@@ -115,7 +118,7 @@ inline ScheduleType parse_schedule(std::string_view name) {
 
 // All schedules' options; each schedule reads the fields listed for it.
 struct LearningRateScheduleOptions {
-  ScheduleType type = ScheduleType::kConstant;
+  ScheduleType type = ScheduleType::kConstant;  // the schedule make_learning_rate_schedule() builds
 
   // lr0 > 0, the rate at k = 0 for every schedule (after the warm-up for
   // kCosineWithWarmup).
@@ -157,6 +160,7 @@ struct LearningRateScheduleOptions {
 // around waiting for a change of type).
 void validate(const LearningRateScheduleOptions& options);
 
+// The rate as a function of the units completed (see the top of this file).
 class LearningRateSchedule {
  public:
   virtual ~LearningRateSchedule() = default;
@@ -168,20 +172,21 @@ class LearningRateSchedule {
   virtual void reset() {}
 };
 
+// The schedule `options.type` names; throws curvature::Error naming the first field out of range.
 std::unique_ptr<LearningRateSchedule> make_learning_rate_schedule(const LearningRateScheduleOptions& options);
 
 // Reduce-on-plateau, exposed for loops and tests that want its counters.
 class ReduceOnPlateau final : public LearningRateSchedule {
  public:
-  explicit ReduceOnPlateau(const LearningRateScheduleOptions& options);
+  explicit ReduceOnPlateau(const LearningRateScheduleOptions& options);  // validates the options
   double learning_rate(int k) const override;
   void observe(double loss) override;
   void reset() override;
 
-  double best() const { return best_; }                  // +inf before the first finite loss
-  int num_bad_observations() const { return num_bad_; }  // since the last improvement or reduction
-  int cooldown_remaining() const { return cooldown_counter_; }
-  int num_reductions() const { return num_reductions_; }
+  double best() const { return best_; }                         // +inf before the first finite loss
+  int num_bad_observations() const { return num_bad_; }         // since the last improvement or reduction
+  int cooldown_remaining() const { return cooldown_counter_; }  // observations left without reductions
+  int num_reductions() const { return num_reductions_; }        // reductions so far
 
  private:
   LearningRateScheduleOptions options_;

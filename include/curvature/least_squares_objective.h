@@ -65,13 +65,15 @@ class Evaluator;
 class MinibatchEvaluator;
 }  // namespace internal
 
+// The second-order information hessian() gives (see the top of this file).
 enum class HessianModel {
   kGaussNewton,  // J^T J
   kExact,        // J^T J + sum_i r_i Hess(r_i), second-order term as described above
 };
 
+// How a LeastSquaresObjective evaluates.
 struct LeastSquaresObjectiveOptions {
-  HessianModel hessian_model = HessianModel::kGaussNewton;
+  HessianModel hessian_model = HessianModel::kGaussNewton;  // what hessian() returns
   // Threads used to evaluate residual blocks, in [1, kMaxThreads = 1024]
   // (thread_pool.h); results do not depend on it. A cost function's
   // exception on any thread is rethrown on the calling thread.
@@ -90,15 +92,18 @@ struct LeastSquaresObjectiveOptions {
   bool gradient_without_jacobian = false;
 };
 
+// A Problem's cost as an Objective over its effective parameters (see the top of this file).
 class LeastSquaresObjective : public Objective {
  public:
+  // Fixes the layout of `problem`, which must outlive the objective; throws curvature::Error for a
+  // Problem without residual blocks or variable parameters and for options out of range.
   explicit LeastSquaresObjective(const Problem& problem,
                                  const LeastSquaresObjectiveOptions& options = LeastSquaresObjectiveOptions());
   ~LeastSquaresObjective() override;
   LeastSquaresObjective(const LeastSquaresObjective&) = delete;
   LeastSquaresObjective& operator=(const LeastSquaresObjective&) = delete;
 
-  int num_parameters() const override;
+  int num_parameters() const override;  // the Problem's effective parameters
   // f = the Problem's cost at x; with a gradient, also evaluates (and keeps)
   // the Jacobian at x, which a following hessian(x) at the same x reuses.
   bool evaluate(const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient) override;
@@ -109,8 +114,8 @@ class LeastSquaresObjective : public Objective {
   const Eigen::VectorXd* upper_bounds() const override;
   const char* name() const override { return "least squares"; }
 
-  const LeastSquaresObjectiveOptions& options() const { return options_; }
-  int num_residuals() const;
+  const LeastSquaresObjectiveOptions& options() const { return options_; }  // as given to the constructor
+  int num_residuals() const;                                                // the Problem's
 
   // max_i |J_i^T r| / (|J_i| |r|) at x over the coordinates i not marked in
   // `skip` (one entry per effective parameter, or empty), columns J_i = 0

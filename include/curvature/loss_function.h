@@ -18,6 +18,7 @@
 
 namespace curvature {
 
+// A robust loss rho(s) of s = |r|^2 (see the top of this file).
 class LossFunction {
  public:
   virtual ~LossFunction() = default;
@@ -34,7 +35,7 @@ class TrivialLoss final : public LossFunction {
 // rho(s) = s for s <= a^2, 2 a sqrt(s) - a^2 beyond: quadratic, then linear in |r|.
 class HuberLoss final : public LossFunction {
  public:
-  explicit HuberLoss(double a);
+  explicit HuberLoss(double a);  // a > 0 and finite, else curvature::Error
   std::array<double, 3> evaluate(double s) const override;
 
  private:
@@ -44,7 +45,7 @@ class HuberLoss final : public LossFunction {
 // rho(s) = 2 a^2 (sqrt(1 + s / a^2) - 1): a smooth Huber.
 class SoftLOneLoss final : public LossFunction {
  public:
-  explicit SoftLOneLoss(double a);
+  explicit SoftLOneLoss(double a);  // a > 0 and finite, else curvature::Error
   std::array<double, 3> evaluate(double s) const override;
 
  private:
@@ -54,7 +55,7 @@ class SoftLOneLoss final : public LossFunction {
 // rho(s) = a^2 log(1 + s / a^2): grows logarithmically, strongly down-weights outliers.
 class CauchyLoss final : public LossFunction {
  public:
-  explicit CauchyLoss(double a);
+  explicit CauchyLoss(double a);  // a > 0 and finite, else curvature::Error
   std::array<double, 3> evaluate(double s) const override;
 
  private:
@@ -64,7 +65,7 @@ class CauchyLoss final : public LossFunction {
 // rho(s) = a atan(s / a): bounded by a pi / 2.
 class ArctanLoss final : public LossFunction {
  public:
-  explicit ArctanLoss(double a);
+  explicit ArctanLoss(double a);  // a > 0 and finite, else curvature::Error
   std::array<double, 3> evaluate(double s) const override;
 
  private:
@@ -75,7 +76,7 @@ class ArctanLoss final : public LossFunction {
 // Redescending: residuals beyond a have no influence at all.
 class TukeyLoss final : public LossFunction {
  public:
-  explicit TukeyLoss(double a);
+  explicit TukeyLoss(double a);  // a > 0 and finite, else curvature::Error
   std::array<double, 3> evaluate(double s) const override;
 
  private:
@@ -85,7 +86,7 @@ class TukeyLoss final : public LossFunction {
 // rho_scaled(s) = k rho(s) for a loss rho (null means TrivialLoss) and a weight k > 0.
 class ScaledLoss final : public LossFunction {
  public:
-  ScaledLoss(std::shared_ptr<const LossFunction> loss, double k);
+  ScaledLoss(std::shared_ptr<const LossFunction> loss, double k);  // k > 0 and finite, else curvature::Error
   std::array<double, 3> evaluate(double s) const override;
 
  private:

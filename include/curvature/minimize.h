@@ -42,6 +42,7 @@
 
 namespace curvature {
 
+// The methods of minimize(); kMinimizerMethods holds their names and traits.
 enum class MinimizerMethod {
   kSteepestDescent,
   kNonlinearConjugateGradient,
@@ -66,14 +67,15 @@ enum class MinimizerLoop {
   kNesterov,     // accelerated gradient steps
 };
 
+// A row of kMinimizerMethods, the methods' registry (registry.h).
 struct MinimizerMethodInfo {
-  MinimizerMethod value;
-  const char* name;        // Summary::method, to_string(), parse_minimizer_method()
-  const char* short_name;  // the curv program's --method name; parse_minimizer_method() accepts it too
-  const char* description;
-  MinimizerLoop loop;
-  bool uses_hessian;    // asks the objective for its Hessian: has_hessian() must be true
-  bool honours_bounds;  // keeps every iterate in the objective's bounds; the others refuse bounds
+  MinimizerMethod value;    // the row's enumerator
+  const char* name;         // Summary::method, to_string(), parse_minimizer_method()
+  const char* short_name;   // the curv program's --method name; parse_minimizer_method() accepts it too
+  const char* description;  // one line for lists and help texts
+  MinimizerLoop loop;       // the loop the method runs in
+  bool uses_hessian;        // asks the objective for its Hessian: has_hessian() must be true
+  bool honours_bounds;      // keeps every iterate in the objective's bounds; the others refuse bounds
 };
 
 // clang-format off
@@ -101,6 +103,7 @@ inline constexpr MinimizerMethodInfo kMinimizerMethods[] = {
 // clang-format on
 static_assert(registry_is_complete<MinimizerMethod>(kMinimizerMethods));
 
+// The row of `method`, and its name.
 inline const MinimizerMethodInfo& info(MinimizerMethod method) {
   return registry_row<MinimizerMethodInfo>(kMinimizerMethods, method, "MinimizerMethod");
 }
@@ -115,17 +118,19 @@ inline bool uses_hessian(MinimizerMethod method) { return info(method).uses_hess
 // minimize() refuses a bounded objective for the others.
 inline bool honours_bounds(MinimizerMethod method) { return info(method).honours_bounds; }
 
+// The line searches of the line-search methods; kLineSearches holds their names.
 enum class LineSearchType {
   kArmijo,       // backtracking with quadratic/cubic interpolation: sufficient decrease only
   kStrongWolfe,  // bracketing and zoom with safeguarded cubic interpolation
   kCount,        // not a line search: the number of them
 };
 
+// A row of kLineSearches, the line searches' registry (registry.h).
 struct LineSearchInfo {
-  LineSearchType value;
-  const char* name;  // to_string(), parse_line_search()
-  const char* description;
-  bool projected_paths;  // also searches a path bent by projection onto bounds
+  LineSearchType value;     // the row's enumerator
+  const char* name;         // to_string(), parse_line_search()
+  const char* description;  // one line for lists and help texts
+  bool projected_paths;     // also searches a path bent by projection onto bounds
 };
 
 // clang-format off
@@ -136,6 +141,7 @@ inline constexpr LineSearchInfo kLineSearches[] = {
 // clang-format on
 static_assert(registry_is_complete<LineSearchType>(kLineSearches));
 
+// The row of `type`, and its name.
 inline const LineSearchInfo& info(LineSearchType type) {
   return registry_row<LineSearchInfo>(kLineSearches, type, "LineSearchType");
 }
@@ -145,18 +151,21 @@ inline LineSearchType parse_line_search(std::string_view name) {
   return registry_find<LineSearchInfo>(kLineSearches, name, "line search").value;
 }
 
+// The beta formula of nonlinear conjugate gradients (MinimizeOptions::cg_variant).
 enum class NonlinearCgVariant { kFletcherReeves, kPolakRibierePlus, kHestenesStiefel, kDaiYuan };
 
+// How line-search Newton makes an indefinite Hessian positive definite.
 enum class NewtonModification {
   kShiftedCholesky,  // H + tau I, tau raised until Cholesky succeeds (Nocedal and Wright, Algorithm 3.3)
   kEigenvalue,       // eigenvalues below a floor raised to it (small dense problems)
 };
 
+// How minimize() runs; validated once by minimize() (validate()).
 struct MinimizeOptions {
-  MinimizerMethod method = MinimizerMethod::kLbfgs;
-  LineSearchType line_search = LineSearchType::kStrongWolfe;
-  NonlinearCgVariant cg_variant = NonlinearCgVariant::kPolakRibierePlus;
-  NewtonModification newton_modification = NewtonModification::kShiftedCholesky;
+  MinimizerMethod method = MinimizerMethod::kLbfgs;                               // kMinimizerMethods
+  LineSearchType line_search = LineSearchType::kStrongWolfe;                      // for the line-search methods
+  NonlinearCgVariant cg_variant = NonlinearCgVariant::kPolakRibierePlus;          // kNonlinearConjugateGradient only
+  NewtonModification newton_modification = NewtonModification::kShiftedCholesky;  // kNewton only
 
   // Termination, as for solve():
   //   gradient:  max_i |x_i - P(x_i - g_i)| <= gradient_tolerance
@@ -171,10 +180,10 @@ struct MinimizeOptions {
   // Line search: f(x + a d) <= f(x) + c1 a g^T d (sufficient decrease) and,
   // for strong Wolfe, |g(x + a d)^T d| <= c2 |g^T d| (curvature).
   // c2 = 0.9 suits quasi-Newton and Newton directions; nonlinear CG wants 0.1.
-  double sufficient_decrease = 1e-4;  // c1
-  double curvature = 0.9;             // c2
-  double curvature_for_cg = 0.1;      // c2 used by nonlinear CG
-  int max_line_search_evaluations = 30;
+  double sufficient_decrease = 1e-4;     // c1
+  double curvature = 0.9;                // c2
+  double curvature_for_cg = 0.1;         // c2 used by nonlinear CG
+  int max_line_search_evaluations = 30;  // per line search
 
   // L-BFGS memory (pairs kept); O(memory * n) work per iteration.
   int lbfgs_memory = 10;
@@ -208,7 +217,8 @@ struct MinimizeOptions {
   // Nesterov: restart the momentum when f increases (O'Donoghue and Candes).
   bool nesterov_restart = true;
 
-  bool verbose = false;
+  bool verbose = false;  // one line per iteration on stderr
+  // Called after every iteration with its trace record; kStop ends the run with kUserStop.
   std::function<CallbackReturn(const IterationRecord&)> callback;
 
   // Stop when a validation loss of x stops improving and return the best x
@@ -216,6 +226,7 @@ struct MinimizeOptions {
   EarlyStoppingOptions early_stopping;
 };
 
+// Minimizes `objective` from *x and leaves the best point found in *x (see the top of this file).
 Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x);
 
 // Throws curvature::Error naming the first field out of range.

@@ -46,8 +46,10 @@
 
 namespace curvature {
 
+// The difference schemes described at the top of this file.
 enum class NumericDiffMethod { kForward, kCentral, kRidders };
 
+// Step sizes of the difference schemes.
 struct NumericDiffOptions {
   // Relative step of forward differences. 1e-6 (rather than the rounding
   // optimum sqrt(eps) ~ 1.5e-8) tolerates residuals that are themselves
@@ -254,6 +256,9 @@ inline std::vector<JacobianMatrix> numeric_jacobians(const CostFunction& f, doub
 // fails at the point or at any perturbed point. Forward and central
 // differences with a fixed residual count allocate nothing per evaluation;
 // Ridders allocates its tableau.
+// The cost function of a double-only Functor with Ceres Solver's signature, differentiated by kMethod
+// (see the top of this file): kNumResiduals residuals (kDynamic: a count given to the constructor)
+// over parameter blocks of the sizes kBlockSizes.
 template <typename Functor, NumericDiffMethod kMethod, int kNumResiduals, int... kBlockSizes>
 class NumericDiffCostFunction : public internal::NumericDiffBase<kNumResiduals, kBlockSizes...> {
  public:
@@ -262,9 +267,11 @@ class NumericDiffCostFunction : public internal::NumericDiffBase<kNumResiduals, 
   static_assert(sizeof...(kBlockSizes) > 0, "NumericDiffCostFunction: at least one parameter block is needed");
   static_assert(((kBlockSizes > 0) && ...), "NumericDiffCostFunction: block sizes must be positive");
 
-  static constexpr int kNumBlocks = sizeof...(kBlockSizes);
-  static constexpr int kNumParameters = (kBlockSizes + ...);
+  static constexpr int kNumBlocks = sizeof...(kBlockSizes);   // the number of parameter blocks
+  static constexpr int kNumParameters = (kBlockSizes + ...);  // the sum of the block sizes
 
+  // Fixed residual count: the functor by value or as a unique_ptr (null is a curvature::Error), owned
+  // by the cost function; options out of range are a curvature::Error.
   explicit NumericDiffCostFunction(Functor functor,
                                    const NumericDiffOptions& options = {}) requires(kNumResiduals != kDynamic)
       : NumericDiffCostFunction(std::make_unique<Functor>(std::move(functor)), options) {}
@@ -273,6 +280,7 @@ class NumericDiffCostFunction : public internal::NumericDiffBase<kNumResiduals, 
       : functor_(std::move(functor)), options_(options) {
     check_construction();
   }
+  // kNumResiduals == kDynamic: as above, with the residual count (positive).
   NumericDiffCostFunction(Functor functor, int num_residuals,
                           const NumericDiffOptions& options = {}) requires(kNumResiduals == kDynamic)
       : NumericDiffCostFunction(std::make_unique<Functor>(std::move(functor)), num_residuals, options) {}
@@ -284,9 +292,11 @@ class NumericDiffCostFunction : public internal::NumericDiffBase<kNumResiduals, 
     this->set_parameter_block_sizes({kBlockSizes...});
   }
 
-  const Functor& functor() const { return *functor_; }
-  const NumericDiffOptions& options() const { return options_; }
+  const Functor& functor() const { return *functor_; }            // the functor the cost function owns
+  const NumericDiffOptions& options() const { return options_; }  // as given to the constructor
 
+  // CostFunction::evaluate(): the functor at `parameters`, then the difference quotients of kMethod
+  // for the Jacobians asked for.
   bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
     constexpr auto kBlocks = std::make_index_sequence<kNumBlocks>();
     if (!call(parameters, residuals, kBlocks)) return false;

@@ -21,7 +21,7 @@ namespace curvature {
 class HessianOperator {
  public:
   virtual ~HessianOperator() = default;
-  virtual int size() const = 0;
+  virtual int size() const = 0;  // n, the operator's dimension
   // y = H v.
   virtual void multiply(const Eigen::VectorXd& v, Eigen::VectorXd* y) const = 0;
   // The dense matrix; false when this operator cannot form it.
@@ -41,11 +41,12 @@ class HessianOperator {
   }
 };
 
+// A smooth scalar f(x) over R^n, for minimize() (see the top of this file).
 class Objective {
  public:
   virtual ~Objective() = default;
 
-  virtual int num_parameters() const = 0;
+  virtual int num_parameters() const = 0;  // n
 
   // f(x) into *value and, when `gradient` is not null, the gradient (resized
   // to n). Returns false when f cannot be evaluated at x (outside its domain);

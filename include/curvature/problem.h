@@ -29,11 +29,12 @@
 
 namespace curvature {
 
-using SparseRowMatrix = Eigen::SparseMatrix<double, Eigen::RowMajor, int>;
+using SparseRowMatrix = Eigen::SparseMatrix<double, Eigen::RowMajor, int>;  // a sparse Jacobian
 
+// Residual blocks over the caller's parameter blocks (see the top of this file).
 class Problem {
  public:
-  Problem();
+  Problem();  // an empty problem
   ~Problem();
   // A moved-from Problem may only be assigned to or destroyed; any other use
   // throws curvature::Error.
@@ -53,6 +54,7 @@ class Problem {
   int add_residual_block(std::shared_ptr<const CostFunction> cost, std::shared_ptr<const LossFunction> loss,
                          const std::vector<double*>& blocks);
 
+  // The same, with the blocks as separate arguments: add_residual_block(cost, loss, x, y).
   template <typename... Blocks>
   int add_residual_block(std::shared_ptr<const CostFunction> cost, std::shared_ptr<const LossFunction> loss,
                          double* first, Blocks*... rest) {
@@ -75,14 +77,15 @@ class Problem {
   double lower_bound(const double* values, int index) const;
   double upper_bound(const double* values, int index) const;
 
-  int num_parameter_blocks() const;
-  int num_parameters() const;            // all blocks, constant or not
-  int num_effective_parameters() const;  // the non-constant blocks
-  int num_residual_blocks() const;
-  int num_residuals() const;
-  std::vector<double*> parameter_blocks() const;  // in the order they were added
-  int parameter_block_size(const double* values) const;
+  int num_parameter_blocks() const;                      // constant or not
+  int num_parameters() const;                            // all blocks, constant or not
+  int num_effective_parameters() const;                  // the non-constant blocks
+  int num_residual_blocks() const;                       // as added
+  int num_residuals() const;                             // the sum over residual blocks
+  std::vector<double*> parameter_blocks() const;         // in the order they were added
+  int parameter_block_size(const double* values) const;  // an unknown block is an Error
 
+  // What evaluate() computes, and on how many threads.
   struct EvaluateOptions {
     // The residual blocks to evaluate, by index; empty means all of them.
     // Residuals and Jacobian rows come in the order listed here.

@@ -19,6 +19,8 @@
 
 namespace curvature {
 
+// Solves `problem` from the values in its parameter blocks and leaves the best point in them (see
+// the top of this file).
 Summary solve(const SolverOptions& options, Problem* problem);
 
 // Throws curvature::Error naming the first field of `options` out of range.

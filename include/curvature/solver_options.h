@@ -19,6 +19,7 @@
 
 namespace curvature {
 
+// The least-squares methods of solve(); kMethods holds their names and traits.
 enum class Method {
   kLevenbergMarquardt,  // trust region, damped Gauss-Newton steps
   kDogleg,              // Powell's dogleg trust region
@@ -26,12 +27,13 @@ enum class Method {
   kCount,               // not a method: the number of methods
 };
 
+// A row of kMethods, the methods' registry (registry.h).
 struct MethodInfo {
-  Method value;
-  const char* name;        // Summary::method, to_string(), parse_method()
-  const char* short_name;  // the curv program's --method name; parse_method() accepts it too
-  const char* description;
-  bool trust_region;  // false: a line search along the Gauss-Newton direction
+  Method value;             // the row's enumerator
+  const char* name;         // Summary::method, to_string(), parse_method()
+  const char* short_name;   // the curv program's --method name; parse_method() accepts it too
+  const char* description;  // one line for lists and help texts
+  bool trust_region;        // false: a line search along the Gauss-Newton direction
 };
 
 // clang-format off
@@ -44,6 +46,7 @@ inline constexpr MethodInfo kMethods[] = {
 // clang-format on
 static_assert(registry_is_complete<Method>(kMethods));
 
+// The row of `method`, and its name.
 inline const MethodInfo& info(Method method) { return registry_row<MethodInfo>(kMethods, method, "Method"); }
 inline const char* to_string(Method method) { return info(method).name; }
 // By name or short name; throws curvature::Error listing the names.
@@ -51,6 +54,7 @@ inline Method parse_method(std::string_view name) {
   return registry_find<MethodInfo>(kMethods, name, "least-squares method").value;
 }
 
+// The linear solvers of the step equations; kLinearSolvers holds their names and traits.
 enum class LinearSolverType {
   kAuto,                  // chosen by size and sparsity (see below)
   kDenseNormalCholesky,   // Cholesky of J^T J + D^2 (Eigen LLT; LDLT fallback)
@@ -74,11 +78,12 @@ enum class JacobianStorage {
 // dense Jacobian's memory starts to matter.
 inline constexpr int kSparseWhenLargeParameters = 1000;
 
+// A row of kLinearSolvers, the linear solvers' registry (registry.h).
 struct LinearSolverInfo {
-  LinearSolverType value;
-  const char* name;  // to_string(), parse_linear_solver()
-  const char* description;
-  JacobianStorage storage;
+  LinearSolverType value;   // the row's enumerator
+  const char* name;         // to_string(), parse_linear_solver()
+  const char* description;  // one line for lists and help texts
+  JacobianStorage storage;  // how the Jacobian is stored for it
   // Solves to a tolerance within an iteration budget, rather than exactly
   // (and so, unlike the direct solvers, does not diagnose rank deficiency).
   bool iterative;
@@ -100,6 +105,7 @@ inline constexpr LinearSolverInfo kLinearSolvers[] = {
 // clang-format on
 static_assert(registry_is_complete<LinearSolverType>(kLinearSolvers));
 
+// The row of `type`, and its name.
 inline const LinearSolverInfo& info(LinearSolverType type) {
   return registry_row<LinearSolverInfo>(kLinearSolvers, type, "LinearSolverType");
 }
@@ -109,8 +115,9 @@ inline LinearSolverType parse_linear_solver(std::string_view name) {
   return registry_find<LinearSolverInfo>(kLinearSolvers, name, "linear solver").value;
 }
 
-// Levenberg-Marquardt's damping; for dogleg, the shape of the trust region
-// (kMarquardt: |D h| <= radius, D = sqrt(diag(J^T J)); kLevenberg: |h| <= radius).
+// Levenberg-Marquardt's damping term D^2; for dogleg, the shape of the trust
+// region (kMarquardt: |D h| <= radius, D = sqrt(diag(J^T J)); kLevenberg:
+// |h| <= radius).
 enum class Damping {
   kMarquardt,  // lambda * diag(J^T J): invariant to the scaling of the parameters
   kLevenberg,  // lambda * I
@@ -152,10 +159,11 @@ struct EarlyStoppingOptions {
   int patience = 0;
 };
 
+// How solve() runs; validated once by solve() (validate()).
 struct SolverOptions {
-  Method method = Method::kLevenbergMarquardt;
-  LinearSolverType linear_solver = LinearSolverType::kAuto;
-  Damping damping = Damping::kMarquardt;
+  Method method = Method::kLevenbergMarquardt;               // kMethods
+  LinearSolverType linear_solver = LinearSolverType::kAuto;  // kLinearSolvers
+  Damping damping = Damping::kMarquardt;                     // Levenberg-Marquardt; dogleg: the region's shape
   // With Marquardt damping: when the solve ends where some parameter's
   // Jacobian column has vanished (it ran off to where it no longer affects
   // the residuals), solve once more from the starting point with Levenberg
@@ -199,11 +207,11 @@ struct SolverOptions {
 
   // Gauss-Newton line search (Armijo backtracking with interpolation).
   double line_search_sufficient_decrease = 1e-4;
-  int max_line_search_steps = 30;
+  int max_line_search_steps = 30;  // per line search
 
   // Linear algebra.
-  int max_cg_iterations = 500;
-  double cg_relative_tolerance = 1e-10;
+  int max_cg_iterations = 500;           // CGNR iterations per step
+  double cg_relative_tolerance = 1e-10;  // CGNR's relative residual
   // Dense normal Cholesky with a dense Jacobian of 256 or more columns:
   // form and factor J^T J in single precision (about twice as fast as in
   // double; the two dominate a large dense iteration) and solve each step in
@@ -215,6 +223,17 @@ struct SolverOptions {
   // step is solved all in double as without this option, and so are the
   // next ten Jacobians. false: always all in double.
   bool mixed_precision = true;
+  // Bytes the solve's matrices may take: the Jacobian (and the copy the loop
+  // keeps near a minimum), J^T J and its factor, or the QR factors. They are
+  // estimated from the problem's structure before any is allocated (for the
+  // sparse direct solvers, whose fill-in is known only later, a lower
+  // bound). 0: half of this machine's physical memory, read when solve()
+  // starts; infinity: no limit. Above the limit, an automatic linear_solver
+  // turns to sparse normal Cholesky or else CGNR (matrix-free) if one fits;
+  // a linear solver chosen by name, or a problem nothing fits, is a
+  // curvature::Error saying how many bytes the solver would need, for what,
+  // and which solvers fit.
+  double max_memory_bytes = 0.0;
 
   // Threads used to evaluate residual blocks, in [1, kMaxThreads = 1024]
   // (thread_pool.h); results do not depend on it. A cost function's
@@ -224,7 +243,7 @@ struct SolverOptions {
   // Compare the Jacobians with numeric differentiation at the starting point
   // and refuse to solve when some block's relative error exceeds the precision.
   bool check_gradients = false;
-  double gradient_check_relative_precision = 1e-6;
+  double gradient_check_relative_precision = 1e-6;  // GradientCheckOptions::relative_precision
 
   // One line per iteration on stderr.
   bool verbose = false;

@@ -7,6 +7,7 @@
 
 namespace curvature {
 
+// Why a run stopped. The first three are convergence (Summary::converged()).
 enum class TerminationType {
   kGradientTolerance,   // converged: projected gradient small
   kFunctionTolerance,   // converged: relative cost change small
@@ -27,11 +28,12 @@ enum class TerminationType {
                           // can make no more progress, but the point is not known to be stationary
 };
 
+// The name reports print ("gradient-tolerance", ...).
 const char* to_string(TerminationType type);
 
 // One row of the per-iteration trace. Iteration 0 is the starting point.
 struct IterationRecord {
-  int iteration = 0;
+  int iteration = 0;                 // 0 the starting point, then 1, 2, ...
   double cost = 0.0;                 // at the current (best) point after this iteration
   double cost_change = 0.0;          // actual reduction of the trial step (0 when rejected)
   double gradient_max_norm = 0.0;    // max_i |x_i - P(x_i - g_i)| at the current point
@@ -42,33 +44,34 @@ struct IterationRecord {
   double step_length = 0.0;          // line-search step length; train(): the learning rate
   double validation_cost = 0.0;      // the validation loss under early stopping (train(): on the validation
                                      // blocks, whenever there are some); 0 without one
-  bool accepted = false;
-  int linear_solver_iterations = 0;
-  int line_search_evaluations = 0;
-  double iteration_time_s = 0.0;
-  double cumulative_time_s = 0.0;
+  bool accepted = false;             // the trial step was taken
+  int linear_solver_iterations = 0;  // iterative solvers' iterations for this step
+  int line_search_evaluations = 0;   // function evaluations of this iteration's line search
+  double iteration_time_s = 0.0;     // wall time of this iteration
+  double cumulative_time_s = 0.0;    // wall time since the run started
 };
 
+// What every run (solve(), minimize(), train()) reports: why it stopped, with numbers.
 struct Summary {
   std::string method;         // "levenberg-marquardt", "dogleg", "gauss-newton"
   std::string linear_solver;  // solve(): the kLinearSolvers name of the solver used, "dense-normal-cholesky"
-  TerminationType termination = TerminationType::kMaxIterations;
-  std::string message;  // why it stopped, quoting the numbers
+  TerminationType termination = TerminationType::kMaxIterations;  // the reason it stopped
+  std::string message;                                            // why it stopped, quoting the numbers
 
-  int num_parameters = 0;  // effective (non-constant) parameters
-  int num_residuals = 0;
-  int num_residual_blocks = 0;
-  int num_threads = 1;
+  int num_parameters = 0;       // effective (non-constant) parameters
+  int num_residuals = 0;        // of the problem
+  int num_residual_blocks = 0;  // of the problem
+  int num_threads = 1;          // used to evaluate
 
-  double initial_cost = 0.0;
-  double final_cost = 0.0;
+  double initial_cost = 0.0;  // at the starting point
+  double final_cost = 0.0;    // at the point returned
 
-  int iterations = 0;  // accepted + rejected
-  int accepted_steps = 0;
-  int rejected_steps = 0;
-  int residual_evaluations = 0;
-  int jacobian_evaluations = 0;
-  int linear_solver_iterations = 0;
+  int iterations = 0;                // accepted + rejected
+  int accepted_steps = 0;            // iterations that moved
+  int rejected_steps = 0;            // iterations that did not
+  int residual_evaluations = 0;      // cost or residual evaluations
+  int jacobian_evaluations = 0;      // Jacobian or gradient evaluations
+  int linear_solver_iterations = 0;  // iterative solvers' iterations, all steps
   // Line searches that found no acceptable step (line-search methods of
   // minimize()), counting those recovered by restarting from steepest descent.
   int line_search_failures = 0;
@@ -85,9 +88,9 @@ struct Summary {
 
   double evaluation_time_s = 0.0;     // residuals and Jacobians
   double linear_solver_time_s = 0.0;  // factorizations and solves
-  double total_time_s = 0.0;
+  double total_time_s = 0.0;          // wall time of the run
 
-  std::vector<IterationRecord> trace;
+  std::vector<IterationRecord> trace;  // one record per iteration, iteration 0 first
 
   // True for the three tolerance-based terminations.
   bool converged() const;

@@ -29,6 +29,7 @@ namespace curvature {
 // rather than spending minutes creating threads.
 inline constexpr int kMaxThreads = 1024;
 
+// A fixed set of threads running parallel_for jobs (see the top of this file).
 class ThreadPool {
  public:
   // Starts a thread running the given function; the default is
@@ -44,7 +45,7 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
+  int num_threads() const { return static_cast<int>(workers_.size()) + 1; }  // the workers and the caller
 
   // Throws curvature::Error ("num_threads must be in [1, 1024], got N")
   // unless num_threads is in [1, kMaxThreads]: the one check of every thread

@@ -131,6 +131,7 @@ enum class ScheduleUnit {
   kStep,   // learning_rate(step), step counting minibatches from 0
 };
 
+// How train() runs; validated once by train() (validate()).
 struct TrainOptions {
   // The update rule and its options (default Adam).
   UpdateRuleOptions rule;
@@ -139,7 +140,7 @@ struct TrainOptions {
   // changes. kReduceOnPlateau observes the validation loss once per epoch,
   // or the epoch's training loss when there is no validation set.
   LearningRateScheduleOptions schedule;
-  ScheduleUnit schedule_unit = ScheduleUnit::kEpoch;
+  ScheduleUnit schedule_unit = ScheduleUnit::kEpoch;  // what k counts in learning_rate(k)
 
   int epochs = 100;        // >= 1
   int batch_size = 0;      // residual blocks per minibatch, >= 0; 0: all (full batch)
@@ -169,7 +170,7 @@ struct TrainOptions {
 // Residual blocks of the trained Problem held out as the validation set
 // (indices as returned by Problem::add_residual_block); empty: none.
 struct TrainValidation {
-  std::vector<int> residual_blocks;
+  std::vector<int> residual_blocks;  // indices into the trained Problem
 };
 
 // Throws curvature::Error naming the first field out of range (including the

@@ -5,6 +5,7 @@
 // these macros cannot disagree.
 #pragma once
 
+// The version, major.minor.patch.
 #define CURVATURE_VERSION_MAJOR 0
 #define CURVATURE_VERSION_MINOR 2
 #define CURVATURE_VERSION_PATCH 0

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -230,7 +231,7 @@ struct MghAlias {
   HessianModel hessian_model;
 };
 inline constexpr MghAlias kMghAliases[] = {
-    {"gn-cg", "minimize(): trust-region Newton-CG with Gauss-Newton products", MinimizerMethod::kNewtonTrustRegionCg,
+    {"gn-cg", "minimizer: trust-region Newton-CG with Gauss-Newton products", MinimizerMethod::kNewtonTrustRegionCg,
      HessianModel::kGaussNewton},
 };
 
@@ -240,12 +241,12 @@ inline constexpr MghAlias kMghAliases[] = {
 inline std::vector<MghMethod> make_mgh_methods() {
   std::vector<MghMethod> methods;
   for (const MethodInfo& row : kMethods) {
-    methods.push_back({row.short_name, std::string("solve(): ") + row.description, true, row.value,
+    methods.push_back({row.short_name, std::string("least squares: ") + row.description, true, row.value,
                        MinimizerMethod::kLbfgs, HessianModel::kGaussNewton, row.name});
   }
   for (const MinimizerMethodInfo& row : kMinimizerMethods) {
     const HessianModel model = mgh_hessian_model(row.value);
-    std::string description = std::string("minimize(): ") + row.description;
+    std::string description = std::string("minimizer: ") + row.description;
     if (row.uses_hessian) description += model == HessianModel::kExact ? "; exact Hessian" : "; Gauss-Newton Hessian";
     methods.push_back({row.short_name, description, false, Method::kLevenbergMarquardt, row.value, model, row.name});
     for (const MghAlias& alias : kMghAliases) {
@@ -275,13 +276,16 @@ inline const MghMethod& find_mgh_method(const std::string& name) {
   throw Error("--method: unknown method '" + name + "' (known: " + mgh_method_names() + ")");
 }
 
+// Called after each iteration of a solve (curv solve mgh prints from it).
+using MghIterationCallback = std::function<CallbackReturn(const IterationRecord&)>;
+
 // One solve from the Problem's current values, with the limits above.
-inline Summary solve_mgh_with(const MghMethod& method, Problem* problem, bool verbose) {
+inline Summary solve_mgh_with(const MghMethod& method, Problem* problem, const MghIterationCallback& callback = {}) {
   if (method.least_squares) {
     SolverOptions options;  // curvature's default tolerances, as in curv bench nist
     options.method = method.method;
     options.max_iterations = kMghMaxIterations;
-    options.verbose = verbose;
+    options.callback = callback;
     return solve(options, problem);
   }
   MinimizeOptions options;
@@ -290,7 +294,7 @@ inline Summary solve_mgh_with(const MghMethod& method, Problem* problem, bool ve
   options.function_tolerance = kMghFunctionTolerance;
   options.gradient_tolerance = kMghGradientTolerance;
   options.parameter_tolerance = kMghParameterTolerance;
-  options.verbose = verbose;
+  options.callback = callback;
   return minimize(options, problem, method.hessian_model);
 }
 
@@ -301,12 +305,13 @@ struct MghSolve {
   std::vector<double> x;  // the returned point
 };
 
-inline MghSolve solve_mgh_case(const MghCase& mgh_case, double scale, const MghMethod& method, bool verbose) {
+inline MghSolve solve_mgh_case(const MghCase& mgh_case, double scale, const MghMethod& method,
+                               const MghIterationCallback& callback = {}) {
   MghSolve result;
   result.x = mgh_case.start(scale);
   Problem problem;
   add_mgh_residuals(mgh_case.problem, &problem, result.x.data());
-  result.summary = solve_mgh_with(method, &problem, verbose);
+  result.summary = solve_mgh_with(method, &problem, callback);
   return result;
 }
 
@@ -336,7 +341,7 @@ inline MghRun run_curvature_mgh(const MghCase& mgh_case, double scale, const Mgh
     std::copy(start.begin(), start.end(), x.begin());  // in place: the blocks point into x
     counts->reset();
     const auto begin = std::chrono::steady_clock::now();
-    summary = solve_mgh_with(method, &problem, false);
+    summary = solve_mgh_with(method, &problem);
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
   }
   run.time_s = median(times);

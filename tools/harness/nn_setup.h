@@ -27,11 +27,12 @@
 #include "curvature/minimize.h"
 #include "curvature/solver_options.h"
 #include "curvature/summary.h"
+#include "data_dir.h"
 #include "mlp.h"
 
 namespace curvature::tools {
 
-inline std::string nn_data_dir() { return std::string(CURVATURE_DATA_DIR) + "/nn"; }
+inline std::string nn_data_dir() { return find_data_dir("nn"); }
 
 enum class NnLoss { kMeanSquaredError, kCrossEntropy };
 

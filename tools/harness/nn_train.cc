@@ -34,19 +34,21 @@ const std::vector<NnMethod>& nn_methods() {
       return false;
     };
     for (const MethodInfo& row : kMethods) {
-      rows.push_back({row.short_name, std::string("solve(): ") + row.description + " (mse only)",
+      rows.push_back({row.short_name, std::string("least squares, full batch: ") + row.description + " (mse only)",
                       NnRunner::kLeastSquares, true, row.value, MinimizerMethod::kLbfgs, UpdateRuleType::kAdam,
                       row.name});
     }
     for (const MinimizerMethodInfo& row : kMinimizerMethods) {
-      rows.push_back({row.short_name, std::string("minimize(): ") + row.description, NnRunner::kMinimizer, false,
+      rows.push_back({row.short_name, std::string("full batch: ") + row.description, NnRunner::kMinimizer, false,
                       Method::kLevenbergMarquardt, row.value, UpdateRuleType::kAdam, row.name});
     }
     for (const UpdateRuleInfo& row : kUpdateRules) {
       if (taken(row.name)) continue;
       char rate[32];
       std::snprintf(rate, sizeof rate, "%g", row.default_learning_rate);
-      rows.push_back({row.name, std::string("train(): ") + row.description + ", default lr " + rate + " (mse only)",
+      rows.push_back({row.name,
+                      std::string("first order, minibatches (--batch): ") + row.description + ", default lr " + rate +
+                          " (mse only)",
                       NnRunner::kFirstOrder, true, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs, row.value});
     }
     rows.push_back({"lbfgs-lm",
@@ -63,7 +65,7 @@ const std::vector<NnMethod>& nn_methods() {
 
 namespace {
 
-// "solve(): lm, dogleg, gn; minimize(): sd, ...": the names of the methods
+// "least squares: lm, dogleg, gn; full batch: sd, ...": the names of the methods
 // `keep` accepts, by how they run.
 template <typename Keep>
 std::string nn_method_names(Keep keep) {
@@ -71,9 +73,9 @@ std::string nn_method_names(Keep keep) {
   std::string_view group;
   for (const NnMethod& method : nn_methods()) {
     if (!keep(method)) continue;
-    const char* label = method.runner == NnRunner::kLeastSquares ? "solve(): "
-                        : method.runner == NnRunner::kMinimizer  ? "minimize(): "
-                        : method.runner == NnRunner::kFirstOrder ? "train(): "
+    const char* label = method.runner == NnRunner::kLeastSquares ? "least squares: "
+                        : method.runner == NnRunner::kMinimizer  ? "full batch: "
+                        : method.runner == NnRunner::kFirstOrder ? "first order: "
                                                                  : "then lm: ";
     if (group != label) {
       names += (names.empty() ? "" : "; ") + std::string(label);

@@ -108,7 +108,7 @@ inline std::vector<StationarityRun> stationarity_sweep(const std::vector<MghMeth
           run.suite = "nist";
           run.label = name + " start " + std::to_string(start);
           run.method = method.name;
-          run.summary = solve_mgh_with(method, &problem, false);
+          run.summary = solve_mgh_with(method, &problem);
           run.scaled_gradient = scaled_gradient(problem);
           // At the certified minimum: the cost, or the parameters (NIST's
           // "solved", every LRE >= 4: on Lanczos1 the residuals are rounding
@@ -136,7 +136,7 @@ inline std::vector<StationarityRun> stationarity_sweep(const std::vector<MghMeth
             std::snprintf(scale_label, sizeof scale_label, " %gx0", scale);
             run.label = mgh_case.label() + scale_label;
             run.method = method.name;
-            run.summary = solve_mgh_with(method, &problem, false);
+            run.summary = solve_mgh_with(method, &problem);
             run.scaled_gradient = scaled_gradient(problem);
             run.at_known_minimum = mgh_reached_minimum(problem_data, mgh_f(problem_data, x.data()));
             finish(std::move(run));
