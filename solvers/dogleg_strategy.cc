@@ -8,6 +8,10 @@
 // region. Both points depend only on the Jacobian, so they are computed once
 // per Jacobian however many times the radius shrinks.
 //
+// With SolverOptions::damping = kLevenberg the region is the sphere
+// |h| <= radius (D = I): the shape the evaporation restart (solve.cc) tries
+// when the scaled region led a parameter off to infinity.
+//
 // The radius (in the scaled norm, |D h| for the last step h): after an
 // accepted step with rho > 3/4, at least 3 |D h|; after one with rho < 1/4,
 // and after any rejected or invalid step, half of min(radius, |D h|);
@@ -89,7 +93,11 @@ class DoglegStrategy final : public LeastSquaresTrustRegionStrategy {
   LinearSolverResult compute_points(MinimizerContext& context) {
     const Eigen::VectorXd& column_scale = context.column_scale;
     const double floor = 1e-16 * std::max(column_scale.maxCoeff(), 1e-300);
-    scale_ = column_scale.cwiseMax(floor).cwiseSqrt();
+    if (options_.damping == Damping::kLevenberg) {
+      scale_ = Eigen::VectorXd::Ones(column_scale.size());
+    } else {
+      scale_ = column_scale.cwiseMax(floor).cwiseSqrt();
+    }
     const std::vector<char>& fixed = context.fixed_coordinates();
 
     // Gauss-Newton point, with held coordinates decoupled.

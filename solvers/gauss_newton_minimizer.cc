@@ -15,12 +15,15 @@
 // against max_line_search_steps; after a trial that cannot be evaluated the
 // interpolation forgets the earlier ones; an infinite interpolation is
 // clamped into [0.1, 0.5] alpha rather than halved; and a NaN one (the
-// cubic's arithmetic overflowing) makes alpha NaN, so the remaining trials
-// are spent on NaN points before the search fails. The first three can
-// be options of ArmijoLineSearch without moving a result; run through it,
-// the last two moved Gauss-Newton's MGH results, on meyer from 10 x0 (the
-// infinite case) and on gulf_research_development from x0 (the NaN case, a
-// defect here).
+// cubic's arithmetic overflowing) halves alpha. The first three can be
+// options of ArmijoLineSearch without moving a result; run through it, the
+// infinite case moved Gauss-Newton's MGH result on meyer from 10 x0.
+//
+// Termination: the parameter test on a full step only once its trial point
+// was evaluated, and claiming convergence only near a stationary point
+// (MinimizerContext); a move beyond kDivergenceFactor times the start ends
+// the solve as diverged (Jennrich-Sampson from 10 x0 once took one step to
+// |x| = 1.3e62 and reported the parameter tolerance).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -68,21 +71,27 @@ void minimize_gauss_newton_line_search(MinimizerContext& context, LinearSolver& 
     const double direction_slope = context.gradient.dot(direction);
     double alpha = 1.0, previous_alpha = 0.0, previous_phi = 0.0;
     double trial_cost = std::numeric_limits<double>::infinity();
-    bool found = false;
+    bool found = false, short_full_step = false;
     for (int k = 0; k < options.max_line_search_steps && direction_slope < 0.0; ++k) {
       trial = context.x + alpha * direction;
       context.project(&trial);
       step = trial - context.x;
-      if (k == 0 && context.parameter_tolerance_reached(step.norm())) break;
+      // A full step below the parameter tolerance ends the solve once its
+      // trial point is known to be evaluable (below), never before.
+      short_full_step = k == 0 && context.parameter_tolerance_would_be_reached(step.norm());
       // Projection can turn a descent direction into an ascent path for long
       // steps; shorter ones follow the direction itself.
       const double slope = context.gradient.dot(step);
-      if (slope >= 0.0) {
+      if (slope >= 0.0 && !short_full_step) {
         alpha *= 0.5;
         continue;
       }
       ++record.line_search_evaluations;
       const bool evaluated = context.evaluate_trial(trial, &trial_cost, &trial_residuals);
+      if (evaluated && short_full_step) {
+        context.parameter_tolerance_reached(step.norm());
+        break;
+      }
       if (evaluated) {
         const double reduction = context.reduction(trial_cost, trial_residuals);
         if (reduction >= -options.line_search_sufficient_decrease * slope) {
@@ -97,13 +106,14 @@ void minimize_gauss_newton_line_search(MinimizerContext& context, LinearSolver& 
                     : 0.5 * alpha;
       previous_alpha = alpha;
       previous_phi = trial_cost;
-      alpha = std::clamp(next, 0.1 * alpha, 0.5 * alpha);
+      // A NaN from the cubic's arithmetic overflowing would make every
+      // later trial point NaN: halve instead. (An infinite one is clamped.)
+      alpha = std::isnan(next) ? 0.5 * alpha : std::clamp(next, 0.1 * alpha, 0.5 * alpha);
     }
     if (context.terminated()) {
-      --summary.iterations;  // converged before any trial: not an iteration
+      --summary.iterations;  // ended on a short full step, which it does not take: not an iteration
       break;
     }
-    if (context.terminated()) break;
     record.step_length = alpha;
     record.step_norm = step.norm();
     if (!found) {

@@ -93,7 +93,7 @@ bool MinimizerContext::evaluate_at_x(std::string* error) {
 bool MinimizerContext::move_to(const Eigen::VectorXd& trial, double trial_cost) {
   x = trial;
   std::string error;
-  if (evaluate_at_x(&error)) return true;
+  if (evaluate_at_x(&error)) return !diverged();
   cost = trial_cost;
   terminate(TerminationType::kEvaluationFailure, "The Jacobian cannot be evaluated at an accepted point: " + error);
   return false;
@@ -107,8 +107,16 @@ bool MinimizerContext::evaluate_trial(const Eigen::VectorXd& trial, double* tria
   EvaluationStatus status = evaluator_->evaluate(trial, trial_cost, request);
   summary_->residual_evaluations += 1;
   summary_->evaluation_time_s += clock.seconds();
-  if (!status.ok) *trial_cost = std::numeric_limits<double>::infinity();
-  return status.ok && std::isfinite(*trial_cost);
+  if (!status.ok) {
+    *trial_cost = std::numeric_limits<double>::infinity();
+    trial_failure_ = status.message.empty() ? "a cost function failed" : status.message;
+    return false;
+  }
+  if (!std::isfinite(*trial_cost)) {
+    trial_failure_ = string_printf("the cost is %g", *trial_cost);
+    return false;
+  }
+  return true;
 }
 
 double MinimizerContext::reduction(double trial_cost, const Eigen::VectorXd& trial_residuals) const {
@@ -177,20 +185,91 @@ void MinimizerContext::restart(const Eigen::VectorXd& start) {
 }
 
 bool MinimizerContext::gradient_tolerance_reached() {
-  return progress_.gradient_tolerance_reached(projected_gradient_norm(), options_.gradient_tolerance);
+  const double gradient_norm = projected_gradient_norm();
+  // A gradient that is small only because some columns of J vanished (their
+  // parameters ran off to infinity) is no sign of a stationary point.
+  if (gradient_norm <= options_.gradient_tolerance && !near_stationary_point()) {
+    const std::vector<int> evaporated = evaporated_coordinates();
+    if (!evaporated.empty()) {
+      std::string which;
+      for (int i : evaporated) which += (which.empty() ? "" : ", ") + std::to_string(i);
+      return stalled(string_printf("Gradient tolerance held (max-norm %.6e <= %.6e) only because parameter(s) ",
+                                   gradient_norm, options_.gradient_tolerance) +
+                     which + " no longer influence the residuals (they ran off towards infinity)");
+    }
+  }
+  return progress_.gradient_tolerance_reached(gradient_norm, options_.gradient_tolerance);
 }
 
 bool MinimizerContext::iteration_or_time_limit_reached() {
   return progress_.iteration_or_time_limit_reached(options_.max_iterations, options_.max_time_seconds);
 }
 
+double MinimizerContext::scaled_gradient() const {
+  const double residual_norm = residuals.norm();
+  const double rounding = kResidualRounding * std::numeric_limits<double>::epsilon() *
+                          std::sqrt(static_cast<double>(residuals.size())) *
+                          column_norms_.cwiseSqrt().dot(x.cwiseAbs());
+  if (residual_norm <= rounding) return 0.0;
+  std::vector<char> held;
+  bounds_.fixed_coordinates(x, gradient, &held);
+  double largest = 0.0;
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const double column_norm = std::sqrt(column_norms_[i]);
+    if (held[i] || column_norm == 0.0) continue;
+    const double cosine = std::abs(gradient[i]) / (column_norm * residual_norm);
+    if (!(cosine <= largest)) largest = cosine;  // NaN propagates: not stationary
+  }
+  return largest;
+}
+
+bool MinimizerContext::near_stationary_point() const {
+  // A cost of 0 is the global minimum, though a robust loss may round it to
+  // 0 with residuals around sqrt(eps) left (soft L1: 2 (sqrt(1 + s) - 1)).
+  return cost <= 0.0 || scaled_gradient() <= kStationaryScaledGradient;
+}
+
+bool MinimizerContext::stalled(const std::string& test) {
+  if (near_stationary_point()) return false;
+  terminate(TerminationType::kStalled,
+            test + string_printf(", but the scaled gradient max_i |J_i^T r| / (|J_i| |r|) is %.3e > %.0e: the "
+                                 "solve can make no more progress, at a point not known to be stationary (cost "
+                                 "%.6e, |x| %.3e).",
+                                 scaled_gradient(), kStationaryScaledGradient, cost, x.norm()));
+  return true;
+}
+
+bool MinimizerContext::diverged() {
+  const double size = x.lpNorm<Eigen::Infinity>();
+  const double limit = kDivergenceFactor * std::max(1.0, start_size_);
+  if (!(size > limit)) return false;
+  terminate(TerminationType::kDiverged,
+            string_printf("The iterates diverged: |x| = %.3e (largest coordinate %.3e, more than %.0e times the "
+                          "start's %.3e), cost %.6e. The point returned is the lowest-cost one seen.",
+                          x.norm(), size, kDivergenceFactor, start_size_, cost));
+  return true;
+}
+
+bool MinimizerContext::parameter_tolerance_would_be_reached(double step_norm) const {
+  const double tolerance = options_.parameter_tolerance;
+  return step_norm <= tolerance * (x.norm() + tolerance);
+}
+
 bool MinimizerContext::parameter_tolerance_reached(double step_norm) {
+  if (!parameter_tolerance_would_be_reached(step_norm)) return false;
+  if (stalled(string_printf("Parameter tolerance held (step norm %.6e, |x| = %.6e)", step_norm, x.norm()))) {
+    return true;
+  }
   return progress_.parameter_tolerance_reached(step_norm, x.norm(), options_.parameter_tolerance);
 }
 
 bool MinimizerContext::function_tolerance_reached(double actual_reduction) {
   const double limit = options_.function_tolerance * cost;
   if (std::abs(actual_reduction) > limit) return false;
+  if (stalled(string_printf("Function tolerance held (|cost change| %.6e <= %.6e = tolerance * cost)",
+                            std::abs(actual_reduction), limit))) {
+    return true;
+  }
   terminate(TerminationType::kFunctionTolerance,
             string_printf("Function tolerance reached: |cost change| %.6e <= %.6e = tolerance * cost.",
                           std::abs(actual_reduction), limit));

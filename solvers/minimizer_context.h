@@ -16,6 +16,7 @@
 #include "evaluator.h"
 #include "linear_solver.h"
 #include "solve_progress.h"
+#include "stationarity.h"
 
 namespace curvature::internal {
 
@@ -56,8 +57,11 @@ class MinimizerContext {
   // the point is kept (it is the best so far) and the solve ends with
   // kEvaluationFailure; returns false then.
   bool move_to(const Eigen::VectorXd& trial, double trial_cost);
-  // Cost and residuals at a trial point, into the given outputs.
+  // Cost and residuals at a trial point, into the given outputs. False when
+  // the point cannot be evaluated or its cost is not finite; trial_failure()
+  // then says which.
   bool evaluate_trial(const Eigen::VectorXd& trial, double* trial_cost, Eigen::VectorXd* trial_residuals);
+  const std::string& trial_failure() const { return trial_failure_; }
 
   // The reduction F(x) - F(trial). Without robust losses it is summed from
   // residual differences, 1/2 sum (r_i - t_i)(r_i + t_i), which stays accurate
@@ -89,12 +93,32 @@ class MinimizerContext {
   // state; the caller evaluates the new point.
   void restart(const Eigen::VectorXd& start);
 
+  // max_i |J_i^T r| / (|J_i| |r|) over the coordinates not held at a bound:
+  // the largest cosine between a column of the Jacobian and the residual
+  // vector (MINPACK's gtol measure), 0 when r is within the rounding of
+  // evaluating it (stationarity.h). Invariant to the scaling
+  // of the parameters and of the residuals: near 0 at a stationary point
+  // whatever the sizes, where the plain gradient can be tiny far from one
+  // (a column that vanished because its parameter ran off to infinity) or
+  // large at one (a huge residual).
+  double scaled_gradient() const;
+  // Whether the current point is near a stationary point: scaled_gradient()
+  // at most kStationaryScaledGradient (stationarity.h).
+  bool near_stationary_point() const;
+
   // Termination tests: each returns true after setting the termination type
-  // and message.
+  // and message. The relative tests (function, parameter) claim convergence
+  // only near a stationary point; where they hold elsewhere the solve ends
+  // as kStalled, quoting the scaled gradient. A move to a point beyond
+  // kDivergenceFactor times the start's size ends the solve as kDiverged.
   bool gradient_tolerance_reached();
   bool iteration_or_time_limit_reached();
+  bool parameter_tolerance_would_be_reached(double step_norm) const;
   bool parameter_tolerance_reached(double step_norm);
   bool function_tolerance_reached(double actual_reduction);
+  // Remembers the size of the starting point, for the divergence test.
+  void set_start_size() { start_size_ = x.lpNorm<Eigen::Infinity>(); }
+  bool diverged();
   void terminate(TerminationType type, std::string message);
   bool terminated() const { return progress_.terminated(); }
 
@@ -123,6 +147,11 @@ class MinimizerContext {
   // evaporation test.
   Eigen::VectorXd column_norm_max_;
   SolveProgress progress_;
+  std::string trial_failure_;
+  double start_size_ = 0.0;
+  // Ends the solve as kStalled when the point is not near a stationary one;
+  // true then. `test` quotes the relative test that held.
+  bool stalled(const std::string& test);
 };
 
 }  // namespace curvature::internal

@@ -122,11 +122,15 @@ class ObjectiveSide {
     if (promises_decrease || !context_.parameter_tolerance_would_be_reached(step_norm)) return ShortStep::kGoOn;
     if (options_.scaled_trust_region_check && !region_.scaled()) {
       if (start_scaled_region()) return ShortStep::kReshaped;
-      if (context_.terminated()) return ShortStep::kConverged;
+      if (context_.terminated()) return ShortStep::kEnded;
     }
-    context_.parameter_tolerance_reached(step_norm);
-    return ShortStep::kConverged;
+    return ShortStep::kShort;
   }
+  // The trial point was evaluated (and moved to when accepted): the step
+  // still being this short ends the solve.
+  void parameter_tolerance_reached(double step_norm) { context_.parameter_tolerance_reached(step_norm); }
+  std::string trial_failure() const { return "f or its gradient is not finite there, or the objective failed"; }
+  void terminate(TerminationType type, std::string message) { context_.terminate(type, std::move(message)); }
 
   double predicted_reduction() const { return step_.predicted; }
 

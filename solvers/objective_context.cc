@@ -13,7 +13,8 @@ ObjectiveContext::ObjectiveContext(const MinimizeOptions& options, Objective& ob
       objective_(objective),
       summary_(summary),
       num_parameters_(objective.num_parameters()),
-      progress_(summary, options.verbose, options.callback, SolveProgress::Columns::kObjective) {
+      progress_(summary, options.verbose, options.callback, SolveProgress::Columns::kObjective),
+      least_squares_(dynamic_cast<LeastSquaresObjective*>(&objective)) {
   constexpr double kInfinity = std::numeric_limits<double>::infinity();
   const Eigen::VectorXd* lower = objective.lower_bounds();
   const Eigen::VectorXd* upper = objective.upper_bounds();
@@ -28,6 +29,7 @@ bool ObjectiveContext::begin(const Eigen::VectorXd& start) {
   project(&x);
   const bool ok = evaluate(x, &value, &gradient);
   summary_->initial_cost = summary_->final_cost = value;
+  start_size_ = x.lpNorm<Eigen::Infinity>();
   if (!ok) {
     if (gradient.size() != num_parameters_) gradient = Eigen::VectorXd::Zero(num_parameters_);
     terminate(TerminationType::kInvalidStartingPoint,
@@ -106,14 +108,49 @@ std::unique_ptr<HessianOperator> ObjectiveContext::evaluate_hessian(const Eigen:
   return hessian;
 }
 
+bool ObjectiveContext::near_stationary_point() {
+  if (least_squares_ == nullptr || value <= 0.0) return true;  // f = 0: a least-squares global minimum
+  last_scaled_gradient_ = least_squares_->scaled_gradient(x, fixed_coordinates());
+  return last_scaled_gradient_ <= kStationaryScaledGradient;
+}
+
+bool ObjectiveContext::stalled_or_diverged(const std::string& test) {
+  const double size = x.lpNorm<Eigen::Infinity>();
+  const double limit = kDivergenceFactor * std::max(1.0, start_size_);
+  if (size > limit || (std::isnan(size))) {
+    terminate(TerminationType::kDiverged,
+              test + string_printf(", but the iterates diverged: |x| = %.3e (largest coordinate %.3e, more than %.0e "
+                                   "times the start's %.3e), f = %.6e.",
+                                   x.norm(), size, kDivergenceFactor, start_size_, value));
+    return true;
+  }
+  if (near_stationary_point()) return false;
+  terminate(TerminationType::kStalled,
+            test + string_printf(", but the scaled gradient max_i |J_i^T r| / (|J_i| |r|) is %.3e > %.0e: the run "
+                                 "can make no more progress, at a point not known to be stationary (f = %.6e, "
+                                 "|x| = %.3e).",
+                                 last_scaled_gradient_, kStationaryScaledGradient, value, x.norm()));
+  return true;
+}
+
 bool ObjectiveContext::gradient_tolerance_reached() {
-  return progress_.gradient_tolerance_reached(projected_gradient_norm(), options_.gradient_tolerance);
+  const double gradient_norm = projected_gradient_norm();
+  if (gradient_norm <= options_.gradient_tolerance &&
+      stalled_or_diverged(string_printf("Gradient tolerance held (projected gradient max-norm %.6e <= %.6e)",
+                                        gradient_norm, options_.gradient_tolerance))) {
+    return true;
+  }
+  return progress_.gradient_tolerance_reached(gradient_norm, options_.gradient_tolerance);
 }
 
 bool ObjectiveContext::function_tolerance_reached(double value_change) {
   // f may be negative or zero at the minimum: the scale is |f|, kept off zero.
   const double limit = options_.function_tolerance * std::max(std::abs(value), 1e-300);
   if (std::abs(value_change) > limit) return false;
+  if (stalled_or_diverged(
+          string_printf("Function tolerance held (|f change| %.6e <= %.6e)", std::abs(value_change), limit))) {
+    return true;
+  }
   terminate(
       TerminationType::kFunctionTolerance,
       string_printf("Function tolerance reached: |f change| %.6e <= %.6e = tolerance * max(|f|, 1e-300), f = %.6e.",
@@ -122,6 +159,11 @@ bool ObjectiveContext::function_tolerance_reached(double value_change) {
 }
 
 bool ObjectiveContext::parameter_tolerance_reached(double step_norm) {
+  if (!parameter_tolerance_would_be_reached(step_norm)) return false;
+  if (stalled_or_diverged(
+          string_printf("Parameter tolerance held (step norm %.6e, |x| = %.6e)", step_norm, x.norm()))) {
+    return true;
+  }
   return progress_.parameter_tolerance_reached(step_norm, x.norm(), options_.parameter_tolerance);
 }
 

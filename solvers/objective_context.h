@@ -29,10 +29,12 @@
 #include <vector>
 
 #include "box_bounds.h"
+#include "curvature/least_squares_objective.h"
 #include "curvature/minimize.h"
 #include "curvature/objective.h"
 #include "curvature/summary.h"
 #include "solve_progress.h"
+#include "stationarity.h"
 
 namespace curvature::internal {
 
@@ -98,9 +100,18 @@ class ObjectiveContext {
   //   gradient:  projected_gradient_norm() <= gradient_tolerance
   //   function:  |f change| <= function_tolerance * max(|f|, 1e-300) (call on an accepted step)
   //   parameter: |step| <= parameter_tolerance * (|x| + parameter_tolerance)
+  // The three claim convergence only near a stationary point
+  // (near_stationary_point()); where one holds elsewhere the run ends as
+  // kStalled, quoting the scaled gradient. The function and parameter tests
+  // first end a run whose iterates ran off beyond kDivergenceFactor times
+  // the start as kDiverged.
   bool gradient_tolerance_reached();
   bool function_tolerance_reached(double value_change);
   bool parameter_tolerance_reached(double step_norm);
+  // For a least-squares objective (LeastSquaresObjective): its scaled
+  // gradient at x at most kStationaryScaledGradient (stationarity.h). Other
+  // objectives carry no scale to judge by: always true.
+  bool near_stationary_point();
   // The parameter test alone, without terminating.
   bool parameter_tolerance_would_be_reached(double step_norm) const;
   // summary.iterations >= max_iterations, or elapsed >= max_time_seconds.
@@ -122,6 +133,12 @@ class ObjectiveContext {
   std::vector<char> fixed_;
   bool any_fixed_ = false;
   SolveProgress progress_;
+  LeastSquaresObjective* least_squares_;  // objective_ when it is one, else null
+  double start_size_ = 0.0;
+  double last_scaled_gradient_ = 0.0;
+  // Ends the run as kStalled when the point is not near a stationary one,
+  // or as kDiverged; true then. `test` quotes the test that held.
+  bool stalled_or_diverged(const std::string& test);
 };
 
 }  // namespace curvature::internal

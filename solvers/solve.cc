@@ -56,10 +56,22 @@ std::string check_problem_gradients(const Problem& problem, double precision) {
 // reaches their minima.
 constexpr double kRestartDamping = 1e-2;
 
+// The trust-region strategy of a least-squares method.
+std::unique_ptr<internal::LeastSquaresTrustRegionStrategy> make_trust_region_strategy(
+    const SolverOptions& options, std::unique_ptr<internal::LinearSolver> solver) {
+  if (options.method == Method::kDogleg) return internal::make_dogleg_strategy(options, std::move(solver));
+  return internal::make_levenberg_marquardt_strategy(options, std::move(solver));
+}
+
+// Dogleg's region is scaled by the same columns (|D h| <= radius,
+// D = sqrt(diag(J^T J))) and fails the same way: from NIST's first start it
+// ended BoxBOD at the asymptote (cost 4885.75, certified 584.0) on the
+// gradient tolerance. Its restart uses the unscaled sphere |h| <= radius.
 void restart_after_evaporation(const SolverOptions& options, const internal::LinearSolverOptions& linear_options,
                                const Eigen::VectorXd& start_point, internal::MinimizerContext& context) {
   Summary& summary = context.summary();
   if (options.damping != Damping::kMarquardt || !options.restart_on_evaporation) return;
+  if (options.method != Method::kLevenbergMarquardt && options.method != Method::kDogleg) return;
   if (summary.termination == TerminationType::kUserStop || summary.termination == TerminationType::kMaxTime ||
       summary.termination == TerminationType::kEvaluationFailure ||
       summary.termination == TerminationType::kEarlyStopping) {
@@ -81,12 +93,14 @@ void restart_after_evaporation(const SolverOptions& options, const internal::Lin
   SolverOptions levenberg = options;
   levenberg.damping = Damping::kLevenberg;
   levenberg.initial_damping = std::max(options.initial_damping, kRestartDamping);
-  auto strategy = internal::make_levenberg_marquardt_strategy(levenberg, internal::make_linear_solver(linear_options));
+  auto strategy = make_trust_region_strategy(levenberg, internal::make_linear_solver(linear_options));
   internal::minimize_trust_region(context, *strategy);
 
-  const std::string note = "Marquardt-scaled steps ended where parameter(s) " + which +
-                           " no longer influence the residuals (cost " + internal::string_printf("%.6e", first_cost) +
-                           "); restarted from the initial point with Levenberg damping";
+  const std::string note =
+      std::string(options.method == Method::kDogleg ? "Steps in the scaled region" : "Marquardt-scaled steps") +
+      " ended where parameter(s) " + which + " no longer influence the residuals (cost " +
+      internal::string_printf("%.6e", first_cost) + "); restarted from the initial point with " +
+      (options.method == Method::kDogleg ? "an unscaled region" : "Levenberg damping");
   if (context.cost < first_cost) {
     summary.message = note + ", which reached a lower cost. " + summary.message;
     return;
@@ -170,6 +184,7 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   internal::MinimizerContext context(options, &evaluator, &summary, sparse);
   context.x = evaluator.gather_parameters();
   context.project(&context.x);
+  context.set_start_size();
 
   auto finish = [&]() {
     context.restore_best_validated();
@@ -213,16 +228,12 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   summary.linear_solver = linear_solver->name();
 
   switch (options.method) {
-    case Method::kLevenbergMarquardt: {
+    case Method::kLevenbergMarquardt:
+    case Method::kDogleg: {
       const Eigen::VectorXd start_point = context.x;
-      auto strategy = internal::make_levenberg_marquardt_strategy(options, std::move(linear_solver));
+      auto strategy = make_trust_region_strategy(options, std::move(linear_solver));
       internal::minimize_trust_region(context, *strategy);
       restart_after_evaporation(options, linear_options, start_point, context);
-      break;
-    }
-    case Method::kDogleg: {
-      auto strategy = internal::make_dogleg_strategy(options, std::move(linear_solver));
-      internal::minimize_trust_region(context, *strategy);
       break;
     }
     case Method::kGaussNewton:

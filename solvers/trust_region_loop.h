@@ -6,11 +6,18 @@
 // One iteration: test the gradient and the limits; ask the problem side for
 // a step (the side forms the model when the point is new, has the strategy
 // compute the step within its radius and projects the trial point onto the
-// bounds); end the solve when the step is short enough to mean convergence;
-// evaluate the trial point and judge it by rho = actual / predicted
+// bounds); evaluate the trial point and judge it by rho = actual / predicted
 // reduction (judge_step); move or stay; tell the strategy the outcome
-// (report_step); test the function tolerance and the radius; record the
-// iteration.
+// (report_step); test the step (parameter tolerance: only for a step short
+// enough to mean convergence whose trial point could be evaluated), the
+// function tolerance and the radius; record the iteration.
+//
+// A trial point that cannot be evaluated proves nothing: the region shrinks
+// as after a poor step, and after kMaxUnevaluableTrials of them in a row the
+// solve ends with kEvaluationFailure, saying how many and why. A short step
+// is tested only once its trial point was evaluated, so a region that shrank
+// because nothing near the point could be evaluated never reads as
+// convergence.
 //
 // What differs between a least-squares problem and a general objective
 // belongs to the side, each as a named hook or policy of TrustRegionSide
@@ -20,6 +27,7 @@
 #include <concepts>
 #include <limits>
 #include <optional>
+#include <string>
 
 #include "curvature/summary.h"
 #include "solve_progress.h"
@@ -37,12 +45,23 @@ enum class StepStatus {
   kStopped,  // the side ended the solve before an iteration could start
 };
 
-// What a step short enough for the parameter tolerance means.
+// What the length of the step just computed means.
 enum class ShortStep {
-  kGoOn,       // nothing: evaluate it
-  kConverged,  // the solve ends (the side set the termination); not an iteration
-  kReshaped,   // the side changed the region; the iteration starts over
+  kGoOn,      // nothing: evaluate it
+  kShort,     // short enough for the parameter tolerance: evaluate it, and
+              // if it could be evaluated the side's step test ends the solve
+  kReshaped,  // the side changed the region; the iteration starts over
+  kEnded,     // the side ended the solve; not an iteration
 };
+
+// Trial points in a row that could not be evaluated before the solve ends
+// with kEvaluationFailure. Ceres Solver stops after 5
+// (max_num_consecutive_invalid_steps); from a far start the first steps of
+// Levenberg-Marquardt overflow more often than that before the damping has
+// grown enough (MGH Gaussian and Osborne 1 from 100 x0, solved after 8
+// rejections in a row), and 10 still ends Levenberg-Marquardt's region on a
+// point where nothing can be evaluated long before the radius test would.
+inline constexpr int kMaxUnevaluableTrials = 10;
 
 // The problem side of the loop: the current point and its model, the
 // evaluations, the termination tests and the trace.
@@ -69,8 +88,16 @@ concept TrustRegionSide = requires(Side& side, const Side& const_side, Iteration
   // Forms the model when the point is new, computes the step and the trial
   // point; fills record->linear_solver_iterations and record->step_norm.
   { side.compute_step(record) } -> std::same_as<StepStatus>;
-  // Whether the step just computed, of length `value`, ends the solve.
+  // What the step just computed, of length `value`, means.
   { side.short_step(value) } -> std::same_as<ShortStep>;
+  // After a short step (ShortStep::kShort) whose trial point was evaluated,
+  // moved to or not: ends the solve on the parameter tolerance, or as
+  // stalled when the current point is not near a stationary one.
+  {side.parameter_tolerance_reached(value)};
+  // Ends the solve with this termination and message.
+  {side.terminate(TerminationType::kEvaluationFailure, std::string())};
+  // Why the last trial point could not be evaluated, for the message.
+  { const_side.trial_failure() } -> std::convertible_to<std::string>;
   // The model's predicted reduction for the step just computed.
   { side.predicted_reduction() } -> std::convertible_to<double>;
   // Acceptance: rho > min_relative_decrease.
@@ -125,9 +152,6 @@ template <TrustRegionSide Side>
 void run_trust_region_loop(Side& side) {
   TrustRegionStrategy& strategy = side.strategy();
   Summary& summary = side.summary();
-  // Trial points in a row that could not be evaluated. A short step after
-  // them proves nothing: the region shrank because nothing near the point
-  // could be evaluated, not because the model's minimizer is near.
   int unevaluable_in_a_row = 0;
   while (!side.terminated()) {
     if (side.gradient_tolerance_reached() || side.iteration_or_time_limit_reached()) break;
@@ -138,24 +162,14 @@ void run_trust_region_loop(Side& side) {
     if (status == StepStatus::kStopped) break;
     if constexpr (Side::kRadiusBeforeStep) record.trust_region_radius = strategy.radius();
 
-    bool accepted = false, moved = false;
+    bool accepted = false, moved = false, short_step_tested = false;
     double actual = 0.0;
     if (status == StepStatus::kInvalid) {
       strategy.step_invalid();
       record.relative_decrease = -std::numeric_limits<double>::infinity();
     } else {
       const ShortStep short_step = side.short_step(record.step_norm);
-      if (short_step == ShortStep::kConverged) {  // nothing was tried
-        if (unevaluable_in_a_row > 0) {
-          summary.termination = TerminationType::kEvaluationFailure;
-          summary.message = string_printf(
-              "The last %d trial point(s) could not be evaluated (a cost function failed or returned non-finite "
-              "values), and the step shrank to %.3e without an evaluable trial: the point returned is not known "
-              "to be a minimum.",
-              unevaluable_in_a_row, record.step_norm);
-        }
-        break;
-      }
+      if (short_step == ShortStep::kEnded) break;
       if (short_step == ShortStep::kReshaped) continue;
 
       const double predicted = side.predicted_reduction();
@@ -175,10 +189,20 @@ void run_trust_region_loop(Side& side) {
       }
       report_step(strategy, outcome, reported_ratio);
       accepted = outcome == StepOutcome::kAccepted;
+      if (!evaluated && unevaluable_in_a_row >= kMaxUnevaluableTrials && !side.terminated()) {
+        side.terminate(
+            TerminationType::kEvaluationFailure,
+            string_printf(
+                "The last %d trial points in a row could not be evaluated (%s); the region shrank to a step of %.3e "
+                "without an evaluable trial: the point returned is the best one evaluated, not known to be a minimum.",
+                unevaluable_in_a_row, side.trial_failure().c_str(), record.step_norm));
+      } else if (evaluated && short_step == ShortStep::kShort && !side.terminated()) {
+        short_step_tested = true;
+        side.parameter_tolerance_reached(record.step_norm);
+      }
     }
-    // An iteration is a step tried or found invalid; a short step that ends
-    // the solve or reshapes the region is none. (Both old loops counted so,
-    // one by counting early and taking the count back.)
+    // An iteration is a step tried or found invalid; a step that reshapes
+    // the region is none.
     ++summary.iterations;
 
     // After a tried step: the function tolerance when it moved, the radius
@@ -188,7 +212,7 @@ void run_trust_region_loop(Side& side) {
     // the Newton loop used to test after every step, and testing only after
     // the others changes none of its MGH runs.)
     auto stop_tests = [&] {
-      if (status != StepStatus::kStep || side.terminated()) return;
+      if (status != StepStatus::kStep || side.terminated() || short_step_tested) return;
       if (moved) {
         side.function_tolerance_reached(actual);
       } else if (!accepted) {

@@ -87,9 +87,14 @@ class LeastSquaresSide {
   // A step cut short by the region's boundary says nothing about
   // convergence; the model's own minimizer that short does.
   ShortStep short_step(double step_norm) {
-    if (!strategy_.step_was_clipped() && context_.parameter_tolerance_reached(step_norm)) return ShortStep::kConverged;
+    if (!strategy_.step_was_clipped() && context_.parameter_tolerance_would_be_reached(step_norm)) {
+      return ShortStep::kShort;
+    }
     return ShortStep::kGoOn;
   }
+  void parameter_tolerance_reached(double step_norm) { context_.parameter_tolerance_reached(step_norm); }
+  std::string trial_failure() const { return context_.trial_failure(); }
+  void terminate(TerminationType type, std::string message) { context_.terminate(type, std::move(message)); }
 
   double predicted_reduction() const { return context_.predicted_reduction(step_); }
 

@@ -282,6 +282,44 @@ bool LeastSquaresObjective::evaluate_with_jacobian(const Eigen::VectorXd& x, dou
   return true;
 }
 
+double LeastSquaresObjective::scaled_gradient(const Eigen::VectorXd& x, const std::vector<char>& skip) {
+  if (x.size() != num_parameters()) {
+    throw Error("LeastSquaresObjective::scaled_gradient: the point has " + std::to_string(x.size()) +
+                " entries, the problem " + std::to_string(num_parameters()) + " effective parameters");
+  }
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  Jacobian& jacobian = writable(scratch_, sparse_, *evaluator_);
+  double cost = 0.0;
+  if (!evaluate_into(x, &jacobian, &cost) || !std::isfinite(cost)) return kInfinity;
+  const double residual_norm = jacobian.residuals.norm();
+  Eigen::VectorXd column_norms;
+  if (jacobian.sparse_storage) {
+    column_norms.setZero(x.size());
+    for (Eigen::Index k = 0; k < jacobian.sparse.outerSize(); ++k) {
+      for (SparseRowMatrix::InnerIterator it(jacobian.sparse, k); it; ++it) {
+        column_norms[it.col()] += it.value() * it.value();
+      }
+    }
+    column_norms = column_norms.cwiseSqrt();
+  } else {
+    column_norms = jacobian.dense.colwise().norm().transpose();
+  }
+  // A residual vector within the rounding of evaluating it counts as zero:
+  // near a zero-residual minimum r ~ J (x - x*) keeps its angle with the
+  // columns down to the last bit.
+  constexpr double kResidualRounding = 64.0;
+  const double rounding = kResidualRounding * std::numeric_limits<double>::epsilon() *
+                          std::sqrt(static_cast<double>(jacobian.residuals.size())) * column_norms.dot(x.cwiseAbs());
+  if (residual_norm <= rounding) return 0.0;
+  double largest = 0.0;
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    if ((static_cast<size_t>(i) < skip.size() && skip[i]) || column_norms[i] == 0.0) continue;
+    const double cosine = std::abs(jacobian.gradient[i]) / (column_norms[i] * residual_norm);
+    if (!(cosine <= largest)) largest = cosine;  // NaN propagates
+  }
+  return std::isnan(largest) ? kInfinity : largest;
+}
+
 bool LeastSquaresObjective::difference_gradient(const Eigen::VectorXd& y, const Eigen::VectorXd& residuals_at_x,
                                                 Eigen::VectorXd* out) {
   Jacobian& jacobian = writable(scratch_, sparse_, *evaluator_);

@@ -35,6 +35,10 @@ const char* to_string(TerminationType type) {
       return "gradient-check-failed";
     case TerminationType::kEarlyStopping:
       return "early-stopping";
+    case TerminationType::kDiverged:
+      return "diverged";
+    case TerminationType::kStalled:
+      return "stalled";
   }
   return "unknown";
 }

@@ -222,7 +222,7 @@ TEST(SolverThreads, OneAndTwoThreadsGiveBitIdenticalSolves) {
   EXPECT_EQ(p1, p2);
   EXPECT_EQ(s1.final_cost, s2.final_cost);
   EXPECT_EQ(s1.iterations, s2.iterations);
-  EXPECT_TRUE(s1.converged());
+  EXPECT_TRUE(s1.converged()) << s1.full_report();
 }
 
 class DomainResidual final : public SizedCostFunction<1, 1> {

@@ -69,8 +69,14 @@ class ScriptedSide {
     return current_.status;
   }
   ShortStep short_step(double) {
-    if (current_.short_step == ShortStep::kConverged) terminate(TerminationType::kParameterTolerance);
+    if (current_.short_step == ShortStep::kEnded) terminate(TerminationType::kUserStop);
     return current_.short_step;
+  }
+  void parameter_tolerance_reached(double) { terminate(TerminationType::kParameterTolerance); }
+  std::string trial_failure() const { return "the cost is inf"; }
+  void terminate(TerminationType type, std::string message) {
+    terminate(type);
+    summary_.message = std::move(message);
   }
   double predicted_reduction() const { return current_.predicted; }
   double min_relative_decrease() const { return 1e-3; }
@@ -156,22 +162,65 @@ TEST(TrustRegionLoop, AStepBelowTheNoiseIsAcceptedWithTheSidesRatio) {
   EXPECT_EQ(side.summary().trace[0].cost, 10.0);  // the side moved, not move_to_trial()
 }
 
-TEST(TrustRegionLoop, ShortStepsAndStopsAreNoIterations) {
-  Scripted reshaped, converged, stopped;
+TEST(TrustRegionLoop, ReshapesAndStopsAreNoIterations) {
+  Scripted reshaped, ended, stopped;
   reshaped.short_step = ShortStep::kReshaped;
-  converged.short_step = ShortStep::kConverged;
-  AfterUpdateSide ends({accepted_step(), reshaped, accepted_step(), converged, accepted_step()});
+  ended.short_step = ShortStep::kEnded;
+  AfterUpdateSide ends({accepted_step(), reshaped, accepted_step(), ended, accepted_step()});
   run_trust_region_loop(ends);
   EXPECT_EQ(ends.summary().iterations, 2);
   EXPECT_EQ(ends.summary().trace.size(), 2u);
   EXPECT_EQ(ends.strategy_.calls, "accepted(1.000000) accepted(1.000000) ");
-  EXPECT_EQ(ends.summary().termination, TerminationType::kParameterTolerance);
+  EXPECT_EQ(ends.summary().termination, TerminationType::kUserStop);
 
   stopped.status = StepStatus::kStopped;
   BeforeStepSide stops({accepted_step(), stopped, accepted_step()});
   run_trust_region_loop(stops);
   EXPECT_EQ(stops.summary().iterations, 1);
   EXPECT_EQ(stops.summary().termination, TerminationType::kLinearSolverFailure);
+}
+
+// The step test comes after the trial point was evaluated: a short step is
+// tried (and taken when it is good) before the solve ends on it.
+TEST(TrustRegionLoop, AShortStepEndsTheSolveOnceItsTrialWasEvaluated) {
+  Scripted short_step = accepted_step();
+  short_step.short_step = ShortStep::kShort;
+  AfterUpdateSide side({accepted_step(), short_step, accepted_step()});
+  run_trust_region_loop(side);
+  EXPECT_EQ(side.summary().iterations, 2);
+  EXPECT_EQ(side.strategy_.calls, "accepted(1.000000) accepted(1.000000) ");
+  EXPECT_EQ(side.summary().trace.back().cost, 8.0);  // moved to the short step's trial point
+  EXPECT_EQ(side.summary().termination, TerminationType::kParameterTolerance);
+}
+
+// A region that shrinks because no trial point can be evaluated ends in an
+// evaluation failure after kMaxUnevaluableTrials of them, never in the
+// parameter tolerance, however short the steps have become.
+TEST(TrustRegionLoop, UnevaluableTrialsInARowEndTheSolveAsAFailure) {
+  Scripted unevaluable_short;
+  unevaluable_short.evaluated = false;
+  unevaluable_short.short_step = ShortStep::kShort;
+  std::vector<Scripted> script(kMaxUnevaluableTrials + 2, unevaluable_short);
+  AfterUpdateSide side(script);
+  run_trust_region_loop(side);
+  EXPECT_EQ(side.summary().termination, TerminationType::kEvaluationFailure);
+  EXPECT_EQ(side.summary().iterations, kMaxUnevaluableTrials);
+  EXPECT_EQ(side.summary().accepted_steps, 0);
+  EXPECT_NE(side.summary().message.find("The last 10 trial points in a row could not be evaluated (the cost is inf)"),
+            std::string::npos)
+      << side.summary().message;
+}
+
+TEST(TrustRegionLoop, AnEvaluatedTrialRestartsTheCountOfUnevaluableOnes) {
+  Scripted unevaluable;
+  unevaluable.evaluated = false;
+  std::vector<Scripted> script(kMaxUnevaluableTrials - 1, unevaluable);
+  script.push_back(rejected_step());
+  script.insert(script.end(), kMaxUnevaluableTrials - 1, unevaluable);
+  AfterUpdateSide side(script);
+  run_trust_region_loop(side);
+  EXPECT_EQ(side.summary().termination, TerminationType::kMaxIterations);
+  EXPECT_EQ(side.summary().iterations, 2 * kMaxUnevaluableTrials - 1);
 }
 
 TEST(TrustRegionLoop, StopTestsRunBeforeOrAfterTheRecord) {

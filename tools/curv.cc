@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   register_mgh_commands(*bench, *solve, &exit_status);
   register_nn_bench_command(*bench);
   register_fit_command(app, &exit_status);
+  register_check_command(app, &exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -117,6 +117,18 @@ class LeastSquaresObjective : public Objective {
   const LeastSquaresObjectiveOptions& options() const { return options_; }  // as given to the constructor
   int num_residuals() const;                                                // the Problem's
 
+  // max_i |J_i^T r| / (|J_i| |r|) at x over the coordinates i not marked in
+  // `skip` (one entry per effective parameter, or empty), columns J_i = 0
+  // left out: the largest cosine between a column of the Jacobian and the
+  // residual vector, infinity when x cannot be evaluated; 0 when
+  // |r| <= 64 eps sqrt(m) sum_i |J_i| |x_i|, a residual within the rounding of
+  // evaluating it (near a zero-residual minimum r ~ J (x - x*) keeps its
+  // angle with the columns, so the angle proves nothing there).
+  // Small near a stationary point whatever the scaling of the parameters
+  // and residuals; minimize() asks it before claiming convergence on a
+  // relative test. Evaluates the residuals and the Jacobian once.
+  double scaled_gradient(const Eigen::VectorXd& x, const std::vector<char>& skip = {});
+
   // The Problem's current values of the effective parameters, and back.
   Eigen::VectorXd gather() const;
   void scatter(const Eigen::VectorXd& x) const;

@@ -125,7 +125,9 @@ inline LinearSolverType parse_linear_solver(std::string_view name) {
   return registry_find<LinearSolverInfo>(kLinearSolvers, name, "linear solver").value;
 }
 
-// Levenberg-Marquardt's damping term D^2.
+// Levenberg-Marquardt's damping term D^2; for dogleg, the shape of the trust
+// region (kMarquardt: |D h| <= radius, D = sqrt(diag(J^T J)); kLevenberg:
+// |h| <= radius).
 enum class Damping {
   kMarquardt,  // lambda * diag(J^T J): invariant to the scaling of the parameters
   kLevenberg,  // lambda * I
@@ -171,12 +173,13 @@ struct EarlyStoppingOptions {
 struct SolverOptions {
   Method method = Method::kLevenbergMarquardt;               // kMethods
   LinearSolverType linear_solver = LinearSolverType::kAuto;  // kLinearSolvers
-  Damping damping = Damping::kMarquardt;                     // Levenberg-Marquardt only
+  Damping damping = Damping::kMarquardt;                     // Levenberg-Marquardt; dogleg: the region's shape
   // With Marquardt damping: when the solve ends where some parameter's
   // Jacobian column has vanished (it ran off to where it no longer affects
   // the residuals), solve once more from the starting point with Levenberg
-  // damping, starting from lambda = max(initial_damping, 1e-2) max diag(J^T J),
-  // and keep the lower cost. The Summary's message says so.
+  // damping, starting from lambda = max(initial_damping, 1e-2) max diag(J^T J)
+  // (dogleg: in the unscaled region |h| <= radius), and keep the lower cost.
+  // The Summary's message says so.
   bool restart_on_evaporation = true;
 
   // Termination. The solve stops at the first test that holds:

@@ -22,6 +22,10 @@ enum class TerminationType {
   kEvaluationFailure,     // the Jacobian could not be evaluated at an accepted point
   kGradientCheckFailed,   // check_gradients found a Jacobian that disagrees with numeric differentiation
   kEarlyStopping,         // the validation loss stopped improving (early stopping)
+  kDiverged,              // the iterates ran off towards infinity (|x| and the cost are in the message); the
+                          // parameters returned are the best point seen
+  kStalled,               // a function or parameter tolerance held where the gradient is not small: the method
+                          // can make no more progress, but the point is not known to be stationary
 };
 
 // The name reports print ("gradient-tolerance", ...).
