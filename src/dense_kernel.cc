@@ -32,6 +32,9 @@ const char* environment(const char* name) {
   return value != nullptr && value[0] != '\0' ? value : nullptr;
 }
 
+DenseKernel eigen_kernel() { return {DenseKernelLibrary::kEigen, "eigen", nullptr}; }
+
+#ifdef CURVATURE_USE_BLIS
 // What each BLIS sub-configuration needs from the CPU, by name, so that a
 // BLIS newer than these sources is handled by its names alone (an unknown
 // name is never run).
@@ -50,9 +53,6 @@ bool cpu_runs(std::string_view configuration) {
   return false;  // penryn, knl, the bulldozer family: not worth running where the above are not
 }
 
-DenseKernel eigen_kernel() { return {DenseKernelLibrary::kEigen, "eigen", nullptr}; }
-
-#ifdef CURVATURE_USE_BLIS
 // The sub-configuration's context, or null when this BLIS does not hold it.
 cntx_t* blis_context(std::string_view configuration) {
   bli_init();
