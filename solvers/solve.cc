@@ -10,10 +10,12 @@
 
 #include "curvature/gradient_checker.h"
 #include "curvature/thread_pool.h"
+#include "dense_kernel.h"
 #include "memory_estimate.h"
 #include "minimizers.h"
 #include "problem_impl.h"
 #include "string_format.h"
+#include "tiled_dense.h"
 
 namespace curvature {
 namespace {
@@ -226,6 +228,10 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   linear_options.mixed_precision = options.mixed_precision;
   std::unique_ptr<internal::LinearSolver> linear_solver = internal::make_linear_solver(linear_options);
   summary.linear_solver = linear_solver->name();
+  if (linear_solver->type() == LinearSolverType::kDenseNormalCholesky &&
+      summary.num_parameters > internal::kDenseTileSize) {
+    summary.dense_kernel = internal::dense_kernel_description();
+  }
 
   switch (options.method) {
     case Method::kLevenbergMarquardt:

@@ -65,6 +65,7 @@ std::string Summary::full_report() const {
   add("curvature solver report\n");
   add("  %-28s %s\n", "method", method.c_str());
   add("  %-28s %s\n", "linear solver", linear_solver.c_str());
+  if (!dense_kernel.empty()) add("  %-28s %s\n", "dense kernels", dense_kernel.c_str());
   add("  %-28s %d\n", "threads", num_threads);
   add("  %-28s %d\n", "parameters (effective)", num_parameters);
   add("  %-28s %d in %d blocks\n", "residuals", num_residuals, num_residual_blocks);

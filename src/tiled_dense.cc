@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "dense_kernel.h"
+
 #ifdef CURVATURE_USE_BLIS
 #include <blis.h>
 #endif
@@ -47,8 +49,9 @@ std::vector<std::pair<Index, Index>> lower_tiles(Index first, Index count) {
   return tiles;
 }
 
-// The three tile operations of J^T J and the Cholesky factorization. With
-// BLIS (CURVATURE_USE_BLIS) each is one call to its typed API: on R1's
+// The three tile operations of J^T J and the Cholesky factorization, by the
+// kernel dense_kernel.h chose. With BLIS each is one call to its typed API
+// with the chosen sub-configuration's context: on R1's
 // 2000 x 1441 Jacobian its kernels form J^T J in single precision ~20% faster
 // than Eigen's and factor it ~25% faster. BLIS may be called from several
 // threads at once (OpenBLAS's single-threaded build may not), and each call
@@ -69,76 +72,89 @@ template <typename Scalar>
 Scalar* blis_input(const ConstTile<Scalar>& tile) {
   return const_cast<Scalar*>(tile.data());
 }
+
+// The chosen BLIS sub-configuration's context (null: BLIS's own).
+cntx_t* blis_context(const DenseKernel& kernel) { return static_cast<cntx_t*>(kernel.blis_context); }
 #endif
 
 template <typename Scalar>
-void tile_product(Product kind, ConstTile<Scalar> a, ConstTile<Scalar> b, Tile<Scalar> out) {
+void tile_product([[maybe_unused]] const DenseKernel& kernel, Product kind, ConstTile<Scalar> a, ConstTile<Scalar> b,
+                  Tile<Scalar> out) {
 #ifdef CURVATURE_USE_BLIS
-  const bool gram = kind == Product::kGram;
-  Scalar alpha = gram ? 1 : -1, beta = gram ? 0 : 1;
-  const trans_t transa = gram ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
-  const trans_t transb = gram ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE;
-  const dim_t k = gram ? a.rows() : a.cols();
-  if constexpr (std::is_same_v<Scalar, float>) {
-    bli_sgemm(transa, transb, out.rows(), out.cols(), k, &alpha, blis_input(a), 1, a.outerStride(), blis_input(b), 1,
-              b.outerStride(), &beta, out.data(), 1, out.outerStride());
-  } else {
-    bli_dgemm(transa, transb, out.rows(), out.cols(), k, &alpha, blis_input(a), 1, a.outerStride(), blis_input(b), 1,
-              b.outerStride(), &beta, out.data(), 1, out.outerStride());
+  if (kernel.library == DenseKernelLibrary::kBlis) {
+    const bool gram = kind == Product::kGram;
+    Scalar alpha = gram ? 1 : -1, beta = gram ? 0 : 1;
+    const trans_t transa = gram ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
+    const trans_t transb = gram ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE;
+    const dim_t k = gram ? a.rows() : a.cols();
+    if constexpr (std::is_same_v<Scalar, float>) {
+      bli_sgemm_ex(transa, transb, out.rows(), out.cols(), k, &alpha, blis_input(a), 1, a.outerStride(), blis_input(b),
+                   1, b.outerStride(), &beta, out.data(), 1, out.outerStride(), blis_context(kernel), nullptr);
+    } else {
+      bli_dgemm_ex(transa, transb, out.rows(), out.cols(), k, &alpha, blis_input(a), 1, a.outerStride(), blis_input(b),
+                   1, b.outerStride(), &beta, out.data(), 1, out.outerStride(), blis_context(kernel), nullptr);
+    }
+    return;
   }
-#else
+#endif
   if (kind == Product::kGram) {
     out.noalias() = a.transpose() * b;
   } else {
     out.noalias() -= a * b.transpose();
   }
-#endif
 }
 
 // The lower triangle of out = a^T a (kGram) or of out -= a a^T (kDowndate).
 template <typename Scalar>
-void tile_rank_update(Product kind, ConstTile<Scalar> a, Tile<Scalar> out) {
+void tile_rank_update([[maybe_unused]] const DenseKernel& kernel, Product kind, ConstTile<Scalar> a, Tile<Scalar> out) {
 #ifdef CURVATURE_USE_BLIS
-  const bool gram = kind == Product::kGram;
-  Scalar alpha = gram ? 1 : -1, beta = gram ? 0 : 1;
-  const trans_t trans = gram ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
-  const dim_t k = gram ? a.rows() : a.cols();
-  if constexpr (std::is_same_v<Scalar, float>) {
-    bli_ssyrk(BLIS_LOWER, trans, out.rows(), k, &alpha, blis_input(a), 1, a.outerStride(), &beta, out.data(), 1,
-              out.outerStride());
-  } else {
-    bli_dsyrk(BLIS_LOWER, trans, out.rows(), k, &alpha, blis_input(a), 1, a.outerStride(), &beta, out.data(), 1,
-              out.outerStride());
+  if (kernel.library == DenseKernelLibrary::kBlis) {
+    const bool gram = kind == Product::kGram;
+    Scalar alpha = gram ? 1 : -1, beta = gram ? 0 : 1;
+    const trans_t trans = gram ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
+    const dim_t k = gram ? a.rows() : a.cols();
+    if constexpr (std::is_same_v<Scalar, float>) {
+      bli_ssyrk_ex(BLIS_LOWER, trans, out.rows(), k, &alpha, blis_input(a), 1, a.outerStride(), &beta, out.data(), 1,
+                   out.outerStride(), blis_context(kernel), nullptr);
+    } else {
+      bli_dsyrk_ex(BLIS_LOWER, trans, out.rows(), k, &alpha, blis_input(a), 1, a.outerStride(), &beta, out.data(), 1,
+                   out.outerStride(), blis_context(kernel), nullptr);
+    }
+    return;
   }
-#else
+#endif
   if (kind == Product::kGram) {
     out.template triangularView<Eigen::Lower>().setZero();
     out.template selfadjointView<Eigen::Lower>().rankUpdate(a.transpose());
   } else {
     out.template selfadjointView<Eigen::Lower>().rankUpdate(a, -1);
   }
-#endif
 }
 
 // panel = panel l^-T, l lower triangular.
 template <typename Scalar>
-void tile_solve_transposed_factor(ConstTile<Scalar> l, Tile<Scalar> panel) {
+void tile_solve_transposed_factor([[maybe_unused]] const DenseKernel& kernel, ConstTile<Scalar> l, Tile<Scalar> panel) {
 #ifdef CURVATURE_USE_BLIS
-  Scalar one = 1;
-  if constexpr (std::is_same_v<Scalar, float>) {
-    bli_strsm(BLIS_RIGHT, BLIS_LOWER, BLIS_TRANSPOSE, BLIS_NONUNIT_DIAG, panel.rows(), panel.cols(), &one,
-              blis_input(l), 1, l.outerStride(), panel.data(), 1, panel.outerStride());
-  } else {
-    bli_dtrsm(BLIS_RIGHT, BLIS_LOWER, BLIS_TRANSPOSE, BLIS_NONUNIT_DIAG, panel.rows(), panel.cols(), &one,
-              blis_input(l), 1, l.outerStride(), panel.data(), 1, panel.outerStride());
+  if (kernel.library == DenseKernelLibrary::kBlis) {
+    Scalar one = 1;
+    if constexpr (std::is_same_v<Scalar, float>) {
+      bli_strsm_ex(BLIS_RIGHT, BLIS_LOWER, BLIS_TRANSPOSE, BLIS_NONUNIT_DIAG, panel.rows(), panel.cols(), &one,
+                   blis_input(l), 1, l.outerStride(), panel.data(), 1, panel.outerStride(), blis_context(kernel),
+                   nullptr);
+    } else {
+      bli_dtrsm_ex(BLIS_RIGHT, BLIS_LOWER, BLIS_TRANSPOSE, BLIS_NONUNIT_DIAG, panel.rows(), panel.cols(), &one,
+                   blis_input(l), 1, l.outerStride(), panel.data(), 1, panel.outerStride(), blis_context(kernel),
+                   nullptr);
+    }
+    return;
   }
-#else
-  l.transpose().template triangularView<Eigen::Upper>().template solveInPlace<Eigen::OnTheRight>(panel);
 #endif
+  l.transpose().template triangularView<Eigen::Upper>().template solveInPlace<Eigen::OnTheRight>(panel);
 }
 
 template <typename Matrix>
-void lower_normal_matrix_tiled(const Matrix& jacobian, Matrix* normal, ThreadPool* pool, Index tile_size) {
+void lower_normal_matrix_tiled(const Matrix& jacobian, Matrix* normal, ThreadPool* pool, Index tile_size,
+                               const DenseKernel* chosen) {
   using Scalar = typename Matrix::Scalar;
   const TileGrid grid{jacobian.cols(), tile_size};
   normal->resize(grid.size, grid.size);
@@ -155,27 +171,30 @@ void lower_normal_matrix_tiled(const Matrix& jacobian, Matrix* normal, ThreadPoo
     normal->template selfadjointView<Eigen::Lower>().rankUpdate(jacobian.transpose());
     return;
   }
+  const DenseKernel& kernel = chosen != nullptr ? *chosen : dense_kernel();
   const auto tiles = lower_tiles(0, grid.count());
   run_tasks(pool, static_cast<int>(tiles.size()), [&](int t) {
     const auto [row, col] = tiles[t];
     const auto rows_of_j = jacobian.middleCols(grid.begin(row), grid.extent(row));
     auto out = normal->block(grid.begin(row), grid.begin(col), grid.extent(row), grid.extent(col));
     if (row == col) {
-      tile_rank_update<Scalar>(Product::kGram, rows_of_j, out);
+      tile_rank_update<Scalar>(kernel, Product::kGram, rows_of_j, out);
     } else {
-      tile_product<Scalar>(Product::kGram, rows_of_j, jacobian.middleCols(grid.begin(col), grid.extent(col)), out);
+      tile_product<Scalar>(kernel, Product::kGram, rows_of_j, jacobian.middleCols(grid.begin(col), grid.extent(col)),
+                           out);
     }
   });
 }
 
 template <typename Matrix>
-bool cholesky_lower_in_place_tiled(Eigen::Ref<Matrix> a, ThreadPool* pool, Index tile_size) {
+bool cholesky_lower_in_place_tiled(Eigen::Ref<Matrix> a, ThreadPool* pool, Index tile_size, const DenseKernel* chosen) {
   using Scalar = typename Matrix::Scalar;
   const TileGrid grid{a.rows(), tile_size};
   if (grid.count() <= 1) {
     Eigen::LLT<Eigen::Ref<Matrix>, Eigen::Lower> llt(a);
     return llt.info() == Eigen::Success;
   }
+  const DenseKernel& kernel = chosen != nullptr ? *chosen : dense_kernel();
   auto tile = [&](Index row, Index col) {
     return a.block(grid.begin(row), grid.begin(col), grid.extent(row), grid.extent(col));
   };
@@ -188,16 +207,16 @@ bool cholesky_lower_in_place_tiled(Eigen::Ref<Matrix> a, ThreadPool* pool, Index
     // The panel below it: L_ik = A_ik L_kk^-T.
     const Index panel_first = k + 1;
     run_tasks(pool, static_cast<int>(grid.count() - panel_first),
-              [&](int t) { tile_solve_transposed_factor<Scalar>(tile(k, k), tile(panel_first + t, k)); });
+              [&](int t) { tile_solve_transposed_factor<Scalar>(kernel, tile(k, k), tile(panel_first + t, k)); });
 
     // The trailing matrix: A_ij -= L_ik L_jk^T.
     const auto trailing = lower_tiles(panel_first, grid.count());
     run_tasks(pool, static_cast<int>(trailing.size()), [&](int t) {
       const auto [row, col] = trailing[t];
       if (row == col) {
-        tile_rank_update<Scalar>(Product::kDowndate, tile(row, k), tile(row, col));
+        tile_rank_update<Scalar>(kernel, Product::kDowndate, tile(row, k), tile(row, col));
       } else {
-        tile_product<Scalar>(Product::kDowndate, tile(row, k), tile(col, k), tile(row, col));
+        tile_product<Scalar>(kernel, Product::kDowndate, tile(row, k), tile(col, k), tile(row, col));
       }
     });
   }
@@ -206,20 +225,24 @@ bool cholesky_lower_in_place_tiled(Eigen::Ref<Matrix> a, ThreadPool* pool, Index
 
 }  // namespace
 
-void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* normal, ThreadPool* pool, Index tile_size) {
-  lower_normal_matrix_tiled(jacobian, normal, pool, tile_size);
+void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* normal, ThreadPool* pool, Index tile_size,
+                         const DenseKernel* kernel) {
+  lower_normal_matrix_tiled(jacobian, normal, pool, tile_size, kernel);
 }
 
-void lower_normal_matrix(const Eigen::MatrixXf& jacobian, Eigen::MatrixXf* normal, ThreadPool* pool, Index tile_size) {
-  lower_normal_matrix_tiled(jacobian, normal, pool, tile_size);
+void lower_normal_matrix(const Eigen::MatrixXf& jacobian, Eigen::MatrixXf* normal, ThreadPool* pool, Index tile_size,
+                         const DenseKernel* kernel) {
+  lower_normal_matrix_tiled(jacobian, normal, pool, tile_size, kernel);
 }
 
-bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, Index tile_size) {
-  return cholesky_lower_in_place_tiled<Eigen::MatrixXd>(a, pool, tile_size);
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, Index tile_size,
+                             const DenseKernel* kernel) {
+  return cholesky_lower_in_place_tiled<Eigen::MatrixXd>(a, pool, tile_size, kernel);
 }
 
-bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool, Index tile_size) {
-  return cholesky_lower_in_place_tiled<Eigen::MatrixXf>(a, pool, tile_size);
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool, Index tile_size,
+                             const DenseKernel* kernel) {
+  return cholesky_lower_in_place_tiled<Eigen::MatrixXf>(a, pool, tile_size, kernel);
 }
 
 void normal_matrix_product(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& v, Eigen::VectorXd* out,

@@ -2,16 +2,19 @@
 // a dense Jacobian, J^T J and the Cholesky factorization, split into square
 // tiles that the threads of a pool work on at the same time. Internal.
 //
-// Each tile is one BLIS call (Eigen's product without CURVATURE_USE_BLIS;
-// Eigen's LLT for the diagonal tiles) whose inputs do not depend on the
+// Each tile is one call to the kernel dense_kernel.h chose for this CPU (a
+// BLIS sub-configuration or Eigen's product; Eigen's LLT for the diagonal
+// tiles) whose inputs do not depend on the
 // number of threads or on the order the tiles are taken, so the result is
-// bit-identical for any thread count. Matrices no larger than one tile go to
+// bit-identical for any thread count given the kernel. `kernel` null means
+// dense_kernel(), looked up only when there is more than one tile. Matrices no larger than one tile go to
 // Eigen in one call, exactly as without tiling.
 #pragma once
 
 #include <Eigen/Core>
 
 #include "curvature/thread_pool.h"
+#include "dense_kernel.h"
 
 namespace curvature::internal {
 
@@ -22,16 +25,18 @@ inline constexpr Eigen::Index kDenseTileSize = 256;
 // Writes the lower triangle of J^T J into *normal (resized to n x n); the
 // strict upper triangle is left unspecified. pool may be null (one thread).
 void lower_normal_matrix(const Eigen::MatrixXd& jacobian, Eigen::MatrixXd* normal, ThreadPool* pool,
-                         Eigen::Index tile_size = kDenseTileSize);
+                         Eigen::Index tile_size = kDenseTileSize, const DenseKernel* kernel = nullptr);
 void lower_normal_matrix(const Eigen::MatrixXf& jacobian, Eigen::MatrixXf* normal, ThreadPool* pool,
-                         Eigen::Index tile_size = kDenseTileSize);
+                         Eigen::Index tile_size = kDenseTileSize, const DenseKernel* kernel = nullptr);
 
 // Overwrites the lower triangle of the symmetric matrix *a (read from its
 // lower triangle) with its Cholesky factor L, a = L L^T, by right-looking
 // tiles. Returns false when a is not numerically positive definite; *a is
 // then partly overwritten. The strict upper triangle is not touched.
-bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, Eigen::Index tile_size = kDenseTileSize);
-bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool, Eigen::Index tile_size = kDenseTileSize);
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a, ThreadPool* pool, Eigen::Index tile_size = kDenseTileSize,
+                             const DenseKernel* kernel = nullptr);
+bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool, Eigen::Index tile_size = kDenseTileSize,
+                             const DenseKernel* kernel = nullptr);
 
 // out = J^T (J v) without forming J^T J: one pass over J in row chunks,
 // bit-identical for any thread count.

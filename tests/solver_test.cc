@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "curvature/solve.h"
@@ -153,6 +154,29 @@ TEST(SolverLinearSolverChoice, MixedPrecisionNormalEquationsReachTheSameMinimum)
       EXPECT_NEAR(pair[1], 1.0, 1e-10) << "mixed " << mixed;
     }
   }
+}
+
+// The Summary names the dense kernels when dense normal Cholesky ran on more
+// than one 256-column tile, and only then.
+TEST(SolverLinearSolverChoice, SummaryNamesTheDenseKernelsOfAMultiTileSolve) {
+  std::vector<std::array<double, 2>> x(150, {-1.2, 1.0});
+  Problem wide;
+  for (auto& pair : x) wide.add_residual_block(std::make_shared<RosenbrockResidual>(), nullptr, pair.data());
+  SolverOptions options;
+  options.linear_solver = LinearSolverType::kDenseNormalCholesky;
+  options.max_iterations = 2;
+  const Summary summary = solve(options, &wide);
+  EXPECT_NE(summary.dense_kernel.find("256-column tiles"), std::string::npos) << summary.dense_kernel;
+  EXPECT_NE(summary.full_report().find("dense kernels                " + summary.dense_kernel), std::string::npos)
+      << summary.full_report();
+
+  LineData data;
+  double a = 0.0, b = 0.0;
+  Problem narrow;
+  data.add_to(&narrow, &a, &b);
+  const Summary narrow_summary = solve(options, &narrow);
+  EXPECT_EQ(narrow_summary.dense_kernel, "");
+  EXPECT_EQ(narrow_summary.full_report().find("dense kernels"), std::string::npos);
 }
 
 TEST(SolverBounds, ActiveBoundsHoldAtTheSolution) {

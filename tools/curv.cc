@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "curvature/error.h"
 #include "curvature/version.h"
+#include "dense_normal_bound.h"
 #include "exit_status.h"
 
 #ifndef CURV_BUILD_CONFIGURATION
@@ -22,8 +23,15 @@ int main(int argc, char** argv) {
   CLI::App app{"curv: nonlinear least squares with curvature"};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
-  app.set_version_flag("--version", std::string("curv ") + curvature::kVersionString + "\n" + CURV_BUILD_CONFIGURATION,
-                       "Print the version and the build's configuration");
+  // The dense kernels are chosen at run time for this CPU, so they are
+  // looked up (a calibration of ~10 ms) only when --version asks.
+  app.set_version_flag(
+      "--version",
+      [] {
+        return std::string("curv ") + curvature::kVersionString + "\n" + CURV_BUILD_CONFIGURATION +
+               "\ndense kernels: " + curvature::bench::dense_kernel_in_use();
+      },
+      "Print the version, the build's configuration and the dense kernels chosen for this CPU");
   app.footer(kExitStatusHelp);
   // Every command finds its data through find_data_dir() (problems/data_dir.h),
   // which reads CURVATURE_DATA_DIR: the option sets it for this process. CLI11

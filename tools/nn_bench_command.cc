@@ -277,8 +277,13 @@ void bench_nn(const NnBenchArgs& args) {
     std::printf("\nR1 Levenberg-Marquardt time per iteration vs the dense normal-equation bound (2000 x 1441)\n");
     std::printf("  system BLAS, one call each: dsyrk %.1f ms + dpotrf %.1f ms = %.1f ms\n", bound.blas.normal_s * 1e3,
                 bound.blas.cholesky_s * 1e3, bound.blas.total() * 1e3);
-    std::printf("  curvature tiled kernels, %d threads: J^T J %.1f ms + Cholesky %.1f ms = %.1f ms\n", args.threads,
-                bound.curvature.normal_s * 1e3, bound.curvature.cholesky_s * 1e3, bound.curvature.total() * 1e3);
+    std::printf("  curvature tiled kernels, %d threads: J^T J %.1f ms + Cholesky %.1f ms = %.1f ms; %s\n", args.threads,
+                bound.curvature.normal_s * 1e3, bound.curvature.cholesky_s * 1e3, bound.curvature.total() * 1e3,
+                bench::dense_kernel_in_use().c_str());
+    for (const bench::DenseKernelTimes& candidate : bound.candidates) {
+      std::printf("    candidate %-16s J^T J %.1f ms + Cholesky %.1f ms = %.1f ms\n", candidate.kernel.c_str(),
+                  candidate.times.normal_s * 1e3, candidate.times.cholesky_s * 1e3, candidate.times.total() * 1e3);
+    }
     std::printf("  bound (the faster of each, medians of 7): %.1f ms + %.1f ms = %.1f ms\n", best.normal_s * 1e3,
                 best.cholesky_s * 1e3, floor * 1e3);
     std::printf(

@@ -55,6 +55,22 @@ inline Method parse_method(std::string_view name) {
 }
 
 // The linear solvers of the step equations; kLinearSolvers holds their names and traits.
+//
+// Dense kernels. kDenseNormalCholesky forms and factors J^T J in tiles of 256
+// columns. What runs a tile is chosen once per process for the CPU: one of
+// the sub-configurations compiled into the linked BLIS or Eigen's product,
+// by a calibration of about 10 ms at the first dense solve with more
+// than 256 parameters (BLIS's own choice is kept unless another is more than
+// 10% faster; its portable 'generic' code only where nothing else runs).
+// Summary::dense_kernel and `curv --version` name the choice. The
+// environment overrides it:
+//   CURVATURE_DENSE_KERNEL=blis:<sub-configuration>   e.g. blis:zen3, blis:skx, blis:haswell
+//   CURVATURE_DENSE_KERNEL=eigen                     Eigen's product and triangular solve
+//   CURVATURE_DENSE_KERNEL=auto (or unset)           the calibration above
+// and a BLIS_ARCH_TYPE set by the user is obeyed as BLIS obeys it. A value the
+// build or the CPU cannot run makes that solve throw curvature::Error naming
+// CURVATURE_DENSE_KERNEL. Results are bit-identical for any num_threads with
+// a given kernel; two kernels may differ in the last bits.
 enum class LinearSolverType {
   kAuto,                  // chosen by size and sparsity (see below)
   kDenseNormalCholesky,   // Cholesky of J^T J + D^2 (Eigen LLT; LDLT fallback)

@@ -55,6 +55,11 @@ struct IterationRecord {
 struct Summary {
   std::string method;         // "levenberg-marquardt", "dogleg", "gauss-newton"
   std::string linear_solver;  // solve(): the kLinearSolvers name of the solver used, "dense-normal-cholesky"
+  // What ran the dense tiles of J^T J and Cholesky, when the normal equations
+  // spanned more than one tile, e.g. "BLIS zen3 (calibrated; BLIS chose
+  // generic), 256-column tiles"; empty otherwise. Chosen once per process for
+  // the CPU; CURVATURE_DENSE_KERNEL overrides it (solver_options.h).
+  std::string dense_kernel;
   TerminationType termination = TerminationType::kMaxIterations;  // the reason it stopped
   std::string message;                                            // why it stopped, quoting the numbers
 

@@ -7,6 +7,7 @@
 
 #include "curvature/error.h"
 #include "curvature/thread_pool.h"
+#include "dense_kernel.h"
 #include "tiled_dense.h"
 
 // Fortran BLAS/LAPACK, with the hidden string lengths gfortran passes.
@@ -73,10 +74,26 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
     if (!single_factored) throw Error("dense normal bound: the single-precision tiled Cholesky failed");
   }
   DenseNormalBound bound;
+  for (const internal::DenseKernel& kernel : internal::dense_kernel_candidates()) {
+    std::vector<double> normal_s, cholesky_s;
+    for (int r = 0; r < repeats; ++r) {
+      auto begin = std::chrono::steady_clock::now();
+      internal::lower_normal_matrix(jacobian, &normal, &pool, internal::kDenseTileSize, &kernel);
+      normal_s.push_back(seconds_since(begin));
+      normal.diagonal().array() += 1.0;
+      begin = std::chrono::steady_clock::now();
+      const bool factored = internal::cholesky_lower_in_place(normal, &pool, internal::kDenseTileSize, &kernel);
+      cholesky_s.push_back(seconds_since(begin));
+      if (!factored) throw Error("dense normal bound: the tiled Cholesky failed with " + kernel.name);
+    }
+    bound.candidates.push_back({kernel.name, {median(normal_s), median(cholesky_s)}});
+  }
   bound.blas = {median(blas_normal), median(blas_cholesky)};
   bound.curvature = {median(own_normal), median(own_cholesky)};
   bound.single = {median(single_normal_s), median(single_cholesky_s)};
   return bound;
 }
+
+std::string dense_kernel_in_use() { return internal::dense_kernel_description(); }
 
 }  // namespace curvature::bench

@@ -10,6 +10,9 @@
 // single-precision times what curvature's LM actually spends on them.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace curvature::bench {
 
 struct DenseNormalTimes {
@@ -18,14 +21,25 @@ struct DenseNormalTimes {
   double total() const { return normal_s + cholesky_s; }
 };
 
+// One kernel the tiles can run on (dense_kernel.h), timed as `curvature` is.
+struct DenseKernelTimes {
+  std::string kernel;  // "blis:zen3", "eigen"
+  DenseNormalTimes times;
+};
+
 struct DenseNormalBound {
-  DenseNormalTimes blas;       // dsyrk + dpotrf
-  DenseNormalTimes curvature;  // tiled_dense.h on `threads` threads
-  DenseNormalTimes single;     // the same in single precision
+  DenseNormalTimes blas;                     // dsyrk + dpotrf
+  DenseNormalTimes curvature;                // tiled_dense.h on `threads` threads, the kernel chosen for this process
+  std::vector<DenseKernelTimes> candidates;  // the same with each kernel the choice weighed
+  DenseNormalTimes single;                   // the same in single precision
   // The faster of the two, kernel by kernel.
   DenseNormalTimes best() const;
 };
 
 DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int repeats);
+
+// What runs curvature's dense tiles in this process and why, e.g.
+// "BLIS zen3 (calibrated; BLIS chose generic), 256-column tiles".
+std::string dense_kernel_in_use();
 
 }  // namespace curvature::bench
