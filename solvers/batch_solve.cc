@@ -48,8 +48,8 @@ void check_options(const BatchOptions& options, int num_parameters) {
                  options.parameter_tolerance);
   require_option(options.function_tolerance >= 0.0, kOptions, "function_tolerance", "non-negative",
                  options.function_tolerance);
-  require_option(options.initial_damping > 0.0 && std::isfinite(options.initial_damping), kOptions,
-                 "initial_damping", "positive and finite", options.initial_damping);
+  require_option(options.initial_damping > 0.0 && std::isfinite(options.initial_damping), kOptions, "initial_damping",
+                 "positive and finite", options.initial_damping);
   require_option(options.num_threads >= 1 && options.num_threads <= kMaxThreads, kOptions, "num_threads",
                  "in [1, " + std::to_string(kMaxThreads) + "]", options.num_threads);
   const auto check_bounds = [&](const std::vector<double>& bounds, const char* name) {
@@ -134,8 +134,8 @@ BatchLayout check_layout(const BatchData& data, int num_inputs) {
 
 }  // namespace
 
-BatchLayout check_batch(const BatchData& data, std::span<const double> parameters, int num_parameters,
-                        int num_inputs, const BatchOptions& options) {
+BatchLayout check_batch(const BatchData& data, std::span<const double> parameters, int num_parameters, int num_inputs,
+                        const BatchOptions& options) {
   check_options(options, num_parameters);
   const BatchLayout layout = check_layout(data, num_inputs);
   const std::size_t expected = std::size_t(layout.num_fits) * std::size_t(num_parameters);

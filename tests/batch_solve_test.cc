@@ -216,7 +216,9 @@ TEST(BatchSolve, BadInputIsRefusedByName) {
   const std::vector<double> y = {1.0, 2.0, 3.0, 4.0};
   const std::vector<double> x = {0.0, 1.0, 2.0, 3.0};
   std::vector<double> p = {1.0, 1.0, 1.0, 1.0};
-  const auto solve = [&](BatchData data, BatchOptions options = {}) { batch_solve<2>(Exponential{}, data, p, options); };
+  const auto solve = [&](BatchData data, BatchOptions options = {}) {
+    batch_solve<2>(Exponential{}, data, p, options);
+  };
   BatchData good;
   good.y = y;
   good.x = x;

@@ -70,7 +70,8 @@ namespace curvature {
 // Why a fit stopped. The first three are convergence; the rest are not.
 enum class BatchStatus {
   kGradientTolerance,   // max_j |projected gradient_j| <= gradient_tolerance
-  kParameterTolerance,  // a step |dx| <= parameter_tolerance (|x| + parameter_tolerance) where the model could be evaluated
+  kParameterTolerance,  // a step |dx| <= parameter_tolerance (|x| + parameter_tolerance) where the model could be
+                        // evaluated
   kFunctionTolerance,   // an accepted step lowered the cost by <= function_tolerance * cost
   kMaxIterations,       // max_iterations steps were tried without meeting a test
   kDampingLimit,        // lambda grew past 1e32 without an acceptable step: no descent found
@@ -90,7 +91,7 @@ inline bool converged(BatchStatus status) {
 // How each fit runs. The tolerances' defaults are those of Ceres Solver's
 // TinySolver (and Solver::Options) so that the two are comparable.
 struct BatchOptions {
-  int max_iterations = 50;           // steps tried (accepted or not) per fit; >= 1
+  int max_iterations = 50;            // steps tried (accepted or not) per fit; >= 1
   double gradient_tolerance = 1e-10;  // absolute, on the max-norm of the (projected) gradient J^T r; >= 0
   double parameter_tolerance = 1e-8;  // relative step size; >= 0
   double function_tolerance = 1e-6;   // relative cost decrease of an accepted step; >= 0
@@ -148,8 +149,8 @@ struct BatchLayout {
 
 // Checks the options, data, starts and bounds (see the top of this file)
 // and describes the layout; throws curvature::Error naming the item.
-BatchLayout check_batch(const BatchData& data, std::span<const double> parameters, int num_parameters,
-                        int num_inputs, const BatchOptions& options);
+BatchLayout check_batch(const BatchData& data, std::span<const double> parameters, int num_parameters, int num_inputs,
+                        const BatchOptions& options);
 
 // Calls fit_range(begin, end) over disjoint ranges covering [0, num_fits) on
 // num_threads threads (the calling one included).
@@ -192,8 +193,8 @@ class BatchFit {
  private:
   static constexpr double kMaxDamping = 1e32;
 
-  BatchStatus iterate(const double* x, const double* y, const double* w, int m, Vector* params, double* f,
-                      Matrix* jtj, Vector* g, int* iterations) const {
+  BatchStatus iterate(const double* x, const double* y, const double* w, int m, Vector* params, double* f, Matrix* jtj,
+                      Vector* g, int* iterations) const {
     if (projected_gradient_norm(*params, *g) <= options_.gradient_tolerance) return BatchStatus::kGradientTolerance;
     Vector scale = jtj->diagonal().cwiseMax(1e-12 * std::max(jtj->diagonal().maxCoeff(), 1e-300));
     double lambda = options_.initial_damping;
