@@ -58,6 +58,13 @@ double converged_fraction(const BatchRun& run) {
   return run.converged.empty() ? 0.0 : double(count) / double(run.converged.size());
 }
 
+// Steps tried per fit (accepted or not), the mean over all fits.
+double mean_steps(const BatchRun& run) {
+  double sum = 0.0;
+  for (const int steps : run.iterations) sum += steps;
+  return run.iterations.empty() ? 0.0 : sum / double(run.iterations.size());
+}
+
 // The solver's run `repeats` times: the last run's results, the median time.
 template <typename Solve>
 BatchRun repeated(int repeats, Solve&& solve) {
@@ -74,7 +81,8 @@ BatchRun repeated(int repeats, Solve&& solve) {
 void bench_batch(const BatchBenchArgs& args) {
   const bool with_ceres = args.vs == "ceres";
 #ifndef CURVATURE_WITH_CERES
-  if (with_ceres) throw Error("--vs ceres: this curv was built without Ceres Solver (install libceres-dev and rebuild)");
+  if (with_ceres)
+    throw Error("--vs ceres: this curv was built without Ceres Solver (install libceres-dev and rebuild)");
 #endif
   for (const std::string& model : args.models) {
     const auto& names = bench::batch_model_names();
@@ -91,7 +99,8 @@ void bench_batch(const BatchBenchArgs& args) {
     const BatchCase batch = bench::make_batch_case(model, args.fits, args.seed);
     std::fprintf(out, "\n%s: %d parameters, %d points per fit\n", model.c_str(), batch.num_parameters,
                  batch.points_per_fit);
-    std::fprintf(out, "%-15s %7s %12s %9s %9s   error:", "solver", "threads", "fits/s", "converged", "vs tiny");
+    std::fprintf(out, "%-15s %7s %12s %9s %9s %6s   error:", "solver", "threads", "fits/s", "converged", "vs tiny",
+                 "steps");
     for (const std::string& name : batch.parameter_names) std::fprintf(out, " %10s", name.c_str());
     std::fprintf(out, "\n");
     for (const int threads : args.threads) {
@@ -114,7 +123,7 @@ void bench_batch(const BatchBenchArgs& args) {
         } else {
           std::fprintf(out, "%9s", "-");
         }
-        std::fprintf(out, "         ");
+        std::fprintf(out, " %6.2f         ", mean_steps(run));
         for (const double e : errors) std::fprintf(out, " %10.3g", e);
         std::fprintf(out, "\n");
         std::fflush(out);
@@ -126,6 +135,7 @@ void bench_batch(const BatchBenchArgs& args) {
                        .integer("threads", threads)
                        .number("fits_per_second", fits_per_second)
                        .number("converged_fraction", fraction)
+                       .number("mean_steps", mean_steps(run))
                        .number("seconds", run.seconds)
                        .integer("repeats", args.repeats)
                        .numbers("median_abs_error", errors));
@@ -150,9 +160,10 @@ void register_batch_bench_command(CLI::App& bench) {
   batch->add_option("--seed", args->seed, "Seed of the synthetic data")->check(whole_number(0, 1000000000000000000));
   batch->add_option("--vs", args->vs, "Compare with another library: ceres (TinySolver and one Problem per fit)")
       ->check(CLI::IsMember({"ceres"}));
-  batch->add_option("--json", args->json_path,
-                    "Write one JSON line per (model, solver, threads) to FILE ('-': standard output, and the table "
-                    "to standard error)")
+  batch
+      ->add_option("--json", args->json_path,
+                   "Write one JSON line per (model, solver, threads) to FILE ('-': standard output, and the table "
+                   "to standard error)")
       ->type_name("FILE");
   batch->callback([args] { bench_batch(*args); });
 }

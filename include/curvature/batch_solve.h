@@ -288,9 +288,15 @@ class BatchFit {
       const Vector d = weight * value.v;
       sum += r * r;
       *g += r * d;
-      jtj->template triangularView<Eigen::Lower>() += d * d.transpose();
+      // The lower triangle by hand: Eigen's triangular product update is an
+      // out-of-line call per point, a fifth of a Gaussian fit's time.
+      for (int c = 0; c < kN; ++c) {
+        for (int r = c; r < kN; ++r) (*jtj)(r, c) += d[r] * d[c];
+      }
     }
-    *jtj = jtj->template selfadjointView<Eigen::Lower>();
+    for (int c = 0; c < kN; ++c) {
+      for (int r = c + 1; r < kN; ++r) (*jtj)(c, r) = (*jtj)(r, c);
+    }
     *f = 0.5 * sum;
     return std::isfinite(*f) && g->allFinite() && jtj->allFinite();
   }

@@ -24,9 +24,7 @@ class Random {
   double uniform() { return (static_cast<double>(rng_() >> 11) + 0.5) * 0x1.0p-53; }
   double uniform(double low, double high) { return low + (high - low) * uniform(); }
   // Standard normal (Box-Muller; the second of the pair is dropped for simplicity).
-  double normal() {
-    return std::sqrt(-2.0 * std::log(uniform())) * std::cos(2.0 * std::numbers::pi * uniform());
-  }
+  double normal() { return std::sqrt(-2.0 * std::log(uniform())) * std::cos(2.0 * std::numbers::pi * uniform()); }
   // Poisson with mean `mean`: Knuth's product of uniforms below 30, the
   // rounded normal approximation above (photon counts of hundreds).
   double poisson(double mean) {
@@ -142,6 +140,7 @@ BatchRun run_curvature_batch(const BatchCase& batch, int threads) {
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   run.converged.resize(batch.num_fits);
   for (int k = 0; k < batch.num_fits; ++k) run.converged[k] = converged(result.status[k]) ? 1 : 0;
+  run.iterations = result.iterations;
   return run;
 }
 

@@ -105,6 +105,7 @@ struct BatchRun {
   double seconds = 0.0;
   std::vector<double> estimates;  // num_fits x num_parameters
   std::vector<char> converged;    // per fit
+  std::vector<int> iterations;    // per fit: steps tried (accepted or not)
 };
 
 // batch_solve() with default options (those of TinySolver) on `threads`.

@@ -55,6 +55,7 @@ void tiny(const BatchCase& batch, int threads, BatchRun& run) {
       const typename Solver::Summary summary = solver.Solve(function, &p);
       Eigen::Map<Eigen::Matrix<double, kN, 1>>{&run.estimates[k * kN]} = p;
       run.converged[k] = summary.status != Solver::HIT_MAX_ITERATIONS ? 1 : 0;
+      run.iterations[k] = summary.iterations;
     }
   });
 }
@@ -83,6 +84,7 @@ void problem_per_fit(const BatchCase& batch, int threads, BatchRun& run) {
       ceres::Solver::Summary summary;
       ceres::Solve(options, &problem, &summary);
       run.converged[k] = summary.termination_type == ceres::CONVERGENCE ? 1 : 0;
+      run.iterations[k] = summary.num_successful_steps + summary.num_unsuccessful_steps;
     }
   });
 }
@@ -92,6 +94,7 @@ BatchRun start_run(const BatchCase& batch, const char* solver) {
   run.solver = solver;
   run.estimates = batch.starts;
   run.converged.assign(batch.num_fits, 0);
+  run.iterations.assign(batch.num_fits, 0);
   return run;
 }
 
