@@ -29,6 +29,11 @@ struct Exponential {
   }
 };
 
+// The same, declared fit for evaluating four fits at once.
+struct VectorizableExponential : Exponential {
+  static constexpr bool kVectorizable = true;
+};
+
 // NIST StRD Misra1a: y = b1 (1 - exp(-b2 x)).
 struct Misra1a {
   template <typename T>
@@ -299,6 +304,55 @@ TEST(BatchSolve, NonConvergenceIsReportedHonestly) {
   EXPECT_EQ(result.status[0], BatchStatus::kDampingLimit);
   EXPECT_FALSE(converged(result.status[0]));
   EXPECT_EQ(p[0], 500.0);
+}
+
+TEST(BatchSolve, FourFitsAtOnceRecoverExactExponentials) {
+  // 50 fits: twelve groups of four and one of two.
+  const ExponentialBatch batch = make_exponentials(50, 30, 0.0, 1);
+  BatchData data;
+  data.y = batch.y;
+  data.x = batch.t;
+  data.points_per_fit = 30;
+  std::vector<double> p(2 * 50);
+  for (int k = 0; k < 50; ++k) p[2 * k] = 1.0, p[2 * k + 1] = 0.5;
+  const BatchResult result = batch_solve<2>(VectorizableExponential{}, data, p);
+  EXPECT_EQ(result.num_converged(), 50);
+  for (int k = 0; k < 50; ++k) {
+    EXPECT_NEAR(p[2 * k], batch.truth[2 * k], 1e-10 * batch.truth[2 * k]) << "fit " << k;
+    EXPECT_NEAR(p[2 * k + 1], batch.truth[2 * k + 1], 1e-10 * batch.truth[2 * k + 1]) << "fit " << k;
+  }
+}
+
+TEST(BatchSolve, FourFitsAtOnceMatchOneByOneAndAnyThreadCount) {
+  const ExponentialBatch batch = make_exponentials(301, 20, 0.05, 7);
+  const std::vector<double> weights(batch.y.size(), 2.0);
+  BatchData data;
+  data.y = batch.y;
+  data.x = batch.t;
+  data.weights = weights;
+  data.points_per_fit = 20;
+  std::vector<std::vector<double>> estimates;
+  std::vector<BatchResult> results;
+  for (const int threads : {1, 2, 4}) {
+    std::vector<double> p(2 * 301, 1.0);
+    BatchOptions options;
+    options.num_threads = threads;
+    results.push_back(batch_solve<2>(VectorizableExponential{}, data, p, options));
+    estimates.push_back(p);
+  }
+  for (int run = 1; run < 3; ++run) {
+    EXPECT_EQ(estimates[run], estimates[0]) << "run " << run;
+    EXPECT_EQ(results[run].cost, results[0].cost);
+    EXPECT_EQ(results[run].status, results[0].status);
+  }
+  std::vector<double> one_by_one(2 * 301, 1.0);
+  BatchOptions options;
+  options.across_fits = false;
+  const BatchResult scalar = batch_solve<2>(VectorizableExponential{}, data, one_by_one, options);
+  EXPECT_EQ(scalar.num_converged(), results[0].num_converged());
+  for (std::size_t i = 0; i < one_by_one.size(); ++i) {
+    EXPECT_NEAR(estimates[0][i], one_by_one[i], 1e-9 * std::abs(one_by_one[i])) << "entry " << i;
+  }
 }
 
 }  // namespace

@@ -44,6 +44,19 @@
 // Results do not depend on the number of threads: each fit runs the same
 // arithmetic on whichever thread takes it.
 //
+// Four fits at once (SIMD across fits). A model that declares
+//   static constexpr bool kVectorizable = true;
+// is evaluated for four fits in one pass, with T = Jet<lanes::Lanes, N>
+// (batch_lanes.h), whenever the fits share one grid (points_per_fit > 0 and
+// x shared); each fit still runs its own iteration, in lock step with its
+// three neighbours. Such a model may use arithmetic and the functions
+// listed in batch_lanes.h, but must not branch on T (a comparison of T does
+// not compile with lanes) nor return false for some parameters only. The
+// fits of a group of four are fixed by their index, and every operation is
+// lane by lane, so the results still do not depend on the thread count;
+// they may differ from the one-by-one path (BatchOptions::across_fits =
+// false) in the last bits, since exp and log come from other kernels.
+//
 // Errors: bad input (no fits, sizes that do not match, a NaN start, bounds
 // with lower > upper, options out of range) throws curvature::Error naming
 // the item before any fit runs. A fit that fails numerically is not an
@@ -63,6 +76,7 @@
 #include <span>
 #include <vector>
 
+#include "curvature/batch_lanes.h"
 #include "curvature/jet.h"
 
 namespace curvature {
@@ -106,6 +120,9 @@ struct BatchOptions {
   // parameters (NaN when m <= n or J^T J is singular).
   bool standard_errors = false;
   int num_threads = 1;  // threads sharing the fits, the calling one included; in [1, kMaxThreads]
+  // Evaluate four fits at once in SIMD lanes when the model allows it (see
+  // the top of this file) and the fits share one grid. false: one by one.
+  bool across_fits = true;
 };
 
 // The data of all fits. Fit k's observations are y[start_k, start_{k+1}).
@@ -156,171 +173,245 @@ BatchLayout check_batch(const BatchData& data, std::span<const double> parameter
 // num_threads threads (the calling one included).
 void run_batch(int num_fits, int num_threads, const std::function<void(int begin, int end)>& fit_range);
 
-// One fit, everything on the stack.
-template <typename Model, int kN, int kInputs>
-class BatchFit {
+// One fit's Levenberg-Marquardt run as a state machine, so that one fit or
+// kLanes fits in lock step run the same code: start() with the evaluation
+// at the start, then, until done, propose() a trial point and, when it asks
+// for one, conclude() with the evaluation there.
+template <int kN>
+class FitState {
  public:
   using Vector = Eigen::Matrix<double, kN, 1>;
   using Matrix = Eigen::Matrix<double, kN, kN>;
-  using JetType = Jet<double, kN>;
 
-  BatchFit(const Model& model, const BatchOptions& options, const Vector& lower, const Vector& upper)
-      : model_(model), options_(options), lower_(lower), upper_(upper) {}
-
-  // Fits points [0, m) at x (kInputs each), y, w (null: 1) from p (kN
-  // entries, overwritten with the estimate). Writes the cost, the steps
-  // tried, the status and, when standard_errors is not null, kN standard
-  // errors.
-  void run(const double* x, const double* y, const double* w, int m, double* p, double* cost, int* iterations,
-           BatchStatus* status, double* standard_errors) const {
-    Vector params = Eigen::Map<const Vector>(p).cwiseMax(lower_).cwiseMin(upper_);
+  struct Evaluation {
+    bool ok = false;  // the model returned true and everything is finite
+    double cost = 0.0;
     Matrix jtj;
     Vector g;
-    double f = 0.0;
-    *iterations = 0;
-    if (!evaluate(params, x, y, w, m, &f, &jtj, &g)) {
-      *status = BatchStatus::kInvalidStart;
-      *cost = std::numeric_limits<double>::quiet_NaN();
-      if (standard_errors) std::fill(standard_errors, standard_errors + kN, std::numeric_limits<double>::quiet_NaN());
+  };
+
+  FitState(const BatchOptions& options, const Vector& lower, const Vector& upper)
+      : options_(&options), lower_(&lower), upper_(&upper) {}
+
+  // The start, projected onto the box.
+  Vector projected(const double* p) const { return Eigen::Map<const Vector>(p).cwiseMax(*lower_).cwiseMin(*upper_); }
+
+  void start(const Vector& params, const Evaluation& at_start) {
+    params_ = params;
+    if (!at_start.ok) return finish(BatchStatus::kInvalidStart);
+    current_ = at_start;
+    scale_ = current_.jtj.diagonal().cwiseMax(1e-12 * std::max(current_.jtj.diagonal().maxCoeff(), 1e-300));
+    if (projected_gradient_norm() <= options_->gradient_tolerance) finish(BatchStatus::kGradientTolerance);
+  }
+
+  bool done() const { return done_; }
+  BatchStatus status() const { return status_; }
+  int iterations() const { return iterations_; }
+  const Vector& params() const { return params_; }
+  const Vector& trial() const { return trial_; }
+  double cost() const { return current_.ok ? current_.cost : std::numeric_limits<double>::quiet_NaN(); }
+  const Evaluation& current() const { return current_; }
+
+  // One step tried: true when the trial point trial() needs an evaluation
+  // (then conclude() with it); false when the step was settled without one.
+  bool propose() {
+    if (iterations_ >= options_->max_iterations) {
+      finish(BatchStatus::kMaxIterations);
+      return false;
+    }
+    ++iterations_;
+    Matrix a = current_.jtj;
+    a.diagonal() += lambda_ * scale_;
+    // Parameters held at a bound by the gradient are left out of the
+    // system (projected Newton, Bertsekas 1982): projecting a step that
+    // moved them too would distort the others' step.
+    Vector rhs = current_.g;
+    for (int j = 0; j < kN; ++j) {
+      if ((params_[j] <= (*lower_)[j] && current_.g[j] > 0.0) || (params_[j] >= (*upper_)[j] && current_.g[j] < 0.0)) {
+        a.row(j).setZero();
+        a.col(j).setZero();
+        a(j, j) = 1.0;
+        rhs[j] = 0.0;
+      }
+    }
+    const Eigen::LLT<Matrix> llt(a);
+    Vector step = Vector::Zero();
+    if (llt.info() == Eigen::Success) step = -llt.solve(rhs);
+    if (llt.info() != Eigen::Success || !step.allFinite()) {
+      reject();
+      return false;
+    }
+    trial_ = (params_ + step).cwiseMax(*lower_).cwiseMin(*upper_);
+    step = trial_ - params_;
+    // A step that rounds away to nothing proves nothing (the model may fail
+    // everywhere else), so it never counts as converging.
+    tiny_ = step.norm() <= options_->parameter_tolerance * (params_.norm() + options_->parameter_tolerance) &&
+            step.norm() > 0.0;
+    // The model's predicted decrease for the (projected) step.
+    predicted_ = -(current_.g.dot(step) + 0.5 * step.dot(current_.jtj * step));
+    return true;
+  }
+
+  // The evaluation at trial(): the step is accepted or rejected.
+  void conclude(const Evaluation& at_trial) {
+    double gain = -1.0;
+    if (at_trial.ok && predicted_ > 0.0) gain = (current_.cost - at_trial.cost) / predicted_;
+    if (gain > 0.0) {
+      const double decrease = current_.cost - at_trial.cost;
+      params_ = trial_;
+      current_ = at_trial;
+      scale_ = scale_.cwiseMax(current_.jtj.diagonal());
+      const double r = 2.0 * gain - 1.0;
+      lambda_ *= std::max(1.0 / 3.0, 1.0 - r * r * r);
+      nu_ = 2.0;
+      if (projected_gradient_norm() <= options_->gradient_tolerance) return finish(BatchStatus::kGradientTolerance);
+      if (tiny_) return finish(BatchStatus::kParameterTolerance);
+      if (decrease <= options_->function_tolerance * (current_.cost + decrease)) {
+        return finish(BatchStatus::kFunctionTolerance);
+      }
       return;
     }
-    *status = iterate(x, y, w, m, &params, &f, &jtj, &g, iterations);
-    Eigen::Map<Vector>{p} = params;
-    *cost = f;
-    if (standard_errors) write_standard_errors(jtj, f, m, standard_errors);
+    // A step too small to matter that does not lower the cost: nothing left
+    // to gain at this scale. A step the model could not evaluate proves
+    // nothing, so the damping grows instead.
+    if (tiny_ && at_trial.ok) return finish(BatchStatus::kParameterTolerance);
+    reject();
+  }
+
+  // sqrt(diag((J^T J)^-1) * 2 cost / (m - n)), NaN when m <= n or J^T J is
+  // singular.
+  void write_standard_errors(int m, double* out) const {
+    Vector errors = Vector::Constant(std::numeric_limits<double>::quiet_NaN());
+    const Eigen::LLT<Matrix> llt(current_.jtj);
+    if (current_.ok && m > kN && llt.info() == Eigen::Success) {
+      const Matrix inverse = llt.solve(Matrix::Identity());
+      errors = (inverse.diagonal() * (2.0 * current_.cost / (m - kN))).cwiseSqrt();
+    }
+    Eigen::Map<Vector>{out} = errors;
   }
 
  private:
   static constexpr double kMaxDamping = 1e32;
 
-  BatchStatus iterate(const double* x, const double* y, const double* w, int m, Vector* params, double* f, Matrix* jtj,
-                      Vector* g, int* iterations) const {
-    if (projected_gradient_norm(*params, *g) <= options_.gradient_tolerance) return BatchStatus::kGradientTolerance;
-    Vector scale = jtj->diagonal().cwiseMax(1e-12 * std::max(jtj->diagonal().maxCoeff(), 1e-300));
-    double lambda = options_.initial_damping;
-    double nu = 2.0;
-    Matrix trial_jtj;
-    Vector trial_g;
-    while (*iterations < options_.max_iterations) {
-      ++*iterations;
-      Matrix a = *jtj;
-      a.diagonal() += lambda * scale;
-      // Parameters held at a bound by the gradient are left out of the
-      // system (projected Newton, Bertsekas 1982): projecting a step that
-      // moved them too would distort the others' step.
-      Vector rhs = *g;
-      for (int j = 0; j < kN; ++j) {
-        if (((*params)[j] <= lower_[j] && (*g)[j] > 0.0) || ((*params)[j] >= upper_[j] && (*g)[j] < 0.0)) {
-          a.row(j).setZero();
-          a.col(j).setZero();
-          a(j, j) = 1.0;
-          rhs[j] = 0.0;
-        }
-      }
-      const Eigen::LLT<Matrix> llt(a);
-      Vector step = Vector::Zero();
-      bool solved = llt.info() == Eigen::Success;
-      if (solved) {
-        step = -llt.solve(rhs);
-        solved = step.allFinite();
-      }
-      double trial_f = 0.0;
-      double gain = -1.0;
-      bool evaluated = false;
-      bool tiny = false;
-      if (solved) {
-        const Vector trial = (*params + step).cwiseMax(lower_).cwiseMin(upper_);
-        step = trial - *params;
-        // A step that rounds away to nothing proves nothing (the model may
-        // fail everywhere else), so it never counts as converging.
-        tiny = step.norm() <= options_.parameter_tolerance * (params->norm() + options_.parameter_tolerance) &&
-               step.norm() > 0.0;
-        // The model's predicted decrease for the (projected) step.
-        const double predicted = -(g->dot(step) + 0.5 * step.dot(*jtj * step));
-        evaluated = evaluate(trial, x, y, w, m, &trial_f, &trial_jtj, &trial_g);
-        if (evaluated && predicted > 0.0) gain = (*f - trial_f) / predicted;
-        if (gain > 0.0) {
-          const double decrease = *f - trial_f;
-          *params = trial;
-          *f = trial_f;
-          *jtj = trial_jtj;
-          *g = trial_g;
-          scale = scale.cwiseMax(jtj->diagonal());
-          const double r = 2.0 * gain - 1.0;
-          lambda *= std::max(1.0 / 3.0, 1.0 - r * r * r);
-          nu = 2.0;
-          if (projected_gradient_norm(*params, *g) <= options_.gradient_tolerance) {
-            return BatchStatus::kGradientTolerance;
-          }
-          if (tiny) return BatchStatus::kParameterTolerance;
-          if (decrease <= options_.function_tolerance * (*f + decrease)) return BatchStatus::kFunctionTolerance;
-          continue;
-        }
-        // A step too small to matter that does not lower the cost: nothing
-        // left to gain at this scale. A step the model could not evaluate
-        // proves nothing, so the damping grows instead.
-        if (tiny && evaluated) return BatchStatus::kParameterTolerance;
-      }
-      lambda *= nu;
-      nu *= 2.0;
-      if (!(lambda <= kMaxDamping)) return BatchStatus::kDampingLimit;
-    }
-    return BatchStatus::kMaxIterations;
+  void finish(BatchStatus status) {
+    done_ = true;
+    status_ = status;
   }
-
-  // Cost, J^T J and J^T r at p; false when the model fails or anything is
-  // not finite.
-  bool evaluate(const Vector& p, const double* x, const double* y, const double* w, int m, double* f, Matrix* jtj,
-                Vector* g) const {
-    std::array<JetType, kN> jets;
-    for (int j = 0; j < kN; ++j) {
-      jets[j].a = p[j];
-      jets[j].v[j] = 1.0;
-    }
-    double sum = 0.0;
-    jtj->setZero();
-    g->setZero();
-    for (int i = 0; i < m; ++i) {
-      JetType value;
-      if (!model_(jets.data(), x + std::size_t(i) * kInputs, &value)) return false;
-      const double weight = w ? w[i] : 1.0;
-      const double r = weight * (value.a - y[i]);
-      const Vector d = weight * value.v;
-      sum += r * r;
-      *g += r * d;
-      // The lower triangle by hand: Eigen's triangular product update is an
-      // out-of-line call per point, a fifth of a Gaussian fit's time.
-      for (int c = 0; c < kN; ++c) {
-        for (int r = c; r < kN; ++r) (*jtj)(r, c) += d[r] * d[c];
-      }
-    }
-    for (int c = 0; c < kN; ++c) {
-      for (int r = c + 1; r < kN; ++r) (*jtj)(c, r) = (*jtj)(r, c);
-    }
-    *f = 0.5 * sum;
-    return std::isfinite(*f) && g->allFinite() && jtj->allFinite();
+  void reject() {
+    lambda_ *= nu_;
+    nu_ *= 2.0;
+    if (!(lambda_ <= kMaxDamping)) finish(BatchStatus::kDampingLimit);
   }
-
   // max_j |P(p - g)_j - p_j|: the gradient's max-norm where no bound is
   // active, what can still move where one is.
-  double projected_gradient_norm(const Vector& p, const Vector& g) const {
-    return ((p - g).cwiseMax(lower_).cwiseMin(upper_) - p).cwiseAbs().maxCoeff();
+  double projected_gradient_norm() const {
+    return ((params_ - current_.g).cwiseMax(*lower_).cwiseMin(*upper_) - params_).cwiseAbs().maxCoeff();
   }
 
-  static void write_standard_errors(const Matrix& jtj, double f, int m, double* out) {
-    Vector errors = Vector::Constant(std::numeric_limits<double>::quiet_NaN());
-    const Eigen::LLT<Matrix> llt(jtj);
-    if (m > kN && llt.info() == Eigen::Success) {
-      const Matrix inverse = llt.solve(Matrix::Identity());
-      errors = (inverse.diagonal() * (2.0 * f / (m - kN))).cwiseSqrt();
+  const BatchOptions* options_;
+  const Vector* lower_;
+  const Vector* upper_;
+  Vector params_ = Vector::Zero();
+  Vector trial_ = Vector::Zero();
+  Vector scale_ = Vector::Ones();
+  Evaluation current_;
+  double lambda_ = options_->initial_damping;
+  double nu_ = 2.0;
+  double predicted_ = 0.0;
+  bool tiny_ = false;
+  int iterations_ = 0;
+  bool done_ = false;
+  BatchStatus status_ = BatchStatus::kMaxIterations;
+};
+
+// Cost, J^T J and J^T r of one fit at p, summed point by point from jets.
+template <int kN, int kInputs, typename Model>
+typename FitState<kN>::Evaluation evaluate_fit(const Model& model, const Eigen::Matrix<double, kN, 1>& p,
+                                               const double* x, const double* y, const double* w, int m) {
+  using JetType = Jet<double, kN>;
+  typename FitState<kN>::Evaluation e;
+  std::array<JetType, kN> jets;
+  for (int j = 0; j < kN; ++j) {
+    jets[j].a = p[j];
+    jets[j].v[j] = 1.0;
+  }
+  double sum = 0.0;
+  e.jtj.setZero();
+  e.g.setZero();
+  for (int i = 0; i < m; ++i) {
+    JetType value;
+    if (!model(jets.data(), x + std::size_t(i) * kInputs, &value)) return e;
+    const double weight = w ? w[i] : 1.0;
+    const double r = weight * (value.a - y[i]);
+    const Eigen::Matrix<double, kN, 1> d = weight * value.v;
+    sum += r * r;
+    e.g += r * d;
+    // The lower triangle by hand: Eigen's triangular product update is an
+    // out-of-line call per point, a fifth of a Gaussian fit's time.
+    for (int c = 0; c < kN; ++c) {
+      for (int r2 = c; r2 < kN; ++r2) e.jtj(r2, c) += d[r2] * d[c];
     }
-    Eigen::Map<Vector>{out} = errors;
   }
+  for (int c = 0; c < kN; ++c) {
+    for (int r2 = c + 1; r2 < kN; ++r2) e.jtj(c, r2) = e.jtj(r2, c);
+  }
+  e.cost = 0.5 * sum;
+  e.ok = std::isfinite(e.cost) && e.g.allFinite() && e.jtj.allFinite();
+  return e;
+}
 
-  const Model& model_;
-  const BatchOptions& options_;
-  Vector lower_;
-  Vector upper_;
+// The same for kLanes fits on one shared grid x, in one pass with
+// T = Jet<Lanes, kN>: fit l's parameters are p[l], its observations
+// y[l][0, m), its weights w[l] (or none).
+template <int kN, int kInputs, typename Model>
+void evaluate_lanes(const Model& model, const std::array<Eigen::Matrix<double, kN, 1>, lanes::kLanes>& p,
+                    const double* x, const std::array<const double*, lanes::kLanes>& y,
+                    const std::array<const double*, lanes::kLanes>& w, int m,
+                    std::array<typename FitState<kN>::Evaluation, lanes::kLanes>* out) {
+  using lanes::Lanes;
+  using JetType = Jet<Lanes, kN>;
+  std::array<JetType, kN> jets;
+  for (int j = 0; j < kN; ++j) {
+    jets[j].a = Lanes(p[0][j], p[1][j], p[2][j], p[3][j]);
+    jets[j].v[j] = Lanes(1.0);
+  }
+  Lanes sum;
+  std::array<Lanes, kN> g;
+  std::array<Lanes, kN*(kN + 1) / 2> jtj;  // the lower triangle, column by column
+  bool ok = true;
+  for (int i = 0; i < m && ok; ++i) {
+    JetType value;
+    ok = model(jets.data(), x + std::size_t(i) * kInputs, &value);
+    const Lanes yi(y[0][i], y[1][i], y[2][i], y[3][i]);
+    Lanes weight(1.0);
+    if (w[0]) weight = Lanes(w[0][i], w[1][i], w[2][i], w[3][i]);
+    const Lanes r = weight * (value.a - yi);
+    std::array<Lanes, kN> d;
+    for (int j = 0; j < kN; ++j) d[j] = weight * value.v[j];
+    sum += r * r;
+    for (int j = 0; j < kN; ++j) g[j] += r * d[j];
+    int k = 0;
+    for (int c = 0; c < kN; ++c) {
+      for (int r2 = c; r2 < kN; ++r2) jtj[k++] += d[r2] * d[c];
+    }
+  }
+  for (int l = 0; l < lanes::kLanes; ++l) {
+    typename FitState<kN>::Evaluation& e = (*out)[l];
+    e.cost = 0.5 * sum[l];
+    int k = 0;
+    for (int c = 0; c < kN; ++c) {
+      e.g[c] = g[c][l];
+      for (int r2 = c; r2 < kN; ++r2) e.jtj(r2, c) = e.jtj(c, r2) = jtj[k++][l];
+    }
+    e.ok = ok && std::isfinite(e.cost) && e.g.allFinite() && e.jtj.allFinite();
+  }
+}
+
+// Whether Model declares itself fit for evaluation across fits (see the top
+// of this file).
+template <typename Model>
+concept VectorizableModel = requires {
+  requires Model::kVectorizable;
 };
 
 }  // namespace internal
@@ -336,27 +427,98 @@ BatchResult batch_solve(const Model& model, const BatchData& data, std::span<dou
                         const BatchOptions& options = {}) {
   static_assert(kNumParameters > 0, "batch_solve: kNumParameters must be positive");
   static_assert(kInputs > 0, "batch_solve: kInputs must be positive");
-  using Fit = internal::BatchFit<Model, kNumParameters, kInputs>;
+  using State = internal::FitState<kNumParameters>;
+  using Vector = typename State::Vector;
   const internal::BatchLayout layout = internal::check_batch(data, parameters, kNumParameters, kInputs, options);
-  typename Fit::Vector lower = Fit::Vector::Constant(-std::numeric_limits<double>::infinity());
-  typename Fit::Vector upper = Fit::Vector::Constant(std::numeric_limits<double>::infinity());
-  if (!options.lower_bounds.empty()) lower = Eigen::Map<const typename Fit::Vector>(options.lower_bounds.data());
-  if (!options.upper_bounds.empty()) upper = Eigen::Map<const typename Fit::Vector>(options.upper_bounds.data());
+  Vector lower = Vector::Constant(-std::numeric_limits<double>::infinity());
+  Vector upper = Vector::Constant(std::numeric_limits<double>::infinity());
+  if (!options.lower_bounds.empty()) lower = Eigen::Map<const Vector>(options.lower_bounds.data());
+  if (!options.upper_bounds.empty()) upper = Eigen::Map<const Vector>(options.upper_bounds.data());
 
   BatchResult result;
   result.cost.assign(layout.num_fits, 0.0);
   result.iterations.assign(layout.num_fits, 0);
   result.status.assign(layout.num_fits, BatchStatus::kMaxIterations);
   if (options.standard_errors) result.standard_errors.assign(std::size_t(layout.num_fits) * kNumParameters, 0.0);
-  const Fit fit(model, options, lower, upper);
+  const auto record = [&](int k, const State& state) {
+    Eigen::Map<Vector>{parameters.data() + std::size_t(k)* kNumParameters} = state.params();
+    result.cost[k] = state.cost();
+    result.iterations[k] = state.iterations();
+    result.status[k] = state.status();
+    if (options.standard_errors) {
+      state.write_standard_errors(layout.size(k), result.standard_errors.data() + std::size_t(k) * kNumParameters);
+    }
+  };
+
+  if constexpr (internal::VectorizableModel<Model>) {
+    if (options.across_fits && layout.shared_x) {
+      // kLanes fits at a time in lock step; the groups are fixed by fit
+      // index, and each lane computes as if alone, so no result depends on
+      // the thread count.
+      constexpr int kLanes = lanes::kLanes;
+      const int m = static_cast<int>(layout.points_per_fit);
+      const int num_groups = (layout.num_fits + kLanes - 1) / kLanes;
+      internal::run_batch(num_groups, options.num_threads, [&](int begin, int end) {
+        for (int group = begin; group < end; ++group) {
+          std::array<State, kLanes> states{State(options, lower, upper), State(options, lower, upper),
+                                           State(options, lower, upper), State(options, lower, upper)};
+          std::array<Vector, kLanes> points;
+          std::array<const double*, kLanes> y{}, w{};
+          std::array<typename State::Evaluation, kLanes> evaluations;
+          int real = 0;  // lanes holding a fit; the rest repeat the group's first fit and are ignored
+          for (int l = 0; l < kLanes; ++l) {
+            const int k = std::min(group * kLanes + l, layout.num_fits - 1);
+            real += group * kLanes + l < layout.num_fits ? 1 : 0;
+            points[l] = states[l].projected(parameters.data() + std::size_t(k) * kNumParameters);
+            y[l] = data.y.data() + layout.start(k);
+            w[l] = data.weights.empty() ? nullptr : data.weights.data() + layout.start(k);
+          }
+          internal::evaluate_lanes<kNumParameters, kInputs>(model, points, data.x.data(), y, w, m, &evaluations);
+          for (int l = 0; l < kLanes; ++l) states[l].start(points[l], evaluations[l]);
+          for (;;) {
+            bool any = false;
+            std::array<bool, kLanes> asked{};
+            for (int l = 0; l < real; ++l) {
+              if (states[l].done()) continue;
+              asked[l] = states[l].propose();
+              any = any || asked[l];
+            }
+            if (any) {
+              int first = 0;  // idle lanes evaluate an asking lane's point, which is finite
+              while (!asked[first]) ++first;
+              for (int l = 0; l < kLanes; ++l) points[l] = states[asked[l] ? l : first].trial();
+              internal::evaluate_lanes<kNumParameters, kInputs>(model, points, data.x.data(), y, w, m, &evaluations);
+              for (int l = 0; l < real; ++l) {
+                if (asked[l]) states[l].conclude(evaluations[l]);
+              }
+            }
+            bool all_done = true;
+            for (int l = 0; l < real; ++l) all_done = all_done && states[l].done();
+            if (all_done) break;
+          }
+          for (int l = 0; l < real; ++l) record(group * kLanes + l, states[l]);
+        }
+      });
+      return result;
+    }
+  }
+
   internal::run_batch(layout.num_fits, options.num_threads, [&](int begin, int end) {
     for (int k = begin; k < end; ++k) {
       const std::size_t start = layout.start(k);
       const double* x = data.x.data() + (layout.shared_x ? 0 : start * kInputs);
+      const double* y = data.y.data() + start;
       const double* w = data.weights.empty() ? nullptr : data.weights.data() + start;
-      fit.run(x, data.y.data() + start, w, layout.size(k), parameters.data() + std::size_t(k) * kNumParameters,
-              &result.cost[k], &result.iterations[k], &result.status[k],
-              options.standard_errors ? result.standard_errors.data() + std::size_t(k) * kNumParameters : nullptr);
+      const int m = layout.size(k);
+      State state(options, lower, upper);
+      const Vector start_point = state.projected(parameters.data() + std::size_t(k) * kNumParameters);
+      state.start(start_point, internal::evaluate_fit<kNumParameters, kInputs>(model, start_point, x, y, w, m));
+      while (!state.done()) {
+        if (state.propose()) {
+          state.conclude(internal::evaluate_fit<kNumParameters, kInputs>(model, state.trial(), x, y, w, m));
+        }
+      }
+      record(k, state);
     }
   });
   return result;

@@ -30,6 +30,7 @@ struct Gaussian2dModel {
   static constexpr int kNumParameters = 5;
   static constexpr int kInputs = 2;  // pixel column, row
   static constexpr int kPoints = 121;
+  static constexpr bool kVectorizable = true;  // batch_solve may evaluate four fits at once
   template <typename T>
   bool operator()(const T* p, const double* x, T* value) const {
     using std::exp;
@@ -44,6 +45,7 @@ struct BiExponentialModel {
   static constexpr int kNumParameters = 4;
   static constexpr int kInputs = 1;
   static constexpr int kPoints = 128;
+  static constexpr bool kVectorizable = true;
   template <typename T>
   bool operator()(const T* p, const double* x, T* value) const {
     using std::exp;
@@ -56,6 +58,7 @@ struct Misra1aModel {
   static constexpr int kNumParameters = 2;
   static constexpr int kInputs = 1;
   static constexpr int kPoints = 14;
+  static constexpr bool kVectorizable = true;
   template <typename T>
   bool operator()(const T* b, const double* x, T* value) const {
     using std::exp;
