@@ -48,12 +48,12 @@
 //   static constexpr bool kVectorizable = true;
 // is evaluated for four fits in one pass, with T = Jet<lanes::Lanes, N>
 // (batch_lanes.h), whenever the fits share one grid (points_per_fit > 0 and
-// x shared); each fit still runs its own iteration, in lock step with its
-// three neighbours. Such a model may use arithmetic and the functions
+// x shared); each fit still runs its own iteration, its lane taking the next
+// fit when it is done. Such a model may use arithmetic and the functions
 // listed in batch_lanes.h, but must not branch on T (a comparison of T does
-// not compile with lanes) nor return false for some parameters only. The
-// fits of a group of four are fixed by their index, and every operation is
-// lane by lane, so the results still do not depend on the thread count;
+// not compile with lanes) nor return false for some parameters only. Every
+// operation is lane by lane, so a fit's result does not depend on the fits
+// sharing the register with it, nor on the thread count;
 // they may differ from the one-by-one path (BatchOptions::across_fits =
 // false) in the last bits, since exp and log come from other kernels.
 //
@@ -362,8 +362,10 @@ class FitState {
 #endif
 
 template <int kN, int kInputs, typename Model>
-CURVATURE_BATCH_FLATTEN typename FitState<kN>::Evaluation evaluate_fit(const Model& model, const Eigen::Matrix<double, kN, 1>& p,
-                                               const double* x, const double* y, const double* w, int m) {
+CURVATURE_BATCH_FLATTEN typename FitState<kN>::Evaluation evaluate_fit(const Model& model,
+                                                                       const Eigen::Matrix<double, kN, 1>& p,
+                                                                       const double* x, const double* y,
+                                                                       const double* w, int m) {
   using JetType = Jet<double, kN>;
   typename FitState<kN>::Evaluation e;
   std::array<JetType, kN> jets;
@@ -400,10 +402,11 @@ CURVATURE_BATCH_FLATTEN typename FitState<kN>::Evaluation evaluate_fit(const Mod
 // T = Jet<Lanes, kN>: fit l's parameters are p[l], its observations
 // y[l][0, m), its weights w[l] (or none).
 template <int kN, int kInputs, typename Model>
-CURVATURE_BATCH_FLATTEN void evaluate_lanes(const Model& model, const std::array<Eigen::Matrix<double, kN, 1>, lanes::kLanes>& p,
-                    const double* x, const std::array<const double*, lanes::kLanes>& y,
-                    const std::array<const double*, lanes::kLanes>& w, int m,
-                    std::array<typename FitState<kN>::Evaluation, lanes::kLanes>* out) {
+CURVATURE_BATCH_FLATTEN void evaluate_lanes(const Model& model,
+                                            const std::array<Eigen::Matrix<double, kN, 1>, lanes::kLanes>& p,
+                                            const double* x, const std::array<const double*, lanes::kLanes>& y,
+                                            const std::array<const double*, lanes::kLanes>& w, int m,
+                                            std::array<typename FitState<kN>::Evaluation, lanes::kLanes>* out) {
   using lanes::Lanes;
   using JetType = Jet<Lanes, kN>;
   std::array<JetType, kN> jets;
@@ -488,51 +491,69 @@ BatchResult batch_solve(const Model& model, const BatchData& data, std::span<dou
 
   if constexpr (internal::VectorizableModel<Model>) {
     if (options.across_fits && layout.shared_x) {
-      // kLanes fits at a time in lock step; the groups are fixed by fit
-      // index, and each lane computes as if alone, so no result depends on
-      // the thread count.
+      // Four lanes, each running one fit at a time and taking the next fit
+      // of its thread's range as soon as its fit is done. Every operation
+      // is lane by lane, so a fit's result does not depend on which fits
+      // share the register with it, nor on the thread count.
       constexpr int kLanes = lanes::kLanes;
       const int m = static_cast<int>(layout.points_per_fit);
-      const int num_groups = (layout.num_fits + kLanes - 1) / kLanes;
-      internal::run_batch(num_groups, options.num_threads, [&](int begin, int end) {
-        for (int group = begin; group < end; ++group) {
-          std::array<State, kLanes> states{State(options, lower, upper), State(options, lower, upper),
-                                           State(options, lower, upper), State(options, lower, upper)};
-          std::array<Vector, kLanes> points;
-          std::array<const double*, kLanes> y{}, w{};
-          std::array<typename State::Evaluation, kLanes> evaluations;
-          int real = 0;  // lanes holding a fit; the rest repeat the group's first fit and are ignored
+      internal::run_batch(layout.num_fits, options.num_threads, [&](int begin, int end) {
+        std::array<State, kLanes> states{State(options, lower, upper), State(options, lower, upper),
+                                         State(options, lower, upper), State(options, lower, upper)};
+        std::array<int, kLanes> fit{-1, -1, -1, -1};  // the fit in each lane; -1: none
+        std::array<bool, kLanes> starting{};          // the lane's point is its fit's start
+        std::array<Vector, kLanes> points;
+        std::array<const double*, kLanes> y{}, w{};
+        std::array<typename State::Evaluation, kLanes> evaluations;
+        int next = begin;
+        for (;;) {
+          std::array<bool, kLanes> asked{};
+          int first = -1;  // a lane with a point to evaluate
           for (int l = 0; l < kLanes; ++l) {
-            const int k = std::min(group * kLanes + l, layout.num_fits - 1);
-            real += group * kLanes + l < layout.num_fits ? 1 : 0;
-            points[l] = states[l].projected(parameters.data() + std::size_t(k) * kNumParameters);
-            y[l] = data.y.data() + layout.start(k);
-            w[l] = data.weights.empty() ? nullptr : data.weights.data() + layout.start(k);
-          }
-          internal::evaluate_lanes<kNumParameters, kInputs>(model, points, data.x.data(), y, w, m, &evaluations);
-          for (int l = 0; l < kLanes; ++l) states[l].start(points[l], evaluations[l]);
-          for (;;) {
-            bool any = false;
-            std::array<bool, kLanes> asked{};
-            for (int l = 0; l < real; ++l) {
-              if (states[l].done()) continue;
+            if (fit[l] < 0 && next < end) {
+              const int k = next++;
+              fit[l] = k;
+              states[l] = State(options, lower, upper);
+              points[l] = states[l].projected(parameters.data() + std::size_t(k) * kNumParameters);
+              y[l] = data.y.data() + layout.start(k);
+              w[l] = data.weights.empty() ? nullptr : data.weights.data() + layout.start(k);
+              starting[l] = true;
+              asked[l] = true;
+            } else if (fit[l] >= 0) {
+              starting[l] = false;
               asked[l] = states[l].propose();
-              any = any || asked[l];
+              if (asked[l]) points[l] = states[l].trial();
             }
-            if (any) {
-              int first = 0;  // idle lanes evaluate an asking lane's point, which is finite
-              while (!asked[first]) ++first;
-              for (int l = 0; l < kLanes; ++l) points[l] = states[asked[l] ? l : first].trial();
-              internal::evaluate_lanes<kNumParameters, kInputs>(model, points, data.x.data(), y, w, m, &evaluations);
-              for (int l = 0; l < real; ++l) {
-                if (asked[l]) states[l].conclude(evaluations[l]);
+            if (asked[l] && first < 0) first = l;
+          }
+          if (first >= 0) {
+            for (int l = 0; l < kLanes; ++l) {
+              if (!asked[l]) {  // idle lanes evaluate a finite point on valid data
+                points[l] = points[first];
+                y[l] = y[first];
+                w[l] = w[first];
               }
             }
-            bool all_done = true;
-            for (int l = 0; l < real; ++l) all_done = all_done && states[l].done();
-            if (all_done) break;
+            internal::evaluate_lanes<kNumParameters, kInputs>(model, points, data.x.data(), y, w, m, &evaluations);
           }
-          for (int l = 0; l < real; ++l) record(group * kLanes + l, states[l]);
+          bool busy = next < end;
+          for (int l = 0; l < kLanes; ++l) {
+            if (fit[l] < 0) continue;
+            if (asked[l]) {
+              if (starting[l]) {
+                states[l].start(points[l], evaluations[l]);
+              } else {
+                states[l].conclude(evaluations[l]);
+              }
+            }
+            if (states[l].done()) {
+              record(fit[l], states[l]);
+              fit[l] = -1;
+            } else {
+              busy = true;
+            }
+          }
+          if (!busy) break;
         }
       });
       return result;
