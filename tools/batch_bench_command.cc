@@ -27,7 +27,7 @@ using bench::BatchCase;
 using bench::BatchRun;
 
 struct BatchBenchArgs {
-  std::vector<std::string> models{"gauss2d", "biexp", "misra1a"};
+  std::vector<std::string> models{"gauss2d", "gauss2d-5x5", "biexp", "misra1a"};
   int fits = 10000;
   std::vector<int> threads{1};
   int repeats = 3;
@@ -87,7 +87,7 @@ void bench_batch(const BatchBenchArgs& args) {
   for (const std::string& model : args.models) {
     const auto& names = bench::batch_model_names();
     if (std::find(names.begin(), names.end(), model) == names.end()) {
-      throw Error("--models: unknown model '" + model + "' (known: gauss2d, biexp, misra1a)");
+      throw Error("--models: unknown model '" + model + "' (known: gauss2d, gauss2d-5x5, biexp, misra1a)");
     }
   }
   JsonOutput json(args.json_path);
@@ -149,8 +149,11 @@ void bench_batch(const BatchBenchArgs& args) {
 void register_batch_bench_command(CLI::App& bench) {
   auto args = std::make_shared<BatchBenchArgs>();
   CLI::App* batch = bench.add_subcommand(
-      "batch", "Many small fits at once: 2-D Gaussian spots, bi-exponential decays, Misra1a (optionally vs Ceres)");
-  batch->add_option("--models", args->models, "Comma-separated models: gauss2d, biexp, misra1a")->delimiter(',');
+      "batch",
+      "Many small fits at once: 2-D Gaussian spots (11x11, 5x5), bi-exponential decays, Misra1a (optionally vs "
+      "Ceres)");
+  batch->add_option("--models", args->models, "Comma-separated models: gauss2d, gauss2d-5x5, biexp, misra1a")
+      ->delimiter(',');
   batch->add_option("--fits", args->fits, "Fits per model")->check(whole_number(1, 100000000));
   batch->add_option("--threads", args->threads, "Comma-separated thread counts, each run in turn (e.g. 1,2)")
       ->delimiter(',')

@@ -45,21 +45,25 @@ class Random {
   std::mt19937_64 rng_;
 };
 
+template <int kSide>
 void make_gaussians(BatchCase& batch, Random& random) {
   batch.parameter_names = {"amplitude", "x0", "y0", "sigma", "background"};
-  const int side = 11;
+  constexpr int side = kSide;
+  const double shift = side > 5 ? 1.0 : 0.5;
+  const double sigma_low = side > 5 ? 1.0 : 0.8, sigma_high = side > 5 ? 1.8 : 1.2;
   for (int row = 0; row < side; ++row) {
     for (int column = 0; column < side; ++column) batch.x.insert(batch.x.end(), {double(column), double(row)});
   }
   const double centre = 0.5 * (side - 1);
   for (int k = 0; k < batch.num_fits; ++k) {
-    const double truth[5] = {random.uniform(100.0, 1000.0), centre + random.uniform(-1.0, 1.0),
-                             centre + random.uniform(-1.0, 1.0), random.uniform(1.0, 1.8), random.uniform(5.0, 20.0)};
+    const double truth[5] = {random.uniform(100.0, 1000.0), centre + random.uniform(-shift, shift),
+                             centre + random.uniform(-shift, shift), random.uniform(sigma_low, sigma_high),
+                             random.uniform(5.0, 20.0)};
     batch.truth.insert(batch.truth.end(), truth, truth + 5);
     double low = INFINITY, high = -INFINITY;
     for (int i = 0; i < side * side; ++i) {
       double value = 0.0;
-      Gaussian2dModel{}(truth, &batch.x[2 * i], &value);
+      Gaussian2dModel<kSide>{}(truth, &batch.x[2 * i], &value);
       const double counts = random.poisson(value);
       batch.y.push_back(counts);
       low = std::min(low, counts);
@@ -113,10 +117,11 @@ BatchCase make_batch_case(const std::string& model, int num_fits, std::uint64_t 
     batch.num_inputs = Model::kInputs;
     batch.points_per_fit = Model::kPoints;
   });
-  if (!known) throw Error("batch model '" + model + "' is unknown (gauss2d, biexp, misra1a)");
+  if (!known) throw Error("batch model '" + model + "' is unknown (gauss2d, gauss2d-5x5, biexp, misra1a)");
   batch.x.reserve(std::size_t(batch.points_per_fit) * batch.num_inputs);
   batch.y.reserve(std::size_t(num_fits) * batch.points_per_fit);
-  if (model == "gauss2d") make_gaussians(batch, random);
+  if (model == "gauss2d") make_gaussians<11>(batch, random);
+  if (model == "gauss2d-5x5") make_gaussians<5>(batch, random);
   if (model == "biexp") make_biexponentials(batch, random);
   if (model == "misra1a") make_misra1a(batch, random);
   return batch;
