@@ -13,5 +13,6 @@ void register_mgh_commands(CLI::App& bench, CLI::App& solve, int* exit_status);
 void register_fit_command(CLI::App& app, int* exit_status);
 void register_nn_bench_command(CLI::App& bench);
 void register_check_command(CLI::App& app, int* exit_status);
+void register_batch_bench_command(CLI::App& bench);
 
 }  // namespace curvature::tools
