@@ -113,8 +113,8 @@ struct BatchOptions {
   // Box bounds, the same for every fit: empty (none) or one entry per
   // parameter; -inf / +inf leave a side open. Starts outside the box are
   // projected onto it.
-  std::vector<double> lower_bounds;
-  std::vector<double> upper_bounds;
+  std::vector<double> lower_bounds;  // per parameter, or empty
+  std::vector<double> upper_bounds;  // per parameter, or empty
   // Also compute standard errors sqrt(diag((J^T J)^-1) * s^2) at the
   // solution, with s^2 = 2 cost / (m - n), m the fit's points and n the
   // parameters (NaN when m <= n or J^T J is singular).
@@ -148,8 +148,8 @@ struct BatchResult {
   std::vector<BatchStatus> status;      // why each fit stopped
   std::vector<double> standard_errors;  // num_fits x kNumParameters when asked for; empty otherwise
 
-  int num_fits() const { return static_cast<int>(status.size()); }
-  int num_converged() const;  // fits whose status is one of convergence
+  int num_fits() const { return static_cast<int>(status.size()); }  // fits solved
+  int num_converged() const;                                        // fits whose status is one of convergence
 };
 
 namespace internal {
