@@ -233,20 +233,29 @@ Summary solve(const SolverOptions& options, Problem* problem) {
     summary.dense_kernel = internal::dense_kernel_description();
   }
 
-  switch (options.method) {
-    case Method::kLevenbergMarquardt:
-    case Method::kDogleg: {
-      const Eigen::VectorXd start_point = context.x;
-      auto strategy = make_trust_region_strategy(options, std::move(linear_solver));
-      internal::minimize_trust_region(context, *strategy);
-      restart_after_evaporation(options, linear_options, start_point, context);
-      break;
+  // An exception from user code (a cost function, a loss, a callback) passes
+  // through to the caller, but only after the user's parameters hold the
+  // point accepted last, the best one so far: the work done before the throw
+  // is not lost, and the problem can be solved again from there.
+  try {
+    switch (options.method) {
+      case Method::kLevenbergMarquardt:
+      case Method::kDogleg: {
+        const Eigen::VectorXd start_point = context.x;
+        auto strategy = make_trust_region_strategy(options, std::move(linear_solver));
+        internal::minimize_trust_region(context, *strategy);
+        restart_after_evaporation(options, linear_options, start_point, context);
+        break;
+      }
+      case Method::kGaussNewton:
+        internal::minimize_gauss_newton_line_search(context, *linear_solver);
+        break;
+      case Method::kCount:  // refused by validate()
+        break;
     }
-    case Method::kGaussNewton:
-      internal::minimize_gauss_newton_line_search(context, *linear_solver);
-      break;
-    case Method::kCount:  // refused by validate()
-      break;
+  } catch (...) {
+    evaluator.scatter_parameters(context.x);
+    throw;
   }
   return finish();
 }

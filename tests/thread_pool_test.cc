@@ -167,6 +167,45 @@ TEST_P(ThreadPoolEntryPoints, SolveRethrowsTheCostFunctionsException) {
   EXPECT_NEAR(p.a[0], 0.3, 1e-8);
 }
 
+// y = exp(a t) again, but sample 40's residual throws on its `throw_at`-th
+// call: after a few accepted steps, not at the start.
+struct LateThrowingExponential {
+  double t, y;
+  std::atomic<int>* calls;
+  int throw_at;
+  template <typename T>
+  bool operator()(const T* a, T* r) const {
+    if (throw_at > 0 && calls->fetch_add(1) + 1 == throw_at) throw std::runtime_error("residual failed late");
+    using std::exp;
+    r[0] = exp(a[0] * t) - y;
+    return true;
+  }
+};
+
+TEST_P(ThreadPoolEntryPoints, SolveLeavesTheLastAcceptedPointWhenACostFunctionThrowsMidSolve) {
+  std::atomic<int> calls{0};
+  double a[1] = {0.0};
+  Problem problem;
+  for (int i = 0; i < 64; ++i) {
+    const double t = 0.1 * i;
+    problem.add_residual_block(std::make_shared<AutoDiffCostFunction<LateThrowingExponential, 1, 1>>(
+                                   LateThrowingExponential{t, std::exp(0.3 * t), &calls, i == 40 ? 8 : 0}),
+                               nullptr, a);
+  }
+  SolverOptions options;
+  options.num_threads = GetParam();
+  EXPECT_THROW(solve(options, &problem), std::runtime_error);
+  // Moved from the start 0 towards the minimum 0.3 by the steps accepted
+  // before the throw, and never past what was accepted: a lower cost than
+  // the start's.
+  EXPECT_GT(a[0], 0.0);
+  EXPECT_LT(std::abs(a[0] - 0.3), 0.3);
+  // And the problem solves on from there.
+  const Summary summary = solve(options, &problem);
+  EXPECT_TRUE(summary.converged()) << summary.full_report();
+  EXPECT_NEAR(a[0], 0.3, 1e-8);
+}
+
 TEST(ThreadPoolEntryPoints, ThreadCountsAboveTheCapAreRefused) {
   ThrowingProblem p(-1);
   Problem::EvaluateOptions options;
