@@ -131,6 +131,7 @@ void zero_fixed(const std::vector<char>& fixed, Eigen::VectorXd* v) {
 
 void minimize_line_search(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x, Summary* summary) {
   ObjectiveContext context(options, objective, summary);
+  KeepPointOnUnwind keep_point(context, x);
   if (!context.begin(*x)) {
     context.finish(x);
     return;

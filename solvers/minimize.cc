@@ -146,7 +146,13 @@ Summary minimize(const MinimizeOptions& options, Problem* problem, HessianModel 
   objective_options.gradient_without_jacobian = !uses_hessian(options.method);
   LeastSquaresObjective objective(*problem, objective_options);
   Eigen::VectorXd x = objective.gather();
-  Summary summary = minimize(options, objective, &x);
+  Summary summary;
+  try {
+    summary = minimize(options, objective, &x);
+  } catch (...) {
+    objective.scatter(x);  // the point accepted last, as after a solve
+    throw;
+  }
   objective.scatter(x);
   summary.num_residuals = objective.num_residuals();
   summary.num_residual_blocks = problem->num_residual_blocks();

@@ -75,6 +75,7 @@ double initial_lipschitz(ObjectiveContext& context) {
 
 void minimize_nesterov(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x, Summary* summary) {
   ObjectiveContext context(options, objective, summary);
+  KeepPointOnUnwind keep_point(context, x);
   summary->linear_solver = "none";
   if (!context.begin(*x)) {
     context.finish(x);

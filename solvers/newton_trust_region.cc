@@ -280,6 +280,7 @@ std::unique_ptr<NewtonTrustRegionStrategy> make_strategy(const MinimizeOptions& 
 void minimize_newton_trust_region(const MinimizeOptions& options, Objective& objective, Eigen::VectorXd* x,
                                   Summary* summary) {
   ObjectiveSide side(options, objective, summary, make_strategy(options));
+  KeepPointOnUnwind keep_point(side.context(), x);
   summary->linear_solver = side.strategy().linear_solver_name();
   if (side.context().begin(*x)) run_trust_region_loop(side);
   side.context().finish(x);

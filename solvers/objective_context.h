@@ -24,6 +24,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -139,6 +140,27 @@ class ObjectiveContext {
   // Ends the run as kStalled when the point is not near a stationary one,
   // or as kDiverged; true then. `test` quotes the test that held.
   bool stalled_or_diverged(const std::string& test);
+};
+
+// Leaves the point a loop had accepted last in *point when the loop is left
+// by an exception from user code (an objective, a callback): the work done
+// before the throw is kept, as solve() keeps it. Declared right after the
+// context, so it runs before the context is destroyed.
+class KeepPointOnUnwind {
+ public:
+  KeepPointOnUnwind(const ObjectiveContext& context, Eigen::VectorXd* point)
+      : context_(context), point_(point), exceptions_at_start_(std::uncaught_exceptions()) {}
+  KeepPointOnUnwind(const KeepPointOnUnwind&) = delete;
+  KeepPointOnUnwind& operator=(const KeepPointOnUnwind&) = delete;
+  ~KeepPointOnUnwind() {
+    // Only while unwinding, and only once begin() has set a point.
+    if (std::uncaught_exceptions() > exceptions_at_start_ && context_.x.size() == point_->size()) *point_ = context_.x;
+  }
+
+ private:
+  const ObjectiveContext& context_;
+  Eigen::VectorXd* point_;
+  int exceptions_at_start_;
 };
 
 }  // namespace curvature::internal

@@ -18,6 +18,8 @@
 
 #include "curvature/autodiff_cost_function.h"
 #include "curvature/error.h"
+#include "curvature/least_squares_objective.h"
+#include "curvature/minimize.h"
 #include "curvature/problem.h"
 #include "curvature/solve.h"
 
@@ -204,6 +206,35 @@ TEST_P(ThreadPoolEntryPoints, SolveLeavesTheLastAcceptedPointWhenACostFunctionTh
   const Summary summary = solve(options, &problem);
   EXPECT_TRUE(summary.converged()) << summary.full_report();
   EXPECT_NEAR(a[0], 0.3, 1e-8);
+}
+
+TEST_P(ThreadPoolEntryPoints, MinimizeLeavesTheLastAcceptedPointWhenACostFunctionThrowsMidRun) {
+  for (MinimizerMethod method : {MinimizerMethod::kBfgs, MinimizerMethod::kNewtonTrustRegionCg}) {
+    std::atomic<int> calls{0};
+    double a[1] = {0.0};
+    Problem problem;
+    for (int i = 0; i < 64; ++i) {
+      const double t = 0.1 * i;
+      problem.add_residual_block(std::make_shared<AutoDiffCostFunction<LateThrowingExponential, 1, 1>>(
+                                     LateThrowingExponential{t, std::exp(0.3 * t), &calls, i == 40 ? 8 : 0}),
+                                 nullptr, a);
+    }
+    MinimizeOptions options;
+    options.method = method;
+    // Through an objective evaluated on GetParam() threads: x moves.
+    LeastSquaresObjectiveOptions objective_options;
+    objective_options.num_threads = GetParam();
+    LeastSquaresObjective objective(problem, objective_options);
+    Eigen::VectorXd x = objective.gather();
+    EXPECT_THROW(minimize(options, objective, &x), std::runtime_error) << to_string(method);
+    EXPECT_GT(x[0], 0.0) << to_string(method);
+    EXPECT_LT(std::abs(x[0] - 0.3), 0.3) << to_string(method);
+    // Through the Problem: its parameter blocks move.
+    calls = 0;
+    EXPECT_THROW(minimize(options, &problem), std::runtime_error) << to_string(method);
+    EXPECT_GT(a[0], 0.0) << to_string(method);
+    EXPECT_LT(std::abs(a[0] - 0.3), 0.3) << to_string(method);
+  }
 }
 
 TEST(ThreadPoolEntryPoints, ThreadCountsAboveTheCapAreRefused) {
