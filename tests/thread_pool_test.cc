@@ -22,6 +22,7 @@
 #include "curvature/minimize.h"
 #include "curvature/problem.h"
 #include "curvature/solve.h"
+#include "curvature/train.h"
 
 namespace curvature {
 namespace {
@@ -235,6 +236,29 @@ TEST_P(ThreadPoolEntryPoints, MinimizeLeavesTheLastAcceptedPointWhenACostFunctio
     EXPECT_GT(a[0], 0.0) << to_string(method);
     EXPECT_LT(std::abs(a[0] - 0.3), 0.3) << to_string(method);
   }
+}
+
+TEST_P(ThreadPoolEntryPoints, TrainLeavesTheLastCompletedEpochWhenACostFunctionThrowsMidRun) {
+  std::atomic<int> calls{0};
+  double a[1] = {0.0};
+  Problem problem;
+  for (int i = 0; i < 64; ++i) {
+    const double t = 0.1 * i;
+    // Sample 40 is evaluated once per epoch (and once at the start): the
+    // 10th call falls in epoch 9.
+    problem.add_residual_block(std::make_shared<AutoDiffCostFunction<LateThrowingExponential, 1, 1>>(
+                                   LateThrowingExponential{t, std::exp(0.3 * t), &calls, i == 40 ? 10 : 0}),
+                               nullptr, a);
+  }
+  TrainOptions options;
+  options.rule.type = UpdateRuleType::kAdam;
+  options.schedule.initial_learning_rate = 0.01;  // at most 0.01 per step: 0 < a <= 0.4 after 36 steps
+  options.batch_size = 16;
+  options.epochs = 100;
+  options.num_threads = GetParam();
+  EXPECT_THROW(train(options, &problem), std::runtime_error);
+  EXPECT_GT(a[0], 0.0);
+  EXPECT_LE(a[0], 0.4);
 }
 
 TEST(ThreadPoolEntryPoints, ThreadCountsAboveTheCapAreRefused) {
