@@ -12,22 +12,14 @@
 
 #include "curvature/error.h"
 #include "curvature/thread_pool.h"
+#include "test_util.h"
 #include "tiled_dense.h"
 
 namespace curvature::internal {
 namespace {
 
-Eigen::MatrixXd random_matrix(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-  Eigen::MatrixXd m(rows, cols);
-  for (Eigen::Index j = 0; j < cols; ++j) {
-    for (Eigen::Index i = 0; i < rows; ++i) m(i, j) = uniform(rng);
-  }
-  return m;
-}
-
-Eigen::MatrixXd lower(const Eigen::MatrixXd& m) { return m.triangularView<Eigen::Lower>(); }
+using testing::lower;
+using testing::random_matrix;
 
 bool environment_chooses() {
   return std::getenv("CURVATURE_DENSE_KERNEL") != nullptr || std::getenv("BLIS_ARCH_TYPE") != nullptr;

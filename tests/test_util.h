@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -198,5 +199,20 @@ inline std::vector<Method> every_method() {
   for (const MethodInfo& row : kMethods) methods.push_back(row.value);
   return methods;
 }
+
+// A rows x cols matrix of uniform values in [-1, 1], the same for the same
+// seed on every platform's std::mt19937 (column by column).
+inline Eigen::MatrixXd random_matrix(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  Eigen::MatrixXd m(rows, cols);
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    for (Eigen::Index i = 0; i < rows; ++i) m(i, j) = uniform(rng);
+  }
+  return m;
+}
+
+// The lower triangle of m, the strict upper triangle zero.
+inline Eigen::MatrixXd lower(const Eigen::MatrixXd& m) { return m.triangularView<Eigen::Lower>(); }
 
 }  // namespace curvature::testing
