@@ -34,22 +34,9 @@ std::string cholmod_status_text(int status) {
   }
 }
 
-// A CHOLMOD view (no copy) of the caller's upper triangle. CHOLMOD reads
-// the arrays only, hence the casts.
+// A CHOLMOD view (no copy) of the caller's upper triangle.
 cholmod_sparse view_of(const SymmetricUpperView& a) {
-  cholmod_sparse view = {};
-  view.nrow = view.ncol = static_cast<size_t>(a.n);
-  view.nzmax = static_cast<size_t>(a.outer[a.n]);
-  view.p = const_cast<int*>(a.outer);
-  view.i = const_cast<int*>(a.inner);
-  view.x = const_cast<double*>(a.values);
-  view.stype = 1;
-  view.itype = CHOLMOD_INT;
-  view.xtype = CHOLMOD_REAL;
-  view.dtype = CHOLMOD_DOUBLE;
-  view.sorted = 1;
-  view.packed = 1;
-  return view;
+  return cholmod_view(static_cast<size_t>(a.n), static_cast<size_t>(a.n), a.outer, a.inner, a.values, 1);
 }
 
 }  // namespace

@@ -24,20 +24,7 @@ struct FactorizationDeleter {
 
 // A CHOLMOD view (no copy) of the caller's matrix; SPQR reads it only.
 cholmod_sparse view_of(const SparseColumnView& a) {
-  cholmod_sparse view = {};
-  view.nrow = static_cast<size_t>(a.rows);
-  view.ncol = static_cast<size_t>(a.cols);
-  view.nzmax = static_cast<size_t>(a.starts[a.cols]);
-  view.p = const_cast<std::int64_t*>(a.starts);
-  view.i = const_cast<std::int64_t*>(a.row_indices);
-  view.x = const_cast<double*>(a.values);
-  view.stype = 0;
-  view.itype = CHOLMOD_LONG;
-  view.xtype = CHOLMOD_REAL;
-  view.dtype = CHOLMOD_DOUBLE;
-  view.sorted = 1;
-  view.packed = 1;
-  return view;
+  return cholmod_view(static_cast<size_t>(a.rows), static_cast<size_t>(a.cols), a.starts, a.row_indices, a.values, 0);
 }
 
 }  // namespace

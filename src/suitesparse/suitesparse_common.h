@@ -1,7 +1,12 @@
-// suitesparse_common.h — RAII for CHOLMOD's cholmod_common. Internal.
+// suitesparse_common.h — RAII for CHOLMOD's cholmod_common, and CHOLMOD
+// views of our matrices. Internal.
 #pragma once
 
 #include <cholmod.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
 
 namespace curvature::internal {
 
@@ -38,5 +43,30 @@ class CholmodCommon {
   IndexType type_;
   cholmod_common common_;
 };
+
+// A CHOLMOD view (no copy) of a caller's compressed-column matrix with
+// sorted, packed columns: outer[0..cols] the column starts, inner the row
+// indices. Index is int (cholmod_*) or std::int64_t (cholmod_l_*, SPQR);
+// stype 1 reads the upper triangle of a symmetric matrix, 0 an unsymmetric
+// one. CHOLMOD only reads the arrays, hence the casts.
+template <typename Index>
+cholmod_sparse cholmod_view(std::size_t rows, std::size_t cols, const Index* outer, const Index* inner,
+                            const double* values, int stype) {
+  static_assert(std::is_same_v<Index, int> || std::is_same_v<Index, std::int64_t>);
+  cholmod_sparse view = {};
+  view.nrow = rows;
+  view.ncol = cols;
+  view.nzmax = static_cast<std::size_t>(outer[cols]);
+  view.p = const_cast<Index*>(outer);
+  view.i = const_cast<Index*>(inner);
+  view.x = const_cast<double*>(values);
+  view.stype = stype;
+  view.itype = std::is_same_v<Index, int> ? CHOLMOD_INT : CHOLMOD_LONG;
+  view.xtype = CHOLMOD_REAL;
+  view.dtype = CHOLMOD_DOUBLE;
+  view.sorted = 1;
+  view.packed = 1;
+  return view;
+}
 
 }  // namespace curvature::internal
