@@ -185,80 +185,72 @@ struct LateThrowingExponential {
   }
 };
 
-TEST_P(ThreadPoolEntryPoints, SolveLeavesTheLastAcceptedPointWhenACostFunctionThrowsMidSolve) {
+// The 64 samples of y = exp(0.3 t) from a = 0; sample 40 throws on its
+// `throw_at`-th call (counted in `calls`, which a test may reset).
+struct LateThrowingProblem {
   std::atomic<int> calls{0};
   double a[1] = {0.0};
   Problem problem;
-  for (int i = 0; i < 64; ++i) {
-    const double t = 0.1 * i;
-    problem.add_residual_block(std::make_shared<AutoDiffCostFunction<LateThrowingExponential, 1, 1>>(
-                                   LateThrowingExponential{t, std::exp(0.3 * t), &calls, i == 40 ? 8 : 0}),
-                               nullptr, a);
+  explicit LateThrowingProblem(int throw_at) {
+    for (int i = 0; i < 64; ++i) {
+      const double t = 0.1 * i;
+      problem.add_residual_block(std::make_shared<AutoDiffCostFunction<LateThrowingExponential, 1, 1>>(
+                                     LateThrowingExponential{t, std::exp(0.3 * t), &calls, i == 40 ? throw_at : 0}),
+                                 nullptr, a);
+    }
   }
+};
+
+TEST_P(ThreadPoolEntryPoints, SolveLeavesTheLastAcceptedPointWhenACostFunctionThrowsMidSolve) {
+  LateThrowingProblem p(8);
   SolverOptions options;
   options.num_threads = GetParam();
-  EXPECT_THROW(solve(options, &problem), std::runtime_error);
+  EXPECT_THROW(solve(options, &p.problem), std::runtime_error);
   // Moved from the start 0 towards the minimum 0.3 by the steps accepted
   // before the throw, and never past what was accepted: a lower cost than
   // the start's.
-  EXPECT_GT(a[0], 0.0);
-  EXPECT_LT(std::abs(a[0] - 0.3), 0.3);
+  EXPECT_GT(p.a[0], 0.0);
+  EXPECT_LT(std::abs(p.a[0] - 0.3), 0.3);
   // And the problem solves on from there.
-  const Summary summary = solve(options, &problem);
+  const Summary summary = solve(options, &p.problem);
   EXPECT_TRUE(summary.converged()) << summary.full_report();
-  EXPECT_NEAR(a[0], 0.3, 1e-8);
+  EXPECT_NEAR(p.a[0], 0.3, 1e-8);
 }
 
 TEST_P(ThreadPoolEntryPoints, MinimizeLeavesTheLastAcceptedPointWhenACostFunctionThrowsMidRun) {
   for (MinimizerMethod method : {MinimizerMethod::kBfgs, MinimizerMethod::kNewtonTrustRegionCg}) {
-    std::atomic<int> calls{0};
-    double a[1] = {0.0};
-    Problem problem;
-    for (int i = 0; i < 64; ++i) {
-      const double t = 0.1 * i;
-      problem.add_residual_block(std::make_shared<AutoDiffCostFunction<LateThrowingExponential, 1, 1>>(
-                                     LateThrowingExponential{t, std::exp(0.3 * t), &calls, i == 40 ? 8 : 0}),
-                                 nullptr, a);
-    }
+    LateThrowingProblem p(8);
     MinimizeOptions options;
     options.method = method;
     // Through an objective evaluated on GetParam() threads: x moves.
     LeastSquaresObjectiveOptions objective_options;
     objective_options.num_threads = GetParam();
-    LeastSquaresObjective objective(problem, objective_options);
+    LeastSquaresObjective objective(p.problem, objective_options);
     Eigen::VectorXd x = objective.gather();
     EXPECT_THROW(minimize(options, objective, &x), std::runtime_error) << to_string(method);
     EXPECT_GT(x[0], 0.0) << to_string(method);
     EXPECT_LT(std::abs(x[0] - 0.3), 0.3) << to_string(method);
     // Through the Problem: its parameter blocks move.
-    calls = 0;
-    EXPECT_THROW(minimize(options, &problem), std::runtime_error) << to_string(method);
-    EXPECT_GT(a[0], 0.0) << to_string(method);
-    EXPECT_LT(std::abs(a[0] - 0.3), 0.3) << to_string(method);
+    p.calls = 0;
+    EXPECT_THROW(minimize(options, &p.problem), std::runtime_error) << to_string(method);
+    EXPECT_GT(p.a[0], 0.0) << to_string(method);
+    EXPECT_LT(std::abs(p.a[0] - 0.3), 0.3) << to_string(method);
   }
 }
 
 TEST_P(ThreadPoolEntryPoints, TrainLeavesTheLastCompletedEpochWhenACostFunctionThrowsMidRun) {
-  std::atomic<int> calls{0};
-  double a[1] = {0.0};
-  Problem problem;
-  for (int i = 0; i < 64; ++i) {
-    const double t = 0.1 * i;
-    // Sample 40 is evaluated once per epoch (and once at the start): the
-    // 10th call falls in epoch 9.
-    problem.add_residual_block(std::make_shared<AutoDiffCostFunction<LateThrowingExponential, 1, 1>>(
-                                   LateThrowingExponential{t, std::exp(0.3 * t), &calls, i == 40 ? 10 : 0}),
-                               nullptr, a);
-  }
+  // Sample 40 is evaluated once per epoch (and once at the start): the
+  // 10th call falls in epoch 9.
+  LateThrowingProblem p(10);
   TrainOptions options;
   options.rule.type = UpdateRuleType::kAdam;
   options.schedule.initial_learning_rate = 0.01;  // at most 0.01 per step: 0 < a <= 0.4 after 36 steps
   options.batch_size = 16;
   options.epochs = 100;
   options.num_threads = GetParam();
-  EXPECT_THROW(train(options, &problem), std::runtime_error);
-  EXPECT_GT(a[0], 0.0);
-  EXPECT_LE(a[0], 0.4);
+  EXPECT_THROW(train(options, &p.problem), std::runtime_error);
+  EXPECT_GT(p.a[0], 0.0);
+  EXPECT_LE(p.a[0], 0.4);
 }
 
 TEST(ThreadPoolEntryPoints, ThreadCountsAboveTheCapAreRefused) {
