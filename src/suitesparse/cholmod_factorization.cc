@@ -111,12 +111,7 @@ double SparseCholeskyFactorization::min_pivot() const {
 }
 
 std::string SparseCholeskyFactorization::solve(const Eigen::VectorXd& b, Eigen::VectorXd* x) {
-  cholmod_dense rhs = {};
-  rhs.nrow = rhs.nzmax = rhs.d = static_cast<size_t>(b.size());
-  rhs.ncol = 1;
-  rhs.x = const_cast<double*>(b.data());
-  rhs.xtype = CHOLMOD_REAL;
-  rhs.dtype = CHOLMOD_DOUBLE;
+  cholmod_dense rhs = cholmod_view(b.data(), static_cast<size_t>(b.size()));
   cholmod_common* c = state_->common.get();
   if (!cholmod_solve2(CHOLMOD_A, state_->factor, &rhs, nullptr, &state_->solution, nullptr, &state_->solve_y,
                       &state_->solve_e, c)) {

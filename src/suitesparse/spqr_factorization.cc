@@ -67,12 +67,7 @@ std::string SparseQrFactorization::factorize(const SparseColumnView& a) {
 Eigen::Index SparseQrFactorization::rank() const { return static_cast<Eigen::Index>(state_->factorization->rank); }
 
 std::string SparseQrFactorization::solve(const Eigen::VectorXd& b, Eigen::VectorXd* x) {
-  cholmod_dense rhs = {};
-  rhs.nrow = rhs.nzmax = rhs.d = static_cast<size_t>(b.size());
-  rhs.ncol = 1;
-  rhs.x = const_cast<double*>(b.data());
-  rhs.xtype = CHOLMOD_REAL;
-  rhs.dtype = CHOLMOD_DOUBLE;
+  cholmod_dense rhs = cholmod_view(b.data(), static_cast<size_t>(b.size()));
   cholmod_common* c = state_->common.get();
   SuiteSparseQR_factorization<double>* factorization = state_->factorization.get();
   cholmod_dense* qtb = SuiteSparseQR_qmult<double>(SPQR_QTX, factorization, &rhs, c);

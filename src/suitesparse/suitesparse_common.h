@@ -69,4 +69,16 @@ cholmod_sparse cholmod_view(std::size_t rows, std::size_t cols, const Index* out
   return view;
 }
 
+// A CHOLMOD view (no copy) of one right-hand side of n values; CHOLMOD and
+// SPQR only read it.
+inline cholmod_dense cholmod_view(const double* values, std::size_t n) {
+  cholmod_dense view = {};
+  view.nrow = view.nzmax = view.d = n;
+  view.ncol = 1;
+  view.x = const_cast<double*>(values);
+  view.xtype = CHOLMOD_REAL;
+  view.dtype = CHOLMOD_DOUBLE;
+  return view;
+}
+
 }  // namespace curvature::internal
