@@ -171,30 +171,44 @@ TEST(BatchSolve, WeightsScaleTheResiduals) {
   EXPECT_NEAR(weighted.cost[0], 4.0 * plain.cost[0], 1e-6 * plain.cost[0]);
 }
 
+// Solves `data` (fits of two parameters, all starting at 1) with 1, 2 and 4
+// threads and expects bit-identical estimates, costs, iterations, statuses
+// and standard errors; returns the three runs.
+struct ThreadRuns {
+  std::vector<std::vector<double>> estimates;
+  std::vector<BatchResult> results;
+};
+
+template <typename Model>
+ThreadRuns expect_identical_for_one_two_and_four_threads(const Model& model, const BatchData& data, int fits,
+                                                         BatchOptions options) {
+  ThreadRuns runs;
+  for (const int threads : {1, 2, 4}) {
+    std::vector<double> p(2 * fits, 1.0);
+    options.num_threads = threads;
+    runs.results.push_back(batch_solve<2>(model, data, p, options));
+    runs.estimates.push_back(p);
+  }
+  for (int run = 1; run < 3; ++run) {
+    EXPECT_EQ(runs.estimates[run], runs.estimates[0]) << "run " << run;
+    EXPECT_EQ(runs.results[run].cost, runs.results[0].cost);
+    EXPECT_EQ(runs.results[run].iterations, runs.results[0].iterations);
+    EXPECT_EQ(runs.results[run].status, runs.results[0].status);
+    EXPECT_EQ(runs.results[run].standard_errors, runs.results[0].standard_errors);
+  }
+  return runs;
+}
+
 TEST(BatchSolve, ResultsAreBitIdenticalForOneTwoAndFourThreads) {
   const ExponentialBatch batch = make_exponentials(301, 20, 0.05, 7);
   BatchData data;
   data.y = batch.y;
   data.x = batch.t;
   data.points_per_fit = 20;
-  std::vector<std::vector<double>> estimates;
-  std::vector<BatchResult> results;
-  for (const int threads : {1, 2, 4}) {
-    std::vector<double> p(2 * 301, 1.0);
-    BatchOptions options;
-    options.num_threads = threads;
-    options.standard_errors = true;
-    results.push_back(batch_solve<2>(Exponential{}, data, p, options));
-    estimates.push_back(p);
-  }
-  for (int run = 1; run < 3; ++run) {
-    EXPECT_EQ(estimates[run], estimates[0]) << "run " << run;
-    EXPECT_EQ(results[run].cost, results[0].cost);
-    EXPECT_EQ(results[run].iterations, results[0].iterations);
-    EXPECT_EQ(results[run].status, results[0].status);
-    EXPECT_EQ(results[run].standard_errors, results[0].standard_errors);
-  }
-  EXPECT_GT(results[0].num_converged(), 290);
+  BatchOptions options;
+  options.standard_errors = true;
+  const ThreadRuns runs = expect_identical_for_one_two_and_four_threads(Exponential{}, data, 301, options);
+  EXPECT_GT(runs.results[0].num_converged(), 290);
 }
 
 TEST(BatchSolve, BoundsAreRespectedAndActiveBoundsConverge) {
@@ -331,27 +345,14 @@ TEST(BatchSolve, FourFitsAtOnceMatchOneByOneAndAnyThreadCount) {
   data.x = batch.t;
   data.weights = weights;
   data.points_per_fit = 20;
-  std::vector<std::vector<double>> estimates;
-  std::vector<BatchResult> results;
-  for (const int threads : {1, 2, 4}) {
-    std::vector<double> p(2 * 301, 1.0);
-    BatchOptions options;
-    options.num_threads = threads;
-    results.push_back(batch_solve<2>(VectorizableExponential{}, data, p, options));
-    estimates.push_back(p);
-  }
-  for (int run = 1; run < 3; ++run) {
-    EXPECT_EQ(estimates[run], estimates[0]) << "run " << run;
-    EXPECT_EQ(results[run].cost, results[0].cost);
-    EXPECT_EQ(results[run].status, results[0].status);
-  }
+  const ThreadRuns runs = expect_identical_for_one_two_and_four_threads(VectorizableExponential{}, data, 301, {});
   std::vector<double> one_by_one(2 * 301, 1.0);
   BatchOptions options;
   options.across_fits = false;
   const BatchResult scalar = batch_solve<2>(VectorizableExponential{}, data, one_by_one, options);
-  EXPECT_EQ(scalar.num_converged(), results[0].num_converged());
+  EXPECT_EQ(scalar.num_converged(), runs.results[0].num_converged());
   for (std::size_t i = 0; i < one_by_one.size(); ++i) {
-    EXPECT_NEAR(estimates[0][i], one_by_one[i], 1e-9 * std::abs(one_by_one[i])) << "entry " << i;
+    EXPECT_NEAR(runs.estimates[0][i], one_by_one[i], 1e-9 * std::abs(one_by_one[i])) << "entry " << i;
   }
 }
 
