@@ -106,36 +106,74 @@ MlpCrossEntropyObjective::~MlpCrossEntropyObjective() = default;
 int MlpCrossEntropyObjective::num_parameters() const { return state_->n(); }
 
 bool MlpCrossEntropyObjective::evaluate(const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient) {
+  state_->check(x, "evaluate");
+  return evaluate_samples(nullptr, 1.0 / state_->samples, 1.0, x, value, gradient);
+}
+
+int MlpCrossEntropyObjective::num_terms() const { return state_->samples; }
+
+bool MlpCrossEntropyObjective::evaluate(std::span<const int> terms, const Eigen::VectorXd& x, double* value,
+                                        Eigen::VectorXd* gradient) {
+  state_->check(x, "evaluate");
+  selected_.assign(terms.begin(), terms.end());
+  for (int s : selected_) {
+    if (s < 0 || s >= state_->samples) {
+      throw Error("MlpCrossEntropyObjective::evaluate: term " + std::to_string(s) + " is out of range [0, " +
+                  std::to_string(state_->samples) + ")");
+    }
+  }
+  // Every term carries the whole penalty: the mean over any minibatch is then
+  // an unbiased estimate of f, penalty included.
+  const double share = static_cast<double>(selected_.size());
+  return evaluate_samples(&selected_, 1.0, share, x, value, gradient);
+}
+
+bool MlpCrossEntropyObjective::evaluate_samples(const std::vector<int>* samples, double scale, double penalty_share,
+                                                const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient) {
   const internal::MlpCrossEntropyState& state = *state_;
-  state.check(x, "evaluate");
   const Shape& shape = state.shape;
   const int k = shape.outputs();
   const int layers = shape.layers();
   const int n = state.n();
+  const int count_all = samples ? static_cast<int>(samples->size()) : state.samples;
   const std::vector<const double*> blocks = state.const_blocks(x.data());
-  std::vector<std::pair<int, int>> chunks;  // (start, count)
-  for_each_chunk(state.samples, state.chunk, [&](int start, int count) { chunks.emplace_back(start, count); });
+  std::vector<std::pair<int, int>> chunks;  // (start, count) in the list of samples
+  for_each_chunk(count_all, state.chunk, [&](int start, int count) { chunks.emplace_back(start, count); });
   const int num_chunks = static_cast<int>(chunks.size());
 
   // Each chunk's loss and gradient on its own, summed below in chunk order:
   // the same numbers for any number of threads.
   chunk_losses_.assign(static_cast<size_t>(num_chunks), 0.0);
   if (gradient) chunk_gradients_.setZero(n, num_chunks);
-  const double inverse_n = 1.0 / state.samples;
   auto run_chunk = [&](int c) {
     thread_local Scratch scratch;  // grown once per thread, not zero-filled on every call
+    thread_local Eigen::MatrixXd gathered_inputs, gathered_targets;
     const auto [start, count] = chunks[static_cast<size_t>(c)];
+    const double* input = state.input(start);
+    if (samples) {
+      // A minibatch in any order: its samples copied into contiguous columns.
+      gathered_inputs.resize(shape.sizes[0], count);
+      gathered_targets.resize(k, count);
+      for (int j = 0; j < count; ++j) {
+        const int s = (*samples)[static_cast<size_t>(start + j)];
+        gathered_inputs.col(j) = state.inputs.col(s);
+        gathered_targets.col(j) = state.targets.col(s);
+      }
+      input = gathered_inputs.data();
+    }
     scratch.prepare(shape, count);
-    forward(shape, blocks.data(), state.input(start), count, scratch.a(), gradient ? scratch.d() : nullptr);
-    const auto targets = state.targets.middleCols(start, count);
+    forward(shape, blocks.data(), input, count, scratch.a(), gradient ? scratch.d() : nullptr);
+    const Eigen::Ref<const Eigen::MatrixXd> targets =
+        samples ? Eigen::Ref<const Eigen::MatrixXd>(gathered_targets)
+                : Eigen::Ref<const Eigen::MatrixXd>(state.targets.middleCols(start, count));
     MatrixMap p(scratch.back(0), k, count);
     chunk_losses_[static_cast<size_t>(c)] =
         softmax_cross_entropy(ConstMatrixMap(scratch.a()[layers], k, count), targets, p);
     if (gradient) {
-      p = (p - targets) * inverse_n;  // Delta_L = (P - T) / N
+      p = (p - targets) * scale;  // Delta_L = (P - T) scale
       const std::vector<double*> gradients = state.blocks(chunk_gradients_.col(c).data());
-      backward_gradient(shape, blocks.data(), state.input(start), count, scratch.a(), scratch.d(), scratch.back(0),
-                        scratch.back(1), gradients.data());
+      backward_gradient(shape, blocks.data(), input, count, scratch.a(), scratch.d(), scratch.back(0), scratch.back(1),
+                        gradients.data());
     }
   };
   if (pool_) {
@@ -152,7 +190,13 @@ bool MlpCrossEntropyObjective::evaluate(const Eigen::VectorXd& x, double* value,
     gradient->setZero(n);
     for (int c = 0; c < num_chunks; ++c) *gradient += chunk_gradients_.col(c);
   }
-  *value = loss * inverse_n + state.penalty(x, gradient);
+  double penalty = 0.0;
+  if (state.options.l2_weight > 0.0) {
+    Eigen::VectorXd penalty_gradient = Eigen::VectorXd::Zero(n);
+    penalty = state.penalty(x, &penalty_gradient) * penalty_share;
+    if (gradient) *gradient += penalty_share * penalty_gradient;
+  }
+  *value = loss * scale + penalty;
   return std::isfinite(*value);
 }
 

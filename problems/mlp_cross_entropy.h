@@ -5,10 +5,12 @@
 
 #include <Eigen/Core>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "csv_dataset.h"
 #include "curvature/objective.h"
+#include "curvature/sum_objective.h"
 #include "mlp_network.h"
 
 namespace curvature {
@@ -60,11 +62,21 @@ struct MlpCrossEntropyOptions {
 // chunk Jacobians of the logits and accumulates them by symmetric rank
 // updates; it returns false when n > max_dense_parameters.
 //
+// It is also a SumObjective (sum_objective.h) with one term per sample,
+// for minibatch training by train():
+//
+//   f_s(x) = logsumexp(z_L(x_s)) - t_s^T z_L(x_s) + lambda / 2 |W|^2,
+//
+// (each term carries the whole penalty) so that the terms sum to N f(x) and
+// the mean over any minibatch is an unbiased estimate of f(x). evaluate(terms, ...) gathers the listed
+// samples into chunks in the order listed and sums the chunks in order: the
+// same numbers for any number of threads.
+//
 // Throws curvature::Error at construction for an output activation other
 // than kLinear, fewer than two outputs, an empty data set, targets that are
 // neither labels in 0..K-1 nor K columns of distributions, or invalid
 // options; evaluate() and hessian() throw for an x of the wrong size.
-class MlpCrossEntropyObjective final : public Objective {
+class MlpCrossEntropyObjective final : public Objective, public SumObjective {
  public:
   MlpCrossEntropyObjective(const MlpOptions& network, const Dataset& data, const MlpCrossEntropyOptions& options = {});
   ~MlpCrossEntropyObjective() override;
@@ -75,7 +87,21 @@ class MlpCrossEntropyObjective final : public Objective {
   std::unique_ptr<HessianOperator> hessian(const Eigen::VectorXd& x) override;
   const char* name() const override { return "mlp cross-entropy"; }
 
+  // The SumObjective: one term per sample (see above). Sample indices out of
+  // range throw curvature::Error.
+  int num_terms() const override;
+  bool evaluate(std::span<const int> terms, const Eigen::VectorXd& x, double* value,
+                Eigen::VectorXd* gradient) override;
+
  private:
+  // The loss summed over `samples` (all of them, in order, when null) and
+  // its gradient, both times `scale`, plus `penalty_share` times the L2
+  // penalty.
+  bool evaluate_samples(const std::vector<int>* samples, double scale, double penalty_share, const Eigen::VectorXd& x,
+                        double* value, Eigen::VectorXd* gradient);
+
+  std::vector<int> selected_;  // evaluate(terms, ...)'s samples
+
   std::shared_ptr<const internal::MlpCrossEntropyState> state_;
   std::vector<double> chunk_losses_;  // evaluate()'s per-chunk sums
   Eigen::MatrixXd chunk_gradients_;   // n x chunks

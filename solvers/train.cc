@@ -13,9 +13,9 @@
 #include "box_bounds.h"
 #include "curvature/error.h"
 #include "curvature/thread_pool.h"
-#include "minibatch_evaluator.h"
 #include "solve_progress.h"
 #include "string_format.h"
+#include "training_source.h"
 #include "validation_monitor.h"
 
 namespace curvature {
@@ -44,14 +44,14 @@ void shuffle(std::vector<int>& items, std::mt19937_64& generator) {
 
 // The loss per residual (train.h) of `blocks` at x; +infinity when it cannot
 // be evaluated.
-double mean_loss(internal::MinibatchEvaluator& evaluator, const Eigen::VectorXd& x, const std::vector<int>& blocks,
+double mean_loss(internal::TrainingSource& source, const Eigen::VectorXd& x, const std::vector<int>& blocks,
                  std::string* error = nullptr) {
-  const internal::MinibatchEvaluator::Result result = evaluator.evaluate(x, blocks, nullptr);
+  const internal::TrainingSource::Result result = source.evaluate(x, blocks, nullptr);
   if (!result.ok) {
     if (error) *error = result.message;
     return std::numeric_limits<double>::infinity();
   }
-  return result.cost / result.num_residuals;
+  return result.sum / result.count;
 }
 
 void print_line(int epoch, double train_loss, double validation_loss, bool has_validation, double learning_rate,
@@ -92,21 +92,20 @@ void validate(const TrainOptions& options) {
   make_update_rule(options.rule);  // validates the options of the chosen rule
 }
 
-Summary train(const TrainOptions& options, Problem* problem, const TrainValidation& validation) {
-  validate(options);
-  if (problem == nullptr) throw Error("train: the problem is null");
-  if (problem->num_effective_parameters() == 0) {
-    throw Error("train: the problem has no variable parameters (every parameter block is constant)");
-  }
+namespace {
 
-  internal::MinibatchEvaluator evaluator(*problem, options.num_threads);
-  const int num_blocks = evaluator.num_residual_blocks();
+// The loop of train.h over residual blocks or terms (training_source.h):
+// `validation_items` are held out of training.
+Summary train_items(const TrainOptions& options, internal::TrainingSource& evaluator,
+                    const std::vector<int>& validation_items) {
+  const int num_blocks = evaluator.num_items();
+  const char* field = evaluator.validation_field();
   std::vector<char> held_out(num_blocks, 0);
-  for (int b : validation.residual_blocks) {
+  for (int b : validation_items) {
     if (b < 0 || b >= num_blocks) {
-      throw Error(string_printf("TrainValidation::residual_blocks: index %d is out of range [0, %d)", b, num_blocks));
+      throw Error(string_printf("%s: index %d is out of range [0, %d)", field, b, num_blocks));
     }
-    if (held_out[b]) throw Error(string_printf("TrainValidation::residual_blocks: index %d is listed twice", b));
+    if (held_out[b]) throw Error(string_printf("%s: index %d is listed twice", field, b));
     held_out[b] = 1;
   }
   std::vector<int> order;  // the training blocks, reshuffled every epoch
@@ -114,16 +113,14 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
     if (!held_out[b]) order.push_back(b);
   }
   if (order.empty()) {
-    throw Error(string_printf("train: no residual block left for training (the problem has %d, validation holds %d)",
-                              num_blocks, static_cast<int>(validation.residual_blocks.size())));
+    throw Error(string_printf("train: no %s left for training (there are %d, validation holds %d)",
+                              evaluator.item_name(), num_blocks, static_cast<int>(validation_items.size())));
   }
   const std::vector<int> training_blocks = order;
-  const std::vector<int>& validation_blocks = validation.residual_blocks;
+  const std::vector<int>& validation_blocks = validation_items;
   const bool has_validation = !validation_blocks.empty();
   if (options.early_stopping_patience > 0 && !has_validation) {
-    throw Error(
-        "TrainOptions::early_stopping_patience needs a validation set (TrainValidation::residual_blocks "
-        "is empty)");
+    throw Error(string_printf("TrainOptions::early_stopping_patience needs a validation set (%s is empty)", field));
   }
 
   Summary summary;
@@ -131,7 +128,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   summary.linear_solver = "none";
   summary.num_parameters = evaluator.num_parameters();
   summary.num_residual_blocks = static_cast<int>(training_blocks.size());
-  for (int b : training_blocks) summary.num_residuals += evaluator.num_residuals(b);
+  for (int b : training_blocks) summary.num_residuals += evaluator.units(b);
   summary.num_threads = options.num_threads;
 
   internal::SolveProgress progress(&summary, false, options.callback, internal::SolveProgress::Columns::kObjective);
@@ -144,7 +141,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   // The starting point, with a full-batch gradient for the first record.
   Eigen::VectorXd gradient(n);
   internal::Stopwatch phase;
-  internal::MinibatchEvaluator::Result start = evaluator.evaluate(x, training_blocks, &gradient);
+  internal::TrainingSource::Result start = evaluator.evaluate(x, training_blocks, &gradient);
   ++summary.residual_evaluations;
   ++summary.jacobian_evaluations;
   if (!start.ok) {
@@ -155,9 +152,9 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
     summary.total_time_s = progress.clock.seconds();
     return summary;
   }
-  gradient /= start.num_residuals;
+  gradient /= start.count;
   if (options.weight_decay > 0.0) gradient += options.weight_decay * x;
-  summary.initial_cost = start.cost / start.num_residuals;
+  summary.initial_cost = start.sum / start.count;
   double validation_loss = 0.0;
   if (has_validation) {
     validation_loss = mean_loss(evaluator, x, validation_blocks);
@@ -218,7 +215,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
       const Eigen::VectorXd& at = lookahead ? point : x;
 
       phase = internal::Stopwatch();
-      const internal::MinibatchEvaluator::Result result = evaluator.evaluate(at, slice, &gradient);
+      const internal::TrainingSource::Result result = evaluator.evaluate(at, slice, &gradient);
       summary.evaluation_time_s += phase.seconds();
       ++summary.residual_evaluations;
       ++summary.jacobian_evaluations;
@@ -250,9 +247,9 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
                           steps + 1, epoch, learning_rate, result.message.c_str(), returned_epoch));
         break;
       }
-      const double scale = 1.0 / result.num_residuals;
+      const double scale = 1.0 / result.count;
       gradient *= scale;
-      loss_sum += result.cost * scale;
+      loss_sum += result.sum * scale;
 
       if (options.clip_gradient_norm > 0.0) {
         const double norm = gradient.norm();
@@ -316,7 +313,7 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   if (!progress.terminated()) {
     progress.terminate(
         TerminationType::kMaxIterations,
-        string_printf("Completed %d epochs (%ld steps of up to %d residual blocks).", epoch, steps, batch));
+        string_printf("Completed %d epochs (%ld steps of up to %d %ss).", epoch, steps, batch, evaluator.item_name()));
   }
   if (monitor && !restored_best && monitor->best_iteration() != epoch) {
     x = monitor->best_point();
@@ -333,13 +330,42 @@ Summary train(const TrainOptions& options, Problem* problem, const TrainValidati
   summary.final_cost = mean_loss(evaluator, x, training_blocks, &error);
   summary.evaluation_time_s += phase.seconds();
   ++summary.residual_evaluations;
-  summary.message +=
-      string_printf(" Training loss (per residual) %.6e -> %.6e", summary.initial_cost, summary.final_cost);
+  summary.message += string_printf(" Training loss (per %s) %.6e -> %.6e",
+                                   evaluator.item_name() == std::string("term") ? "term" : "residual",
+                                   summary.initial_cost, summary.final_cost);
   summary.message +=
       has_validation ? string_printf(", validation loss %.6e.", restored_best ? monitor->best_loss() : validation_loss)
                      : ".";
   summary.total_time_s = progress.clock.seconds();
   return summary;
+}
+
+}  // namespace
+
+Summary train(const TrainOptions& options, Problem* problem, const TrainValidation& validation) {
+  validate(options);
+  if (problem == nullptr) throw Error("train: the problem is null");
+  if (problem->num_effective_parameters() == 0) {
+    throw Error("train: the problem has no variable parameters (every parameter block is constant)");
+  }
+  if (!validation.terms.empty()) {
+    throw Error("TrainValidation::terms is for a SumObjective; a Problem holds out TrainValidation::residual_blocks");
+  }
+  const std::unique_ptr<internal::TrainingSource> source =
+      internal::make_training_source(*problem, options.num_threads);
+  return train_items(options, *source, validation.residual_blocks);
+}
+
+Summary train(const TrainOptions& options, SumObjective* objective, Eigen::VectorXd* x,
+              const TrainValidation& validation) {
+  validate(options);
+  if (objective == nullptr) throw Error("train: the objective is null");
+  if (x == nullptr) throw Error("train: x is null");
+  if (!validation.residual_blocks.empty()) {
+    throw Error("TrainValidation::residual_blocks is for a Problem; a SumObjective holds out TrainValidation::terms");
+  }
+  const std::unique_ptr<internal::TrainingSource> source = internal::make_training_source(*objective, x);
+  return train_items(options, *source, validation.terms);
 }
 
 }  // namespace curvature

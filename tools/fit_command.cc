@@ -273,12 +273,16 @@ int fit(const FitArgs& args) {
                result.summary.total_time_s, last.time_s, wall_s);
 
   if (trace.is_open()) {
-    trace << "iteration,time_s,train_loss,test_loss\n";
+    trace << "iteration,time_s,train_loss,test_loss" << (classification ? ",test_accuracy\n" : "\n");
     char line[160];
     for (const NnTrainRecord& row : result.trace) {
-      std::snprintf(line, sizeof line, "%d,%.6f,%.12g,%.12g\n", row.iteration, row.time_s, row.train_loss,
-                    row.test_loss);
+      std::snprintf(line, sizeof line, "%d,%.6f,%.12g,%.12g", row.iteration, row.time_s, row.train_loss, row.test_loss);
       trace << line;
+      if (classification) {
+        std::snprintf(line, sizeof line, ",%.6f", row.test_accuracy);
+        trace << line;
+      }
+      trace << '\n';
     }
     if (!trace.flush()) throw Error("--trace: cannot write '" + args.trace_path + "'");
   }
@@ -375,7 +379,9 @@ void register_fit_command(CLI::App& app, int* exit_status) {
   command->add_option("--split", args->split, "Without --test: the first N rows train, the rest test (default: none)")
       ->check(whole_number(1, 1000000000))
       ->default_str("");
-  command->add_option("--trace", args->trace_path, "Write iteration,time_s,train_loss,test_loss to this CSV file")
+  command
+      ->add_option("--trace", args->trace_path,
+                   "Write iteration,time_s,train_loss,test_loss (and test_accuracy for xent) to this CSV file")
       ->type_name("FILE");
   command
       ->add_option("--json", args->json_path,

@@ -15,6 +15,20 @@
 // is trained here; problems/mlp.h builds one residual block per chunk of
 // samples, so a minibatch of blocks is a minibatch of chunks.
 //
+// A loss that is not a sum of squares is trained as a SumObjective
+// (sum_objective.h: f = sum_t f_t, e.g. one softmax cross-entropy term per
+// sample) over a parameter vector, as minimize() takes it:
+//
+//   Eigen::VectorXd x = ...;                      // the start; the result
+//   curvature::Summary summary = curvature::train(options, &objective, &x);
+//
+// Everything below holds for it with "residual block" read as "term" and
+// "residual" read as "term" too: a minibatch B of terms has the loss
+// L_B(x) = (1 / |B|) sum_{t in B} f_t(x), the mean over its terms, an
+// unbiased estimate of L(x) = f(x) / T; batch_size counts terms;
+// TrainValidation::terms holds terms out; the callback sees the epoch's
+// parameters in *x. A SumObjective has no bounds.
+//
 // The loss. A minibatch B of residual blocks, with m_B residuals in all, has
 // the loss
 //
@@ -105,7 +119,8 @@
 // Errors: options out of range throw curvature::Error naming the field
 // ("TrainOptions::batch_size must be >= 0, got -1"); so do a null problem,
 // a validation index out of range or repeated, and a validation set that
-// leaves no training block.
+// leaves no training block (messages name TrainValidation::residual_blocks,
+// or TrainValidation::terms for a SumObjective).
 //
 // Cost: the residual blocks of a minibatch and their Jacobians (which is
 // what the Problem interface offers: J_b is formed, J_b^T r_b taken, J_b
@@ -120,6 +135,7 @@
 #include "curvature/learning_rate_schedule.h"
 #include "curvature/problem.h"
 #include "curvature/solver_options.h"
+#include "curvature/sum_objective.h"
 #include "curvature/summary.h"
 
 namespace curvature {
@@ -167,10 +183,13 @@ struct TrainOptions {
   std::function<CallbackReturn(const IterationRecord&)> callback;
 };
 
-// Residual blocks of the trained Problem held out as the validation set
-// (indices as returned by Problem::add_residual_block); empty: none.
+// The items held out of training as the validation set; empty: none. A
+// Problem holds out residual blocks (indices as returned by
+// Problem::add_residual_block), a SumObjective terms; the other list must be
+// empty.
 struct TrainValidation {
   std::vector<int> residual_blocks;  // indices into the trained Problem
+  std::vector<int> terms;            // indices into the trained SumObjective
 };
 
 // Throws curvature::Error naming the first field out of range (including the
@@ -181,5 +200,12 @@ void validate(const TrainOptions& options);
 // blocks; see the top of this file. Throws curvature::Error as described
 // there.
 Summary train(const TrainOptions& options, Problem* problem, const TrainValidation& validation = {});
+
+// Trains *x, the objective's parameters, from its value (see "A loss that is
+// not a sum of squares" at the top of this file). Throws curvature::Error as
+// the Problem form does, and for a null objective or x, an x of the wrong
+// size, an objective without terms, or validation residual blocks.
+Summary train(const TrainOptions& options, SumObjective* objective, Eigen::VectorXd* x,
+              const TrainValidation& validation = {});
 
 }  // namespace curvature

@@ -34,9 +34,12 @@ const std::vector<NnMethod>& nn_methods() {
       return false;
     };
     for (const MethodInfo& row : kMethods) {
-      rows.push_back({row.short_name, std::string("least squares, full batch: ") + row.description + " (mse only)",
-                      NnRunner::kLeastSquares, true, row.value, MinimizerMethod::kLbfgs, UpdateRuleType::kAdam,
-                      row.name});
+      const bool lm = row.value == Method::kLevenbergMarquardt;
+      rows.push_back(
+          {row.short_name,
+           std::string("least squares, full batch: ") + row.description +
+               (lm ? " (xent: Levenberg-Marquardt on the generalized Gauss-Newton model, as lm-cg)" : " (mse only)"),
+           NnRunner::kLeastSquares, !lm, row.value, MinimizerMethod::kLbfgs, UpdateRuleType::kAdam, row.name});
     }
     for (const MinimizerMethodInfo& row : kMinimizerMethods) {
       rows.push_back({row.short_name, std::string("full batch: ") + row.description, NnRunner::kMinimizer, false,
@@ -47,9 +50,8 @@ const std::vector<NnMethod>& nn_methods() {
       char rate[32];
       std::snprintf(rate, sizeof rate, "%g", row.default_learning_rate);
       rows.push_back({row.name,
-                      std::string("first order, minibatches (--batch): ") + row.description + ", default lr " + rate +
-                          " (mse only)",
-                      NnRunner::kFirstOrder, true, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs, row.value});
+                      std::string("first order, minibatches (--batch): ") + row.description + ", default lr " + rate,
+                      NnRunner::kFirstOrder, false, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs, row.value});
     }
     rows.push_back({"lbfgs-lm",
                     "L-BFGS until it stalls (cost down < 5% in 50 iterations), then lm from there (mse only)",
@@ -102,8 +104,9 @@ const NnMethod& check_nn_method(const std::string& name, NnLoss loss) {
   const NnMethod& method = find_nn_method(name);
   if (method.needs_least_squares && loss != NnLoss::kMeanSquaredError) {
     throw Error("--method " + name +
-                ": this method works on the loss as a sum of squares (residual blocks); the softmax "
-                "cross-entropy is not one, so it is not available with --loss xent (methods for --loss xent: " +
+                ": this method needs the loss as a sum of squares (residual blocks), which the softmax "
+                "cross-entropy is not; for --loss xent, lm and lm-cg run Levenberg-Marquardt and newton-cg a trust "
+                "region on its generalized Gauss-Newton model (methods for --loss xent: " +
                 nn_method_names([](const NnMethod& m) { return !m.needs_least_squares; }) + ")");
   }
   return method;
@@ -379,6 +382,57 @@ NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& option
   return result;
 }
 
+// First-order training of the cross-entropy through train()'s SumObjective
+// form: one term per sample, validation samples appended as held-out terms.
+// --batch arrives as blocks of chunk_size samples (fit_command.cc), so a
+// minibatch is batch_size * chunk_size samples, what the header reports.
+NnTrainResult train_first_order_cross_entropy(const NnTask& task, const NnTrainOptions& options, UpdateRuleType rule) {
+  NnTrainResult result;
+  Mlp mlp(task.network);
+  Dataset data = task.train;
+  TrainValidation validation;
+  const int num_train = task.train.num_samples();
+  if (task.validation.num_samples() > 0) {
+    const int all = num_train + task.validation.num_samples();
+    data.inputs.conservativeResize(all, Eigen::NoChange);
+    data.targets.conservativeResize(all, Eigen::NoChange);
+    data.inputs.bottomRows(task.validation.num_samples()) = task.validation.inputs;
+    data.targets.bottomRows(task.validation.num_samples()) = task.validation.targets;
+    for (int s = num_train; s < all; ++s) validation.terms.push_back(s);
+  }
+  MlpCrossEntropyOptions objective_options;
+  objective_options.num_threads = options.num_threads;
+  MlpCrossEntropyObjective objective(task.network, data, objective_options);
+  Recorder recorder(task, options, &result.trace);
+  Eigen::VectorXd x = mlp.parameter_vector();
+
+  TrainOptions train_options;
+  train_options.rule.type = rule;
+  train_options.schedule.initial_learning_rate =
+      options.learning_rate > 0.0 ? options.learning_rate : default_learning_rate(rule);
+  train_options.epochs = options.max_iterations;
+  train_options.batch_size = options.batch_size * task.network.chunk_size;
+  train_options.seed = task.network.seed;
+  train_options.num_threads = 1;  // the objective evaluates its chunks on options.num_threads
+  train_options.max_time_seconds = options.max_time_seconds;
+  if (!validation.terms.empty()) train_options.early_stopping_patience = validation_patience(options);
+  train_options.callback = [&recorder, &x](const IterationRecord& record) {
+    return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true, record.cost, x);
+  };
+  {
+    std::vector<int> training(static_cast<size_t>(num_train));
+    for (int s = 0; s < num_train; ++s) training[static_cast<size_t>(s)] = s;
+    double sum = 0.0;
+    objective.evaluate(training, x, &sum, nullptr);
+    recorder.record(0, 0.0, 0.0, true, sum / num_train, x);
+  }
+  result.summary = train(train_options, static_cast<SumObjective*>(&objective), &x, validation);
+  finish(x, &result);
+  mlp.set_parameters(x);
+  result.train_accuracy = classification_accuracy(mlp, task.train);
+  return result;
+}
+
 // Adam with a large learning rate explores before Levenberg-Marquardt
 // converges: its noisy full-batch steps leave the basin that damped
 // Gauss-Newton steps from the initial network settle in. On R1 (medians over
@@ -418,12 +472,17 @@ NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& optio
 
 NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
   const NnMethod& method = check_nn_method(options.method, task.loss);
+  const bool cross_entropy = task.loss == NnLoss::kCrossEntropy;
   switch (method.runner) {
     case NnRunner::kLeastSquares:
+      // The cross-entropy's Levenberg-Marquardt: on its generalized
+      // Gauss-Newton model (check_nn_method refuses the other methods).
+      if (cross_entropy) return train_minimizer(task, options, MinimizerMethod::kLevenbergMarquardtCg);
       return train_least_squares(task, options, method.least_squares);
     case NnRunner::kMinimizer:
       return train_minimizer(task, options, method.minimizer);
     case NnRunner::kFirstOrder:
+      if (cross_entropy) return train_first_order_cross_entropy(task, options, method.rule);
       return train_first_order(task, options, method.rule);
     case NnRunner::kLbfgsThenLm:
       return train_lbfgs_then_lm(task, options);
