@@ -10,6 +10,7 @@ packages=(
   libopenblas0-serial  # an optimized BLAS for CHOLMOD and SPQR (single-threaded: deterministic)
   libblis-serial-dev  # BLIS, linked statically: the dense tile kernels of J^T J and Cholesky
   libceres-dev  # only for the comparison harness; the library and tests do not need it
+  gnuplot-nox  # curv plot draws its figures with gnuplot (and its tests check them)
   doxygen python3  # the API reference (scripts/ci_docs.sh; python3 runs docs/doxygen_comment_filter.py)
   clang libclang-rt-14-dev  # the fuzz preset: libFuzzer and clang's sanitizer runtimes (scripts/ci_fuzz.sh)
 )

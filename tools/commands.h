@@ -14,5 +14,6 @@ void register_fit_command(CLI::App& app, int* exit_status);
 void register_nn_bench_command(CLI::App& bench);
 void register_check_command(CLI::App& app, int* exit_status);
 void register_batch_bench_command(CLI::App& bench);
+void register_plot_command(CLI::App& app);
 
 }  // namespace curvature::tools

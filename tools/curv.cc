@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   register_batch_bench_command(*bench);
   register_fit_command(app, &exit_status);
   register_check_command(app, &exit_status);
+  register_plot_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
