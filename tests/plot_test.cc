@@ -3,8 +3,6 @@
 // renders it to a PNG of the requested size. Without gnuplot these tests
 // fail, unless the build opted out (-DCURVATURE_PLOT_TESTS_OPTIONAL=ON),
 // where they are skipped with a message.
-#include "gnuplot.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +11,7 @@
 #include <string>
 
 #include "curvature/error.h"
+#include "gnuplot.h"
 #include "optimizer_paths.h"
 
 namespace curvature::tools {
@@ -25,13 +24,13 @@ int count(const std::string& text, const std::string& what) {
 }
 
 // Skips (opted-out builds) or fails when gnuplot cannot run.
-#define REQUIRE_GNUPLOT()                                                                                       \
-  do {                                                                                                          \
-    if (!gnuplot_available()) {                                                                                 \
-      if (CURVATURE_PLOT_TESTS_OPTIONAL) GTEST_SKIP() << "gnuplot is not installed; this build opted out";      \
-      FAIL() << "gnuplot is not installed (scripts/setup.sh installs gnuplot-nox; "                             \
-                "-DCURVATURE_PLOT_TESTS_OPTIONAL=ON skips these tests)";                                        \
-    }                                                                                                           \
+#define REQUIRE_GNUPLOT()                                                                                  \
+  do {                                                                                                     \
+    if (!gnuplot_available()) {                                                                            \
+      if (CURVATURE_PLOT_TESTS_OPTIONAL) GTEST_SKIP() << "gnuplot is not installed; this build opted out"; \
+      FAIL() << "gnuplot is not installed (scripts/setup.sh installs gnuplot-nox; "                        \
+                "-DCURVATURE_PLOT_TESTS_OPTIONAL=ON skips these tests)";                                   \
+    }                                                                                                      \
   } while (false)
 
 std::string temporary(const std::string& name) {

@@ -88,8 +88,8 @@ Trace read_trace(const std::string& path) {
     if (line.empty()) continue;
     const std::vector<std::string> fields = split(line, ',');
     if (fields.size() != trace.header.size()) {
-      throw Error("curv plot: " + path + ":" + std::to_string(line_number) + " has " +
-                  std::to_string(fields.size()) + " fields, the header " + std::to_string(trace.header.size()));
+      throw Error("curv plot: " + path + ":" + std::to_string(line_number) + " has " + std::to_string(fields.size()) +
+                  " fields, the header " + std::to_string(trace.header.size()));
     }
     std::vector<double> row;
     for (const std::string& field : fields) {
@@ -230,8 +230,7 @@ void register_plot_command(CLI::App& app) {
   command->add_option("--size", args->size, "Width x height in pixels")->capture_default_str();
   command->add_option("--columns", args->columns, "Loss columns to draw (default: every *_loss column)")
       ->delimiter(',');
-  command->add_option("--script", args->script_path, "Also write the gnuplot script to this file")
-      ->type_name("FILE");
+  command->add_option("--script", args->script_path, "Also write the gnuplot script to this file")->type_name("FILE");
   command->callback([args, command] {
     if (command->get_subcommands().empty()) plot_traces(*args);
   });

@@ -27,8 +27,10 @@ struct SumOfSquares {
 };
 
 std::unique_ptr<Objective> make_objective(const std::string& name) {
-  if (name == "beale") return std::make_unique<AutoDiffObjective<SumOfSquares<mgh::Beale>, 2>>(SumOfSquares<mgh::Beale>{}, "beale");
-  return std::make_unique<AutoDiffObjective<SumOfSquares<mgh::Rosenbrock>, 2>>(SumOfSquares<mgh::Rosenbrock>{}, "rosenbrock");
+  if (name == "beale")
+    return std::make_unique<AutoDiffObjective<SumOfSquares<mgh::Beale>, 2>>(SumOfSquares<mgh::Beale>{}, "beale");
+  return std::make_unique<AutoDiffObjective<SumOfSquares<mgh::Rosenbrock>, 2>>(SumOfSquares<mgh::Rosenbrock>{},
+                                                                               "rosenbrock");
 }
 
 struct RuleRow {
@@ -68,8 +70,8 @@ OptimizerPath first_order_path(Objective& objective, const PathProblem& problem,
   return path;
 }
 
-OptimizerPath minimizer_path(Objective& objective, const PathProblem& problem, MinimizerMethod method,
-                             const char* name, int steps) {
+OptimizerPath minimizer_path(Objective& objective, const PathProblem& problem, MinimizerMethod method, const char* name,
+                             int steps) {
   OptimizerPath path;
   path.method = name;
   RecentPointsObjective recent(objective);

@@ -18,8 +18,8 @@
 namespace curvature::tools {
 
 struct OptimizerPath {
-  std::string method;  // "sgd", "momentum", ..., "newton", "bfgs"
-  double learning_rate = 0.0;  // first-order rules; 0 for newton and bfgs
+  std::string method;                   // "sgd", "momentum", ..., "newton", "bfgs"
+  double learning_rate = 0.0;           // first-order rules; 0 for newton and bfgs
   std::vector<Eigen::Vector2d> points;  // the start, then every iterate
 };
 
