@@ -28,9 +28,8 @@ std::uint64_t mix(std::uint64_t z) {
 // call `call`: a function of these numbers and the seed alone, so the masks
 // do not depend on the order or the thread in which samples are evaluated.
 bool keep(std::uint64_t seed, std::uint64_t call, int sample, int layer, int unit, double p) {
-  const std::uint64_t h =
-      mix(mix(mix(mix(seed) ^ call) ^ static_cast<std::uint64_t>(sample)) ^
-          (static_cast<std::uint64_t>(layer) << 32 | static_cast<std::uint32_t>(unit)));
+  const std::uint64_t h = mix(mix(mix(mix(seed) ^ call) ^ static_cast<std::uint64_t>(sample)) ^
+                              (static_cast<std::uint64_t>(layer) << 32 | static_cast<std::uint32_t>(unit)));
   return static_cast<double>(h >> 11) * 0x1.0p-53 >= p;
 }
 
@@ -159,9 +158,7 @@ void MlpLayerObjective::forward(const Eigen::VectorXd& x, const Eigen::MatrixXd&
       mask.resize(n, b);
       for (Eigen::Index s = 0; s < b; ++s) {
         for (int u = 0; u < n; ++u) {
-          mask(u, s) = keep(layers_.seed, call, pass->samples[static_cast<size_t>(s)], l, u, p)
-                           ? 1.0 / (1.0 - p)
-                           : 0.0;
+          mask(u, s) = keep(layers_.seed, call, pass->samples[static_cast<size_t>(s)], l, u, p) ? 1.0 / (1.0 - p) : 0.0;
         }
       }
       z.array() *= mask.array();
@@ -298,7 +295,8 @@ Eigen::MatrixXd MlpLayerObjective::predict(const Eigen::VectorXd& x, const Eigen
 
 double MlpLayerObjective::loss(const Eigen::VectorXd& x, const Dataset& data) const {
   const Eigen::MatrixXd outputs = predict(x, data.inputs);
-  if (loss_ == MlpLoss::kSquaredError) return (outputs - data.targets).squaredNorm() / static_cast<double>(outputs.size());
+  if (loss_ == MlpLoss::kSquaredError)
+    return (outputs - data.targets).squaredNorm() / static_cast<double>(outputs.size());
   const std::vector<int> labels = class_labels(data, static_cast<int>(outputs.cols()));
   double sum = 0.0;
   for (Eigen::Index s = 0; s < outputs.rows(); ++s) {

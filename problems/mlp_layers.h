@@ -55,10 +55,10 @@
 namespace curvature {
 
 struct MlpLayerOptions {
-  bool batch_norm = false;       // on every hidden layer
-  double dropout = 0.0;          // p in [0, 1): the probability of dropping a hidden unit
-  std::uint64_t seed = 0;        // the dropout masks'
-  double epsilon = 1e-5;         // > 0, added to the variance
+  bool batch_norm = false;  // on every hidden layer
+  double dropout = 0.0;     // p in [0, 1): the probability of dropping a hidden unit
+  std::uint64_t seed = 0;   // the dropout masks'
+  double epsilon = 1e-5;    // > 0, added to the variance
   bool active() const { return batch_norm || dropout > 0.0; }
 };
 
@@ -109,8 +109,8 @@ class MlpLayerObjective final : public Objective, public SumObjective {
                Pass* pass) const;
   // The summed loss of the pass's outputs against `targets` and, when
   // gradient is not null, its gradient (times `scale`) by backpropagation.
-  double backward(const Eigen::VectorXd& x, const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
-                  Pass& pass, double scale, Eigen::VectorXd* gradient) const;
+  double backward(const Eigen::VectorXd& x, const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets, Pass& pass,
+                  double scale, Eigen::VectorXd* gradient) const;
   void training_statistics(const Eigen::VectorXd& x, Pass* pass) const;
   void check(const Eigen::VectorXd& x) const;
 

@@ -46,6 +46,8 @@ struct FitArgs {
   int split = 0;
   double validation = 0.0;
   int patience = 0;
+  bool batch_norm = false;
+  double dropout = 0.0;
   std::string trace_path;
   std::string json_path;
   bool allow_unsolved = false;
@@ -167,6 +169,9 @@ int fit(const FitArgs& args) {
   task.network.output_activation = Activation::kLinear;
   task.network.initialization = Initialization::kGlorotUniform;
   task.network.seed = args.seed;
+  task.layers.batch_norm = args.batch_norm;
+  task.layers.dropout = args.dropout;
+  task.layers.seed = args.seed;
 
   const Minibatches minibatches = minibatches_of(args.batch_size);
   if (minibatches.chunk_size > 0) task.network.chunk_size = minibatches.chunk_size;
@@ -189,6 +194,16 @@ int fit(const FitArgs& args) {
                args.data_path.c_str(), task.train.num_samples(), task.test.num_samples(), shape.c_str(),
                args.activation.c_str(), Mlp(task.network).num_parameters(), loss_name, args.method.c_str(),
                static_cast<unsigned long long>(args.seed));
+  if (task.layers.active()) {
+    int hidden_units = 0;
+    for (size_t l = 1; l + 1 < task.network.layer_sizes.size(); ++l) hidden_units += task.network.layer_sizes[l];
+    std::fprintf(out, "hidden layers:%s%s (test losses at inference: training-set statistics, no dropout)\n",
+                 args.batch_norm ? (" batch norm (scale and shift per unit: " + std::to_string(2 * hidden_units) +
+                                    " more parameters)")
+                                       .c_str()
+                                 : "",
+                 args.dropout > 0.0 ? (" dropout p = " + to_decimal(args.dropout)).c_str() : "");
+  }
   if (minibatches.blocks > 0) {
     std::fprintf(out, "minibatches of %d samples\n",
                  std::min(minibatches.blocks * minibatches.chunk_size, task.train.num_samples()));
@@ -251,14 +266,7 @@ int fit(const FitArgs& args) {
   double test_loss = last.test_loss;
   if (task.test.num_samples() > 0) {
     // From the returned parameters, not the trace: the two must agree.
-    Mlp final_network(task.network);
-    final_network.set_parameters(result.parameters);
-    if (classification) {
-      MlpCrossEntropyObjective test_objective(task.network, task.test);
-      test_objective.evaluate(result.parameters, &test_loss, nullptr);
-    } else {
-      test_loss = mean_squared_error(final_network, task.test);
-    }
+    test_loss = network_metrics(task, result.parameters, task.test).loss;
     std::fprintf(out, "  test %-13s %.6e\n", classification ? "loss" : "MSE", test_loss);
     if (std::abs(test_loss - last.test_loss) > 1e-9 * std::max(1.0, std::abs(test_loss))) {
       std::fprintf(out, "  warning: the trace's last test loss %.6e differs from the final network's\n",
@@ -376,6 +384,14 @@ void register_fit_command(CLI::App& app, int* exit_status) {
                    "Early stopping: stop after this many epochs without a better validation loss and keep the best "
                    "weights (needs --validation; 0: never stop early)")
       ->check(whole_number(0, 1000000000));
+  command->add_flag("--batch-norm", args->batch_norm,
+                    "Batch normalization on the hidden layers: minibatch statistics in training, the training set's "
+                    "at inference (first-order methods; sd, cg, bfgs, lbfgs on the full batch)");
+  command
+      ->add_option("--dropout", args->dropout,
+                   "Inverted dropout on the hidden units with this probability, seeded by --seed (first-order "
+                   "methods only; 0: off)")
+      ->check(in_range(0.0, 0.95));
   command->add_option("--split", args->split, "Without --test: the first N rows train, the rest test (default: none)")
       ->check(whole_number(1, 1000000000))
       ->default_str("");

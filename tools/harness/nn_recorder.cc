@@ -35,9 +35,29 @@ const Eigen::VectorXd* RecentPointsObjective::find(double value) const {
 
 Recorder::Recorder(const NnTask& task, const NnTrainOptions& options, std::vector<NnTrainRecord>* trace)
     : task_(task), options_(options), trace_(trace), network_(task.network) {
-  if (task.test.num_samples() > 0 && task.loss == NnLoss::kCrossEntropy) {
+  if (task.layers.active()) {
+    layer_network_ = std::make_unique<MlpLayerObjective>(
+        task.network, task.layers, task.loss == NnLoss::kCrossEntropy ? MlpLoss::kCrossEntropy : MlpLoss::kSquaredError,
+        task.train);
+  } else if (task.test.num_samples() > 0 && task.loss == NnLoss::kCrossEntropy) {
     test_objective_ = std::make_unique<MlpCrossEntropyObjective>(task.network, task.test);
   }
+}
+
+NnMetrics network_metrics(const NnTask& task, const Eigen::VectorXd& parameters, const Dataset& data) {
+  const bool classification = task.loss == NnLoss::kCrossEntropy;
+  if (task.layers.active()) {
+    const MlpLayerObjective network(task.network, task.layers,
+                                    classification ? MlpLoss::kCrossEntropy : MlpLoss::kSquaredError, task.train);
+    return {network.loss(parameters, data), network.accuracy(parameters, data)};
+  }
+  Mlp mlp(task.network);
+  mlp.set_parameters(parameters);
+  if (!classification) return {mean_squared_error(mlp, data), kNaN};
+  MlpCrossEntropyObjective objective(task.network, data);
+  double loss = kNaN;
+  if (!objective.evaluate(parameters, &loss, nullptr)) loss = kNaN;
+  return {loss, classification_accuracy(mlp, data)};
 }
 
 double Recorder::train_loss(double cost) const {
@@ -56,7 +76,10 @@ CallbackReturn Recorder::record(int iteration, double solver_time_s, double iter
   row.train_loss = train_loss(cost);
   row.test_loss = kNaN;
   row.test_accuracy = kNaN;
-  if (task_.test.num_samples() > 0) {
+  if (task_.test.num_samples() > 0 && layer_network_) {
+    row.test_loss = layer_network_->loss(parameters, task_.test);
+    row.test_accuracy = layer_network_->accuracy(parameters, task_.test);
+  } else if (task_.test.num_samples() > 0) {
     network_.set_parameters(parameters);
     if (test_objective_) {
       double value = kNaN;

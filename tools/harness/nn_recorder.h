@@ -67,6 +67,7 @@ class Recorder {
   std::vector<NnTrainRecord>* trace_;
   Mlp network_;  // a copy, for test-set evaluation only
   std::unique_ptr<MlpCrossEntropyObjective> test_objective_;
+  std::unique_ptr<MlpLayerObjective> layer_network_;  // task.layers active: inference with its statistics
   double overhead_s_ = 0.0;
 };
 

@@ -29,6 +29,7 @@
 #include "curvature/summary.h"
 #include "data_dir.h"
 #include "mlp.h"
+#include "mlp_layers.h"
 
 namespace curvature::tools {
 
@@ -82,9 +83,24 @@ struct NnTask {
   // Rows held out of training for early stopping (may be empty).
   Dataset validation;
   MlpOptions network;
+  // Batch norm and dropout on the hidden layers (mlp_layers.h). When active,
+  // the fit runs on MlpLayerObjective: first-order methods (minibatches) and,
+  // with batch norm alone, the gradient-only minimizers; the rest are
+  // refused. Test losses are then inference losses (full-batch statistics,
+  // no dropout).
+  MlpLayerOptions layers;
   NnLoss loss = NnLoss::kMeanSquaredError;
   Standardization target_scaling;  // kMeanSquaredError only
 };
+
+// The loss (MSE, standardized, or mean cross-entropy) and accuracy
+// (classification; NaN otherwise) of a fitted parameter vector on `data`,
+// the way the fit's trace measures them. Defined in nn_recorder.cc.
+struct NnMetrics {
+  double loss = 0.0;
+  double accuracy = 0.0;
+};
+NnMetrics network_metrics(const NnTask& task, const Eigen::VectorXd& parameters, const Dataset& data);
 
 inline NnTask make_r1_task(std::uint64_t seed) {
   NnTask task;

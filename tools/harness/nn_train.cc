@@ -433,6 +433,95 @@ NnTrainResult train_first_order_cross_entropy(const NnTask& task, const NnTrainO
   return result;
 }
 
+// The network with batch norm or dropout (task.layers) on MlpLayerObjective:
+// first-order rules through train() in minibatches of samples (validation
+// samples appended as held-out terms), or a gradient-only minimizer on the
+// full batch (batch norm alone). The recorder gets costs in its units: the
+// mean term is half the MSE, or the mean cross-entropy.
+NnTrainResult train_with_layers(const NnTask& task, const NnTrainOptions& options, const NnMethod& method) {
+  const bool first_order = method.runner == NnRunner::kFirstOrder;
+  const bool gradient_minimizer = method.runner == NnRunner::kMinimizer && !uses_hessian(method.minimizer);
+  if (!first_order && !(gradient_minimizer && task.layers.dropout == 0.0)) {
+    throw Error("--method " + options.method + ": " +
+                (gradient_minimizer
+                     ? std::string("--dropout draws a new mask at every step, so a full-batch method would see a "
+                                   "different function at every evaluation; use a first-order method (adam, sgd, ...)")
+                     : std::string("--batch-norm and --dropout work with the first-order methods (and, batch norm "
+                                   "alone, with sd, cg, bfgs, lbfgs); this method needs Jacobians or Hessians "
+                                   "through the batch statistics, which are not implemented")));
+  }
+  NnTrainResult result;
+  const bool classification = task.loss == NnLoss::kCrossEntropy;
+  Dataset data = task.train;
+  const int num_train = task.train.num_samples();
+  TrainValidation validation;
+  if (first_order && task.validation.num_samples() > 0) {
+    const int all = num_train + task.validation.num_samples();
+    data.inputs.conservativeResize(all, Eigen::NoChange);
+    data.targets.conservativeResize(all, Eigen::NoChange);
+    data.inputs.bottomRows(task.validation.num_samples()) = task.validation.inputs;
+    data.targets.bottomRows(task.validation.num_samples()) = task.validation.targets;
+    for (int s = num_train; s < all; ++s) validation.terms.push_back(s);
+  }
+  MlpLayerObjective objective(task.network, task.layers,
+                              classification ? MlpLoss::kCrossEntropy : MlpLoss::kSquaredError, data, num_train);
+  const double units = classification ? 1.0 : static_cast<double>(num_train) * task.train.num_targets();
+  Recorder recorder(task, options, &result.trace);
+  Eigen::VectorXd x = objective.initial_parameters();
+  {
+    double value = 0.0;
+    Objective& full = objective;
+    if (task.layers.dropout == 0.0) {
+      full.evaluate(x, &value, nullptr);
+    } else {
+      std::vector<int> training(static_cast<size_t>(num_train));
+      for (int s = 0; s < num_train; ++s) training[static_cast<size_t>(s)] = s;
+      objective.evaluate(training, x, &value, nullptr);
+      value /= num_train;
+    }
+    recorder.record(0, 0.0, 0.0, true, value * units, x);
+  }
+  if (first_order) {
+    TrainOptions train_options;
+    train_options.rule.type = method.rule;
+    train_options.schedule.initial_learning_rate =
+        options.learning_rate > 0.0 ? options.learning_rate : default_learning_rate(method.rule);
+    train_options.epochs = options.max_iterations;
+    train_options.batch_size = options.batch_size * task.network.chunk_size;
+    train_options.seed = task.network.seed;
+    train_options.max_time_seconds = options.max_time_seconds;
+    if (!validation.terms.empty()) train_options.early_stopping_patience = validation_patience(options);
+    train_options.callback = [&](const IterationRecord& record) {
+      return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
+                             record.cost * units, x);
+    };
+    result.summary = train(train_options, static_cast<SumObjective*>(&objective), &x, validation);
+    if (!classification) result.summary.best_validation_loss *= 2.0;  // half the MSE per term
+  } else {
+    RecentPointsObjective recent(objective);
+    Eigen::VectorXd current = x;
+    MinimizeOptions minimizer;
+    minimizer.method = method.minimizer;
+    minimizer.max_iterations = options.max_iterations;
+    minimizer.max_time_seconds = options.max_time_seconds;
+    minimizer.callback = [&](const IterationRecord& record) {
+      if (const Eigen::VectorXd* point = recent.find(record.cost)) current = *point;
+      return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
+                             record.cost * units, current);
+    };
+    if (task.validation.num_samples() > 0) {
+      minimizer.early_stopping.patience = validation_patience(options);
+      minimizer.early_stopping.validation_loss = [&objective, &task](const Eigen::VectorXd& point) {
+        return objective.loss(point, task.validation);
+      };
+    }
+    result.summary = minimize(minimizer, recent, &x);
+  }
+  finish(x, &result);
+  if (classification) result.train_accuracy = objective.accuracy(x, task.train);
+  return result;
+}
+
 // Adam with a large learning rate explores before Levenberg-Marquardt
 // converges: its noisy full-batch steps leave the basin that damped
 // Gauss-Newton steps from the initial network settle in. On R1 (medians over
@@ -473,6 +562,7 @@ NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& optio
 NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
   const NnMethod& method = check_nn_method(options.method, task.loss);
   const bool cross_entropy = task.loss == NnLoss::kCrossEntropy;
+  if (task.layers.active()) return train_with_layers(task, options, method);
   switch (method.runner) {
     case NnRunner::kLeastSquares:
       // The cross-entropy's Levenberg-Marquardt: on its generalized
