@@ -3,8 +3,9 @@
 //
 //   curv plot TRACE.csv [TRACE.csv ...] -o fit.png
 //     the loss columns of `curv fit --trace` files (train_loss, test_loss,
-//     any *_loss) against iterations and against time, log scale, one line
-//     per run and column, each run named by its file's stem;
+//     any *_loss) against iterations and against time, log scales, one line
+//     per run and column (a colour per run), each run named by its file's
+//     stem;
 //   curv plot paths --problem beale|rosenbrock -o paths.png
 //     the paths of SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam, Newton and
 //     BFGS on the function's contours (optimizer_paths.h).
@@ -137,6 +138,14 @@ void plot_traces(const PlotArgs& args) {
   by_time.x_label = "time (s)";
   by_iteration.y_label = by_time.y_label = "loss";
   by_iteration.log_y = by_time.log_y = true;
+  // Iterations on a log scale too: a Levenberg-Marquardt fit ends in tens of
+  // iterations, a first-order one after thousands of epochs (iteration 0,
+  // the start, is left out). One legend, beside the second panel.
+  by_iteration.log_x = true;
+  by_iteration.x_label = "iteration (epoch for first-order methods), log scale";
+  by_iteration.key = false;
+  by_time.x_min = 0.0;
+  int run_index = 0;
   for (const std::string& path : args.traces) {
     const Trace trace = read_trace(path);
     const std::string run = std::filesystem::path(path).stem().string();
@@ -147,18 +156,24 @@ void plot_traces(const PlotArgs& args) {
       }
     }
     const int iteration = trace.column("iteration"), time = trace.column("time_s");
-    int dash = 1;
+    // A colour per run, a dash type per column (and per round of the palette).
+    const std::string color = kPlotPalette[run_index % 12];
+    int dash = 1 + (run_index / 12) % 3;
+    ++run_index;
     for (const std::string& name : columns) {
       const int column = trace.column(name);
       if (column < 0) throw Error("--columns: '" + path + "' has no column " + name);
       PlotSeries a, b;
-      a.title = b.title = run + " " + name;
-      a.dash = b.dash = dash++;
+      a.title = b.title = columns.size() == 1 ? run : run + " " + name;
+      a.dash = b.dash = dash;
+      dash += 3;
+      a.color = b.color = color;
       bool any = false;
       for (const std::vector<double>& row : trace.rows) {
         const double y = row[static_cast<size_t>(column)] > 0.0 ? row[static_cast<size_t>(column)] : std::nan("");
+        const double k = row[static_cast<size_t>(iteration)];
         any = any || std::isfinite(y);
-        a.points.emplace_back(row[static_cast<size_t>(iteration)], y);
+        a.points.emplace_back(k > 0.0 ? k : std::nan(""), y);
         b.points.emplace_back(row[static_cast<size_t>(time)], y);
       }
       if (!any) continue;  // e.g. test_loss of a fit without a test set

@@ -57,6 +57,9 @@ void write_grid_data(std::ostream& out, const std::string& name, const PlotConto
 
 }  // namespace
 
+const char* const kPlotPalette[12] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+                                      "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8"};
+
 std::string gnuplot_script(const PlotFigure& figure, const std::string& png_path) {
   std::ostringstream out;
   out << "# curv plot: " << figure.panels.size() << " panel(s)\n";
@@ -88,10 +91,12 @@ std::string gnuplot_script(const PlotFigure& figure, const std::string& png_path
     out << "set xlabel " << quoted(panel.x_label) << "\nset ylabel " << quoted(panel.y_label) << "\n";
     out << (panel.log_x ? "set logscale x\n" : "unset logscale x\n");
     out << (panel.log_y ? "set logscale y\n" : "unset logscale y\n");
-    out << "set grid\nset key outside right top\n";
+    out << (panel.key ? "set grid\nset key outside right top\n" : "set grid\nunset key\n");
     if (panel.has_contour) {
       out << "set xrange [" << number(panel.contour.x_min) << ":" << number(panel.contour.x_max) << "]\n";
       out << "set yrange [" << number(panel.contour.y_min) << ":" << number(panel.contour.y_max) << "]\n";
+    } else if (panel.x_min > -1e300) {
+      out << "set autoscale y\nset xrange [" << number(panel.x_min) << ":*]\n";
     } else {
       out << "set autoscale xy\n";
     }
@@ -103,7 +108,9 @@ std::string gnuplot_script(const PlotFigure& figure, const std::string& png_path
     }
     for (const PlotSeries& series : panel.series) {
       out << (first ? "" : ", \\\n     ") << "$s" << series_index++ << " using 1:2 with " << series.style << " dt "
-          << series.dash << " lw 1.5 title " << quoted(series.title);
+          << series.dash << " lw 1.5";
+      if (!series.color.empty()) out << " lc rgb " << quoted(series.color);
+      out << " title " << quoted(series.title);
       first = false;
     }
     if (first) out << "NaN notitle";  // a panel without data still draws its axes

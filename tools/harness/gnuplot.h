@@ -22,6 +22,8 @@ struct PlotSeries {
   std::string style = "lines";
   // gnuplot dash type: 1 solid, 2 dashed, ...
   int dash = 1;
+  // "#rrggbb", or empty for gnuplot's next colour (it cycles after eight).
+  std::string color;
 };
 
 // f(x, y) on a regular grid, drawn as contour lines under the series.
@@ -36,6 +38,8 @@ struct PlotPanel {
   std::string title;
   std::string x_label, y_label;
   bool log_x = false, log_y = false;
+  double x_min = -1e300;  // above -1e300: the x axis starts there
+  bool key = true;        // the legend (panels showing the same series can share one)
   std::vector<PlotSeries> series;
   bool has_contour = false;
   PlotContour contour;
@@ -56,6 +60,9 @@ void run_gnuplot(const std::string& script);
 
 // Whether a gnuplot program can be run.
 bool gnuplot_available();
+
+// Twelve colours that stay apart, for figures with many series.
+extern const char* const kPlotPalette[12];
 
 // The width and height of a PNG file, read from its IHDR chunk. Throws
 // curvature::Error when the file cannot be read or is not a PNG.
