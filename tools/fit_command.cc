@@ -120,6 +120,10 @@ int fit(const FitArgs& args) {
   NnTask task;
   task.loss = parse_nn_loss(args.loss);
   check_nn_method(args.method, task.loss);  // fails before the data are read
+  task.layers.batch_norm = args.batch_norm;
+  task.layers.dropout = args.dropout;
+  task.layers.seed = args.seed;
+  check_nn_layers(find_nn_method(args.method), task.layers);
   if (args.batch_size > 0) {
     // Refused rather than ignored: a full-batch method would silently run
     // on every sample.
@@ -169,9 +173,6 @@ int fit(const FitArgs& args) {
   task.network.output_activation = Activation::kLinear;
   task.network.initialization = Initialization::kGlorotUniform;
   task.network.seed = args.seed;
-  task.layers.batch_norm = args.batch_norm;
-  task.layers.dropout = args.dropout;
-  task.layers.seed = args.seed;
 
   const Minibatches minibatches = minibatches_of(args.batch_size);
   if (minibatches.chunk_size > 0) task.network.chunk_size = minibatches.chunk_size;

@@ -171,6 +171,10 @@ const NnMethod& find_nn_method(const std::string& name);
 // the loss cannot use (those that need the sum-of-squares form on the
 // cross-entropy loss), listing the names that would do.
 const NnMethod& check_nn_method(const std::string& name, NnLoss loss);
+// Throws curvature::Error, saying why, when `method` cannot train a network
+// with these layer options (task.layers): batch norm and dropout need a
+// first-order method, or for batch norm alone a gradient-only minimizer.
+void check_nn_layers(const NnMethod& method, const MlpLayerOptions& layers);
 
 // One row of a fit's trace. time_s is the solver's clock minus the time
 // spent in the recorder (test-set evaluation, printing), so that it measures

@@ -112,6 +112,20 @@ const NnMethod& check_nn_method(const std::string& name, NnLoss loss) {
   return method;
 }
 
+void check_nn_layers(const NnMethod& method, const MlpLayerOptions& layers) {
+  if (!layers.active() || method.runner == NnRunner::kFirstOrder) return;
+  const bool gradient_minimizer = method.runner == NnRunner::kMinimizer && !uses_hessian(method.minimizer);
+  if (gradient_minimizer && layers.dropout == 0.0) return;
+  throw Error("--method " + std::string(method.name) + ": " +
+              (gradient_minimizer
+                   ? std::string("--dropout draws a new mask at every step, so a full-batch method would see a "
+                                 "different function at every evaluation; use a first-order method (adam, sgd, ...)")
+                   : std::string("--batch-norm and --dropout work with the first-order methods (and, batch norm "
+                                 "alone, with the full-batch gradient methods sd, cg, bfgs, lbfgs, nesterov); this "
+                                 "method needs Jacobians or Hessians "
+                                 "through the batch statistics, which are not implemented")));
+}
+
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -439,17 +453,8 @@ NnTrainResult train_first_order_cross_entropy(const NnTask& task, const NnTrainO
 // full batch (batch norm alone). The recorder gets costs in its units: the
 // mean term is half the MSE, or the mean cross-entropy.
 NnTrainResult train_with_layers(const NnTask& task, const NnTrainOptions& options, const NnMethod& method) {
+  check_nn_layers(method, task.layers);
   const bool first_order = method.runner == NnRunner::kFirstOrder;
-  const bool gradient_minimizer = method.runner == NnRunner::kMinimizer && !uses_hessian(method.minimizer);
-  if (!first_order && !(gradient_minimizer && task.layers.dropout == 0.0)) {
-    throw Error("--method " + options.method + ": " +
-                (gradient_minimizer
-                     ? std::string("--dropout draws a new mask at every step, so a full-batch method would see a "
-                                   "different function at every evaluation; use a first-order method (adam, sgd, ...)")
-                     : std::string("--batch-norm and --dropout work with the first-order methods (and, batch norm "
-                                   "alone, with sd, cg, bfgs, lbfgs); this method needs Jacobians or Hessians "
-                                   "through the batch statistics, which are not implemented")));
-  }
   NnTrainResult result;
   const bool classification = task.loss == NnLoss::kCrossEntropy;
   Dataset data = task.train;
