@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -167,33 +168,32 @@ void MlpLayerObjective::forward(const Eigen::VectorXd& x, const Eigen::MatrixXd&
   }
 }
 
-double MlpLayerObjective::backward(const Eigen::VectorXd& x, const Eigen::MatrixXd& inputs,
-                                   const Eigen::MatrixXd& targets, Pass& pass, double scale,
-                                   Eigen::VectorXd* gradient) const {
-  const std::vector<int>& sizes = network_.layer_sizes;
-  const int layers = static_cast<int>(sizes.size()) - 1;
-  const size_t top = static_cast<size_t>(layers);
-  const int k = sizes.back();
-  // The loss and its sensitivity to the outputs z_L.
-  Eigen::MatrixXd delta;
+double MlpLayerObjective::output_sensitivity(const Pass& pass, const Eigen::MatrixXd& targets,
+                                             Eigen::MatrixXd* delta) const {
+  const int k = network_.layer_sizes.back();
+  const Eigen::MatrixXd& outputs = pass.a.back();
   double loss = 0.0;
-  const Eigen::MatrixXd& outputs = pass.a[top];
   if (loss_ == MlpLoss::kCrossEntropy) {
-    delta.resize(k, outputs.cols());
+    delta->resize(k, outputs.cols());
     for (Eigen::Index s = 0; s < outputs.cols(); ++s) {
       const double largest = outputs.col(s).maxCoeff();
-      delta.col(s) = (outputs.col(s).array() - largest).exp().matrix();
-      const double sum = delta.col(s).sum();
-      delta.col(s) /= sum;
+      delta->col(s) = (outputs.col(s).array() - largest).exp().matrix();
+      const double sum = delta->col(s).sum();
+      delta->col(s) /= sum;
       loss += largest + std::log(sum) - targets.col(s).dot(outputs.col(s));
     }
-    delta -= targets;
+    *delta -= targets;
   } else {
-    delta = (outputs - targets) / k;
-    loss = 0.5 * k * delta.squaredNorm();
+    *delta = (outputs - targets) / k;
+    loss = 0.5 * k * delta->squaredNorm();
   }
-  if (!gradient) return loss;
-  delta *= scale;
+  return loss;
+}
+
+void MlpLayerObjective::backpropagate(const Eigen::VectorXd& x, const Eigen::MatrixXd& inputs, const Pass& pass,
+                                      Eigen::MatrixXd delta, Eigen::VectorXd* gradient) const {
+  const std::vector<int>& sizes = network_.layer_sizes;
+  const int layers = static_cast<int>(sizes.size()) - 1;
   gradient->setZero(num_parameters_);
   for (int l = layers; l >= 1; --l) {
     const size_t i = static_cast<size_t>(l);
@@ -226,7 +226,53 @@ double MlpLayerObjective::backward(const Eigen::VectorXd& x, const Eigen::Matrix
       delta = w.transpose() * delta;
     }
   }
+}
+
+double MlpLayerObjective::backward(const Eigen::VectorXd& x, const Eigen::MatrixXd& inputs,
+                                   const Eigen::MatrixXd& targets, Pass& pass, double scale,
+                                   Eigen::VectorXd* gradient) const {
+  Eigen::MatrixXd delta;
+  const double loss = output_sensitivity(pass, targets, &delta);
+  if (gradient) backpropagate(x, inputs, pass, delta * scale, gradient);
   return loss;
+}
+
+Eigen::MatrixXd MlpLayerObjective::directional(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                                               const Eigen::MatrixXd& inputs, const Pass& pass) const {
+  const std::vector<int>& sizes = network_.layer_sizes;
+  const int layers = static_cast<int>(sizes.size()) - 1;
+  Eigen::MatrixXd r_a;  // R a_{l-1}; zero for the inputs
+  for (int l = 1; l <= layers; ++l) {
+    const size_t i = static_cast<size_t>(l);
+    const int n = sizes[i], m = sizes[i - 1];
+    const Eigen::Map<const RowMajor> w(x.data() + offsets_[i - 1], n, m);
+    const Eigen::Map<const RowMajor> w_direction(v.data() + offsets_[i - 1], n, m);
+    const Eigen::MatrixXd& previous = l == 1 ? inputs : pass.a[i - 1];
+    Eigen::MatrixXd r_z = w_direction * previous;
+    if (l > 1) r_z.noalias() += w * r_a;
+    r_z.colwise() += v.segment(offsets_[i - 1] + n * m, n);
+    if (l == layers) return r_z;
+    if (bn_offsets_[i - 1] >= 0) {
+      const Eigen::ArrayXXd& zhat = pass.zhat[i].array();
+      const Eigen::ArrayXd inverse = pass.inverse_sigma[i].array();
+      Eigen::ArrayXXd r_zhat;
+      if (pass.batch_statistics) {
+        // R mu = mean(R z); R var = mean(2 (z - mu) (R z - R mu)), z - mu = zhat / inv;
+        // R zhat = inv (R z - R mu) - zhat inv^2 R var / 2.
+        const Eigen::ArrayXXd centred = r_z.array().colwise() - r_z.array().rowwise().mean();
+        const Eigen::ArrayXd r_variance = 2.0 * (zhat * centred).rowwise().mean() / inverse;
+        r_zhat = (centred.colwise() * inverse) - (zhat.colwise() * (0.5 * inverse.square() * r_variance));
+      } else {
+        r_zhat = r_z.array().colwise() * inverse;
+      }
+      const auto gamma = x.segment(bn_offsets_[i - 1], n).array();
+      const auto r_gamma = v.segment(bn_offsets_[i - 1], n).array();
+      const auto r_beta = v.segment(bn_offsets_[i - 1] + n, n).array();
+      r_z = ((zhat.colwise() * r_gamma + r_zhat.colwise() * gamma).colwise() + r_beta).matrix();
+    }
+    r_a = (pass.fprime[i].array() * r_z.array()).matrix();
+  }
+  return r_a;
 }
 
 void MlpLayerObjective::training_statistics(const Eigen::VectorXd& x, Pass* pass) const {
@@ -279,6 +325,55 @@ bool MlpLayerObjective::evaluate(std::span<const int> terms, const Eigen::Vector
   }
   *value = backward(x, inputs, targets, pass, 1.0, gradient);
   return std::isfinite(*value) && (!gradient || gradient->allFinite());
+}
+
+// G v = 1/N J^T H J v at one point, on the forward pass stored at
+// construction (full-batch statistics).
+class MlpLayerObjective::GaussNewton final : public HessianOperator {
+ public:
+  GaussNewton(const MlpLayerObjective& objective, const Eigen::VectorXd& x) : objective_(objective), x_(x) {
+    objective_.training_statistics(x_, &pass_);
+    inputs_ = objective_.inputs_.leftCols(objective_.num_training_);
+    if (objective_.loss_ == MlpLoss::kCrossEntropy) {
+      Eigen::MatrixXd delta;
+      objective_.output_sensitivity(pass_, objective_.targets_.leftCols(objective_.num_training_), &delta);
+      probabilities_ = delta + objective_.targets_.leftCols(objective_.num_training_);  // p = (p - t) + t
+    }
+  }
+  int size() const override { return objective_.num_parameters_; }
+  void multiply(const Eigen::VectorXd& v, Eigen::VectorXd* y) const override {
+    if (v.size() != size()) throw Error("MlpLayerObjective: Gauss-Newton product with a vector of the wrong size");
+    Eigen::MatrixXd u = objective_.directional(x_, v, inputs_, pass_);
+    if (objective_.loss_ == MlpLoss::kCrossEntropy) {
+      // (diag(p) - p p^T) per sample.
+      const Eigen::RowVectorXd pu = (probabilities_.array() * u.array()).colwise().sum();
+      u = (probabilities_.array() * (u.rowwise() - pu).array()).matrix();
+    } else {
+      u /= static_cast<double>(objective_.network_.layer_sizes.back());
+    }
+    u /= static_cast<double>(objective_.num_training_);
+    objective_.backpropagate(x_, inputs_, pass_, std::move(u), y);
+  }
+
+ private:
+  const MlpLayerObjective& objective_;
+  Eigen::VectorXd x_;
+  Pass pass_;
+  Eigen::MatrixXd inputs_;
+  Eigen::MatrixXd probabilities_;  // cross-entropy: K x N
+};
+
+std::unique_ptr<HessianOperator> MlpLayerObjective::hessian(const Eigen::VectorXd& x) {
+  check(x);
+  if (layers_.dropout > 0.0) return nullptr;
+  return std::make_unique<GaussNewton>(*this, x);
+}
+
+Eigen::MatrixXd MlpLayerObjective::training_outputs(const Eigen::VectorXd& x) const {
+  check(x);
+  Pass pass;
+  training_statistics(x, &pass);
+  return pass.a.back().transpose();
 }
 
 Eigen::MatrixXd MlpLayerObjective::predict(const Eigen::VectorXd& x, const Eigen::MatrixXd& inputs) const {

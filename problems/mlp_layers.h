@@ -29,10 +29,20 @@
 //     predict() and the metrics: inference. mu and var are those of the
 //     whole training set at x (full-batch statistics, recomputed for each x:
 //     no running averages to drift), and dropout is off.
-// Levenberg-Marquardt and Gauss-Newton are not offered: their residual
-// Jacobians would have to carry the coupling of the samples through the
-// batch statistics (has_hessian() is false; curv fit refuses them with
-// --batch-norm or --dropout).
+// Second order (batch norm without dropout): hessian(x) is the generalized
+// Gauss-Newton operator of the full-batch objective,
+//
+//   G = 1/N J^T H J,   J = d z_L(all training samples) / dx,
+//
+// with H the Hessian of the loss in the outputs (I / K for squared error,
+// diag(p_s) - p_s p_s^T per sample for the cross-entropy), J taken through
+// the full-batch statistics: a sample's outputs depend on every sample's z
+// through mu and var, and J carries that coupling exactly. Products only
+// (multiply(): one forward-mode pass for J v, one backpropagation for J^T u);
+// the dense matrix is not formed. This is what Levenberg-Marquardt (lm-cg)
+// and the trust-region Newton-CG (newton-cg) run on. A residual-block
+// least-squares form (lm, gn, dogleg over J itself) is not offered: a
+// residual block would have to hold every sample.
 //
 // Parameters: the Mlp's (mlp_network.h: [W_l | b_l] per layer, so a plain
 // network's weights are a prefix), then for each hidden layer with batch norm
@@ -44,6 +54,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -87,6 +98,14 @@ class MlpLayerObjective final : public Objective, public SumObjective {
   bool evaluate(std::span<const int> terms, const Eigen::VectorXd& x, double* value,
                 Eigen::VectorXd* gradient) override;
   const char* name() const override { return "mlp with batch norm / dropout"; }
+  // The generalized Gauss-Newton operator (see the top); false / null with
+  // dropout.
+  bool has_hessian() const override { return layers_.dropout == 0.0; }
+  std::unique_ptr<HessianOperator> hessian(const Eigen::VectorXd& x) override;
+
+  // The training samples' outputs z_L under full-batch statistics (what the
+  // full-batch objective sees), N_train x K.
+  Eigen::MatrixXd training_outputs(const Eigen::VectorXd& x) const;
 
   // Training steps so far with dropout: the masks of the next one are those
   // of number dropout_steps() + 1. Setting it replays (or resumes) a
@@ -112,6 +131,17 @@ class MlpLayerObjective final : public Objective, public SumObjective {
   double backward(const Eigen::VectorXd& x, const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets, Pass& pass,
                   double scale, Eigen::VectorXd* gradient) const;
   void training_statistics(const Eigen::VectorXd& x, Pass* pass) const;
+  // The loss summed over the pass's samples and its sensitivity to their
+  // outputs z_L (K x B).
+  double output_sensitivity(const Pass& pass, const Eigen::MatrixXd& targets, Eigen::MatrixXd* delta) const;
+  // J^T delta: the gradient of sum_s delta_s^T z_L(x_s) through the pass.
+  void backpropagate(const Eigen::VectorXd& x, const Eigen::MatrixXd& inputs, const Pass& pass, Eigen::MatrixXd delta,
+                     Eigen::VectorXd* gradient) const;
+  // J v: the outputs' directional derivative along v (K x B), through the
+  // pass's statistics (batch or fixed).
+  Eigen::MatrixXd directional(const Eigen::VectorXd& x, const Eigen::VectorXd& v, const Eigen::MatrixXd& inputs,
+                              const Pass& pass) const;
+  class GaussNewton;
   void check(const Eigen::VectorXd& x) const;
 
   MlpOptions network_;

@@ -8,6 +8,7 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "curvature/cost_function.h"
 #include "curvature/error.h"
 #include "curvature/gradient_checker.h"
+#include "curvature/minimize.h"
+#include "curvature/objective.h"
 #include "curvature/train.h"
 #include "mlp.h"
 
@@ -121,6 +124,58 @@ TEST(MlpLayers, BatchNormGradientsPassTheGradientChecker) {
     expect_gradients_pass(regressor, {}, true, "full batch, squared error");
     expect_gradients_pass(regressor, {24, 3, 9, 10}, false, "minibatch, squared error");
   }
+}
+
+// G = 1/N J^T H J with J = d(all training outputs)/dx by central differences
+// of training_outputs(): the coupling through the batch statistics is in J.
+void expect_gauss_newton_matches_numeric_jacobians(MlpLayerObjective& objective, MlpLoss loss, int samples) {
+  const Eigen::VectorXd x = perturbed_start(objective, 9);
+  const int n = objective.num_parameters();
+  const Eigen::MatrixXd outputs = objective.training_outputs(x);  // N x K
+  const int k = static_cast<int>(outputs.cols());
+  Eigen::MatrixXd jacobian(samples * k, n);  // row s * K + o
+  for (int j = 0; j < n; ++j) {
+    const double h = 1e-6;
+    Eigen::VectorXd plus = x, minus = x;
+    plus[j] += h;
+    minus[j] -= h;
+    const Eigen::MatrixXd difference = (objective.training_outputs(plus) - objective.training_outputs(minus)) / (2 * h);
+    for (int s = 0; s < samples; ++s) jacobian.block(s * k, j, k, 1) = difference.row(s).transpose();
+  }
+  Eigen::MatrixXd expected = Eigen::MatrixXd::Zero(n, n);
+  for (int s = 0; s < samples; ++s) {
+    Eigen::MatrixXd h_out = Eigen::MatrixXd::Identity(k, k) / k;
+    if (loss == MlpLoss::kCrossEntropy) {
+      const Eigen::VectorXd z = outputs.row(s).transpose();
+      const Eigen::VectorXd p = (z.array() - z.maxCoeff()).exp().matrix() / (z.array() - z.maxCoeff()).exp().sum();
+      h_out = Eigen::MatrixXd(p.asDiagonal()) - p * p.transpose();
+    }
+    const auto j_s = jacobian.middleRows(s * k, k);
+    expected += j_s.transpose() * h_out * j_s / samples;
+  }
+  const std::unique_ptr<HessianOperator> g = objective.hessian(x);
+  ASSERT_NE(g, nullptr);
+  Eigen::MatrixXd formed(n, n);
+  for (int j = 0; j < n; ++j) {
+    Eigen::VectorXd column;
+    g->multiply(Eigen::VectorXd::Unit(n, j), &column);
+    formed.col(j) = column;
+  }
+  EXPECT_LT((formed - expected).cwiseAbs().maxCoeff(), 1e-7 * expected.cwiseAbs().maxCoeff());
+  EXPECT_LT((formed - formed.transpose()).cwiseAbs().maxCoeff(), 1e-12 * expected.cwiseAbs().maxCoeff());
+}
+
+TEST(MlpLayers, GaussNewtonProductsCarryTheBatchStatistics) {
+  MlpLayerOptions layers;
+  layers.batch_norm = true;
+  MlpLayerObjective regressor(network({3, 4, 3, 2}), layers, MlpLoss::kSquaredError, regression(15, 3));
+  expect_gauss_newton_matches_numeric_jacobians(regressor, MlpLoss::kSquaredError, 15);
+  MlpLayerObjective classifier(network({2, 5, 3}), layers, MlpLoss::kCrossEntropy, three_classes(20, 4));
+  expect_gauss_newton_matches_numeric_jacobians(classifier, MlpLoss::kCrossEntropy, 20);
+  layers.dropout = 0.2;
+  MlpLayerObjective dropped(network({2, 5, 3}), layers, MlpLoss::kCrossEntropy, three_classes(20, 4));
+  EXPECT_FALSE(dropped.has_hessian());
+  EXPECT_EQ(dropped.hessian(dropped.initial_parameters()), nullptr);
 }
 
 TEST(MlpLayers, DropoutGradientsPassTheGradientCheckerWithTheirMasks) {

@@ -387,7 +387,8 @@ void register_fit_command(CLI::App& app, int* exit_status) {
       ->check(whole_number(0, 1000000000));
   command->add_flag("--batch-norm", args->batch_norm,
                     "Batch normalization on the hidden layers: minibatch statistics in training, the training set's "
-                    "at inference (first-order methods; sd, cg, bfgs, lbfgs on the full batch)");
+                    "at inference (first-order methods; on the full batch sd, cg, bfgs, lbfgs, nesterov, and lm, "
+                    "lm-cg, newton-cg on the Gauss-Newton model)");
   command
       ->add_option("--dropout", args->dropout,
                    "Inverted dropout on the hidden units with this probability, seeded by --seed (first-order "

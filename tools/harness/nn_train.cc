@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -112,18 +113,39 @@ const NnMethod& check_nn_method(const std::string& name, NnLoss loss) {
   return method;
 }
 
+namespace {
+
+// The minimizer a method runs on MlpLayerObjective (task.layers active):
+// its own, or for lm Levenberg-Marquardt on the generalized Gauss-Newton
+// model (lm-cg); nullopt for a method that has none there.
+std::optional<MinimizerMethod> layers_minimizer(const NnMethod& method) {
+  if (method.runner == NnRunner::kMinimizer) return method.minimizer;
+  if (method.runner == NnRunner::kLeastSquares && method.least_squares == Method::kLevenbergMarquardt) {
+    return MinimizerMethod::kLevenbergMarquardtCg;
+  }
+  return std::nullopt;
+}
+
+// Second-order methods that need no more than Gauss-Newton products.
+bool uses_products_only(MinimizerMethod method) {
+  return method == MinimizerMethod::kNewtonTrustRegionCg || method == MinimizerMethod::kLevenbergMarquardtCg;
+}
+
+}  // namespace
+
 void check_nn_layers(const NnMethod& method, const MlpLayerOptions& layers) {
   if (!layers.active() || method.runner == NnRunner::kFirstOrder) return;
-  const bool gradient_minimizer = method.runner == NnRunner::kMinimizer && !uses_hessian(method.minimizer);
-  if (gradient_minimizer && layers.dropout == 0.0) return;
+  const std::optional<MinimizerMethod> minimizer = layers_minimizer(method);
+  const bool full_batch = minimizer && (!uses_hessian(*minimizer) || uses_products_only(*minimizer));
+  if (full_batch && layers.dropout == 0.0) return;
   throw Error("--method " + std::string(method.name) + ": " +
-              (gradient_minimizer
-                   ? std::string("--dropout draws a new mask at every step, so a full-batch method would see a "
-                                 "different function at every evaluation; use a first-order method (adam, sgd, ...)")
-                   : std::string("--batch-norm and --dropout work with the first-order methods (and, batch norm "
-                                 "alone, with the full-batch gradient methods sd, cg, bfgs, lbfgs, nesterov); this "
-                                 "method needs Jacobians or Hessians "
-                                 "through the batch statistics, which are not implemented")));
+              (full_batch ? std::string("--dropout draws a new mask at every step, so a full-batch method would see "
+                                        "a different function at every evaluation; use a first-order method (adam, "
+                                        "sgd, ...)")
+                          : std::string("--batch-norm and --dropout work with the first-order methods, and batch norm "
+                                        "alone with the full-batch methods sd, cg, bfgs, lbfgs, nesterov and, on the "
+                                        "generalized Gauss-Newton model through the batch statistics, lm (as lm-cg), "
+                                        "lm-cg and newton-cg; this method needs a Jacobian or a dense Hessian")));
 }
 
 namespace {
@@ -449,12 +471,14 @@ NnTrainResult train_first_order_cross_entropy(const NnTask& task, const NnTrainO
 
 // The network with batch norm or dropout (task.layers) on MlpLayerObjective:
 // first-order rules through train() in minibatches of samples (validation
-// samples appended as held-out terms), or a gradient-only minimizer on the
-// full batch (batch norm alone). The recorder gets costs in its units: the
+// samples appended as held-out terms), or with batch norm alone a full-batch
+// minimizer: gradient-only, or lm-cg / newton-cg on the generalized
+// Gauss-Newton products (lm runs as lm-cg). The recorder gets costs in its units: the
 // mean term is half the MSE, or the mean cross-entropy.
 NnTrainResult train_with_layers(const NnTask& task, const NnTrainOptions& options, const NnMethod& method) {
   check_nn_layers(method, task.layers);
   const bool first_order = method.runner == NnRunner::kFirstOrder;
+  const std::optional<MinimizerMethod> full_batch_method = layers_minimizer(method);
   NnTrainResult result;
   const bool classification = task.loss == NnLoss::kCrossEntropy;
   Dataset data = task.train;
@@ -506,9 +530,10 @@ NnTrainResult train_with_layers(const NnTask& task, const NnTrainOptions& option
     RecentPointsObjective recent(objective);
     Eigen::VectorXd current = x;
     MinimizeOptions minimizer;
-    minimizer.method = method.minimizer;
+    minimizer.method = *full_batch_method;
     minimizer.max_iterations = options.max_iterations;
     minimizer.max_time_seconds = options.max_time_seconds;
+    minimizer.max_cg_iterations = options.max_cg_iterations;
     minimizer.callback = [&](const IterationRecord& record) {
       if (const Eigen::VectorXd* point = recent.find(record.cost)) current = *point;
       return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, record.accepted,
