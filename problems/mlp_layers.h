@@ -1,7 +1,8 @@
 // mlp_layers.h — the network with batch normalization and inverted dropout
 // on its hidden layers, as a SumObjective (one term per sample) for
-// minibatch training by train(), and as a full-batch Objective for the
-// gradient-based minimizers (batch normalization only).
+// minibatch training by train(), and as a full-batch Objective with a
+// generalized Gauss-Newton operator for the minimizers (batch normalization
+// only).
 //
 // Hidden layer l = 1..L-1, with the options on:
 //
