@@ -39,9 +39,13 @@ struct RuleRow {
   double beale_rate, rosenbrock_rate;
 };
 
-// Learning rates: the largest of 1e-4 * 2^k (about) that keeps each path
-// stable on the problem, so that the pictures compare the rules at their
-// best rather than at one shared rate; measured by running the paths.
+// Learning rates per rule and problem, picked by hand while drawing the
+// pictures so that each path is stable and gets near the minimum, rather
+// than one shared rate that suits none. Where the 3000 steps end (distance
+// to the minimizer): on Beale every path within 0.009 (RMSProp) and the
+// others within 5e-5; on Rosenbrock Adam, Newton and BFGS reach (1, 1),
+// RMSProp ends 0.06 away, AdaGrad 0.11, momentum and Nesterov 0.08, SGD 0.33
+// (its rate is capped by the valley's curvature, about 1000 across it).
 constexpr RuleRow kRules[] = {
     {"sgd", UpdateRuleType::kSgd, 0.01, 0.001},
     {"momentum", UpdateRuleType::kMomentum, 0.002, 0.0002},

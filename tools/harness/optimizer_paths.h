@@ -35,8 +35,8 @@ PathProblem path_problem(const std::string& name);
 
 // The eight paths, in the order above: `steps` steps of each first-order
 // rule (a learning rate per rule and problem, chosen so that each path is
-// stable and reaches the minimum's valley; the table is in
-// optimizer_paths.cc), and Newton and BFGS until they converge (at most
+// stable and gets near the minimum; the table, and where the paths end, are
+// in optimizer_paths.cc), and Newton and BFGS until they converge (at most
 // `steps` iterations).
 std::vector<OptimizerPath> optimizer_paths(const PathProblem& problem, int steps);
 
