@@ -22,7 +22,9 @@
 //                      ambient_size() x tangent_size();
 //   minus_jacobian(x)  d minus(y, x) / d y at y = x,
 //                      tangent_size() x ambient_size().
-// minus_jacobian(x) * plus_jacobian(x) is the identity.
+// minus_jacobian(x) * plus_jacobian(x) is the identity for x on the manifold
+// (a quaternion of norm 1, say; the provided manifolds' Jacobians are the
+// exact derivatives of their plus and minus at any x in their domain).
 //
 // Every function returns false when it cannot be computed at its input (a
 // point off the manifold's domain); the solvers treat that as a point that

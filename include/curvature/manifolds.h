@@ -55,7 +55,10 @@ class SubsetManifold final : public Manifold {
 // Unit quaternions q = (w, x, y, z) (Hamilton convention, w first, as in
 // rotation.h), tangent size 3: plus(q, delta) = exp(delta) * q, where
 // exp(delta) is the rotation by the angle |delta| about delta / |delta|
-// (angle-axis, rotation.h). The result is renormalised.
+// (angle-axis, rotation.h). The result is renormalised. minus(p, q) =
+// log(p q^*), the angle-axis vector (angle at most pi) of the rotation from
+// q to p. Unlike Ceres Solver's QuaternionManifold, whose step rotates by
+// 2 |delta|, a step here is the rotation vector itself (as in SO3Manifold).
 class QuaternionManifold final : public Manifold {
  public:
   int ambient_size() const override { return 4; }
@@ -132,10 +135,12 @@ class SE3Manifold final : public Manifold {
 };
 
 // The unit sphere S^(n-1) in R^n (n >= 2), tangent size n - 1. The tangent
-// basis at x is the Householder reflection that maps x to the last axis, so
-// it is smooth everywhere except at -e_n, and exact at the poles +-e_n.
+// basis at x is the first n - 1 columns of the Householder reflection that
+// exchanges x and -e_n, so it is smooth everywhere except at -e_n, and at
+// both poles +-e_n it is exactly the standard axes e_1..e_(n-1).
 // plus(x, delta) = cos(|v|) x + sin(|v|) v / |v| with v the tangent vector
-// delta expressed in R^n.
+// delta expressed in R^n (renormalised); minus is its inverse for y != -x
+// and returns false at the antipode.
 class SphereManifold final : public Manifold {
  public:
   explicit SphereManifold(int ambient_size);
