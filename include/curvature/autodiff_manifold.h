@@ -52,16 +52,20 @@ class AutoDiffManifold final : public Manifold {
   static_assert(kTangent >= 1, "AutoDiffManifold: the tangent size must be at least 1");
   static_assert(kTangent <= kAmbient, "AutoDiffManifold: the tangent size cannot exceed the ambient size");
 
+  // A default-constructed functor, or the one given.
   AutoDiffManifold() = default;
   explicit AutoDiffManifold(Functor functor) : functor_(std::move(functor)) {}
 
+  // kAmbient and kTangent.
   int ambient_size() const override { return kAmbient; }
   int tangent_size() const override { return kTangent; }
 
+  // functor.plus with T = double.
   bool plus(const double* x, const double* delta, double* x_plus_delta) const override {
     return functor_.plus(x, delta, x_plus_delta);
   }
 
+  // d functor.plus(x, delta) / d delta at delta = 0, by Jet<double, kTangent>.
   bool plus_jacobian(const double* x, double* jacobian) const override {
     using TangentJet = Jet<double, kTangent>;
     std::array<TangentJet, kAmbient> x_jets;
@@ -76,10 +80,12 @@ class AutoDiffManifold final : public Manifold {
     return true;
   }
 
+  // functor.minus with T = double.
   bool minus(const double* y, const double* x, double* y_minus_x) const override {
     return functor_.minus(y, x, y_minus_x);
   }
 
+  // d functor.minus(y, x) / d y at y = x, by Jet<double, kAmbient>.
   bool minus_jacobian(const double* x, double* jacobian) const override {
     using AmbientJet = Jet<double, kAmbient>;
     std::array<AmbientJet, kAmbient> y_jets;
@@ -96,6 +102,7 @@ class AutoDiffManifold final : public Manifold {
     return true;
   }
 
+  // The functor this manifold calls.
   const Functor& functor() const { return functor_; }
 
  private:

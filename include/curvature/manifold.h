@@ -40,6 +40,7 @@
 
 namespace curvature {
 
+// How a parameter block moves on its manifold (see the top of this file).
 class Manifold {
  public:
   virtual ~Manifold() = default;
@@ -47,6 +48,8 @@ class Manifold {
   virtual int ambient_size() const = 0;  // numbers in a point
   virtual int tangent_size() const = 0;  // numbers in a step, <= ambient_size()
 
+  // The four maps of the top of this file; each returns false where it
+  // cannot be computed.
   virtual bool plus(const double* x, const double* delta, double* x_plus_delta) const = 0;
   virtual bool plus_jacobian(const double* x, double* jacobian) const = 0;
   virtual bool minus(const double* y, const double* x, double* y_minus_x) const = 0;
