@@ -4,6 +4,8 @@
 // minus(plus(x, d), x) = d, plus and minus Jacobians against central
 // differences, minus_jacobian * plus_jacobian = I and the tangent-space
 // product; then closed forms, the documented conventions, and bad input.
+#include "curvature/manifold.h"
+
 #include <gtest/gtest.h>
 
 #include <Eigen/Core>
@@ -15,7 +17,6 @@
 #include <vector>
 
 #include "curvature/autodiff_manifold.h"
-#include "curvature/manifold.h"
 #include "curvature/manifolds.h"
 #include "curvature/rotation.h"
 #include "test_util.h"
@@ -231,8 +232,7 @@ TEST(ManifoldTest, SO3MovesAsTheQuaternionManifold) {
 TEST(ManifoldTest, AngleAndSE2WrapIntoMinusPiToPi) {
   const AngleManifold angle;
   for (double theta : {0.0, 1.0, -3.0, kPi, -kPi + 1e-9}) {
-    check_manifold(angle, Vector::Constant(1, theta), 3.0, "Angle at " + std::to_string(theta),
-                   std::abs(theta) < 3.1);
+    check_manifold(angle, Vector::Constant(1, theta), 3.0, "Angle at " + std::to_string(theta), std::abs(theta) < 3.1);
   }
   EXPECT_NEAR(plus(angle, Vector::Constant(1, 3.0), Vector::Constant(1, 0.5))[0], 3.5 - 2 * kPi, 1e-15);
   EXPECT_EQ(plus(angle, Vector::Constant(1, -kPi), Vector::Constant(1, 0.0))[0], kPi);  // -pi is pi
@@ -354,8 +354,8 @@ struct QuaternionFunctor {
     T step[4], product[4];
     angle_axis_to_quaternion(delta, step);
     quaternion_product(step, x, product);
-    const T norm = sqrt(product[0] * product[0] + product[1] * product[1] + product[2] * product[2] +
-                        product[3] * product[3]);
+    const T norm =
+        sqrt(product[0] * product[0] + product[1] * product[1] + product[2] * product[2] + product[3] * product[3]);
     for (int i = 0; i < 4; ++i) x_plus_delta[i] = product[i] / norm;
     return true;
   }
@@ -444,8 +444,11 @@ TEST(ManifoldTest, BadSizesAndIndicesAreErrorsNamingThem) {
   expect_error_naming([] { SphereManifold(1); }, "SphereManifold: ambient size must be at least 2, got 1");
   expect_error_naming([] { LineManifold(1); }, "LineManifold: dimension must be at least 2, got 1");
   expect_error_naming([] { ProductManifold({}); }, "ProductManifold: needs at least one factor");
-  expect_error_naming([] { ProductManifold({std::make_shared<AngleManifold>(), nullptr}); },
-                      "ProductManifold: factor 1 is null");
+  expect_error_naming(
+      [] {
+        ProductManifold({std::make_shared<AngleManifold>(), nullptr});
+      },
+      "ProductManifold: factor 1 is null");
 }
 
 }  // namespace
