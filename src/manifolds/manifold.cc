@@ -3,6 +3,7 @@
 #include "curvature/manifold.h"
 
 #include <Eigen/Core>
+#include <array>
 #include <vector>
 
 namespace curvature {
@@ -11,11 +12,20 @@ bool Manifold::right_multiply_by_plus_jacobian(const double* x, int num_rows, co
                                                double* tangent_matrix) const {
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const int ambient = ambient_size(), tangent = tangent_size();
-  std::vector<double> jacobian(static_cast<std::size_t>(ambient) * tangent);
-  if (!plus_jacobian(x, jacobian.data())) return false;
+  // This runs once per block per evaluation: the Jacobians of the small
+  // manifolds (up to 8 x 8, SE(3)'s 7 x 6 included) stay on the stack.
+  constexpr int kOnStack = 64;
+  std::array<double, kOnStack> small;
+  std::vector<double> large;
+  double* jacobian = small.data();
+  if (ambient * tangent > kOnStack) {
+    large.resize(static_cast<std::size_t>(ambient) * tangent);
+    jacobian = large.data();
+  }
+  if (!plus_jacobian(x, jacobian)) return false;
   Eigen::Map<RowMajor>(tangent_matrix, num_rows, tangent).noalias() =
       Eigen::Map<const RowMajor>(ambient_matrix, num_rows, ambient) *
-      Eigen::Map<const RowMajor>(jacobian.data(), ambient, tangent);
+      Eigen::Map<const RowMajor>(jacobian, ambient, tangent);
   return true;
 }
 
