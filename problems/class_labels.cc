@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "curvature/error.h"
 
@@ -25,8 +26,8 @@ std::string target_name(const Dataset& data) {
 
 void require_one_column(const Dataset& data, const char* where) {
   if (data.num_targets() != 1) {
-    throw Error(std::string(where) + ": " + (data.source.empty() ? std::string("the data") : data.source) +
-                " has " + std::to_string(data.num_targets()) + " target columns; class labels are one column");
+    throw Error(std::string(where) + ": " + (data.source.empty() ? std::string("the data") : data.source) + " has " +
+                std::to_string(data.num_targets()) + " target columns; class labels are one column");
   }
 }
 
@@ -52,8 +53,8 @@ std::vector<double> find_classes(const Dataset& train) {
   if (count > kMaxClasses || count * kMinSamplesPerClass > train.num_samples()) {
     throw Error(source + ": the target column " + target_name(train) + " has " + std::to_string(count) +
                 " distinct values in " + std::to_string(train.num_samples()) +
-                " rows: it looks like a regression target, not class labels (at most " +
-                std::to_string(kMaxClasses) + " classes with at least " + std::to_string(kMinSamplesPerClass) +
+                " rows: it looks like a regression target, not class labels (at most " + std::to_string(kMaxClasses) +
+                " classes with at least " + std::to_string(kMinSamplesPerClass) +
                 " rows each on average); use --loss mse to fit it as a number");
   }
   return {distinct.begin(), distinct.end()};
@@ -69,6 +70,8 @@ bool classes_are_indices(const std::vector<double>& classes) {
 void encode_classes(Dataset* data, const std::vector<double>& classes) {
   if (data == nullptr) throw Error("encode_classes: the data set is null");
   require_one_column(*data, "encode_classes");
+  // Into a copy first: on an error the data are left as they were.
+  Eigen::MatrixXd indices = data->targets;
   for (int r = 0; r < data->num_samples(); ++r) {
     const double label = data->targets(r, 0);
     const auto it = std::lower_bound(classes.begin(), classes.end(), label);
@@ -80,8 +83,9 @@ void encode_classes(Dataset* data, const std::vector<double>& classes) {
                   (label != std::floor(label) ? " is not a whole number" : " is not a class of the training data") +
                   " (classes: " + known + ")");
     }
-    data->targets(r, 0) = static_cast<double>(it - classes.begin());
+    indices(r, 0) = static_cast<double>(it - classes.begin());
   }
+  data->targets = std::move(indices);
 }
 
 }  // namespace curvature

@@ -37,7 +37,7 @@ bool classes_are_indices(const std::vector<double>& classes);
 // Replaces each label of data->targets by its class index (0..K-1) in
 // `classes`. Throws curvature::Error naming the file, line and value for a
 // label not among `classes` (fractional, or a class the training data did
-// not have).
+// not have), leaving `data` unchanged.
 void encode_classes(Dataset* data, const std::vector<double>& classes);
 
 }  // namespace curvature

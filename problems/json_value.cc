@@ -178,9 +178,9 @@ class JsonParser {
 
   double parse_number() {
     const size_t begin = pos_;
-    while (pos_ < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '-' ||
-                                   text_[pos_] == '+' || text_[pos_] == '.' || text_[pos_] == 'e' ||
-                                   text_[pos_] == 'E')) {
+    while (pos_ < text_.size() &&
+           (std::isdigit(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '-' || text_[pos_] == '+' ||
+            text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E')) {
       ++pos_;
     }
     if (pos_ == begin) fail("unexpected character '" + std::string(1, text_[pos_]) + "'");
@@ -230,9 +230,7 @@ const JsonValue& JsonValue::member(const std::string& key, const std::string& wh
   return it->second;
 }
 
-bool JsonValue::has_member(const std::string& key) const {
-  return kind_ == Kind::kObject && object_.count(key) > 0;
-}
+bool JsonValue::has_member(const std::string& key) const { return kind_ == Kind::kObject && object_.count(key) > 0; }
 
 std::vector<std::string> JsonValue::keys(const std::string& what) const {
   if (kind_ != Kind::kObject) wrong_kind(what, "an object", kind_);

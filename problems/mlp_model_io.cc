@@ -115,8 +115,8 @@ void check_scaling(const Standardization& s, int size, const std::string& where)
 // An integer count read from a JSON number.
 int count_of(const JsonValue& value, const std::string& where) {
   const double x = value.number(where);
-  if (x != std::floor(x) || x < 1 || x > 1e9) throw Error(where + ": expected a positive whole number, got " +
-                                                         to_decimal(x));
+  if (x != std::floor(x) || x < 1 || x > 1e9)
+    throw Error(where + ": expected a positive whole number, got " + to_decimal(x));
   return static_cast<int>(x);
 }
 
@@ -128,11 +128,13 @@ void validate(const MlpModel& model) {
   const std::vector<int>& sizes = model.network.layer_sizes;
   const Mlp shape(model.network);
   if (static_cast<int>(model.parameters.size()) != shape.num_parameters()) {
-    throw Error(where + "::parameters: the network of layers " + [&] {
-      std::string s;
-      for (int n : sizes) s += (s.empty() ? "" : "-") + std::to_string(n);
-      return s;
-    }() + " has " + std::to_string(shape.num_parameters()) + " parameters, the model " +
+    throw Error(where + "::parameters: the network of layers " +
+                [&] {
+                  std::string s;
+                  for (int n : sizes) s += (s.empty() ? "" : "-") + std::to_string(n);
+                  return s;
+                }() +
+                " has " + std::to_string(shape.num_parameters()) + " parameters, the model " +
                 std::to_string(model.parameters.size()));
   }
   for (size_t i = 0; i < model.parameters.size(); ++i) {
@@ -141,8 +143,8 @@ void validate(const MlpModel& model) {
     }
   }
   if (static_cast<int>(model.input_names.size()) != sizes.front()) {
-    throw Error(where + "::input_names: the network has " + std::to_string(sizes.front()) + " inputs, the model names " +
-                std::to_string(model.input_names.size()));
+    throw Error(where + "::input_names: the network has " + std::to_string(sizes.front()) +
+                " inputs, the model names " + std::to_string(model.input_names.size()));
   }
   std::set<std::string> seen;
   for (const std::string& name : model.input_names) {
@@ -178,8 +180,8 @@ Mlp network_of(const MlpModel& model) {
   options.hidden_activation = model.network.hidden_activation;
   options.output_activation = model.network.output_activation;
   Mlp mlp(options);
-  mlp.set_parameters(Eigen::Map<const Eigen::VectorXd>(model.parameters.data(),
-                                                       static_cast<Eigen::Index>(model.parameters.size())));
+  mlp.set_parameters(
+      Eigen::Map<const Eigen::VectorXd>(model.parameters.data(), static_cast<Eigen::Index>(model.parameters.size())));
   return mlp;
 }
 
