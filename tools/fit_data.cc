@@ -58,8 +58,8 @@ FitData prepare_fit_data(const FitDataOptions& options) {
     throw Error("--loss mse: the model to start from is a classifier (use --loss xent)");
   }
 
-  DatasetSplit split = shuffled_split(all, options.test_fraction, options.validation_fraction, options.seed,
-                                      options.classification);
+  DatasetSplit split =
+      shuffled_split(all, options.test_fraction, options.validation_fraction, options.seed, options.classification);
   if (test.num_samples() == 0) test = std::move(split.test);
 
   if (options.start != nullptr) {
