@@ -470,8 +470,9 @@ void register_fit_command(CLI::App& app, int* exit_status) {
   CLI::Option* batch =
       command
           ->add_option("--batch", args->batch_size,
-                       "First-order methods and adam-lm's Adam phase: samples per minibatch (0: all the training "
-                       "samples; default: 200 for the first-order methods, full batch for adam-lm)")
+                       "First-order methods and adam-lm's Adam phase: samples per minibatch, 0 all the training "
+                       "samples; when not given, 200 (or all, if fewer) for the first-order methods and all for "
+                       "adam-lm")
           ->check(whole_number(0, 1000000000));
   command
       ->add_option("--warmup-steps", args->warmup_steps,

@@ -47,7 +47,10 @@ struct NnLossInfo {
 
 inline constexpr NnLossInfo kNnLosses[] = {
     {NnLoss::kMeanSquaredError, "mse", "mean squared error, targets standardized (regression)", false},
-    {NnLoss::kCrossEntropy, "xent", "softmax cross-entropy, targets are class labels 0..K-1 (classification)", true},
+    {NnLoss::kCrossEntropy, "xent",
+     "softmax cross-entropy, targets are integer class labels (0..K-1, or any integers, mapped to classes in "
+     "increasing order) (classification)",
+     true},
 };
 
 inline const NnLossInfo& info(NnLoss loss) {
