@@ -244,8 +244,8 @@ int fit(const FitArgs& args) {
   for (int size : task.network.layer_sizes) shape += (shape.empty() ? "" : "-") + std::to_string(size);
   std::fprintf(out, "fit %s: %d train / %d test samples, MLP %s (%s), %d parameters, %s, method %s, seed %llu\n",
                args.data_path.c_str(), task.train.num_samples(), task.test.num_samples(), shape.c_str(),
-               args.activation.c_str(), Mlp(task.network).num_parameters(), loss_name, args.method.c_str(),
-               static_cast<unsigned long long>(args.seed));
+               to_string(task.network.hidden_activation), Mlp(task.network).num_parameters(), loss_name,
+               args.method.c_str(), static_cast<unsigned long long>(args.seed));
   std::fprintf(out, "inputs %s; %d validation rows%s\n",
                data.input_scaling.mean.size() != 0 ? "standardized with the training rows' statistics"
                                                    : "as read (--no-standardize)",
@@ -401,7 +401,7 @@ int fit(const FitArgs& args) {
           .text("data", args.data_path)
           .text("test", args.test_path)
           .text("network", shape)
-          .text("activation", args.activation)
+          .text("activation", to_string(task.network.hidden_activation))
           .text("loss", args.loss)
           .text("method", args.method)
           .unsigned_integer("seed", args.seed)
