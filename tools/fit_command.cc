@@ -147,7 +147,16 @@ Activation parse_activation(const std::string& name) {
 int fit(const FitArgs& args) {
   NnTask task;
   task.loss = parse_nn_loss(args.loss);
-  check_nn_method(args.method, task.loss);  // fails before the data are read
+  {
+    // The options a method cannot take fail before the data are read.
+    NnTrainOptions checked;
+    checked.method = args.method;
+    checked.l1 = args.l1;
+    checked.l2 = args.l2;
+    checked.min_improvement = args.min_improvement;
+    checked.improvement_window = args.improvement_window;
+    check_nn_options(checked, task.loss);
+  }
   if (args.batch_size > 0) {
     // Refused rather than ignored: a full-batch method would silently run
     // on every sample.

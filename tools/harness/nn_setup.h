@@ -229,6 +229,12 @@ struct NnTrainResult {
   double train_accuracy = 0.0;  // classification; NaN otherwise
 };
 
+// The method of options.method for `loss` (check_nn_method()), with the
+// options checked against it: throws curvature::Error naming the option out
+// of range, or --l1 with a method that is not first order. train_network()
+// calls it first; a command calls it before it prints anything.
+const NnMethod& check_nn_options(const NnTrainOptions& options, NnLoss loss);
+
 // Fits task.network (initialized from its seed) to task.train with the
 // method, full batch. Throws curvature::Error for an unknown method or lm/gn
 // on the cross-entropy loss. Defined in nn_train.cc.

@@ -455,8 +455,8 @@ NnTrainResult run(const NnTask& task, const NnTrainOptions& options, const NnMet
 
 }  // namespace
 
-NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
-  const NnMethod& method = check_nn_method(options.method, task.loss);
+const NnMethod& check_nn_options(const NnTrainOptions& options, NnLoss loss) {
+  const NnMethod& method = check_nn_method(options.method, loss);
   require_option(options.l2 >= 0.0 && std::isfinite(options.l2), "NnTrainOptions", "l2", "non-negative and finite",
                  options.l2);
   require_option(options.l1 >= 0.0 && std::isfinite(options.l1), "NnTrainOptions", "l1", "non-negative and finite",
@@ -470,6 +470,11 @@ NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
                 " takes smooth penalties only; the L1 penalty is a proximal step of the first-order methods "
                 "(use --l2 here)");
   }
+  return method;
+}
+
+NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
+  const NnMethod& method = check_nn_options(options, task.loss);
   // The stall test watches the training loss, which only full-batch methods
   // compute exactly: a first-order method's minibatch losses are noisy (its
   // runs end on the validation set, the epochs or the time).
