@@ -1,7 +1,10 @@
 // curv fit: fits a multilayer perceptron to a CSV data set with one of the
 // methods of nn_setup.h, printing one line per iteration and a final report,
-// and writing the trace and a JSON summary on request. The training runs
-// themselves are the harness's (nn_train.cc), shared with `curv bench nn`.
+// and writing the trace, a JSON summary and the fitted model (mlp_model_io.h)
+// on request. The data are prepared by fit_data.cc (columns, labels, splits,
+// standardization); the training runs themselves are the harness's
+// (nn_train.cc), shared with `curv bench nn`. docs/curv_fit.md is the user's
+// guide.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
