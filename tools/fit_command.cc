@@ -67,6 +67,7 @@ struct FitArgs {
   int split = 0;  // replaced by test_fraction: refused with a message
   double test_fraction = 0.0;
   double validation_fraction = 0.1;
+  bool validation_given = false;
   bool no_standardize = false;
   double l2 = 0.0;
   double l1 = 0.0;
@@ -192,6 +193,7 @@ int fit(const FitArgs& args) {
   data_options.classification = classification;
   data_options.test_fraction = args.test_fraction;
   data_options.validation_fraction = args.validation_fraction;
+  data_options.validation_required = args.validation_given;
   data_options.seed = args.seed;
   data_options.standardize_inputs = !args.no_standardize;
   data_options.start = init;
@@ -258,10 +260,13 @@ int fit(const FitArgs& args) {
                args.data_path.c_str(), task.train.num_samples(), task.test.num_samples(), shape.c_str(),
                to_string(task.network.hidden_activation), Mlp(task.network).num_parameters(), loss_name,
                args.method.c_str(), static_cast<unsigned long long>(args.seed));
-  std::fprintf(out, "inputs %s; %d validation rows%s\n",
+  const bool too_few_to_validate = task.validation.num_samples() == 0 && args.validation_fraction > 0.0;
+  std::fprintf(out, "inputs %s; %d validation rows%s%s\n",
                data.input_scaling.mean.size() != 0 ? "standardized with the training rows' statistics"
                                                    : "as read (--no-standardize)",
-               task.validation.num_samples(), init != nullptr ? (", starting from " + args.init_path).c_str() : "");
+               task.validation.num_samples(),
+               too_few_to_validate ? " (too few rows for the default validation split: no early stopping)" : "",
+               init != nullptr ? (", starting from " + args.init_path).c_str() : "");
   if (!classification) {
     std::fprintf(out,
                  "target %s standardized: mean %.6g, standard deviation %.6g (MSE in the target's units = "
@@ -501,11 +506,12 @@ void register_fit_command(CLI::App& app, int* exit_status) {
                    "Without --test: hold out this fraction of the rows, shuffled by --seed (stratified by class for "
                    "--loss xent), as the test set (0: none)")
       ->check(in_range(0.0, 0.9));
-  command
-      ->add_option("--validation-fraction,--validation", args->validation_fraction,
-                   "Hold out this fraction of the rows, shuffled by --seed (stratified for --loss xent), as a "
-                   "validation set for early stopping (0: none; --validation is its former name)")
-      ->check(in_range(0.0, 0.9));
+  CLI::Option* validation =
+      command
+          ->add_option("--validation-fraction,--validation", args->validation_fraction,
+                       "Hold out this fraction of the rows, shuffled by --seed (stratified for --loss xent), as a "
+                       "validation set for early stopping (0: none; --validation is its former name)")
+          ->check(in_range(0.0, 0.9));
   CLI::Option* patience =
       command
           ->add_option("--patience", args->patience,
@@ -549,7 +555,8 @@ void register_fit_command(CLI::App& app, int* exit_status) {
       ->type_name("FILE");
   command->add_flag("--allow-unsolved", args->allow_unsolved, "Exit with status 0 even when the fit failed");
   add_iteration_line_options(command, &args->lines, true);
-  command->callback([args, exit_status, hidden, activation, divisor, patience, batch] {
+  command->callback([args, exit_status, hidden, activation, divisor, patience, batch, validation] {
+    args->validation_given = validation->count() > 0;
     args->batch_given = batch->count() > 0;
     args->hidden_given = hidden->count() > 0;
     args->activation_given = activation->count() > 0;

@@ -1,5 +1,9 @@
 #include "fit_data.h"
 
+#include <algorithm>
+#include <cmath>
+#include <map>
+
 #include "class_labels.h"
 #include "curvature/error.h"
 
@@ -58,8 +62,20 @@ FitData prepare_fit_data(const FitDataOptions& options) {
     throw Error("--loss mse: the model to start from is a classifier (use --loss xent)");
   }
 
+  double validation_fraction = options.validation_fraction;
+  if (!options.validation_required && validation_fraction > 0.0) {
+    // The largest group the split draws from: the whole data set, or the
+    // most frequent class under stratification.
+    int largest = all.num_samples();
+    if (options.classification) {
+      std::map<double, int> counts;
+      largest = 0;
+      for (int r = 0; r < all.num_samples(); ++r) largest = std::max(largest, ++counts[all.targets(r, 0)]);
+    }
+    if (std::lround(validation_fraction * largest) < 1) validation_fraction = 0.0;
+  }
   DatasetSplit split =
-      shuffled_split(all, options.test_fraction, options.validation_fraction, options.seed, options.classification);
+      shuffled_split(all, options.test_fraction, validation_fraction, options.seed, options.classification);
   if (test.num_samples() == 0) test = std::move(split.test);
 
   if (options.start != nullptr) {

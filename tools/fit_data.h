@@ -21,8 +21,12 @@ struct FitDataOptions {
   double input_divisor = 1.0;
   bool classification = false;
   double test_fraction = 0.0;        // without test_path
-  double validation_fraction = 0.0;  // of the rows left for training
-  std::uint64_t seed = 0;            // of the shuffle
+  double validation_fraction = 0.0;  // of all the rows
+  // The validation fraction was asked for: a split that selects no rows is
+  // an error. Otherwise (a default) such a split is dropped: a data set too
+  // small for it trains on every row.
+  bool validation_required = true;
+  std::uint64_t seed = 0;  // of the shuffle
   bool standardize_inputs = true;
   // A model being fine-tuned: its columns, classes and scaling are used as
   // they are (its weights expect them); null: all from the training rows.
