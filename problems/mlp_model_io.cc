@@ -124,18 +124,19 @@ int count_of(const JsonValue& value, const std::string& where) {
 
 void validate(const MlpModel& model) {
   const std::string where = "MlpModel";
-  validate(model.network);  // layer sizes
+  validate(model.network);  // layer sizes, and a parameter count that fits in an int
   const std::vector<int>& sizes = model.network.layer_sizes;
-  const Mlp shape(model.network);
-  if (static_cast<int>(model.parameters.size()) != shape.num_parameters()) {
-    throw Error(where + "::parameters: the network of layers " +
-                [&] {
-                  std::string s;
-                  for (int n : sizes) s += (s.empty() ? "" : "-") + std::to_string(n);
-                  return s;
-                }() +
-                " has " + std::to_string(shape.num_parameters()) + " parameters, the model " +
-                std::to_string(model.parameters.size()));
+  // Counted, not read off an Mlp: building one would allocate the count a
+  // corrupted file claims before it is checked against the weights given.
+  long long count = 0;
+  for (size_t l = 1; l < sizes.size(); ++l) {
+    count += static_cast<long long>(sizes[l]) * sizes[l - 1] + sizes[l];
+  }
+  if (static_cast<long long>(model.parameters.size()) != count) {
+    std::string shape;
+    for (int n : sizes) shape += (shape.empty() ? "" : "-") + std::to_string(n);
+    throw Error(where + "::parameters: the network of layers " + shape + " has " + std::to_string(count) +
+                " parameters, the model " + std::to_string(model.parameters.size()));
   }
   for (size_t i = 0; i < model.parameters.size(); ++i) {
     if (!std::isfinite(model.parameters[i])) {
