@@ -29,8 +29,7 @@ void check_model(const curvature::MlpModel& model) {
   curvature::write_mlp_model(model, text);
   const curvature::MlpModel again = curvature::read_mlp_model(text, "again.json");
   require(again.parameters.size() == model.parameters.size(), "the parameter count survives a round trip");
-  require(std::memcmp(again.parameters.data(), model.parameters.data(),
-                      sizeof(double) * model.parameters.size()) == 0,
+  require(std::memcmp(again.parameters.data(), model.parameters.data(), sizeof(double) * model.parameters.size()) == 0,
           "every parameter survives a round trip bit for bit");
   require(again.input_names == model.input_names && again.target_name == model.target_name,
           "the column names survive a round trip");
