@@ -1,0 +1,189 @@
+// curvature/covariance.h — the covariance of estimated parameters.
+//
+// At a solution x* of a least-squares problem with Jacobian J (m residuals,
+// n effective parameters), the covariance of the estimate is
+//
+//   C = (J^T J)^-1,           or, when asked,   C = s^2 (J^T J)^-1,
+//   s^2 = 2 cost / (m - n)    (the residual variance, as NIST, GSL and
+//                              scipy's curve_fit with absolute_sigma=False
+//                              report it).
+//
+// compute_covariance() evaluates J at the values currently stored in the
+// parameter blocks (normally right after a solve) and returns the requested
+// blocks of C: the covariance of a block with itself, or the
+// cross-covariance of a pair. Each block's rows and columns are its tangent
+// coordinates: as many as the block's size for an ordinary block, the
+// tangent size when the block lives on a manifold.
+//
+// Algorithms:
+//   - kDenseSvd: the singular value decomposition of the dense J (Eigen's
+//     JacobiSVD, accurate to working precision even for badly scaled
+//     columns). O(m n^2) time, O(m n) memory; for up to a few thousand
+//     parameters. Computes all of C, hands back the requested blocks.
+//   - kSparseQr: the sparse QR factorization J E = Q R (SuiteSparseQR, or
+//     Eigen's SparseQR in a build without SuiteSparse), then, column by
+//     column, C e_j = E R^-1 R^-T E^T e_j for the columns of the requested
+//     blocks only: C's other entries are never formed. For large sparse
+//     problems (pose graphs, bundle adjustment).
+//
+// The rank test, and why it is scaled. A parameter whose column of J is
+// small because of its units (a rate of 1e-4 next to an amplitude of 1e3)
+// makes J^T J look nearly singular although the fit determines every
+// parameter well; testing the unscaled J^T J refuses many such problems
+// (Ceres 2.1's DENSE_SVD refuses 9 of the 27 NIST StRD problems: Misra1b,
+// Kirby2, Hahn1, Nelson, Misra1c, Misra1d, Roszman1, MGH10, Bennett5).
+// curvature therefore tests the equilibrated Jacobian J D^-1, with D the
+// diagonal of J's column norms: rescaling a parameter's units rescales its
+// column, which D undoes, so the test sees only how close the columns are
+// to being linearly dependent, which no change of units can fix. The
+// reciprocal condition number is
+//   rcond = (sigma_min / sigma_max)^2   of J D^-1   (that is, of the
+//           equilibrated J^T J),
+// and the problem counts as rank-deficient when rcond <
+// min_reciprocal_condition_number. A duplicated column gives rcond ~ 1e-32,
+// the worst NIST problem about 1e-12 (see tests/covariance_test.cc). The
+// covariance itself is computed from the same scaled factorization,
+// C = D^-1 ((J D^-1)^T (J D^-1))^-1 D^-1, which keeps its accuracy on such
+// problems.
+//
+// On the sparse path the rank is that of the QR factorization of J D^-1
+// with SuiteSparseQR's (or Eigen's) column-dropping tolerance set to
+// sqrt(min_reciprocal_condition_number): a column whose distance from the
+// span of the columns before it is below that tolerance counts as
+// dependent. This is a cheaper and weaker test than the SVD's (it can miss
+// near-dependence spread over many columns); the exact rcond is then not
+// known and reported as NaN.
+//
+// Rank-deficient problems. Without a null space (null_space_dimension = 0,
+// the default), a rank-deficient J gives a result with ok() false, the
+// detected rank, the blocks whose coordinates the null space involves, and
+// no numbers: block() throws rather than return NaNs or huge values. A
+// problem with a known gauge freedom (a pose graph with no pose held
+// constant: a rigid motion of the whole graph leaves the cost unchanged)
+// sets null_space_dimension to the freedom's dimension (or to
+// kAutomaticNullSpace); the result is then the Moore-Penrose
+// pseudo-inverse of J^T J, computed from the SVD of the unscaled J with
+// that many smallest singular values dropped (the pseudo-inverse depends on
+// the parameters' units; it is the usual choice for gauge freedoms, whose
+// coordinates share units). Only the dense path has a null space.
+//
+// Misuse throws curvature::Error naming the item: options out of range, a
+// block that is not part of the problem or is constant, a Jacobian that
+// cannot be evaluated at the current point is a result with ok() false.
+#pragma once
+
+#include <Eigen/Core>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "curvature/problem.h"
+
+namespace curvature {
+
+enum class CovarianceAlgorithm {
+  kDenseSvd,  // SVD of the dense Jacobian; the null-space option; exact rcond
+  kSparseQr,  // sparse QR; only the requested blocks' columns are computed
+};
+
+// null_space_dimension's value for "drop every singular value that fails
+// the rank test".
+inline constexpr int kAutomaticNullSpace = -1;
+
+struct CovarianceOptions {
+  CovarianceAlgorithm algorithm = CovarianceAlgorithm::kDenseSvd;
+  // Rank test on the equilibrated J^T J (see the top of this file): the
+  // problem is rank-deficient when (sigma_min / sigma_max)^2 of J D^-1 is
+  // below this. In [0, 1). The default 1e-14 accepts conditioning
+  // down to sigma_min / sigma_max = 1e-7, far worse than any NIST StRD
+  // problem once equilibrated, while a truly dependent column (rcond near
+  // 1e-32) is caught.
+  double min_reciprocal_condition_number = 1e-14;
+  // How many of the smallest singular values of J to treat as a null space
+  // and drop, giving the pseudo-inverse: 0 (default) none, a rank-deficient
+  // problem is then reported as such; k > 0 exactly k (the remaining ones
+  // must still pass the rank test); kAutomaticNullSpace every one that
+  // fails the rank test. Only with kDenseSvd.
+  int null_space_dimension = 0;
+  // Multiply C by s^2 = 2 cost / (m - n) (m residuals, n effective tangent
+  // parameters), as statisticians report standard errors. Requires m > n.
+  bool scale_by_residual_variance = false;
+  // Threads that evaluate the residual blocks, in [1, kMaxThreads]. The
+  // result is bit-identical for any value.
+  int num_threads = 1;
+  // With robust losses: J is the loss-corrected Jacobian (the curvature the
+  // solver saw); false uses the plain residuals' Jacobian.
+  bool apply_loss = true;
+};
+
+// Validates `options`, throwing curvature::Error naming the field.
+void validate(const CovarianceOptions& options);
+
+// A pair of parameter blocks whose (cross-)covariance is wanted: (a, a) for
+// a block's own covariance.
+using CovarianceBlockPair = std::pair<const double*, const double*>;
+
+// What compute_covariance() found. Copyable; holds only the requested blocks.
+class CovarianceResult {
+ public:
+  // Whether the requested blocks were computed. False when J is
+  // rank-deficient (and no null space was allowed) or could not be
+  // evaluated; message() says which.
+  bool ok() const { return ok_; }
+  // Whether the rank test found J rank-deficient (with a null space
+  // allowed, ok() may still be true: the blocks then hold the
+  // pseudo-inverse).
+  bool rank_deficient() const { return rank_ < num_parameters_; }
+  // Why ok() is false, or a note on a pseudo-inverse; empty otherwise.
+  const std::string& message() const { return message_; }
+  // The numerical rank of J (the detected one; after a null space has been
+  // dropped, n minus its dimension).
+  int rank() const { return rank_; }
+  int num_parameters() const { return num_parameters_; }  // n: effective tangent parameters
+  int num_residuals() const { return num_residuals_; }    // m
+  // (sigma_min / sigma_max)^2 of the equilibrated J; NaN on the sparse path.
+  double reciprocal_condition_number() const { return reciprocal_condition_number_; }
+  // The factor C was multiplied by: s^2 when scale_by_residual_variance, 1
+  // otherwise.
+  double scale() const { return scale_; }
+  // The blocks whose coordinates the dropped or detected null space
+  // involves (components above 1e-8 in a unit null vector), in the
+  // problem's order; empty on the sparse path, which does not identify
+  // them.
+  const std::vector<const double*>& null_space_blocks() const { return null_space_blocks_; }
+
+  // The covariance of block a's tangent coordinates with block b's: a
+  // tangent_size(a) x tangent_size(b) matrix. (b, a) is available when
+  // (a, b) was requested, as its transpose. Throws curvature::Error when the
+  // pair was not requested or when !ok() (quoting message()).
+  Eigen::MatrixXd block(const double* a, const double* b) const;
+  // sqrt of the diagonal of block(a, a): the standard errors of a's
+  // tangent coordinates.
+  Eigen::VectorXd standard_errors(const double* a) const;
+
+ private:
+  friend class CovarianceResultBuilder;
+  bool ok_ = false;
+  std::string message_;
+  int rank_ = 0;
+  int num_parameters_ = 0;
+  int num_residuals_ = 0;
+  double reciprocal_condition_number_ = 0.0;
+  double scale_ = 1.0;
+  std::vector<const double*> null_space_blocks_;
+  std::map<CovarianceBlockPair, Eigen::MatrixXd> blocks_;
+};
+
+// The covariance blocks of `pairs` at the point stored in the problem's
+// parameter blocks (see the top of this file). Throws curvature::Error for
+// invalid options, an empty pair list, a block that is not in the problem or
+// is constant, scale_by_residual_variance with m <= n, and
+// null_space_dimension != 0 with kSparseQr or above n.
+CovarianceResult compute_covariance(const Problem& problem, const std::vector<CovarianceBlockPair>& pairs,
+                                    const CovarianceOptions& options = {});
+
+// The same for one block with itself; then result.standard_errors(block).
+CovarianceResult compute_covariance(const Problem& problem, const double* block, const CovarianceOptions& options = {});
+
+}  // namespace curvature
