@@ -1,0 +1,306 @@
+// compute_covariance(): the closed form of linear regression, NIST's
+// certified standard deviations on both paths, rank deficiency reported (and
+// the pseudo-inverse when a null space is allowed), cross-covariance
+// symmetry, and misuse as Errors naming the item.
+#include "curvature/covariance.h"
+
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "curvature/solve.h"
+#include "nist.h"
+#include "nist_problem.h"
+#include "test_util.h"
+
+namespace curvature {
+namespace {
+
+using testing::expect_error_naming;
+using testing::LineResidual;
+
+constexpr CovarianceAlgorithm kBothAlgorithms[] = {CovarianceAlgorithm::kDenseSvd, CovarianceAlgorithm::kSparseQr};
+
+// y = 1 + 2 t plus a deterministic wiggle, at t = 0, ..., 19 times `unit`:
+// a straight-line fit over the blocks {a} and {b}, left at its least-squares
+// solution (computed here by Eigen's QR, not by a solver).
+struct LineFit {
+  explicit LineFit(double unit = 1.0) {
+    const int m = 20;
+    x.resize(m, 2);
+    y.resize(m);
+    for (int i = 0; i < m; ++i) {
+      const double t = unit * i;
+      y[i] = 1.0 + 2.0 * i + 0.3 * std::sin(1.7 * i);
+      x(i, 0) = 1.0;
+      x(i, 1) = t;
+      problem.add_residual_block(std::make_shared<LineResidual>(t, y[i]), nullptr, &a, &b);
+    }
+    const Eigen::Vector2d solution = x.colPivHouseholderQr().solve(y);
+    a = solution[0];
+    b = solution[1];
+    const double rss = (y - x * solution).squaredNorm();
+    closed_form = (x.transpose() * x).inverse() * rss / (m - 2);
+  }
+  Eigen::MatrixXd x;
+  Eigen::VectorXd y;
+  double a = 0.0, b = 0.0;
+  Problem problem;
+  Eigen::Matrix2d closed_form;  // (X^T X)^-1 s^2
+};
+
+CovarianceOptions scaled(CovarianceAlgorithm algorithm) {
+  CovarianceOptions options;
+  options.algorithm = algorithm;
+  options.scale_by_residual_variance = true;
+  return options;
+}
+
+TEST(CovarianceLinearRegression, MatchesTheClosedFormOnBothPaths) {
+  for (CovarianceAlgorithm algorithm : kBothAlgorithms) {
+    LineFit fit;
+    const CovarianceResult result =
+        compute_covariance(fit.problem, {{&fit.a, &fit.a}, {&fit.a, &fit.b}, {&fit.b, &fit.b}}, scaled(algorithm));
+    ASSERT_TRUE(result.ok()) << result.message();
+    EXPECT_FALSE(result.rank_deficient());
+    EXPECT_EQ(result.rank(), 2);
+    EXPECT_EQ(result.num_residuals(), 20);
+    EXPECT_NEAR(result.block(&fit.a, &fit.a)(0, 0), fit.closed_form(0, 0), 1e-12 * fit.closed_form(0, 0));
+    EXPECT_NEAR(result.block(&fit.b, &fit.b)(0, 0), fit.closed_form(1, 1), 1e-12 * fit.closed_form(1, 1));
+    EXPECT_NEAR(result.block(&fit.a, &fit.b)(0, 0), fit.closed_form(0, 1), 1e-12 * std::abs(fit.closed_form(0, 1)));
+    EXPECT_NEAR(result.standard_errors(&fit.b)[0], std::sqrt(fit.closed_form(1, 1)),
+                1e-12 * std::sqrt(fit.closed_form(1, 1)));
+  }
+}
+
+TEST(CovarianceLinearRegression, UnscaledIsTheInverseNormalMatrix) {
+  LineFit fit;
+  const CovarianceResult result = compute_covariance(fit.problem, {{&fit.b, &fit.b}});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.scale(), 1.0);
+  const double expected = (fit.x.transpose() * fit.x).inverse()(1, 1);
+  EXPECT_NEAR(result.block(&fit.b, &fit.b)(0, 0), expected, 1e-12 * expected);
+}
+
+// t in units of 1e-9: the slope's column is 1e-9 times the intercept's, so
+// the unscaled J^T J has a reciprocal condition number near 1e-17, below the
+// default 1e-14, yet both parameters are well determined. The equilibrated
+// test accepts it, and the result keeps its accuracy.
+TEST(CovarianceLinearRegression, BadlyScaledButFullRankIsComputed) {
+  for (CovarianceAlgorithm algorithm : kBothAlgorithms) {
+    LineFit fit(1e-9);
+    const Eigen::VectorXd singular = fit.x.jacobiSvd().singularValues();
+    ASSERT_LT(std::pow(singular[1] / singular[0], 2), 1e-14);
+    const CovarianceResult result =
+        compute_covariance(fit.problem, {{&fit.a, &fit.a}, {&fit.b, &fit.b}}, scaled(algorithm));
+    ASSERT_TRUE(result.ok()) << result.message();
+    EXPECT_NEAR(result.block(&fit.b, &fit.b)(0, 0), fit.closed_form(1, 1), 1e-10 * fit.closed_form(1, 1));
+    EXPECT_NEAR(result.block(&fit.a, &fit.a)(0, 0), fit.closed_form(0, 0), 1e-10 * fit.closed_form(0, 0));
+  }
+}
+
+TEST(CovarianceCrossCovariance, PairsInEitherOrderAreTransposes) {
+  for (CovarianceAlgorithm algorithm : kBothAlgorithms) {
+    LineFit fit;
+    const CovarianceResult both = compute_covariance(
+        fit.problem, {{&fit.a, &fit.b}, {&fit.b, &fit.a}, {&fit.a, &fit.a}, {&fit.b, &fit.b}}, scaled(algorithm));
+    ASSERT_TRUE(both.ok());
+    EXPECT_EQ(both.block(&fit.a, &fit.b), both.block(&fit.b, &fit.a).transpose());
+    // The whole 2 x 2 covariance assembled from the blocks is symmetric
+    // positive definite.
+    Eigen::Matrix2d full;
+    full << both.block(&fit.a, &fit.a), both.block(&fit.a, &fit.b), both.block(&fit.b, &fit.a),
+        both.block(&fit.b, &fit.b);
+    EXPECT_EQ(full, full.transpose());
+    EXPECT_GT(full.determinant(), 0.0);
+    // One order requested, the other read as its transpose.
+    const CovarianceResult one = compute_covariance(fit.problem, {{&fit.a, &fit.b}}, scaled(algorithm));
+    EXPECT_EQ(one.block(&fit.b, &fit.a), one.block(&fit.a, &fit.b).transpose());
+    EXPECT_NEAR(one.block(&fit.b, &fit.a)(0, 0), fit.closed_form(0, 1), 1e-12 * std::abs(fit.closed_form(0, 1)));
+  }
+}
+
+// The NIST problems Ceres 2.1's DENSE_SVD refuses as rank-deficient, and two
+// more, at NIST's certified values: the standard deviations agree with the
+// certified ones to 9 digits or more on both paths.
+class CovarianceNist : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CovarianceNist, CertifiedStandardDeviationsToNineDigits) {
+  const NistProblem nist = load_nist_problem_by_name(GetParam());
+  std::vector<double> b = nist.certified;
+  Problem problem;
+  add_nist_residuals(nist, &problem, b.data());
+  for (CovarianceAlgorithm algorithm : kBothAlgorithms) {
+    const CovarianceResult result = compute_covariance(problem, b.data(), scaled(algorithm));
+    ASSERT_TRUE(result.ok()) << result.message();
+    const Eigen::VectorXd errors = result.standard_errors(b.data());
+    const double lre = min_log_relative_error(std::vector<double>(errors.data(), errors.data() + errors.size()),
+                                              nist.certified_std_dev);
+    EXPECT_GE(lre, 9.0) << (algorithm == CovarianceAlgorithm::kDenseSvd ? "dense" : "sparse");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(CertifiedValues, CovarianceNist,
+                         ::testing::Values("Misra1a", "Misra1b", "Kirby2", "Hahn1", "Nelson", "MGH10", "Bennett5",
+                                           "Thurber"));
+
+// The whole path a user takes: solve from NIST's first start, then the
+// standard errors at the solution.
+TEST(CovarianceNistSolved, MGH10FromStartOne) {
+  const NistProblem nist = load_nist_problem_by_name("MGH10");
+  std::vector<double> b = nist.start1;
+  Problem problem;
+  add_nist_residuals(nist, &problem, b.data());
+  SolverOptions options;
+  options.max_iterations = 10000;
+  ASSERT_TRUE(solve(options, &problem).converged());
+  const CovarianceResult result = compute_covariance(problem, b.data(), scaled(CovarianceAlgorithm::kDenseSvd));
+  ASSERT_TRUE(result.ok()) << result.message();
+  // Ill-conditioned: far below Ceres's unscaled threshold, well above the
+  // equilibrated one.
+  EXPECT_LT(result.reciprocal_condition_number(), 1e-6);
+  EXPECT_GT(result.reciprocal_condition_number(), 1e-14);
+  const Eigen::VectorXd errors = result.standard_errors(b.data());
+  EXPECT_GE(min_log_relative_error(std::vector<double>(errors.data(), errors.data() + 3), nist.certified_std_dev), 9.0);
+}
+
+// r = y - (a + b) - c t: the columns of a and b are the same, so J has rank
+// 2 of 3, whatever the data.
+class SumResidual final : public SizedCostFunction<1, 1, 1, 1> {
+ public:
+  SumResidual(double t, double y) : t_(t), y_(y) {}
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    r[0] = y_ - (p[0][0] + p[1][0]) - p[2][0] * t_;
+    if (j) {
+      if (j[0]) j[0][0] = -1.0;
+      if (j[1]) j[1][0] = -1.0;
+      if (j[2]) j[2][0] = -t_;
+    }
+    return true;
+  }
+
+ private:
+  double t_, y_;
+};
+
+struct DuplicatedColumn {
+  DuplicatedColumn() {
+    jacobian.resize(10, 3);
+    for (int i = 0; i < 10; ++i) {
+      const double t = 0.5 * i;
+      problem.add_residual_block(std::make_shared<SumResidual>(t, 3.0 + t + 0.1 * std::cos(i)), nullptr, &a, &b, &c);
+      jacobian.row(i) << -1.0, -1.0, -t;
+    }
+  }
+  double a = 1.0, b = 2.0, c = 0.5;
+  Problem problem;
+  Eigen::MatrixXd jacobian;
+  std::vector<CovarianceBlockPair> all_pairs() { return {{&a, &a}, {&a, &b}, {&a, &c}, {&b, &b}, {&b, &c}, {&c, &c}}; }
+};
+
+TEST(CovarianceRankDeficient, DuplicatedColumnIsReportedWithoutNumbers) {
+  for (CovarianceAlgorithm algorithm : kBothAlgorithms) {
+    DuplicatedColumn d;
+    CovarianceOptions options;
+    options.algorithm = algorithm;
+    const CovarianceResult result = compute_covariance(d.problem, d.all_pairs(), options);
+    EXPECT_FALSE(result.ok());
+    EXPECT_TRUE(result.rank_deficient());
+    EXPECT_EQ(result.rank(), 2);
+    EXPECT_NE(result.message().find("rank-deficient"), std::string::npos) << result.message();
+    expect_error_naming([&] { result.block(&d.a, &d.a); }, "rank-deficient");
+    if (algorithm == CovarianceAlgorithm::kDenseSvd) {
+      // The null vector (1, -1, 0) involves a and b, not c.
+      EXPECT_EQ(result.null_space_blocks(), (std::vector<const double*>{&d.a, &d.b}));
+      EXPECT_LT(result.reciprocal_condition_number(), 1e-28);
+    }
+  }
+}
+
+TEST(CovarianceRankDeficient, NullSpaceGivesThePseudoInverse) {
+  DuplicatedColumn d;
+  const Eigen::MatrixXd normal = d.jacobian.transpose() * d.jacobian;
+  const Eigen::MatrixXd pseudo_inverse = normal.completeOrthogonalDecomposition().pseudoInverse();
+  for (int dimension : {1, kAutomaticNullSpace}) {
+    CovarianceOptions options;
+    options.null_space_dimension = dimension;
+    const CovarianceResult result = compute_covariance(d.problem, d.all_pairs(), options);
+    ASSERT_TRUE(result.ok()) << result.message();
+    EXPECT_TRUE(result.rank_deficient());
+    EXPECT_EQ(result.rank(), 2);
+    EXPECT_NE(result.message().find("pseudo-inverse"), std::string::npos) << result.message();
+    EXPECT_EQ(result.null_space_blocks(), (std::vector<const double*>{&d.a, &d.b}));
+    const double* blocks[] = {&d.a, &d.b, &d.c};
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        EXPECT_NEAR(result.block(blocks[i], blocks[j])(0, 0), pseudo_inverse(i, j), 1e-12 * pseudo_inverse.norm())
+            << i << ", " << j;
+      }
+    }
+  }
+}
+
+TEST(CovarianceRankDeficient, EvaluationFailureIsAResultNamingTheBlock) {
+  class Failing final : public SizedCostFunction<1, 1> {
+   public:
+    bool evaluate(double const* const*, double*, double**) const override { return false; }
+  };
+  double x = 1.0;
+  Problem problem;
+  problem.add_residual_block(std::make_shared<Failing>(), nullptr, &x);
+  const CovarianceResult result = compute_covariance(problem, &x);
+  EXPECT_FALSE(result.ok());
+  EXPECT_NE(result.message().find("residual block 0"), std::string::npos) << result.message();
+}
+
+TEST(CovarianceErrors, BadRequestsNameTheItem) {
+  LineFit fit;
+  double stranger = 0.0;
+  expect_error_naming([&] { compute_covariance(fit.problem, &stranger); }, "is not part of this problem");
+  expect_error_naming([&] { compute_covariance(fit.problem, std::vector<CovarianceBlockPair>{}); }, "no pair");
+  fit.problem.set_parameter_block_constant(&fit.a);
+  expect_error_naming([&] { compute_covariance(fit.problem, &fit.a); }, "is constant");
+  fit.problem.set_parameter_block_variable(&fit.a);
+
+  const CovarianceResult result = compute_covariance(fit.problem, &fit.a);
+  expect_error_naming([&] { result.block(&fit.a, &fit.b); }, "was not requested");
+}
+
+TEST(CovarianceErrors, ScalingNeedsMoreResidualsThanParameters) {
+  double a = 0.0, b = 0.0;
+  Problem problem;
+  problem.add_residual_block(std::make_shared<LineResidual>(1.0, 2.0), nullptr, &a, &b);
+  problem.add_residual_block(std::make_shared<LineResidual>(2.0, 3.0), nullptr, &a, &b);
+  expect_error_naming([&] { compute_covariance(problem, &a, scaled(CovarianceAlgorithm::kDenseSvd)); },
+                      "scale_by_residual_variance");
+  // Unscaled, two residuals for two parameters is fine.
+  EXPECT_TRUE(compute_covariance(problem, &a).ok());
+}
+
+TEST(CovarianceErrors, OptionsOutOfRangeNameTheField) {
+  LineFit fit;
+  auto with = [&](auto change) {
+    CovarianceOptions options;
+    change(options);
+    return [&fit, options] { compute_covariance(fit.problem, &fit.a, options); };
+  };
+  expect_error_naming(with([](CovarianceOptions& o) { o.min_reciprocal_condition_number = -1.0; }),
+                      "min_reciprocal_condition_number");
+  expect_error_naming(with([](CovarianceOptions& o) { o.min_reciprocal_condition_number = 1.0; }),
+                      "min_reciprocal_condition_number");
+  expect_error_naming(with([](CovarianceOptions& o) { o.null_space_dimension = -2; }), "null_space_dimension");
+  expect_error_naming(with([](CovarianceOptions& o) { o.null_space_dimension = 3; }), "null_space_dimension");
+  expect_error_naming(with([](CovarianceOptions& o) {
+                        o.algorithm = CovarianceAlgorithm::kSparseQr;
+                        o.null_space_dimension = 1;
+                      }),
+                      "null_space_dimension");
+  expect_error_naming(with([](CovarianceOptions& o) { o.num_threads = 0; }), "num_threads");
+}
+
+}  // namespace
+}  // namespace curvature
