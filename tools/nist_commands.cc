@@ -116,6 +116,7 @@ std::vector<NistCovarianceRun> run_curvature_covariance(const NistProblem& nist,
     NistCovarianceRun run;
     run.solver = name;
     run.computed = covariance.ok();
+    run.reciprocal_condition_number = covariance.reciprocal_condition_number();
     if (run.computed) {
       const Eigen::VectorXd std_devs = covariance.standard_errors(b.data());
       run.std_devs.assign(std_devs.data(), std_devs.data() + std_devs.size());
@@ -182,6 +183,7 @@ void bench_nist_covariance(const std::vector<std::string>& names, const std::str
                        .text("solver", run.solver)
                        .boolean("computed", run.computed)
                        .number("stddev_lre_min", run.stddev_lre_min)
+                       .number("reciprocal_condition_number", run.reciprocal_condition_number)
                        .numbers("std_devs", run.std_devs)
                        .numbers("certified_std_devs", nist.certified_std_dev)
                        .text("status", run.status));

@@ -89,6 +89,7 @@ std::vector<NistCovarianceRun> run_ceres_nist_covariance(const NistProblem& prob
        {std::pair{ceres::DENSE_SVD, "ceres-dense-svd"}, std::pair{ceres::SPARSE_QR, "ceres-sparse-qr"}}) {
     NistCovarianceRun run;
     run.solver = name;
+    run.reciprocal_condition_number = std::numeric_limits<double>::quiet_NaN();
     ceres::Covariance::Options options;
     options.algorithm_type = algorithm;
     options.num_threads = 1;

@@ -31,6 +31,9 @@ struct NistCovarianceRun {
   // computed (the library refused J as rank-deficient, or failed).
   double stddev_lre_min = 0.0;
   std::vector<double> std_devs;
+  // (sigma_min / sigma_max)^2 of the column-equilibrated J, where the
+  // library reports it (curvature's dense path); NaN otherwise.
+  double reciprocal_condition_number = 0.0;
   std::string status;  // "ok", or why not computed
 };
 
