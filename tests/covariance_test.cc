@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <array>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -122,6 +123,74 @@ TEST(CovarianceCrossCovariance, PairsInEitherOrderAreTransposes) {
     EXPECT_EQ(one.block(&fit.b, &fit.a), one.block(&fit.a, &fit.b).transpose());
     EXPECT_NEAR(one.block(&fit.b, &fit.a)(0, 0), fit.closed_form(0, 1), 1e-12 * std::abs(fit.closed_form(0, 1)));
   }
+}
+
+// A chain of 2-D points: a prior holds the first, and each link measures
+// x_{i+1} - x_i with weights that vary along the chain. The sparse path,
+// which forms only the requested blocks' columns, agrees with the dense one.
+class PointResidual final : public SizedCostFunction<2, 2> {
+ public:
+  explicit PointResidual(double weight) : weight_(weight) {}
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    r[0] = weight_ * (p[0][0] - 1.0);
+    r[1] = weight_ * (p[0][1] + 1.0);
+    if (j && j[0]) {
+      j[0][0] = weight_, j[0][1] = 0.0;
+      j[0][2] = 0.0, j[0][3] = weight_;
+    }
+    return true;
+  }
+
+ private:
+  double weight_;
+};
+
+class LinkResidual final : public SizedCostFunction<2, 2, 2> {
+ public:
+  explicit LinkResidual(double weight) : weight_(weight) {}
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    // A little nonlinear coupling so that J is not block-diagonal per axis.
+    r[0] = weight_ * (p[1][0] - p[0][0] - 0.1 * p[0][1]);
+    r[1] = weight_ * (p[1][1] - p[0][1]);
+    if (j) {
+      if (j[0]) j[0][0] = -weight_, j[0][1] = -0.1 * weight_, j[0][2] = 0.0, j[0][3] = -weight_;
+      if (j[1]) j[1][0] = weight_, j[1][1] = 0.0, j[1][2] = 0.0, j[1][3] = weight_;
+    }
+    return true;
+  }
+
+ private:
+  double weight_;
+};
+
+TEST(CovarianceSparse, MatchesDenseOnAChain) {
+  const int n = 150;
+  std::vector<std::array<double, 2>> points(n);
+  Problem problem;
+  for (int i = 0; i < n; ++i) points[i] = {0.1 * i, std::sin(i)};
+  problem.add_residual_block(std::make_shared<PointResidual>(10.0), nullptr, points[0].data());
+  for (int i = 0; i + 1 < n; ++i) {
+    problem.add_residual_block(std::make_shared<LinkResidual>(1.0 + 0.5 * std::cos(i)), nullptr, points[i].data(),
+                               points[i + 1].data());
+  }
+  const double* first = points[0].data();
+  const double* middle = points[n / 2].data();
+  const double* last = points[n - 1].data();
+  const std::vector<CovarianceBlockPair> pairs{{first, first}, {middle, middle}, {last, last}, {first, last}};
+  CovarianceOptions dense_options, sparse_options;
+  sparse_options.algorithm = CovarianceAlgorithm::kSparseQr;
+  const CovarianceResult dense = compute_covariance(problem, pairs, dense_options);
+  const CovarianceResult sparse = compute_covariance(problem, pairs, sparse_options);
+  ASSERT_TRUE(dense.ok()) << dense.message();
+  ASSERT_TRUE(sparse.ok()) << sparse.message();
+  EXPECT_EQ(sparse.rank(), 2 * n);
+  for (const auto& [a, b] : pairs) {
+    const Eigen::MatrixXd expected = dense.block(a, b);
+    EXPECT_LE((sparse.block(a, b) - expected).norm(), 1e-10 * expected.norm());
+  }
+  // Uncertainty grows along the chain away from the anchored point.
+  EXPECT_GT(dense.block(last, last).trace(), dense.block(middle, middle).trace());
+  EXPECT_GT(dense.block(middle, middle).trace(), dense.block(first, first).trace());
 }
 
 // The NIST problems Ceres 2.1's DENSE_SVD refuses as rank-deficient, and two
