@@ -313,6 +313,20 @@ TEST(CovarianceRankDeficient, NullSpaceGivesThePseudoInverse) {
   }
 }
 
+TEST(CovarianceRankDeficient, FewerResidualsThanParameters) {
+  for (CovarianceAlgorithm algorithm : kBothAlgorithms) {
+    double a = 1.0, b = 2.0;
+    Problem problem;
+    problem.add_residual_block(std::make_shared<LineResidual>(0.5, 1.0), nullptr, &a, &b);
+    CovarianceOptions options;
+    options.algorithm = algorithm;
+    const CovarianceResult result = compute_covariance(problem, {{&a, &b}}, options);
+    EXPECT_FALSE(result.ok());
+    EXPECT_EQ(result.rank(), 1);
+    EXPECT_NE(result.message().find("rank-deficient"), std::string::npos) << result.message();
+  }
+}
+
 TEST(CovarianceRankDeficient, EvaluationFailureIsAResultNamingTheBlock) {
   class Failing final : public SizedCostFunction<1, 1> {
    public:
@@ -369,6 +383,21 @@ TEST(CovarianceErrors, OptionsOutOfRangeNameTheField) {
                       }),
                       "null_space_dimension");
   expect_error_naming(with([](CovarianceOptions& o) { o.num_threads = 0; }), "num_threads");
+}
+
+// Residual blocks evaluated on two threads give the same bits as on one.
+TEST(CovarianceThreads, SameResultForOneAndTwoThreads) {
+  for (CovarianceAlgorithm algorithm : kBothAlgorithms) {
+    const NistProblem nist = load_nist_problem_by_name("Hahn1");
+    std::vector<double> b = nist.certified;
+    Problem problem;
+    add_nist_residuals(nist, &problem, b.data());
+    CovarianceOptions options = scaled(algorithm);
+    const Eigen::MatrixXd one = compute_covariance(problem, b.data(), options).block(b.data(), b.data());
+    options.num_threads = 2;
+    const Eigen::MatrixXd two = compute_covariance(problem, b.data(), options).block(b.data(), b.data());
+    EXPECT_EQ(one, two);
+  }
 }
 
 }  // namespace
