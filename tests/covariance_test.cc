@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "curvature/loss_function.h"
 #include "curvature/solve.h"
 #include "nist.h"
 #include "nist_problem.h"
@@ -102,6 +103,23 @@ TEST(CovarianceLinearRegression, BadlyScaledButFullRankIsComputed) {
     EXPECT_NEAR(result.block(&fit.b, &fit.b)(0, 0), fit.closed_form(1, 1), 1e-10 * fit.closed_form(1, 1));
     EXPECT_NEAR(result.block(&fit.a, &fit.a)(0, 0), fit.closed_form(0, 0), 1e-10 * fit.closed_form(0, 0));
   }
+}
+
+// With a robust loss the covariance follows the loss-corrected Jacobian
+// (what the solver saw); apply_loss = false gives the plain fit's.
+TEST(CovarianceLinearRegression, ApplyLossChoosesTheJacobian) {
+  LineFit plain;
+  double a = plain.a, b = plain.b;
+  Problem robust;
+  for (Eigen::Index i = 0; i < plain.x.rows(); ++i) {
+    robust.add_residual_block(std::make_shared<LineResidual>(plain.x(i, 1), plain.y[i]),
+                              std::make_shared<CauchyLoss>(0.1), &a, &b);
+  }
+  CovarianceOptions options;
+  const Eigen::MatrixXd expected = compute_covariance(plain.problem, &plain.b, options).block(&plain.b, &plain.b);
+  EXPECT_NE(compute_covariance(robust, &b, options).block(&b, &b), expected);
+  options.apply_loss = false;
+  EXPECT_EQ(compute_covariance(robust, &b, options).block(&b, &b), expected);
 }
 
 TEST(CovarianceCrossCovariance, PairsInEitherOrderAreTransposes) {
