@@ -221,9 +221,13 @@ TEST_P(CovarianceNist, CertifiedStandardDeviationsToNineDigits) {
   std::vector<double> b = nist.certified;
   Problem problem;
   add_nist_residuals(nist, &problem, b.data());
+  const double dense_rcond = compute_covariance(problem, b.data()).reciprocal_condition_number();
   for (CovarianceAlgorithm algorithm : kBothAlgorithms) {
     const CovarianceResult result = compute_covariance(problem, b.data(), scaled(algorithm));
     ASSERT_TRUE(result.ok()) << result.message();
+    // The sparse path's estimate of the equilibrated rcond is close to the
+    // dense path's exact value.
+    EXPECT_NEAR(result.reciprocal_condition_number(), dense_rcond, 0.05 * dense_rcond);
     const Eigen::VectorXd errors = result.standard_errors(b.data());
     const double lre = min_log_relative_error(std::vector<double>(errors.data(), errors.data() + errors.size()),
                                               nist.certified_std_dev);
@@ -305,6 +309,26 @@ TEST(CovarianceRankDeficient, DuplicatedColumnIsReportedWithoutNumbers) {
       EXPECT_EQ(result.null_space_blocks(), (std::vector<const double*>{&d.a, &d.b}));
       EXPECT_LT(result.reciprocal_condition_number(), 1e-28);
     }
+  }
+}
+
+// MGH10's equilibrated rcond is about 1.2e-7: a minimum above it makes both
+// paths refuse, saying why.
+TEST(CovarianceRankDeficient, ThresholdAboveTheConditioningRefuses) {
+  const NistProblem nist = load_nist_problem_by_name("MGH10");
+  std::vector<double> b = nist.certified;
+  Problem problem;
+  add_nist_residuals(nist, &problem, b.data());
+  for (CovarianceAlgorithm algorithm : kBothAlgorithms) {
+    CovarianceOptions options;
+    options.algorithm = algorithm;
+    options.min_reciprocal_condition_number = 1e-6;
+    const CovarianceResult refused = compute_covariance(problem, b.data(), options);
+    EXPECT_FALSE(refused.ok());
+    EXPECT_LT(refused.rank(), 3);
+    EXPECT_NE(refused.message().find("rank-deficient"), std::string::npos) << refused.message();
+    options.min_reciprocal_condition_number = 1e-8;
+    EXPECT_TRUE(compute_covariance(problem, b.data(), options).ok());
   }
 }
 
