@@ -393,6 +393,9 @@ TEST(CovarianceErrors, BadRequestsNameTheItem) {
 
   const CovarianceResult result = compute_covariance(fit.problem, &fit.a);
   expect_error_naming([&] { result.block(&fit.a, &fit.b); }, "was not requested");
+
+  Problem moved = std::move(fit.problem);
+  expect_error_naming([&] { compute_covariance(fit.problem, &fit.a); }, "has been moved from");
 }
 
 TEST(CovarianceErrors, ScalingNeedsMoreResidualsThanParameters) {
@@ -425,6 +428,8 @@ TEST(CovarianceErrors, OptionsOutOfRangeNameTheField) {
                       }),
                       "null_space_dimension");
   expect_error_naming(with([](CovarianceOptions& o) { o.num_threads = 0; }), "num_threads");
+  expect_error_naming(with([](CovarianceOptions& o) { o.algorithm = static_cast<CovarianceAlgorithm>(7); }),
+                      "CovarianceOptions::algorithm");
 }
 
 // Residual blocks evaluated on two threads give the same bits as on one.
