@@ -33,9 +33,10 @@ constexpr int kPowerIterations = 30;
 // The largest eigenvalue of a symmetric positive semidefinite operator on
 // R^n by power iteration (the Rayleigh quotient, which approaches it from
 // below), from a fixed start so the result does not vary between runs.
-// `apply` returns false on failure.
+// `apply` returns false on failure. `vector` (if given) receives the last
+// iterate, an approximate eigenvector of unit norm.
 template <typename Apply>
-bool largest_eigenvalue(Eigen::Index n, const Apply& apply, double* eigenvalue) {
+bool largest_eigenvalue(Eigen::Index n, const Apply& apply, double* eigenvalue, Eigen::VectorXd* vector = nullptr) {
   Eigen::VectorXd v(n);
   for (Eigen::Index i = 0; i < n; ++i) v[i] = 1.0 + 0.5 * std::sin(static_cast<double>(i));
   v.normalize();
@@ -48,6 +49,7 @@ bool largest_eigenvalue(Eigen::Index n, const Apply& apply, double* eigenvalue) 
     if (!(norm > 0.0) || !std::isfinite(norm)) break;
     v = w / norm;
   }
+  if (vector) *vector = v;
   return true;
 }
 
@@ -112,6 +114,7 @@ CovarianceColumns sparse_qr_covariance(const SparseRowMatrix& jacobian, const st
   // The rank test proper: sigma_max^2 by power iteration on A^T A,
   // 1 / sigma_min^2 on (A^T A)^-1 = (R^T R)^-1 through the factorization.
   double largest = 0.0, inverse_smallest = 0.0;
+  Eigen::VectorXd smallest_vector;  // of J D^-1: the near-null direction
   const bool estimated = largest_eigenvalue(
                              n,
                              [&](const Eigen::VectorXd& v, Eigen::VectorXd* w) {
@@ -138,7 +141,7 @@ CovarianceColumns sparse_qr_covariance(const SparseRowMatrix& jacobian, const st
                                *w = solution.col(0);
                                return true;
                              },
-                             &inverse_smallest);
+                             &inverse_smallest, &smallest_vector);
   if (estimated && largest > 0.0 && inverse_smallest > 0.0) {
     out.reciprocal_condition_number = 1.0 / (largest * inverse_smallest);
   }
@@ -148,6 +151,14 @@ CovarianceColumns sparse_qr_covariance(const SparseRowMatrix& jacobian, const st
                   to_decimal(out.reciprocal_condition_number) + " is below the minimum " +
                   to_decimal(options.min_reciprocal_condition_number) + " (numerical rank at most " +
                   std::to_string(n - 1) + " of " + std::to_string(n) + ")";
+    // The near-null direction in J's own coordinates names the blocks.
+    if (smallest_vector.size() == n) {
+      Eigen::VectorXd direction = d.cwiseInverse().asDiagonal() * smallest_vector;
+      direction /= direction.norm();
+      for (Eigen::Index i = 0; i < n; ++i) {
+        if (std::abs(direction[i]) > kNullSpaceComponent) out.null_space_columns.push_back(static_cast<int>(i));
+      }
+    }
     return out;
   }
 

@@ -327,6 +327,7 @@ TEST(CovarianceRankDeficient, ThresholdAboveTheConditioningRefuses) {
     EXPECT_FALSE(refused.ok());
     EXPECT_LT(refused.rank(), 3);
     EXPECT_NE(refused.message().find("rank-deficient"), std::string::npos) << refused.message();
+    EXPECT_FALSE(refused.null_space_blocks().empty());
     options.min_reciprocal_condition_number = 1e-8;
     EXPECT_TRUE(compute_covariance(problem, b.data(), options).ok());
   }

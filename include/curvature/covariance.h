@@ -162,8 +162,9 @@ class CovarianceResult {
   double scale() const { return scale_; }
   // The blocks whose coordinates the dropped or detected null space
   // involves (components above 1e-8 in a unit null vector), in the
-  // problem's order; empty on the sparse path, which does not identify
-  // them.
+  // problem's order. On the sparse path, the blocks of the near-null
+  // direction the rcond estimate found; empty when the factorization itself
+  // found J rank-deficient (use kDenseSvd to name the blocks then).
   const std::vector<const double*>& null_space_blocks() const { return null_space_blocks_; }
 
   // The covariance of block a's tangent coordinates with block b's: a
