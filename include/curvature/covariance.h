@@ -17,14 +17,16 @@
 //
 // Algorithms:
 //   - kDenseSvd: the singular value decomposition of the dense J (Eigen's
-//     JacobiSVD, accurate to working precision even for badly scaled
-//     columns). O(m n^2) time, O(m n) memory; for up to a few thousand
-//     parameters. Computes all of C, hands back the requested blocks.
+//     one-sided JacobiSVD up to 64 columns, its divide-and-conquer BDCSVD
+//     beyond). O(m n^2) time, O(m n) memory: for up to a few thousand
+//     parameters (2,000 take about 7 s). Computes all of C, hands back the
+//     requested blocks.
 //   - kSparseQr: the sparse QR factorization J E = Q R (SuiteSparseQR, or
 //     Eigen's SparseQR in a build without SuiteSparse), then, column by
-//     column, C e_j = E R^-1 R^-T E^T e_j for the columns of the requested
-//     blocks only: C's other entries are never formed. For large sparse
-//     problems (pose graphs, bundle adjustment).
+//     column, C e_j = E R^-1 R^-T E^T e_j (on the equilibrated J, below) for
+//     the columns of the requested blocks only: C's other entries are never
+//     formed. For large sparse problems (pose graphs, bundle adjustment):
+//     ten 2 x 2 blocks of a 200,000-parameter chain take under a second.
 //
 // The rank test, and why it is scaled. A parameter whose column of J is
 // small because of its units (a rate of 1e-4 next to an amplitude of 1e3)
@@ -67,13 +69,15 @@
 // sets null_space_dimension to the freedom's dimension (or to
 // kAutomaticNullSpace); the result is then the Moore-Penrose
 // pseudo-inverse of J^T J, computed from the SVD of the unscaled J with
-// that many smallest singular values dropped (the pseudo-inverse depends on
-// the parameters' units; it is the usual choice for gauge freedoms, whose
-// coordinates share units). Only the dense path has a null space.
+// that many smallest singular values dropped (unlike the full-rank
+// covariance, the pseudo-inverse depends on the parameters' units; it is
+// the usual choice for gauge freedoms). Only the dense path has a null
+// space.
 //
-// Misuse throws curvature::Error naming the item: options out of range, a
-// block that is not part of the problem or is constant, a Jacobian that
-// cannot be evaluated at the current point is a result with ok() false.
+// Misuse throws curvature::Error naming the item (options out of range, a
+// block that is not part of the problem or is constant). A Jacobian that
+// cannot be evaluated at the current point is not misuse: the result has
+// ok() false and a message naming the residual block.
 #pragma once
 
 #include <Eigen/Core>
