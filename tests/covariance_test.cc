@@ -370,6 +370,64 @@ TEST(CovarianceRankDeficient, FewerResidualsThanParameters) {
   }
 }
 
+// Relative measurements only, r = w (x_{i+1} - x_i - d): shifting every
+// point alike leaves the cost unchanged, a gauge freedom of dimension 1 (as
+// a pose graph with no pose held constant has 3 or 6).
+class DifferenceResidual final : public SizedCostFunction<1, 1, 1> {
+ public:
+  DifferenceResidual(double weight, double difference) : weight_(weight), difference_(difference) {}
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    r[0] = weight_ * (p[1][0] - p[0][0] - difference_);
+    if (j) {
+      if (j[0]) j[0][0] = -weight_;
+      if (j[1]) j[1][0] = weight_;
+    }
+    return true;
+  }
+
+ private:
+  double weight_, difference_;
+};
+
+TEST(CovarianceRankDeficient, GaugeFreedomIsNamedAndItsNullSpaceDropped) {
+  const int n = 8;
+  std::vector<double> x(n);
+  Problem problem;
+  Eigen::MatrixXd jacobian = Eigen::MatrixXd::Zero(n + 2, n);
+  int row = 0;
+  auto link = [&](int i, int k, double weight) {
+    problem.add_residual_block(std::make_shared<DifferenceResidual>(weight, 0.5), nullptr, &x[i], &x[k]);
+    jacobian(row, i) = -weight;
+    jacobian(row++, k) = weight;
+  };
+  for (int i = 0; i + 1 < n; ++i) link(i, i + 1, 1.0 + 0.1 * i);
+  link(0, n - 1, 2.0);  // two loop closures
+  link(2, 5, 0.7);
+  link(1, 6, 1.3);
+  std::vector<CovarianceBlockPair> pairs;
+  for (int i = 0; i < n; ++i) {
+    for (int k = i; k < n; ++k) pairs.push_back({&x[i], &x[k]});
+  }
+
+  const CovarianceResult refused = compute_covariance(problem, pairs);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(refused.rank(), n - 1);
+  EXPECT_EQ(refused.null_space_blocks().size(), static_cast<size_t>(n));  // the shift moves every point
+
+  CovarianceOptions options;
+  options.null_space_dimension = 1;
+  const CovarianceResult gauge_free = compute_covariance(problem, pairs, options);
+  ASSERT_TRUE(gauge_free.ok()) << gauge_free.message();
+  const Eigen::MatrixXd expected = (jacobian.transpose() * jacobian).completeOrthogonalDecomposition().pseudoInverse();
+  Eigen::MatrixXd covariance(n, n);
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < n; ++k) covariance(i, k) = gauge_free.block(&x[i], &x[k])(0, 0);
+  }
+  EXPECT_LE((covariance - expected).norm(), 1e-12 * expected.norm());
+  // The pseudo-inverse has no component along the gauge direction.
+  EXPECT_LE((covariance * Eigen::VectorXd::Ones(n)).norm(), 1e-12 * expected.norm());
+}
+
 TEST(CovarianceRankDeficient, EvaluationFailureIsAResultNamingTheBlock) {
   class Failing final : public SizedCostFunction<1, 1> {
    public:
