@@ -53,6 +53,29 @@ bool largest_eigenvalue(Eigen::Index n, const Apply& apply, double* eigenvalue, 
   return true;
 }
 
+// w = A^T A v.
+bool apply_normal(const SparseColumnView& a, const Eigen::VectorXd& v, Eigen::VectorXd* w) {
+  Eigen::VectorXd av = Eigen::VectorXd::Zero(a.rows);
+  for (Eigen::Index c = 0; c < a.cols; ++c) {
+    for (std::int64_t e = a.starts[c]; e < a.starts[c + 1]; ++e) av[a.row_indices[e]] += a.values[e] * v[c];
+  }
+  w->resize(a.cols);
+  for (Eigen::Index c = 0; c < a.cols; ++c) {
+    double sum = 0.0;
+    for (std::int64_t e = a.starts[c]; e < a.starts[c + 1]; ++e) sum += a.values[e] * av[a.row_indices[e]];
+    (*w)[c] = sum;
+  }
+  return true;
+}
+
+// w = (A^T A)^-1 v through the factorization of A.
+bool apply_inverse_normal(SparseQrFactorization& qr, const Eigen::VectorXd& v, Eigen::VectorXd* w) {
+  Eigen::MatrixXd solution;
+  if (!qr.solve_normal(v, &solution).empty()) return false;
+  *w = solution.col(0);
+  return true;
+}
+
 }  // namespace
 
 CovarianceColumns sparse_qr_covariance(const SparseRowMatrix& jacobian, const std::vector<int>& columns,
@@ -115,37 +138,17 @@ CovarianceColumns sparse_qr_covariance(const SparseRowMatrix& jacobian, const st
   // 1 / sigma_min^2 on (A^T A)^-1 = (R^T R)^-1 through the factorization.
   double largest = 0.0, inverse_smallest = 0.0;
   Eigen::VectorXd smallest_vector;  // of J D^-1: the near-null direction
-  const bool estimated = largest_eigenvalue(
-                             n,
-                             [&](const Eigen::VectorXd& v, Eigen::VectorXd* w) {
-                               Eigen::VectorXd av = Eigen::VectorXd::Zero(m);
-                               for (Eigen::Index c = 0; c < n; ++c) {
-                                 for (std::int64_t e = starts[c]; e < starts[c + 1]; ++e)
-                                   av[rows[e]] += values[e] * v[c];
-                               }
-                               w->resize(n);
-                               for (Eigen::Index c = 0; c < n; ++c) {
-                                 double sum = 0.0;
-                                 for (std::int64_t e = starts[c]; e < starts[c + 1]; ++e)
-                                   sum += values[e] * av[rows[e]];
-                                 (*w)[c] = sum;
-                               }
-                               return true;
-                             },
-                             &largest) &&
-                         largest_eigenvalue(
-                             n,
-                             [&](const Eigen::VectorXd& v, Eigen::VectorXd* w) {
-                               Eigen::MatrixXd solution;
-                               if (!qr.solve_normal(v, &solution).empty()) return false;
-                               *w = solution.col(0);
-                               return true;
-                             },
-                             &inverse_smallest, &smallest_vector);
+  const bool estimated =
+      largest_eigenvalue(
+          n, [&](const Eigen::VectorXd& v, Eigen::VectorXd* w) { return apply_normal(view, v, w); }, &largest) &&
+      largest_eigenvalue(
+          n, [&](const Eigen::VectorXd& v, Eigen::VectorXd* w) { return apply_inverse_normal(qr, v, w); },
+          &inverse_smallest, &smallest_vector);
   if (estimated && largest > 0.0 && inverse_smallest > 0.0) {
     out.reciprocal_condition_number = 1.0 / (largest * inverse_smallest);
   }
-  if (!(out.reciprocal_condition_number >= options.min_reciprocal_condition_number)) {
+  if (options.min_reciprocal_condition_number > 0.0 &&
+      !(out.reciprocal_condition_number >= options.min_reciprocal_condition_number)) {
     out.rank = static_cast<int>(n) - 1;
     out.message = "J is rank-deficient: the estimated reciprocal condition number of the equilibrated J^T J " +
                   to_decimal(out.reciprocal_condition_number) + " is below the minimum " +
