@@ -16,17 +16,18 @@
 // tangent size when the block lives on a manifold.
 //
 // Algorithms:
-//   - kDenseSvd: the singular value decomposition of the dense J (Eigen's
-//     one-sided JacobiSVD up to 64 columns, its divide-and-conquer BDCSVD
-//     beyond). O(m n^2) time, O(m n) memory: for up to a few thousand
-//     parameters (2,000 take about 7 s). Computes all of C, hands back the
-//     requested blocks.
-//   - kSparseQr: the sparse QR factorization J E = Q R (SuiteSparseQR, or
-//     Eigen's SparseQR in a build without SuiteSparse), then, column by
-//     column, C e_j = E R^-1 R^-T E^T e_j (on the equilibrated J, below) for
-//     the columns of the requested blocks only: C's other entries are never
-//     formed. For large sparse problems (pose graphs, bundle adjustment):
-//     ten 2 x 2 blocks of a 200,000-parameter chain take under a second.
+// kDenseSvd: the singular value decomposition of the dense J (Eigen's
+// one-sided JacobiSVD up to 64 columns, its divide-and-conquer BDCSVD
+// beyond). O(m n^2) time, O(m n) memory: for up to a few thousand
+// parameters (2,000 take about 7 s). Computes all of C, hands back the
+// requested blocks.
+//
+// kSparseQr: the sparse QR factorization J E = Q R (SuiteSparseQR, or
+// Eigen's SparseQR in a build without SuiteSparse), then, column by
+// column, C e_j = E R^-1 R^-T E^T e_j (on the equilibrated J, below) for
+// the columns of the requested blocks only: C's other entries are never
+// formed. For large sparse problems (pose graphs, bundle adjustment):
+// ten 2 x 2 blocks of a 200,000-parameter chain take under a second.
 //
 // The rank test, and why it is scaled. A parameter whose column of J is
 // small because of its units (a rate of 1e-4 next to an amplitude of 1e3)
@@ -90,6 +91,7 @@
 
 namespace curvature {
 
+// How compute_covariance() factorizes J (see "Algorithms" at the top of this file).
 enum class CovarianceAlgorithm {
   kDenseSvd,  // SVD of the dense Jacobian; the null-space option; exact rcond
   kSparseQr,  // sparse QR; only the requested blocks' columns are computed
@@ -99,7 +101,9 @@ enum class CovarianceAlgorithm {
 // the rank test".
 inline constexpr int kAutomaticNullSpace = -1;
 
+// What compute_covariance() computes and how; defaults as documented per field.
 struct CovarianceOptions {
+  // kDenseSvd (default) up to a few thousand parameters, kSparseQr beyond.
   CovarianceAlgorithm algorithm = CovarianceAlgorithm::kDenseSvd;
   // Rank test on the equilibrated J^T J (see the top of this file): the
   // problem is rank-deficient when rcond = (sigma_min / sigma_max)^2 of
