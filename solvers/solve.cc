@@ -32,11 +32,20 @@ std::string check_problem_gradients(const Problem& problem, double precision) {
   GradientCheckOptions check_options;
   check_options.relative_precision = precision;
   std::vector<const double*> parameters;
+  std::vector<const Manifold*> manifolds;  // blocks on a manifold are checked in their tangent space
   for (size_t b = 0; b < impl.residual_blocks.size(); ++b) {
     const ResidualBlockInfo& block = impl.residual_blocks[b];
     parameters.clear();
-    for (int p : block.parameter_blocks) parameters.push_back(impl.parameter_blocks[p].values);
-    GradientCheckResult result = check_gradients(*block.cost, parameters.data(), check_options);
+    manifolds.clear();
+    bool any_manifold = false;
+    for (int p : block.parameter_blocks) {
+      parameters.push_back(impl.parameter_blocks[p].values);
+      manifolds.push_back(impl.parameter_blocks[p].stepping_manifold());
+      any_manifold = any_manifold || manifolds.back() != nullptr;
+    }
+    GradientCheckResult result = any_manifold
+                                     ? check_gradients(*block.cost, parameters.data(), manifolds, check_options)
+                                     : check_gradients(*block.cost, parameters.data(), check_options);
     if (!result.ok) return "residual block " + std::to_string(b) + ": " + result.message;
   }
   return {};
