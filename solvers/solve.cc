@@ -14,6 +14,7 @@
 #include "memory_estimate.h"
 #include "minimizers.h"
 #include "problem_impl.h"
+#include "solve_cache.h"
 #include "string_format.h"
 #include "tiled_dense.h"
 
@@ -235,7 +236,10 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   linear_options.cg_relative_tolerance = options.cg_relative_tolerance;
   linear_options.num_threads = options.num_threads;
   linear_options.mixed_precision = options.mixed_precision;
-  std::unique_ptr<internal::LinearSolver> linear_solver = internal::make_linear_solver(linear_options);
+  // The sparse direct solvers come from, and go back to, the problem's cache
+  // (solve_cache.h): a value-only change between solves keeps their
+  // symbolic analysis.
+  std::unique_ptr<internal::LinearSolver> linear_solver = internal::take_linear_solver(problem->impl(), linear_options);
   summary.linear_solver = linear_solver->name();
   if (linear_solver->type() == LinearSolverType::kDenseNormalCholesky &&
       summary.num_parameters > internal::kDenseTileSize) {
@@ -251,7 +255,8 @@ Summary solve(const SolverOptions& options, Problem* problem) {
       case Method::kLevenbergMarquardt:
       case Method::kDogleg: {
         const Eigen::VectorXd start_point = context.x;
-        auto strategy = make_trust_region_strategy(options, std::move(linear_solver));
+        auto strategy =
+            make_trust_region_strategy(options, std::make_unique<internal::BorrowedLinearSolver>(*linear_solver));
         internal::minimize_trust_region(context, *strategy);
         restart_after_evaporation(options, linear_options, start_point, context);
         break;
@@ -266,6 +271,7 @@ Summary solve(const SolverOptions& options, Problem* problem) {
     evaluator.scatter_parameters(context.x);
     throw;
   }
+  internal::keep_linear_solver(problem->impl(), linear_options, std::move(linear_solver));
   return finish();
 }
 

@@ -14,6 +14,10 @@
 
 namespace curvature {
 
+namespace internal {
+struct SolveCache;  // solve_cache.h
+}  // namespace internal
+
 struct ParameterBlockInfo {
   double* values = nullptr;
   int size = 0;
@@ -57,6 +61,9 @@ struct Problem::Impl {
   // Bumped by every edit that changes the structure (blocks added or
   // removed, constancy or manifold changed), not by value changes.
   long structure_version = 0;
+  // What solve() keeps for the next solve (solve_cache.h); mutable, as a
+  // cache that never changes what the problem is.
+  mutable std::shared_ptr<internal::SolveCache> solve_cache;
 
   // Index of the block at `values`; an Error naming the caller if unknown.
   int find_block(const double* values, const char* caller) const;

@@ -8,6 +8,8 @@
 
 #include "curvature/problem.h"
 #include "curvature/solve.h"
+#include "solve_cache.h"
+#include "sparse_normal_cholesky.h"
 #include "test_manifolds.h"
 #include "test_util.h"
 
@@ -57,9 +59,11 @@ TEST(ProblemEditingTest, RemovingAParameterBlockRemovesTheResidualBlocksThatUseI
   double c[2] = {1.0, 2.0}, d[3] = {0.0, 0.5, -1.0};
   Problem edited, reference;
   for (Problem* problem : {&edited, &reference}) {
-    if (problem == &edited) problem->add_residual_block(std::make_shared<OffsetResidual>(std::vector<double>{3.0, 4.0}), nullptr, c);
+    if (problem == &edited)
+      problem->add_residual_block(std::make_shared<OffsetResidual>(std::vector<double>{3.0, 4.0}), nullptr, c);
     add_lines(problem, &a, &b, {0, 1});
-    if (problem == &edited) problem->add_residual_block(std::make_shared<OffsetResidual>(std::vector<double>{1.0, 1.0}), nullptr, c);
+    if (problem == &edited)
+      problem->add_residual_block(std::make_shared<OffsetResidual>(std::vector<double>{1.0, 1.0}), nullptr, c);
     problem->add_residual_block(std::make_shared<OffsetResidual>(std::vector<double>{0.0, 0.0, 2.0}), nullptr, d);
     add_lines(problem, &a, &b, {2});
   }
@@ -113,6 +117,59 @@ TEST(ProblemEditingTest, RemovingAManifoldBlockKeepsTheOthersOnTheirManifolds) {
   EXPECT_TRUE(summary.converged()) << summary.message;
   EXPECT_LE(pose.worst_norm_error(), 1e-15);
   EXPECT_LT(cost_of(problem), 1e-20);
+}
+
+// The sparse solver's symbolic analysis, from the problem's solve cache.
+int cached_analyses(const Problem& problem, const internal::LinearSolver** solver = nullptr) {
+  const internal::SolveCache* cache = problem.impl().solve_cache.get();
+  if (!cache || !cache->linear_solver) return -1;
+  if (solver) *solver = cache->linear_solver.get();
+  const auto* cholesky = dynamic_cast<const internal::SparseNormalCholeskySolver*>(cache->linear_solver.get());
+  return cholesky ? cholesky->num_symbolic_analyses() : -1;
+}
+
+// A value-only change between solves keeps the sparse Cholesky's symbolic
+// analysis; a structural edit starts afresh; the bits are those of a fresh
+// solve either way.
+TEST(ProblemEditingTest, SolvesReuseTheSymbolicAnalysisUntilTheStructureChanges) {
+  testing::PoseProblem pose;
+  const testing::PoseProblem start = pose;
+  Problem problem;
+  pose.build(&problem);
+  SolverOptions options;
+  options.linear_solver = LinearSolverType::kSparseNormalCholesky;
+  const Summary first = solve(options, &problem);
+  const internal::LinearSolver* solver = nullptr;
+  EXPECT_EQ(cached_analyses(problem, &solver), 1);
+
+  // New starting values: the same solver, no new analysis, the same result.
+  pose.q = start.q;
+  pose.t = start.t;
+  const Summary again = solve(options, &problem);
+  const internal::LinearSolver* reused = nullptr;
+  EXPECT_EQ(cached_analyses(problem, &reused), 1);
+  EXPECT_EQ(reused, solver);
+  EXPECT_EQ(again.final_cost, first.final_cost);
+  EXPECT_EQ(again.iterations, first.iterations);
+
+  // A bound is a value change too.
+  problem.set_upper_bound(pose.t.data(), 0, 100.0);
+  solve(options, &problem);
+  EXPECT_EQ(cached_analyses(problem, &reused), 1);
+  EXPECT_EQ(reused, solver);
+
+  // A structural edit: another solver, analysed once for the new pattern.
+  problem.remove_residual_block(0);
+  pose.q = start.q;
+  pose.t = start.t;
+  const Summary edited = solve(options, &problem);
+  EXPECT_TRUE(edited.converged()) << edited.message;
+  EXPECT_EQ(cached_analyses(problem), 1);
+
+  // Another linear solver is not cached; the Cholesky one comes back afresh.
+  options.linear_solver = LinearSolverType::kDenseNormalCholesky;
+  solve(options, &problem);
+  EXPECT_EQ(problem.impl().solve_cache, nullptr);
 }
 
 }  // namespace
