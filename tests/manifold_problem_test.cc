@@ -78,8 +78,9 @@ TEST(ManifoldProblemTest, AManifoldOfTheWrongSizeIsAnErrorNamingBothSizes) {
     EXPECT_NE(message.find("size 3"), std::string::npos) << message;
     EXPECT_NE(message.find("parameter block at"), std::string::npos) << message;
   }
-  expect_error_naming([&] { problem.add_parameter_block(x, 3, std::make_shared<TestSubsetManifold>(2, std::vector<int>{0})); },
-                      "ambient size 2");
+  expect_error_naming(
+      [&] { problem.add_parameter_block(x, 3, std::make_shared<TestSubsetManifold>(2, std::vector<int>{0})); },
+      "ambient size 2");
   double unknown[4];
   expect_error_naming([&] { problem.set_manifold(unknown, std::make_shared<TestQuaternionManifold>()); },
                       "not part of this problem");
@@ -240,30 +241,29 @@ TEST_P(ManifoldProblemMethods, KeepsEveryQuaternionOnTheSphereAndReachesTheMinim
 
 INSTANTIATE_TEST_SUITE_P(
     EverySolverFamily, ManifoldProblemMethods,
-    ::testing::Values(MethodCase{"LevenbergMarquardtDense", Family::kSolve, Method::kLevenbergMarquardt,
-                                 MinimizerMethod::kLbfgs, LinearSolverType::kDenseNormalCholesky},
-                      MethodCase{"LevenbergMarquardtSparse", Family::kSolve, Method::kLevenbergMarquardt,
-                                 MinimizerMethod::kLbfgs, LinearSolverType::kSparseNormalCholesky},
-                      MethodCase{"LevenbergMarquardtCgnr", Family::kSolve, Method::kLevenbergMarquardt,
-                                 MinimizerMethod::kLbfgs, LinearSolverType::kCgnr},
-                      MethodCase{"Dogleg", Family::kSolve, Method::kDogleg},
-                      MethodCase{"GaussNewton", Family::kSolve, Method::kGaussNewton},
-                      MethodCase{"Lbfgs", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs},
-                      MethodCase{"Bfgs", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kBfgs},
-                      MethodCase{"NewtonLineSearch", Family::kMinimize, Method::kLevenbergMarquardt,
-                                 MinimizerMethod::kNewton},
-                      MethodCase{"NewtonTrustRegionCg", Family::kMinimize, Method::kLevenbergMarquardt,
-                                 MinimizerMethod::kNewtonTrustRegionCg},
-                      MethodCase{"NewtonDogleg", Family::kMinimize, Method::kLevenbergMarquardt,
-                                 MinimizerMethod::kNewtonDogleg},
-                      MethodCase{"LevenbergMarquardtCg", Family::kMinimize, Method::kLevenbergMarquardt,
-                                 MinimizerMethod::kLevenbergMarquardtCg},
-                      MethodCase{"NonlinearCg", Family::kMinimize, Method::kLevenbergMarquardt,
-                                 MinimizerMethod::kNonlinearConjugateGradient, LinearSolverType::kAuto, 1e-5},
-                      MethodCase{"Nesterov", Family::kMinimize, Method::kLevenbergMarquardt,
-                                 MinimizerMethod::kNesterov, LinearSolverType::kAuto, 1e-5},
-                      MethodCase{"Adam", Family::kTrain, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs,
-                                 LinearSolverType::kAuto, 1e-3}),
+    ::testing::Values(
+        MethodCase{"LevenbergMarquardtDense", Family::kSolve, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs,
+                   LinearSolverType::kDenseNormalCholesky},
+        MethodCase{"LevenbergMarquardtSparse", Family::kSolve, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs,
+                   LinearSolverType::kSparseNormalCholesky},
+        MethodCase{"LevenbergMarquardtCgnr", Family::kSolve, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs,
+                   LinearSolverType::kCgnr},
+        MethodCase{"Dogleg", Family::kSolve, Method::kDogleg},
+        MethodCase{"GaussNewton", Family::kSolve, Method::kGaussNewton},
+        MethodCase{"Lbfgs", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs},
+        MethodCase{"Bfgs", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kBfgs},
+        MethodCase{"NewtonLineSearch", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kNewton},
+        MethodCase{"NewtonTrustRegionCg", Family::kMinimize, Method::kLevenbergMarquardt,
+                   MinimizerMethod::kNewtonTrustRegionCg},
+        MethodCase{"NewtonDogleg", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kNewtonDogleg},
+        MethodCase{"LevenbergMarquardtCg", Family::kMinimize, Method::kLevenbergMarquardt,
+                   MinimizerMethod::kLevenbergMarquardtCg},
+        MethodCase{"NonlinearCg", Family::kMinimize, Method::kLevenbergMarquardt,
+                   MinimizerMethod::kNonlinearConjugateGradient, LinearSolverType::kAuto, 1e-5},
+        MethodCase{"Nesterov", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kNesterov,
+                   LinearSolverType::kAuto, 1e-5},
+        MethodCase{"Adam", Family::kTrain, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs,
+                   LinearSolverType::kAuto, 1e-3}),
     [](const ::testing::TestParamInfo<MethodCase>& info) { return std::string(info.param.name); });
 
 // The same solve on one and on two threads ends on the same bits.

@@ -21,10 +21,8 @@ namespace curvature::testing {
 // Hamilton quaternions, w first: a * b.
 template <typename T>
 std::array<T, 4> quaternion_product(const T* a, const T* b) {
-  return {a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3],
-          a[0] * b[1] + a[1] * b[0] + a[2] * b[3] - a[3] * b[2],
-          a[0] * b[2] - a[1] * b[3] + a[2] * b[0] + a[3] * b[1],
-          a[0] * b[3] + a[1] * b[2] - a[2] * b[1] + a[3] * b[0]};
+  return {a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3], a[0] * b[1] + a[1] * b[0] + a[2] * b[3] - a[3] * b[2],
+          a[0] * b[2] - a[1] * b[3] + a[2] * b[0] + a[3] * b[1], a[0] * b[3] + a[1] * b[2] - a[2] * b[1] + a[3] * b[0]};
 }
 
 // q p q^* for a point p: the rotation of p when |q| = 1, and |q|^2 times it
@@ -232,8 +230,8 @@ struct PoseProblem {
       const double inverse[4] = {truth[b][0], -truth[b][1], -truth[b][2], -truth[b][3]};
       const std::array<double, 3> in_a = rotate(inverse, in_world.data());
       for (int i = 0; i < 3; ++i) relative.v[i] = in_a[i];
-      problem->add_residual_block(std::make_shared<AutoDiffCostFunction<RelativeDirection, 3, 4, 4>>(relative),
-                                  nullptr, q[b].data(), q[b + 1].data());
+      problem->add_residual_block(std::make_shared<AutoDiffCostFunction<RelativeDirection, 3, 4, 4>>(relative), nullptr,
+                                  q[b].data(), q[b + 1].data());
     }
     if (manifolds) {
       const auto quaternion = std::make_shared<TestQuaternionManifold>();
