@@ -194,6 +194,7 @@ struct MethodCase {
   MinimizerMethod minimizer = MinimizerMethod::kLbfgs;
   LinearSolverType linear_solver = LinearSolverType::kAuto;
   double tolerance = 1e-7;  // on the orientations and the translation
+  Damping damping = Damping::kMarquardt;
 };
 
 class ManifoldProblemMethods : public ::testing::TestWithParam<MethodCase> {};
@@ -210,6 +211,7 @@ TEST_P(ManifoldProblemMethods, KeepsEveryQuaternionOnTheSphereAndReachesTheMinim
       SolverOptions options;
       options.method = c.method;
       options.linear_solver = c.linear_solver;
+      options.damping = c.damping;
       options.function_tolerance = options.parameter_tolerance = 1e-14;
       options.gradient_tolerance = 1e-14;
       summary = solve(options, &problem);
@@ -249,6 +251,10 @@ INSTANTIATE_TEST_SUITE_P(
         MethodCase{"LevenbergMarquardtCgnr", Family::kSolve, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs,
                    LinearSolverType::kCgnr},
         MethodCase{"Dogleg", Family::kSolve, Method::kDogleg},
+        MethodCase{"DoglegUnscaledRegion", Family::kSolve, Method::kDogleg, MinimizerMethod::kLbfgs,
+                   LinearSolverType::kAuto, 1e-7, Damping::kLevenberg},
+        MethodCase{"LevenbergDamping", Family::kSolve, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs,
+                   LinearSolverType::kAuto, 1e-7, Damping::kLevenberg},
         MethodCase{"GaussNewton", Family::kSolve, Method::kGaussNewton},
         MethodCase{"Lbfgs", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kLbfgs},
         MethodCase{"Bfgs", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kBfgs},
@@ -258,6 +264,8 @@ INSTANTIATE_TEST_SUITE_P(
         MethodCase{"NewtonDogleg", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kNewtonDogleg},
         MethodCase{"LevenbergMarquardtCg", Family::kMinimize, Method::kLevenbergMarquardt,
                    MinimizerMethod::kLevenbergMarquardtCg},
+        MethodCase{"SteepestDescent", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kSteepestDescent,
+                   LinearSolverType::kAuto, 1e-4},
         MethodCase{"NonlinearCg", Family::kMinimize, Method::kLevenbergMarquardt,
                    MinimizerMethod::kNonlinearConjugateGradient, LinearSolverType::kAuto, 1e-5},
         MethodCase{"Nesterov", Family::kMinimize, Method::kLevenbergMarquardt, MinimizerMethod::kNesterov,
