@@ -22,12 +22,10 @@ struct Evaluator::Block {
   struct Parameter {
     const double* user_values;
     int size;
-    int offset;                // in x; -1 when constant
-    int position_in_row;       // sparse: where its first column sits within a row
-    int tangent_offset;        // its first Jacobian column; -1 when constant
-    int tangent_size;          // its Jacobian columns
-    const Manifold* manifold;  // null for plain coordinates
-    size_t plus_jacobian;      // offset into plus_jacobians_ when it has a manifold
+    int offset;           // in x; -1 when constant
+    int position_in_row;  // sparse: where its first column sits within a row
+    int tangent_offset;   // its first Jacobian column; -1 when constant
+    int index;            // the parameter block's index in the Problem (its manifold: layout_)
   };
   std::vector<Parameter> parameters;
 };
@@ -62,8 +60,8 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
     block.num_residuals = info.cost->num_residuals();
     for (int p : info.parameter_blocks) {
       const ParameterBlockInfo& parameter = impl.parameter_blocks[p];
-      block.parameters.push_back({parameter.values, parameter.size, layout_.offset(p), 0, layout_.tangent_offset(p),
-                                  layout_.tangent_size(p), layout_.manifold(p), layout_.plus_jacobian_offset(p)});
+      block.parameters.push_back(
+          {parameter.values, parameter.size, layout_.offset(p), 0, layout_.tangent_offset(p), p});
       if (layout_.offset(p) >= 0) {
         block.row_nonzeros += layout_.tangent_size(p);
         max_jacobian = std::max(max_jacobian, static_cast<size_t>(parameter.size * block.num_residuals));
@@ -79,7 +77,9 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
     for (auto& parameter : block.parameters) {
       if (parameter.offset < 0) continue;
       for (const auto& other : block.parameters) {
-        if (other.offset >= 0 && other.offset < parameter.offset) parameter.position_in_row += other.tangent_size;
+        if (other.offset >= 0 && other.offset < parameter.offset) {
+          parameter.position_in_row += layout_.tangent_size(other.index);
+        }
       }
     }
     max_blocks = std::max(max_blocks, static_cast<int>(block.parameters.size()));
@@ -95,7 +95,7 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
     for (const Block& block : blocks_) {
       std::vector<std::pair<int, int>> spans;  // (offset, size) of variable blocks, sorted
       for (const auto& parameter : block.parameters) {
-        if (parameter.offset >= 0) spans.emplace_back(parameter.tangent_offset, parameter.tangent_size);
+        if (parameter.offset >= 0) spans.emplace_back(parameter.tangent_offset, layout_.tangent_size(parameter.index));
       }
       std::sort(spans.begin(), spans.end());
       for (int r = 0; r < block.num_residuals; ++r) {
@@ -222,19 +222,15 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
   if (dense && block.row_nonzeros < layout_.num_tangent_parameters()) dense->middleRows(block.row, m).setZero();
   if (!jacobians) return true;
   using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const bool manifolds = layout_.has_manifolds();
   for (size_t k = 0; k < count; ++k) {
     if (!jacobians[k]) continue;
     const auto& parameter = block.parameters[k];
     const double* source = jacobians[k];
-    const int columns = parameter.tangent_size;
-    if (parameter.manifold) {
-      // Into the tangent space with the plus-Jacobian computed once for
-      // this evaluation: J_t = J_a P, m x tangent.
-      const Eigen::Map<const RowMajorMatrix> plus_jacobian(plus_jacobians_.data() + parameter.plus_jacobian,
-                                                           parameter.size, columns);
-      Eigen::Map<RowMajorMatrix> tangent(scratch.tangent_jacobian.data(), m, columns);
-      tangent.noalias() = Eigen::Map<const RowMajorMatrix>(source, m, parameter.size) * plus_jacobian;
-      source = scratch.tangent_jacobian.data();
+    int columns = parameter.size;
+    if (manifolds && layout_.manifold(parameter.index)) {
+      columns = layout_.tangent_size(parameter.index);
+      source = to_tangent(parameter.index, m, source, scratch.tangent_jacobian.data());
     }
     if (dense) {
       dense->block(block.row, parameter.tangent_offset, m, columns) =
@@ -249,6 +245,17 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
     }
   }
   return true;
+}
+
+const double* Evaluator::to_tangent(int parameter_block, int num_rows, const double* ambient, double* tangent) const {
+  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const int size = layout_.manifold(parameter_block)->ambient_size();
+  const int columns = layout_.tangent_size(parameter_block);
+  const Eigen::Map<const RowMajorMatrix> plus_jacobian(
+      plus_jacobians_.data() + layout_.plus_jacobian_offset(parameter_block), size, columns);
+  Eigen::Map<RowMajorMatrix>(tangent, num_rows, columns).noalias() =
+      Eigen::Map<const RowMajorMatrix>(ambient, num_rows, size) * plus_jacobian;
+  return tangent;
 }
 
 EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, const EvaluationRequest& request) {

@@ -114,6 +114,13 @@ class Evaluator {
                       Eigen::MatrixXd* dense, SparseRowMatrix* sparse, Scratch& scratch, double* cost,
                       std::string* error) const;
 
+  // J_tangent = J_ambient P for a block on a manifold (num_rows x its
+  // tangent size, into `tangent`), with the plus-Jacobian computed once for
+  // this evaluation; returns `tangent`. Out of line: plain blocks never pay
+  // for it.
+  [[gnu::noinline]] const double* to_tangent(int parameter_block, int num_rows, const double* ambient,
+                                             double* tangent) const;
+
   Options options_;
   ParameterLayout layout_;
   std::vector<Block> blocks_;
