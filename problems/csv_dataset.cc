@@ -1,5 +1,6 @@
 #include "csv_dataset.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <random>
 #include <set>
 #include <string_view>
+#include <utility>
 
 #include "curvature/error.h"
 
@@ -77,6 +79,10 @@ Dataset Dataset::rows(const std::vector<int>& indices) const {
     out.inputs.row(static_cast<Eigen::Index>(k)) = inputs.row(i);
     out.targets.row(static_cast<Eigen::Index>(k)) = targets.row(i);
   }
+  if (!lines.empty()) {
+    out.lines.reserve(indices.size());
+    for (const int i : indices) out.lines.push_back(lines[static_cast<size_t>(i)]);
+  }
   out.input_names = input_names;
   out.target_names = target_names;
   out.source = source;
@@ -121,7 +127,7 @@ Dataset read_csv_dataset(std::istream& in, const std::string& path, const CsvOpt
     break;
   }
   if (names.empty()) throw Error(where + ": the file is empty (no header row)");
-  if (names.size() < 2) {
+  if (names.size() < 2 && !options.target_optional) {
     throw Error(where + ": the header names " + std::to_string(names.size()) +
                 " column; at least one input and one target are needed");
   }
@@ -132,7 +138,7 @@ Dataset read_csv_dataset(std::istream& in, const std::string& path, const CsvOpt
     for (int c = 0; c < num_columns; ++c) {
       if (names[static_cast<size_t>(c)] == options.target_column) target = c;
     }
-    if (target < 0) {
+    if (target < 0 && !options.target_optional) {
       std::string list;
       for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
       throw Error(where + ": no column named \"" + options.target_column + "\" in the header (columns: " + list + ")");
@@ -142,6 +148,7 @@ Dataset read_csv_dataset(std::istream& in, const std::string& path, const CsvOpt
   // Rows go into a flat row-major buffer first: the row count is not known
   // until the end.
   std::vector<double> values;
+  std::vector<int> lines;
   int num_rows = 0;
   while (std::getline(in, line)) {
     ++line_number;
@@ -178,14 +185,17 @@ Dataset read_csv_dataset(std::istream& in, const std::string& path, const CsvOpt
       }
       values.push_back(value);
     }
+    lines.push_back(line_number);
     ++num_rows;
   }
   if (num_rows == 0) throw Error(where + ": the file has a header but no data rows");
 
   Dataset data;
   data.source = path;
-  data.inputs.resize(num_rows, num_columns - 1);
-  data.targets.resize(num_rows, 1);
+  data.lines = std::move(lines);
+  const int num_targets = target < 0 ? 0 : 1;
+  data.inputs.resize(num_rows, num_columns - num_targets);
+  data.targets.resize(num_rows, num_targets);
   for (int c = 0; c < num_columns; ++c) {
     if (c == target) {
       data.target_names.push_back(names[static_cast<size_t>(c)]);
@@ -330,6 +340,87 @@ std::pair<Dataset, Dataset> shuffle_split(const Dataset& data, int first_count, 
   const auto middle = permutation.begin() + first_count;
   return {data.rows(std::vector<int>(permutation.begin(), middle)),
           data.rows(std::vector<int>(middle, permutation.end()))};
+}
+
+DatasetSplit shuffled_split(const Dataset& data, double test_fraction, double validation_fraction, std::uint64_t seed,
+                            bool stratify) {
+  const std::string where = "shuffled_split: " + (data.source.empty() ? std::string("the data") : data.source);
+  auto check_fraction = [&](double fraction, const char* name) {
+    if (!(fraction >= 0.0 && fraction < 1.0)) {
+      throw Error(where + ": the " + name + " fraction must be in [0, 1), got " + to_decimal(fraction));
+    }
+  };
+  check_fraction(test_fraction, "test");
+  check_fraction(validation_fraction, "validation");
+  if (test_fraction + validation_fraction >= 1.0) {
+    throw Error(where + ": the test and validation fractions (" + to_decimal(test_fraction) + " and " +
+                to_decimal(validation_fraction) + ") leave no training samples");
+  }
+  if (stratify && data.num_targets() != 1) {
+    throw Error(where + ": a stratified split needs one target column of class labels, found " +
+                std::to_string(data.num_targets()));
+  }
+  const std::vector<int> permutation = seeded_permutation(data.num_samples(), seed);
+  // Each sample's set: 0 training, 1 validation, 2 test. A group is the
+  // whole data set, or one class under stratification; its first samples
+  // in permutation order go to the test set, the next to validation.
+  std::vector<int> set_of(static_cast<size_t>(data.num_samples()), 0);
+  std::vector<std::vector<int>> groups;
+  if (stratify) {
+    std::vector<double> labels;
+    for (const int i : permutation) {
+      const double label = data.targets(i, 0);
+      size_t g = 0;
+      while (g < labels.size() && labels[g] != label) ++g;
+      if (g == labels.size()) {
+        labels.push_back(label);
+        groups.emplace_back();
+      }
+      groups[g].push_back(i);
+    }
+  } else {
+    groups.push_back(permutation);
+  }
+  for (const std::vector<int>& group : groups) {
+    const auto n = static_cast<double>(group.size());
+    const auto tests = static_cast<size_t>(std::lround(test_fraction * n));
+    const auto validations = static_cast<size_t>(std::lround(validation_fraction * n));
+    for (size_t k = 0; k < group.size(); ++k) {
+      set_of[static_cast<size_t>(group[k])] = k < tests ? 2 : k < tests + validations ? 1 : 0;
+    }
+  }
+  std::vector<int> members[3];
+  for (const int i : permutation) members[set_of[static_cast<size_t>(i)]].push_back(i);
+  auto require_samples = [&](int set, double fraction, const char* name) {
+    if (fraction > 0.0 && members[set].empty()) {
+      throw Error(where + ": a " + name + " fraction of " + to_decimal(fraction) + " of " +
+                  std::to_string(data.num_samples()) + " samples selects none");
+    }
+  };
+  require_samples(2, test_fraction, "test");
+  require_samples(1, validation_fraction, "validation");
+  if (members[0].empty()) throw Error(where + ": no training samples are left");
+  DatasetSplit split;
+  split.train = data.rows(members[0]);
+  split.validation = data.rows(members[1]);
+  split.test = data.rows(members[2]);
+  return split;
+}
+
+Eigen::MatrixXd inputs_by_name(const Dataset& data, const std::vector<std::string>& names) {
+  const std::string where = data.source.empty() ? std::string("the data") : data.source;
+  Eigen::MatrixXd out(data.num_samples(), static_cast<Eigen::Index>(names.size()));
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto it = std::find(data.input_names.begin(), data.input_names.end(), names[i]);
+    if (it == data.input_names.end()) throw Error(where + ": no column \"" + names[i] + "\"");
+    out.col(static_cast<Eigen::Index>(i)) = data.inputs.col(it - data.input_names.begin());
+  }
+  for (const std::string& name : data.input_names) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      throw Error(where + ": column \"" + name + "\" is not one of the expected inputs");
+    }
+  }
+  return out;
 }
 
 }  // namespace curvature

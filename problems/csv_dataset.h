@@ -44,6 +44,9 @@ struct Dataset {
   std::vector<std::string> input_names;   // d names, in file order
   std::vector<std::string> target_names;  // k names
   std::string source;                     // the file it was read from, or a description
+  // The file line (1-based, the header is line 1) of each sample, for
+  // messages about a sample; empty when the data were not read from a file.
+  std::vector<int> lines;
 
   int num_samples() const { return static_cast<int>(inputs.rows()); }
   int num_inputs() const { return static_cast<int>(inputs.cols()); }
@@ -59,6 +62,10 @@ struct CsvOptions {
   // Every input is divided by this (> 0 and finite) as it is read, e.g. 16
   // for the 0..16 pixel intensities of digits.csv. Targets are not scaled.
   double input_divisor = 1.0;
+  // With a target_column the file lacks: read every column as an input
+  // (targets has no columns) instead of refusing the file, e.g. for data to
+  // predict on that may or may not carry the target.
+  bool target_optional = false;
 };
 
 // Reads a CSV file as described at the top. Throws curvature::Error when the
@@ -116,5 +123,30 @@ std::pair<Dataset, Dataset> shuffle_split(const Dataset& data, int first_count, 
 
 // The permutation shuffle_split() uses: 0..n-1 shuffled by seed.
 std::vector<int> seeded_permutation(int n, std::uint64_t seed);
+
+// A data set split three ways: training, validation and test samples.
+struct DatasetSplit {
+  Dataset train, validation, test;
+};
+
+// The samples in the order of seeded_permutation(N, seed), then the first
+// round(test_fraction N) of them form the test set, the next
+// round(validation_fraction N) the validation set and the rest the training
+// set, each in that shuffled order. With `stratify` the single target column
+// holds class indices (or labels: any values that compare equal) and the
+// split is made class by class in the same way (round(fraction n_c) of the
+// n_c samples of each class), so that every set has the classes in about
+// the proportions of the whole. Throws curvature::Error for fractions
+// outside [0, 1) or summing to 1 or more, a requested set that comes out
+// empty, an empty training set, or `stratify` with other than one target
+// column.
+DatasetSplit shuffled_split(const Dataset& data, double test_fraction, double validation_fraction, std::uint64_t seed,
+                            bool stratify);
+
+// data.inputs with its columns reordered to `names` (matched by name, e.g.
+// a test file's columns to the training file's). Throws curvature::Error
+// naming the first of `names` the data lack, or the first input column of
+// the data not among `names`.
+Eigen::MatrixXd inputs_by_name(const Dataset& data, const std::vector<std::string>& names);
 
 }  // namespace curvature

@@ -48,11 +48,20 @@ class SparseQrFactorization {
   std::string analyze(const SparseColumnView& a);
   // Numeric factorization of `a`, whose pattern was analyzed. Empty on success.
   std::string factorize(const SparseColumnView& a);
+  // The same with the rank-detection tolerance `tolerance` (>= 0) instead of
+  // the default: a column whose norm, after the reflections of the columns
+  // before it, falls below it is dropped as dependent.
+  std::string factorize(const SparseColumnView& a, double tolerance);
   // The numerical rank found by the last factorization.
   Eigen::Index rank() const;
   // x = E R^-1 Q^T b, the basic least-squares solution; b has a.rows
   // entries, x gets a.cols. Empty on success.
   std::string solve(const Eigen::VectorXd& b, Eigen::VectorXd* x);
+  // x = (A^T A)^-1 b = E R^-1 R^-T E^T b for every column of b (a.cols
+  // rows): columns of the inverse of the normal matrix, for the covariance.
+  // Meaningful only when the last factorization had full column rank.
+  // Empty on success.
+  std::string solve_normal(const Eigen::MatrixXd& b, Eigen::MatrixXd* x);
 
  private:
   struct State;

@@ -4,11 +4,13 @@
 // the known minimum of a small pose problem.
 #include <gtest/gtest.h>
 
+#include <Eigen/LU>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
 
+#include "curvature/covariance.h"
 #include "curvature/gradient_checker.h"
 #include "curvature/least_squares_objective.h"
 #include "curvature/minimize.h"
@@ -384,6 +386,34 @@ TEST(ManifoldProblemTest, SolveHonoursBoundsOnPlainBlocksBesideManifolds) {
     EXPECT_LE(fresh.t[2], 0.25) << summary.message;
     EXPECT_NEAR(fresh.t[2], 0.25, 1e-9) << summary.message;
     EXPECT_LE(fresh.worst_norm_error(), 1e-15);
+  }
+}
+
+// compute_covariance() reads the evaluator's tangent columns: a quaternion
+// block's covariance is 3 x 3, the inverse of J_t^T J_t's block, on both
+// paths.
+TEST(ManifoldProblemTest, CovarianceIsInTheTangentSpace) {
+  PoseProblem pose;
+  Problem problem;
+  pose.build(&problem);
+  add_inconsistent_observation(&pose, &problem);
+  solve(SolverOptions(), &problem);
+  Eigen::MatrixXd jacobian;
+  ASSERT_TRUE(problem.evaluate({}, nullptr, nullptr, nullptr, &jacobian, nullptr));
+  const Eigen::MatrixXd expected = Eigen::MatrixXd(jacobian.transpose() * jacobian).inverse();
+  // Tangent columns: q0 at 0, t at 3, q1 at 6.
+  for (const CovarianceAlgorithm algorithm : {CovarianceAlgorithm::kDenseSvd, CovarianceAlgorithm::kSparseQr}) {
+    CovarianceOptions options;
+    options.algorithm = algorithm;
+    const CovarianceResult result =
+        compute_covariance(problem, {{pose.q[1].data(), pose.q[1].data()}, {pose.t.data(), pose.q[1].data()}}, options);
+    ASSERT_TRUE(result.ok());
+    const Eigen::MatrixXd q1 = result.block(pose.q[1].data(), pose.q[1].data());
+    ASSERT_EQ(q1.rows(), 3);
+    ASSERT_EQ(q1.cols(), 3);
+    EXPECT_LT((q1 - expected.block(6, 6, 3, 3)).norm(), 1e-8 * expected.block(6, 6, 3, 3).norm());
+    const Eigen::MatrixXd cross = result.block(pose.t.data(), pose.q[1].data());
+    EXPECT_LT((cross - expected.block(3, 6, 3, 3)).norm(), 1e-8 * expected.block(6, 6, 3, 3).norm());
   }
 }
 

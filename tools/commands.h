@@ -11,6 +11,7 @@ void register_list_command(CLI::App& app);
 void register_nist_commands(CLI::App& bench, CLI::App& solve, int* exit_status);
 void register_mgh_commands(CLI::App& bench, CLI::App& solve, int* exit_status);
 void register_fit_command(CLI::App& app, int* exit_status);
+void register_predict_command(CLI::App& app, int* exit_status);
 void register_nn_bench_command(CLI::App& bench);
 void register_check_command(CLI::App& app, int* exit_status);
 void register_batch_bench_command(CLI::App& bench);

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   register_nn_bench_command(*bench);
   register_batch_bench_command(*bench);
   register_fit_command(app, &exit_status);
+  register_predict_command(app, &exit_status);
   register_check_command(app, &exit_status);
   try {
     app.parse(argc, argv);

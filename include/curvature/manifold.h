@@ -22,7 +22,9 @@
 //                      ambient_size() x tangent_size();
 //   minus_jacobian(x)  d minus(y, x) / d y at y = x,
 //                      tangent_size() x ambient_size().
-// minus_jacobian(x) * plus_jacobian(x) is the identity.
+// minus_jacobian(x) * plus_jacobian(x) is the identity for x on the manifold
+// (a quaternion of norm 1, say; the provided manifolds' Jacobians are the
+// exact derivatives of their plus and minus at any x in their domain).
 //
 // Every function returns false when it cannot be computed at its input (a
 // point off the manifold's domain); the solvers treat that as a point that
@@ -38,6 +40,7 @@
 
 namespace curvature {
 
+// How a parameter block moves on its manifold (see the top of this file).
 class Manifold {
  public:
   virtual ~Manifold() = default;
@@ -45,6 +48,8 @@ class Manifold {
   virtual int ambient_size() const = 0;  // numbers in a point
   virtual int tangent_size() const = 0;  // numbers in a step, <= ambient_size()
 
+  // The four maps of the top of this file; each returns false where it
+  // cannot be computed.
   virtual bool plus(const double* x, const double* delta, double* x_plus_delta) const = 0;
   virtual bool plus_jacobian(const double* x, double* jacobian) const = 0;
   virtual bool minus(const double* y, const double* x, double* y_minus_x) const = 0;

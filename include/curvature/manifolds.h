@@ -17,7 +17,8 @@ namespace curvature {
 // R^n with plus(x, delta) = x + delta: what a block without a manifold is.
 class EuclideanManifold final : public Manifold {
  public:
-  explicit EuclideanManifold(int size);  // size >= 1
+  // size >= 1 coordinates; the members are Manifold's (manifold.h).
+  explicit EuclideanManifold(int size);
   int ambient_size() const override { return size_; }
   int tangent_size() const override { return size_; }
   bool plus(const double* x, const double* delta, double* x_plus_delta) const override;
@@ -37,6 +38,8 @@ class EuclideanManifold final : public Manifold {
 // constant instead).
 class SubsetManifold final : public Manifold {
  public:
+  // constant_indices: the held coordinates, each in [0, size) and named once,
+  // not all of them; the members are Manifold's (manifold.h).
   SubsetManifold(int size, std::vector<int> constant_indices);
   int ambient_size() const override { return size_; }
   int tangent_size() const override { return static_cast<int>(free_.size()); }
@@ -55,9 +58,13 @@ class SubsetManifold final : public Manifold {
 // Unit quaternions q = (w, x, y, z) (Hamilton convention, w first, as in
 // rotation.h), tangent size 3: plus(q, delta) = exp(delta) * q, where
 // exp(delta) is the rotation by the angle |delta| about delta / |delta|
-// (angle-axis, rotation.h). The result is renormalised.
+// (angle-axis, rotation.h). The result is renormalised. minus(p, q) =
+// log(p q^*), the angle-axis vector (angle at most pi) of the rotation from
+// q to p. Unlike Ceres Solver's QuaternionManifold, whose step rotates by
+// 2 |delta|, a step here is the rotation vector itself (as in SO3Manifold).
 class QuaternionManifold final : public Manifold {
  public:
+  // The members are Manifold's (manifold.h); points are (w, x, y, z).
   int ambient_size() const override { return 4; }
   int tangent_size() const override { return 3; }
   bool plus(const double* x, const double* delta, double* x_plus_delta) const override;
@@ -69,6 +76,7 @@ class QuaternionManifold final : public Manifold {
 // The same with Eigen::Quaterniond's memory order (x, y, z, w).
 class EigenQuaternionManifold final : public Manifold {
  public:
+  // The members are Manifold's (manifold.h); points are (x, y, z, w).
   int ambient_size() const override { return 4; }
   int tangent_size() const override { return 3; }
   bool plus(const double* x, const double* delta, double* x_plus_delta) const override;
@@ -84,6 +92,7 @@ class EigenQuaternionManifold final : public Manifold {
 // angle at most pi.
 class SO3Manifold final : public Manifold {
  public:
+  // The members are Manifold's (manifold.h); points are angle-axis vectors.
   int ambient_size() const override { return 3; }
   int tangent_size() const override { return 3; }
   bool plus(const double* x, const double* delta, double* x_plus_delta) const override;
@@ -96,6 +105,7 @@ class SO3Manifold final : public Manifold {
 // minus(a, b) = wrap(a - b). The rotation group SO(2) in one number.
 class AngleManifold final : public Manifold {
  public:
+  // The members are Manifold's (manifold.h); the point is an angle in radians.
   int ambient_size() const override { return 1; }
   int tangent_size() const override { return 1; }
   bool plus(const double* x, const double* delta, double* x_plus_delta) const override;
@@ -109,6 +119,7 @@ class AngleManifold final : public Manifold {
 // product R^2 x SO(2)).
 class SE2Manifold final : public Manifold {
  public:
+  // The members are Manifold's (manifold.h); points are (x, y, theta).
   int ambient_size() const override { return 3; }
   int tangent_size() const override { return 3; }
   bool plus(const double* x, const double* delta, double* x_plus_delta) const override;
@@ -123,6 +134,7 @@ class SE2Manifold final : public Manifold {
 // (the product R^3 x SO(3)).
 class SE3Manifold final : public Manifold {
  public:
+  // The members are Manifold's (manifold.h); points are (tx, ty, tz, qw, qx, qy, qz).
   int ambient_size() const override { return 7; }
   int tangent_size() const override { return 6; }
   bool plus(const double* x, const double* delta, double* x_plus_delta) const override;
@@ -132,12 +144,15 @@ class SE3Manifold final : public Manifold {
 };
 
 // The unit sphere S^(n-1) in R^n (n >= 2), tangent size n - 1. The tangent
-// basis at x is the Householder reflection that maps x to the last axis, so
-// it is smooth everywhere except at -e_n, and exact at the poles +-e_n.
+// basis at x is the first n - 1 columns of the Householder reflection that
+// exchanges x and -e_n, so it is smooth everywhere except at -e_n, and at
+// both poles +-e_n it is exactly the standard axes e_1..e_(n-1).
 // plus(x, delta) = cos(|v|) x + sin(|v|) v / |v| with v the tangent vector
-// delta expressed in R^n.
+// delta expressed in R^n (renormalised); minus is its inverse for y != -x
+// and returns false at the antipode.
 class SphereManifold final : public Manifold {
  public:
+  // ambient_size = n >= 2; the members are Manifold's (manifold.h).
   explicit SphereManifold(int ambient_size);
   int ambient_size() const override { return size_; }
   int tangent_size() const override { return size_ - 1; }
@@ -156,6 +171,8 @@ class SphereManifold final : public Manifold {
 // twice along a step).
 class LineManifold final : public Manifold {
  public:
+  // dimension = n >= 2 (points have 2n numbers); the members are Manifold's
+  // (manifold.h).
   explicit LineManifold(int dimension);
   int ambient_size() const override { return 2 * dimension_; }
   int tangent_size() const override { return 2 * (dimension_ - 1); }
@@ -172,6 +189,8 @@ class LineManifold final : public Manifold {
 // after another. Needs at least one factor; a null factor is an Error.
 class ProductManifold final : public Manifold {
  public:
+  // factors: at least one, none null; the members are Manifold's
+  // (manifold.h), each factor working on its slice of x, delta and y.
   explicit ProductManifold(std::vector<std::shared_ptr<const Manifold>> factors);
   int ambient_size() const override { return ambient_size_; }
   int tangent_size() const override { return tangent_size_; }

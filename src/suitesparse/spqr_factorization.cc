@@ -55,10 +55,12 @@ std::string SparseQrFactorization::analyze(const SparseColumnView& a) {
   return {};
 }
 
-std::string SparseQrFactorization::factorize(const SparseColumnView& a) {
+std::string SparseQrFactorization::factorize(const SparseColumnView& a) { return factorize(a, SPQR_DEFAULT_TOL); }
+
+std::string SparseQrFactorization::factorize(const SparseColumnView& a, double tolerance) {
   cholmod_sparse view = view_of(a);
   cholmod_common* c = state_->common.get();
-  if (!SuiteSparseQR_numeric<double>(SPQR_DEFAULT_TOL, &view, state_->factorization.get(), c)) {
+  if (!SuiteSparseQR_numeric<double>(tolerance, &view, state_->factorization.get(), c)) {
     return "SPQR's numeric factorization failed (CHOLMOD status " + std::to_string(c->status) + ")";
   }
   return {};
@@ -75,6 +77,22 @@ std::string SparseQrFactorization::solve(const Eigen::VectorXd& b, Eigen::Vector
   if (qtb) cholmod_l_free_dense(&qtb, c);
   if (solution == nullptr) return "SuiteSparseQR's solve failed (CHOLMOD status " + std::to_string(c->status) + ")";
   *x = Eigen::Map<const Eigen::VectorXd>(static_cast<const double*>(solution->x), state_->cols);
+  cholmod_l_free_dense(&solution, c);
+  return {};
+}
+
+std::string SparseQrFactorization::solve_normal(const Eigen::MatrixXd& b, Eigen::MatrixXd* x) {
+  cholmod_dense rhs = cholmod_view(b.data(), static_cast<size_t>(b.rows()));
+  rhs.ncol = static_cast<size_t>(b.cols());
+  rhs.nzmax = static_cast<size_t>(b.size());
+  cholmod_common* c = state_->common.get();
+  SuiteSparseQR_factorization<double>* factorization = state_->factorization.get();
+  // y = R^-T E^T b (rows: A's), then x = E R^-1 y.
+  cholmod_dense* y = SuiteSparseQR_solve<double>(SPQR_RTX_EQUALS_ETB, factorization, &rhs, c);
+  cholmod_dense* solution = y ? SuiteSparseQR_solve<double>(SPQR_RETX_EQUALS_B, factorization, y, c) : nullptr;
+  if (y) cholmod_l_free_dense(&y, c);
+  if (solution == nullptr) return "SuiteSparseQR's solve failed (CHOLMOD status " + std::to_string(c->status) + ")";
+  *x = Eigen::Map<const Eigen::MatrixXd>(static_cast<const double*>(solution->x), state_->cols, b.cols());
   cholmod_l_free_dense(&solution, c);
   return {};
 }

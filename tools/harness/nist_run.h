@@ -21,6 +21,22 @@ struct NistRun {
   std::vector<double> solution;
 };
 
+// The standard deviations of one NIST StRD case's estimates, computed at a
+// library's own solution from that start, scaled by s^2 = RSS / (n - p) as
+// NIST's are, and scored against the certified standard deviations.
+struct NistCovarianceRun {
+  std::string solver;  // "curvature-dense-svd", "ceres-sparse-qr", ...
+  bool computed = false;
+  // min over parameters of the LRE of the standard deviations; NaN when not
+  // computed (the library refused J as rank-deficient, or failed).
+  double stddev_lre_min = 0.0;
+  std::vector<double> std_devs;
+  // (sigma_min / sigma_max)^2 of the column-equilibrated J, where the
+  // library reports it (curvature's dense path); NaN otherwise.
+  double reciprocal_condition_number = 0.0;
+  std::string status;  // "ok", or why not computed
+};
+
 // A case counts as solved when every parameter has LRE >= 4.
 inline bool solved(const NistRun& run) { return run.lre >= 4.0; }
 

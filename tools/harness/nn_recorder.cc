@@ -1,5 +1,6 @@
 #include "nn_recorder.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -50,7 +51,10 @@ CallbackReturn Recorder::record(int iteration, double solver_time_s, double iter
   const auto begin = std::chrono::steady_clock::now();
   NnTrainRecord row;
   row.iteration = iteration;
-  row.time_s = solver_time_s - overhead_s_;
+  // The solver's clock (steady_clock) minus the recorder's own time: never
+  // negative and never backwards, also where a phase's clock restarts or
+  // the recorder ran before the solver's clock started.
+  row.time_s = std::max({0.0, solver_time_s - overhead_s_, trace_->empty() ? 0.0 : trace_->back().time_s});
   row.iteration_time_s = iteration_time_s;
   row.accepted = accepted;
   row.train_loss = train_loss(cost);
@@ -69,8 +73,18 @@ CallbackReturn Recorder::record(int iteration, double solver_time_s, double iter
   }
   trace_->push_back(row);
   if (options_.on_iteration) options_.on_iteration(row);
-  overhead_s_ += seconds_since(begin);
-  return CallbackReturn::kContinue;
+  // Time spent before the solver's clock started (iteration 0) is not in
+  // that clock, so it is not taken out of it.
+  if (solver_time_s > 0.0) overhead_s_ += seconds_since(begin);
+  return stalled() ? CallbackReturn::kStop : CallbackReturn::kContinue;
+}
+
+bool Recorder::stalled() const {
+  const size_t window = static_cast<size_t>(options_.improvement_window);
+  if (options_.min_improvement <= 0.0 || window < 1 || trace_->size() <= window) return false;
+  const double before = (*trace_)[trace_->size() - 1 - window].train_loss;
+  const double now = trace_->back().train_loss;
+  return std::isfinite(now) && std::isfinite(before) && before - now <= options_.min_improvement * std::abs(before);
 }
 
 void record_start(const Problem& problem, const Mlp& mlp, Recorder* recorder) {

@@ -56,10 +56,15 @@ class Recorder {
 
   // Appends one trace row (train and test loss) and passes it to
   // options.on_iteration. Early stopping is the solvers' own
-  // (EarlyStoppingOptions); the recorder only watches, so it always returns
-  // kContinue, which the solvers' callbacks return as it is.
+  // (EarlyStoppingOptions); the recorder returns kStop (which the solvers'
+  // callbacks return as it is) only when the training loss stalled
+  // (stalled()), else kContinue.
   CallbackReturn record(int iteration, double solver_time_s, double iteration_time_s, bool accepted, double cost,
                         const Eigen::VectorXd& parameters);
+
+  // NnTrainOptions::min_improvement > 0 and the training loss fell by less
+  // than that (relative) over the last improvement_window rows.
+  bool stalled() const;
 
  private:
   const NnTask& task_;

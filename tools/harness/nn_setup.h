@@ -47,7 +47,10 @@ struct NnLossInfo {
 
 inline constexpr NnLossInfo kNnLosses[] = {
     {NnLoss::kMeanSquaredError, "mse", "mean squared error, targets standardized (regression)", false},
-    {NnLoss::kCrossEntropy, "xent", "softmax cross-entropy, targets are class labels 0..K-1 (classification)", true},
+    {NnLoss::kCrossEntropy, "xent",
+     "softmax cross-entropy, targets are integer class labels (0..K-1, or any integers, mapped to classes in "
+     "increasing order) (classification)",
+     true},
 };
 
 inline const NnLossInfo& info(NnLoss loss) {
@@ -82,6 +85,9 @@ struct NnTask {
   // Rows held out of training for early stopping (may be empty).
   Dataset validation;
   MlpOptions network;
+  // The starting parameters (Mlp layout), e.g. of a saved model to fine-tune;
+  // empty: drawn from network.seed.
+  Eigen::VectorXd initial_parameters;
   NnLoss loss = NnLoss::kMeanSquaredError;
   Standardization target_scaling;  // kMeanSquaredError only
 };
@@ -194,6 +200,22 @@ struct NnTrainOptions {
   int batch_size = 0;
   // adam-lm: Adam epochs (full batch: steps) before Levenberg-Marquardt takes over.
   int warmup_steps = 3000;
+  // Weight decay, in the units of scikit-learn's alpha: l2 / 2 |W|^2 (the
+  // weights, not the biases) added to the summed loss 1/2 sum r^2 (the
+  // least-squares methods: add_mlp_l2_regularization), i.e. l2 / (2 N) |W|^2
+  // per sample (cross-entropy: MlpCrossEntropyOptions::l2_weight = l2 / N;
+  // first-order methods: TrainOptions::weight_decay = l2 / (N K), on the
+  // biases too). >= 0; 0: none.
+  double l2 = 0.0;
+  // L1 penalty l1 |w|_1 on the summed loss, by train()'s proximal step
+  // (TrainOptions::l1 = l1 / (N K)): first-order methods only. >= 0.
+  double l1 = 0.0;
+  // Full-batch methods (least squares, minimizers, lbfgs-lm's phases): stop
+  // when the training loss fell by less than min_improvement (relative) over
+  // the last improvement_window iterations; the run ends with
+  // kFunctionTolerance and a message quoting the two losses. 0: never.
+  double min_improvement = 0.0;
+  int improvement_window = 50;
   // Called after every recorded iteration (iteration 0 included).
   std::function<void(const NnTrainRecord&)> on_iteration;
 };
@@ -206,6 +228,12 @@ struct NnTrainResult {
   double best_validation_loss = std::numeric_limits<double>::quiet_NaN();
   double train_accuracy = 0.0;  // classification; NaN otherwise
 };
+
+// The method of options.method for `loss` (check_nn_method()), with the
+// options checked against it: throws curvature::Error naming the option out
+// of range, or --l1 with a method that is not first order. train_network()
+// calls it first; a command calls it before it prints anything.
+const NnMethod& check_nn_options(const NnTrainOptions& options, NnLoss loss);
 
 // Fits task.network (initialized from its seed) to task.train with the
 // method, full batch. Throws curvature::Error for an unknown method or lm/gn

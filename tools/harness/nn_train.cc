@@ -148,6 +148,21 @@ EarlyStoppingOptions early_stopping(const NnTask& task, const NnTrainOptions& op
   return out;
 }
 
+// The network a run starts from: task.initial_parameters when given (a
+// model being fine-tuned), else drawn from task.network.seed.
+Mlp initial_network(const NnTask& task) {
+  Mlp mlp(task.network);
+  if (task.initial_parameters.size() > 0) mlp.set_parameters(task.initial_parameters);
+  return mlp;
+}
+
+// The training residuals of the least-squares form, with the L2 penalty
+// (NnTrainOptions::l2) as residual blocks when asked.
+void add_training_residuals(const NnTask& task, const NnTrainOptions& options, Mlp& mlp, Problem* problem) {
+  add_mlp_regression_residuals(mlp, task.train, problem);
+  if (options.l2 > 0.0) add_mlp_l2_regularization(mlp, options.l2, problem);
+}
+
 // The run's returned parameters, and the best validated iteration its
 // Summary reports (under early stopping).
 void finish(const Eigen::VectorXd& parameters, NnTrainResult* result) {
@@ -235,6 +250,8 @@ TrainOptions first_order_options(const NnTask& task, const NnTrainOptions& optio
   train_options.seed = task.network.seed;
   train_options.num_threads = options.num_threads;
   train_options.max_time_seconds = options.max_time_seconds;
+  train_options.weight_decay = options.l2 / num_residuals;
+  train_options.l1 = options.l1 / num_residuals;
   train_options.callback = [&recorder, &mlp, num_residuals](const IterationRecord& record) {
     return recorder.record(record.iteration, record.cumulative_time_s, record.iteration_time_s, true,
                            record.cost * num_residuals, mlp.parameter_vector());
@@ -244,9 +261,9 @@ TrainOptions first_order_options(const NnTask& task, const NnTrainOptions& optio
 
 NnTrainResult train_least_squares(const NnTask& task, const NnTrainOptions& options, Method method) {
   NnTrainResult result;
-  Mlp mlp(task.network);
+  Mlp mlp = initial_network(task);
   Problem problem;
-  add_mlp_regression_residuals(mlp, task.train, &problem);
+  add_training_residuals(task, options, mlp, &problem);
   Recorder recorder(task, options, &result.trace);
 
   SolverOptions solver = least_squares_options(task, options, mlp, method);
@@ -271,9 +288,9 @@ NnTrainResult train_lbfgs_then_lm(const NnTask& task, const NnTrainOptions& opti
   constexpr int kStallWindow = 50;
   constexpr double kStallDecrease = 0.05;
   NnTrainResult result;
-  Mlp mlp(task.network);
+  Mlp mlp = initial_network(task);
   Problem problem;
-  add_mlp_regression_residuals(mlp, task.train, &problem);
+  add_training_residuals(task, options, mlp, &problem);
   Recorder recorder(task, options, &result.trace);
   record_start(problem, mlp, &recorder);
 
@@ -314,12 +331,12 @@ NnTrainResult train_lbfgs_then_lm(const NnTask& task, const NnTrainOptions& opti
 
 NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options, MinimizerMethod method) {
   NnTrainResult result;
-  Mlp mlp(task.network);
+  Mlp mlp = initial_network(task);
   Problem problem;
   std::unique_ptr<Objective> inner;
   std::unique_ptr<LeastSquaresObjective> least_squares;
   if (task.loss == NnLoss::kMeanSquaredError) {
-    add_mlp_regression_residuals(mlp, task.train, &problem);
+    add_training_residuals(task, options, mlp, &problem);
     LeastSquaresObjectiveOptions objective_options;
     objective_options.hessian_model = HessianModel::kGaussNewton;
     objective_options.num_threads = options.num_threads;
@@ -328,6 +345,7 @@ NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options,
   } else {
     MlpCrossEntropyOptions objective_options;
     objective_options.num_threads = options.num_threads;
+    objective_options.l2_weight = options.l2 / task.train.num_samples();
     inner = std::make_unique<MlpCrossEntropyObjective>(task.network, task.train, objective_options);
   }
   RecentPointsObjective objective(*inner);
@@ -364,7 +382,7 @@ NnTrainResult train_minimizer(const NnTask& task, const NnTrainOptions& options,
 // so the recorder gets it back as a total cost.
 NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& options, UpdateRuleType rule) {
   NnTrainResult result;
-  Mlp mlp(task.network);
+  Mlp mlp = initial_network(task);
   Problem problem;
   add_mlp_regression_residuals(mlp, task.train, &problem);
   Recorder recorder(task, options, &result.trace);
@@ -390,7 +408,7 @@ NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& option
 // lr 0.1 leaves the well-trained region altogether.
 NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& options) {
   NnTrainResult result;
-  Mlp mlp(task.network);
+  Mlp mlp = initial_network(task);
   Problem problem;
   add_mlp_regression_residuals(mlp, task.train, &problem);
   Recorder recorder(task, options, &result.trace);
@@ -409,6 +427,7 @@ NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& optio
     return result;
   }
 
+  if (options.l2 > 0.0) add_mlp_l2_regularization(mlp, options.l2, &problem);  // Adam had it as weight decay
   continue_with_lm(task, options, mlp, problem, recorder, first, first.initial_cost * num_residuals, "Adam steps",
                    &result);
   return result;
@@ -416,8 +435,9 @@ NnTrainResult train_adam_then_lm(const NnTask& task, const NnTrainOptions& optio
 
 }  // namespace
 
-NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
-  const NnMethod& method = check_nn_method(options.method, task.loss);
+namespace {
+
+NnTrainResult run(const NnTask& task, const NnTrainOptions& options, const NnMethod& method) {
   switch (method.runner) {
     case NnRunner::kLeastSquares:
       return train_least_squares(task, options, method.least_squares);
@@ -431,6 +451,53 @@ NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
       return train_adam_then_lm(task, options);
   }
   throw Error("--method " + options.method + ": no runner");
+}
+
+}  // namespace
+
+const NnMethod& check_nn_options(const NnTrainOptions& options, NnLoss loss) {
+  const NnMethod& method = check_nn_method(options.method, loss);
+  require_option(options.l2 >= 0.0 && std::isfinite(options.l2), "NnTrainOptions", "l2", "non-negative and finite",
+                 options.l2);
+  require_option(options.l1 >= 0.0 && std::isfinite(options.l1), "NnTrainOptions", "l1", "non-negative and finite",
+                 options.l1);
+  require_option(options.min_improvement >= 0.0 && options.min_improvement < 1.0, "NnTrainOptions", "min_improvement",
+                 "in [0, 1)", options.min_improvement);
+  require_option(options.improvement_window >= 1, "NnTrainOptions", "improvement_window", ">= 1",
+                 options.improvement_window);
+  if (options.l1 > 0.0 && method.runner != NnRunner::kFirstOrder) {
+    throw Error("--l1: " + options.method +
+                " takes smooth penalties only; the L1 penalty is a proximal step of the first-order methods "
+                "(use --l2 here)");
+  }
+  return method;
+}
+
+NnTrainResult train_network(const NnTask& task, const NnTrainOptions& options) {
+  const NnMethod& method = check_nn_options(options, task.loss);
+  // The stall test watches the training loss, which only full-batch methods
+  // compute exactly: a first-order method's minibatch losses are noisy (its
+  // runs end on the validation set, the epochs or the time).
+  NnTrainOptions run_options = options;
+  if (method.runner == NnRunner::kFirstOrder || method.runner == NnRunner::kAdamThenLm) {
+    run_options.min_improvement = 0.0;
+  }
+  NnTrainResult result = run(task, run_options, method);
+  if (result.summary.termination == TerminationType::kUserStop && run_options.min_improvement > 0.0) {
+    const std::vector<NnTrainRecord>& trace = result.trace;
+    const size_t window = static_cast<size_t>(run_options.improvement_window);
+    if (trace.size() > window) {
+      const double before = trace[trace.size() - 1 - window].train_loss;
+      const double now = trace.back().train_loss;
+      char message[200];
+      std::snprintf(message, sizeof message,
+                    "the training loss fell by less than %g relative over the last %d iterations (%.6e -> %.6e)",
+                    run_options.min_improvement, run_options.improvement_window, before, now);
+      result.summary.termination = TerminationType::kFunctionTolerance;
+      result.summary.message = message;
+    }
+  }
+  return result;
 }
 
 }  // namespace curvature::tools
