@@ -50,7 +50,7 @@ class DoglegStrategy final : public LeastSquaresTrustRegionStrategy {
     if (radius_ < 0.0) {
       // MINPACK's choice: a multiple of the scaled starting point, so the
       // first region means the same whatever the units of the parameters.
-      const double scaled_start = scaled_norm(context.x);
+      const double scaled_start = scaled_norm(context.tangent_x());
       radius_ = options_.initial_trust_region_radius * (scaled_start > 0.0 ? scaled_start : 1.0);
     }
     clipped_ = scaled_norm(gauss_newton_) > radius_;

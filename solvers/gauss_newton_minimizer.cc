@@ -48,7 +48,7 @@ void minimize_gauss_newton_line_search(MinimizerContext& context, LinearSolver& 
 
     Stopwatch linear_clock;
     const std::vector<char>& fixed = context.fixed_coordinates();
-    Eigen::VectorXd damping = Eigen::VectorXd::Zero(context.x.size());
+    Eigen::VectorXd damping = Eigen::VectorXd::Zero(context.gradient.size());
     for (Eigen::Index i = 0; i < damping.size(); ++i) {
       if (fixed[i]) damping[i] = fixed_coordinate_damping(context.column_scale[i]);
     }
@@ -73,9 +73,7 @@ void minimize_gauss_newton_line_search(MinimizerContext& context, LinearSolver& 
     double trial_cost = std::numeric_limits<double>::infinity();
     bool found = false, short_full_step = false;
     for (int k = 0; k < options.max_line_search_steps && direction_slope < 0.0; ++k) {
-      trial = context.x + alpha * direction;
-      context.project(&trial);
-      step = trial - context.x;
+      context.step_to(direction, alpha, &trial, &step);
       // A full step below the parameter tolerance ends the solve once its
       // trial point is known to be evaluable (below), never before.
       short_full_step = k == 0 && context.parameter_tolerance_would_be_reached(step.norm());

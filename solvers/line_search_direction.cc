@@ -112,7 +112,7 @@ bool BfgsDirection::next_direction(const Iterate* previous, const Iterate& curre
     updated_ = false;
   }
   if (previous != nullptr) {
-    const Eigen::VectorXd s = current.x - previous->x;
+    const Eigen::VectorXd s = current.step.size() ? current.step : Eigen::VectorXd(current.x - previous->x);
     const Eigen::VectorXd y = current.gradient - previous->gradient;
     double sy;
     if (curvature_condition_holds(s, y, &sy)) {
@@ -145,7 +145,11 @@ bool LbfgsDirection::next_direction(const Iterate* previous, const Iterate& curr
   if (previous != nullptr) {
     // Formed in scratch and swapped into the ring, so that a skipped update
     // loses no pair and the steady state allocates nothing.
-    scratch_s_ = current.x - previous->x;
+    if (current.step.size()) {
+      scratch_s_ = current.step;
+    } else {
+      scratch_s_ = current.x - previous->x;
+    }
     scratch_y_ = current.gradient - previous->gradient;
     double sy;
     if (curvature_condition_holds(scratch_s_, scratch_y_, &sy)) {

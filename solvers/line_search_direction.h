@@ -27,6 +27,9 @@ namespace curvature::internal {
 // One iterate of the loop, as a direction sees it.
 struct Iterate {
   Eigen::VectorXd x;
+  // The tangent step that led here from the previous iterate, on an
+  // objective on a manifold (objective.h); empty means current.x - previous.x.
+  Eigen::VectorXd step;
   Eigen::VectorXd gradient;   // fixed coordinates zeroed
   Eigen::VectorXd direction;  // the direction searched from x (set once taken)
   double step_length = 0.0;   // the step accepted along it
@@ -39,7 +42,8 @@ class LineSearchDirection {
   // The direction at `current`. `previous` is the iterate the last accepted
   // step started from, with its direction and step length; null at the start
   // and after reset(). Quasi-Newton updates happen here, from
-  // s = current.x - previous.x and y = current.gradient - previous.gradient.
+  // s = current.x - previous.x (current.step on a manifold, no transport:
+  // objective.h says why) and y = current.gradient - previous.gradient.
   // False, with the reason in *error, when no direction can be formed (the
   // Hessian cannot be evaluated, say).
   virtual bool next_direction(const Iterate* previous, const Iterate& current, Eigen::VectorXd* direction,

@@ -58,13 +58,14 @@ class PathFunction : public LineFunction {
     has_latest_ = has_lowest_ = false;
   }
 
-  void point(double step, Eigen::VectorXd* out) const {
-    *out = context_.x + step * (*direction_);
-    context_.project(out);
-  }
+  // False when the objective's plus() cannot take the step (on a manifold).
+  bool point(double step, Eigen::VectorXd* out) const { return context_.step_to(*direction_, step, out); }
 
   bool evaluate(double step, double* value, double* derivative) override {
-    point(step, &trial_);
+    if (!point(step, &trial_)) {
+      *value = std::numeric_limits<double>::infinity();
+      return false;
+    }
     if (derivative == nullptr) return context_.evaluate(trial_, value, nullptr);
     const bool ok = context_.evaluate(trial_, value, &trial_gradient_);
     if (!ok) return false;
@@ -83,7 +84,7 @@ class PathFunction : public LineFunction {
 
   double linear_change(double step, double slope) const override {
     if (!context_.has_bounds()) return step * slope;
-    point(step, &scratch_);
+    point(step, &scratch_);  // bounds: a Euclidean objective, whose point() always succeeds
     return context_.gradient.dot(scratch_ - context_.x);
   }
 
@@ -156,6 +157,7 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
   double previous_slope = 0.0;      // g_prev^T d_prev
   double previous_step_norm = 0.0;  // |x - x_prev| of the last accepted step
   Eigen::VectorXd direction, new_x, new_gradient;
+  Eigen::VectorXd taken;  // on a manifold: the last accepted tangent step
 
   // The first trial step along `d` whose slope is g^T d.
   auto initial_step = [&](const Eigen::VectorXd& d, double slope, bool scaled) {
@@ -178,6 +180,7 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
 
     const std::vector<char>& fixed = context.fixed_coordinates();
     current.x = context.x;
+    if (!context.euclidean() && has_previous) std::swap(current.step, taken);
     current.gradient = context.gradient;
     zero_fixed(fixed, &current.gradient);
 
@@ -241,7 +244,7 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
       break;
     }
 
-    path.point(result.step, &new_x);
+    path.point(result.step, &new_x);  // evaluated there by the search: plus() succeeded
     double new_value = result.value;
     if (!path.take_gradient_at(result.step, &new_gradient) && !context.evaluate(new_x, &new_value, &new_gradient)) {
       // f was fine there a moment ago; the gradient is not.
@@ -251,6 +254,14 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
       break;
     }
     const double change = context.value - new_value;
+    // On a manifold the step taken is the tangent vector itself, the s of
+    // the next quasi-Newton pair; in R^n, x_new - x as before.
+    if (!context.euclidean()) {
+      taken = result.step * direction;
+      previous_step_norm = taken.norm();
+    } else {
+      previous_step_norm = (new_x - context.x).norm();
+    }
     // Swaps, not copies: current's and direction's vectors are refilled
     // next iteration, and the context hands back its old point's.
     std::swap(previous.x, current.x);
@@ -259,7 +270,6 @@ void minimize_line_search(const MinimizeOptions& options, Objective& objective, 
     previous.step_length = result.step;
     previous_slope = slope;
     has_previous = true;
-    previous_step_norm = (new_x - context.x).norm();
     context.swap_in(&new_x, new_value, &new_gradient);
     ++summary->accepted_steps;
 

@@ -97,6 +97,18 @@ Summary minimize(const MinimizeOptions& options, Objective& objective, Eigen::Ve
   }
   const Eigen::VectorXd* lower = objective.lower_bounds();
   const Eigen::VectorXd* upper = objective.upper_bounds();
+  if (!objective.is_euclidean()) {
+    const int t = objective.tangent_size();
+    if (t <= 0 || t > n) {
+      throw Error("minimize: the objective '" + std::string(objective.name()) + "' has tangent_size() = " +
+                  std::to_string(t) + ", expected 1 to num_parameters() = " + std::to_string(n));
+    }
+    if (lower != nullptr || upper != nullptr) {
+      throw Error("minimize: the objective '" + std::string(objective.name()) +
+                  "' lives on a manifold (is_euclidean() is false) and has bounds; the general minimizers take "
+                  "bounds only on Euclidean objectives (solve() takes bounds on the blocks without a manifold)");
+    }
+  }
   check_bounds(lower, "lower", n);
   check_bounds(upper, "upper", n);
   if (lower != nullptr && upper != nullptr) {

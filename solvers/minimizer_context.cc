@@ -22,12 +22,13 @@ MinimizerContext::MinimizerContext(const SolverOptions& options, Evaluator* eval
       summary_(summary),
       sparse_(sparse),
       exact_reduction_(!evaluator->has_losses()),
-      bounds_(evaluator->lower_bounds(), evaluator->upper_bounds()),
+      bounds_(evaluator->layout().tangent_lower_bounds(), evaluator->layout().tangent_upper_bounds()),
+      ambient_bounds_(evaluator->lower_bounds(), evaluator->upper_bounds()),
       progress_(summary, options.verbose, options.callback, SolveProgress::Columns::kLeastSquares) {
   if (sparse_) sparse_jacobian_ = evaluator_->make_sparse_jacobian();
-  fixed_.assign(evaluator_->num_parameters(), 0);
-  column_scale.setZero(evaluator_->num_parameters());
-  column_norm_max_.setZero(evaluator_->num_parameters());
+  fixed_.assign(evaluator_->num_tangent_parameters(), 0);
+  column_scale.setZero(evaluator_->num_tangent_parameters());
+  column_norm_max_.setZero(evaluator_->num_tangent_parameters());
   progress_.enable_early_stopping(options.early_stopping, &x);
 }
 
@@ -41,12 +42,47 @@ JacobianRef MinimizerContext::jacobian() const {
   return ref;
 }
 
-void MinimizerContext::project(Eigen::VectorXd* point) const { bounds_.project(point); }
+void MinimizerContext::project(Eigen::VectorXd* point) const { ambient_bounds_.project(point); }
 
-double MinimizerContext::projected_gradient_norm() const { return bounds_.projected_gradient_norm(x, gradient); }
+const Eigen::VectorXd& MinimizerContext::tangent_x() const {
+  if (!evaluator_->has_manifolds()) return x;
+  evaluator_->layout().tangent_coordinates(x, &tangent_x_);
+  return tangent_x_;
+}
+
+void MinimizerContext::step_to(const Eigen::VectorXd& direction, double alpha, Eigen::VectorXd* trial,
+                               Eigen::VectorXd* taken) {
+  const ParameterLayout& layout = evaluator_->layout();
+  if (!layout.has_manifolds()) {
+    *trial = x + alpha * direction;
+    project(trial);
+    *taken = *trial - x;
+    return;
+  }
+  *taken = alpha * direction;
+  if (!layout.plus(x, *taken, trial, &plus_failure_)) {
+    trial->setConstant(x.size(), std::numeric_limits<double>::quiet_NaN());
+    return;
+  }
+  plus_failure_.clear();
+  if (!ambient_bounds_.active()) return;
+  project(trial);
+  // Bounds live on plain blocks only, where a tangent coordinate is an
+  // ambient one.
+  for (int b = 0; b < layout.num_blocks(); ++b) {
+    const int offset = layout.offset(b);
+    if (offset < 0 || layout.manifold(b)) continue;
+    const int t = layout.tangent_offset(b);
+    for (int k = 0; k < layout.tangent_size(b); ++k) (*taken)[t + k] = (*trial)[offset + k] - x[offset + k];
+  }
+}
+
+double MinimizerContext::projected_gradient_norm() const {
+  return bounds_.projected_gradient_norm(tangent_x(), gradient);
+}
 
 const std::vector<char>& MinimizerContext::fixed_coordinates() {
-  any_fixed_ = bounds_.fixed_coordinates(x, gradient, &fixed_);
+  any_fixed_ = bounds_.fixed_coordinates(tangent_x(), gradient, &fixed_);
   return fixed_;
 }
 
@@ -70,7 +106,7 @@ bool MinimizerContext::evaluate_at_x(std::string* error) {
     return false;
   }
   if (sparse_) {
-    column_norms_.setZero(x.size());
+    column_norms_.setZero(gradient.size());
     for (Eigen::Index k = 0; k < sparse_jacobian_.outerSize(); ++k) {
       for (SparseRowMatrix::InnerIterator it(sparse_jacobian_, k); it; ++it) {
         column_norms_[it.col()] += it.value() * it.value();
@@ -104,6 +140,11 @@ bool MinimizerContext::evaluate_trial(const Eigen::VectorXd& trial, double* tria
   Stopwatch clock;
   EvaluationRequest request;
   request.residuals = trial_residuals;
+  if (!plus_failure_.empty() && evaluator_->has_manifolds() && trial.hasNaN()) {
+    *trial_cost = std::numeric_limits<double>::infinity();
+    trial_failure_ = plus_failure_;
+    return false;
+  }
   EvaluationStatus status = evaluator_->evaluate(trial, trial_cost, request);
   summary_->residual_evaluations += 1;
   summary_->evaluation_time_s += clock.seconds();
@@ -171,7 +212,7 @@ std::vector<int> MinimizerContext::evaporated_coordinates() const {
   constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
   const double largest = norms.size() ? norms.maxCoeff() : 0.0;
   std::vector<int> evaporated;
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
+  for (Eigen::Index i = 0; i < norms.size(); ++i) {
     if (norms[i] <= kEpsilon * column_norm_max_[i] && norms[i] <= kEpsilon * largest) evaporated.push_back(i);
   }
   return evaporated;
@@ -209,12 +250,12 @@ double MinimizerContext::scaled_gradient() const {
   const double residual_norm = residuals.norm();
   const double rounding = kResidualRounding * std::numeric_limits<double>::epsilon() *
                           std::sqrt(static_cast<double>(residuals.size())) *
-                          column_norms_.cwiseSqrt().dot(x.cwiseAbs());
+                          column_norms_.cwiseSqrt().dot(tangent_x().cwiseAbs());
   if (residual_norm <= rounding) return 0.0;
   std::vector<char> held;
-  bounds_.fixed_coordinates(x, gradient, &held);
+  bounds_.fixed_coordinates(tangent_x(), gradient, &held);
   double largest = 0.0;
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
+  for (Eigen::Index i = 0; i < gradient.size(); ++i) {
     const double column_norm = std::sqrt(column_norms_[i]);
     if (held[i] || column_norm == 0.0) continue;
     const double cosine = std::abs(gradient[i]) / (column_norm * residual_norm);

@@ -2,6 +2,12 @@
 // evaluator and the current point, the bookkeeping behind the Summary
 // (counts, phase timings, the trace), the bounds, and the termination tests,
 // each of which sets the termination type and a message quoting its numbers.
+//
+// Manifolds (parameter_layout.h): x holds the ambient numbers, while the
+// gradient, the Jacobian's columns, the column scaling and every step are
+// in tangent coordinates; a step moves x through step_to(). The size tests
+// use the ambient |x| (divergence, the parameter tolerance's scale) and the
+// tangent |step|. Without manifolds both are the plain coordinates.
 #pragma once
 
 #include <Eigen/Core>
@@ -29,7 +35,8 @@ class MinimizerContext {
   Summary& summary() { return *summary_; }
   JacobianRef jacobian() const;
 
-  // The current point and everything evaluated there.
+  // The current point (ambient) and everything evaluated there (gradient:
+  // tangent).
   Eigen::VectorXd x, residuals, gradient;
   double cost = 0.0;
   // Decaying running maximum of the squared column norms of J,
@@ -39,8 +46,18 @@ class MinimizerContext {
   // have shrunk for good since a far-off start.
   Eigen::VectorXd column_scale;
 
-  // Projects x into the bounds in place.
+  // Projects a point (ambient) into the bounds in place.
   void project(Eigen::VectorXd* point) const;
+  // With step = alpha * direction: *trial = P(x "+" step) (through each
+  // block's manifold, then projected onto the bounds) and *taken = the step
+  // actually taken, in tangent coordinates: P(x + step) - x on the plain
+  // coordinates, the step itself on manifold blocks (which have no bounds).
+  // `taken` may be `direction`. When a manifold's plus() fails, *trial is
+  // filled with NaN, which evaluate_trial() reports as such.
+  void step_to(const Eigen::VectorXd& direction, double alpha, Eigen::VectorXd* trial, Eigen::VectorXd* taken);
+  // x in tangent coordinates (ParameterLayout::tangent_coordinates): x
+  // itself without manifolds.
+  const Eigen::VectorXd& tangent_x() const;
   // max_i |x_i - P(x_i - g_i)|: the gradient's max-norm, where components
   // that push against an active bound do not count.
   double projected_gradient_norm() const;
@@ -140,7 +157,10 @@ class MinimizerContext {
   Eigen::MatrixXd dense_jacobian_;
   Eigen::VectorXd column_norms_;  // squared column norms of the current Jacobian
   SparseRowMatrix sparse_jacobian_;
-  BoxBounds bounds_;
+  BoxBounds bounds_;          // per tangent coordinate
+  BoxBounds ambient_bounds_;  // per coordinate of x, for the projection
+  mutable Eigen::VectorXd tangent_x_;
+  std::string plus_failure_;  // why the last step_to() found no trial point
   std::vector<char> fixed_;
   bool any_fixed_ = false;
   // The plain running maximum of the squared column norms, for the

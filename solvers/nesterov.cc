@@ -34,6 +34,12 @@
 // Each iteration evaluates f and g at y (unless y = x, whose gradient is
 // known) and at each backtracking trial x+; the trial's gradient serves the
 // termination tests at the next point.
+//
+// On a manifold (Objective::is_euclidean() false; no bounds there) the
+// differences of points become tangent vectors without transport, as in the
+// quasi-Newton methods (objective.h): y_k = plus(x_k, m v_k) with v_k the
+// tangent step from x_{k-1} to x_k (the momentum part and the gradient step
+// summed), and x_{k+1} = plus(y_k, -g(y_k) / L).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -60,9 +66,15 @@ double initial_lipschitz(ObjectiveContext& context) {
   const double g_norm = context.gradient.norm();
   if (g_norm == 0.0) return 1.0;
   const double length = std::sqrt(std::numeric_limits<double>::epsilon()) * std::max(1.0, context.x.norm());
-  Eigen::VectorXd probe = context.x - (length / g_norm) * context.gradient;
-  context.project(&probe);
-  const double distance = (probe - context.x).norm();
+  Eigen::VectorXd probe;
+  double distance = length;
+  if (context.euclidean()) {
+    probe = context.x - (length / g_norm) * context.gradient;
+    context.project(&probe);
+    distance = (probe - context.x).norm();
+  } else if (!context.step_to(context.gradient, -(length / g_norm), &probe)) {
+    return 1.0;
+  }
   if (distance == 0.0) return 1.0;
   double value;
   Eigen::VectorXd gradient;
@@ -92,6 +104,11 @@ void minimize_nesterov(const MinimizeOptions& options, Objective& objective, Eig
 
   Eigen::VectorXd y, y_gradient, trial, trial_gradient;
   double y_value = 0.0;
+  // On a manifold: the tangent step from x_{k-1} to x_k, and the gradient
+  // step from y (see the top of this file).
+  const bool euclidean = context.euclidean();
+  Eigen::VectorXd velocity = Eigen::VectorXd::Zero(euclidean ? 0 : context.tangent_size());
+  Eigen::VectorXd gradient_step, next_velocity;
   while (!context.terminated()) {
     if (context.gradient_tolerance_reached() || context.iteration_or_time_limit_reached()) break;
     Stopwatch iteration_clock;
@@ -102,11 +119,16 @@ void minimize_nesterov(const MinimizeOptions& options, Objective& objective, Eig
     const double momentum = (k - 1.0) / (k + 2.0);
     bool at_x = momentum == 0.0;
     if (!at_x) {
-      y = context.x + momentum * (context.x - previous);
-      context.project(&y);
+      bool formed = true;
+      if (euclidean) {
+        y = context.x + momentum * (context.x - previous);
+        context.project(&y);
+      } else {
+        formed = context.step_to(velocity, momentum, &y);
+      }
       ++record.line_search_evaluations;
       // Outside f's domain: drop the momentum for this step.
-      if (!context.evaluate(y, &y_value, &y_gradient)) at_x = true;
+      if (!formed || !context.evaluate(y, &y_value, &y_gradient)) at_x = true;
     }
     if (at_x) {
       y = context.x;
@@ -120,11 +142,16 @@ void minimize_nesterov(const MinimizeOptions& options, Objective& objective, Eig
     double trial_value = std::numeric_limits<double>::infinity();
     const double noise = 16.0 * std::numeric_limits<double>::epsilon() * std::abs(y_value);
     for (int doubling = 0; doubling <= kMaxDoublings; ++doubling, lipschitz *= 2.0) {
-      trial = y - y_gradient / lipschitz;
-      context.project(&trial);
+      if (euclidean) {
+        trial = y - y_gradient / lipschitz;
+        context.project(&trial);
+      } else {
+        gradient_step = -y_gradient / lipschitz;
+        if (!context.objective().plus(y, gradient_step, &trial)) continue;
+      }
       ++record.line_search_evaluations;
       if (!context.evaluate(trial, &trial_value, &trial_gradient)) continue;
-      const Eigen::VectorXd d = trial - y;
+      const Eigen::VectorXd d = euclidean ? Eigen::VectorXd(trial - y) : gradient_step;
       if (trial_value <= y_value + y_gradient.dot(d) + 0.5 * lipschitz * d.squaredNorm() + noise) {
         found = true;
         break;
@@ -146,7 +173,13 @@ void minimize_nesterov(const MinimizeOptions& options, Objective& objective, Eig
     }
 
     const double change = context.value - trial_value;
-    const double step_norm = (trial - context.x).norm();
+    double step_norm;
+    if (euclidean) {
+      step_norm = (trial - context.x).norm();
+    } else {
+      next_velocity = at_x ? gradient_step : Eigen::VectorXd(momentum * velocity + gradient_step);
+      step_norm = next_velocity.norm();
+    }
     record.step_norm = step_norm;
     record.relative_decrease = 1.0;
     if (options.nesterov_restart && change < 0.0 && !at_x) {
@@ -154,6 +187,7 @@ void minimize_nesterov(const MinimizeOptions& options, Objective& objective, Eig
       ++restarts;
       ++summary->rejected_steps;
       previous = context.x;
+      if (!euclidean) velocity.setZero();
       k = 1;
       record.accepted = false;
       record.cost = context.value;
@@ -164,6 +198,7 @@ void minimize_nesterov(const MinimizeOptions& options, Objective& objective, Eig
     }
 
     previous = context.x;
+    if (!euclidean) velocity = next_velocity;
     context.move_to(trial, trial_value, trial_gradient);
     ++k;
     ++summary->accepted_steps;

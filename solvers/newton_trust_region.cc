@@ -170,10 +170,10 @@ class ObjectiveSide {
   // One of the wrong size is a bug in the objective, reported as such.
   bool diagonal_of(const HessianOperator& hessian, Eigen::VectorXd* diagonal) {
     if (!hessian.diagonal(diagonal)) return false;
-    if (diagonal->size() != context_.x.size()) {
+    if (diagonal->size() != context_.tangent_size()) {
       throw Error(std::string("HessianOperator::diagonal: the objective '") + objective_.name() +
                   "' returned a diagonal of size " + std::to_string(diagonal->size()) + ", expected " +
-                  std::to_string(context_.x.size()));
+                  std::to_string(context_.tangent_size()));
     }
     return true;
   }
@@ -222,6 +222,14 @@ class ObjectiveSide {
   // prediction follow).
   void make_trial() {
     region_.step_from_scaled(&step_.p);
+    if (!context_.euclidean()) {
+      // Through the manifold; a step plus() cannot take leaves a NaN point,
+      // which evaluate_trial() reports as unevaluable. No bounds here.
+      if (!context_.step_to(step_.p, 1.0, &trial_)) {
+        trial_.setConstant(context_.num_parameters(), std::numeric_limits<double>::quiet_NaN());
+      }
+      return;
+    }
     trial_ = context_.x + step_.p;
     if (!context_.has_bounds()) return;
     context_.project(&trial_);

@@ -13,6 +13,8 @@ ObjectiveContext::ObjectiveContext(const MinimizeOptions& options, Objective& ob
       objective_(objective),
       summary_(summary),
       num_parameters_(objective.num_parameters()),
+      tangent_size_(objective.tangent_size()),
+      euclidean_(objective.is_euclidean()),
       progress_(summary, options.verbose, options.callback, SolveProgress::Columns::kObjective),
       least_squares_(dynamic_cast<LeastSquaresObjective*>(&objective)) {
   constexpr double kInfinity = std::numeric_limits<double>::infinity();
@@ -20,7 +22,7 @@ ObjectiveContext::ObjectiveContext(const MinimizeOptions& options, Objective& ob
   const Eigen::VectorXd* upper = objective.upper_bounds();
   bounds_ = BoxBounds(lower ? *lower : Eigen::VectorXd::Constant(num_parameters_, -kInfinity),
                       upper ? *upper : Eigen::VectorXd::Constant(num_parameters_, kInfinity));
-  fixed_.assign(num_parameters_, 0);
+  fixed_.assign(tangent_size_, 0);
   progress_.enable_early_stopping(options.early_stopping, &x);
 }
 
@@ -31,7 +33,7 @@ bool ObjectiveContext::begin(const Eigen::VectorXd& start) {
   summary_->initial_cost = summary_->final_cost = value;
   start_size_ = x.lpNorm<Eigen::Infinity>();
   if (!ok) {
-    if (gradient.size() != num_parameters_) gradient = Eigen::VectorXd::Zero(num_parameters_);
+    if (gradient.size() != tangent_size_) gradient = Eigen::VectorXd::Zero(tangent_size_);
     terminate(TerminationType::kInvalidStartingPoint,
               std::string("The starting point cannot be evaluated: the objective '") + objective_.name() +
                   "' declined it or returned a non-finite value or gradient (f = " + string_printf("%.6e", value) +
@@ -55,6 +57,15 @@ void ObjectiveContext::finish(Eigen::VectorXd* point) {
 
 void ObjectiveContext::project(Eigen::VectorXd* point) const { bounds_.project(point); }
 
+bool ObjectiveContext::step_to(const Eigen::VectorXd& direction, double alpha, Eigen::VectorXd* trial) const {
+  if (euclidean_) {
+    *trial = x + alpha * direction;
+    project(trial);
+    return true;
+  }
+  return objective_.plus(x, alpha * direction, trial);
+}
+
 double ObjectiveContext::projected_gradient_norm() const { return projected_gradient_norm(x, gradient); }
 
 double ObjectiveContext::projected_gradient_norm(const Eigen::VectorXd& point,
@@ -63,6 +74,7 @@ double ObjectiveContext::projected_gradient_norm(const Eigen::VectorXd& point,
 }
 
 const std::vector<char>& ObjectiveContext::fixed_coordinates() {
+  if (!euclidean_) return fixed_;  // no bounds on a manifold (minimize() refuses them): none fixed
   any_fixed_ = bounds_.fixed_coordinates(x, gradient, &fixed_);
   return fixed_;
 }
@@ -73,10 +85,10 @@ bool ObjectiveContext::evaluate(const Eigen::VectorXd& point, double* point_valu
   summary_->evaluation_time_s += clock.seconds();
   summary_->residual_evaluations += 1;
   if (point_gradient != nullptr) summary_->jacobian_evaluations += 1;
-  if (ok && point_gradient != nullptr && point_gradient->size() != num_parameters_) {
+  if (ok && point_gradient != nullptr && point_gradient->size() != tangent_size_) {
     throw Error(std::string("Objective::evaluate: the objective '") + objective_.name() +
                 "' returned a gradient of size " + std::to_string(point_gradient->size()) +
-                ", expected num_parameters() = " + std::to_string(num_parameters_));
+                ", expected tangent_size() = " + std::to_string(tangent_size_));
   }
   ok = ok && std::isfinite(*point_value) && (point_gradient == nullptr || point_gradient->allFinite());
   if (!ok) *point_value = std::numeric_limits<double>::infinity();
@@ -100,10 +112,10 @@ std::unique_ptr<HessianOperator> ObjectiveContext::evaluate_hessian(const Eigen:
   Stopwatch clock;
   std::unique_ptr<HessianOperator> hessian = objective_.hessian(point);
   summary_->evaluation_time_s += clock.seconds();
-  if (hessian && hessian->size() != num_parameters_) {
+  if (hessian && hessian->size() != tangent_size_) {
     throw Error(std::string("Objective::hessian: the objective '") + objective_.name() +
                 "' returned an operator of size " + std::to_string(hessian->size()) +
-                ", expected num_parameters() = " + std::to_string(num_parameters_));
+                ", expected tangent_size() = " + std::to_string(tangent_size_));
   }
   return hessian;
 }

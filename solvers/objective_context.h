@@ -49,7 +49,11 @@ class ObjectiveContext {
   const MinimizeOptions& options() const { return options_; }
   Objective& objective() { return objective_; }
   Summary& summary() { return *summary_; }
-  int num_parameters() const { return num_parameters_; }
+  int num_parameters() const { return num_parameters_; }  // the size of x
+  // The size of steps and gradients (Objective::tangent_size()).
+  int tangent_size() const { return tangent_size_; }
+  // Whether the objective's plus() is x + delta (objective.h).
+  bool euclidean() const { return euclidean_; }
 
   // The current point and f and the gradient there.
   Eigen::VectorXd x, gradient;
@@ -70,6 +74,9 @@ class ObjectiveContext {
   const Eigen::VectorXd& upper_bounds() const { return bounds_.upper(); }
   // P(point): clamps each coordinate into [lower, upper], in place.
   void project(Eigen::VectorXd* point) const;
+  // *trial = P(x + alpha direction), or on a manifold the objective's
+  // plus(x, alpha direction) (no bounds there). False when plus() fails.
+  bool step_to(const Eigen::VectorXd& direction, double alpha, Eigen::VectorXd* trial) const;
   // max_i |x_i - P(x_i - g_i)| at the current point: the gradient's max-norm
   // without the components that push against an active bound.
   double projected_gradient_norm() const;
@@ -130,6 +137,8 @@ class ObjectiveContext {
   Objective& objective_;
   Summary* summary_;
   int num_parameters_;
+  int tangent_size_;
+  bool euclidean_;
   BoxBounds bounds_;
   std::vector<char> fixed_;
   bool any_fixed_ = false;

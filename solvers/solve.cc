@@ -14,6 +14,7 @@
 #include "memory_estimate.h"
 #include "minimizers.h"
 #include "problem_impl.h"
+#include "solve_cache.h"
 #include "string_format.h"
 #include "tiled_dense.h"
 
@@ -32,11 +33,20 @@ std::string check_problem_gradients(const Problem& problem, double precision) {
   GradientCheckOptions check_options;
   check_options.relative_precision = precision;
   std::vector<const double*> parameters;
+  std::vector<const Manifold*> manifolds;  // blocks on a manifold are checked in their tangent space
   for (size_t b = 0; b < impl.residual_blocks.size(); ++b) {
     const ResidualBlockInfo& block = impl.residual_blocks[b];
     parameters.clear();
-    for (int p : block.parameter_blocks) parameters.push_back(impl.parameter_blocks[p].values);
-    GradientCheckResult result = check_gradients(*block.cost, parameters.data(), check_options);
+    manifolds.clear();
+    bool any_manifold = false;
+    for (int p : block.parameter_blocks) {
+      parameters.push_back(impl.parameter_blocks[p].values);
+      manifolds.push_back(impl.parameter_blocks[p].stepping_manifold());
+      any_manifold = any_manifold || manifolds.back() != nullptr;
+    }
+    GradientCheckResult result = any_manifold
+                                     ? check_gradients(*block.cost, parameters.data(), manifolds, check_options)
+                                     : check_gradients(*block.cost, parameters.data(), check_options);
     if (!result.ok) return "residual block " + std::to_string(b) + ": " + result.message;
   }
   return {};
@@ -226,7 +236,10 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   linear_options.cg_relative_tolerance = options.cg_relative_tolerance;
   linear_options.num_threads = options.num_threads;
   linear_options.mixed_precision = options.mixed_precision;
-  std::unique_ptr<internal::LinearSolver> linear_solver = internal::make_linear_solver(linear_options);
+  // The sparse direct solvers come from, and go back to, the problem's cache
+  // (solve_cache.h): a value-only change between solves keeps their
+  // symbolic analysis.
+  std::unique_ptr<internal::LinearSolver> linear_solver = internal::take_linear_solver(problem->impl(), linear_options);
   summary.linear_solver = linear_solver->name();
   if (linear_solver->type() == LinearSolverType::kDenseNormalCholesky &&
       summary.num_parameters > internal::kDenseTileSize) {
@@ -242,7 +255,8 @@ Summary solve(const SolverOptions& options, Problem* problem) {
       case Method::kLevenbergMarquardt:
       case Method::kDogleg: {
         const Eigen::VectorXd start_point = context.x;
-        auto strategy = make_trust_region_strategy(options, std::move(linear_solver));
+        auto strategy =
+            make_trust_region_strategy(options, std::make_unique<internal::BorrowedLinearSolver>(*linear_solver));
         internal::minimize_trust_region(context, *strategy);
         restart_after_evaporation(options, linear_options, start_point, context);
         break;
@@ -257,6 +271,7 @@ Summary solve(const SolverOptions& options, Problem* problem) {
     evaluator.scatter_parameters(context.x);
     throw;
   }
+  internal::keep_linear_solver(problem->impl(), linear_options, std::move(linear_solver));
   return finish();
 }
 

@@ -42,6 +42,26 @@ void shuffle(std::vector<int>& items, std::mt19937_64& generator) {
   }
 }
 
+// What a problem with manifolds cannot train with: the options and rules
+// that read or shrink x itself, which on a manifold has no meaning in
+// tangent coordinates.
+void check_manifold_options(const TrainOptions& options) {
+  auto refuse = [](const std::string& what) {
+    throw Error("train: " + what +
+                " is not available on a problem with manifolds (it acts on the parameters' ambient coordinates, "
+                "which a manifold block cannot take); leave it off");
+  };
+  if (options.weight_decay > 0.0) refuse("TrainOptions::weight_decay " + to_decimal(options.weight_decay));
+  if (options.l1 > 0.0) refuse("TrainOptions::l1 " + to_decimal(options.l1));
+  if (options.rule.type == UpdateRuleType::kNesterovLookahead) {
+    refuse("the update rule nesterov-lookahead (its gradient point x + mu v)");
+  }
+  if (options.rule.type == UpdateRuleType::kAdamW && options.rule.adamw.weight_decay > 0.0) {
+    refuse("AdamW's decoupled weight decay (UpdateRuleOptions::adamw.weight_decay " +
+           to_decimal(options.rule.adamw.weight_decay) + ")");
+  }
+}
+
 // The loss per residual (train.h) of `blocks` at x; +infinity when it cannot
 // be evaluated.
 double mean_loss(internal::TrainingSource& source, const Eigen::VectorXd& x, const std::vector<int>& blocks,
@@ -134,12 +154,18 @@ Summary train_items(const TrainOptions& options, internal::TrainingSource& evalu
   internal::SolveProgress progress(&summary, false, options.callback, internal::SolveProgress::Columns::kObjective);
   const internal::BoxBounds bounds(evaluator.lower_bounds(), evaluator.upper_bounds());
   const int n = evaluator.num_parameters();
+  // On a problem with manifolds the gradient and the rule's update live in
+  // the tangent space (nt numbers) and x moves through the manifolds' plus():
+  // the rule updates a zero tangent vector, which then becomes the step.
+  const bool manifolds = evaluator.has_manifolds();
+  const int nt = evaluator.num_tangent_parameters();
+  if (manifolds) check_manifold_options(options);
   Eigen::VectorXd x;
   evaluator.gather_parameters(&x);
   bounds.project(&x);
 
   // The starting point, with a full-batch gradient for the first record.
-  Eigen::VectorXd gradient(n);
+  Eigen::VectorXd gradient(nt);
   internal::Stopwatch phase;
   internal::TrainingSource::Result start = evaluator.evaluate(x, training_blocks, &gradient);
   ++summary.residual_evaluations;
@@ -191,6 +217,7 @@ Summary train_items(const TrainOptions& options, internal::TrainingSource& evalu
   Eigen::VectorXd epoch_start = x;  // for the epoch's step norm, and to fall back to on failure
   Eigen::VectorXd previous_epoch_start = x;
   const Eigen::VectorXd start_point = x;
+  Eigen::VectorXd step, moved;  // with manifolds: the rule's tangent update and the point it reaches
   double previous_cost = summary.initial_cost;
   long steps = 0;
   int epoch = 0;
@@ -215,7 +242,7 @@ Summary train_items(const TrainOptions& options, internal::TrainingSource& evalu
       const Eigen::VectorXd& at = lookahead ? point : x;
 
       phase = internal::Stopwatch();
-      const internal::TrainingSource::Result result = evaluator.evaluate(at, slice, &gradient);
+      internal::TrainingSource::Result result = evaluator.evaluate(at, slice, &gradient);
       summary.evaluation_time_s += phase.seconds();
       ++summary.residual_evaluations;
       ++summary.jacobian_evaluations;
@@ -256,7 +283,21 @@ Summary train_items(const TrainOptions& options, internal::TrainingSource& evalu
         if (norm > options.clip_gradient_norm) gradient *= options.clip_gradient_norm / norm;
       }
       if (options.weight_decay > 0.0) gradient += options.weight_decay * at;
-      rule.step(std::span<double>(x.data(), n), std::span<const double>(gradient.data(), n), learning_rate);
+      if (manifolds) {
+        step.setZero(nt);
+        rule.step(std::span<double>(step.data(), nt), std::span<const double>(gradient.data(), nt), learning_rate);
+        std::string failure;
+        if (!evaluator.plus(x, step, &moved, &failure)) {
+          progress.terminate(TerminationType::kEvaluationFailure,
+                             string_printf("Step %ld (epoch %d) cannot be taken: %s. Returned the parameters before "
+                                           "it.",
+                                           steps + 1, epoch, failure.c_str()));
+          break;
+        }
+        x.swap(moved);
+      } else {
+        rule.step(std::span<double>(x.data(), n), std::span<const double>(gradient.data(), n), learning_rate);
+      }
       if (options.l1 > 0.0) {
         const double threshold = learning_rate * options.l1;
         for (int i = 0; i < n; ++i) {

@@ -25,6 +25,12 @@ class ProblemSource final : public TrainingSource {
   void scatter_parameters(const Eigen::VectorXd& x) override { evaluator_.scatter_parameters(x); }
   Eigen::VectorXd lower_bounds() const override { return evaluator_.lower_bounds(); }
   Eigen::VectorXd upper_bounds() const override { return evaluator_.upper_bounds(); }
+  bool has_manifolds() const override { return evaluator_.layout().has_manifolds(); }
+  int num_tangent_parameters() const override { return evaluator_.num_tangent_parameters(); }
+  bool plus(const Eigen::VectorXd& x, const Eigen::VectorXd& step, Eigen::VectorXd* moved,
+            std::string* failure) const override {
+    return evaluator_.layout().plus(x, step, moved, failure);
+  }
 
   Result evaluate(const Eigen::VectorXd& x, std::span<const int> items, Eigen::VectorXd* gradient) override {
     MinibatchEvaluator::Result inner = evaluator_.evaluate(x, items, gradient);

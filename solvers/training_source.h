@@ -39,8 +39,23 @@ class TrainingSource {
   virtual Eigen::VectorXd lower_bounds() const = 0;
   virtual Eigen::VectorXd upper_bounds() const = 0;
 
+  // Manifolds (a Problem's blocks may have them; a SumObjective's never do):
+  // gradients and steps then have num_tangent_parameters() entries, and x
+  // moves by plus(). Without manifolds the two sizes agree and plus() is
+  // x + step.
+  virtual bool has_manifolds() const { return false; }
+  virtual int num_tangent_parameters() const { return num_parameters(); }
+  // *moved = x "+" step; false (with the reason in *failure) when a
+  // manifold's plus() fails.
+  virtual bool plus(const Eigen::VectorXd& x, const Eigen::VectorXd& step, Eigen::VectorXd* moved,
+                    std::string* failure) const {
+    (void)failure;
+    *moved = x + step;
+    return true;
+  }
+
   // Sum over `items` at x and, when gradient is not null, the sum of their
-  // gradients (gradient already has num_parameters() entries). Bit-identical
+  // gradients (gradient already has num_tangent_parameters() entries). Bit-identical
   // for any thread count.
   virtual Result evaluate(const Eigen::VectorXd& x, std::span<const int> items, Eigen::VectorXd* gradient) = 0;
 };

@@ -77,9 +77,7 @@ class LeastSquaresSide {
       return StepStatus::kInvalid;
     }
     linear_failures_ = 0;
-    trial_ = context_.x + step_;
-    context_.project(&trial_);
-    step_ = trial_ - context_.x;  // the step actually taken
+    context_.step_to(step_, 1.0, &trial_, &step_);  // step_: the step actually taken
     record->step_norm = step_.norm();
     return StepStatus::kStep;
   }

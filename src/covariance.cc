@@ -40,17 +40,11 @@ struct BlockColumns {
 };
 
 std::vector<BlockColumns> block_columns(const Problem::Impl& problem, const internal::ParameterLayout& layout) {
-  // A variable block's tangent size is the distance to the next variable
-  // block's offset (the layout is in block order), which holds whatever the
-  // block's manifold.
   const int count = static_cast<int>(problem.parameter_blocks.size());
   std::vector<BlockColumns> out(static_cast<size_t>(count));
-  int next_offset = layout.num_parameters();
-  for (int i = count - 1; i >= 0; --i) {
-    const int offset = layout.offset(i);
-    if (offset < 0) continue;
-    out[static_cast<size_t>(i)] = {offset, next_offset - offset};
-    next_offset = offset;
+  for (int i = 0; i < count; ++i) {
+    const int offset = layout.tangent_offset(i);
+    if (offset >= 0) out[static_cast<size_t>(i)] = {offset, layout.tangent_size(i)};
   }
   return out;
 }
@@ -108,7 +102,7 @@ CovarianceResult CovarianceResultBuilder::compute(const Problem& problem, const 
                                           .residual_blocks = {},
                                           .sparse = options.algorithm == CovarianceAlgorithm::kSparseQr});
   const int m = evaluator.num_residuals();
-  const int n = evaluator.num_parameters();
+  const int n = evaluator.num_tangent_parameters();  // J's columns
   if (options.scale_by_residual_variance && m <= n) {
     throw Error(
         "CovarianceOptions::scale_by_residual_variance needs more residuals than parameters to estimate "

@@ -24,11 +24,15 @@ struct Evaluator::Block {
     int size;
     int offset;           // in x; -1 when constant
     int position_in_row;  // sparse: where its first column sits within a row
+    int tangent_offset;   // its first Jacobian column; -1 when constant
+    int index;            // the parameter block's index in the Problem (its manifold: layout_)
   };
   std::vector<Parameter> parameters;
 };
 
-struct Evaluator::Scratch : ResidualBlockScratch {};
+struct Evaluator::Scratch : ResidualBlockScratch {
+  std::vector<double> tangent_jacobian;  // a manifold block's J * plus-Jacobian
+};
 
 Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::move(options)), layout_(problem.impl()) {
   const Problem::Impl& impl = problem.impl();
@@ -39,7 +43,7 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
     std::iota(ids.begin(), ids.end(), 0);
   }
   int max_blocks = 0;
-  size_t max_jacobian = 0;
+  size_t max_jacobian = 0, max_tangent_jacobian = 0;
   for (int id : ids) {
     if (id < 0 || id >= static_cast<int>(impl.residual_blocks.size())) {
       throw Error("residual block index " + std::to_string(id) + " is out of range [0, " +
@@ -56,19 +60,26 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
     block.num_residuals = info.cost->num_residuals();
     for (int p : info.parameter_blocks) {
       const ParameterBlockInfo& parameter = impl.parameter_blocks[p];
-      block.parameters.push_back({parameter.values, parameter.size, layout_.offset(p), 0});
+      block.parameters.push_back(
+          {parameter.values, parameter.size, layout_.offset(p), 0, layout_.tangent_offset(p), p});
       if (layout_.offset(p) >= 0) {
-        block.row_nonzeros += parameter.size;
+        block.row_nonzeros += layout_.tangent_size(p);
         max_jacobian = std::max(max_jacobian, static_cast<size_t>(parameter.size * block.num_residuals));
+        if (layout_.manifold(p)) {
+          max_tangent_jacobian =
+              std::max(max_tangent_jacobian, static_cast<size_t>(layout_.tangent_size(p) * block.num_residuals));
+        }
       }
     }
     // Sparse rows list columns in increasing order; a block's columns are
     // contiguous, so each parameter block's position within a row is the sum
-    // of the sizes of the variable blocks that come before it in x.
+    // of the tangent sizes of the variable blocks that come before it.
     for (auto& parameter : block.parameters) {
       if (parameter.offset < 0) continue;
       for (const auto& other : block.parameters) {
-        if (other.offset >= 0 && other.offset < parameter.offset) parameter.position_in_row += other.size;
+        if (other.offset >= 0 && other.offset < parameter.offset) {
+          parameter.position_in_row += layout_.tangent_size(other.index);
+        }
       }
     }
     max_blocks = std::max(max_blocks, static_cast<int>(block.parameters.size()));
@@ -84,7 +95,7 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
     for (const Block& block : blocks_) {
       std::vector<std::pair<int, int>> spans;  // (offset, size) of variable blocks, sorted
       for (const auto& parameter : block.parameters) {
-        if (parameter.offset >= 0) spans.emplace_back(parameter.offset, parameter.size);
+        if (parameter.offset >= 0) spans.emplace_back(parameter.tangent_offset, layout_.tangent_size(parameter.index));
       }
       std::sort(spans.begin(), spans.end());
       for (int r = 0; r < block.num_residuals; ++r) {
@@ -102,6 +113,7 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
     scratch.parameter_pointers.resize(max_blocks);
     scratch.jacobian_pointers.resize(max_blocks);
     scratch.jacobians.assign(max_blocks, std::vector<double>(max_jacobian));
+    scratch.tangent_jacobian.resize(max_tangent_jacobian);
   }
   block_costs_.resize(blocks_.size());
   block_failed_.resize(blocks_.size());
@@ -116,6 +128,9 @@ bool Evaluator::second_derivative_product(const Eigen::VectorXd& x, const Eigen:
                                           const Eigen::VectorXd& direction, Eigen::VectorXd* product) const {
   if (!has_second_derivatives_) {
     throw Error("Evaluator::second_derivative_product: a cost function of this problem has no second derivatives");
+  }
+  if (layout_.has_manifolds()) {
+    throw Error("Evaluator::second_derivative_product: exact second derivatives are not available on manifolds");
   }
   product->setZero(num_parameters());
   std::vector<const double*> parameters, directions;
@@ -166,7 +181,7 @@ void Evaluator::scatter_parameters(const Eigen::VectorXd& x) const { layout_.sca
 
 SparseRowMatrix Evaluator::make_sparse_jacobian() const {
   if (!options_.sparse) throw Error("internal: the evaluator was built without a sparse pattern");
-  SparseRowMatrix jacobian(num_residuals_, layout_.num_parameters());
+  SparseRowMatrix jacobian(num_residuals_, layout_.num_tangent_parameters());
   jacobian.resizeNonZeros(static_cast<Eigen::Index>(sparse_columns_.size()));
   std::copy(sparse_row_starts_.begin(), sparse_row_starts_.end(), jacobian.outerIndexPtr());
   std::copy(sparse_columns_.begin(), sparse_columns_.end(), jacobian.innerIndexPtr());
@@ -204,26 +219,43 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
   // every entry once, in parallel, just before the block's columns land
   // (all of a block over constant parameters only stays zero). A block
   // whose columns span all of x overwrites its rows anyway.
-  if (dense && block.row_nonzeros < layout_.num_parameters()) dense->middleRows(block.row, m).setZero();
+  if (dense && block.row_nonzeros < layout_.num_tangent_parameters()) dense->middleRows(block.row, m).setZero();
   if (!jacobians) return true;
+  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const bool manifolds = layout_.has_manifolds();
   for (size_t k = 0; k < count; ++k) {
     if (!jacobians[k]) continue;
     const auto& parameter = block.parameters[k];
     const double* source = jacobians[k];
+    int columns = parameter.size;
+    if (manifolds && layout_.manifold(parameter.index)) {
+      columns = layout_.tangent_size(parameter.index);
+      source = to_tangent(parameter.index, m, source, scratch.tangent_jacobian.data());
+    }
     if (dense) {
-      using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-      dense->block(block.row, parameter.offset, m, parameter.size) =
-          Eigen::Map<const RowMajorMatrix>(source, m, parameter.size);
+      dense->block(block.row, parameter.tangent_offset, m, columns) =
+          Eigen::Map<const RowMajorMatrix>(source, m, columns);
     } else {
       double* values = sparse->valuePtr();
       const int* starts = sparse->outerIndexPtr();
       for (int r = 0; r < m; ++r) {
-        std::copy(source + r * parameter.size, source + (r + 1) * parameter.size,
+        std::copy(source + r * columns, source + (r + 1) * columns,
                   values + starts[block.row + r] + parameter.position_in_row);
       }
     }
   }
   return true;
+}
+
+const double* Evaluator::to_tangent(int parameter_block, int num_rows, const double* ambient, double* tangent) const {
+  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const int size = layout_.manifold(parameter_block)->ambient_size();
+  const int columns = layout_.tangent_size(parameter_block);
+  const Eigen::Map<const RowMajorMatrix> plus_jacobian(
+      plus_jacobians_.data() + layout_.plus_jacobian_offset(parameter_block), size, columns);
+  Eigen::Map<RowMajorMatrix>(tangent, num_rows, columns).noalias() =
+      Eigen::Map<const RowMajorMatrix>(ambient, num_rows, size) * plus_jacobian;
+  return tangent;
 }
 
 EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, const EvaluationRequest& request) {
@@ -245,12 +277,20 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
     }
   }
   // Zeroed block by block in evaluate_block().
-  if (dense) dense->resize(num_residuals_, layout_.num_parameters());
+  if (dense) dense->resize(num_residuals_, layout_.num_tangent_parameters());
   if (sparse && sparse->nonZeros() != nonzeros_) {
     throw Error("evaluate: the sparse Jacobian does not have this problem's pattern");
   }
   const bool want_jacobian = dense || sparse;
   if (dense && sparse) sparse = nullptr;  // the dense one is filled; the sparse one below
+  if (want_jacobian && layout_.has_manifolds()) {
+    EvaluationStatus status;
+    if (!layout_.plus_jacobians(x, &plus_jacobians_, &status.message)) {
+      status.ok = false;
+      if (cost) *cost = std::numeric_limits<double>::infinity();
+      return status;
+    }
+  }
 
   pool_->parallel_for(num_residual_blocks(), [&](int thread, int begin, int end) {
     for (int b = begin; b < end; ++b) {

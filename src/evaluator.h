@@ -1,6 +1,13 @@
 // evaluator.h — evaluates a Problem's residual blocks at a point of the
 // effective parameter vector x.
 //
+// x holds the variable blocks' ambient numbers; the Jacobian's columns and
+// the gradient are over their tangent coordinates (parameter_layout.h): a
+// block on a manifold gets the cost function's ambient Jacobian times the
+// manifold's plus-Jacobian, which is computed once per block per evaluation
+// (not once per residual block that reads it). Plain blocks are copied as
+// they are.
+//
 // The layout (which blocks are variable, where each lands in x, the rows of
 // each residual block, the sparse Jacobian pattern) is fixed when the
 // evaluator is built, so each evaluation only runs cost functions and
@@ -52,7 +59,12 @@ class Evaluator {
   // any count) instead of by one serial matrix-vector product.
   static constexpr Eigen::Index kWideJacobian = 256;
 
-  int num_parameters() const { return layout_.num_parameters(); }
+  int num_parameters() const { return layout_.num_parameters(); }  // the size of x (ambient)
+  // The size of steps, gradients and Jacobian rows (tangent); equals
+  // num_parameters() without manifolds.
+  int num_tangent_parameters() const { return layout_.num_tangent_parameters(); }
+  bool has_manifolds() const { return layout_.has_manifolds(); }
+  const ParameterLayout& layout() const { return layout_; }
   int num_residuals() const { return num_residuals_; }
   int num_residual_blocks() const;
 
@@ -60,7 +72,14 @@ class Evaluator {
   Eigen::VectorXd gather_parameters() const;
   void scatter_parameters(const Eigen::VectorXd& x) const;
 
-  // Bounds per effective coordinate (+-infinity where unset).
+  // *result = x "+" step through each block's manifold (plain addition
+  // elsewhere); false when a manifold's plus() fails (*error names it).
+  bool plus(const Eigen::VectorXd& x, const Eigen::VectorXd& step, Eigen::VectorXd* result,
+            std::string* error = nullptr) const {
+    return layout_.plus(x, step, result, error);
+  }
+
+  // Bounds per effective coordinate of x (+-infinity where unset).
   const Eigen::VectorXd& lower_bounds() const { return layout_.lower_bounds(); }
   const Eigen::VectorXd& upper_bounds() const { return layout_.upper_bounds(); }
   bool has_bounds() const { return layout_.has_bounds(); }
@@ -73,7 +92,8 @@ class Evaluator {
   // sum_i weights_i Hess(r_i) direction over the residuals r_i (no losses)
   // at x, exactly, from the cost functions' second derivatives, summed block
   // by block in a fixed order. False when a cost function cannot evaluate at
-  // x or the product is not finite. Requires has_second_derivatives().
+  // x or the product is not finite. Requires has_second_derivatives() and a
+  // problem without manifolds (an Error otherwise).
   bool second_derivative_product(const Eigen::VectorXd& x, const Eigen::VectorXd& weights,
                                  const Eigen::VectorXd& direction, Eigen::VectorXd* product) const;
 
@@ -94,6 +114,13 @@ class Evaluator {
                       Eigen::MatrixXd* dense, SparseRowMatrix* sparse, Scratch& scratch, double* cost,
                       std::string* error) const;
 
+  // J_tangent = J_ambient P for a block on a manifold (num_rows x its
+  // tangent size, into `tangent`), with the plus-Jacobian computed once for
+  // this evaluation; returns `tangent`. Out of line: plain blocks never pay
+  // for it.
+  [[gnu::noinline]] const double* to_tangent(int parameter_block, int num_rows, const double* ambient,
+                                             double* tangent) const;
+
   Options options_;
   ParameterLayout layout_;
   std::vector<Block> blocks_;
@@ -108,6 +135,7 @@ class Evaluator {
   std::vector<double> block_costs_;
   std::vector<char> block_failed_;
   std::vector<std::string> block_errors_;
+  std::vector<double> plus_jacobians_;  // at the point being evaluated (ParameterLayout::plus_jacobians)
   Eigen::VectorXd residual_buffer_;
   Eigen::MatrixXd dense_buffer_;
   SparseRowMatrix sparse_buffer_;

@@ -61,7 +61,8 @@ class LeastSquaresObjective::GaussNewtonOperator : public HessianOperator {
   GaussNewtonOperator(std::shared_ptr<const Jacobian> jacobian, int max_dense)
       : jacobian_(std::move(jacobian)), max_dense_(max_dense) {}
 
-  int size() const override { return static_cast<int>(jacobian_->x.size()); }
+  // The tangent size: the gradient's, not the point's.
+  int size() const override { return static_cast<int>(jacobian_->gradient.size()); }
   void multiply(const Eigen::VectorXd& v, Eigen::VectorXd* y) const override {
     check_size(v);
     gauss_newton_product(jacobian_->ref(), v, y);
@@ -194,6 +195,11 @@ LeastSquaresObjective::LeastSquaresObjective(const Problem& problem, const Least
     all_blocks_.resize(static_cast<size_t>(gradient_evaluator_->num_residual_blocks()));
     for (size_t b = 0; b < all_blocks_.size(); ++b) all_blocks_[b] = static_cast<int>(b);
   }
+  if (evaluator_->has_manifolds() && options.hessian_model == HessianModel::kExact) {
+    throw Error(
+        "LeastSquaresObjective: HessianModel::kExact is not available on a problem with manifolds (its second-order "
+        "term would need the manifolds' second derivatives); use HessianModel::kGaussNewton");
+  }
   has_bounds_ = evaluator_->has_bounds();
   lower_ = evaluator_->lower_bounds();
   upper_ = evaluator_->upper_bounds();
@@ -202,6 +208,18 @@ LeastSquaresObjective::LeastSquaresObjective(const Problem& problem, const Least
 LeastSquaresObjective::~LeastSquaresObjective() = default;
 
 int LeastSquaresObjective::num_parameters() const { return evaluator_->num_parameters(); }
+int LeastSquaresObjective::tangent_size() const { return evaluator_->num_tangent_parameters(); }
+bool LeastSquaresObjective::is_euclidean() const { return !evaluator_->has_manifolds(); }
+
+bool LeastSquaresObjective::plus(const Eigen::VectorXd& x, const Eigen::VectorXd& delta,
+                                 Eigen::VectorXd* x_plus_delta) const {
+  if (x.size() != num_parameters() || delta.size() != tangent_size()) {
+    throw Error("LeastSquaresObjective::plus: the point has " + std::to_string(x.size()) + " entries and the step " +
+                std::to_string(delta.size()) + ", the problem " + std::to_string(num_parameters()) + " and " +
+                std::to_string(tangent_size()));
+  }
+  return evaluator_->plus(x, delta, x_plus_delta);
+}
 int LeastSquaresObjective::num_residuals() const { return evaluator_->num_residuals(); }
 const Eigen::VectorXd* LeastSquaresObjective::lower_bounds() const { return has_bounds_ ? &lower_ : nullptr; }
 const Eigen::VectorXd* LeastSquaresObjective::upper_bounds() const { return has_bounds_ ? &upper_ : nullptr; }
@@ -246,7 +264,7 @@ bool LeastSquaresObjective::evaluate(const Eigen::VectorXd& x, double* value, Ei
   if (gradient_evaluator_) {
     // Value and gradient from the same sums, so a line search never mixes two
     // roundings of the cost.
-    if (gradient) gradient->resize(x.size());
+    if (gradient) gradient->resize(tangent_size());
     const internal::MinibatchEvaluator::Result result = gradient_evaluator_->evaluate(x, all_blocks_, gradient);
     *value = result.ok ? result.cost : std::numeric_limits<double>::infinity();
     return result.ok && std::isfinite(result.cost);
@@ -294,7 +312,7 @@ double LeastSquaresObjective::scaled_gradient(const Eigen::VectorXd& x, const st
   const double residual_norm = jacobian.residuals.norm();
   Eigen::VectorXd column_norms;
   if (jacobian.sparse_storage) {
-    column_norms.setZero(x.size());
+    column_norms.setZero(tangent_size());
     for (Eigen::Index k = 0; k < jacobian.sparse.outerSize(); ++k) {
       for (SparseRowMatrix::InnerIterator it(jacobian.sparse, k); it; ++it) {
         column_norms[it.col()] += it.value() * it.value();
@@ -308,11 +326,14 @@ double LeastSquaresObjective::scaled_gradient(const Eigen::VectorXd& x, const st
   // near a zero-residual minimum r ~ J (x - x*) keeps its angle with the
   // columns down to the last bit.
   constexpr double kResidualRounding = 64.0;
+  Eigen::VectorXd magnitudes;  // |x| per tangent coordinate (ParameterLayout::tangent_coordinates)
+  evaluator_->layout().tangent_coordinates(x, &magnitudes);
   const double rounding = kResidualRounding * std::numeric_limits<double>::epsilon() *
-                          std::sqrt(static_cast<double>(jacobian.residuals.size())) * column_norms.dot(x.cwiseAbs());
+                          std::sqrt(static_cast<double>(jacobian.residuals.size())) *
+                          column_norms.dot(magnitudes.cwiseAbs());
   if (residual_norm <= rounding) return 0.0;
   double largest = 0.0;
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
+  for (Eigen::Index i = 0; i < column_norms.size(); ++i) {
     if ((static_cast<size_t>(i) < skip.size() && skip[i]) || column_norms[i] == 0.0) continue;
     const double cosine = std::abs(jacobian.gradient[i]) / (column_norms[i] * residual_norm);
     if (!(cosine <= largest)) largest = cosine;  // NaN propagates

@@ -83,7 +83,7 @@ LinearSolverChoice choose_linear_solver(const Problem& problem, LinearSolverType
   }
   // An out-of-memory kill is no answer: a backend's known limit is an Error
   // before the solve, saying how to lift it.
-  const int columns = problem.num_effective_parameters();
+  const int columns = problem.num_effective_tangent_parameters();  // the Jacobian's
   if (choice.type == LinearSolverType::kSparseQr && columns > SparseQrFactorization::max_columns()) {
     throw Error(
         std::string("SolverOptions::linear_solver sparse-qr: ") + SparseQrFactorization::backend() +

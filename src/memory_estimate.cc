@@ -123,12 +123,12 @@ JacobianShape jacobian_shape(const Problem& problem) {
   const Problem::Impl& impl = problem.impl();
   JacobianShape shape;
   shape.rows = impl.num_residuals;
-  shape.cols = problem.num_effective_parameters();
+  shape.cols = problem.num_effective_tangent_parameters();  // the Jacobian's columns
   for (const ResidualBlockInfo& block : impl.residual_blocks) {
     double row_nonzeros = 0.0;
     for (int p : block.parameter_blocks) {
       const ParameterBlockInfo& parameter = impl.parameter_blocks[static_cast<size_t>(p)];
-      if (!parameter.constant) row_nonzeros += parameter.size;
+      if (!parameter.constant) row_nonzeros += parameter.tangent_size();
     }
     const double rows = block.cost->num_residuals();
     shape.nonzeros += rows * row_nonzeros;

@@ -136,16 +136,29 @@ MinibatchEvaluator::Result MinibatchEvaluator::evaluate(const Eigen::VectorXd& x
     return result;
   }
   if (!gradient) return result;
+  const bool manifolds = layout_.has_manifolds();
+  Eigen::VectorXd* sum = gradient;
+  if (manifolds) {
+    ambient_gradient_.resize(layout_.num_parameters());
+    sum = &ambient_gradient_;
+  }
   // The fixed-order reduction that makes the result independent of threads.
-  gradient->setZero();
+  sum->setZero();
   for (int b : blocks) {
     const Block& block = blocks_[b];
     const double* source = contributions_.data() + block.contribution_offset;
     for (const Block::Parameter& parameter : block.parameters) {
       if (parameter.offset < 0) continue;
-      gradient->segment(parameter.offset, parameter.size) += Eigen::Map<const Eigen::VectorXd>(source, parameter.size);
+      sum->segment(parameter.offset, parameter.size) += Eigen::Map<const Eigen::VectorXd>(source, parameter.size);
       source += parameter.size;
     }
+  }
+  if (manifolds) {
+    if (!layout_.plus_jacobians(x, &plus_jacobians_, &result.message)) {
+      result.ok = false;
+      return result;
+    }
+    layout_.tangent_gradient(ambient_gradient_, plus_jacobians_, gradient);
   }
   if (!gradient->allFinite()) {
     result.ok = false;

@@ -30,7 +30,10 @@ class MinibatchEvaluator {
   MinibatchEvaluator(const Problem& problem, int num_threads);
   ~MinibatchEvaluator();
 
-  int num_parameters() const { return layout_.num_parameters(); }
+  int num_parameters() const { return layout_.num_parameters(); }  // the size of x (ambient)
+  // The size of the gradient: the tangent coordinates (parameter_layout.h).
+  int num_tangent_parameters() const { return layout_.num_tangent_parameters(); }
+  const ParameterLayout& layout() const { return layout_; }
   int num_residual_blocks() const;
   int num_residuals(int block) const;
 
@@ -49,8 +52,11 @@ class MinibatchEvaluator {
   };
 
   // Cost of `blocks` at x and, when gradient is not null, sum rho' J_b^T r_b
-  // (gradient must already have num_parameters() entries). Block indices
-  // must be valid (the caller checks them once).
+  // (gradient must already have num_tangent_parameters() entries), in
+  // tangent coordinates: on a problem with manifolds the ambient sum is
+  // formed first and multiplied by each manifold block's plus-Jacobian
+  // transposed once. Block indices must be valid (the caller checks them
+  // once).
   Result evaluate(const Eigen::VectorXd& x, std::span<const int> blocks, Eigen::VectorXd* gradient);
 
  private:
@@ -68,6 +74,8 @@ class MinibatchEvaluator {
   std::vector<char> block_failed_;         // per block
   std::vector<std::string> block_errors_;  // per block
   std::vector<Scratch> scratch_;           // per thread
+  Eigen::VectorXd ambient_gradient_;       // with manifolds: the sum before the tangent map
+  std::vector<double> plus_jacobians_;     // with manifolds: at the point evaluated
   std::unique_ptr<ThreadPool> pool_;
 
   // The current call's arguments, read by the parallel job; the job itself is

@@ -28,6 +28,15 @@ void check_index(const ParameterBlockInfo& block, int index, const char* caller)
   }
 }
 
+// A finite bound on a block that steps through a non-Euclidean manifold.
+void check_no_manifold(const ParameterBlockInfo& block, int index, double bound, const char* caller) {
+  if (!std::isfinite(bound) || block.stepping_manifold() == nullptr) return;
+  throw Error(std::string(caller) + ": " + describe(block.values) + " of size " + std::to_string(block.size) +
+              " has a manifold with tangent size " + std::to_string(block.manifold->tangent_size()) +
+              ", and bounds are allowed only on blocks whose manifold is Euclidean; bound " + to_decimal(bound) +
+              " at index " + std::to_string(index) + " refused");
+}
+
 }  // namespace
 
 int Problem::Impl::find_block(const double* values, const char* caller) const {
@@ -80,7 +89,89 @@ void Problem::add_parameter_block(double* values, int size) {
   }
   state().block_index.emplace(values, static_cast<int>(state().parameter_blocks.size()));
   state().blocks_by_address.emplace(values, static_cast<int>(state().parameter_blocks.size()));
-  state().parameter_blocks.push_back(ParameterBlockInfo{values, size, false, {}, {}});
+  ParameterBlockInfo info;
+  info.values = values;
+  info.size = size;
+  state().parameter_blocks.push_back(std::move(info));
+  ++state().structure_version;
+}
+
+void Problem::add_parameter_block(double* values, int size, std::shared_ptr<const Manifold> manifold) {
+  add_parameter_block(values, size);
+  set_manifold(values, std::move(manifold));
+}
+
+void Problem::set_manifold(double* values, std::shared_ptr<const Manifold> manifold) {
+  ParameterBlockInfo& block = state().parameter_blocks[state().find_block(values, "set_manifold")];
+  if (manifold) {
+    if (manifold->ambient_size() != block.size) {
+      throw Error("set_manifold: the manifold's ambient size " + std::to_string(manifold->ambient_size()) +
+                  " differs from the size " + std::to_string(block.size) + " of " + describe(values));
+    }
+    const int tangent = manifold->tangent_size();
+    if (tangent < 0 || tangent > block.size) {
+      throw Error("set_manifold: the manifold's tangent size " + std::to_string(tangent) + " is outside [0, " +
+                  std::to_string(block.size) + "] for " + describe(values) + " of size " + std::to_string(block.size));
+    }
+    if (!manifold->is_euclidean() && block.has_bounds()) {
+      throw Error("set_manifold: " + describe(values) + " of size " + std::to_string(block.size) +
+                  " has bounds, and bounds are allowed only on blocks whose manifold is Euclidean (a step through "
+                  "the manifold's plus() does not move coordinates independently); clear the bounds first");
+    }
+  }
+  block.manifold = std::move(manifold);
+  ++state().structure_version;
+}
+
+const Manifold* Problem::manifold(const double* values) const {
+  return state().parameter_blocks[state().find_block(values, "manifold")].manifold.get();
+}
+
+int Problem::parameter_block_tangent_size(const double* values) const {
+  return state().parameter_blocks[state().find_block(values, "parameter_block_tangent_size")].tangent_size();
+}
+
+void Problem::remove_residual_block(int index) {
+  Impl& impl = state();
+  if (index < 0 || index >= static_cast<int>(impl.residual_blocks.size())) {
+    throw Error("remove_residual_block: residual block " + std::to_string(index) + " is out of range [0, " +
+                std::to_string(impl.residual_blocks.size()) + ")");
+  }
+  impl.num_residuals -= impl.residual_blocks[index].cost->num_residuals();
+  impl.residual_blocks.erase(impl.residual_blocks.begin() + index);
+  ++impl.structure_version;
+}
+
+void Problem::remove_parameter_block(double* values) {
+  Impl& impl = state();
+  const int removed = impl.find_block(values, "remove_parameter_block");
+  // The residual blocks that read it go first, in one pass that keeps the
+  // others in order.
+  std::vector<ResidualBlockInfo> kept;
+  kept.reserve(impl.residual_blocks.size());
+  for (ResidualBlockInfo& info : impl.residual_blocks) {
+    bool uses = false;
+    for (int p : info.parameter_blocks) uses = uses || p == removed;
+    if (uses) {
+      impl.num_residuals -= info.cost->num_residuals();
+      continue;
+    }
+    for (int& p : info.parameter_blocks) {
+      if (p > removed) --p;
+    }
+    kept.push_back(std::move(info));
+  }
+  impl.residual_blocks = std::move(kept);
+  impl.parameter_blocks.erase(impl.parameter_blocks.begin() + removed);
+  impl.block_index.erase(values);
+  impl.blocks_by_address.erase(values);
+  for (auto& [address, index] : impl.block_index) {
+    if (index > removed) --index;
+  }
+  for (auto& [address, index] : impl.blocks_by_address) {
+    if (index > removed) --index;
+  }
+  ++impl.structure_version;
 }
 
 int Problem::add_residual_block(std::shared_ptr<const CostFunction> cost, std::shared_ptr<const LossFunction> loss,
@@ -110,15 +201,18 @@ int Problem::add_residual_block(std::shared_ptr<const CostFunction> cost, std::s
   }
   state().num_residuals += info.cost->num_residuals();
   state().residual_blocks.push_back(std::move(info));
+  ++state().structure_version;
   return id;
 }
 
 void Problem::set_parameter_block_constant(double* values) {
   state().parameter_blocks[state().find_block(values, "set_parameter_block_constant")].constant = true;
+  ++state().structure_version;
 }
 
 void Problem::set_parameter_block_variable(double* values) {
   state().parameter_blocks[state().find_block(values, "set_parameter_block_variable")].constant = false;
+  ++state().structure_version;
 }
 
 bool Problem::is_parameter_block_constant(const double* values) const {
@@ -128,6 +222,7 @@ bool Problem::is_parameter_block_constant(const double* values) const {
 void Problem::set_lower_bound(double* values, int index, double lower) {
   ParameterBlockInfo& block = state().parameter_blocks[state().find_block(values, "set_lower_bound")];
   check_index(block, index, "set_lower_bound");
+  check_no_manifold(block, index, lower, "set_lower_bound");
   if (std::isnan(lower)) throw Error("set_lower_bound: the bound for index " + std::to_string(index) + " is NaN");
   if (lower == kInf) {
     throw Error("set_lower_bound: a lower bound of +inf at index " + std::to_string(index) + " of " + describe(values) +
@@ -144,6 +239,7 @@ void Problem::set_lower_bound(double* values, int index, double lower) {
 void Problem::set_upper_bound(double* values, int index, double upper) {
   ParameterBlockInfo& block = state().parameter_blocks[state().find_block(values, "set_upper_bound")];
   check_index(block, index, "set_upper_bound");
+  check_no_manifold(block, index, upper, "set_upper_bound");
   if (std::isnan(upper)) throw Error("set_upper_bound: the bound for index " + std::to_string(index) + " is NaN");
   if (upper == -kInf) {
     throw Error("set_upper_bound: an upper bound of -inf at index " + std::to_string(index) + " of " +
@@ -180,6 +276,12 @@ int Problem::num_parameters() const {
 int Problem::num_effective_parameters() const {
   int n = 0;
   for (const ParameterBlockInfo& block : state().parameter_blocks) n += block.constant ? 0 : block.size;
+  return n;
+}
+
+int Problem::num_effective_tangent_parameters() const {
+  int n = 0;
+  for (const ParameterBlockInfo& block : state().parameter_blocks) n += block.constant ? 0 : block.tangent_size();
   return n;
 }
 

@@ -21,6 +21,7 @@
 #include "curvature/problem.h"
 #include "curvature/solve.h"
 #include "curvature/train.h"
+#include "test_manifolds.h"
 #include "test_util.h"
 
 namespace curvature {
@@ -201,6 +202,23 @@ TEST(BadInputCatalogue, BoundsAtANegativeIndexOrOnAnUnknownBlockAreErrors) {
   expect_error_naming([&] { p.problem.set_lower_bound(p.x, -1, 0.0); }, "index -1");
   double other = 0.0;
   expect_error_naming([&] { p.problem.set_upper_bound(&other, 0, 1.0); }, "not part of this problem");
+}
+
+// Rosenbrock's block under a manifold (x0 held by a subset manifold) with
+// the options that cannot work on one: each refused, x untouched.
+TEST(BadInputCatalogue, ManifoldsWithOptionsThatCannotUseThemAreErrors) {
+  RosenbrockProblem p;
+  p.problem.set_manifold(p.x, std::make_shared<testing::TestSubsetManifold>(2, std::vector<int>{0}));
+  TrainOptions train_options;
+  train_options.l1 = 0.01;
+  expect_error_naming([&] { train(train_options, &p.problem); }, "TrainOptions::l1");
+  train_options.l1 = 0.0;
+  train_options.rule.type = UpdateRuleType::kAdamW;
+  expect_error_naming([&] { train(train_options, &p.problem); }, "adamw.weight_decay");
+  MinimizeOptions minimize_options;
+  minimize_options.method = MinimizerMethod::kNewton;
+  expect_error_naming([&] { minimize(minimize_options, &p.problem, HessianModel::kExact); }, "kExact");
+  EXPECT_TRUE(p.untouched());
 }
 
 // The message of the Error reading `text` as a CSV file throws.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "curvature/autodiff_cost_function.h"
+#include "test_manifolds.h"
 
 namespace curvature {
 namespace {
@@ -171,6 +172,66 @@ TEST(GradientCheckerTest, MisuseIsAnError) {
   options = {};
   options.numeric.forward_relative_step_size = -1.0;
   EXPECT_THROW(check_gradients(cost, p.parameters, options), Error);
+}
+
+// R(q) p + t - y with a hand-written ambient Jacobian in q; `wrong` spoils
+// d r0 / d q1 by that much.
+class RotatedPoint : public SizedCostFunction<3, 4, 3> {
+ public:
+  double wrong = 0.0;
+  bool evaluate(double const* const* p, double* r, double** jacobians) const override {
+    const testing::ObservedPoint functor{{0.3, -0.4, 0.8}, {0.1, 0.2, 0.3}};
+    AutoDiffCostFunction<testing::ObservedPoint, 3, 4, 3> reference(functor);
+    if (!reference.evaluate(p, r, jacobians)) return false;
+    if (jacobians && jacobians[0]) jacobians[0][1] += wrong;
+    return true;
+  }
+};
+
+TEST(GradientCheckerManifolds, TangentJacobiansPassAndAWrongOneFailsNamingTheBlock) {
+  double q[4] = {0.5, 0.5, -0.5, 0.5};
+  double t[3] = {1.0, 2.0, 3.0};
+  const double* parameters[] = {q, t};
+  const testing::TestQuaternionManifold quaternion;
+  const std::vector<const Manifold*> manifolds = {&quaternion, nullptr};
+  RotatedPoint cost;
+  GradientCheckResult result = check_gradients(cost, parameters, manifolds);
+  EXPECT_TRUE(result.ok) << result.message;
+  ASSERT_EQ(result.analytic.size(), 2u);
+  EXPECT_EQ(result.analytic[0].cols(), 3);  // the tangent Jacobian
+  EXPECT_EQ(result.numeric[0].cols(), 3);
+  EXPECT_EQ(result.analytic[1].cols(), 3);
+  EXPECT_LT(result.worst_relative_error[0], 1e-8);
+
+  cost.wrong = 0.1;
+  result = check_gradients(cost, parameters, manifolds);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.message.find("block 0"), std::string::npos) << result.message;
+  // The old signature still checks the ambient Jacobian.
+  EXPECT_FALSE(check_gradients(cost, parameters).ok);
+  cost.wrong = 0.0;
+  EXPECT_TRUE(check_gradients(cost, parameters).ok);
+}
+
+TEST(GradientCheckerManifolds, MismatchedManifoldsAreErrorsNamingTheSizes) {
+  double q[4] = {1.0, 0.0, 0.0, 0.0};
+  double t[3] = {0.0, 0.0, 0.0};
+  const double* parameters[] = {q, t};
+  const testing::TestQuaternionManifold quaternion;
+  RotatedPoint cost;
+  try {
+    check_gradients(cost, parameters, {nullptr, &quaternion});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("parameter block 1 has ambient size 4, the block size 3"), std::string::npos)
+        << e.what();
+  }
+  try {
+    check_gradients(cost, parameters, {&quaternion});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("1 manifolds given for 2 parameter blocks"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

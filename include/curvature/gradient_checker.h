@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "curvature/cost_function.h"
+#include "curvature/manifold.h"
 #include "curvature/numeric_diff_cost_function.h"
 
 namespace curvature {
@@ -45,7 +46,8 @@ struct GradientCheckResult {
   bool ok = true;
   // Per parameter block: the largest relative error e over its entries.
   std::vector<double> worst_relative_error;
-  // Per parameter block: the Jacobians compared (row-major, num_residuals x size).
+  // Per parameter block: the Jacobians compared (row-major, num_residuals x
+  // size, or x tangent_size for a block checked on a manifold).
   std::vector<JacobianMatrix> analytic;
   std::vector<JacobianMatrix> numeric;  // the finite-difference Jacobians, in the same layout
   // Residuals at the point.
@@ -64,6 +66,20 @@ struct GradientCheckResult {
 // finite; each message names the offending item. A mismatch is not an error:
 // it is reported through ok and message.
 GradientCheckResult check_gradients(const CostFunction& f, double const* const* parameters,
+                                    const GradientCheckOptions& options = {});
+
+// The same for blocks on manifolds (manifold.h): `manifolds` has one entry
+// per parameter block, null for a plain block. For a block with a manifold
+// M, the Jacobians compared are the tangent ones the solvers use: analytic
+// J * M.plus_jacobian(x) against numeric differences of
+// r(M.plus(x, delta)) in delta at delta = 0 (num_residuals x tangent_size,
+// with absolute steps of the relative size, since delta = 0); plain blocks
+// are compared as by the overload above. Throws curvature::Error, besides
+// the cases above, when `manifolds` has the wrong length, a manifold's
+// ambient size differs from its block's (naming both sizes), or a
+// manifold's plus() or plus_jacobian() fails at the point.
+GradientCheckResult check_gradients(const CostFunction& f, double const* const* parameters,
+                                    const std::vector<const Manifold*>& manifolds,
                                     const GradientCheckOptions& options = {});
 
 }  // namespace curvature

@@ -36,6 +36,13 @@
 // Bounds set on the Problem (Problem::set_lower_bound / set_upper_bound) are
 // the Objective's lower_bounds() / upper_bounds() per effective coordinate.
 //
+// Manifolds set on the Problem's blocks make the objective one on a
+// manifold (objective.h): x stays the ambient numbers, the gradient and the
+// Gauss-Newton operator are over the tangent coordinates
+// (Problem::num_effective_tangent_parameters()), and plus() applies each
+// block's manifold. HessianModel::kExact is refused there (an Error), and
+// minimize() refuses bounds together with manifolds.
+//
 // Lifetime: the Problem must outlive the objective and must not gain or lose
 // blocks, nor change which blocks are constant, while the objective exists
 // (the layout is fixed at construction). A HessianOperator returned by
@@ -103,7 +110,13 @@ class LeastSquaresObjective : public Objective {
   LeastSquaresObjective(const LeastSquaresObjective&) = delete;
   LeastSquaresObjective& operator=(const LeastSquaresObjective&) = delete;
 
-  int num_parameters() const override;  // the Problem's effective parameters
+  int num_parameters() const override;  // the Problem's effective parameters (ambient: the size of x)
+  // With manifolds on the Problem's blocks (problem.h): the effective tangent
+  // parameters, the size of gradients, steps and Hessians; plus() moves
+  // through each block's manifold. Without, num_parameters() and x + delta.
+  int tangent_size() const override;
+  bool plus(const Eigen::VectorXd& x, const Eigen::VectorXd& delta, Eigen::VectorXd* x_plus_delta) const override;
+  bool is_euclidean() const override;
   // f = the Problem's cost at x; with a gradient, also evaluates (and keeps)
   // the Jacobian at x, which a following hessian(x) at the same x reuses.
   bool evaluate(const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient) override;

@@ -7,6 +7,21 @@
 // Jacobian, say), so evaluate() is not const; one Objective serves one solve
 // at a time.
 //
+// On a manifold. An objective whose point lives on a manifold (a Problem
+// with manifolds on its blocks, least_squares_objective.h) keeps x as its
+// ambient numbers (num_parameters()) but takes steps of tangent_size()
+// numbers through plus(); its gradient and Hessian operator are over the
+// tangent coordinates, the derivatives of f(plus(x, delta)) in delta at 0.
+// The minimizers form every trial point with plus(). Quasi-Newton methods
+// (BFGS, L-BFGS) pair the tangent step taken with the difference of the
+// tangent gradients at its two ends without transporting vectors between
+// tangent spaces, as Ceres does: the manifolds provided take their tangent
+// coordinates at the current point from a smooth frame (e.g. a quaternion's
+// left-multiplied rotation vector), so the spaces of nearby points differ
+// by O(|step|) and the secant pairs stay first-order consistent; the
+// curvature condition skips the rare pair that is not. The defaults below
+// are those of R^n.
+//
 // A least-squares Problem is an Objective too (least_squares_objective.h):
 // f = 1/2 |r|^2, g = J^T r, with the Gauss-Newton operator J^T J or the exact
 // Hessian.
@@ -53,6 +68,20 @@ class Objective {
   // a minimizer then treats x as infinitely bad. A non-finite value or
   // gradient is treated the same way.
   virtual bool evaluate(const Eigen::VectorXd& x, double* value, Eigen::VectorXd* gradient) = 0;
+
+  // The size of a step, of the gradient and of the Hessian operator; equals
+  // num_parameters() unless the objective lives on a manifold.
+  virtual int tangent_size() const { return num_parameters(); }
+  // *x_plus_delta = x "+" delta (delta has tangent_size() numbers); false when
+  // it cannot be formed, which the minimizers treat as a point that cannot be
+  // evaluated. The default is x + delta.
+  virtual bool plus(const Eigen::VectorXd& x, const Eigen::VectorXd& delta, Eigen::VectorXd* x_plus_delta) const {
+    *x_plus_delta = x + delta;
+    return true;
+  }
+  // Whether plus() is x + delta with tangent_size() == num_parameters():
+  // only then may the objective have bounds.
+  virtual bool is_euclidean() const { return true; }
 
   // Whether hessian() gives second-order information.
   virtual bool has_hessian() const { return false; }

@@ -65,6 +65,12 @@
 // it); the threshold lr l1 is exact for SGD and a heuristic for the adaptive
 // rules, whose per-coordinate step is not lr. Projection is exact for a box.
 //
+// Manifolds (Problem::set_manifold). On a problem with blocks on manifolds,
+// g is the tangent gradient and the rule updates a zero tangent vector delta
+// (rule.step(delta, g, lr)); the point then moves by x = plus(x, delta)
+// block by block. weight_decay, l1, kNesterovLookahead and AdamW's decoupled
+// decay act on x itself and are refused there with a curvature::Error.
+//
 // Epochs. Each epoch shuffles the training blocks (all blocks not held out
 // for validation) with a Fisher-Yates shuffle driven by std::mt19937_64
 // seeded with `seed` (hand-written, so the order is the same with every

@@ -1,0 +1,35 @@
+#include "solve_cache.h"
+
+#include <utility>
+
+namespace curvature::internal {
+namespace {
+
+bool same_options(const LinearSolverOptions& a, const LinearSolverOptions& b) {
+  return a.type == b.type && a.num_threads == b.num_threads && a.mixed_precision == b.mixed_precision &&
+         a.max_cg_iterations == b.max_cg_iterations && a.cg_relative_tolerance == b.cg_relative_tolerance;
+}
+
+}  // namespace
+
+std::unique_ptr<LinearSolver> take_linear_solver(const Problem::Impl& problem, const LinearSolverOptions& options) {
+  SolveCache* cache = problem.solve_cache.get();
+  if (cache && cache->linear_solver && cache->structure_version == problem.structure_version &&
+      same_options(cache->options, options)) {
+    return std::move(cache->linear_solver);
+  }
+  problem.solve_cache.reset();  // stale: its analysis is of another structure
+  return make_linear_solver(options);
+}
+
+void keep_linear_solver(const Problem::Impl& problem, const LinearSolverOptions& options,
+                        std::unique_ptr<LinearSolver> solver) {
+  if (!solver || !cacheable(solver->type())) return;
+  auto cache = std::make_shared<SolveCache>();
+  cache->structure_version = problem.structure_version;
+  cache->options = options;
+  cache->linear_solver = std::move(solver);
+  problem.solve_cache = std::move(cache);
+}
+
+}  // namespace curvature::internal
