@@ -63,12 +63,38 @@ SparseCholeskyFactorization::~SparseCholeskyFactorization() = default;
 const char* SparseCholeskyFactorization::backend() { return "CHOLMOD"; }
 bool SparseCholeskyFactorization::supernodal() { return true; }
 
+// The fill-reducing ordering. AMD is quick to compute and good for most
+// patterns. On large mesh-like patterns (3-D pose graphs, grids) nested
+// dissection by METIS leaves markedly fewer flops per factorization (the
+// sphere2500 pose graph: 0.68e9 against AMD's 1.13e9), and a solve factors
+// the same pattern at every iteration, so its longer analysis pays. Hence AMD
+// first and, when AMD's factorization would take more than this many flops,
+// METIS too, keeping the ordering with fewer flops. (CHOLMOD's own default
+// tries METIS only when AMD's fill is extreme; a CHOLMOD built without METIS
+// keeps AMD.)
+constexpr double kNestedDissectionTrialFlops = 1e8;
+
 std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
   state_->free_all();
   cholmod_sparse view = view_of(a);
-  state_->factor = cholmod_analyze(&view, state_->common.get());
-  if (state_->factor == nullptr || state_->common->status < CHOLMOD_OK) {
-    return "cholmod_analyze failed: " + cholmod_status_text(state_->common->status);
+  cholmod_common* c = state_->common.get();
+  c->nmethods = 1;
+  c->method[0].ordering = CHOLMOD_AMD;
+  state_->factor = cholmod_analyze(&view, c);
+  if (state_->factor == nullptr || c->status < CHOLMOD_OK) {
+    return "cholmod_analyze failed: " + cholmod_status_text(c->status);
+  }
+  if (c->fl > kNestedDissectionTrialFlops) {
+    const double amd_flops = c->fl;
+    c->method[0].ordering = CHOLMOD_METIS;
+    cholmod_factor* nested = cholmod_analyze(&view, c);
+    if (nested != nullptr && c->status == CHOLMOD_OK && c->fl < amd_flops) {
+      cholmod_free_factor(&state_->factor, c);
+      state_->factor = nested;
+    } else if (nested != nullptr) {
+      cholmod_free_factor(&nested, c);
+    }
+    c->status = CHOLMOD_OK;  // a METIS that failed (or is missing) leaves the AMD analysis standing
   }
   return {};
 }
