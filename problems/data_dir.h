@@ -1,14 +1,15 @@
 // data_dir.h — where curvature's data files are: the NIST StRD problems
-// (nist/*.dat) and the network data sets (nn/*.csv), wherever the program
-// that reads them was installed or built.
+// (nist/*.dat), the network data sets (nn/*.csv) and the pose graphs
+// (posegraph/*.g2o), wherever the program that reads them was installed or
+// built.
 #pragma once
 
 #include <string>
 
 namespace curvature {
 
-// The directory <root>/<subdir> (subdir "nist" or "nn") of the first data
-// root below that holds `subdir` as a directory:
+// The directory <root>/<subdir> (subdir "nist", "nn" or "posegraph") of the
+// first data root below that holds `subdir` as a directory:
 //   1. explicit_root, when not empty (curv's --data-dir);
 //   2. the environment variable CURVATURE_DATA_DIR, when set and not empty;
 //   3. share/curvature of the running program's installation prefix:

@@ -19,6 +19,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "g2o.h"
+
 namespace curvature {
 
 // The angle wrapped to [-pi, pi): theta - 2 pi floor((theta + pi) / (2 pi)).
@@ -69,7 +71,7 @@ struct PoseGraph2dResidual {
 // position b, quaternion b.
 struct PoseGraph3dResidual {
   double p_ab[3];
-  double q_ab[4];  // x, y, z, w
+  double q_ab[4];                                                 // x, y, z, w
   Eigen::Matrix<double, 6, 6, Eigen::RowMajor> sqrt_information;  // U
 
   template <typename T>
@@ -108,5 +110,19 @@ struct PoseGraph3dResidual {
     out[3] = w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2;
   }
 };
+
+// The functors of a graph's edges.
+inline PoseGraph2dResidual edge_residual(const PoseEdge2d& edge) {
+  return {{edge.measurement.position[0], edge.measurement.position[1]},
+          edge.measurement.angle[0],
+          information_square_root<3>(edge.information)};
+}
+
+inline PoseGraph3dResidual edge_residual(const PoseEdge3d& edge) {
+  const Pose3d& m = edge.measurement;
+  return {{m.position[0], m.position[1], m.position[2]},
+          {m.orientation[0], m.orientation[1], m.orientation[2], m.orientation[3]},
+          information_square_root<6>(edge.information)};
+}
 
 }  // namespace curvature
