@@ -16,5 +16,6 @@ void register_nn_bench_command(CLI::App& bench);
 void register_check_command(CLI::App& app, int* exit_status);
 void register_batch_bench_command(CLI::App& bench);
 void register_plot_command(CLI::App& app);
+void register_posegraph_commands(CLI::App& bench, CLI::App& solve, int* exit_status);
 
 }  // namespace curvature::tools

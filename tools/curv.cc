@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   // runs the main program's option callbacks before any command's callback.
   app.add_option_function<std::string>(
          "--data-dir", [](const std::string& dir) { setenv("CURVATURE_DATA_DIR", dir.c_str(), 1); },
-         "Folder holding the data files (nist/, nn/); given before the command. Default: $CURVATURE_DATA_DIR, "
+         "Folder holding the data files (nist/, nn/, posegraph/); given before the command. Default: "
+         "$CURVATURE_DATA_DIR, "
          "then share/curvature of curv's installation prefix, then the source tree's data/")
       ->type_name("DIR")
       ->check(CLI::Validator(CLI::ExistingDirectory).description(""));  // "DIR", not "DIR:DIR", in --help
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   register_mgh_commands(*bench, *solve, &exit_status);
   register_nn_bench_command(*bench);
   register_batch_bench_command(*bench);
+  register_posegraph_commands(*bench, *solve, &exit_status);
   register_fit_command(app, &exit_status);
   register_predict_command(app, &exit_status);
   register_check_command(app, &exit_status);
