@@ -39,6 +39,10 @@ struct Lanes {
   Lanes& operator/=(const Lanes& o) { return v /= o.v, *this; }
 };
 
+// A lane-by-lane truth value, as a comparison of two Lanes::Vector gives it:
+// all bits set (true) or none (false) in each 64-bit lane.
+using Mask = decltype(Lanes::Vector{} < Lanes::Vector{});
+
 inline Lanes operator+(const Lanes& a, const Lanes& b) { return Lanes(a.v + b.v); }
 inline Lanes operator-(const Lanes& a, const Lanes& b) { return Lanes(a.v - b.v); }
 inline Lanes operator*(const Lanes& a, const Lanes& b) { return Lanes(a.v * b.v); }
