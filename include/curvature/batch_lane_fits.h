@@ -2,13 +2,13 @@
 // batch_solve() for kLanes fits at once, one fit per SIMD lane: the same
 // steps as FitState (batch_solve.h) written on vectors, so that the damped
 // normal equations, their Cholesky factorization, the bound handling and the
-// acceptance tests of four fits cost what one fit's cost. Used by
+// acceptance tests of kLanes fits cost what one fit's cost. Used by
 // batch_solve() when the model is evaluated across fits; an implementation
 // detail, not part of the API.
 //
 // Why: a small fit's step is a chain of dependent divisions and square roots
 // (the Cholesky factorization, the step's norm) that leaves the core idle
-// while it waits; four independent fits per instruction fill those waits,
+// while it waits; kLanes independent fits per instruction fill those waits,
 // and for a 2-parameter model such bookkeeping was a third of the time.
 //
 // Every operation is lane by lane, so a fit's result depends neither on the

@@ -1,17 +1,22 @@
-// curvature/batch_lanes.h — four fits' numbers in one SIMD register, the
+// curvature/batch_lanes.h — several fits' numbers in one SIMD register, the
 // scalar type behind batch_solve()'s evaluation across fits: a model
-// evaluated with T = Jet<Lanes, N> computes four fits' residuals and
+// evaluated with T = Jet<Lanes, N> computes kLanes fits' residuals and
 // derivatives in one pass, each lane exactly as if alone (every operation
 // is lane by lane, so a fit's result never depends on its neighbours).
+//
+// kLanes is 8 where the compiler targets AVX-512 (one 512-bit register),
+// 4 otherwise (one 256-bit AVX register, or two SSE registers): wider
+// vectors carry more independent fits through the long dependent chains of
+// exp and division in flight at once.
 //
 // What a model may use on Lanes (and so on Jet<Lanes, N>): + - * / with
 // jets, doubles and ints, and exp, log, sqrt, pow, sin, cos, tan, atan,
 // tanh, abs. It may not branch on a comparison (which would have to hold in
-// all four lanes at once): such a model does not compile with Lanes and
-// must not declare itself vectorizable (see batch_solve.h).
+// all lanes at once): such a model does not compile with Lanes and must not
+// declare itself vectorizable (see batch_solve.h).
 //
-// exp, log and sqrt use Eigen's vectorized kernels where AVX is enabled
-// (about 1 ulp from <cmath>'s); the other functions go lane by lane.
+// exp, log and sqrt use Eigen's vectorized kernels where AVX (or AVX-512) is
+// enabled (about 1 ulp from <cmath>'s); the other functions go lane by lane.
 #pragma once
 
 #include <Eigen/Core>
@@ -19,17 +24,20 @@
 
 namespace curvature::lanes {
 
+#if defined(__AVX512F__) && defined(EIGEN_VECTORIZE_AVX512)
+inline constexpr int kLanes = 8;
+#else
 inline constexpr int kLanes = 4;
+#endif
 
-// Four doubles in one vector register (GCC/Clang vector extension).
+// kLanes doubles in one vector register (GCC/Clang vector extension).
 struct Lanes {
-  using Vector = double __attribute__((vector_size(32)));
+  using Vector = double __attribute__((vector_size(8 * kLanes)));
   Vector v;
 
-  Lanes() : v{0.0, 0.0, 0.0, 0.0} {}
-  Lanes(double s) : v{s, s, s, s} {}  // NOLINT: implicit, as a constant in every lane
+  Lanes() : v{} {}
+  Lanes(double s) : v(Vector{} + s) {}  // NOLINT: implicit, as a constant in every lane
   explicit Lanes(Vector x) : v(x) {}
-  Lanes(double a, double b, double c, double d) : v{a, b, c, d} {}
 
   double operator[](int lane) const { return v[lane]; }
 
@@ -52,26 +60,35 @@ inline Lanes operator-(const Lanes& a) { return Lanes(-a.v); }
 // Lane by lane through a scalar function.
 template <typename F>
 Lanes each(const Lanes& a, F f) {
-  return Lanes(f(a.v[0]), f(a.v[1]), f(a.v[2]), f(a.v[3]));
+  Lanes r;
+  for (int l = 0; l < kLanes; ++l) r.v[l] = f(a.v[l]);
+  return r;
 }
 
+// Eigen's packet of kLanes doubles, where Eigen vectorizes with it.
+#if defined(__AVX512F__) && defined(EIGEN_VECTORIZE_AVX512)
+#define CURVATURE_LANES_PACKET Eigen::internal::Packet8d
+#elif defined(EIGEN_VECTORIZE_AVX)
+#define CURVATURE_LANES_PACKET Eigen::internal::Packet4d
+#endif
+
 inline Lanes exp(const Lanes& a) {
-#ifdef EIGEN_VECTORIZE_AVX
-  return Lanes(Eigen::internal::pexp<Eigen::internal::Packet4d>(a.v));
+#ifdef CURVATURE_LANES_PACKET
+  return Lanes(Eigen::internal::pexp<CURVATURE_LANES_PACKET>(a.v));
 #else
   return each(a, [](double x) { return std::exp(x); });
 #endif
 }
 inline Lanes log(const Lanes& a) {
-#ifdef EIGEN_VECTORIZE_AVX
-  return Lanes(Eigen::internal::plog<Eigen::internal::Packet4d>(a.v));
+#ifdef CURVATURE_LANES_PACKET
+  return Lanes(Eigen::internal::plog<CURVATURE_LANES_PACKET>(a.v));
 #else
   return each(a, [](double x) { return std::log(x); });
 #endif
 }
 inline Lanes sqrt(const Lanes& a) {
-#ifdef EIGEN_VECTORIZE_AVX
-  return Lanes(Eigen::internal::psqrt<Eigen::internal::Packet4d>(a.v));
+#ifdef CURVATURE_LANES_PACKET
+  return Lanes(Eigen::internal::psqrt<CURVATURE_LANES_PACKET>(a.v));
 #else
   return each(a, [](double x) { return std::sqrt(x); });
 #endif
@@ -95,10 +112,15 @@ inline Lanes tanh(const Lanes& a) {
   return each(a, [](double x) { return std::tanh(x); });
 }
 inline Lanes pow(const Lanes& a, const Lanes& b) {
-  return Lanes(std::pow(a.v[0], b.v[0]), std::pow(a.v[1], b.v[1]), std::pow(a.v[2], b.v[2]), std::pow(a.v[3], b.v[3]));
+  Lanes r;
+  for (int l = 0; l < kLanes; ++l) r.v[l] = std::pow(a.v[l], b.v[l]);
+  return r;
 }
 inline bool isfinite(const Lanes& a) {
-  return std::isfinite(a.v[0]) && std::isfinite(a.v[1]) && std::isfinite(a.v[2]) && std::isfinite(a.v[3]);
+  for (int l = 0; l < kLanes; ++l) {
+    if (!std::isfinite(a.v[l])) return false;
+  }
+  return true;
 }
 
 }  // namespace curvature::lanes

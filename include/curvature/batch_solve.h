@@ -50,15 +50,14 @@
 // Results do not depend on the number of threads: each fit runs the same
 // arithmetic on whichever thread takes it.
 //
-// Four fits at once (SIMD across fits). A model that declares
+// Several fits at once (SIMD across fits). A model that declares
 //   static constexpr bool kVectorizable = true;
-// is evaluated for four fits in one pass, with T = Jet<lanes::Lanes, N>
+// is evaluated for kLanes fits (4 or 8) in one pass, with T = Jet<lanes::Lanes, N>
 // (batch_lanes.h), whenever the fits share one grid (points_per_fit > 0 and
 // x shared); the iteration runs on vectors too, one fit per lane
-// (batch_lane_fits.h), each lane taking the next fit when its fit is done. Such a model may use arithmetic and the functions
-// listed in batch_lanes.h, but must not branch on T (a comparison of T does
-// not compile with lanes) nor return false for some parameters only. Every
-// operation is lane by lane, so a fit's result does not depend on the fits
+// (batch_lane_fits.h), each lane taking the next fit when its fit is done. Such a model may use arithmetic and the
+// functions listed in batch_lanes.h, but must not branch on T (a comparison of T does not compile with lanes) nor
+// return false for some parameters only. Every operation is lane by lane, so a fit's result does not depend on the fits
 // sharing the register with it, nor on the thread count;
 // they may differ from the one-by-one path (BatchOptions::across_fits =
 // false) in the last bits, since exp and log come from other kernels.
@@ -476,7 +475,7 @@ void solve_fits(const Model& model, const BatchData& data, const BatchLayout& la
       // kLanes lanes, each running one fit at a time and taking the next
       // fit of its thread's range as soon as its fit is done. A lane's
       // observations are copied, interleaved with the other lanes', when it
-      // takes its fit, so that each point's four observations are one load.
+      // takes its fit, so that each point's kLanes observations are one load.
       constexpr int kL = lanes::kLanes;
       const int m = static_cast<int>(layout.points_per_fit);
       run_batch(layout.num_fits, options.num_threads, [&](int begin, int end) {
