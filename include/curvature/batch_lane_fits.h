@@ -18,6 +18,7 @@
 
 #include <Eigen/Core>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -170,8 +171,10 @@ class LaneFits {
   // Whether point() needs the model this round.
   bool wants_evaluation() const { return any((active_ & starting_) | asking_); }
 
-  bool active(int l) const { return lane(active_, l); }
-  bool done(int l) const { return lane(done_, l); }
+  // Bit l set for each lane that has a fit; for each lane whose fit is
+  // done (and waits to be recorded and released).
+  unsigned active_lanes() const { return lanes::bits(active_); }
+  unsigned finished_lanes() const { return lanes::bits(active_ & done_); }
   void release(int l) { set(active_, l, false); }
 
   BatchStatus status(int l) const { return status_[l]; }
@@ -196,13 +199,8 @@ class LaneFits {
 
   static V splat(double s) { return lanes::Lanes(s).v; }
   static V select(M m, V a, V b) { return m ? a : b; }
-  static bool any(M m) {
-    for (int l = 0; l < kL; ++l) {
-      if (m[l]) return true;
-    }
-    return false;
-  }
-  static bool lane(M m, int l) { return m[l] != 0; }
+  static bool any(M m) { return lanes::bits(m) != 0; }
+  static bool lane(M m, int l) { return (lanes::bits(m) >> l) & 1u; }
   static void set(M& m, int l, bool value) { m[l] = value ? -1 : 0; }
   // x - x is 0 exactly when x is finite (NaN and infinities give NaN).
   static M finite(V x) { return (x - x) == 0.0; }
@@ -217,9 +215,7 @@ class LaneFits {
     lanes &= ~done_;
     if (!any(lanes)) return;
     done_ |= lanes;
-    for (int l = 0; l < kL; ++l) {
-      if (lane(lanes, l)) status_[l] = status;
-    }
+    for (unsigned b = lanes::bits(lanes); b != 0; b &= b - 1) status_[std::countr_zero(b)] = status;
   }
   void reject(M lanes) {
     if (!any(lanes)) return;

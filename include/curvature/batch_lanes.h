@@ -21,6 +21,9 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 namespace curvature::lanes {
 
@@ -50,6 +53,21 @@ struct Lanes {
 // A lane-by-lane truth value, as a comparison of two Lanes::Vector gives it:
 // all bits set (true) or none (false) in each 64-bit lane.
 using Mask = decltype(Lanes::Vector{} < Lanes::Vector{});
+
+// Bit l set when lane l of m is true: one instruction instead of kLanes
+// extractions, for the per-lane decisions taken outside the vectors.
+inline unsigned bits(Mask m) {
+#if defined(__AVX512F__) && defined(EIGEN_VECTORIZE_AVX512)
+  const __m512i x = reinterpret_cast<__m512i>(m);
+  return _mm512_test_epi64_mask(x, x);
+#elif defined(__AVX__)
+  return static_cast<unsigned>(_mm256_movemask_pd(reinterpret_cast<__m256d>(m)));
+#else
+  unsigned b = 0;
+  for (int l = 0; l < kLanes; ++l) b |= (m[l] != 0 ? 1u : 0u) << l;
+  return b;
+#endif
+}
 
 inline Lanes operator+(const Lanes& a, const Lanes& b) { return Lanes(a.v + b.v); }
 inline Lanes operator-(const Lanes& a, const Lanes& b) { return Lanes(a.v - b.v); }

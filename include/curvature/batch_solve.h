@@ -74,6 +74,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -487,30 +488,26 @@ void solve_fits(const Model& model, const BatchData& data, const BatchLayout& la
         fit.fill(-1);
         int next = begin;
         for (;;) {
-          bool busy = false;
-          for (int l = 0; l < kL; ++l) {
-            if (!fits.active(l) && next < end) {
-              const int k = next++;
-              fit[l] = k;
-              fits.begin_fit(l, start_of(k));
-              const std::size_t start = layout.start(k);
-              for (int i = 0; i < m; ++i) y[std::size_t(i) * kL + l] = data.y[start + i];
-              for (int i = 0; i < m && !w.empty(); ++i) w[std::size_t(i) * kL + l] = data.weights[start + i];
-            }
-            busy = busy || fits.active(l);
+          for (unsigned idle = ~fits.active_lanes() & ((1u << kL) - 1); idle != 0 && next < end; idle &= idle - 1) {
+            const int l = std::countr_zero(idle);
+            const int k = next++;
+            fit[l] = k;
+            fits.begin_fit(l, start_of(k));
+            const std::size_t start = layout.start(k);
+            for (int i = 0; i < m; ++i) y[std::size_t(i) * kL + l] = data.y[start + i];
+            for (int i = 0; i < m && !w.empty(); ++i) w[std::size_t(i) * kL + l] = data.weights[start + i];
           }
-          if (!busy) break;
+          if (fits.active_lanes() == 0) break;
           fits.propose();
           if (fits.wants_evaluation()) {
             fits.absorb(evaluate_lanes<kN, kInputs, kEstimator>(model, fits.point(), data.x.data(), y.data(),
                                                                 w.empty() ? nullptr : w.data(), m));
           }
-          for (int l = 0; l < kL; ++l) {
-            if (fits.active(l) && fits.done(l)) {
-              record(fit[l], fits.params(l), fits.cost(l), fits.iterations(l), fits.status(l), fits.jtj(l),
-                     fits.has_current(l));
-              fits.release(l);
-            }
+          for (unsigned finished = fits.finished_lanes(); finished != 0; finished &= finished - 1) {
+            const int l = std::countr_zero(finished);
+            record(fit[l], fits.params(l), fits.cost(l), fits.iterations(l), fits.status(l), fits.jtj(l),
+                   fits.has_current(l));
+            fits.release(l);
           }
         }
       });
