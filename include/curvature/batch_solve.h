@@ -406,9 +406,7 @@ CURVATURE_BATCH_FLATTEN typename LaneFits<kN>::Evaluation evaluate_lanes(const M
   std::array<V, kN*(kN + 1) / 2> jtj{};  // the lower triangle, column by column
   lanes::Mask positive = sum == sum;     // all true
   bool ok = true;
-  for (int i = 0; i < m && ok; ++i) {
-    JetType value;
-    ok = model(jets.data(), x + std::size_t(i) * kInputs, &value);
+  const auto accumulate = [&](const JetType& value, int i) {
     V yi, wi = Lanes(1.0).v;
     std::memcpy(&yi, y + std::size_t(i) * kL, sizeof(V));
     if (w) std::memcpy(&wi, w + std::size_t(i) * kL, sizeof(V));
@@ -422,6 +420,21 @@ CURVATURE_BATCH_FLATTEN typename LaneFits<kN>::Evaluation evaluate_lanes(const M
       const V cd = share.c * value.v[c].v;
       for (int r2 = c; r2 < kN; ++r2) jtj[k++] += value.v[r2].v * cd;
     }
+  };
+  // Two points per pass: their evaluations are independent chains (exp,
+  // division) that the core overlaps; the sums still run point by point.
+  int i = 0;
+  for (; i + 1 < m && ok; i += 2) {
+    JetType first, second;
+    ok = model(jets.data(), x + std::size_t(i) * kInputs, &first);
+    ok = model(jets.data(), x + std::size_t(i + 1) * kInputs, &second) && ok;
+    accumulate(first, i);
+    accumulate(second, i + 1);
+  }
+  if (i < m && ok) {
+    JetType value;
+    ok = model(jets.data(), x + std::size_t(i) * kInputs, &value);
+    accumulate(value, i);
   }
   typename LaneFits<kN>::Evaluation e;
   e.cost = 0.5 * sum;
