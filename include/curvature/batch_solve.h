@@ -52,15 +52,22 @@
 //
 // Several fits at once (SIMD across fits). A model that declares
 //   static constexpr bool kVectorizable = true;
-// is evaluated for kLanes fits (4 or 8) in one pass, with T = Jet<lanes::Lanes, N>
-// (batch_lanes.h), whenever the fits share one grid (points_per_fit > 0 and
-// x shared); the iteration runs on vectors too, one fit per lane
-// (batch_lane_fits.h), each lane taking the next fit when its fit is done. Such a model may use arithmetic and the
-// functions listed in batch_lanes.h, but must not branch on T (a comparison of T does not compile with lanes) nor
-// return false for some parameters only. Every operation is lane by lane, so a fit's result does not depend on the fits
-// sharing the register with it, nor on the thread count;
-// they may differ from the one-by-one path (BatchOptions::across_fits =
-// false) in the last bits, since exp and log come from other kernels.
+// is evaluated for lanes::kLanes fits (8 with AVX-512, else 4) in one pass,
+// with T = Jet<lanes::Lanes, N> (batch_lanes.h), whenever the fits share one
+// grid (points_per_fit > 0 and x shared); the iteration runs on vectors too,
+// one fit per lane (batch_lane_fits.h), each lane taking the next fit when
+// its fit is done. Such a model may use arithmetic and the functions listed
+// in batch_lanes.h, but must not branch on T (a comparison of T does not
+// compile with lanes) nor return false for some parameters only. Every
+// operation is lane by lane, so a fit's result does not depend on the fits
+// sharing the register with it, nor on the thread count; they may differ
+// from the one-by-one path (BatchOptions::across_fits = false) in the last
+// bits, since exp and log come from other kernels.
+//
+// Memory: batch_solve() reads the caller's observations and parameters in
+// place and allocates, besides the results (16 bytes per fit, 8 more per
+// parameter with standard errors), kLanes x points_per_fit doubles per
+// thread for the interleaved observations; nothing per fit.
 //
 // Errors: bad input (no fits, sizes that do not match, a NaN start, bounds
 // with lower > upper, options out of range) throws curvature::Error naming
