@@ -474,5 +474,39 @@ TEST(BatchSolve, PoissonLikelihoodRefusesNegativeCountsAndWeights) {
                       "BatchData::weights are not used by the Poisson likelihood");
 }
 
+TEST(BatchSolve, LanesExpIsWithinOneUlpOfStdExp) {
+  // The lanes' exp against <cmath>'s over the whole finite range (relative
+  // difference at most 2^-52, one ulp) and at its edges: overflow to inf,
+  // underflow to 0, NaN kept.
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> wide(-740.0, 709.0), narrow(-2.0, 2.0);
+  double worst = 0.0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    lanes::Lanes x;
+    for (int l = 0; l < lanes::kLanes; ++l) x.v[l] = trial % 2 ? wide(rng) : narrow(rng);
+    const lanes::Lanes e = lanes::exp(x);
+    for (int l = 0; l < lanes::kLanes; ++l) {
+      const double expected = std::exp(x[l]);
+      if (expected < 1e-300) continue;  // subnormal results carry fewer digits
+      worst = std::max(worst, std::abs(e[l] - expected) / (expected * 0x1.0p-52));
+    }
+  }
+  EXPECT_LE(worst, 1.0) << "relative error in units of 2^-52";
+  lanes::Lanes edges;
+  const double values[] = {710.0, 1e300, INFINITY, -746.0, -1e300, -INFINITY, NAN, 0.0};
+  for (int l = 0; l < lanes::kLanes; ++l) edges.v[l] = values[l];
+  const lanes::Lanes e = lanes::exp(edges);
+  EXPECT_EQ(e[0], INFINITY);
+  EXPECT_EQ(e[1], INFINITY);
+  EXPECT_EQ(e[2], INFINITY);
+  EXPECT_EQ(e[3], 0.0);
+  EXPECT_EQ(e[lanes::kLanes - 1], lanes::kLanes == 8 ? 1.0 : std::exp(values[3]));
+  if (lanes::kLanes == 8) {
+    EXPECT_EQ(e[4], 0.0);
+    EXPECT_EQ(e[5], 0.0);
+    EXPECT_TRUE(std::isnan(e[6]));
+  }
+}
+
 }  // namespace
 }  // namespace curvature
