@@ -99,45 +99,49 @@ class LaneFits {
     // Cholesky's factorization in the lower triangle, then the two
     // triangular solves for -rhs; a lane whose matrix is not numerically
     // positive definite fails (its numbers run on as NaN, harmlessly).
+    // The reciprocals of the diagonal are taken once: a division's latency
+    // is paid kN times, not kN (kN + 3) / 2.
     M failed{};
+    std::array<V, kN> inverse;
     for (int j = 0; j < kN; ++j) {
       V d = a[j][j];
       for (int k = 0; k < j; ++k) d -= a[j][k] * a[j][k];
       failed |= ~(d > 0.0);
-      a[j][j] = lanes::sqrt(lanes::Lanes(d)).v;
+      inverse[j] = 1.0 / lanes::sqrt(lanes::Lanes(d)).v;
       for (int i = j + 1; i < kN; ++i) {
         V v = a[i][j];
         for (int k = 0; k < j; ++k) v -= a[i][k] * a[j][k];
-        a[i][j] = v / a[j][j];
+        a[i][j] = v * inverse[j];
       }
     }
     std::array<V, kN> step;
     for (int i = 0; i < kN; ++i) {
       V v = -rhs[i];
       for (int k = 0; k < i; ++k) v -= a[i][k] * step[k];
-      step[i] = v / a[i][i];
+      step[i] = v * inverse[i];
     }
     for (int i = kN - 1; i >= 0; --i) {
       V v = step[i];
       for (int k = i + 1; k < kN; ++k) v -= a[k][i] * step[k];
-      step[i] = v / a[i][i];
+      step[i] = v * inverse[i];
     }
     for (int j = 0; j < kN; ++j) failed |= ~finite(step[j]);
     reject(proposing & failed);
     asking_ = proposing & ~failed;
 
-    V step_norm{}, p_norm{};
+    V step_squared{}, p_norm{};
     for (int j = 0; j < kN; ++j) {
       trial_[j] = clamp(p_[j] + step[j], j);
       step[j] = trial_[j] - p_[j];
-      step_norm += step[j] * step[j];
+      step_squared += step[j] * step[j];
       p_norm += p_[j] * p_[j];
     }
-    step_norm = lanes::sqrt(lanes::Lanes(step_norm)).v;
     p_norm = lanes::sqrt(lanes::Lanes(p_norm)).v;
     const V ptol = splat(options_->parameter_tolerance);
-    // A step that rounds away to nothing proves nothing (see FitState).
-    tiny_ = (step_norm <= ptol * (p_norm + ptol)) & (step_norm > 0.0);
+    const V bound = ptol * (p_norm + ptol);
+    // |step| <= ptol (|p| + ptol), squared (one square root fewer). A step
+    // that rounds away to nothing proves nothing (see FitState).
+    tiny_ = (step_squared <= bound * bound) & (step_squared > 0.0);
     V g_step{}, curvature{};
     for (int i = 0; i < kN; ++i) {
       g_step += g_[i] * step[i];
