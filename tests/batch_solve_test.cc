@@ -500,7 +500,7 @@ TEST(BatchSolve, LanesExpIsWithinOneUlpOfStdExp) {
   EXPECT_EQ(e[1], INFINITY);
   EXPECT_EQ(e[2], INFINITY);
   EXPECT_EQ(e[3], 0.0);
-  EXPECT_EQ(e[lanes::kLanes - 1], lanes::kLanes == 8 ? 1.0 : std::exp(values[3]));
+  EXPECT_EQ(e[lanes::kLanes - 1], lanes::kLanes == 8 ? 1.0 : 0.0);
   if (lanes::kLanes == 8) {
     EXPECT_EQ(e[4], 0.0);
     EXPECT_EQ(e[5], 0.0);

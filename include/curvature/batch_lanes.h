@@ -91,47 +91,85 @@ Lanes each(const Lanes& a, F f) {
 #define CURVATURE_LANES_PACKET Eigen::internal::Packet4d
 #endif
 
+// exp without a division: x = n ln 2 + r with |r| <= ln 2 / 2 (Cody &
+// Waite's two-part ln 2, by fused multiply-adds), exp(r) = 1 + r P(r) with P
+// the degree-12 Taylor polynomial of (exp(r) - 1) / r (truncation below
+// 1e-17) by Estrin's scheme, then the scaling by 2^n: inf above 709.78, 0
+// below -745.2, NaN for NaN. Within one ulp (relative 2^-52) of <cmath>'s exp
+// in batch_solve_test. Eigen's pexp divides (a Padé approximant) and, for
+// eight doubles, assembles 2^n from integer permutes: the hottest
+// instructions of a Misra1a fit in a profile.
+#if (defined(__AVX512F__) && defined(EIGEN_VECTORIZE_AVX512)) || (defined(__AVX2__) && defined(__FMA__))
+namespace internal {
 #if defined(__AVX512F__) && defined(EIGEN_VECTORIZE_AVX512)
-// exp on eight lanes without a division: x = n ln 2 + r with |r| <= ln 2 / 2
-// (Cody & Waite's two-part ln 2, by fused multiply-adds), exp(r) = 1 + r P(r)
-// with P the degree-12 Taylor polynomial of (exp(r) - 1) / r (truncation
-// below 1e-17) by Estrin's scheme, and the scaling by 2^n in one vscalefpd,
-// which also gives inf above 709.78, 0 below -745.2 and NaN for NaN. Within
-// one ulp (relative 2^-52) of <cmath>'s exp in batch_solve_test. Eigen's
-// pexp for eight doubles divides (a Padé approximant) and assembles 2^n from
-// integer permutes: the hottest instructions of a Misra1a fit in a profile.
+using Packet = __m512d;
+inline Packet splat(double v) { return _mm512_set1_pd(v); }
+inline Packet fma(Packet u, Packet v, Packet w) { return _mm512_fmadd_pd(u, v, w); }
+inline Packet fnma(Packet u, Packet v, Packet w) { return _mm512_fnmadd_pd(u, v, w); }
+inline Packet mul(Packet u, Packet v) { return _mm512_mul_pd(u, v); }
+inline Packet clamp(Packet x, double low, double high) {
+  return _mm512_max_pd(_mm512_min_pd(x, splat(high)), splat(low));
+}
+inline Packet nearest(Packet x) { return _mm512_roundscale_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+// e 2^n in one vscalefpd (exact but for the final rounding, overflow and
+// underflow included).
+inline Packet scale(Packet e, Packet n) { return _mm512_scalef_pd(e, n); }
+inline Packet keep_nan(Packet result, Packet x) {
+  return _mm512_mask_mov_pd(result, _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q), x);
+}
+#else
+using Packet = __m256d;
+inline Packet splat(double v) { return _mm256_set1_pd(v); }
+inline Packet fma(Packet u, Packet v, Packet w) { return _mm256_fmadd_pd(u, v, w); }
+inline Packet fnma(Packet u, Packet v, Packet w) { return _mm256_fnmadd_pd(u, v, w); }
+inline Packet mul(Packet u, Packet v) { return _mm256_mul_pd(u, v); }
+inline Packet clamp(Packet x, double low, double high) {
+  return _mm256_max_pd(_mm256_min_pd(x, splat(high)), splat(low));
+}
+inline Packet nearest(Packet x) { return _mm256_round_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+// 2^k for a whole k in [-1022, 1023]: k + 1023 in the exponent field, read
+// from the low mantissa bits of k + 1.5 2^52.
+inline Packet power_of_two(Packet k) {
+  const __m256i bits = _mm256_castpd_si256(_mm256_add_pd(k, splat(0x1.8p52)));
+  return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(bits, _mm256_set1_epi64x(1023)), 52));
+}
+// e 2^n as e 2^h 2^(n - h) with h = floor(n / 2): both factors normal for
+// n in [-1077, 1025], one rounding at the end (overflow and underflow
+// included).
+inline Packet scale(Packet e, Packet n) {
+  const Packet half = _mm256_round_pd(mul(n, splat(0.5)), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  return mul(mul(e, power_of_two(half)), power_of_two(_mm256_sub_pd(n, half)));
+}
+inline Packet keep_nan(Packet result, Packet x) {
+  return _mm256_blendv_pd(result, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q));
+}
+#endif
+}  // namespace internal
+
 inline Lanes exp(const Lanes& a) {
-  const __m512d x = _mm512_max_pd(_mm512_min_pd(reinterpret_cast<__m512d>(a.v), _mm512_set1_pd(710.0)),
-                                  _mm512_set1_pd(-746.0));  // NaN passes through min/max's second operand rule
-  const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(0x1.71547652b82fep0)),
-                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(0x1.62e42fefa39efp-1), x);
-  r = _mm512_fnmadd_pd(n, _mm512_set1_pd(0x1.abc9e3b39803fp-56), r);
-  const auto c = [](double v) { return _mm512_set1_pd(v); };
-  const auto fma = [](__m512d u, __m512d v, __m512d w) { return _mm512_fmadd_pd(u, v, w); };
+  using namespace internal;
+  const Packet input = reinterpret_cast<Packet>(a.v);
+  const Packet x = clamp(input, -746.0, 710.0);  // NaN becomes 710 here and is put back at the end
+  const Packet n = nearest(mul(x, splat(0x1.71547652b82fep0)));
+  const Packet r = fnma(n, splat(0x1.abc9e3b39803fp-56), fnma(n, splat(0x1.62e42fefa39efp-1), x));
   // P(r) = sum_k r^k / (k + 1)!, k = 0..12.
-  const __m512d r2 = _mm512_mul_pd(r, r);
-  const __m512d r4 = _mm512_mul_pd(r2, r2);
-  const __m512d r8 = _mm512_mul_pd(r4, r4);
-  const __m512d p01 = fma(r, c(1.0 / 2), c(1.0));
-  const __m512d p23 = fma(r, c(1.0 / 24), c(1.0 / 6));
-  const __m512d p45 = fma(r, c(1.0 / 720), c(1.0 / 120));
-  const __m512d p67 = fma(r, c(1.0 / 40320), c(1.0 / 5040));
-  const __m512d p89 = fma(r, c(1.0 / 3628800), c(1.0 / 362880));
-  const __m512d p1011 = fma(r, c(1.0 / 479001600), c(1.0 / 39916800));
-  const __m512d p12 = c(1.0 / 6227020800);
-  const __m512d q0 = fma(p23, r2, p01);
-  const __m512d q1 = fma(p67, r2, p45);
-  const __m512d q2 = fma(p1011, r2, p89);
-  const __m512d s0 = fma(q1, r4, q0);
-  const __m512d s1 = fma(p12, r4, q2);
-  const __m512d p = fma(s1, r8, s0);
-  const __m512d e = fma(r, p, c(1.0));
-  __m512d result = _mm512_scalef_pd(e, n);
-  // min/max return their second operand when the first is NaN: keep NaN.
-  const __mmask8 nan = _mm512_cmp_pd_mask(reinterpret_cast<__m512d>(a.v), reinterpret_cast<__m512d>(a.v), _CMP_UNORD_Q);
-  result = _mm512_mask_mov_pd(result, nan, reinterpret_cast<__m512d>(a.v));
-  return Lanes(reinterpret_cast<Lanes::Vector>(result));
+  const Packet r2 = mul(r, r);
+  const Packet r4 = mul(r2, r2);
+  const Packet r8 = mul(r4, r4);
+  const Packet p01 = fma(r, splat(1.0 / 2), splat(1.0));
+  const Packet p23 = fma(r, splat(1.0 / 24), splat(1.0 / 6));
+  const Packet p45 = fma(r, splat(1.0 / 720), splat(1.0 / 120));
+  const Packet p67 = fma(r, splat(1.0 / 40320), splat(1.0 / 5040));
+  const Packet p89 = fma(r, splat(1.0 / 3628800), splat(1.0 / 362880));
+  const Packet p1011 = fma(r, splat(1.0 / 479001600), splat(1.0 / 39916800));
+  const Packet q0 = fma(p23, r2, p01);
+  const Packet q1 = fma(p67, r2, p45);
+  const Packet q2 = fma(p1011, r2, p89);
+  const Packet s0 = fma(q1, r4, q0);
+  const Packet s1 = fma(splat(1.0 / 6227020800), r4, q2);
+  const Packet p = fma(s1, r8, s0);
+  const Packet e = fma(r, p, splat(1.0));
+  return Lanes(reinterpret_cast<Lanes::Vector>(keep_nan(scale(e, n), input)));
 }
 #else
 inline Lanes exp(const Lanes& a) {
