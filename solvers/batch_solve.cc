@@ -50,6 +50,9 @@ void check_options(const BatchOptions& options, int num_parameters) {
                  options.function_tolerance);
   require_option(options.initial_damping > 0.0 && std::isfinite(options.initial_damping), kOptions, "initial_damping",
                  "positive and finite", options.initial_damping);
+  require_option(
+      options.estimator == BatchEstimator::kLeastSquares || options.estimator == BatchEstimator::kPoissonLikelihood,
+      kOptions, "estimator", "kLeastSquares or kPoissonLikelihood", static_cast<int>(options.estimator));
   require_option(options.num_threads >= 1 && options.num_threads <= kMaxThreads, kOptions, "num_threads",
                  "in [1, " + std::to_string(kMaxThreads) + "]", options.num_threads);
   const auto check_bounds = [&](const std::vector<double>& bounds, const char* name) {
@@ -75,7 +78,7 @@ void check_options(const BatchOptions& options, int num_parameters) {
   }
 }
 
-BatchLayout check_layout(const BatchData& data, int num_inputs) {
+BatchLayout check_layout(const BatchData& data, int num_inputs, const BatchOptions& options) {
   if (data.y.empty()) throw Error("batch_solve: BatchData::y is empty (no observations)");
   if (data.points_per_fit < 0) {
     throw Error("batch_solve: BatchData::points_per_fit must be non-negative, got " +
@@ -125,6 +128,19 @@ BatchLayout check_layout(const BatchData& data, int num_inputs) {
     }
     throw Error("batch_solve: BatchData::x holds " + std::to_string(data.x.size()) + " numbers, expected " + expected);
   }
+  if (options.estimator == BatchEstimator::kPoissonLikelihood) {
+    if (!data.weights.empty()) {
+      throw Error(
+          "batch_solve: BatchData::weights are not used by the Poisson likelihood (the variance is the mean); "
+          "leave them empty");
+    }
+    for (std::size_t i = 0; i < m; ++i) {
+      if (!(data.y[i] >= 0.0) || !std::isfinite(data.y[i])) {
+        throw Error("batch_solve: BatchData::y[" + std::to_string(i) + "] = " + to_decimal(data.y[i]) +
+                    " is not a count (the Poisson likelihood needs finite y >= 0)");
+      }
+    }
+  }
   if (!data.weights.empty() && data.weights.size() != m) {
     throw Error("batch_solve: BatchData::weights holds " + std::to_string(data.weights.size()) +
                 " numbers, expected none or one per observation (" + std::to_string(m) + ")");
@@ -137,7 +153,7 @@ BatchLayout check_layout(const BatchData& data, int num_inputs) {
 BatchLayout check_batch(const BatchData& data, std::span<const double> parameters, int num_parameters, int num_inputs,
                         const BatchOptions& options) {
   check_options(options, num_parameters);
-  const BatchLayout layout = check_layout(data, num_inputs);
+  const BatchLayout layout = check_layout(data, num_inputs, options);
   const std::size_t expected = std::size_t(layout.num_fits) * std::size_t(num_parameters);
   if (parameters.size() != expected) {
     throw Error("batch_solve: parameters holds " + std::to_string(parameters.size()) + " numbers, expected " +

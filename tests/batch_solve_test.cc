@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -353,6 +354,157 @@ TEST(BatchSolve, FourFitsAtOnceMatchOneByOneAndAnyThreadCount) {
   EXPECT_EQ(scalar.num_converged(), runs.results[0].num_converged());
   for (std::size_t i = 0; i < one_by_one.size(); ++i) {
     EXPECT_NEAR(runs.estimates[0][i], one_by_one[i], 1e-9 * std::abs(one_by_one[i])) << "entry " << i;
+  }
+}
+
+// y = a: a constant rate, whose Poisson maximum-likelihood estimate is the
+// mean count and whose Fisher information is m / a.
+struct ConstantRate {
+  static constexpr bool kVectorizable = true;
+  template <typename T>
+  bool operator()(const T* p, const double*, T* value) const {
+    *value = p[0];
+    return true;
+  }
+};
+
+// num_fits x points Poisson counts of rate a exp(-k t) (Knuth's product of
+// uniforms, so the counts are the same on every standard library).
+ExponentialBatch make_counts(int num_fits, int points, std::uint64_t seed) {
+  ExponentialBatch batch;
+  std::mt19937_64 rng(seed);
+  const auto uniform = [&] { return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53; };
+  for (int i = 0; i < points; ++i) batch.t.push_back(0.1 * i);
+  for (int k = 0; k < num_fits; ++k) {
+    const double a = 5.0 + 20.0 * uniform(), r = 0.2 + uniform();
+    batch.truth.insert(batch.truth.end(), {a, r});
+    for (const double t : batch.t) {
+      const double limit = std::exp(-a * std::exp(-r * t));
+      double product = uniform();
+      int count = 0;
+      while (product > limit) product *= uniform(), ++count;
+      batch.y.push_back(count);
+    }
+  }
+  return batch;
+}
+
+TEST(BatchSolve, PoissonLikelihoodOfAConstantRateIsTheMeanCount) {
+  // Counts with zeros among them; the estimate is the mean to rounding and
+  // its standard error sqrt(mean / m), one by one and across fits alike.
+  const std::vector<double> y = {0, 3, 1, 0, 2, 5, 1, 0, 7, 12, 9, 10, 8, 11, 6, 13};
+  const std::vector<double> x(4, 0.0);
+  BatchData data;
+  data.y = y;
+  data.x = x;
+  data.points_per_fit = 4;
+  for (const bool across_fits : {false, true}) {
+    BatchOptions options;
+    options.estimator = BatchEstimator::kPoissonLikelihood;
+    options.standard_errors = true;
+    options.across_fits = across_fits;
+    options.function_tolerance = 0.0;  // on to steps of 1e-12 (the cost cannot resolve much less)
+    options.parameter_tolerance = 1e-12;
+    std::vector<double> p(4, 1.0);
+    const BatchResult result = batch_solve<1>(ConstantRate{}, data, p, options);
+    EXPECT_EQ(result.num_converged(), 4) << "across_fits " << across_fits;
+    for (int k = 0; k < 4; ++k) {
+      const double mean = (y[4 * k] + y[4 * k + 1] + y[4 * k + 2] + y[4 * k + 3]) / 4.0;
+      // Steps are accepted by comparing costs, which resolve the minimum
+      // only to about sqrt(machine epsilon) relative.
+      EXPECT_NEAR(p[k], mean, 1e-7 * mean) << "fit " << k << ", across_fits " << across_fits;
+      EXPECT_NEAR(result.standard_errors[k], std::sqrt(mean / 4.0), 1e-6 * std::sqrt(mean / 4.0)) << "fit " << k;
+      double half_deviance = 0.0;
+      for (int i = 4 * k; i < 4 * k + 4; ++i)
+        half_deviance += mean - y[i] - (y[i] > 0 ? y[i] * std::log(mean / y[i]) : 0.0);
+      EXPECT_NEAR(result.cost[k], half_deviance, 1e-9 * (1.0 + half_deviance)) << "fit " << k;
+    }
+  }
+}
+
+TEST(BatchSolve, PoissonLikelihoodSolvesTheScoreEquationsOfAnExponential) {
+  // At the maximum-likelihood estimate of a exp(-k t) the score vanishes:
+  // sum f = sum y and sum t f = sum t y (a log-linear model). Least squares
+  // gives another answer on the same counts.
+  const ExponentialBatch batch = make_counts(37, 40, 3);
+  BatchData data;
+  data.y = batch.y;
+  data.x = batch.t;
+  data.points_per_fit = 40;
+  for (const bool across_fits : {false, true}) {
+    BatchOptions options;
+    options.estimator = BatchEstimator::kPoissonLikelihood;
+    options.across_fits = across_fits;
+    options.function_tolerance = 0.0;  // on to steps of 1e-12 (the cost cannot resolve much less)
+    options.parameter_tolerance = 1e-12;
+    options.max_iterations = 100;
+    std::vector<double> p = batch.truth, least_squares = batch.truth;
+    const BatchResult result = batch_solve<2>(VectorizableExponential{}, data, p, options);
+    batch_solve<2>(VectorizableExponential{}, data, least_squares);
+    EXPECT_EQ(result.num_converged(), 37);
+    double largest_difference = 0.0;
+    for (int k = 0; k < 37; ++k) {
+      double f = 0.0, y = 0.0, tf = 0.0, ty = 0.0;
+      for (int i = 0; i < 40; ++i) {
+        const double t = batch.t[i], value = p[2 * k] * std::exp(-p[2 * k + 1] * t);
+        f += value, y += batch.y[40 * k + i], tf += t * value, ty += t * batch.y[40 * k + i];
+      }
+      EXPECT_NEAR(f, y, 1e-7 * y) << "fit " << k << ", across_fits " << across_fits;
+      EXPECT_NEAR(tf, ty, 1e-7 * ty) << "fit " << k << ", across_fits " << across_fits;
+      largest_difference = std::max(largest_difference, std::abs(p[2 * k] - least_squares[2 * k]) / p[2 * k]);
+    }
+    EXPECT_GT(largest_difference, 1e-3);
+  }
+}
+
+TEST(BatchSolve, PoissonLikelihoodRefusesNegativeCountsAndWeights) {
+  const std::vector<double> y = {1.0, -2.0, 3.0, 4.0};
+  const std::vector<double> x = {0.0, 1.0};
+  const std::vector<double> w(4, 1.0);
+  std::vector<double> p(4, 1.0);
+  BatchData data;
+  data.y = y;
+  data.x = x;
+  data.points_per_fit = 2;
+  BatchOptions options;
+  options.estimator = BatchEstimator::kPoissonLikelihood;
+  expect_error_naming([&] { batch_solve<2>(Exponential{}, data, p, options); }, "BatchData::y[1] = -2 is not a count");
+  data.weights = w;
+  expect_error_naming([&] { batch_solve<2>(Exponential{}, data, p, options); },
+                      "BatchData::weights are not used by the Poisson likelihood");
+}
+
+TEST(BatchSolve, LanesExpIsWithinOneUlpOfStdExp) {
+  // The lanes' exp against <cmath>'s over the whole finite range (relative
+  // difference at most 2^-52, one ulp) and at its edges: overflow to inf,
+  // underflow to 0, NaN kept.
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> wide(-740.0, 709.0), narrow(-2.0, 2.0);
+  double worst = 0.0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    lanes::Lanes x;
+    for (int l = 0; l < lanes::kLanes; ++l) x.v[l] = trial % 2 ? wide(rng) : narrow(rng);
+    const lanes::Lanes e = lanes::exp(x);
+    for (int l = 0; l < lanes::kLanes; ++l) {
+      const double expected = std::exp(x[l]);
+      if (expected < 1e-300) continue;  // subnormal results carry fewer digits
+      worst = std::max(worst, std::abs(e[l] - expected) / (expected * 0x1.0p-52));
+    }
+  }
+  EXPECT_LE(worst, 1.0) << "relative error in units of 2^-52";
+  lanes::Lanes edges;
+  const double values[] = {710.0, 1e300, INFINITY, -746.0, -1e300, -INFINITY, NAN, 0.0};
+  for (int l = 0; l < lanes::kLanes; ++l) edges.v[l] = values[l];
+  const lanes::Lanes e = lanes::exp(edges);
+  EXPECT_EQ(e[0], INFINITY);
+  EXPECT_EQ(e[1], INFINITY);
+  EXPECT_EQ(e[2], INFINITY);
+  EXPECT_EQ(e[3], 0.0);
+  EXPECT_EQ(e[lanes::kLanes - 1], lanes::kLanes == 8 ? 1.0 : 0.0);
+  if (lanes::kLanes == 8) {
+    EXPECT_EQ(e[4], 0.0);
+    EXPECT_EQ(e[5], 0.0);
+    EXPECT_TRUE(std::isnan(e[6]));
   }
 }
 

@@ -13,6 +13,7 @@
 #include "batch_models.h"
 #include "cli_checks.h"
 #include "commands.h"
+#include "curvature/batch_lanes.h"
 #include "curvature/error.h"
 #include "json_output.h"
 #include "nist_run.h"  // median
@@ -34,6 +35,8 @@ struct BatchBenchArgs {
   unsigned long long seed = 0;
   std::string vs;
   std::string json_path;
+  bool poisson = false;          // also the Poisson likelihood (curvature-poisson)
+  bool standard_errors = false;  // curvature's runs compute standard errors
 };
 
 // Per parameter, the median over converged fits of |estimate - truth|
@@ -51,6 +54,25 @@ std::vector<double> median_errors(const BatchCase& batch, const BatchRun& run) {
     medians.push_back(errors.empty() ? NAN : bench::median(errors));
   }
   return medians;
+}
+
+// Per parameter, the fraction of converged fits whose estimate lies within
+// one standard error of the generating value (about 68% when the errors are
+// right); empty without standard errors.
+std::vector<double> within_one_standard_error(const BatchCase& batch, const BatchRun& run) {
+  std::vector<double> fractions;
+  if (run.standard_errors.empty()) return fractions;
+  for (int j = 0; j < batch.num_parameters; ++j) {
+    int inside = 0, counted = 0;
+    for (int k = 0; k < batch.num_fits; ++k) {
+      if (!run.converged[k]) continue;
+      const std::size_t i = std::size_t(k) * batch.num_parameters + j;
+      ++counted;
+      inside += std::abs(run.estimates[i] - batch.truth[i]) <= run.standard_errors[i] ? 1 : 0;
+    }
+    fractions.push_back(counted == 0 ? NAN : double(inside) / counted);
+  }
+  return fractions;
 }
 
 double converged_fraction(const BatchRun& run) {
@@ -99,20 +121,35 @@ void bench_batch(const BatchBenchArgs& args) {
     const BatchCase batch = bench::make_batch_case(model, args.fits, args.seed);
     std::fprintf(out, "\n%s: %d parameters, %d points per fit\n", model.c_str(), batch.num_parameters,
                  batch.points_per_fit);
+    // What batch_solve() reads and writes per fit, and what it allocates.
+    const int n = batch.num_parameters, m = batch.points_per_fit;
+    std::fprintf(out,
+                 "memory per fit: %d bytes of observations and %d of parameters (the caller's), %d of results%s; "
+                 "%d bytes per thread\n",
+                 8 * m, 8 * n, 16 + (args.standard_errors ? 8 * n : 0),
+                 args.standard_errors ? " with standard errors" : "", 8 * lanes::kLanes * m);
     std::fprintf(out, "%-15s %7s %12s %9s %9s %6s   error:", "solver", "threads", "fits/s", "converged", "vs tiny",
                  "steps");
     for (const std::string& name : batch.parameter_names) std::fprintf(out, " %10s", name.c_str());
     std::fprintf(out, "\n");
     for (const int threads : args.threads) {
       std::vector<BatchRun> runs;
-      runs.push_back(repeated(args.repeats, [&] { return bench::run_curvature_batch(batch, threads); }));
+      runs.push_back(repeated(args.repeats,
+                              [&] { return bench::run_curvature_batch(batch, threads, false, args.standard_errors); }));
+      if (args.poisson) {
+        runs.push_back(repeated(
+            args.repeats, [&] { return bench::run_curvature_batch(batch, threads, true, args.standard_errors); }));
+      }
 #ifdef CURVATURE_WITH_CERES
       if (with_ceres) {
         runs.push_back(repeated(args.repeats, [&] { return bench::run_ceres_tiny(batch, threads); }));
         runs.push_back(repeated(args.repeats, [&] { return bench::run_ceres_problem(batch, threads); }));
       }
 #endif
-      const double tiny_seconds = runs.size() > 1 ? runs[1].seconds : NAN;
+      double tiny_seconds = NAN;
+      for (const BatchRun& run : runs) {
+        if (run.solver == "ceres-tiny") tiny_seconds = run.seconds;
+      }
       for (const BatchRun& run : runs) {
         const double fits_per_second = args.fits / run.seconds;
         const double fraction = converged_fraction(run);
@@ -126,6 +163,12 @@ void bench_batch(const BatchBenchArgs& args) {
         std::fprintf(out, " %6.2f         ", mean_steps(run));
         for (const double e : errors) std::fprintf(out, " %10.3g", e);
         std::fprintf(out, "\n");
+        const std::vector<double> coverage = within_one_standard_error(batch, run);
+        if (!coverage.empty()) {
+          std::fprintf(out, "%-15s %7s %12s %9s %9s %6s  within 1 s.e.:", "", "", "", "", "", "");
+          for (const double c : coverage) std::fprintf(out, " %9.1f%%", 100.0 * c);
+          std::fprintf(out, "\n");
+        }
         std::fflush(out);
         json.write(JsonLine()
                        .text("suite", "batch")
@@ -138,7 +181,8 @@ void bench_batch(const BatchBenchArgs& args) {
                        .number("mean_steps", mean_steps(run))
                        .number("seconds", run.seconds)
                        .integer("repeats", args.repeats)
-                       .numbers("median_abs_error", errors));
+                       .numbers("median_abs_error", errors)
+                       .numbers("within_one_standard_error", coverage));
       }
     }
   }
@@ -163,6 +207,11 @@ void register_batch_bench_command(CLI::App& bench) {
   batch->add_option("--seed", args->seed, "Seed of the synthetic data")->check(whole_number(0, 1000000000000000000));
   batch->add_option("--vs", args->vs, "Compare with another library: ceres (TinySolver and one Problem per fit)")
       ->check(CLI::IsMember({"ceres"}));
+  batch->add_flag("--poisson", args->poisson,
+                  "Also fit by the Poisson likelihood (curvature-poisson), the estimator for photon counts");
+  batch->add_flag("--standard-errors", args->standard_errors,
+                  "curvature's runs also compute standard errors; print the fraction of fits within one of the "
+                  "generating value");
   batch
       ->add_option("--json", args->json_path,
                    "Write one JSON line per (model, solver, threads) to FILE ('-': standard output, and the table "

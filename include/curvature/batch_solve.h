@@ -26,7 +26,13 @@
 // What is minimized, for each fit separately, is
 //   cost(p) = 1/2 sum_i (w_i (f(p, x_i) - y_i))^2,
 // with w_i = 1 unless BatchData::weights are given (w_i = 1/sigma_i makes it
-// chi^2 / 2). The Jacobian comes from forward-mode automatic differentiation
+// chi^2 / 2). For photon counts, BatchOptions::estimator =
+// kPoissonLikelihood minimizes instead half the Poisson deviance,
+//   cost(p) = sum_i (f_i - y_i - y_i log(f_i / y_i))   (0 log 0 = 0),
+// whose minimum is the maximum-likelihood estimate (Laurence & Chromy 2010;
+// Gpufit's MLE estimator), by the same LM iteration with gradient
+// sum (1 - y_i / f_i) df_i and Hessian approximation sum y_i / f_i^2 df_i
+// df_i^T. The Jacobian comes from forward-mode automatic differentiation
 // (Jet<double, kNumParameters>): J^T J and J^T r are summed point by point, so
 // no Jacobian is stored, and the kNumParameters x kNumParameters normal
 // equations live on the stack (fixed-size Eigen types).
@@ -44,18 +50,24 @@
 // Results do not depend on the number of threads: each fit runs the same
 // arithmetic on whichever thread takes it.
 //
-// Four fits at once (SIMD across fits). A model that declares
+// Several fits at once (SIMD across fits). A model that declares
 //   static constexpr bool kVectorizable = true;
-// is evaluated for four fits in one pass, with T = Jet<lanes::Lanes, N>
-// (batch_lanes.h), whenever the fits share one grid (points_per_fit > 0 and
-// x shared); each fit still runs its own iteration, its lane taking the next
-// fit when it is done. Such a model may use arithmetic and the functions
-// listed in batch_lanes.h, but must not branch on T (a comparison of T does
-// not compile with lanes) nor return false for some parameters only. Every
+// is evaluated for lanes::kLanes fits (8 with AVX-512, else 4) in one pass,
+// with T = Jet<lanes::Lanes, N> (batch_lanes.h), whenever the fits share one
+// grid (points_per_fit > 0 and x shared); the iteration runs on vectors too,
+// one fit per lane (batch_lane_fits.h), each lane taking the next fit when
+// its fit is done. Such a model may use arithmetic and the functions listed
+// in batch_lanes.h, but must not branch on T (a comparison of T does not
+// compile with lanes) nor return false for some parameters only. Every
 // operation is lane by lane, so a fit's result does not depend on the fits
-// sharing the register with it, nor on the thread count;
-// they may differ from the one-by-one path (BatchOptions::across_fits =
-// false) in the last bits, since exp and log come from other kernels.
+// sharing the register with it, nor on the thread count; they may differ
+// from the one-by-one path (BatchOptions::across_fits = false) in the last
+// bits, since exp and log come from other kernels.
+//
+// Memory: batch_solve() reads the caller's observations and parameters in
+// place and allocates, besides the results (16 bytes per fit, 8 more per
+// parameter with standard errors), kLanes x points_per_fit doubles per
+// thread for the interleaved observations; nothing per fit.
 //
 // Errors: bad input (no fits, sizes that do not match, a NaN start, bounds
 // with lower > upper, options out of range) throws curvature::Error naming
@@ -69,88 +81,22 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <span>
+#include <type_traits>
 #include <vector>
 
+#include "curvature/batch_lane_fits.h"
 #include "curvature/batch_lanes.h"
+#include "curvature/batch_options.h"
 #include "curvature/jet.h"
 
 namespace curvature {
-
-// Why a fit stopped. The first three are convergence; the rest are not.
-enum class BatchStatus {
-  kGradientTolerance,   // max_j |projected gradient_j| <= gradient_tolerance
-  kParameterTolerance,  // a step |dx| <= parameter_tolerance (|x| + parameter_tolerance) where the model could be
-                        // evaluated
-  kFunctionTolerance,   // an accepted step lowered the cost by <= function_tolerance * cost
-  kMaxIterations,       // max_iterations steps were tried without meeting a test
-  kDampingLimit,        // lambda grew past 1e32 without an acceptable step: no descent found
-  kInvalidStart,        // the model returned false or a non-finite value at the start
-};
-
-// "gradient-tolerance", "parameter-tolerance", "function-tolerance",
-// "max-iterations", "damping-limit", "invalid-start".
-const char* to_string(BatchStatus status);
-
-// True for the three convergence tests.
-inline bool converged(BatchStatus status) {
-  return status == BatchStatus::kGradientTolerance || status == BatchStatus::kParameterTolerance ||
-         status == BatchStatus::kFunctionTolerance;
-}
-
-// How each fit runs. The tolerances' defaults are those of Ceres Solver's
-// TinySolver (and Solver::Options) so that the two are comparable.
-struct BatchOptions {
-  int max_iterations = 50;            // steps tried (accepted or not) per fit; >= 1
-  double gradient_tolerance = 1e-10;  // absolute, on the max-norm of the (projected) gradient J^T r; >= 0
-  double parameter_tolerance = 1e-8;  // relative step size; >= 0
-  double function_tolerance = 1e-6;   // relative cost decrease of an accepted step; >= 0
-  double initial_damping = 1e-3;      // lambda at the start, relative to diag(J^T J); > 0 and finite
-  // Box bounds, the same for every fit: empty (none) or one entry per
-  // parameter; -inf / +inf leave a side open. Starts outside the box are
-  // projected onto it.
-  std::vector<double> lower_bounds;  // per parameter, or empty
-  std::vector<double> upper_bounds;  // per parameter, or empty
-  // Also compute standard errors sqrt(diag((J^T J)^-1) * s^2) at the
-  // solution, with s^2 = 2 cost / (m - n), m the fit's points and n the
-  // parameters (NaN when m <= n or J^T J is singular).
-  bool standard_errors = false;
-  int num_threads = 1;  // threads sharing the fits, the calling one included; in [1, kMaxThreads]
-  // Evaluate four fits at once in SIMD lanes when the model allows it (see
-  // the top of this file) and the fits share one grid. false: one by one.
-  bool across_fits = true;
-};
-
-// The data of all fits. Fit k's observations are y[start_k, start_{k+1}).
-struct BatchData {
-  std::span<const double> y;  // the observations of all fits, one fit after another
-  // The coordinates, kInputs numbers per point: either for every point
-  // (kInputs * y.size() numbers), or one set shared by every fit
-  // (kInputs * points_per_fit numbers; equal-size fits only).
-  std::span<const double> x;
-  std::span<const double> weights;  // empty: all 1; otherwise one per observation (e.g. 1/sigma)
-  // > 0: every fit has this many points (y.size() must be a multiple of it).
-  // 0: fit_starts says where each fit starts.
-  int points_per_fit = 0;
-  // With points_per_fit == 0: num_fits + 1 offsets into y, the first 0, the
-  // last y.size(), none decreasing; every fit needs at least one point.
-  std::span<const std::size_t> fit_starts;
-};
-
-// What each fit ended with; the parameters are written back in place.
-struct BatchResult {
-  std::vector<double> cost;             // final 1/2 sum (w (f - y))^2, per fit
-  std::vector<int> iterations;          // steps tried, per fit
-  std::vector<BatchStatus> status;      // why each fit stopped
-  std::vector<double> standard_errors;  // num_fits x kNumParameters when asked for; empty otherwise
-
-  int num_fits() const { return static_cast<int>(status.size()); }  // fits solved
-  int num_converged() const;                                        // fits whose status is one of convergence
-};
 
 namespace internal {
 
@@ -211,6 +157,8 @@ class FitState {
   const Vector& trial() const { return trial_; }
   double cost() const { return current_.ok ? current_.cost : std::numeric_limits<double>::quiet_NaN(); }
   const Evaluation& current() const { return current_; }
+  const Matrix& jtj() const { return current_.jtj; }
+  bool has_current() const { return current_.ok; }
 
   // One step tried: true when the trial point trial() needs an evaluation
   // (then conclude() with it); false when the step was settled without one.
@@ -274,18 +222,6 @@ class FitState {
     // nothing, so the damping grows instead.
     if (tiny_ && at_trial.ok) return finish(BatchStatus::kParameterTolerance);
     reject();
-  }
-
-  // sqrt(diag((J^T J)^-1) * 2 cost / (m - n)), NaN when m <= n or J^T J is
-  // singular.
-  void write_standard_errors(int m, double* out) const {
-    Vector errors = Vector::Constant(std::numeric_limits<double>::quiet_NaN());
-    const Eigen::LLT<Matrix> llt(current_.jtj);
-    if (current_.ok && m > kN && llt.info() == Eigen::Success) {
-      const Matrix inverse = llt.solve(Matrix::Identity());
-      errors = (inverse.diagonal() * (2.0 * current_.cost / (m - kN))).cwiseSqrt();
-    }
-    Eigen::Map<Vector>{out} = errors;
   }
 
  private:
@@ -361,7 +297,60 @@ class FitState {
 #define CURVATURE_BATCH_FLATTEN
 #endif
 
-template <int kN, int kInputs, typename Model>
+// The standard errors of one fit from its final J^T J (for the Poisson
+// likelihood its Fisher information) and cost (see BatchOptions); NaN where
+// they do not exist.
+template <int kN>
+void write_standard_errors(const Eigen::Matrix<double, kN, kN>& jtj, double cost, bool has_current, int m,
+                           BatchEstimator estimator, double* out) {
+  using Vector = Eigen::Matrix<double, kN, 1>;
+  using Matrix = Eigen::Matrix<double, kN, kN>;
+  Vector errors = Vector::Constant(std::numeric_limits<double>::quiet_NaN());
+  const Eigen::LLT<Matrix> llt(jtj);
+  if (has_current && m > kN && llt.info() == Eigen::Success) {
+    const Matrix inverse = llt.solve(Matrix::Identity());
+    // Least squares: the residuals' variance estimated from the fit; the
+    // Poisson likelihood knows it (the variance is the mean).
+    const double variance = estimator == BatchEstimator::kPoissonLikelihood ? 1.0 : 2.0 * cost / (m - kN);
+    errors = (inverse.diagonal() * variance).cwiseSqrt();
+  }
+  Eigen::Map<Vector>{out} = errors;
+}
+
+// One point's share of the cost, gradient and Hessian approximation, given
+// the prediction f, the observation y and the weight w:
+//   least squares      2 cost += (w (f - y))^2,  g += q df,  H += c df df^T
+//                      with q = w^2 (f - y), c = w^2;
+//   Poisson likelihood 2 cost += 2 (f - y - y log(f / y)) (the deviance;
+//                      y log(f / y) = 0 for y = 0), q = 1 - y / f,
+//                      c = y / f^2 (Gpufit's MLE: the expected Hessian at
+//                      f = y, positive semi-definite everywhere).
+// T is double or lanes::Lanes::Vector; for the likelihood a prediction
+// f <= 0 makes the point unevaluable (the caller tests positive(f)).
+template <BatchEstimator kEstimator, typename T>
+struct PointShare {
+  T twice_cost, q, c;
+};
+template <BatchEstimator kEstimator, typename T>
+inline PointShare<kEstimator, T> point_share(T f, T y, T w) {
+  if constexpr (kEstimator == BatchEstimator::kLeastSquares) {
+    const T r = w * (f - y);
+    const T c = w * w;
+    return {r * r, c * (f - y), c};
+  } else {
+    const T ratio = y / f;
+    T y_log;
+    if constexpr (std::is_same_v<T, double>) {
+      y_log = y > 0.0 ? y * std::log(f / y) : 0.0;
+    } else {
+      const T logs = lanes::log(lanes::Lanes(f / y)).v;
+      y_log = y > 0.0 ? y * logs : T{};
+    }
+    return {2.0 * (f - y - y_log), 1.0 - ratio, ratio / f};
+  }
+}
+
+template <int kN, int kInputs, BatchEstimator kEstimator, typename Model>
 CURVATURE_BATCH_FLATTEN typename FitState<kN>::Evaluation evaluate_fit(const Model& model,
                                                                        const Eigen::Matrix<double, kN, 1>& p,
                                                                        const double* x, const double* y,
@@ -379,15 +368,18 @@ CURVATURE_BATCH_FLATTEN typename FitState<kN>::Evaluation evaluate_fit(const Mod
   for (int i = 0; i < m; ++i) {
     JetType value;
     if (!model(jets.data(), x + std::size_t(i) * kInputs, &value)) return e;
-    const double weight = w ? w[i] : 1.0;
-    const double r = weight * (value.a - y[i]);
-    const Eigen::Matrix<double, kN, 1> d = weight * value.v;
-    sum += r * r;
-    e.g += r * d;
+    if constexpr (kEstimator == BatchEstimator::kPoissonLikelihood) {
+      if (!(value.a > 0.0)) return e;
+    }
+    const auto share = point_share<kEstimator>(value.a, y[i], w ? w[i] : 1.0);
+    const Eigen::Matrix<double, kN, 1>& d = value.v;
+    sum += share.twice_cost;
+    e.g += share.q * d;
     // The lower triangle by hand: Eigen's triangular product update is an
     // out-of-line call per point, a fifth of a Gaussian fit's time.
     for (int c = 0; c < kN; ++c) {
-      for (int r2 = c; r2 < kN; ++r2) e.jtj(r2, c) += d[r2] * d[c];
+      const double cd = share.c * d[c];
+      for (int r2 = c; r2 < kN; ++r2) e.jtj(r2, c) += d[r2] * cd;
     }
   }
   for (int c = 0; c < kN; ++c) {
@@ -399,51 +391,74 @@ CURVATURE_BATCH_FLATTEN typename FitState<kN>::Evaluation evaluate_fit(const Mod
 }
 
 // The same for kLanes fits on one shared grid x, in one pass with
-// T = Jet<Lanes, kN>: fit l's parameters are p[l], its observations
-// y[l][0, m), its weights w[l] (or none).
-template <int kN, int kInputs, typename Model>
-CURVATURE_BATCH_FLATTEN void evaluate_lanes(const Model& model,
-                                            const std::array<Eigen::Matrix<double, kN, 1>, lanes::kLanes>& p,
-                                            const double* x, const std::array<const double*, lanes::kLanes>& y,
-                                            const std::array<const double*, lanes::kLanes>& w, int m,
-                                            std::array<typename FitState<kN>::Evaluation, lanes::kLanes>* out) {
+// T = Jet<Lanes, kN>: lane l holds its fit's parameters in p[.][l]; the
+// observations are interleaved, y[i * kLanes + l] (and so the weights, or
+// none).
+template <int kN, int kInputs, BatchEstimator kEstimator, typename Model>
+CURVATURE_BATCH_FLATTEN typename LaneFits<kN>::Evaluation evaluate_lanes(const Model& model,
+                                                                         const typename LaneFits<kN>::Point& p,
+                                                                         const double* x, const double* y,
+                                                                         const double* w, int m) {
   using lanes::Lanes;
+  using V = Lanes::Vector;
   using JetType = Jet<Lanes, kN>;
+  constexpr int kL = lanes::kLanes;
   std::array<JetType, kN> jets;
   for (int j = 0; j < kN; ++j) {
-    jets[j].a = Lanes(p[0][j], p[1][j], p[2][j], p[3][j]);
+    jets[j].a = Lanes(p[j]);
     jets[j].v[j] = Lanes(1.0);
   }
-  Lanes sum;
-  std::array<Lanes, kN> g;
-  std::array<Lanes, kN*(kN + 1) / 2> jtj;  // the lower triangle, column by column
+  V sum{};
+  std::array<V, kN> g{};
+  std::array<V, kN*(kN + 1) / 2> jtj{};  // the lower triangle, column by column
+  lanes::Mask positive = sum == sum;     // all true
   bool ok = true;
-  for (int i = 0; i < m && ok; ++i) {
+  const auto accumulate = [&](const JetType& value, int i) {
+    V yi, wi = Lanes(1.0).v;
+    std::memcpy(&yi, y + std::size_t(i) * kL, sizeof(V));
+    if (w) std::memcpy(&wi, w + std::size_t(i) * kL, sizeof(V));
+    const V f = value.a.v;
+    if constexpr (kEstimator == BatchEstimator::kPoissonLikelihood) positive &= f > 0.0;
+    const auto share = point_share<kEstimator>(f, yi, wi);
+    sum += share.twice_cost;
+    for (int j = 0; j < kN; ++j) g[j] += share.q * value.v[j].v;
+    int k = 0;
+    for (int c = 0; c < kN; ++c) {
+      const V cd = share.c * value.v[c].v;
+      for (int r2 = c; r2 < kN; ++r2) jtj[k++] += value.v[r2].v * cd;
+    }
+  };
+  // Two points per pass: their evaluations are independent chains (exp,
+  // division) that the core overlaps; the sums still run point by point.
+  int i = 0;
+  for (; i + 1 < m && ok; i += 2) {
+    JetType first, second;
+    ok = model(jets.data(), x + std::size_t(i) * kInputs, &first);
+    ok = model(jets.data(), x + std::size_t(i + 1) * kInputs, &second) && ok;
+    accumulate(first, i);
+    accumulate(second, i + 1);
+  }
+  if (i < m && ok) {
     JetType value;
     ok = model(jets.data(), x + std::size_t(i) * kInputs, &value);
-    const Lanes yi(y[0][i], y[1][i], y[2][i], y[3][i]);
-    Lanes weight(1.0);
-    if (w[0]) weight = Lanes(w[0][i], w[1][i], w[2][i], w[3][i]);
-    const Lanes r = weight * (value.a - yi);
-    std::array<Lanes, kN> d;
-    for (int j = 0; j < kN; ++j) d[j] = weight * value.v[j];
-    sum += r * r;
-    for (int j = 0; j < kN; ++j) g[j] += r * d[j];
-    int k = 0;
-    for (int c = 0; c < kN; ++c) {
-      for (int r2 = c; r2 < kN; ++r2) jtj[k++] += d[r2] * d[c];
+    accumulate(value, i);
+  }
+  typename LaneFits<kN>::Evaluation e;
+  e.cost = 0.5 * sum;
+  // x - x is 0 exactly when x is finite.
+  e.ok = positive & ((e.cost - e.cost) == 0.0);
+  int k = 0;
+  for (int c = 0; c < kN; ++c) {
+    e.g[c] = g[c];
+    e.ok &= (g[c] - g[c]) == 0.0;
+    for (int r2 = c; r2 < kN; ++r2) {
+      e.jtj[r2][c] = e.jtj[c][r2] = jtj[k];
+      e.ok &= (jtj[k] - jtj[k]) == 0.0;
+      ++k;
     }
   }
-  for (int l = 0; l < lanes::kLanes; ++l) {
-    typename FitState<kN>::Evaluation& e = (*out)[l];
-    e.cost = 0.5 * sum[l];
-    int k = 0;
-    for (int c = 0; c < kN; ++c) {
-      e.g[c] = g[c][l];
-      for (int r2 = c; r2 < kN; ++r2) e.jtj(r2, c) = e.jtj(c, r2) = jtj[k++][l];
-    }
-    e.ok = ok && std::isfinite(e.cost) && e.g.allFinite() && e.jtj.allFinite();
-  }
+  if (!ok) e.ok = lanes::Mask{};
+  return e;
 }
 
 // Whether Model declares itself fit for evaluation across fits (see the top
@@ -452,6 +467,91 @@ template <typename Model>
 concept VectorizableModel = requires {
   requires Model::kVectorizable;
 };
+
+// Every fit of `data`, with one estimator: kLanes fits at a time in SIMD
+// lanes when the model allows it and the fits share one grid, otherwise one
+// by one. Writes the estimates into `parameters` and the rest into `result`.
+template <int kN, int kInputs, BatchEstimator kEstimator, typename Model>
+void solve_fits(const Model& model, const BatchData& data, const BatchLayout& layout, const BatchOptions& options,
+                const Eigen::Matrix<double, kN, 1>& lower, const Eigen::Matrix<double, kN, 1>& upper,
+                std::span<double> parameters, BatchResult& result) {
+  using Vector = Eigen::Matrix<double, kN, 1>;
+  const auto record = [&](int k, const Vector& params, double cost, int iterations, BatchStatus status, const auto& jtj,
+                          bool has_current) {
+    Eigen::Map<Vector>{parameters.data() + std::size_t(k)* kN} = params;
+    result.cost[k] = cost;
+    result.iterations[k] = iterations;
+    result.status[k] = status;
+    if (options.standard_errors) {
+      write_standard_errors<kN>(jtj, cost, has_current, layout.size(k), options.estimator,
+                                result.standard_errors.data() + std::size_t(k) * kN);
+    }
+  };
+  const auto start_of = [&](int k) {
+    return Vector(Eigen::Map<const Vector>(parameters.data() + std::size_t(k) * kN).cwiseMax(lower).cwiseMin(upper));
+  };
+
+  if constexpr (VectorizableModel<Model>) {
+    if (options.across_fits && layout.shared_x) {
+      // kLanes lanes, each running one fit at a time and taking the next
+      // fit of its thread's range as soon as its fit is done. A lane's
+      // observations are copied, interleaved with the other lanes', when it
+      // takes its fit, so that each point's kLanes observations are one load.
+      constexpr int kL = lanes::kLanes;
+      const int m = static_cast<int>(layout.points_per_fit);
+      run_batch(layout.num_fits, options.num_threads, [&](int begin, int end) {
+        LaneFits<kN> fits(options, lower, upper);
+        // One allocation per thread, none per fit.
+        std::vector<double> y(std::size_t(m) * kL, 0.0);
+        std::vector<double> w(data.weights.empty() ? 0 : std::size_t(m) * kL, 1.0);
+        std::array<int, kL> fit;
+        fit.fill(-1);
+        int next = begin;
+        for (;;) {
+          for (unsigned idle = ~fits.active_lanes() & ((1u << kL) - 1); idle != 0 && next < end; idle &= idle - 1) {
+            const int l = std::countr_zero(idle);
+            const int k = next++;
+            fit[l] = k;
+            fits.begin_fit(l, start_of(k));
+            const std::size_t start = layout.start(k);
+            for (int i = 0; i < m; ++i) y[std::size_t(i) * kL + l] = data.y[start + i];
+            for (int i = 0; i < m && !w.empty(); ++i) w[std::size_t(i) * kL + l] = data.weights[start + i];
+          }
+          if (fits.active_lanes() == 0) break;
+          fits.propose();
+          if (fits.wants_evaluation()) {
+            fits.absorb(evaluate_lanes<kN, kInputs, kEstimator>(model, fits.point(), data.x.data(), y.data(),
+                                                                w.empty() ? nullptr : w.data(), m));
+          }
+          for (unsigned finished = fits.finished_lanes(); finished != 0; finished &= finished - 1) {
+            const int l = std::countr_zero(finished);
+            record(fit[l], fits.params(l), fits.cost(l), fits.iterations(l), fits.status(l), fits.jtj(l),
+                   fits.has_current(l));
+            fits.release(l);
+          }
+        }
+      });
+      return;
+    }
+  }
+
+  run_batch(layout.num_fits, options.num_threads, [&](int begin, int end) {
+    for (int k = begin; k < end; ++k) {
+      const std::size_t start = layout.start(k);
+      const double* x = data.x.data() + (layout.shared_x ? 0 : start * kInputs);
+      const double* y = data.y.data() + start;
+      const double* w = data.weights.empty() ? nullptr : data.weights.data() + start;
+      const int m = layout.size(k);
+      FitState<kN> state(options, lower, upper);
+      const Vector start_point = start_of(k);
+      state.start(start_point, evaluate_fit<kN, kInputs, kEstimator>(model, start_point, x, y, w, m));
+      while (!state.done()) {
+        if (state.propose()) state.conclude(evaluate_fit<kN, kInputs, kEstimator>(model, state.trial(), x, y, w, m));
+      }
+      record(k, state.params(), state.cost(), state.iterations(), state.status(), state.jtj(), state.has_current());
+    }
+  });
+}
 
 }  // namespace internal
 
@@ -466,8 +566,7 @@ BatchResult batch_solve(const Model& model, const BatchData& data, std::span<dou
                         const BatchOptions& options = {}) {
   static_assert(kNumParameters > 0, "batch_solve: kNumParameters must be positive");
   static_assert(kInputs > 0, "batch_solve: kInputs must be positive");
-  using State = internal::FitState<kNumParameters>;
-  using Vector = typename State::Vector;
+  using Vector = Eigen::Matrix<double, kNumParameters, 1>;
   const internal::BatchLayout layout = internal::check_batch(data, parameters, kNumParameters, kInputs, options);
   Vector lower = Vector::Constant(-std::numeric_limits<double>::infinity());
   Vector upper = Vector::Constant(std::numeric_limits<double>::infinity());
@@ -479,105 +578,13 @@ BatchResult batch_solve(const Model& model, const BatchData& data, std::span<dou
   result.iterations.assign(layout.num_fits, 0);
   result.status.assign(layout.num_fits, BatchStatus::kMaxIterations);
   if (options.standard_errors) result.standard_errors.assign(std::size_t(layout.num_fits) * kNumParameters, 0.0);
-  const auto record = [&](int k, const State& state) {
-    Eigen::Map<Vector>{parameters.data() + std::size_t(k)* kNumParameters} = state.params();
-    result.cost[k] = state.cost();
-    result.iterations[k] = state.iterations();
-    result.status[k] = state.status();
-    if (options.standard_errors) {
-      state.write_standard_errors(layout.size(k), result.standard_errors.data() + std::size_t(k) * kNumParameters);
-    }
-  };
-
-  if constexpr (internal::VectorizableModel<Model>) {
-    if (options.across_fits && layout.shared_x) {
-      // Four lanes, each running one fit at a time and taking the next fit
-      // of its thread's range as soon as its fit is done. Every operation
-      // is lane by lane, so a fit's result does not depend on which fits
-      // share the register with it, nor on the thread count.
-      constexpr int kLanes = lanes::kLanes;
-      const int m = static_cast<int>(layout.points_per_fit);
-      internal::run_batch(layout.num_fits, options.num_threads, [&](int begin, int end) {
-        std::array<State, kLanes> states{State(options, lower, upper), State(options, lower, upper),
-                                         State(options, lower, upper), State(options, lower, upper)};
-        std::array<int, kLanes> fit{-1, -1, -1, -1};  // the fit in each lane; -1: none
-        std::array<bool, kLanes> starting{};          // the lane's point is its fit's start
-        std::array<Vector, kLanes> points;
-        std::array<const double*, kLanes> y{}, w{};
-        std::array<typename State::Evaluation, kLanes> evaluations;
-        int next = begin;
-        for (;;) {
-          std::array<bool, kLanes> asked{};
-          int first = -1;  // a lane with a point to evaluate
-          for (int l = 0; l < kLanes; ++l) {
-            if (fit[l] < 0 && next < end) {
-              const int k = next++;
-              fit[l] = k;
-              states[l] = State(options, lower, upper);
-              points[l] = states[l].projected(parameters.data() + std::size_t(k) * kNumParameters);
-              y[l] = data.y.data() + layout.start(k);
-              w[l] = data.weights.empty() ? nullptr : data.weights.data() + layout.start(k);
-              starting[l] = true;
-              asked[l] = true;
-            } else if (fit[l] >= 0) {
-              starting[l] = false;
-              asked[l] = states[l].propose();
-              if (asked[l]) points[l] = states[l].trial();
-            }
-            if (asked[l] && first < 0) first = l;
-          }
-          if (first >= 0) {
-            for (int l = 0; l < kLanes; ++l) {
-              if (!asked[l]) {  // idle lanes evaluate a finite point on valid data
-                points[l] = points[first];
-                y[l] = y[first];
-                w[l] = w[first];
-              }
-            }
-            internal::evaluate_lanes<kNumParameters, kInputs>(model, points, data.x.data(), y, w, m, &evaluations);
-          }
-          bool busy = next < end;
-          for (int l = 0; l < kLanes; ++l) {
-            if (fit[l] < 0) continue;
-            if (asked[l]) {
-              if (starting[l]) {
-                states[l].start(points[l], evaluations[l]);
-              } else {
-                states[l].conclude(evaluations[l]);
-              }
-            }
-            if (states[l].done()) {
-              record(fit[l], states[l]);
-              fit[l] = -1;
-            } else {
-              busy = true;
-            }
-          }
-          if (!busy) break;
-        }
-      });
-      return result;
-    }
+  if (options.estimator == BatchEstimator::kPoissonLikelihood) {
+    internal::solve_fits<kNumParameters, kInputs, BatchEstimator::kPoissonLikelihood>(model, data, layout, options,
+                                                                                      lower, upper, parameters, result);
+  } else {
+    internal::solve_fits<kNumParameters, kInputs, BatchEstimator::kLeastSquares>(model, data, layout, options, lower,
+                                                                                 upper, parameters, result);
   }
-
-  internal::run_batch(layout.num_fits, options.num_threads, [&](int begin, int end) {
-    for (int k = begin; k < end; ++k) {
-      const std::size_t start = layout.start(k);
-      const double* x = data.x.data() + (layout.shared_x ? 0 : start * kInputs);
-      const double* y = data.y.data() + start;
-      const double* w = data.weights.empty() ? nullptr : data.weights.data() + start;
-      const int m = layout.size(k);
-      State state(options, lower, upper);
-      const Vector start_point = state.projected(parameters.data() + std::size_t(k) * kNumParameters);
-      state.start(start_point, internal::evaluate_fit<kNumParameters, kInputs>(model, start_point, x, y, w, m));
-      while (!state.done()) {
-        if (state.propose()) {
-          state.conclude(internal::evaluate_fit<kNumParameters, kInputs>(model, state.trial(), x, y, w, m));
-        }
-      }
-      record(k, state);
-    }
-  });
   return result;
 }
 

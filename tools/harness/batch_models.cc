@@ -8,6 +8,7 @@
 #include <numbers>
 #include <random>
 #include <span>
+#include <utility>
 
 #include "curvature/batch_solve.h"
 #include "curvature/error.h"
@@ -127,9 +128,9 @@ BatchCase make_batch_case(const std::string& model, int num_fits, std::uint64_t 
   return batch;
 }
 
-BatchRun run_curvature_batch(const BatchCase& batch, int threads) {
+BatchRun run_curvature_batch(const BatchCase& batch, int threads, bool poisson, bool standard_errors) {
   BatchRun run;
-  run.solver = "curvature-batch";
+  run.solver = poisson ? "curvature-poisson" : "curvature-batch";
   run.estimates = batch.starts;
   BatchData data;
   data.y = batch.y;
@@ -137,6 +138,8 @@ BatchRun run_curvature_batch(const BatchCase& batch, int threads) {
   data.points_per_fit = batch.points_per_fit;
   BatchOptions options;
   options.num_threads = threads;
+  options.estimator = poisson ? BatchEstimator::kPoissonLikelihood : BatchEstimator::kLeastSquares;
+  options.standard_errors = standard_errors;
   BatchResult result;
   const auto begin = std::chrono::steady_clock::now();
   visit_batch_model(batch.model, [&]<typename Model>() {
@@ -146,6 +149,7 @@ BatchRun run_curvature_batch(const BatchCase& batch, int threads) {
   run.converged.resize(batch.num_fits);
   for (int k = 0; k < batch.num_fits; ++k) run.converged[k] = converged(result.status[k]) ? 1 : 0;
   run.iterations = result.iterations;
+  run.standard_errors = std::move(result.standard_errors);
   return run;
 }
 

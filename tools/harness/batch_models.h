@@ -110,12 +110,15 @@ BatchCase make_batch_case(const std::string& model, int num_fits, std::uint64_t 
 struct BatchRun {
   std::string solver;  // curvature-batch, ceres-tiny, ceres-problem
   double seconds = 0.0;
-  std::vector<double> estimates;  // num_fits x num_parameters
-  std::vector<char> converged;    // per fit
-  std::vector<int> iterations;    // per fit: steps tried (accepted or not)
+  std::vector<double> estimates;        // num_fits x num_parameters
+  std::vector<char> converged;          // per fit
+  std::vector<int> iterations;          // per fit: steps tried (accepted or not)
+  std::vector<double> standard_errors;  // num_fits x num_parameters when asked for
 };
 
-// batch_solve() with default options (those of TinySolver) on `threads`.
-BatchRun run_curvature_batch(const BatchCase& batch, int threads);
+// batch_solve() with default options (those of TinySolver) on `threads`;
+// with `poisson`, the Poisson likelihood instead of least squares (solver
+// "curvature-poisson"); with `standard_errors`, those too.
+BatchRun run_curvature_batch(const BatchCase& batch, int threads, bool poisson = false, bool standard_errors = false);
 
 }  // namespace curvature::bench
