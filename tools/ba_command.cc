@@ -70,8 +70,8 @@ void write_json(JsonOutput& out, const BaRun& run) {
 double per_iteration_ms(double seconds, int iterations) { return iterations > 0 ? 1e3 * seconds / iterations : 0.0; }
 
 void print_row(std::FILE* out, const BaRun& run) {
-  std::fprintf(out, "%7d  %-12s %-26s %13.6e %13.6e %5d %9.2f %9.2f %9.3f %9.1f  %s\n", run.threads,
-               run.solver.c_str(), run.linear_solver.c_str(), run.initial_cost, run.final_cost, run.iterations,
+  std::fprintf(out, "%7d  %-12s %-26s %13.6e %13.6e %5d %9.2f %9.2f %9.3f %9.1f  %s\n", run.threads, run.solver.c_str(),
+               run.linear_solver.c_str(), run.initial_cost, run.final_cost, run.iterations,
                per_iteration_ms(run.evaluation_time_s, run.iterations),
                per_iteration_ms(run.linear_solver_time_s, run.iterations), run.time_s,
                run.peak_memory_bytes < 0 ? -1.0 : run.peak_memory_bytes / (1024.0 * 1024.0), run.status.c_str());
@@ -126,8 +126,7 @@ void bench_ba(const BenchArgs& args) {
     const BalScene& scene = named.scene;
     std::fprintf(out, "\n%s: %d cameras, %d points, %d observations, %d parameters; squared error cost %.6e\n",
                  named.name.c_str(), scene.num_cameras, scene.num_points, scene.num_observations(),
-                 kBalCameraSize * scene.num_cameras + kBalPointSize * scene.num_points,
-                 bal_squared_error_cost(scene));
+                 kBalCameraSize * scene.num_cameras + kBalPointSize * scene.num_points, bal_squared_error_cost(scene));
     std::fprintf(out, "%7s  %-12s %-26s %13s %13s %5s %9s %9s %9s %9s  %s\n", "threads", "solver", "linear solver",
                  "initial cost", "final cost", "iters", "eval", "linear", "total", "peak", "status");
     for (int threads : args.threads) {
@@ -191,11 +190,9 @@ int solve_ba(const SolveArgs& args) {
     if (!probe) throw Error("--out: cannot write '" + args.out_path + "'");
     std::fclose(probe);
   }
-  std::vector<NamedScene> scenes = load_scenes(args.file.empty() ? std::vector<std::string>{}
-                                                                 : std::vector<std::string>{args.file},
-                                               args.size.empty() ? std::vector<std::string>{}
-                                                                 : std::vector<std::string>{args.size},
-                                               args.seed);
+  std::vector<NamedScene> scenes =
+      load_scenes(args.file.empty() ? std::vector<std::string>{} : std::vector<std::string>{args.file},
+                  args.size.empty() ? std::vector<std::string>{} : std::vector<std::string>{args.size}, args.seed);
   NamedScene& named = scenes.front();
   Problem problem;
   add_bal_residuals(&named.scene, &problem, run.problem);

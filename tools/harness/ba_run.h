@@ -32,12 +32,12 @@ struct BaRun {
   std::string linear_solver;  // the library's own name for it
   double initial_cost = 0.0;
   double final_cost = 0.0;
-  int iterations = 0;               // accepted + rejected steps
-  double evaluation_time_s = 0.0;   // residuals and Jacobians, all iterations
+  int iterations = 0;                 // accepted + rejected steps
+  double evaluation_time_s = 0.0;     // residuals and Jacobians, all iterations
   double linear_solver_time_s = 0.0;  // all iterations
-  double time_s = 0.0;              // the solve call alone
-  double peak_memory_bytes = -1.0;  // peak_memory.h; -1: not measured
-  std::string status;               // the solver's termination reason
+  double time_s = 0.0;                // the solve call alone
+  double peak_memory_bytes = -1.0;    // peak_memory.h; -1: not measured
+  std::string status;                 // the solver's termination reason
 };
 
 // Solves a copy of `scene` with curvature's Levenberg-Marquardt and the

@@ -102,7 +102,7 @@ BaRun run_ceres_ba(const BalScene& scene, const std::string& problem_name, const
   run.linear_solver = linear_solver;
   run.initial_cost = summary.initial_cost;
   run.final_cost = summary.final_cost;
-  run.iterations = summary.num_successful_steps + summary.num_unsuccessful_steps;
+  run.iterations = static_cast<int>(summary.iterations.size()) - 1;  // iteration 0 is the start
   run.evaluation_time_s = summary.residual_evaluation_time_in_seconds + summary.jacobian_evaluation_time_in_seconds;
   run.linear_solver_time_s = summary.linear_solver_time_in_seconds;
   run.status = ceres::TerminationTypeToString(summary.termination_type);
