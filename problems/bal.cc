@@ -92,9 +92,8 @@ class FieldReader {
 // The largest count whose parameter array still has an int index.
 constexpr long long kMaxCount = std::numeric_limits<int>::max() / kBalCameraSize;
 
-const char* const kCameraFields[kBalCameraSize] = {"rotation[0]",    "rotation[1]",    "rotation[2]",
-                                                   "translation[0]", "translation[1]", "translation[2]",
-                                                   "f",              "k1",             "k2"};
+const char* const kCameraFields[kBalCameraSize] = {
+    "rotation[0]", "rotation[1]", "rotation[2]", "translation[0]", "translation[1]", "translation[2]", "f", "k1", "k2"};
 
 void check_sizes(const BalScene& scene, const std::string& who) {
   if (scene.num_cameras < 0 || scene.num_points < 0) throw Error(who + ": negative camera or point count");
@@ -110,9 +109,8 @@ void check_sizes(const BalScene& scene, const std::string& who) {
     const BalObservation& o = scene.observations[k];
     if (o.camera < 0 || o.camera >= scene.num_cameras || o.point < 0 || o.point >= scene.num_points) {
       throw Error(who + ": observation " + std::to_string(k) + " refers to camera " + std::to_string(o.camera) +
-                  " and point " + std::to_string(o.point) + ", out of range for " +
-                  std::to_string(scene.num_cameras) + " cameras and " + std::to_string(scene.num_points) +
-                  " points");
+                  " and point " + std::to_string(o.point) + ", out of range for " + std::to_string(scene.num_cameras) +
+                  " cameras and " + std::to_string(scene.num_points) + " points");
     }
   }
 }
@@ -133,9 +131,8 @@ BalScene read_bal(std::istream& in, const std::string& source) {
   // reserved up front whatever the header claims.
   const size_t most_fields = reader.size() / 2 + 1;
   scene.observations.reserve(std::min<size_t>(num_observations, most_fields / 4));
-  const std::string cameras_range =
-      "(the header declares " + std::to_string(scene.num_cameras) + " cameras: 0 to " +
-      std::to_string(scene.num_cameras - 1) + ")";
+  const std::string cameras_range = "(the header declares " + std::to_string(scene.num_cameras) + " cameras: 0 to " +
+                                    std::to_string(scene.num_cameras - 1) + ")";
   const std::string points_range = "(the header declares " + std::to_string(scene.num_points) + " points: 0 to " +
                                    std::to_string(scene.num_points - 1) + ")";
   for (int k = 0; k < num_observations; ++k) {
@@ -150,8 +147,8 @@ BalScene read_bal(std::istream& in, const std::string& source) {
   scene.cameras.reserve(std::min<size_t>(static_cast<size_t>(scene.num_cameras) * kBalCameraSize, most_fields));
   for (int i = 0; i < scene.num_cameras; ++i) {
     for (int c = 0; c < kBalCameraSize; ++c) {
-      scene.cameras.push_back(reader.number("camera " + std::to_string(i) + " of " +
-                                            std::to_string(scene.num_cameras) + ", " + kCameraFields[c]));
+      scene.cameras.push_back(reader.number("camera " + std::to_string(i) + " of " + std::to_string(scene.num_cameras) +
+                                            ", " + kCameraFields[c]));
     }
   }
   scene.points.reserve(std::min<size_t>(static_cast<size_t>(scene.num_points) * kBalPointSize, most_fields));

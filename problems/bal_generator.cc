@@ -28,8 +28,8 @@ void check(const BalGeneratorOptions& o) {
   require_option(o.num_cameras >= 2, kName, "num_cameras", "at least 2", o.num_cameras);
   require_option(o.num_points >= 1, kName, "num_points", "at least 1", o.num_points);
   require_option(o.max_views_per_point >= 2, kName, "max_views_per_point", "at least 2", o.max_views_per_point);
-  require_option(std::isfinite(o.mean_views_per_point) && o.mean_views_per_point >= 2.0, kName,
-                 "mean_views_per_point", "finite and at least 2", o.mean_views_per_point);
+  require_option(std::isfinite(o.mean_views_per_point) && o.mean_views_per_point >= 2.0, kName, "mean_views_per_point",
+                 "finite and at least 2", o.mean_views_per_point);
   const auto non_negative = [&](double value, const char* field) {
     require_option(std::isfinite(value) && value >= 0.0, kName, field, "non-negative and finite", value);
   };

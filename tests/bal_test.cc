@@ -3,13 +3,14 @@
 // reprojection Jacobian against numeric differences (also at zero
 // rotation), and a generated scene solved by Levenberg-Marquardt down to its
 // noise level.
+#include "bal.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <sstream>
 #include <string>
 
-#include "bal.h"
 #include "bal_generator.h"
 #include "curvature/gradient_checker.h"
 #include "curvature/solve.h"
@@ -142,8 +143,8 @@ TEST(BalReprojection, JacobianMatchesNumericDifferences) {
   // by 0. (Much smaller non-zero angles defeat the numeric side, whose steps
   // are relative to the parameter.)
   for (const double angle_scale : {0.3, 0.015, 0.0148, 1e-3, 0.0}) {
-    const double camera[9] = {0.2 * angle_scale, -0.5 * angle_scale, 0.4 * angle_scale, 0.3, -0.2, 0.5,
-                              520.0, -0.06, 0.012};
+    const double camera[9] = {
+        0.2 * angle_scale, -0.5 * angle_scale, 0.4 * angle_scale, 0.3, -0.2, 0.5, 520.0, -0.06, 0.012};
     const double* blocks[2] = {camera, point};
     const GradientCheckResult result = check_gradients(*cost, blocks, options);
     EXPECT_TRUE(result.ok) << "angle scale " << angle_scale << ": " << result.message;
@@ -196,8 +197,7 @@ TEST(BalGenerator, UnknownSizeListsTheNames) {
 // The cost a least-squares fit of m residuals with n effective parameters
 // ends at under Gaussian noise of unit variance: 1/2 (m - n) on average.
 double noise_level_cost(const BalScene& scene) {
-  return 0.5 * (2.0 * scene.num_observations() - kBalCameraSize * scene.num_cameras -
-                kBalPointSize * scene.num_points);
+  return 0.5 * (2.0 * scene.num_observations() - kBalCameraSize * scene.num_cameras - kBalPointSize * scene.num_points);
 }
 
 TEST(BalProblem, LevenbergMarquardtReachesTheNoiseLevel) {
@@ -233,8 +233,11 @@ TEST(BalProblem, RobustLossesLowerTheCostOfOutliers) {
     EXPECT_LT(summary.final_cost, bal_squared_error_cost(copy)) << to_string(loss);
   }
   Problem problem;
-  expect_error_naming([&] { add_bal_residuals(&scene, &problem, {BalLoss::kHuber, -1.0}); },
-                      "BalProblemOptions::loss_scale must be positive and finite, got -1");
+  expect_error_naming(
+      [&] {
+        add_bal_residuals(&scene, &problem, {BalLoss::kHuber, -1.0});
+      },
+      "BalProblemOptions::loss_scale must be positive and finite, got -1");
   expect_error_naming([] { parse_bal_loss("l1", "--loss"); }, "--loss: unknown loss 'l1' (known: none, huber");
 }
 
