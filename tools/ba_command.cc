@@ -3,6 +3,7 @@
 // Levenberg-Marquardt and the linear solvers it has, side by side with Ceres
 // Solver's Schur-complement solvers when it is built in.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -185,10 +186,13 @@ int solve_ba(const SolveArgs& args) {
   JsonOutput json(args.json_path);
   std::FILE* out = json.report();
   if (!args.out_path.empty()) {
-    // Refuse a path that cannot be written before the solve, not after it.
+    // Refuse a path that cannot be written before the solve, not after it,
+    // and leave no empty file behind.
+    const bool existed = std::filesystem::exists(args.out_path);
     std::FILE* probe = std::fopen(args.out_path.c_str(), "a");
     if (!probe) throw Error("--out: cannot write '" + args.out_path + "'");
     std::fclose(probe);
+    if (!existed) std::filesystem::remove(args.out_path);
   }
   std::vector<NamedScene> scenes =
       load_scenes(args.file.empty() ? std::vector<std::string>{} : std::vector<std::string>{args.file},
