@@ -71,25 +71,25 @@ BaRun run_ceres_ba(const BalScene& scene, const std::string& problem_name, const
   BaRun run;
   ceres::Solver::Summary summary;
   {
-    // One loss shared by every residual, as on the curvature side.
+    // One loss shared by every residual, as on the curvature side, owned here.
     ceres::Problem::Options problem_options;
     problem_options.loss_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
     std::unique_ptr<ceres::LossFunction> loss(make_loss(options.problem));
-    ceres::Problem shared_loss_problem(problem_options);
+    ceres::Problem problem(problem_options);
     for (const BalObservation& o : copy.observations) {
-      shared_loss_problem.AddResidualBlock(new CeresBalCost(new BalReprojection{o.x, o.y}), loss.get(),
-                                           copy.camera(o.camera), copy.point(o.point));
+      problem.AddResidualBlock(new CeresBalCost(new BalReprojection{o.x, o.y}), loss.get(), copy.camera(o.camera),
+                               copy.point(o.point));
     }
     auto ordering = std::make_shared<ceres::ParameterBlockOrdering>();
     for (int j = 0; j < copy.num_points; ++j) {
-      if (shared_loss_problem.HasParameterBlock(copy.point(j))) ordering->AddElementToGroup(copy.point(j), 0);
+      if (problem.HasParameterBlock(copy.point(j))) ordering->AddElementToGroup(copy.point(j), 0);
     }
     for (int i = 0; i < copy.num_cameras; ++i) {
-      if (shared_loss_problem.HasParameterBlock(copy.camera(i))) ordering->AddElementToGroup(copy.camera(i), 1);
+      if (problem.HasParameterBlock(copy.camera(i))) ordering->AddElementToGroup(copy.camera(i), 1);
     }
     solver.linear_solver_ordering = ordering;
     const auto begin = std::chrono::steady_clock::now();
-    ceres::Solve(solver, &shared_loss_problem, &summary);
+    ceres::Solve(solver, &problem, &summary);
     run.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   }
   run.peak_memory_bytes = memory.bytes();
