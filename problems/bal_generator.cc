@@ -134,11 +134,22 @@ BalScene generate_bal_scene(const BalGeneratorOptions& options, BalScene* truth)
     o.y += options.pixel_noise * normal.next();
   }
 
-  // The start: every camera and point moved off the truth.
+  // The start: every camera and point moved off the truth. A camera turns
+  // about its own centre and the centre moves (t = -R c is recomputed): a
+  // perturbation of the angle-axis alone would turn the camera about the
+  // world origin and throw cameras far from it (x = 500 in large-1000) out
+  // by units, some points behind them.
   for (int i = 0; i < scene.num_cameras; ++i) {
     double* camera = scene.camera(i);
+    const double inverse[3] = {-camera[0], -camera[1], -camera[2]};
+    const double minus_t[3] = {-camera[3], -camera[4], -camera[5]};
+    double centre[3];
+    angle_axis_rotate_point(inverse, minus_t, centre);  // c = -R^T t
     for (int c = 0; c < 3; ++c) camera[c] += options.rotation_perturbation * normal.next();
-    for (int c = 3; c < 6; ++c) camera[c] += options.translation_perturbation * normal.next();
+    for (int c = 0; c < 3; ++c) centre[c] += options.translation_perturbation * normal.next();
+    double rotated[3];
+    angle_axis_rotate_point(camera, centre, rotated);
+    for (int c = 0; c < 3; ++c) camera[3 + c] = -rotated[c];
     camera[6] *= 1.0 + options.focal_perturbation * normal.next();
   }
   for (double& coordinate : scene.points) coordinate += options.point_perturbation * normal.next();

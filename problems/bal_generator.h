@@ -36,8 +36,8 @@ struct BalGeneratorOptions {
   int max_views_per_point = 20;  // >= 2
   double pixel_noise = 1.0;      // standard deviation of each observed coordinate, pixels
   // Standard deviations of the starting point's perturbation.
-  double rotation_perturbation = 0.01;     // radians, each angle-axis component
-  double translation_perturbation = 0.05;  // units, each translation component
+  double rotation_perturbation = 0.01;     // radians, each angle-axis component (about the camera's centre)
+  double translation_perturbation = 0.05;  // units, each coordinate of the camera's centre
   double focal_perturbation = 0.01;        // relative
   double point_perturbation = 0.1;         // units, each coordinate
   std::uint64_t seed = 1;
