@@ -10,6 +10,7 @@ namespace curvature::tools {
 void register_list_command(CLI::App& app);
 void register_nist_commands(CLI::App& bench, CLI::App& solve, int* exit_status);
 void register_mgh_commands(CLI::App& bench, CLI::App& solve, int* exit_status);
+void register_ba_commands(CLI::App& bench, CLI::App& solve, int* exit_status);
 void register_fit_command(CLI::App& app, int* exit_status);
 void register_predict_command(CLI::App& app, int* exit_status);
 void register_nn_bench_command(CLI::App& bench);

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   solve->require_subcommand(1);
   register_nist_commands(*bench, *solve, &exit_status);
   register_mgh_commands(*bench, *solve, &exit_status);
+  register_ba_commands(*bench, *solve, &exit_status);
   register_nn_bench_command(*bench);
   register_batch_bench_command(*bench);
   register_posegraph_commands(*bench, *solve, &exit_status);

@@ -1,0 +1,49 @@
+#include "ba_run.h"
+
+#include <chrono>
+
+#include "curvature/solve.h"
+#include "peak_memory.h"
+
+namespace curvature::bench {
+
+BaRun run_curvature_ba(const BalScene& scene, const std::string& problem_name, const std::string& linear_solver,
+                       const BaRunOptions& options) {
+  BalScene copy = scene;
+  SolverOptions solver;
+  solver.method = Method::kLevenbergMarquardt;
+  solver.linear_solver = parse_linear_solver(linear_solver);
+  solver.num_threads = options.threads;
+  solver.max_iterations = options.max_iterations;
+  solver.function_tolerance = options.function_tolerance;
+  solver.gradient_tolerance = options.gradient_tolerance;
+  solver.parameter_tolerance = options.parameter_tolerance;
+
+  const PeakMemory memory;
+  Summary summary;
+  BaRun run;
+  {
+    Problem problem;
+    add_bal_residuals(&copy, &problem, options.problem);
+    const auto begin = std::chrono::steady_clock::now();
+    summary = solve(solver, &problem);
+    run.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  }
+  run.peak_memory_bytes = memory.bytes();
+  run.problem = problem_name;
+  run.cameras = scene.num_cameras;
+  run.points = scene.num_points;
+  run.observations = scene.num_observations();
+  run.threads = options.threads;
+  run.solver = "curvature-lm";
+  run.linear_solver = summary.linear_solver;
+  run.initial_cost = summary.initial_cost;
+  run.final_cost = summary.final_cost;
+  run.iterations = summary.iterations;
+  run.evaluation_time_s = summary.evaluation_time_s;
+  run.linear_solver_time_s = summary.linear_solver_time_s;
+  run.status = to_string(summary.termination);
+  return run;
+}
+
+}  // namespace curvature::bench
