@@ -190,13 +190,26 @@ class Reader {
     }
   }
 
+  // Field `index` as an angle, wrapped to [-pi, pi). Beyond 1e9 rad the
+  // wrapped value keeps fewer than 7 significant digits of the heading (and
+  // beyond 2^53 none), so such an angle is refused rather than turned into
+  // an arbitrary one.
+  double angle(const Record& record, int index) const {
+    const double theta = record.number(index);
+    if (!(std::abs(theta) <= 1e9)) {
+      record.fail_field(index, "is an angle of " + std::to_string(theta) +
+                                   " rad, beyond 1e9 rad: wrapping it to [-pi, pi) would lose the heading");
+    }
+    return wrap_angle(theta);
+  }
+
   void read_vertex2d(const Record& record) {
     const int id = record.id(0);
     define_vertex(record, id);
     Pose2d& pose = graph_.poses2d[id];
     pose.position[0] = record.number(1);
     pose.position[1] = record.number(2);
-    pose.angle[0] = wrap_angle(record.number(3));
+    pose.angle[0] = angle(record, 3);
   }
 
   void read_edge2d(const Record& record) {
@@ -205,7 +218,7 @@ class Reader {
     edge.to = record.id(1);
     edge.measurement.position[0] = record.number(2);
     edge.measurement.position[1] = record.number(3);
-    edge.measurement.angle[0] = wrap_angle(record.number(4));
+    edge.measurement.angle[0] = angle(record, 4);
     edge.information = read_information<3>(record, 5);
     graph_.edges2d.push_back(edge);
     edge_lines_.push_back(record.line());

@@ -76,6 +76,16 @@ TEST(G2o, MissingFieldIsAnErrorNamingFileLineAndField) {
             "graph.g2o:1: VERTEX_SE3:QUAT: missing field 'qw' (8 fields expected after the record type, 7 found)");
 }
 
+// An angle so large that wrapping it leaves no heading (found by the g2o
+// fuzzer: -8.9e113 came back outside [-pi, pi)) is refused, naming the field.
+TEST(G2o, AnAngleBeyondWhatWrappingCanResolveIsAnErrorNamingTheField) {
+  EXPECT_NE(read_error("VERTEX_SE2 0 0 0 -8.9e113\n").find("graph.g2o:1: VERTEX_SE2: field 'theta' is an angle of"),
+            std::string::npos);
+  EXPECT_NE(read_error(kVertices2d + "EDGE_SE2 0 1 1 0 1e10 1 0 0 1 0 1\n").find("field 'dtheta'"), std::string::npos)
+      << read_error(kVertices2d + "EDGE_SE2 0 1 1 0 1e10 1 0 0 1 0 1\n");
+  EXPECT_NEAR(read("VERTEX_SE2 0 0 0 1e6\n").poses2d.at(0).angle[0], std::remainder(1e6, 2 * M_PI), 1e-9);
+}
+
 TEST(G2o, ExtraFieldIsAnError) {
   EXPECT_EQ(read_error("VERTEX_SE2 0 0 0 0 9\n"),
             "graph.g2o:1: VERTEX_SE2: unexpected field '9' after 'theta' (4 fields expected after the record type)");
