@@ -9,6 +9,7 @@
 
 #include "curvature/error.h"
 #include "curvature/version.h"
+#include "json_string.h"
 #include "json_value.h"
 #include "mlp_metrics.h"
 
@@ -20,37 +21,7 @@ using internal::JsonValue;
 constexpr const char* kFormat = "curvature-mlp";
 constexpr int kFormatVersion = 1;
 
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escape[8];
-          std::snprintf(escape, sizeof escape, "\\u%04x", static_cast<unsigned>(c));
-          out += escape;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string quoted(const std::string& text) { return internal::json_quoted(text); }
 
 template <typename Range>
 std::string number_array(const Range& values) {

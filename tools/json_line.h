@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "curvature/error.h"
+#include "json_string.h"
 
 namespace curvature::tools {
 
@@ -71,38 +72,7 @@ class JsonLine {
 
   // A string as a JSON string: quotes, backslashes and control characters
   // escaped; other bytes (UTF-8 included) as they are.
-  static std::string quoted(const std::string& value) {
-    std::string out = "\"";
-    for (const char c : value) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-            out += escaped;
-          } else {
-            out += c;
-          }
-      }
-    }
-    out += '"';
-    return out;
-  }
+  static std::string quoted(const std::string& value) { return internal::json_quoted(value); }
 
  private:
   void append_key(const char* key) {
