@@ -46,7 +46,7 @@ echo "ci_consumer: installed into a temporary prefix: $(find "$prefix" -type f |
 check_consumer() {  # build folder, route
   local build=$1 route=$2
   cmake --build "$build" -j2 >"$build.log" 2>&1 || { cat "$build.log"; fail "$route: the consumer does not build"; }
-  if grep -E '"command": .*consumer/(first_problem|eigen_across_the_boundary|ready_made_problem)\.cc' "$build/compile_commands.json" |
+  if grep -E '"command": .*consumer/(first_problem|eigen_across_the_boundary|ready_made_problem|rotation_on_a_manifold)\.cc' "$build/compile_commands.json" |
     grep -qE -- '-march|-m(avx|sse|fma)'; then
     fail "$route: the consumer was compiled with instruction-set flags"
   fi
@@ -59,6 +59,8 @@ check_consumer() {  # build folder, route
   output=$(CURVATURE_DATA_DIR=$prefix/share/curvature "$build/ready_made_problem") ||
     fail "$route: ready_made_problem failed: $output"
   echo "ci_consumer: $route: ready_made_problem: ${output//$prefix/<prefix>}"
+  output=$("$build/rotation_on_a_manifold") || fail "$route: rotation_on_a_manifold failed: $output"
+  echo "ci_consumer: $route: rotation_on_a_manifold: $output"
 }
 
 installed=build/consumer-installed
