@@ -37,7 +37,8 @@ int main() {
     for (int i = 0; i < 3; ++i) r.reference[i] = references[k][i];
     curvature::angle_axis_rotate_point(truth, references[k], r.observed);
     for (int i = 0; i < 3; ++i) r.observed[i] += noise[k][i];
-    problem.add_residual_block(std::make_shared<curvature::AutoDiffCostFunction<DirectionResidual, 3, 4>>(r), nullptr, q);
+    problem.add_residual_block(std::make_shared<curvature::AutoDiffCostFunction<DirectionResidual, 3, 4>>(r), nullptr,
+                               q);
   }
   problem.set_manifold(q, std::make_shared<curvature::QuaternionManifold>());
   const curvature::Summary summary = curvature::solve(curvature::SolverOptions(), &problem);
