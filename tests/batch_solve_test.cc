@@ -71,6 +71,14 @@ const std::vector<double> kMisra1aX = {77.6,  114.9, 141.1, 190.8, 239.9, 289.0,
 // Gaussian noise of standard deviation `noise` (seeded).
 struct ExponentialBatch {
   std::vector<double> t, y, truth;
+  // The observations as batch_solve() reads them (views into this batch).
+  BatchData data() const {
+    BatchData data;
+    data.y = y;
+    data.x = t;
+    data.points_per_fit = static_cast<int>(t.size());
+    return data;
+  }
 };
 ExponentialBatch make_exponentials(int num_fits, int points, double noise, std::uint64_t seed) {
   ExponentialBatch batch;
@@ -88,10 +96,7 @@ ExponentialBatch make_exponentials(int num_fits, int points, double noise, std::
 
 TEST(BatchSolve, RecoversExactExponentialsToTenDigits) {
   const ExponentialBatch batch = make_exponentials(50, 30, 0.0, 1);
-  BatchData data;
-  data.y = batch.y;
-  data.x = batch.t;
-  data.points_per_fit = 30;
+  BatchData data = batch.data();
   std::vector<double> p(2 * 50);
   for (int k = 0; k < 50; ++k) p[2 * k] = 1.0, p[2 * k + 1] = 0.5;
   const BatchResult result = batch_solve<2>(Exponential{}, data, p);
@@ -202,10 +207,7 @@ ThreadRuns expect_identical_for_one_two_and_four_threads(const Model& model, con
 
 TEST(BatchSolve, ResultsAreBitIdenticalForOneTwoAndFourThreads) {
   const ExponentialBatch batch = make_exponentials(301, 20, 0.05, 7);
-  BatchData data;
-  data.y = batch.y;
-  data.x = batch.t;
-  data.points_per_fit = 20;
+  BatchData data = batch.data();
   BatchOptions options;
   options.standard_errors = true;
   const ThreadRuns runs = expect_identical_for_one_two_and_four_threads(Exponential{}, data, 301, options);
@@ -216,10 +218,7 @@ TEST(BatchSolve, BoundsAreRespectedAndActiveBoundsConverge) {
   // The rate's unconstrained optimum is 0.5; an upper bound of 0.3 holds it
   // there, and a start outside the box is projected into it.
   const ExponentialBatch batch = make_exponentials(1, 30, 0.0, 3);
-  BatchData data;
-  data.y = batch.y;
-  data.x = batch.t;
-  data.points_per_fit = 30;
+  BatchData data = batch.data();
   const double rate = batch.truth[1];
   BatchOptions options;
   options.lower_bounds = {0.0, 0.0};
@@ -324,10 +323,7 @@ TEST(BatchSolve, NonConvergenceIsReportedHonestly) {
 TEST(BatchSolve, FourFitsAtOnceRecoverExactExponentials) {
   // 50 fits: twelve groups of four and one of two.
   const ExponentialBatch batch = make_exponentials(50, 30, 0.0, 1);
-  BatchData data;
-  data.y = batch.y;
-  data.x = batch.t;
-  data.points_per_fit = 30;
+  BatchData data = batch.data();
   std::vector<double> p(2 * 50);
   for (int k = 0; k < 50; ++k) p[2 * k] = 1.0, p[2 * k + 1] = 0.5;
   const BatchResult result = batch_solve<2>(VectorizableExponential{}, data, p);
@@ -341,11 +337,8 @@ TEST(BatchSolve, FourFitsAtOnceRecoverExactExponentials) {
 TEST(BatchSolve, FourFitsAtOnceMatchOneByOneAndAnyThreadCount) {
   const ExponentialBatch batch = make_exponentials(301, 20, 0.05, 7);
   const std::vector<double> weights(batch.y.size(), 2.0);
-  BatchData data;
-  data.y = batch.y;
-  data.x = batch.t;
+  BatchData data = batch.data();
   data.weights = weights;
-  data.points_per_fit = 20;
   const ThreadRuns runs = expect_identical_for_one_two_and_four_threads(VectorizableExponential{}, data, 301, {});
   std::vector<double> one_by_one(2 * 301, 1.0);
   BatchOptions options;
@@ -427,10 +420,7 @@ TEST(BatchSolve, PoissonLikelihoodSolvesTheScoreEquationsOfAnExponential) {
   // sum f = sum y and sum t f = sum t y (a log-linear model). Least squares
   // gives another answer on the same counts.
   const ExponentialBatch batch = make_counts(37, 40, 3);
-  BatchData data;
-  data.y = batch.y;
-  data.x = batch.t;
-  data.points_per_fit = 40;
+  BatchData data = batch.data();
   for (const bool across_fits : {false, true}) {
     BatchOptions options;
     options.estimator = BatchEstimator::kPoissonLikelihood;
