@@ -59,7 +59,10 @@ class Manifold {
   // ambient_matrix of num_rows x ambient_size() (a cost function's Jacobian
   // block) into a row-major num_rows x tangent_size(). The default forms
   // plus_jacobian() and multiplies; manifolds with structure (Euclidean,
-  // subset) override it.
+  // subset) override it. For code that maps one Jacobian block at a time:
+  // the solvers' evaluator instead calls plus_jacobian() once per block and
+  // evaluation and multiplies every residual block's Jacobian by it, so a
+  // manifold needs only plus_jacobian() to be fast there.
   virtual bool right_multiply_by_plus_jacobian(const double* x, int num_rows, const double* ambient_matrix,
                                                double* tangent_matrix) const;
 
