@@ -436,6 +436,23 @@ NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& option
   return result;
 }
 
+// The training samples followed by the validation samples, which are listed
+// in validation->terms as held-out terms: what train()'s SumObjective form
+// validates on.
+Dataset with_validation_terms(const NnTask& task, TrainValidation* validation) {
+  Dataset data = task.train;
+  const int num_train = task.train.num_samples();
+  const int num_validation = task.validation.num_samples();
+  if (num_validation == 0) return data;
+  const int all = num_train + num_validation;
+  data.inputs.conservativeResize(all, Eigen::NoChange);
+  data.targets.conservativeResize(all, Eigen::NoChange);
+  data.inputs.bottomRows(num_validation) = task.validation.inputs;
+  data.targets.bottomRows(num_validation) = task.validation.targets;
+  for (int s = num_train; s < all; ++s) validation->terms.push_back(s);
+  return data;
+}
+
 // First-order training of the cross-entropy through train()'s SumObjective
 // form: one term per sample, validation samples appended as held-out terms.
 // --batch arrives as blocks of chunk_size samples (fit_command.cc), so a
@@ -443,17 +460,9 @@ NnTrainResult train_first_order(const NnTask& task, const NnTrainOptions& option
 NnTrainResult train_first_order_cross_entropy(const NnTask& task, const NnTrainOptions& options, UpdateRuleType rule) {
   NnTrainResult result;
   Mlp mlp = initial_network(task);
-  Dataset data = task.train;
-  TrainValidation validation;
   const int num_train = task.train.num_samples();
-  if (task.validation.num_samples() > 0) {
-    const int all = num_train + task.validation.num_samples();
-    data.inputs.conservativeResize(all, Eigen::NoChange);
-    data.targets.conservativeResize(all, Eigen::NoChange);
-    data.inputs.bottomRows(task.validation.num_samples()) = task.validation.inputs;
-    data.targets.bottomRows(task.validation.num_samples()) = task.validation.targets;
-    for (int s = num_train; s < all; ++s) validation.terms.push_back(s);
-  }
+  TrainValidation validation;
+  const Dataset data = with_validation_terms(task, &validation);
   MlpCrossEntropyOptions objective_options;
   objective_options.num_threads = options.num_threads;
   MlpCrossEntropyObjective objective(task.network, data, objective_options);
@@ -503,17 +512,9 @@ NnTrainResult train_with_layers(const NnTask& task, const NnTrainOptions& option
   const std::optional<MinimizerMethod> full_batch_method = layers_minimizer(method);
   NnTrainResult result;
   const bool classification = task.loss == NnLoss::kCrossEntropy;
-  Dataset data = task.train;
   const int num_train = task.train.num_samples();
   TrainValidation validation;
-  if (first_order && task.validation.num_samples() > 0) {
-    const int all = num_train + task.validation.num_samples();
-    data.inputs.conservativeResize(all, Eigen::NoChange);
-    data.targets.conservativeResize(all, Eigen::NoChange);
-    data.inputs.bottomRows(task.validation.num_samples()) = task.validation.inputs;
-    data.targets.bottomRows(task.validation.num_samples()) = task.validation.targets;
-    for (int s = num_train; s < all; ++s) validation.terms.push_back(s);
-  }
+  const Dataset data = first_order ? with_validation_terms(task, &validation) : task.train;
   MlpLayerObjective objective(task.network, task.layers,
                               classification ? MlpLoss::kCrossEntropy : MlpLoss::kSquaredError, data, num_train);
   const double units = classification ? 1.0 : static_cast<double>(num_train) * task.train.num_targets();
