@@ -126,6 +126,8 @@ std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& opti
       return std::make_unique<SparseQrSolver>();
     case LinearSolverType::kCgnr:
       return std::make_unique<CgnrSolver>(options.max_cg_iterations, options.cg_relative_tolerance);
+    case LinearSolverType::kIterativeSchur:
+      throw Error("make_linear_solver: iterative-schur needs the problem's Schur structure");
     case LinearSolverType::kAuto:
       throw Error("make_linear_solver: LinearSolverType::kAuto must be resolved with choose_linear_solver() first");
     case LinearSolverType::kCount:

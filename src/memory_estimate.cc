@@ -76,6 +76,15 @@ std::vector<Part> solver_parts(LinearSolverType resolved, const JacobianShape& s
       return {{"sparse Jacobian (" + std::to_string(static_cast<long long>(shape.nonzeros)) +
                    " nonzeros) and its saved copy",
                sparse_jacobian}};
+    case LinearSolverType::kIterativeSchur:
+      // Besides J: a residual-sized vector, and per eliminated block its
+      // inverse and E^T r, per kept block its preconditioner block, its
+      // factor and the CG vectors (schur/implicit_schur_solver.h): about
+      // eight doubles per column.
+      return {{"sparse Jacobian (" + std::to_string(static_cast<long long>(shape.nonzeros)) +
+                   " nonzeros) and its saved copy",
+               sparse_jacobian},
+              {"implicit Schur complement work vectors", (m + 8 * n) * kDouble}};
     case LinearSolverType::kAuto:
     case LinearSolverType::kCount:
       break;

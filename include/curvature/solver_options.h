@@ -78,6 +78,7 @@ enum class LinearSolverType {
   kSparseNormalCholesky,  // sparse Cholesky of J^T J + D^2, symbolic analysis done once
   kSparseQr,              // sparse QR of [J; D]
   kCgnr,                  // matrix-free conjugate gradients on the normal equations
+  kIterativeSchur,        // PCG on the implicit Schur complement, Schur-Jacobi preconditioner
   kCount,                 // not a solver: the number of linear-solver types
 };
 
@@ -117,6 +118,9 @@ inline constexpr LinearSolverInfo kLinearSolvers[] = {
     {LinearSolverType::kSparseQr, "sparse-qr", "sparse QR of [J; D]", JacobianStorage::kSparse, false},
     {LinearSolverType::kCgnr, "cgnr", "matrix-free conjugate gradients on the normal equations",
      JacobianStorage::kSparseWhenLarge, true},
+    {LinearSolverType::kIterativeSchur, "iterative-schur",
+     "conjugate gradients on the implicit Schur complement (points eliminated), Schur-Jacobi preconditioner",
+     JacobianStorage::kSparse, true},
 };
 // clang-format on
 static_assert(registry_is_complete<LinearSolverType>(kLinearSolvers));

@@ -1,0 +1,67 @@
+// implicit_schur_solver.h — the iterative-schur linear solver: conjugate
+// gradients on the Schur complement S (implicit_schur.h, never formed),
+// preconditioned by S's block diagonal (schur_jacobi.h), then
+// back-substitution for the eliminated blocks. Internal.
+//
+// Each solve(d) is an inexact Newton step: PCG stops at
+// |r_k| <= eta |r_0| on S dz = b, where eta is the forcing term of the
+// present Jacobian (forcing_sequence.h): eta_max far from the solution,
+// falling as sqrt(|J^T r| / |J^T r|_0) towards eta_min near it. A step cut
+// off by the iteration limit is still returned (every CG iterate reduces
+// the model), with a message giving the residual reached.
+//
+// Work per CG iteration: two passes over J's nonzeros and one over the
+// residuals; memory linear in the observations (J itself, a residual-sized
+// vector, per point a 3x3 inverse, per camera a 9x9 block and its factor).
+// Bit-identical for any number of threads.
+#pragma once
+
+#include <Eigen/Core>
+#include <memory>
+
+#include "curvature/thread_pool.h"
+#include "linear_solver.h"
+#include "schur/forcing_sequence.h"
+#include "schur/implicit_schur.h"
+#include "schur/preconditioned_cg.h"
+#include "schur/schur_jacobi.h"
+#include "schur/schur_structure.h"
+
+namespace curvature::internal {
+
+struct ImplicitSchurSolverOptions {
+  int num_threads = 1;
+  int max_iterations = 500;  // PCG iterations per solve
+  double eta_max = 0.1;      // the forcing term's ceiling (the first Jacobian's)
+  double eta_min = 1e-10;    // its floor
+};
+
+class ImplicitSchurSolver final : public LinearSolver {
+ public:
+  // Throws curvature::Error for options out of range.
+  ImplicitSchurSolver(std::shared_ptr<const SchurStructure> structure, const ImplicitSchurSolverOptions& options);
+
+  // J must be sparse with the structure's pattern.
+  LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
+  LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
+  LinearSolverType type() const override { return LinearSolverType::kIterativeSchur; }
+
+  // The forcing term the solves of the present Jacobian use.
+  double eta() const { return eta_; }
+  const SchurJacobiPreconditioner& preconditioner() const { return preconditioner_; }
+  ImplicitSchurComplement& complement() { return schur_; }
+
+ private:
+  std::shared_ptr<const SchurStructure> structure_;
+  ImplicitSchurSolverOptions options_;
+  ThreadPool pool_;
+  ImplicitSchurComplement schur_;
+  SchurJacobiPreconditioner preconditioner_;
+  PreconditionedCg cg_;
+  ForcingSequence forcing_;
+  bool prepared_ = false;
+  double eta_ = 0.1;
+  Eigen::VectorXd rhs_, dz_, dy_;
+};
+
+}  // namespace curvature::internal
