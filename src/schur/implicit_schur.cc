@@ -10,70 +10,82 @@ namespace {
 
 constexpr int kDyn = Eigen::Dynamic;
 
-// w = P t on the rows of chunk e: t = F x (x given) or r, u = E^T t,
-// w = t - E M^-1 u.
+// t = F x (x given) or r on the rows of chunk e; when `project`,
+// w = t - E M^-1 E^T t; then each f-cell's slot F_c^T w (t when not
+// projected), while the chunk's part of J is in cache.
 template <int R, int E, int F>
-void project_chunk(const SchurStructure& s, const double* values, const Eigen::VectorXd* x, const Eigen::VectorXd& r,
-                   const double* e_inverse, int e, double* rows) {
+void chunk_slots(const SchurStructure& s, const FBlockIncidence& incidence, const double* values,
+                 const Eigen::VectorXd* x, const Eigen::VectorXd& r, const double* e_inverse, int e, bool project,
+                 double* rows, double* slots) {
   const int e_size = s.e_blocks[e].size;
   Eigen::Matrix<double, E, 1> u = Eigen::Matrix<double, E, 1>::Zero(e_size);
   const int begin = s.chunk_starts[e];
   const int end = s.chunk_starts[e + 1];
   for (int k = begin; k < end; ++k) {
     const SchurStructure::ResidualBlock& rb = s.residual_blocks[s.chunk_residual_blocks[k]];
-    VectorMap<R> w(rows + rb.row, rb.num_rows);
+    VectorMap<R> t(rows + rb.row, rb.num_rows);
     if (x != nullptr) {
-      w.setZero();
+      t.setZero();
       for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) {
         const SchurStructure::Cell& cell = s.f_cells[c];
         const SchurStructure::Block& f = s.f_blocks[cell.block];
-        w.noalias() += jacobian_cell<R, F>(values, cell.value_offset, rb, f.size) *
+        t.noalias() += jacobian_cell<R, F>(values, cell.value_offset, rb, f.size) *
                        ConstVectorMap<F>(x->data() + f.reduced_offset, f.size);
       }
     } else {
-      w = ConstVectorMap<R>(r.data() + rb.row, rb.num_rows);
+      t = ConstVectorMap<R>(r.data() + rb.row, rb.num_rows);
     }
-    u.noalias() += jacobian_cell<R, E>(values, rb.e_value_offset, rb, e_size).transpose() * w;
+    if (project) u.noalias() += jacobian_cell<R, E>(values, rb.e_value_offset, rb, e_size).transpose() * t;
   }
-  const Eigen::Matrix<double, E, 1> v = ConstSquareMap<E>(e_inverse, e_size, e_size) * u;
+  Eigen::Matrix<double, E, 1> v;
+  if (project) v.noalias() = ConstSquareMap<E>(e_inverse, e_size, e_size) * u;
   for (int k = begin; k < end; ++k) {
     const SchurStructure::ResidualBlock& rb = s.residual_blocks[s.chunk_residual_blocks[k]];
-    VectorMap<R>(rows + rb.row, rb.num_rows).noalias() -= jacobian_cell<R, E>(values, rb.e_value_offset, rb, e_size) * v;
+    VectorMap<R> w(rows + rb.row, rb.num_rows);
+    if (project) w.noalias() -= jacobian_cell<R, E>(values, rb.e_value_offset, rb, e_size) * v;
+    for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) {
+      const SchurStructure::Cell& cell = s.f_cells[c];
+      const int f_size = s.f_blocks[cell.block].size;
+      VectorMap<F>(slots + incidence.slot[c], f_size).noalias() =
+          jacobian_cell<R, F>(values, cell.value_offset, rb, f_size).transpose() * w;
+    }
   }
 }
 
-// w = t on the rows of a residual block that reads no e-block.
+// The slots F_c^T t of a residual block that reads no e-block, t = F x or r.
 template <int R, int F>
-void copy_f_only_rows(const SchurStructure& s, const double* values, const Eigen::VectorXd* x,
-                      const Eigen::VectorXd& r, int b, double* rows) {
+void f_only_slots(const SchurStructure& s, const FBlockIncidence& incidence, const double* values,
+                  const Eigen::VectorXd* x, const Eigen::VectorXd& r, int b, double* rows, double* slots) {
   const SchurStructure::ResidualBlock& rb = s.residual_blocks[b];
-  VectorMap<R> w(rows + rb.row, rb.num_rows);
+  VectorMap<R> t(rows + rb.row, rb.num_rows);
   if (x == nullptr) {
-    w = ConstVectorMap<R>(r.data() + rb.row, rb.num_rows);
-    return;
+    t = ConstVectorMap<R>(r.data() + rb.row, rb.num_rows);
+  } else {
+    t.setZero();
+    for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) {
+      const SchurStructure::Cell& cell = s.f_cells[c];
+      const SchurStructure::Block& f = s.f_blocks[cell.block];
+      t.noalias() += jacobian_cell<R, F>(values, cell.value_offset, rb, f.size) *
+                     ConstVectorMap<F>(x->data() + f.reduced_offset, f.size);
+    }
   }
-  w.setZero();
   for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) {
     const SchurStructure::Cell& cell = s.f_cells[c];
-    const SchurStructure::Block& f = s.f_blocks[cell.block];
-    w.noalias() +=
-        jacobian_cell<R, F>(values, cell.value_offset, rb, f.size) * ConstVectorMap<F>(x->data() + f.reduced_offset, f.size);
+    const int f_size = s.f_blocks[cell.block].size;
+    VectorMap<F>(slots + incidence.slot[c], f_size).noalias() =
+        jacobian_cell<R, F>(values, cell.value_offset, rb, f_size).transpose() * t;
   }
 }
 
-// y_i = F_i^T w (+ D_i^2 x_i) over f-block i's residual blocks, in row order.
-template <int R, int F>
-void f_block_transpose_product(const SchurStructure& s, const FBlockIncidence& incidence, const double* values,
-                               const double* rows, const Eigen::VectorXd* x, const Eigen::VectorXd* damping, int i,
-                               Eigen::VectorXd* y) {
+// y_i = the sum of f-block i's slots, in row order (+ D_i^2 x_i).
+template <int F>
+void sum_f_block_slots(const SchurStructure& s, const FBlockIncidence& incidence, const double* slots,
+                       const Eigen::VectorXd* x, const Eigen::VectorXd* damping, int i, Eigen::VectorXd* y) {
   const SchurStructure::Block& f = s.f_blocks[i];
   VectorMap<F> yi(y->data() + f.reduced_offset, f.size);
   yi.setZero();
   for (int k = incidence.starts[i]; k < incidence.starts[i + 1]; ++k) {
-    const int c = incidence.cells[k];
-    const SchurStructure::ResidualBlock& rb = s.residual_blocks[incidence.residual_block[c]];
-    yi.noalias() += jacobian_cell<R, F>(values, s.f_cells[c].value_offset, rb, f.size).transpose() *
-                    ConstVectorMap<R>(rows + rb.row, rb.num_rows);
+    yi += ConstVectorMap<F>(slots + incidence.slot[incidence.cells[k]], f.size);
   }
   if (x != nullptr) {
     yi.array() += ConstVectorMap<F>(damping->data() + f.column, f.size).array().square() *
@@ -116,7 +128,8 @@ void back_substitute_chunk(const SchurStructure& s, const double* values, const 
     }
     u.noalias() += jacobian_cell<R, E>(values, rb.e_value_offset, rb, eb.size).transpose() * t;
   }
-  VectorMap<E>(dy->data() + eb.reduced_offset, eb.size).noalias() = -(ConstSquareMap<E>(e_inverse, eb.size, eb.size) * u);
+  VectorMap<E>(dy->data() + eb.reduced_offset, eb.size).noalias() =
+      -(ConstSquareMap<E>(e_inverse, eb.size, eb.size) * u);
 }
 
 }  // namespace
@@ -139,6 +152,11 @@ FBlockIncidence::FBlockIncidence(const SchurStructure& structure) {
   for (const SchurStructure::ResidualBlock& rb : structure.residual_blocks) {
     for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) cells[next[structure.f_cells[c].block]++] = c;
   }
+  slot.assign(structure.f_cells.size(), 0);
+  for (int c : cells) {
+    slot[c] = slot_size;
+    slot_size += structure.f_blocks[structure.f_cells[c].block].size;
+  }
 }
 
 ImplicitSchurComplement::ImplicitSchurComplement(const SchurStructure& structure, ThreadPool& pool)
@@ -158,6 +176,7 @@ ImplicitSchurComplement::ImplicitSchurComplement(const SchurStructure& structure
   etr_.resize(structure.num_e_coordinates);
   ftr_.resize(structure.num_f_coordinates);
   rows_.resize(structure.num_jacobian_rows);
+  slots_.resize(incidence_.slot_size);
 }
 
 void ImplicitSchurComplement::set_jacobian(const SparseRowMatrix& jacobian, const Eigen::VectorXd& residuals) {
@@ -175,8 +194,8 @@ void ImplicitSchurComplement::set_jacobian(const SparseRowMatrix& jacobian, cons
       }
     }
   });
-  rows_ = residuals;
-  transpose_product(nullptr, &ftr_);
+  fill_slots(nullptr, false);
+  sum_slots(nullptr, &ftr_);
   gradient_norm_ = std::sqrt(etr_.squaredNorm() + ftr_.squaredNorm());
 }
 
@@ -214,54 +233,55 @@ std::string ImplicitSchurComplement::set_damping(const Eigen::VectorXd& d) {
   return {};
 }
 
-void ImplicitSchurComplement::project_rows(const Eigen::VectorXd* x) {
+void ImplicitSchurComplement::fill_slots(const Eigen::VectorXd* x, bool project) {
   const int num_e = static_cast<int>(structure_.e_blocks.size());
   const int num_tasks = num_e + static_cast<int>(structure_.f_only_residual_blocks.size());
   const Eigen::VectorXd& r = *residuals_;
   double* rows = rows_.data();
+  double* slots = slots_.data();
   pool_.parallel_for(num_tasks, [&](int, int begin, int end) {
     for (int task = begin; task < end; ++task) {
       if (task < num_e) {
         const double* inverse = e_inverse(task);
         if (fixed_shapes_) {
-          project_chunk<2, 3, 9>(structure_, values_, x, r, inverse, task, rows);
+          chunk_slots<2, 3, 9>(structure_, incidence_, values_, x, r, inverse, task, project, rows, slots);
         } else {
-          project_chunk<kDyn, kDyn, kDyn>(structure_, values_, x, r, inverse, task, rows);
+          chunk_slots<kDyn, kDyn, kDyn>(structure_, incidence_, values_, x, r, inverse, task, project, rows, slots);
         }
       } else {
         const int b = structure_.f_only_residual_blocks[task - num_e];
         if (fixed_shapes_) {
-          copy_f_only_rows<2, 9>(structure_, values_, x, r, b, rows);
+          f_only_slots<2, 9>(structure_, incidence_, values_, x, r, b, rows, slots);
         } else {
-          copy_f_only_rows<kDyn, kDyn>(structure_, values_, x, r, b, rows);
+          f_only_slots<kDyn, kDyn>(structure_, incidence_, values_, x, r, b, rows, slots);
         }
       }
     }
   });
 }
 
-void ImplicitSchurComplement::transpose_product(const Eigen::VectorXd* x, Eigen::VectorXd* y) {
+void ImplicitSchurComplement::sum_slots(const Eigen::VectorXd* x, Eigen::VectorXd* y) {
   y->resize(structure_.num_f_coordinates);
   const int num_f = static_cast<int>(structure_.f_blocks.size());
   pool_.parallel_for(num_f, [&](int, int begin, int end) {
     for (int i = begin; i < end; ++i) {
       if (fixed_shapes_) {
-        f_block_transpose_product<2, 9>(structure_, incidence_, values_, rows_.data(), x, damping_, i, y);
+        sum_f_block_slots<9>(structure_, incidence_, slots_.data(), x, damping_, i, y);
       } else {
-        f_block_transpose_product<kDyn, kDyn>(structure_, incidence_, values_, rows_.data(), x, damping_, i, y);
+        sum_f_block_slots<kDyn>(structure_, incidence_, slots_.data(), x, damping_, i, y);
       }
     }
   });
 }
 
 void ImplicitSchurComplement::multiply(const Eigen::VectorXd& x, Eigen::VectorXd* y) {
-  project_rows(&x);
-  transpose_product(&x, y);
+  fill_slots(&x, true);
+  sum_slots(&x, y);
 }
 
 void ImplicitSchurComplement::right_hand_side(Eigen::VectorXd* b) {
-  project_rows(nullptr);
-  transpose_product(nullptr, b);
+  fill_slots(nullptr, true);
+  sum_slots(nullptr, b);
   *b = -*b;
 }
 

@@ -14,13 +14,16 @@
 //
 // S x is computed as F^T P F x + D_f^2 x with P = I - E M^-1 E^T applied in
 // residual space, one chunk (an e-block and its residual blocks) at a
-// time: t = F x on the chunk's rows, u = E^T t, w = t - E M^-1 u. Then
-// y = F^T w is summed per f-block over that f-block's own residual blocks
-// in row order. Each output (a chunk's rows of w, an f-block's part of y) is
-// written by exactly one task, so the result is bit-identical for any
-// number of threads. Memory: the m-vector w, and per e-block M^-1 and E^T r,
-// so linear in the number of observations; the Jacobian is read in place
-// through the structure's value offsets.
+// time: t = F x on the chunk's rows, u = E^T t, w = t - E M^-1 u, and while
+// the chunk's part of J is still in cache, each of its f-cells' F_c^T w
+// into a slot of its own. The slots are laid out f-block by f-block
+// (FBlockIncidence order), so y_i = sum of f-block i's slots, in row
+// order, reads contiguous memory. Each output (a chunk's slots, an f-block's
+// part of y) is written by exactly one task, so the result is bit-identical
+// for any number of threads. Memory: a residual-sized vector, one f-block
+// sized slot per f-cell (9 doubles per BAL observation), and per e-block
+// M^-1 and E^T r, so linear in the number of observations; the Jacobian is
+// read in place through the structure's value offsets.
 //
 // BAL's shapes (2 residuals, 3 point and 9 camera coordinates) run through
 // fixed-size kernels; any other shape through the same code with dynamic
@@ -46,6 +49,10 @@ struct FBlockIncidence {
   std::vector<int> starts;          // f-block i owns cells[starts[i] .. starts[i + 1])
   std::vector<int> cells;           // indices into SchurStructure::f_cells
   std::vector<int> residual_block;  // per f-cell (indexed like f_cells): its residual block
+  // Per f-cell (indexed like f_cells): where its f-block sized slot starts
+  // when the slots are laid out in the order of `cells`.
+  std::vector<long> slot;
+  long slot_size = 0;  // all slots together
 };
 
 class ImplicitSchurComplement {
@@ -83,10 +90,11 @@ class ImplicitSchurComplement {
   bool fixed_shapes() const { return fixed_shapes_; }
 
  private:
-  // w = P t on every residual block's rows, t = F x (from_x) or r.
-  void project_rows(const Eigen::VectorXd* x);
-  // y = F^T w per f-block (+ D_f^2 x when x is given).
-  void transpose_product(const Eigen::VectorXd* x, Eigen::VectorXd* y);
+  // Every f-cell's slot F_c^T w, w = P t (or t when !project) on its
+  // residual block's rows, t = F x when x is given, else r.
+  void fill_slots(const Eigen::VectorXd* x, bool project);
+  // y_i = the sum of f-block i's slots (+ D_i^2 x_i when x is given).
+  void sum_slots(const Eigen::VectorXd* x, Eigen::VectorXd* y);
 
   const SchurStructure& structure_;
   ThreadPool& pool_;
@@ -100,7 +108,8 @@ class ImplicitSchurComplement {
   std::vector<double> ete_;        // E^T E per e-block
   std::vector<double> e_inverse_;  // M^-1 per e-block
   Eigen::VectorXd etr_;            // E^T r over the e-coordinates
-  Eigen::VectorXd rows_;           // w, over J's rows
+  Eigen::VectorXd rows_;           // t and w, over J's rows
+  std::vector<double> slots_;      // F_c^T w per f-cell (FBlockIncidence::slot)
   Eigen::VectorXd ftr_;            // F^T r over the f-coordinates
   double gradient_norm_ = 0.0;
 };

@@ -2,7 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <algorithm>
-#include <tuple>
+#include <utility>
 
 #include "schur/implicit_schur_maps.h"
 
@@ -10,37 +10,42 @@ namespace curvature::internal {
 namespace {
 
 constexpr int kDyn = Eigen::Dynamic;
+// At most this many groups: enough to keep a few threads busy.
+constexpr int kMaxGroups = 16;
 
-// S_ii of f-block i into `block` (column-major).
+// Adds task t's contributions F_c^T F_c - B^T M^-1 B to the blocks in
+// `partial` (one group's copy). The products are small: Eigen's general
+// product (lazyProduct avoids it) would spend more on packing than on
+// arithmetic.
 template <int R, int E, int F>
-void compute_block(const ImplicitSchurComplement& schur, const std::vector<int>& cells_by_e_block, int i,
-                   double* block) {
+void add_task(const ImplicitSchurComplement& schur, const std::vector<int>& task_cells, int cell_begin, int cell_end,
+              int e, const std::vector<long>& square_offset, double* partial) {
   const SchurStructure& s = schur.structure();
   const FBlockIncidence& incidence = schur.incidence();
   const double* values = schur.jacobian_values();
-  const SchurStructure::Block& f = s.f_blocks[i];
-  SquareMap<F> a(block, f.size, f.size);
-  a.setZero();
-  a.diagonal() = ConstVectorMap<F>(schur.damping().data() + f.column, f.size).array().square().matrix();
+  const int e_size = e >= 0 ? s.e_blocks[e].size : 0;
   Eigen::Matrix<double, E, F> b;
-  int current_e = -1;
+  int current_f = -1;
   auto flush = [&]() {
-    if (current_e < 0) return;
-    const int e_size = s.e_blocks[current_e].size;
-    a.noalias() -= b.transpose() * (ConstSquareMap<E>(schur.e_inverse(current_e), e_size, e_size) * b);
+    if (e < 0 || current_f < 0) return;
+    const int f_size = s.f_blocks[current_f].size;
+    const Eigen::Matrix<double, E, F> inverse_b = ConstSquareMap<E>(schur.e_inverse(e), e_size, e_size) * b;
+    SquareMap<F>(partial + square_offset[current_f], f_size, f_size).noalias() -= b.transpose().lazyProduct(inverse_b);
   };
-  for (int k = incidence.starts[i]; k < incidence.starts[i + 1]; ++k) {
-    const int c = cells_by_e_block[k];
+  for (int k = cell_begin; k < cell_end; ++k) {
+    const int c = task_cells[k];
     const SchurStructure::ResidualBlock& rb = s.residual_blocks[incidence.residual_block[c]];
-    const auto fc = jacobian_cell<R, F>(values, s.f_cells[c].value_offset, rb, f.size);
-    a.noalias() += fc.transpose() * fc;
-    if (rb.e_block < 0) continue;
-    if (rb.e_block != current_e) {
+    const int f = s.f_cells[c].block;
+    const int f_size = s.f_blocks[f].size;
+    const auto fc = jacobian_cell<R, F>(values, s.f_cells[c].value_offset, rb, f_size);
+    SquareMap<F>(partial + square_offset[f], f_size, f_size).noalias() += fc.transpose().lazyProduct(fc);
+    if (e < 0) continue;
+    if (f != current_f) {
       flush();
-      current_e = rb.e_block;
-      b.setZero(s.e_blocks[current_e].size, f.size);
+      current_f = f;
+      b.setZero(e_size, f_size);
     }
-    b.noalias() += jacobian_cell<R, E>(values, rb.e_value_offset, rb, s.e_blocks[current_e].size).transpose() * fc;
+    b.noalias() += jacobian_cell<R, E>(values, rb.e_value_offset, rb, e_size).transpose().lazyProduct(fc);
   }
   flush();
 }
@@ -50,53 +55,96 @@ void compute_block(const ImplicitSchurComplement& schur, const std::vector<int>&
 SchurJacobiPreconditioner::SchurJacobiPreconditioner(const ImplicitSchurComplement& schur) : schur_(schur) {
   const SchurStructure& s = schur.structure();
   const FBlockIncidence& incidence = schur.incidence();
-  cells_by_e_block_ = incidence.cells;
-  for (size_t i = 0; i < s.f_blocks.size(); ++i) {
-    auto key = [&](int c) {
-      const int b = incidence.residual_block[c];
-      return std::make_tuple(s.residual_blocks[b].e_block, s.residual_blocks[b].row);
-    };
-    std::sort(cells_by_e_block_.begin() + incidence.starts[i], cells_by_e_block_.begin() + incidence.starts[i + 1],
-              [&](int x, int y) { return key(x) < key(y); });
+  const int num_e = static_cast<int>(s.e_blocks.size());
+  const int num_tasks = num_e + static_cast<int>(s.f_only_residual_blocks.size());
+  task_starts_.reserve(num_tasks + 1);
+  task_starts_.push_back(0);
+  task_cells_.reserve(s.f_cells.size());
+  auto add_cells = [&](int b) {
+    const SchurStructure::ResidualBlock& rb = s.residual_blocks[b];
+    for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) task_cells_.push_back(c);
+  };
+  auto by_f_block_then_row = [&](int x, int y) {
+    return std::make_pair(s.f_cells[x].block, incidence.residual_block[x]) <
+           std::make_pair(s.f_cells[y].block, incidence.residual_block[y]);
+  };
+  for (int t = 0; t < num_tasks; ++t) {
+    if (t < num_e) {
+      for (int k = s.chunk_starts[t]; k < s.chunk_starts[t + 1]; ++k) add_cells(s.chunk_residual_blocks[k]);
+    } else {
+      add_cells(s.f_only_residual_blocks[t - num_e]);
+    }
+    std::sort(task_cells_.begin() + task_starts_.back(), task_cells_.end(), by_f_block_then_row);
+    task_starts_.push_back(static_cast<int>(task_cells_.size()));
   }
+
   square_offset_.resize(s.f_blocks.size());
-  long offset = 0;
   for (size_t i = 0; i < s.f_blocks.size(); ++i) {
-    square_offset_[i] = offset;
-    offset += static_cast<long>(s.f_blocks[i].size) * s.f_blocks[i].size;
+    square_offset_[i] = blocks_size_;
+    blocks_size_ += static_cast<long>(s.f_blocks[i].size) * s.f_blocks[i].size;
   }
-  blocks_.resize(offset);
-  factors_.resize(offset);
+  // As many groups as the observations pay for: the copies together take
+  // no more than the implicit product's slots (one f-block vector per cell).
+  const long by_memory = blocks_size_ > 0 ? incidence.slot_size / blocks_size_ : 1;
+  num_groups_ = static_cast<int>(std::clamp<long>(std::min<long>(by_memory, num_tasks), 1, kMaxGroups));
+  partials_.resize(static_cast<size_t>(num_groups_) * blocks_size_);
+  blocks_.resize(blocks_size_);
+  factors_.resize(blocks_size_);
 }
 
 std::string SchurJacobiPreconditioner::compute() {
   const SchurStructure& s = schur_.structure();
+  const int num_e = static_cast<int>(s.e_blocks.size());
+  const int num_tasks = static_cast<int>(task_starts_.size()) - 1;
+  schur_.pool().parallel_for(num_groups_, [&](int, int begin, int end) {
+    for (int g = begin; g < end; ++g) {
+      double* partial = partials_.data() + static_cast<size_t>(g) * blocks_size_;
+      std::fill(partial, partial + blocks_size_, 0.0);
+      const int first = static_cast<int>(static_cast<long>(num_tasks) * g / num_groups_);
+      const int last = static_cast<int>(static_cast<long>(num_tasks) * (g + 1) / num_groups_);
+      for (int t = first; t < last; ++t) {
+        const int e = t < num_e ? t : -1;
+        if (schur_.fixed_shapes()) {
+          add_task<2, 3, 9>(schur_, task_cells_, task_starts_[t], task_starts_[t + 1], e, square_offset_, partial);
+        } else {
+          add_task<kDyn, kDyn, kDyn>(schur_, task_cells_, task_starts_[t], task_starts_[t + 1], e, square_offset_,
+                                     partial);
+        }
+      }
+    }
+  });
+
   const int num_f = static_cast<int>(s.f_blocks.size());
   std::vector<char> failed(num_f, 0);
   schur_.pool().parallel_for(num_f, [&](int, int begin, int end) {
     for (int i = begin; i < end; ++i) {
-      double* block = blocks_.data() + square_offset_[i];
-      double* factor = factors_.data() + square_offset_[i];
-      const int n = s.f_blocks[i].size;
+      const SchurStructure::Block& f = s.f_blocks[i];
+      const long offset = square_offset_[i];
+      SquareMap<kDyn> block(blocks_.data() + offset, f.size, f.size);
+      block.setZero();
+      block.diagonal() = ConstVectorMap<kDyn>(schur_.damping().data() + f.column, f.size).array().square().matrix();
+      for (int g = 0; g < num_groups_; ++g) {
+        block +=
+            ConstSquareMap<kDyn>(partials_.data() + static_cast<size_t>(g) * blocks_size_ + offset, f.size, f.size);
+      }
+      double* factor = factors_.data() + offset;
       if (schur_.fixed_shapes()) {
-        compute_block<2, 3, 9>(schur_, cells_by_e_block_, i, block);
-        const Eigen::LLT<Eigen::Matrix<double, 9, 9>> llt{ConstSquareMap<9>(block)};
+        const Eigen::LLT<Eigen::Matrix<double, 9, 9>> llt{ConstSquareMap<9>(blocks_.data() + offset)};
         failed[i] = llt.info() != Eigen::Success;
         SquareMap<9> factor_block(factor);
         factor_block = llt.matrixL();
       } else {
-        compute_block<kDyn, kDyn, kDyn>(schur_, cells_by_e_block_, i, block);
-        const Eigen::LLT<Eigen::MatrixXd> llt{ConstSquareMap<kDyn>(block, n, n)};
+        const Eigen::LLT<Eigen::MatrixXd> llt{block};
         failed[i] = llt.info() != Eigen::Success;
-        SquareMap<kDyn> factor_block(factor, n, n);
+        SquareMap<kDyn> factor_block(factor, f.size, f.size);
         factor_block = llt.matrixL();
       }
     }
   });
   for (int i = 0; i < num_f; ++i) {
     if (failed[i]) {
-      return "the Schur complement's diagonal block of parameter block " + std::to_string(s.f_blocks[i].parameter_block) +
-             " is not positive definite";
+      return "the Schur complement's diagonal block of parameter block " +
+             std::to_string(s.f_blocks[i].parameter_block) + " is not positive definite";
     }
   }
   return {};
@@ -106,7 +154,8 @@ void SchurJacobiPreconditioner::apply(const Eigen::VectorXd& x, Eigen::VectorXd*
   const SchurStructure& s = schur_.structure();
   y->resize(x.size());
   const int num_f = static_cast<int>(s.f_blocks.size());
-  // Cheap next to a product with S, and per block: one thread.
+  // Cheap next to a product with S (two 9x9 triangular solves per camera
+  // against a pass over every observation): one thread.
   for (int i = 0; i < num_f; ++i) {
     const SchurStructure::Block& f = s.f_blocks[i];
     const double* factor = factors_.data() + square_offset_[i];

@@ -8,11 +8,16 @@
 //
 // the sums over the residual blocks reading block i, grouped by the e-block
 // j they also read (B_ij sums the residual blocks that read both). It is
-// what S would hold on its diagonal, computed without forming S: per
-// f-block, over its own residual blocks, so each block is written by one
-// task and the result is the same for any number of threads. Applying it
-// costs two triangular solves per block. (Ceres Solver's SCHUR_JACOBI is
-// the same preconditioner.)
+// what S would hold on its diagonal, computed without forming S, chunk by
+// chunk (one e-block and its residual blocks, read contiguously, M_j^-1
+// loaded once) as the elimination itself goes. For a result independent of
+// the number of threads, the chunks are split into a fixed number of
+// groups (by the problem's size alone), each group sums its chunks in order
+// into its own copy of the blocks, and the copies are added in group order.
+// The copies cost at most the memory of the implicit product's slots, so
+// memory stays linear in the observations. Applying the preconditioner
+// costs two triangular solves per block. (Ceres Solver's SCHUR_JACOBI is the
+// same preconditioner.)
 #pragma once
 
 #include <Eigen/Core>
@@ -41,11 +46,15 @@ class SchurJacobiPreconditioner {
 
  private:
   const ImplicitSchurComplement& schur_;
-  // Per f-block, its cells ordered by (e-block, row): consecutive cells with
-  // the same e-block form one B_ij. Cells of residual blocks without an
-  // e-block come first.
-  std::vector<int> cells_by_e_block_;
+  // Per task (the chunks, then the residual blocks without an e-block), its
+  // f-cells ordered by (f-block, row): consecutive cells of one f-block
+  // form one B_ij. Task t owns task_cells_[task_starts_[t] .. task_starts_[t + 1]).
+  std::vector<int> task_starts_;
+  std::vector<int> task_cells_;
+  int num_groups_ = 1;
   std::vector<long> square_offset_;  // per f-block: its block's first entry
+  long blocks_size_ = 0;             // all blocks together
+  std::vector<double> partials_;     // num_groups_ copies of the blocks (without D^2)
   std::vector<double> blocks_;       // S_ii, column-major
   std::vector<double> factors_;      // their lower Cholesky factors, column-major
 };
