@@ -45,8 +45,8 @@ struct Linearization {
     double cost = 0.0;
     EXPECT_TRUE(problem.evaluate({}, &cost, &residuals, nullptr, with_dense ? &dense : nullptr, &sparse));
     const internal::ParameterLayout layout(problem.impl());
-    structure = std::make_shared<const SchurStructure>(
-        internal::build_schur_structure(problem.impl(), layout, eliminated));
+    structure =
+        std::make_shared<const SchurStructure>(internal::build_schur_structure(problem.impl(), layout, eliminated));
     EXPECT_TRUE(internal::matches_pattern(*structure, sparse));
   }
 
@@ -95,8 +95,7 @@ struct Linearization {
 struct BalCase {
   BalScene scene;
   Problem problem;
-  BalCase(const BalGeneratorOptions& options, const BalProblemOptions& problem_options = {},
-          int constant_cameras = 0)
+  BalCase(const BalGeneratorOptions& options, const BalProblemOptions& problem_options = {}, int constant_cameras = 0)
       : scene(generate_bal_scene(options)) {
     add_bal_residuals(&scene, &problem, problem_options);
     // Two fixed cameras remove the similarity gauge freedom, so that the
@@ -165,14 +164,16 @@ TEST(SchurIterativePcg, StopsAtTheForcingTermAndReportsTheIterationLimit) {
   auto identity = [](const Eigen::VectorXd& v, Eigen::VectorXd* y) { *y = v; };
   internal::PreconditionedCg cg;
   Eigen::VectorXd x;
-  const internal::PcgResult loose = cg.solve(apply, identity, b, {.max_iterations = 500, .relative_tolerance = 0.1}, &x);
+  const internal::PcgResult loose =
+      cg.solve(apply, identity, b, {.max_iterations = 500, .relative_tolerance = 0.1}, &x);
   ASSERT_TRUE(loose.converged);
   EXPECT_LE(loose.relative_residual, 0.1);
   EXPECT_NEAR((b - a * x).norm() / b.norm(), loose.relative_residual, 1e-8);
   const internal::PcgResult tighter =
       cg.solve(apply, identity, b, {.max_iterations = 500, .relative_tolerance = 1e-3}, &x);
   EXPECT_GT(tighter.iterations, loose.iterations);
-  const internal::PcgResult limited = cg.solve(apply, identity, b, {.max_iterations = 3, .relative_tolerance = 1e-12}, &x);
+  const internal::PcgResult limited =
+      cg.solve(apply, identity, b, {.max_iterations = 3, .relative_tolerance = 1e-12}, &x);
   EXPECT_TRUE(limited.success);
   EXPECT_FALSE(limited.converged);
   EXPECT_EQ(limited.iterations, 3);
@@ -196,10 +197,10 @@ TEST(SchurIterativePcg, ZeroRightHandSideGivesZeroAndSingularSystemFails) {
 TEST(SchurIterativeForcingSequence, StartsAtTheCeilingAndFallsWithTheSquareRootOfTheGradient) {
   internal::ForcingSequence eta(0.1, 1e-6);
   EXPECT_EQ(eta.next(1e4), 0.1);
-  EXPECT_EQ(eta.next(1e3), 0.1);                 // sqrt(0.1) = 0.32 is above the ceiling
-  EXPECT_NEAR(eta.next(1e-2), 1e-3, 1e-18);      // sqrt(1e-6)
-  EXPECT_EQ(eta.next(1e-12), 1e-6);              // the floor
-  EXPECT_EQ(eta.next(1e5), 0.1);                 // the gradient grew: back to the ceiling
+  EXPECT_EQ(eta.next(1e3), 0.1);             // sqrt(0.1) = 0.32 is above the ceiling
+  EXPECT_NEAR(eta.next(1e-2), 1e-3, 1e-18);  // sqrt(1e-6)
+  EXPECT_EQ(eta.next(1e-12), 1e-6);          // the floor
+  EXPECT_EQ(eta.next(1e5), 0.1);             // the gradient grew: back to the ceiling
 }
 
 // ---------------------------------------------------------------------------
@@ -328,8 +329,7 @@ TEST(SchurIterativeStep, OtherBlockSizesAndResidualsWithoutAnEBlockMatchDenseNor
     }
   }
   for (int i = 0; i < kCameras; ++i) {  // camera-only residuals
-    problem.add_residual_block(std::make_shared<LinearCost>(std::vector<int>{4}, seed++), nullptr,
-                               {cameras[i].data()});
+    problem.add_residual_block(std::make_shared<LinearCost>(std::vector<int>{4}, seed++), nullptr, {cameras[i].data()});
   }
   std::vector<int> eliminated;
   for (int j = 0; j < kPoints; ++j) eliminated.push_back(problem.impl().block_index.at(points[j].data()));
@@ -365,8 +365,8 @@ TEST(SchurIterativeStep, LooseForcingTermStillReducesTheModel) {
   const Linearization lin(bal.problem, bal.points());
   const Eigen::VectorXd d = lin.damping(1e-3);
   int iterations = 0;
-  const Eigen::VectorXd dx = iterative_step(
-      lin, d, {.num_threads = 1, .max_iterations = 500, .eta_max = 0.1, .eta_min = 1e-10}, &iterations);
+  const Eigen::VectorXd dx =
+      iterative_step(lin, d, {.num_threads = 1, .max_iterations = 500, .eta_max = 0.1, .eta_min = 1e-10}, &iterations);
   int tight_iterations = 0;
   iterative_step(lin, d, tight(), &tight_iterations);
   EXPECT_LT(iterations, tight_iterations);
@@ -383,8 +383,8 @@ TEST(SchurIterativeErrors, WrongPatternAndDenseJacobianAreErrors) {
   testing::expect_error_naming([&] { solver.prepare({.dense = &lin.dense}, lin.residuals); }, "sparse storage");
   Eigen::VectorXd dx;
   testing::expect_error_naming([&] { solver.solve(lin.damping(1.0), &dx); }, "before prepare");
-  testing::expect_error_naming(
-      [&] { ImplicitSchurSolver(lin.structure, {.num_threads = 1, .max_iterations = 0}); }, "max_cg_iterations");
+  testing::expect_error_naming([&] { ImplicitSchurSolver(lin.structure, {.num_threads = 1, .max_iterations = 0}); },
+                               "max_cg_iterations");
 }
 
 }  // namespace

@@ -67,9 +67,15 @@ LinearSolverResult ImplicitSchurSolver::solve(const Eigen::VectorXd& d, Eigen::V
   schur_.back_substitute(dz_, &dy_);
 
   dx->resize(s.num_jacobian_columns);
-  for (const SchurStructure::Block& f : s.f_blocks) dx->segment(f.column, f.size) = dz_.segment(f.reduced_offset, f.size);
-  for (const SchurStructure::Block& e : s.e_blocks) dx->segment(e.column, e.size) = dy_.segment(e.reduced_offset, e.size);
-  if (!dx->allFinite()) return {.success = false, .iterations = cg.iterations, .message = std::string(kName) + ": non-finite step"};
+  for (const SchurStructure::Block& f : s.f_blocks) {
+    dx->segment(f.column, f.size) = dz_.segment(f.reduced_offset, f.size);
+  }
+  for (const SchurStructure::Block& e : s.e_blocks) {
+    dx->segment(e.column, e.size) = dy_.segment(e.reduced_offset, e.size);
+  }
+  if (!dx->allFinite()) {
+    return {.success = false, .iterations = cg.iterations, .message = std::string(kName) + ": non-finite step"};
+  }
   return {.success = true,
           .iterations = cg.iterations,
           .message = cg.converged ? std::string() : std::string(kName) + ": " + cg.message};
