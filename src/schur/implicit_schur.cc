@@ -1,6 +1,8 @@
 #include "schur/implicit_schur.h"
 
 #include <Eigen/Cholesky>
+#include <algorithm>
+#include <limits>
 #include <string>
 
 #include "schur/implicit_schur_maps.h"
@@ -165,9 +167,19 @@ ImplicitSchurComplement::ImplicitSchurComplement(const SchurStructure& structure
   for (const SchurStructure::ResidualBlock& rb : structure.residual_blocks) fixed_shapes_ &= rb.num_rows == 2;
   for (const SchurStructure::Block& e : structure.e_blocks) fixed_shapes_ &= e.size == 3;
   for (const SchurStructure::Block& f : structure.f_blocks) fixed_shapes_ &= f.size == 9;
-  e_square_offset_.resize(structure.e_blocks.size());
+  const int num_e = static_cast<int>(structure.e_blocks.size());
+  chunk_order_.resize(num_e);
+  std::vector<int> first_row(num_e, std::numeric_limits<int>::max());
+  for (int e = 0; e < num_e; ++e) {
+    chunk_order_[e] = e;
+    if (structure.chunk_starts[e] < structure.chunk_starts[e + 1]) {
+      first_row[e] = structure.residual_blocks[structure.chunk_residual_blocks[structure.chunk_starts[e]]].row;
+    }
+  }
+  std::stable_sort(chunk_order_.begin(), chunk_order_.end(), [&](int a, int b) { return first_row[a] < first_row[b]; });
+  e_square_offset_.resize(num_e);
   long offset = 0;
-  for (size_t e = 0; e < structure.e_blocks.size(); ++e) {
+  for (int e : chunk_order_) {
     e_square_offset_[e] = offset;
     offset += static_cast<long>(structure.e_blocks[e].size) * structure.e_blocks[e].size;
   }
@@ -184,7 +196,8 @@ void ImplicitSchurComplement::set_jacobian(const SparseRowMatrix& jacobian, cons
   residuals_ = &residuals;
   const int num_e = static_cast<int>(structure_.e_blocks.size());
   pool_.parallel_for(num_e, [&](int, int begin, int end) {
-    for (int e = begin; e < end; ++e) {
+    for (int k = begin; k < end; ++k) {
+      const int e = chunk_order_[k];
       double* ete = ete_.data() + e_square_offset_[e];
       double* etr = etr_.data() + structure_.e_blocks[e].reduced_offset;
       if (fixed_shapes_) {
@@ -204,7 +217,8 @@ std::string ImplicitSchurComplement::set_damping(const Eigen::VectorXd& d) {
   const int num_e = static_cast<int>(structure_.e_blocks.size());
   std::vector<char> failed(num_e, 0);
   pool_.parallel_for(num_e, [&](int, int begin, int end) {
-    for (int e = begin; e < end; ++e) {
+    for (int k = begin; k < end; ++k) {
+      const int e = chunk_order_[k];
       const SchurStructure::Block& eb = structure_.e_blocks[e];
       const double* ete = ete_.data() + e_square_offset_[e];
       double* inverse = e_inverse_.data() + e_square_offset_[e];
@@ -242,11 +256,12 @@ void ImplicitSchurComplement::fill_slots(const Eigen::VectorXd* x, bool project)
   pool_.parallel_for(num_tasks, [&](int, int begin, int end) {
     for (int task = begin; task < end; ++task) {
       if (task < num_e) {
-        const double* inverse = e_inverse(task);
+        const int e = chunk_order_[task];
+        const double* inverse = e_inverse(e);
         if (fixed_shapes_) {
-          chunk_slots<2, 3, 9>(structure_, incidence_, values_, x, r, inverse, task, project, rows, slots);
+          chunk_slots<2, 3, 9>(structure_, incidence_, values_, x, r, inverse, e, project, rows, slots);
         } else {
-          chunk_slots<kDyn, kDyn, kDyn>(structure_, incidence_, values_, x, r, inverse, task, project, rows, slots);
+          chunk_slots<kDyn, kDyn, kDyn>(structure_, incidence_, values_, x, r, inverse, e, project, rows, slots);
         }
       } else {
         const int b = structure_.f_only_residual_blocks[task - num_e];
@@ -290,7 +305,8 @@ void ImplicitSchurComplement::back_substitute(const Eigen::VectorXd& dz, Eigen::
   const int num_e = static_cast<int>(structure_.e_blocks.size());
   const Eigen::VectorXd& r = *residuals_;
   pool_.parallel_for(num_e, [&](int, int begin, int end) {
-    for (int e = begin; e < end; ++e) {
+    for (int k = begin; k < end; ++k) {
+      const int e = chunk_order_[k];
       if (fixed_shapes_) {
         back_substitute_chunk<2, 3, 9>(structure_, values_, r, e_inverse(e), dz, e, dy);
       } else {

@@ -88,6 +88,10 @@ class ImplicitSchurComplement {
   const Eigen::VectorXd& damping() const { return *damping_; }
   // Whether every chunk has BAL's shapes (2 rows, 3 e- and 9 f-coordinates).
   bool fixed_shapes() const { return fixed_shapes_; }
+  // The e-blocks in the order their chunks are visited: by their first
+  // row, so that passes over the chunks read J (nearly) sequentially
+  // whatever the elimination order was.
+  const std::vector<int>& chunk_order() const { return chunk_order_; }
 
  private:
   // Every f-cell's slot F_c^T w, w = P t (or t when !project) on its
@@ -100,7 +104,8 @@ class ImplicitSchurComplement {
   ThreadPool& pool_;
   FBlockIncidence incidence_;
   bool fixed_shapes_ = false;
-  std::vector<long> e_square_offset_;  // per e-block: its M block's first entry
+  std::vector<int> chunk_order_;
+  std::vector<long> e_square_offset_;  // per e-block: its M block's first entry (laid out in chunk order)
 
   const double* values_ = nullptr;
   const Eigen::VectorXd* residuals_ = nullptr;

@@ -58,9 +58,13 @@ LinearSolverResult ImplicitSchurSolver::solve(const Eigen::VectorXd& d, Eigen::V
   if (!failure.empty()) return {.success = false, .iterations = 0, .message = std::string(kName) + ": " + failure};
 
   schur_.right_hand_side(&rhs_);
-  const PcgResult cg = cg_.solve([this](const Eigen::VectorXd& x, Eigen::VectorXd* y) { schur_.multiply(x, y); },
-                                 [this](const Eigen::VectorXd& x, Eigen::VectorXd* y) { preconditioner_.apply(x, y); },
-                                 rhs_, {.max_iterations = options_.max_iterations, .relative_tolerance = eta_}, &dz_);
+  const PcgResult cg =
+      cg_.solve([this](const Eigen::VectorXd& x, Eigen::VectorXd* y) { schur_.multiply(x, y); },
+                [this](const Eigen::VectorXd& x, Eigen::VectorXd* y) { preconditioner_.apply(x, y); }, rhs_,
+                {.max_iterations = options_.max_iterations,
+                 .relative_tolerance = eta_,
+                 .model_tolerance = options_.model_test ? eta_ : 0.0},
+                &dz_);
   if (!cg.success) {
     return {.success = false, .iterations = cg.iterations, .message = std::string(kName) + ": " + cg.message};
   }

@@ -4,7 +4,11 @@
 // back-substitution for the eliminated blocks. Internal.
 //
 // Each solve(d) is an inexact Newton step: PCG stops at
-// |r_k| <= eta |r_0| on S dz = b, where eta is the forcing term of the
+// |r_k| <= eta |r_0| on S dz = b, or when an iteration lowers the quadratic
+// model by less than eta / k of the total so far (the test Ceres Solver
+// uses: on the ill-conditioned reduced systems of long camera paths the
+// residual stalls long after the step has stopped improving), where eta is
+// the forcing term of the
 // present Jacobian (forcing_sequence.h): eta_max far from the solution,
 // falling as sqrt(|J^T r| / |J^T r|_0) towards eta_min near it. A step cut
 // off by the iteration limit is still returned (every CG iterate reduces
@@ -34,6 +38,11 @@ struct ImplicitSchurSolverOptions {
   int max_iterations = 500;  // PCG iterations per solve
   double eta_max = 0.1;      // the forcing term's ceiling (the first Jacobian's)
   double eta_min = 1e-10;    // its floor
+  // Also stop CG on Nash and Sofer's model test (preconditioned_cg.h) at
+  // the same eta; off, only the residual test, for solves that must be
+  // accurate to rounding (the model test stops at about sqrt(eta) relative
+  // accuracy in the solution).
+  bool model_test = true;
 };
 
 class ImplicitSchurSolver final : public LinearSolver {

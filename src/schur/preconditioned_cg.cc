@@ -28,6 +28,8 @@ PcgResult PreconditionedCg::solve(const Operator& apply_a, const Operator& apply
   double rho = residual_.dot(preconditioned_);
   const double target = options.relative_tolerance * b_norm;
   double residual_norm = b_norm;
+  double model = 0.0;  // Q(x) at x = 0
+  bool model_converged = false;
   int iteration = 0;
   while (iteration < options.max_iterations && residual_norm > target) {
     apply_a(direction_, &product_);
@@ -49,6 +51,15 @@ PcgResult PreconditionedCg::solve(const Operator& apply_a, const Operator& apply
     ++iteration;
     residual_norm = residual_.norm();
     if (residual_norm <= target) break;
+    if (options.model_tolerance > 0.0) {
+      // Q(x) = 1/2 x^T A x - b^T x = -1/2 x^T (b + r) with r = b - A x.
+      const double next_model = -0.5 * (x->dot(b) + x->dot(residual_));
+      if (next_model < 0.0 && iteration * (next_model - model) / next_model < options.model_tolerance) {
+        model_converged = true;
+        break;
+      }
+      model = next_model;
+    }
     apply_preconditioner(residual_, &preconditioned_);
     const double rho_next = residual_.dot(preconditioned_);
     direction_ = preconditioned_ + (rho_next / rho) * direction_;
@@ -61,7 +72,7 @@ PcgResult PreconditionedCg::solve(const Operator& apply_a, const Operator& apply
     return result;
   }
   result.success = true;
-  result.converged = residual_norm <= target;
+  result.converged = model_converged || residual_norm <= target;
   if (!result.converged) {
     result.message = "reached the iteration limit " + std::to_string(options.max_iterations) +
                      " at relative residual " + to_decimal(result.relative_residual);

@@ -70,7 +70,8 @@ SchurJacobiPreconditioner::SchurJacobiPreconditioner(const ImplicitSchurCompleme
   };
   for (int t = 0; t < num_tasks; ++t) {
     if (t < num_e) {
-      for (int k = s.chunk_starts[t]; k < s.chunk_starts[t + 1]; ++k) add_cells(s.chunk_residual_blocks[k]);
+      const int e = schur.chunk_order()[t];
+      for (int k = s.chunk_starts[e]; k < s.chunk_starts[e + 1]; ++k) add_cells(s.chunk_residual_blocks[k]);
     } else {
       add_cells(s.f_only_residual_blocks[t - num_e]);
     }
@@ -103,7 +104,7 @@ std::string SchurJacobiPreconditioner::compute() {
       const int first = static_cast<int>(static_cast<long>(num_tasks) * g / num_groups_);
       const int last = static_cast<int>(static_cast<long>(num_tasks) * (g + 1) / num_groups_);
       for (int t = first; t < last; ++t) {
-        const int e = t < num_e ? t : -1;
+        const int e = t < num_e ? schur_.chunk_order()[t] : -1;
         if (schur_.fixed_shapes()) {
           add_task<2, 3, 9>(schur_, task_cells_, task_starts_[t], task_starts_[t + 1], e, square_offset_, partial);
         } else {
