@@ -21,8 +21,7 @@ SchurStructure build_schur_structure(const Problem::Impl& problem, const Paramet
                   std::to_string(num_parameter_blocks) + ")");
     }
     if (layout.tangent_offset(p) < 0) {
-      throw Error("Schur elimination: parameter block " + std::to_string(p) +
-                  " is constant and cannot be eliminated");
+      throw Error("Schur elimination: parameter block " + std::to_string(p) + " is constant and cannot be eliminated");
     }
     if (s.e_block_of_parameter[p] >= 0) {
       throw Error("Schur elimination: parameter block " + std::to_string(p) + " is listed twice");
