@@ -14,6 +14,7 @@
 #include "bal.h"
 #include "bal_generator.h"
 #include "curvature/cost_function.h"
+#include "curvature/solve.h"
 #include "parameter_layout.h"
 #include "schur/forcing_sequence.h"
 #include "schur/implicit_schur_solver.h"
@@ -384,6 +385,46 @@ TEST(SchurIterativeStep, LooseForcingTermStillReducesTheModel) {
   const double model = 0.5 * (lin.dense * dx + lin.residuals).squaredNorm() + 0.5 * d.cwiseProduct(dx).squaredNorm() -
                        0.5 * lin.residuals.squaredNorm();
   EXPECT_LT(model, 0.0);
+}
+
+// ---------------------------------------------------------------------------
+// Whole solves through solve().
+
+Summary solve_tiny(LinearSolverType linear_solver, int threads, BalScene* solved = nullptr,
+                   BalLoss loss = BalLoss::kNone) {
+  BalProblemOptions problem_options;
+  problem_options.loss = loss;
+  BalCase bal(bal_generator_options("tiny"), problem_options);
+  SolverOptions options;
+  options.linear_solver = linear_solver;
+  options.num_threads = threads;
+  options.function_tolerance = 1e-10;
+  const Summary summary = solve(options, &bal.problem);
+  if (solved != nullptr) *solved = bal.scene;
+  return summary;
+}
+
+TEST(SchurIterativeSolve, TinySceneReachesTheCostOfSparseNormalCholesky) {
+  for (BalLoss loss : {BalLoss::kNone, BalLoss::kHuber}) {
+    const Summary iterative = solve_tiny(LinearSolverType::kIterativeSchur, 1, nullptr, loss);
+    const Summary direct = solve_tiny(LinearSolverType::kSparseNormalCholesky, 1, nullptr, loss);
+    EXPECT_EQ(iterative.linear_solver, "iterative-schur");
+    EXPECT_TRUE(iterative.converged()) << iterative.message;
+    EXPECT_GT(iterative.linear_solver_iterations, iterative.iterations);
+    EXPECT_NEAR(iterative.final_cost, direct.final_cost, 1e-6 * direct.final_cost) << to_string(loss);
+    EXPECT_LT(iterative.final_cost, 0.1 * iterative.initial_cost);
+  }
+}
+
+TEST(SchurIterativeThreads, WholeSolveIsBitIdenticalForOneAndTwoThreads) {
+  BalScene one, two;
+  const Summary summary_one = solve_tiny(LinearSolverType::kIterativeSchur, 1, &one);
+  const Summary summary_two = solve_tiny(LinearSolverType::kIterativeSchur, 2, &two);
+  EXPECT_EQ(summary_one.final_cost, summary_two.final_cost);
+  EXPECT_EQ(summary_one.iterations, summary_two.iterations);
+  EXPECT_EQ(summary_one.linear_solver_iterations, summary_two.linear_solver_iterations);
+  EXPECT_EQ(one.cameras, two.cameras);
+  EXPECT_EQ(one.points, two.points);
 }
 
 TEST(SchurIterativeErrors, WrongPatternAndDenseJacobianAreErrors) {

@@ -26,11 +26,16 @@ const ImplicitSchurSolverOptions& checked(const ImplicitSchurSolverOptions& opti
   return options;
 }
 
+std::shared_ptr<const SchurStructure> checked(std::shared_ptr<const SchurStructure> structure) {
+  if (!structure) throw Error(std::string(kName) + ": needs the problem's Schur structure (null)");
+  return structure;
+}
+
 }  // namespace
 
 ImplicitSchurSolver::ImplicitSchurSolver(std::shared_ptr<const SchurStructure> structure,
                                          const ImplicitSchurSolverOptions& options)
-    : structure_(std::move(structure)),
+    : structure_(checked(std::move(structure))),
       options_(checked(options)),
       pool_(options.num_threads),
       schur_(*structure_, pool_),
