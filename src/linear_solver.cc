@@ -154,10 +154,13 @@ std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& opti
     case LinearSolverType::kSparseSchur:
       return std::make_unique<SchurComplementSolver>(options.type, options.schur_structure, options.num_threads);
     case LinearSolverType::kIterativeSchur:
+      // The forcing term at its default, Ceres's constant eta = 0.1: on
+      // generated ladybug-49 letting it fall with the gradient (eta_min
+      // 1e-10) took 33 LM iterations and 4151 CG iterations against 27 and
+      // 1905, for the same final cost within 4e-7.
       return std::make_unique<ImplicitSchurSolver>(
-          options.schur_structure, ImplicitSchurSolverOptions{.num_threads = options.num_threads,
-                                                              .max_iterations = options.max_cg_iterations,
-                                                              .eta_min = options.cg_relative_tolerance});
+          options.schur_structure,
+          ImplicitSchurSolverOptions{.num_threads = options.num_threads, .max_iterations = options.max_cg_iterations});
     case LinearSolverType::kAuto:
       throw Error("make_linear_solver: LinearSolverType::kAuto must be resolved with choose_linear_solver() first");
     case LinearSolverType::kCount:

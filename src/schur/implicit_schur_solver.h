@@ -8,9 +8,9 @@
 // model by less than eta / k of the total so far (the test Ceres Solver
 // uses: on the ill-conditioned reduced systems of long camera paths the
 // residual stalls long after the step has stopped improving), where eta is
-// the forcing term of the
-// present Jacobian (forcing_sequence.h): eta_max far from the solution,
-// falling as sqrt(|J^T r| / |J^T r|_0) towards eta_min near it. A step cut
+// the forcing term of the present Jacobian (forcing_sequence.h): eta_max
+// far from the solution, falling as sqrt(|J^T r| / |J^T r|_0) towards
+// eta_min near it (by default both 0.1: a constant eta, as Ceres Solver). A step cut
 // off by the iteration limit is still returned (every CG iterate reduces
 // the model), with a message giving the residual reached.
 //
@@ -36,8 +36,13 @@ namespace curvature::internal {
 struct ImplicitSchurSolverOptions {
   int num_threads = 1;
   int max_iterations = 500;  // PCG iterations per solve
-  double eta_max = 0.1;      // the forcing term's ceiling (the first Jacobian's)
-  double eta_min = 1e-10;    // its floor
+  // The forcing term's ceiling (the first Jacobian's) and floor. The
+  // defaults make it the constant 0.1, Ceres Solver's default; a lower
+  // floor lets it fall with the gradient (forcing_sequence.h), which buys
+  // accuracy per step at more CG iterations than it saves LM iterations on
+  // the generated BAL scenes.
+  double eta_max = 0.1;
+  double eta_min = 0.1;
   // Also stop CG on Nash and Sofer's model test (preconditioned_cg.h) at
   // the same eta; off, only the residual test, for solves that must be
   // accurate to rounding (the model test stops at about sqrt(eta) relative
