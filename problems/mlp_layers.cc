@@ -43,8 +43,9 @@ struct MlpLayerObjective::Pass {
   std::vector<Eigen::MatrixXd> zhat;    // batch norm: the normalized z_l
   std::vector<Eigen::MatrixXd> mask;    // dropout: m_l / (1 - p); empty without
   std::vector<Eigen::VectorXd> mean, inverse_sigma;
-  bool batch_statistics = true;  // false: mean and inverse_sigma were given
-  std::vector<int> samples;      // the samples' indices (dropout masks)
+  std::vector<Eigen::VectorXd> variance;  // batch statistics only
+  bool batch_statistics = true;           // false: mean and inverse_sigma were given
+  std::vector<int> samples;               // the samples' indices (dropout masks)
 };
 
 MlpLayerObjective::MlpLayerObjective(const MlpOptions& network, const MlpLayerOptions& layers, MlpLoss loss,
@@ -124,6 +125,7 @@ void MlpLayerObjective::forward(const Eigen::VectorXd& x, const Eigen::MatrixXd&
   pass->mask.assign(static_cast<size_t>(layers) + 1, Eigen::MatrixXd());
   pass->mean.resize(static_cast<size_t>(layers) + 1);
   pass->inverse_sigma.resize(static_cast<size_t>(layers) + 1);
+  pass->variance.resize(static_cast<size_t>(layers) + 1);
   pass->batch_statistics = statistics == nullptr;
   for (int l = 1; l <= layers; ++l) {
     const size_t i = static_cast<size_t>(l);
@@ -143,8 +145,8 @@ void MlpLayerObjective::forward(const Eigen::VectorXd& x, const Eigen::MatrixXd&
         pass->inverse_sigma[i] = statistics->inverse_sigma[i];
       } else {
         pass->mean[i] = z.rowwise().mean();
-        const Eigen::VectorXd variance = (z.colwise() - pass->mean[i]).array().square().rowwise().mean();
-        pass->inverse_sigma[i] = (variance.array() + layers_.epsilon).rsqrt();
+        pass->variance[i] = (z.colwise() - pass->mean[i]).array().square().rowwise().mean();
+        pass->inverse_sigma[i] = (pass->variance[i].array() + layers_.epsilon).rsqrt();
       }
       pass->zhat[i] = ((z.colwise() - pass->mean[i]).array().colwise() * pass->inverse_sigma[i].array()).matrix();
       const auto gamma = x.segment(bn_offsets_[i - 1], n).array();
@@ -382,10 +384,80 @@ Eigen::MatrixXd MlpLayerObjective::predict(const Eigen::VectorXd& x, const Eigen
     throw Error("MlpLayerObjective::predict: the inputs have " + std::to_string(inputs.cols()) +
                 " columns, the network " + std::to_string(inputs_.rows()) + " inputs");
   }
-  Pass statistics, pass;
-  training_statistics(x, &statistics);
-  forward(x, inputs.transpose(), &statistics, false, &pass);
-  return pass.a.back().transpose();
+  if (!layers_.batch_norm) {
+    Pass pass;
+    forward(x, inputs.transpose(), nullptr, false, &pass);
+    return pass.a.back().transpose();
+  }
+  return batch_norm_inference(network_, x, inference_statistics(x), layers_.epsilon, inputs);
+}
+
+BatchNormStatistics MlpLayerObjective::inference_statistics(const Eigen::VectorXd& x) const {
+  check(x);
+  if (!layers_.batch_norm) throw Error("MlpLayerObjective::inference_statistics: the network has no batch norm");
+  Pass pass;
+  training_statistics(x, &pass);
+  BatchNormStatistics statistics;
+  for (size_t i = 1; i + 1 < network_.layer_sizes.size(); ++i) {
+    statistics.mean.push_back(pass.mean[i]);
+    statistics.variance.push_back(pass.variance[i]);
+  }
+  return statistics;
+}
+
+Eigen::MatrixXd batch_norm_inference(const MlpOptions& network, const Eigen::VectorXd& x,
+                                     const BatchNormStatistics& statistics, double epsilon,
+                                     const Eigen::MatrixXd& inputs) {
+  const std::string where = "batch_norm_inference: ";
+  validate(network);
+  const std::vector<int>& sizes = network.layer_sizes;
+  const int layers = static_cast<int>(sizes.size()) - 1;
+  const Mlp mlp(network);
+  int count = mlp.num_parameters();
+  for (int l = 1; l < layers; ++l) count += 2 * sizes[static_cast<size_t>(l)];
+  if (x.size() != count) {
+    throw Error(where + "x has " + std::to_string(x.size()) + " entries, the network with batch norm " +
+                std::to_string(count) + " parameters");
+  }
+  if (inputs.cols() != sizes.front()) {
+    throw Error(where + "the inputs have " + std::to_string(inputs.cols()) + " columns, the network " +
+                std::to_string(sizes.front()) + " inputs");
+  }
+  if (statistics.mean.size() != static_cast<size_t>(layers - 1) ||
+      statistics.variance.size() != static_cast<size_t>(layers - 1)) {
+    throw Error(where + "expected statistics for " + std::to_string(layers - 1) + " hidden layers");
+  }
+  // The same expressions, in the same order, as MlpLayerObjective::forward()
+  // with given statistics: the same bits.
+  Eigen::MatrixXd a = inputs.transpose();
+  int bn_offset = mlp.num_parameters();
+  for (int l = 1; l <= layers; ++l) {
+    const size_t i = static_cast<size_t>(l);
+    const int n = sizes[i], m = sizes[i - 1];
+    const int offset = mlp.layer_offset(l);
+    const Eigen::Map<const RowMajor> w(x.data() + offset, n, m);
+    const auto bias = x.segment(offset + n * m, n);
+    Eigen::MatrixXd z = w * a;
+    z.colwise() += bias;
+    if (l == layers) return z.transpose();
+    const Eigen::VectorXd& mean = statistics.mean[i - 1];
+    const Eigen::VectorXd& variance = statistics.variance[i - 1];
+    if (mean.size() != n || variance.size() != n) {
+      throw Error(where + "hidden layer " + std::to_string(l) + " has " + std::to_string(n) +
+                  " units, its statistics " + std::to_string(mean.size()) + " means and " +
+                  std::to_string(variance.size()) + " variances");
+    }
+    const Eigen::VectorXd inverse_sigma = (variance.array() + epsilon).rsqrt();
+    const Eigen::MatrixXd zhat = ((z.colwise() - mean).array().colwise() * inverse_sigma.array()).matrix();
+    const auto gamma = x.segment(bn_offset, n).array();
+    const auto beta = x.segment(bn_offset + n, n).array();
+    bn_offset += 2 * n;
+    z = ((zhat.array().colwise() * gamma).colwise() + beta).matrix();
+    Eigen::MatrixXd fprime(n, z.cols());
+    activate(network.hidden_activation, z.data(), fprime.data(), z.size());
+    a = std::move(z);
+  }
+  return a.transpose();  // not reached: the output layer returns above
 }
 
 double MlpLayerObjective::loss(const Eigen::VectorXd& x, const Dataset& data) const {

@@ -29,7 +29,11 @@
 //   * value-only evaluations (train()'s validation and reported losses),
 //     predict() and the metrics: inference. mu and var are those of the
 //     whole training set at x (full-batch statistics, recomputed for each x:
-//     no running averages to drift), and dropout is off.
+//     no running averages to drift), and dropout is off. These are the
+//     population statistics that running averages only estimate: exact for
+//     the returned weights, whichever method trained them. A saved model
+//     keeps them (inference_statistics(), mlp_model_io.h), so that
+//     batch_norm_inference() needs no training data.
 // Second order (batch norm without dropout): hessian(x) is the generalized
 // Gauss-Newton operator of the full-batch objective,
 //
@@ -73,6 +77,24 @@ struct MlpLayerOptions {
   double epsilon = 1e-5;    // > 0, added to the variance
   bool active() const { return batch_norm || dropout > 0.0; }
 };
+
+// Batch normalization's inference statistics: for each hidden layer l
+// (index l - 1), the mean and biased variance of each unit of z_l over the
+// training samples.
+struct BatchNormStatistics {
+  std::vector<Eigen::VectorXd> mean, variance;
+};
+
+// The network's inference with batch normalization on every hidden layer and
+// given statistics: outputs z_L (N x n_L) for `inputs` (N x n_0, samples as
+// rows), with `x` in MlpLayerObjective's layout (the Mlp's parameters, then
+// gamma_l and beta_l per hidden layer) and 1 / sqrt(variance + epsilon) as
+// the normalization. MlpLayerObjective::predict() computes exactly this
+// with the training set's statistics, so a saved model predicts the same
+// bits. Throws curvature::Error for mismatched sizes.
+Eigen::MatrixXd batch_norm_inference(const MlpOptions& network, const Eigen::VectorXd& x,
+                                     const BatchNormStatistics& statistics, double epsilon,
+                                     const Eigen::MatrixXd& inputs);
 
 enum class MlpLoss {
   kSquaredError,  // f_s = 1/(2K) |z_L(x_s) - y_s|^2: the mean over terms is half the MSE
@@ -118,6 +140,9 @@ class MlpLayerObjective final : public Objective, public SumObjective {
   // N x K; the mean loss on `data` (MSE, not halved, for kSquaredError; mean
   // cross-entropy) and the accuracy (classification; NaN otherwise).
   Eigen::MatrixXd predict(const Eigen::VectorXd& x, const Eigen::MatrixXd& inputs) const;
+  // The training set's statistics at x (batch norm; throws curvature::Error
+  // without it): what predict() normalizes with.
+  BatchNormStatistics inference_statistics(const Eigen::VectorXd& x) const;
   double loss(const Eigen::VectorXd& x, const Dataset& data) const;
   double accuracy(const Eigen::VectorXd& x, const Dataset& data) const;
 

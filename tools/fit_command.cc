@@ -167,11 +167,6 @@ int fit(const FitArgs& args) {
   task.layers.dropout = args.dropout;
   task.layers.seed = args.seed;
   check_nn_layers(find_nn_method(args.method), task.layers);
-  if (args.batch_norm && !args.save_path.empty()) {
-    throw Error(
-        "--save with --batch-norm: the model file holds no batch-norm parameters (scale, shift) yet, so "
-        "the saved network would predict wrongly");
-  }
   if (args.batch_size > 0) {
     // Refused rather than ignored: a full-batch method would silently run
     // on every sample.
@@ -238,8 +233,13 @@ int fit(const FitArgs& args) {
     } catch (const Error& e) {
       throw Error("--init " + args.init_path + ": " + e.what());
     }
-    task.initial_parameters =
-        Eigen::Map<const Eigen::VectorXd>(start.parameters.data(), static_cast<Eigen::Index>(start.parameters.size()));
+    if (!start.batch_norm.empty() && !args.batch_norm) {
+      throw Error("--init " + args.init_path + ": the model normalizes its hidden layers; add --batch-norm");
+    }
+    // With batch norm, the learned scale and shift too (the statistics are
+    // recomputed from the new training rows).
+    const std::vector<double> x = layer_parameters(start);
+    task.initial_parameters = Eigen::Map<const Eigen::VectorXd>(x.data(), static_cast<Eigen::Index>(x.size()));
   }
 
   int batch_size = args.batch_size;
@@ -415,7 +415,27 @@ int fit(const FitArgs& args) {
   if (save.is_open()) {
     MlpModel model;
     model.network = task.network;
-    model.parameters.assign(result.parameters.data(), result.parameters.data() + result.parameters.size());
+    const int mlp_size = Mlp(task.network).num_parameters();
+    model.parameters.assign(result.parameters.data(), result.parameters.data() + mlp_size);
+    if (task.layers.batch_norm) {
+      // gamma and beta after the Mlp's weights (mlp_layers.h), and the
+      // training rows' statistics that inference normalizes with.
+      const MlpLayerObjective network(task.network, task.layers,
+                                      classification ? MlpLoss::kCrossEntropy : MlpLoss::kSquaredError, task.train);
+      const BatchNormStatistics statistics = network.inference_statistics(result.parameters);
+      model.batch_norm_epsilon = task.layers.epsilon;
+      int offset = mlp_size;
+      for (size_t l = 1; l + 1 < task.network.layer_sizes.size(); ++l) {
+        const int n = task.network.layer_sizes[l];
+        MlpBatchNormLayer layer;
+        layer.scale.assign(result.parameters.data() + offset, result.parameters.data() + offset + n);
+        layer.shift.assign(result.parameters.data() + offset + n, result.parameters.data() + offset + 2 * n);
+        layer.mean.assign(statistics.mean[l - 1].data(), statistics.mean[l - 1].data() + n);
+        layer.variance.assign(statistics.variance[l - 1].data(), statistics.variance[l - 1].data() + n);
+        model.batch_norm.push_back(std::move(layer));
+        offset += 2 * n;
+      }
+    }
     model.input_names = data.input_names;
     model.target_name = data.target_name;
     model.input_divisor = data_options.input_divisor;
