@@ -52,9 +52,13 @@ constexpr double kDefaultL2 = 1e-4;
 // already classifies correctly), so early stopping on it ends L-BFGS on
 // digits after 6 to 23 iterations; the weight-decayed cross-entropy has a
 // minimum of its own, which L-BFGS reaches on every training row and the
-// relative-improvement test ends (docs/curv_fit.md gives the figures).
+// relative-improvement test ends (docs/curv_fit.md gives the figures). The
+// first-order methods keep the validation split for classification too:
+// their minibatch loss is too noisy for that test, and the validation set
+// is what ends them before --epochs or --max-time.
 constexpr double kDefaultRegressionValidation = 0.1;
 constexpr double kDefaultClassificationValidation = 0.0;
+constexpr double kDefaultFirstOrderValidation = 0.1;
 
 struct FitArgs {
   std::string data_path;
@@ -170,8 +174,10 @@ int fit(FitArgs args) {
   NnTask task;
   task.loss = parse_nn_loss(args.loss);
   if (!args.validation_given) {
-    args.validation_fraction =
-        info(task.loss).classification ? kDefaultClassificationValidation : kDefaultRegressionValidation;
+    args.validation_fraction = !info(task.loss).classification ? kDefaultRegressionValidation
+                               : find_nn_method(args.method).runner == NnRunner::kFirstOrder
+                                   ? kDefaultFirstOrderValidation
+                                   : kDefaultClassificationValidation;
   }
   // The batch-normalized network on a full-batch method takes no penalty
   // (check_nn_options refuses one given explicitly): there the default is none.
@@ -573,8 +579,8 @@ void register_fit_command(CLI::App& app, int* exit_status) {
       command
           ->add_option("--validation-fraction,--validation", args->validation_fraction,
                        "Hold out this fraction of the rows, shuffled by --seed (stratified for --loss xent), as a "
-                       "validation set for early stopping (default 0.1 for mse, 0 for xent; 0: none; --validation is "
-                       "its former name)")
+                       "validation set for early stopping (default 0.1, but 0 for xent on a full-batch method; 0: "
+                       "none; --validation is its former name)")
           ->check(in_range(0.0, 0.9));
   CLI::Option* patience =
       command
