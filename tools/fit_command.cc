@@ -25,6 +25,7 @@
 #include "fit_data.h"
 #include "iteration_lines.h"
 #include "json_output.h"
+#include "loss_figure.h"
 #include "mlp_model_io.h"
 #include "nn_setup.h"
 
@@ -103,6 +104,8 @@ struct FitArgs {
   std::string trace_path;
   std::string json_path;
   std::string save_path;
+  std::string plot_path;
+  std::string plot_size = "1200x500";
   std::string init_path;
   bool allow_unsolved = false;
   IterationLineOptions lines;
@@ -293,6 +296,17 @@ int fit(FitArgs args) {
     if (!save) throw Error("--save: cannot write '" + args.save_path + "'");
   }
 
+  // --plot: gnuplot is there and the file can be written, before the work.
+  std::pair<int, int> plot_size;
+  if (!args.plot_path.empty()) {
+    plot_size = parse_plot_size(args.plot_size, "--plot-size");
+    if (!gnuplot_available()) {
+      throw Error("--plot: gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+    }
+    std::ofstream plot(args.plot_path);
+    if (!plot) throw Error("--plot: cannot write '" + args.plot_path + "'");
+  }
+
   const char* loss_name = classification ? "cross-entropy" : "MSE (standardized)";
   std::string shape;
   for (int size : task.network.layer_sizes) shape += (shape.empty() ? "" : "-") + std::to_string(size);
@@ -475,6 +489,21 @@ int fit(FitArgs args) {
     if (!save.flush()) throw Error("--save: cannot write '" + args.save_path + "'");
     std::fprintf(out, "  saved             %s\n", args.save_path.c_str());
   }
+  if (!args.plot_path.empty()) {
+    // The trace's losses, as `curv plot` draws a --trace file.
+    LossCurves curves;
+    curves.run = args.method;
+    std::vector<double> train, test;
+    for (const NnTrainRecord& row : result.trace) {
+      curves.iteration.push_back(row.iteration);
+      curves.time_s.push_back(row.time_s);
+      train.push_back(row.train_loss);
+      test.push_back(row.test_loss);
+    }
+    curves.losses = {{"train_loss", std::move(train)}, {"test_loss", std::move(test)}};
+    const std::string drawn = draw_figure(loss_figure({curves}, plot_size.first, plot_size.second), args.plot_path);
+    std::fprintf(out, "  plot              %s\n", drawn.c_str());
+  }
   const bool finite = std::isfinite(train_loss) && (task.test.num_samples() == 0 || std::isfinite(test_loss)) &&
                       (!classification || std::isfinite(result.train_accuracy));
   const bool succeeded = ended_normally(result.summary.termination) && finite;
@@ -614,6 +643,12 @@ void register_fit_command(CLI::App& app, int* exit_status) {
                    "Write the fitted model (network, weights, scaling, columns, classes) as JSON to FILE "
                    "(docs/curv_fit.md; curv predict reads it)")
       ->type_name("FILE");
+  command
+      ->add_option("--plot", args->plot_path,
+                   "Draw the training and test loss against iterations and time to this PNG file by gnuplot (as "
+                   "curv plot draws a --trace file)")
+      ->type_name("FILE.png");
+  command->add_option("--plot-size", args->plot_size, "--plot: width x height in pixels")->capture_default_str();
   command
       ->add_option("--init", args->init_path,
                    "Start from the weights of a saved model (fine-tune or resume): its network, columns, classes and "
