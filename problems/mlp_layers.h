@@ -33,7 +33,8 @@
 //     population statistics that running averages only estimate: exact for
 //     the returned weights, whichever method trained them. A saved model
 //     keeps them (inference_statistics(), mlp_model_io.h), so that
-//     batch_norm_inference() needs no training data.
+//     batch_norm_inference() (mlp_batch_norm.h) needs no
+//     training data.
 // Second order (batch norm without dropout): hessian(x) is the generalized
 // Gauss-Newton operator of the full-batch objective,
 //
@@ -66,6 +67,7 @@
 #include "csv_dataset.h"
 #include "curvature/objective.h"
 #include "curvature/sum_objective.h"
+#include "mlp_batch_norm.h"
 #include "mlp_network.h"
 
 namespace curvature {
@@ -77,24 +79,6 @@ struct MlpLayerOptions {
   double epsilon = 1e-5;    // > 0, added to the variance
   bool active() const { return batch_norm || dropout > 0.0; }
 };
-
-// Batch normalization's inference statistics: for each hidden layer l
-// (index l - 1), the mean and biased variance of each unit of z_l over the
-// training samples.
-struct BatchNormStatistics {
-  std::vector<Eigen::VectorXd> mean, variance;
-};
-
-// The network's inference with batch normalization on every hidden layer and
-// given statistics: outputs z_L (N x n_L) for `inputs` (N x n_0, samples as
-// rows), with `x` in MlpLayerObjective's layout (the Mlp's parameters, then
-// gamma_l and beta_l per hidden layer) and 1 / sqrt(variance + epsilon) as
-// the normalization. MlpLayerObjective::predict() computes exactly this
-// with the training set's statistics, so a saved model predicts the same
-// bits. Throws curvature::Error for mismatched sizes.
-Eigen::MatrixXd batch_norm_inference(const MlpOptions& network, const Eigen::VectorXd& x,
-                                     const BatchNormStatistics& statistics, double epsilon,
-                                     const Eigen::MatrixXd& inputs);
 
 enum class MlpLoss {
   kSquaredError,  // f_s = 1/(2K) |z_L(x_s) - y_s|^2: the mean over terms is half the MSE

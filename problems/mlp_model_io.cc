@@ -11,7 +11,7 @@
 #include "curvature/version.h"
 #include "json_string.h"
 #include "json_value.h"
-#include "mlp_layers.h"
+#include "mlp_batch_norm.h"
 #include "mlp_metrics.h"
 
 namespace curvature {
@@ -165,7 +165,10 @@ void validate(const MlpModel& model) {
   }
   if (static_cast<long long>(model.parameters.size()) != count) {
     std::string shape;
-    for (int n : sizes) shape += (shape.empty() ? "" : "-") + std::to_string(n);
+    for (int n : sizes) {
+      if (!shape.empty()) shape += '-';
+      shape += std::to_string(n);
+    }
     throw Error(where + "::parameters: the network of layers " + shape + " has " + std::to_string(count) +
                 " parameters, the model " + std::to_string(model.parameters.size()));
   }
