@@ -78,8 +78,7 @@ std::string draw_figure(const PlotFigure& figure, const std::string& png_path, c
   int series = 0;
   for (const PlotPanel& panel : figure.panels) series += static_cast<int>(panel.series.size());
   char text[64];
-  std::snprintf(text, sizeof text, ": %dx%d PNG, %zu panel(s), %d series", width, height, figure.panels.size(),
-                series);
+  std::snprintf(text, sizeof text, ": %dx%d PNG, %zu panel(s), %d series", width, height, figure.panels.size(), series);
   return png_path + text;
 }
 
