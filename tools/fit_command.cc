@@ -315,11 +315,15 @@ int fit(FitArgs args) {
                to_string(task.network.hidden_activation), Mlp(task.network).num_parameters(), loss_name,
                args.method.c_str(), static_cast<unsigned long long>(args.seed));
   const bool too_few_to_validate = task.validation.num_samples() == 0 && args.validation_fraction > 0.0;
-  std::fprintf(out, "inputs %s; %d validation rows%s%s\n",
+  const char* no_early_stopping = too_few_to_validate
+                                      ? " (too few rows for the default validation split: no early stopping)"
+                                  : task.validation.num_samples() == 0 ? " (no early stopping)"
+                                                                       : "";
+  std::fprintf(out, "inputs %s; %d validation rows%s; weight decay %s%s\n",
                data.input_scaling.mean.size() != 0 ? "standardized with the training rows' statistics"
                                                    : "as read (--no-standardize)",
-               task.validation.num_samples(),
-               too_few_to_validate ? " (too few rows for the default validation split: no early stopping)" : "",
+               task.validation.num_samples(), no_early_stopping,
+               args.l2 > 0.0 ? ("--l2 " + to_decimal(args.l2)).c_str() : "none",
                init != nullptr ? (", starting from " + args.init_path).c_str() : "");
   if (!classification) {
     std::fprintf(out,
