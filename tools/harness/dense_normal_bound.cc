@@ -75,7 +75,7 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
   }
   DenseNormalBound bound;
   for (const internal::DenseKernel& kernel : internal::dense_kernel_candidates()) {
-    std::vector<double> normal_s, cholesky_s;
+    std::vector<double> normal_s, cholesky_s, single_normal_s, single_cholesky_s;
     for (int r = 0; r < repeats; ++r) {
       auto begin = std::chrono::steady_clock::now();
       internal::lower_normal_matrix(jacobian, &normal, &pool, internal::kDenseTileSize, &kernel);
@@ -85,8 +85,21 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
       const bool factored = internal::cholesky_lower_in_place(normal, &pool, internal::kDenseTileSize, &kernel);
       cholesky_s.push_back(seconds_since(begin));
       if (!factored) throw Error("dense normal bound: the tiled Cholesky failed with " + kernel.name);
+
+      begin = std::chrono::steady_clock::now();
+      internal::lower_normal_matrix(single_jacobian, &single_normal, &pool, internal::kDenseTileSize, &kernel);
+      single_normal_s.push_back(seconds_since(begin));
+      single_normal.diagonal().array() += static_cast<float>(rows);
+      begin = std::chrono::steady_clock::now();
+      const bool single_factored =
+          internal::cholesky_lower_in_place(single_normal, &pool, internal::kDenseTileSize, &kernel);
+      single_cholesky_s.push_back(seconds_since(begin));
+      if (!single_factored) {
+        throw Error("dense normal bound: the single-precision tiled Cholesky failed with " + kernel.name);
+      }
     }
-    bound.candidates.push_back({kernel.name, {median(normal_s), median(cholesky_s)}});
+    bound.candidates.push_back(
+        {kernel.name, {median(normal_s), median(cholesky_s)}, {median(single_normal_s), median(single_cholesky_s)}});
   }
   bound.blas = {median(blas_normal), median(blas_cholesky)};
   bound.curvature = {median(own_normal), median(own_cholesky)};
@@ -95,5 +108,7 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
 }
 
 std::string dense_kernel_in_use() { return internal::dense_kernel_description(); }
+
+std::string dense_kernel_name() { return internal::dense_kernel().name; }
 
 }  // namespace curvature::bench

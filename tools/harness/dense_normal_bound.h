@@ -25,6 +25,7 @@ struct DenseNormalTimes {
 struct DenseKernelTimes {
   std::string kernel;  // "blis:zen3", "eigen"
   DenseNormalTimes times;
+  DenseNormalTimes single;  // the same in single precision
 };
 
 struct DenseNormalBound {
@@ -41,5 +42,8 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
 // What runs curvature's dense tiles in this process and why, e.g.
 // "BLIS zen3 (calibrated; BLIS chose generic), 256-column tiles".
 std::string dense_kernel_in_use();
+
+// The name of that kernel, as DenseKernelTimes::kernel spells it ("blis:zen3").
+std::string dense_kernel_name();
 
 }  // namespace curvature::bench
