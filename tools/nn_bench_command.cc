@@ -119,7 +119,7 @@ void print_task_table(const NnTask& task, const std::vector<MethodRuns>& all, co
   const char* loss = classification ? "train loss" : "train MSE";
   std::printf("\n%s: %d train / %d test, %d seeds; medians over seeds; times in s (solver time without the recorder)\n",
               task.name.c_str(), task.train.num_samples(), task.test.num_samples(), num_seeds);
-  std::printf("%-10s %6s %9s", "method", "iters", "s/iter");
+  std::printf("%-15s %6s %9s", "method", "iters", "s/iter");
   for (double target : targets) {
     char head[40];
     std::snprintf(head, sizeof head, "t(%s<=%g)", classification ? "loss" : "mse", target);
@@ -132,7 +132,7 @@ void print_task_table(const NnTask& task, const std::vector<MethodRuns>& all, co
   }
   std::printf("\n");
   for (const MethodRuns& runs : all) {
-    std::printf("%-10s", runs.method.c_str());
+    std::printf("%-15s", runs.method.c_str());
     if (!runs.unavailable.empty()) {
       std::printf(" n/a: %s\n", runs.unavailable.c_str());
       continue;

@@ -3,7 +3,9 @@
 // factorization, timed with the best kernels at hand in this process —
 // the system BLAS/LAPACK (dsyrk + dpotrf, one call each, as installed:
 // OpenBLAS on Debian) and curvature's own tiled kernels on `threads`
-// threads. Medians of `repeats` runs on a random Jacobian. Also the same
+// threads. Medians of `repeats` runs on a random Jacobian, each run timing
+// every kernel in turn (load from other processes then falls on all of
+// them alike). Also the same
 // tiled kernels in single precision, which the mixed-precision dense normal
 // Cholesky solver runs (SolverOptions::mixed_precision) before refining each
 // step in double: the bound is what all-double normal equations cost, the
