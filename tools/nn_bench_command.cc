@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <limits>
 #include <map>
 #include <memory>
@@ -69,6 +70,12 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
     start = comma + 1;
   }
   return seeds;
+}
+
+double process_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point begin) {
@@ -196,6 +203,9 @@ void bench_nn(const NnBenchArgs& args) {
   // Ceres's iteration times on R1, by method (ceres-lm, ceres-lm-lapack).
   std::map<std::string, std::vector<double>> ceres_r1_iteration_s;
   double lm_r1_total_s = 0.0;
+  // Process CPU seconds and iterations of each R1 method, all seeds: unlike
+  // wall time, what a run costs whatever else the machine is running.
+  std::map<std::string, std::pair<double, int>> r1_cpu;
   double lm_r1_iterations = 0.0;
   for (const std::string& task_name : args.tasks) {
     const bool r1 = task_name == "r1";
@@ -223,7 +233,10 @@ void bench_nn(const NnBenchArgs& args) {
           for (std::uint64_t seed : seeds) {
             NnTask seeded = task;
             seeded.network.seed = seed;
+            const double cpu_begin = process_cpu_seconds();
             NnTrainResult result = bench::run_ceres_lm_nn(seeded, args.max_time, args.threads, library);
+            r1_cpu[method].first += process_cpu_seconds() - cpu_begin;
+            r1_cpu[method].second += result.summary.iterations;
             const NnTrainRecord& last = result.trace.back();
             std::fprintf(stderr, "  R1 %-15s seed %llu: %6d iterations, %7.2f s, train %.4e, test %.4e\n",
                          method.c_str(), static_cast<unsigned long long>(seed), result.summary.iterations, last.time_s,
@@ -255,7 +268,12 @@ void bench_nn(const NnBenchArgs& args) {
         options.max_cg_iterations = args.max_cg_iterations;
         options.learning_rate = args.learning_rate;
         options.warmup_steps = args.warmup_steps;
+        const double cpu_begin = process_cpu_seconds();
         NnTrainResult result = train_network(seeded, options);
+        if (r1 && method == "lm") {
+          r1_cpu[method].first += process_cpu_seconds() - cpu_begin;
+          r1_cpu[method].second += result.summary.iterations;
+        }
         const NnTrainRecord& last = result.trace.back();
         std::fprintf(stderr, "  %s %-9s seed %llu: %6d iterations, %7.2f s, train %.4e, test %.4e, %s\n",
                      r1 ? "R1" : "C1", method.c_str(), static_cast<unsigned long long>(seed), result.summary.iterations,
@@ -347,6 +365,18 @@ void bench_nn(const NnBenchArgs& args) {
     }
     if (ceres_r1_iteration_s.size() > 1) {
       std::printf("  the faster Ceres / curvature (all iterations, mean): %.2f\n", fastest_ceres / curvature_mean);
+    }
+    if (r1_cpu.size() > 1 && r1_cpu["lm"].second > 0) {
+      // Includes each run's set-up (and, for lm, the dense kernels' calibration).
+      const double lm_cpu = r1_cpu["lm"].first / r1_cpu["lm"].second;
+      std::printf("  process CPU time per iteration (set-up included; with %d threads, summed over them): lm %.1f ms",
+                  args.threads, lm_cpu * 1e3);
+      for (const auto& [method, cpu] : r1_cpu) {
+        if (method == "lm" || cpu.second == 0) continue;
+        const double per_iteration = cpu.first / cpu.second;
+        std::printf(", %s %.1f ms (%.2fx)", method.c_str(), per_iteration * 1e3, per_iteration / lm_cpu);
+      }
+      std::printf("\n");
     }
   }
 }
