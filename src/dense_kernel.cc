@@ -24,7 +24,7 @@ constexpr const char* kOverrideVariable = "CURVATURE_DENSE_KERNEL";
 // in both precisions (the mixed-precision solver runs single, the rest
 // double): J^T J of a kCalibrationRows x (2 tiles) Jacobian, then the
 // Cholesky factorization of the result (a diagonal tile, a panel solve, a
-// trailing rank update). ~5 ms per candidate with AVX2 kernels. Each
+// trailing rank update). ~5 ms per candidate and round with AVX2 kernels. Each
 // candidate's time is the fastest of kCalibrationRounds, taken in turns so
 // that a burst of load from other processes hits every candidate alike, and
 // timed in this thread's CPU time, which a preemption does not inflate. An
