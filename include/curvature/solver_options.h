@@ -59,9 +59,11 @@ inline Method parse_method(std::string_view name) {
 // Dense kernels. kDenseNormalCholesky forms and factors J^T J in tiles of 256
 // columns. What runs a tile is chosen once per process for the CPU: one of
 // the sub-configurations compiled into the linked BLIS or Eigen's product,
-// by a calibration of about 10 ms at the first dense solve with more
-// than 256 parameters (BLIS's own choice is kept unless another is more than
-// 10% faster; its portable 'generic' code only where nothing else runs).
+// by a calibration of about 65 ms of CPU time (J^T J and Cholesky of a
+// 256 x 512 Jacobian in double and single precision) at the first dense
+// solve with more than 256 parameters (BLIS's own choice is kept unless
+// another is more than 10% faster; its portable 'generic' code only where
+// nothing else runs).
 // Summary::dense_kernel and `curv --version` name the choice. The
 // environment overrides it:
 //   CURVATURE_DENSE_KERNEL=blis:<sub-configuration>   e.g. blis:zen3, blis:skx, blis:haswell
