@@ -2,6 +2,7 @@
 // CHOLMOD picks a simplicial LDL' or a supernodal LL' factor by the
 // matrix's fill; the symbolic factorization is reused for every numeric one.
 #include <cholmod.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <limits>
@@ -33,6 +34,48 @@ std::string cholmod_status_text(int status) {
       return "status " + std::to_string(status);
   }
 }
+
+// Keeps CHOLMOD on the calling thread while it lives. Debian's CHOLMOD
+// opens OpenMP teams of a fixed size (CHOLMOD_OMP_NUM_THREADS, 4) inside the
+// supernodal factorization to clear and assemble large supernodes, whatever
+// the caller's thread count: a solve asked to use one thread then wakes
+// three more at every large supernode, and on a loaded or small machine the
+// futex traffic costs more than the loops it splits (a tenth of a pose-graph
+// solve). Those loops only copy values, so running them on one thread gives
+// the same factor bit for bit. max-active-levels is a per-thread setting in
+// OpenMP 5 runtimes (libgomp since GCC 11), so other threads of the process
+// keep theirs; it is restored on exit. CHOLMOD brings the OpenMP runtime
+// when it was built with one, so its entry points are looked up at run time
+// and a CHOLMOD without OpenMP needs nothing.
+class SerialOpenMpScope {
+ public:
+  SerialOpenMpScope() {
+    static const Entries entries = lookup();
+    if (entries.get == nullptr || entries.set == nullptr) return;
+    set_ = entries.set;
+    saved_ = entries.get();
+    set_(0);
+  }
+  ~SerialOpenMpScope() {
+    if (set_) set_(saved_);
+  }
+  SerialOpenMpScope(const SerialOpenMpScope&) = delete;
+  SerialOpenMpScope& operator=(const SerialOpenMpScope&) = delete;
+
+ private:
+  struct Entries {
+    int (*get)() = nullptr;
+    void (*set)(int) = nullptr;
+  };
+  static Entries lookup() {
+    Entries entries;
+    entries.get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_active_levels"));
+    entries.set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_max_active_levels"));
+    return entries;
+  }
+  void (*set_)(int) = nullptr;
+  int saved_ = 0;
+};
 
 // A CHOLMOD view (no copy) of the caller's upper triangle.
 cholmod_sparse view_of(const SymmetricUpperView& a) {
@@ -103,6 +146,7 @@ std::string SparseCholeskyFactorization::factorize(const SymmetricUpperView& a, 
   cholmod_sparse view = view_of(a);
   cholmod_common* c = state_->common.get();
   double beta[2] = {shift, 0.0};
+  const SerialOpenMpScope serial;
   const int ok = cholmod_factorize_p(&view, beta, nullptr, 0, state_->factor, c);
   if (ok && c->status == CHOLMOD_OK && state_->factor->minor == state_->factor->n) return {};
   return cholmod_status_text(c->status);
