@@ -33,11 +33,18 @@ void copy_dense_to_sparse(const Eigen::MatrixXd& dense, SparseRowMatrix* sparse)
 
 LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j) {
   product_.analyze(j);
-  normal_values_.assign(product_.nonzeros(), 0.0);
-  damped_values_.assign(product_.nonzeros(), 0.0);
-
-  const std::string failure = factorization_.analyze(damped_matrix_view());
   ++num_symbolic_analyses_;
+  analyzed_ = false;
+  std::vector<int> permutation;
+  std::string failure = factorization_.fill_reducing_ordering(
+      {.n = product_.cols(), .outer = product_.outer().data(), .inner = product_.inner().data(), .values = nullptr},
+      &permutation);
+  if (failure.empty()) {
+    product_.set_ordering(permutation, factorization_.prefers_lower_triangle());
+    normal_values_.assign(product_.nonzeros(), 0.0);
+    damped_values_.assign(product_.nonzeros(), 0.0);
+    failure = factorization_.analyze(damped_matrix_view());
+  }
   analyzed_ = failure.empty();
   if (!analyzed_) {
     return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
@@ -51,7 +58,8 @@ SymmetricUpperView SparseNormalCholeskySolver::damped_matrix_view() const {
   return {.n = product_.cols(),
           .outer = product_.outer().data(),
           .inner = product_.inner().data(),
-          .values = damped_values_.data()};
+          .values = damped_values_.data(),
+          .lower = product_.lower()};
 }
 
 LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) {
@@ -86,7 +94,8 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
     }
   }
   multiply_jacobian_transpose(JacobianRef{.dense = nullptr, .sparse = j}, residuals, &jtr_);
-  rhs_ = -scale_.cwiseProduct(jtr_);
+  rhs_.resize(n);
+  for (int k = 0; k < n; ++k) rhs_[k] = -scale_[k] * jtr_[product_.column(k)];
   prepared_ = true;
   return {.success = true, .iterations = 1, .message = {}};
 }
@@ -99,7 +108,7 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
 
   std::copy(normal_values_.begin(), normal_values_.end(), damped_values_.begin());
   for (Eigen::Index a = 0; a < n; ++a) {
-    const double scaled_damping = d[a] * scale_[a];
+    const double scaled_damping = d[product_.column(static_cast<int>(a))] * scale_[a];
     damped_values_[product_.diagonal_position(static_cast<int>(a))] += scaled_damping * scaled_damping;
   }
   const SymmetricUpperView a = damped_matrix_view();
@@ -123,7 +132,7 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
   if (const std::string failure = factorization_.solve(rhs_, &solution_); !failure.empty()) {
     return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
   }
-  *dx = scale_.cwiseProduct(solution_);
+  for (Eigen::Index k = 0; k < n; ++k) (*dx)[product_.column(static_cast<int>(k))] = scale_[k] * solution_[k];
   if (!dx->allFinite()) {
     return {.success = false,
             .iterations = 1,

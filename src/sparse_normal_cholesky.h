@@ -70,6 +70,8 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   SparseNormalProduct product_;
   std::vector<double> normal_values_;  // S J^T J S
   std::vector<double> damped_values_;  // + (D S)^2, what is factored
+  // From here on, vectors of n are in the order of product_ (the
+  // factorization's), except jtr_.
   Eigen::VectorXd scale_;
   Eigen::VectorXd rhs_;  // -S J^T r
   Eigen::VectorXd jtr_;

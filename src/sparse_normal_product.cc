@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 namespace curvature::internal {
 
@@ -33,9 +34,19 @@ void SparseNormalProduct::analyze(const SparseRowMatrix& j) {
     row = end;
   }
   group_rows_.push_back(m);
-  const int num_groups = static_cast<int>(group_rows_.size()) - 1;
 
-  // The groups that read each column, to list the pattern row by row.
+  permutation_.resize(static_cast<size_t>(n));
+  std::iota(permutation_.begin(), permutation_.end(), 0);
+  build_pattern(permutation_, false);
+}
+
+// Row k of the lower triangle of the permuted J^T J: every new index below
+// k (above k for the upper triangle) of a column that shares a group with
+// column permutation_[k], and the diagonal.
+void SparseNormalProduct::build_pattern(const std::vector<int>& new_index, bool lower) {
+  const int n = cols_;
+  const int num_groups = static_cast<int>(group_rows_.size()) - 1;
+  // The groups that read each column.
   std::vector<int> column_group_start(static_cast<size_t>(n) + 1, 0);
   for (int c : group_columns_) ++column_group_start[static_cast<size_t>(c) + 1];
   for (int c = 0; c < n; ++c) column_group_start[c + 1] += column_group_start[c];
@@ -49,45 +60,66 @@ void SparseNormalProduct::analyze(const SparseRowMatrix& j) {
     }
   }
 
-  // Row a of the lower triangle: every b <= a that shares a group with a,
-  // and the diagonal.
   outer_.assign(static_cast<size_t>(n) + 1, 0);
   inner_.clear();
   diagonal_position_.resize(n);
   std::vector<int> marker(n, -1);
-  for (int a = 0; a < n; ++a) {
+  for (int k = 0; k < n; ++k) {
+    const int a = permutation_[k];
     const size_t start = inner_.size();
-    marker[a] = a;
-    inner_.push_back(a);
-    for (int k = column_group_start[a]; k < column_group_start[a + 1]; ++k) {
-      const int g = column_groups[k];
-      for (int q = group_column_start_[g]; q < group_column_start_[g + 1] && group_columns_[q] < a; ++q) {
-        const int b = group_columns_[q];
-        if (marker[b] != a) {
-          marker[b] = a;
-          inner_.push_back(b);
+    marker[k] = k;
+    inner_.push_back(k);
+    for (int q = column_group_start[a]; q < column_group_start[a + 1]; ++q) {
+      const int g = column_groups[q];
+      for (int p = group_column_start_[g]; p < group_column_start_[g + 1]; ++p) {
+        const int other = new_index[group_columns_[p]];
+        if ((lower ? other > k : other < k) && marker[other] != k) {
+          marker[other] = k;
+          inner_.push_back(other);
         }
       }
     }
     std::sort(inner_.begin() + static_cast<std::ptrdiff_t>(start), inner_.end());
-    diagonal_position_[a] = static_cast<int>(inner_.size()) - 1;  // the last entry of a lower-triangular row
-    outer_[a + 1] = static_cast<int>(inner_.size());
+    // The first entry of an upper-triangular row, the last of a lower one.
+    diagonal_position_[k] = lower ? static_cast<int>(start) : static_cast<int>(inner_.size()) - 1;
+    outer_[k + 1] = static_cast<int>(inner_.size());
   }
   inner_.shrink_to_fit();
+}
 
-  // Each group's map: for column i, the position of the first column of
-  // every run of consecutive columns that starts at or before i.
+void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool lower) {
+  const int n = cols_;
+  permutation_ = permutation;
+  lower_ = lower;
+  new_index_.resize(static_cast<size_t>(n));
+  for (int k = 0; k < n; ++k) new_index_[permutation_[k]] = k;
+  const std::vector<int>& new_index = new_index_;
+  build_pattern(new_index, lower);
+
+  // Each group's columns in the order of their new indices, and its map:
+  // for column i, the position of the first column of every run (of
+  // consecutive new indices) that starts at or before i.
+  const int num_groups = static_cast<int>(group_rows_.size()) - 1;
+  group_order_.resize(group_columns_.size());
   group_position_start_.assign(1, 0);
   positions_.clear();
+  std::vector<int> sorted;
   for (int g = 0; g < num_groups; ++g) {
     const int* columns = group_columns_.data() + group_column_start_[g];
     const int k = group_column_start_[g + 1] - group_column_start_[g];
+    int* order = group_order_.data() + group_column_start_[g];
+    std::iota(order, order + k, 0);
+    std::sort(order, order + k, [&](int x, int y) { return new_index[columns[x]] < new_index[columns[y]]; });
+    sorted.resize(static_cast<size_t>(k));
+    for (int i = 0; i < k; ++i) sorted[i] = new_index[columns[order[i]]];
     for (int i = 0; i < k; ++i) {
-      const int* row_begin = inner_.data() + outer_[columns[i]];
-      const int* row_end = inner_.data() + outer_[columns[i] + 1];
-      for (int jj = 0; jj <= i; ++jj) {
-        if (jj > 0 && columns[jj] == columns[jj - 1] + 1) continue;
-        positions_.push_back(static_cast<int>(std::lower_bound(row_begin, row_end, columns[jj]) - inner_.data()));
+      const int* row_begin = inner_.data() + outer_[sorted[i]];
+      const int* row_end = inner_.data() + outer_[sorted[i] + 1];
+      const int first = lower ? i : 0;
+      const int last = lower ? k - 1 : i;
+      for (int jj = first; jj <= last; ++jj) {
+        if (jj > first && sorted[jj] == sorted[jj - 1] + 1) continue;
+        positions_.push_back(static_cast<int>(std::lower_bound(row_begin, row_end, sorted[jj]) - inner_.data()));
       }
     }
     group_position_start_.push_back(static_cast<int>(positions_.size()));
@@ -120,6 +152,7 @@ void SparseNormalProduct::compute(const SparseRowMatrix& j, double* values) cons
   const int num_groups = static_cast<int>(group_rows_.size()) - 1;
   for (int g = 0; g < num_groups; ++g) {
     const int* columns = group_columns_.data() + group_column_start_[g];
+    const int* order = group_order_.data() + group_column_start_[g];
     const int k = group_column_start_[g + 1] - group_column_start_[g];
     for (int first = group_rows_[g]; first < group_rows_[g + 1]; first += kRowsPerChunk) {
       const int rows = std::min(kRowsPerChunk, group_rows_[g + 1] - first);
@@ -127,14 +160,18 @@ void SparseNormalProduct::compute(const SparseRowMatrix& j, double* values) cons
       // two contiguous arrays. The group's rows are consecutive in J.
       const double* block = jacobian + outer[first];
       for (int r = 0; r < rows; ++r) {
-        for (int i = 0; i < k; ++i) scratch[i * rows + r] = block[r * k + i];
+        for (int i = 0; i < k; ++i) scratch[i * rows + r] = block[r * k + order[i]];
       }
       const int* position = positions_.data() + group_position_start_[g];
       for (int i = 0; i < k; ++i) {
         const double* column_i = scratch + i * rows;
         int p = 0;
-        for (int jj = 0; jj <= i; ++jj) {
-          if (jj == 0 || columns[jj] != columns[jj - 1] + 1) p = *position++;
+        const int first_jj = lower_ ? i : 0;
+        const int last_jj = lower_ ? k - 1 : i;
+        for (int jj = first_jj; jj <= last_jj; ++jj) {
+          if (jj == first_jj || new_index_[columns[order[jj]]] != new_index_[columns[order[jj - 1]]] + 1) {
+            p = *position++;
+          }
           const double* column_j = scratch + jj * rows;
           double sum = 0.0;
           for (int r = 0; r < rows; ++r) sum += column_i[r] * column_j[r];

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "sparse_cholesky_factorization.h"
 #include "suitesparse_common.h"
@@ -79,7 +80,7 @@ class SerialOpenMpScope {
 
 // A CHOLMOD view (no copy) of the caller's upper triangle.
 cholmod_sparse view_of(const SymmetricUpperView& a) {
-  return cholmod_view(static_cast<size_t>(a.n), static_cast<size_t>(a.n), a.outer, a.inner, a.values, 1);
+  return cholmod_view(static_cast<size_t>(a.n), static_cast<size_t>(a.n), a.outer, a.inner, a.values, a.lower ? -1 : 1);
 }
 
 }  // namespace
@@ -90,6 +91,7 @@ struct SparseCholeskyFactorization::State {
   cholmod_dense* solution = nullptr;  // reused by cholmod_solve2
   cholmod_dense* solve_y = nullptr;
   cholmod_dense* solve_e = nullptr;
+  bool supernodal = false;  // what the last ordering's analysis chose
 
   void free_all() {
     if (factor) cholmod_free_factor(&factor, common.get());
@@ -117,14 +119,18 @@ bool SparseCholeskyFactorization::supernodal() { return true; }
 // keeps AMD.)
 constexpr double kNestedDissectionTrialFlops = 1e8;
 
-std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
+std::string SparseCholeskyFactorization::fill_reducing_ordering(const SymmetricUpperView& a,
+                                                                std::vector<int>* permutation) {
   state_->free_all();
   cholmod_sparse view = view_of(a);
+  view.xtype = CHOLMOD_PATTERN;
+  view.x = nullptr;
   cholmod_common* c = state_->common.get();
   c->nmethods = 1;
   c->method[0].ordering = CHOLMOD_AMD;
-  state_->factor = cholmod_analyze(&view, c);
-  if (state_->factor == nullptr || c->status < CHOLMOD_OK) {
+  c->postorder = 1;
+  cholmod_factor* factor = cholmod_analyze(&view, c);
+  if (factor == nullptr || c->status < CHOLMOD_OK) {
     return "cholmod_analyze failed: " + cholmod_status_text(c->status);
   }
   if (c->fl > kNestedDissectionTrialFlops) {
@@ -132,12 +138,45 @@ std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
     c->method[0].ordering = CHOLMOD_METIS;
     cholmod_factor* nested = cholmod_analyze(&view, c);
     if (nested != nullptr && c->status == CHOLMOD_OK && c->fl < amd_flops) {
-      cholmod_free_factor(&state_->factor, c);
-      state_->factor = nested;
+      cholmod_free_factor(&factor, c);
+      factor = nested;
     } else if (nested != nullptr) {
       cholmod_free_factor(&nested, c);
     }
     c->status = CHOLMOD_OK;  // a METIS that failed (or is missing) leaves the AMD analysis standing
+  }
+  // The ordering includes the elimination tree's postordering, which keeps
+  // the supernodes' columns together.
+  const auto* perm = static_cast<const int*>(factor->Perm);
+  permutation->assign(perm, perm + a.n);
+  state_->supernodal = factor->is_super;
+  cholmod_free_factor(&factor, c);
+  return {};
+}
+
+// The supernodal factorization of a permuted matrix given in its final
+// order reads the lower triangle as it is; the upper one it would transpose
+// at every factorization. The simplicial one reads the upper triangle.
+bool SparseCholeskyFactorization::prefers_lower_triangle() const { return state_->supernodal; }
+
+// The matrix arrives permuted, so CHOLMOD keeps its order (no postordering
+// either: the ordering above has it) and factors the caller's arrays as
+// they are, without the permuted transpose it would otherwise build at
+// every factorization.
+std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
+  state_->free_all();
+  cholmod_sparse view = view_of(a);
+  cholmod_common* c = state_->common.get();
+  c->nmethods = 1;
+  c->method[0].ordering = CHOLMOD_NATURAL;
+  c->postorder = 0;
+  state_->factor = cholmod_analyze(&view, c);
+  if (state_->factor == nullptr || c->status < CHOLMOD_OK) {
+    return "cholmod_analyze failed: " + cholmod_status_text(c->status);
+  }
+  const auto* perm = static_cast<const int*>(state_->factor->Perm);
+  for (int k = 0; k < a.n; ++k) {
+    if (perm[k] != k) return "cholmod_analyze reordered a matrix given in its final order";
   }
   return {};
 }
