@@ -41,8 +41,7 @@ LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j)
       &permutation);
   if (failure.empty()) {
     product_.set_ordering(permutation, factorization_.prefers_lower_triangle());
-    normal_values_.assign(product_.nonzeros(), 0.0);
-    damped_values_.assign(product_.nonzeros(), 0.0);
+    values_.assign(product_.nonzeros(), 0.0);
     failure = factorization_.analyze(damped_matrix_view());
   }
   analyzed_ = failure.empty();
@@ -52,13 +51,13 @@ LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j)
   return {.success = true, .iterations = 1, .message = {}};
 }
 
-// The upper triangle of J^T J + D^2 in damped_values_, over the pattern
-// built in analyze().
+// One triangle of S J^T J S + (D S)^2 in values_, over the pattern built in
+// analyze().
 SymmetricUpperView SparseNormalCholeskySolver::damped_matrix_view() const {
   return {.n = product_.cols(),
           .outer = product_.outer().data(),
           .inner = product_.inner().data(),
-          .values = damped_values_.data(),
+          .values = values_.data(),
           .lower = product_.lower()};
 }
 
@@ -78,21 +77,23 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
     LinearSolverResult analysis = analyze(*j);
     if (!analysis.success) return analysis;
   }
-  product_.compute(*j, normal_values_.data());
+  product_.compute(*j, values_.data());
 
   const int n = product_.cols();
   scale_.resize(n);
   max_scaled_diagonal_ = 1.0;
   for (int a = 0; a < n; ++a) {
-    const double diagonal = normal_values_[product_.diagonal_position(a)];
+    const double diagonal = values_[product_.diagonal_position(a)];
     scale_[a] = diagonal > 0.0 ? 1.0 / std::sqrt(diagonal) : 1.0;
     max_scaled_diagonal_ = std::max(max_scaled_diagonal_, diagonal * scale_[a] * scale_[a]);
   }
   for (int a = 0; a < n; ++a) {
     for (int p = product_.outer()[a]; p < product_.outer()[a + 1]; ++p) {
-      normal_values_[p] *= scale_[a] * scale_[product_.inner()[p]];
+      values_[p] *= scale_[a] * scale_[product_.inner()[p]];
     }
   }
+  scaled_diagonal_.resize(n);
+  for (int k = 0; k < n; ++k) scaled_diagonal_[k] = values_[product_.diagonal_position(k)];
   multiply_jacobian_transpose(JacobianRef{.dense = nullptr, .sparse = j}, residuals, &jtr_);
   rhs_.resize(n);
   for (int k = 0; k < n; ++k) rhs_[k] = -scale_[k] * jtr_[product_.column(k)];
@@ -106,10 +107,10 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
   dx->resize(n);
   if (n == 0) return {.success = true, .iterations = 1, .message = {}};
 
-  std::copy(normal_values_.begin(), normal_values_.end(), damped_values_.begin());
-  for (Eigen::Index a = 0; a < n; ++a) {
-    const double scaled_damping = d[product_.column(static_cast<int>(a))] * scale_[a];
-    damped_values_[product_.diagonal_position(static_cast<int>(a))] += scaled_damping * scaled_damping;
+  // Only the diagonal differs between the solves at one point.
+  for (Eigen::Index k = 0; k < n; ++k) {
+    const double scaled_damping = d[product_.column(static_cast<int>(k))] * scale_[k];
+    values_[product_.diagonal_position(static_cast<int>(k))] = scaled_diagonal_[k] + scaled_damping * scaled_damping;
   }
   const SymmetricUpperView a = damped_matrix_view();
 

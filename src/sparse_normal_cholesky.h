@@ -68,12 +68,14 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   // J^T J's pattern (the lower triangle row by row, i.e. the upper triangle
   // column by column as the factorization reads it) and how to form it.
   SparseNormalProduct product_;
-  std::vector<double> normal_values_;  // S J^T J S
-  std::vector<double> damped_values_;  // + (D S)^2, what is factored
+  // S J^T J S + (D S)^2, what is factored: the damping of the last solve()
+  // on the diagonal, which scaled_diagonal_ keeps undamped.
+  std::vector<double> values_;
   // From here on, vectors of n are in the order of product_ (the
   // factorization's), except jtr_.
   Eigen::VectorXd scale_;
-  Eigen::VectorXd rhs_;  // -S J^T r
+  Eigen::VectorXd scaled_diagonal_;  // diag(S J^T J S)
+  Eigen::VectorXd rhs_;              // -S J^T r
   Eigen::VectorXd jtr_;
   Eigen::VectorXd solution_;
   double max_scaled_diagonal_ = 1.0;  // max(1, max diag(S J^T J S))
