@@ -148,9 +148,14 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
     if (!(second_derivative_.norm() > rounding)) return;
     second_derivative_ *= 2.0 / (h * h);
     const Eigen::Index n = jacobian.cols();
-    normal_matrix_.setZero(n, n);
-    normal_matrix_.selfadjointView<Eigen::Lower>().rankUpdate(jacobian.transpose());
-    normal_matrix_.diagonal() += damping_vector_.cwiseAbs2();
+    // The lower triangle of J^T J + D^2 column by column: for at most
+    // kMaxGeodesicColumns columns, plain dot products beat the blocked
+    // product's packing.
+    normal_matrix_.resize(n, n);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      for (Eigen::Index i = j; i < n; ++i) normal_matrix_(i, j) = jacobian.col(i).dot(jacobian.col(j));
+      normal_matrix_(j, j) += damping_vector_[j] * damping_vector_[j];
+    }
     cholesky_.compute(normal_matrix_);
     if (cholesky_.info() != Eigen::Success) return;
     rhs_.noalias() = -(jacobian.transpose() * second_derivative_);
