@@ -90,8 +90,9 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     const SchurStructure& st = *s.structure_;
     for (int k = begin; k < end; ++k) {
       const int fa = st.f_blocks[s.block_row_[k]].size, fb = st.f_blocks[s.block_col_[k]].size;
-      double* out = s.ftf_.data() + s.block_offsets_[k];
       const long first = s.ftf_pair_starts_[k], last = s.ftf_pair_starts_[k + 1];
+      if (first == last) continue;  // no residual block reads both: no F^T F part
+      double* out = s.ftf_.data() + s.ftf_offsets_[k];
       if constexpr (kFixed) {
         // Rank-1 updates, one per Jacobian row, of a block kept in registers.
         alignas(64) double block[kF * kF] = {};
@@ -164,14 +165,14 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       const SchurStructure::Block& col_block = st.f_blocks[s.block_col_[k]];
       const int fa = row_block.size, fb = col_block.size;
       double* out = s.s_blocks_.data() + s.block_offsets_[k];
-      const double* ftf = s.ftf_.data() + s.block_offsets_[k];
+      const double* ftf = s.ftf_offsets_[k] >= 0 ? s.ftf_.data() + s.ftf_offsets_[k] : nullptr;
       const long first = s.elimination_pair_starts_[k], last = s.elimination_pair_starts_[k + 1];
       if constexpr (kFixed) {
         // S_ab = F^T F - sum W_i M^-1 W_j^T: u = M^-1 W_j^T, then a rank-kE
         // update of a block kept in registers, rows of u contiguous.
         alignas(64) double block[kF * kF];
         alignas(64) double u[kE * kF];
-        for (int x = 0; x < kF * kF; ++x) block[x] = ftf[x];
+        for (int x = 0; x < kF * kF; ++x) block[x] = ftf ? ftf[x] : 0.0;
         for (long p = first; p < last; ++p) {
           const auto [i, j] = s.elimination_pairs_[p];
           const double* m_inverse = s.m_inverse_.data() + static_cast<size_t>(s.slot_chunk_[i]) * ee;
@@ -194,7 +195,11 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
         for (int x = 0; x < kF * kF; ++x) out[x] = block[x];
       } else {
         BlockMap<kF, kF> block(out, fa, fb);
-        block = ConstBlockMap<kF, kF>(ftf, fa, fb);
+        if (ftf) {
+          block = ConstBlockMap<kF, kF>(ftf, fa, fb);
+        } else {
+          block.setZero();
+        }
         for (long p = first; p < last; ++p) {
           const auto [i, j] = s.elimination_pairs_[p];
           const int c = s.slot_chunk_[i];
@@ -399,7 +404,16 @@ void SchurComplementSolver::build_block_pattern() {
   m_inverse_etr_.assign(static_cast<size_t>(num_chunks) * st.max_e_block_size, 0.0);
   w_.assign(num_cells * fe, 0.0);
   chunk_regularized_.assign(num_chunks, 0);
-  ftf_.assign(offset, 0.0);
+  // F^T F only for the blocks some residual block reads both sides of (on
+  // bundle adjustment the diagonal ones alone).
+  ftf_offsets_.assign(num_blocks, -1);
+  long ftf_size = 0;
+  for (long k = 0; k < num_blocks; ++k) {
+    if (ftf_pair_starts_[k] == ftf_pair_starts_[k + 1]) continue;
+    ftf_offsets_[k] = ftf_size;
+    ftf_size += block_offsets_[k + 1] - block_offsets_[k];
+  }
+  ftf_.assign(ftf_size, 0.0);
   s_blocks_.assign(offset, 0.0);
   ftr_.setZero(st.num_f_coordinates);
   rhs_.setZero(st.num_f_coordinates);

@@ -101,6 +101,8 @@ class SchurComplementSolver final : public LinearSolver {
   std::vector<long> elimination_pair_starts_, ftf_pair_starts_;
   std::vector<std::pair<int, int>> elimination_pairs_, ftf_pairs_;
   std::vector<long> diagonal_block_;  // per f-block: its diagonal block's index
+  // Per block: where its F^T F part is in ftf_, -1 when it has none.
+  std::vector<long> ftf_offsets_;
 
   // prepare(): per chunk E^T E and E^T r, per slot W^T = E^T F (e x f, row
   // major), F^T F blocks, F^T r.
