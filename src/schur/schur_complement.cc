@@ -17,9 +17,10 @@ struct SchurComplementSolver::Kernels {
   virtual ~Kernels() = default;
   // E^T E, E^T r and W = F^T E of chunks [begin, end).
   virtual void prepare_chunks(SchurComplementSolver& s, int begin, int end) const = 0;
-  // F^T F of S blocks [begin, end).
+  // F^T F of S blocks [begin, end), from one sweep through the Jacobian.
   virtual void ftf_blocks(SchurComplementSolver& s, int begin, int end) const = 0;
-  // F^T r of f-blocks [begin, end), each from its cells in increasing order.
+  // F^T r of f-blocks [begin, end), each from its cells in increasing order,
+  // from one sweep through the Jacobian.
   virtual void ftr_blocks(SchurComplementSolver& s, int begin, int end) const = 0;
   // M^-1 and M^-1 E^T r of chunks [begin, end).
   virtual void solve_chunks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const = 0;
@@ -89,49 +90,47 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   void ftf_blocks(SchurComplementSolver& s, int begin, int end) const override {
     const SchurStructure& st = *s.structure_;
     for (int k = begin; k < end; ++k) {
-      const int fa = st.f_blocks[s.block_row_[k]].size, fb = st.f_blocks[s.block_col_[k]].size;
-      const long first = s.ftf_pair_starts_[k], last = s.ftf_pair_starts_[k + 1];
-      if (first == last) continue;  // no residual block reads both: no F^T F part
-      double* out = s.ftf_.data() + s.ftf_offsets_[k];
+      if (s.ftf_offsets_[k] >= 0) {
+        const long size = s.block_offsets_[k + 1] - s.block_offsets_[k];
+        std::fill_n(s.ftf_.data() + s.ftf_offsets_[k], size, 0.0);
+      }
+    }
+    // One sweep through the Jacobian in row order, each block taking the
+    // pairs it owns: sequential reads, and every block sums its pairs in
+    // row order whichever thread owns it.
+    for (const FtfPair& pair : s.ftf_sweep_) {
+      if (pair.block < begin || pair.block >= end) continue;
+      const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[pair.i]];
+      double* out = s.ftf_.data() + s.ftf_offsets_[pair.block];
       if constexpr (kFixed) {
-        // Rank-1 updates, one per Jacobian row, of a block kept in registers.
-        alignas(64) double block[kF * kF] = {};
-        for (long p = first; p < last; ++p) {
-          const auto [i, j] = s.ftf_pairs_[p];
-          const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[i]];
-          const double* fi = s.values_ + st.f_cells[i].value_offset;
-          const double* fj = s.values_ + st.f_cells[j].value_offset;
-          for (int t = 0; t < kR; ++t, fi += rb.row_stride, fj += rb.row_stride) {
-            for (int r = 0; r < kF; ++r) {
-              const double x = fi[r];
-              for (int c = 0; c < kF; ++c) block[r * kF + c] += x * fj[c];
-            }
+        const double* fi = s.values_ + st.f_cells[pair.i].value_offset;
+        const double* fj = s.values_ + st.f_cells[pair.j].value_offset;
+        for (int t = 0; t < kR; ++t, fi += rb.row_stride, fj += rb.row_stride) {
+          for (int r = 0; r < kF; ++r) {
+            const double x = fi[r];
+            for (int c = 0; c < kF; ++c) out[r * kF + c] += x * fj[c];
           }
         }
-        for (int x = 0; x < kF * kF; ++x) out[x] = block[x];
       } else {
-        BlockMap<kF, kF> block(out, fa, fb);
-        block.setZero();
-        for (long p = first; p < last; ++p) {
-          const auto [i, j] = s.ftf_pairs_[p];
-          const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[i]];
-          block.noalias() += f_rows(s, rb, st.f_cells[i], fa).transpose().lazyProduct(f_rows(s, rb, st.f_cells[j], fb));
-        }
+        const int fa = st.f_blocks[s.block_row_[pair.block]].size, fb = st.f_blocks[s.block_col_[pair.block]].size;
+        BlockMap<kF, kF>(out, fa, fb).noalias() +=
+            f_rows(s, rb, st.f_cells[pair.i], fa).transpose().lazyProduct(f_rows(s, rb, st.f_cells[pair.j], fb));
       }
     }
   }
 
   void ftr_blocks(SchurComplementSolver& s, int begin, int end) const override {
     const SchurStructure& st = *s.structure_;
-    for (int a = begin; a < end; ++a) {
+    for (int a = begin; a < end; ++a) s.ftr_.segment(st.f_blocks[a].reduced_offset, st.f_blocks[a].size).setZero();
+    // One sweep through the Jacobian in row order (as for F^T F): each
+    // f-block sums its cells in increasing order whichever thread owns it.
+    for (int k = 0; k < static_cast<int>(st.f_cells.size()); ++k) {
+      const int a = st.f_cells[k].block;
+      if (a < begin || a >= end) continue;
       const SchurStructure::Block& block = st.f_blocks[a];
-      Eigen::Matrix<double, kF, 1> g = Eigen::Matrix<double, kF, 1>::Zero(block.size);
-      for (int i = s.f_block_cell_starts_[a]; i < s.f_block_cell_starts_[a + 1]; ++i) {
-        const int k = s.f_block_cells_[i];
-        const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[k]];
-        g.noalias() += f_rows(s, rb, st.f_cells[k], block.size).transpose().lazyProduct(r_rows(s, rb));
-      }
-      s.ftr_.segment(block.reduced_offset, block.size) = g;
+      const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[k]];
+      Eigen::Map<Eigen::Matrix<double, kF, 1>>(s.ftr_.data() + block.reduced_offset, block.size).noalias() +=
+          f_rows(s, rb, st.f_cells[k], block.size).transpose().lazyProduct(r_rows(s, rb));
     }
   }
 
@@ -395,6 +394,20 @@ void SchurComplementSolver::build_block_pattern() {
   };
   to_lists(elimination, &elimination_pair_starts_, &elimination_pairs_);
   to_lists(ftf, &ftf_pair_starts_, &ftf_pairs_);
+  // The same F^T F pairs in Jacobian row order, each with its block.
+  ftf_sweep_.clear();
+  for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
+    for (int x = rb.f_cell_begin; x < rb.f_cell_end; ++x) {
+      for (int y = rb.f_cell_begin; y < rb.f_cell_end; ++y) {
+        const std::pair<int, int> ab{st.f_cells[x].block, st.f_cells[y].block};
+        if (ab.first > ab.second) continue;
+        const long k = std::lower_bound(blocks.begin(), blocks.end(), ab) - blocks.begin();
+        ftf_sweep_.push_back({x, y, static_cast<int>(k)});
+      }
+    }
+  }
+  ftf_pairs_.clear();
+  ftf_pairs_.shrink_to_fit();
 
   const size_t fe = static_cast<size_t>(st.max_f_block_size) * st.max_e_block_size;
   const size_t ee = static_cast<size_t>(st.max_e_block_size) * st.max_e_block_size;
@@ -474,10 +487,22 @@ LinearSolverResult SchurComplementSolver::prepare(const JacobianRef& jacobian, c
   const SchurStructure& st = *structure_;
   const int num_chunks = static_cast<int>(st.e_blocks.size());
   pool_.parallel_for(num_chunks, [&](int, int begin, int end) { kernels_->prepare_chunks(*this, begin, end); });
-  pool_.parallel_for(static_cast<int>(block_row_.size()),
-                     [&](int, int begin, int end) { kernels_->ftf_blocks(*this, begin, end); });
-  pool_.parallel_for(static_cast<int>(st.f_blocks.size()),
-                     [&](int, int begin, int end) { kernels_->ftr_blocks(*this, begin, end); });
+  // Each thread sweeps the Jacobian for an equal share of the blocks.
+  const int num_blocks = static_cast<int>(block_row_.size());
+  const int shares = pool_.num_threads();
+  pool_.parallel_for(shares, [&](int, int begin, int end) {
+    for (int share = begin; share < end; ++share) {
+      kernels_->ftf_blocks(*this, static_cast<int>(static_cast<long>(num_blocks) * share / shares),
+                           static_cast<int>(static_cast<long>(num_blocks) * (share + 1) / shares));
+    }
+  });
+  const int num_f_blocks = static_cast<int>(st.f_blocks.size());
+  pool_.parallel_for(shares, [&](int, int begin, int end) {
+    for (int share = begin; share < end; ++share) {
+      kernels_->ftr_blocks(*this, static_cast<int>(static_cast<long>(num_f_blocks) * share / shares),
+                           static_cast<int>(static_cast<long>(num_f_blocks) * (share + 1) / shares));
+    }
+  });
   prepared_ = true;
   result.success = true;
   return result;

@@ -97,12 +97,17 @@ class SchurComplementSolver final : public LinearSolver {
   std::vector<long> block_offsets_;
   // Per block: the eliminated pairs (slot i, slot j) of one chunk, giving
   // -W_i M^-1 W_j^T, and the F^T F pairs (cell i, cell j) of one residual
-  // block, giving F_i^T F_j.
+  // block, giving F_i^T F_j (only their count is kept: ftf_sweep_ below).
   std::vector<long> elimination_pair_starts_, ftf_pair_starts_;
   std::vector<std::pair<int, int>> elimination_pairs_, ftf_pairs_;
   std::vector<long> diagonal_block_;  // per f-block: its diagonal block's index
   // Per block: where its F^T F part is in ftf_, -1 when it has none.
   std::vector<long> ftf_offsets_;
+  // The F^T F pairs (cell i, cell j, block) in Jacobian row order.
+  struct FtfPair {
+    int i, j, block;
+  };
+  std::vector<FtfPair> ftf_sweep_;
 
   // prepare(): per chunk E^T E and E^T r, per slot W^T = E^T F (e x f, row
   // major), F^T F blocks, F^T r.
