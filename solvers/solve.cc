@@ -14,6 +14,8 @@
 #include "memory_estimate.h"
 #include "minimizers.h"
 #include "problem_impl.h"
+#include "schur/elimination_ordering.h"
+#include "schur/schur_structure.h"
 #include "solve_cache.h"
 #include "string_format.h"
 #include "tiled_dense.h"
@@ -183,8 +185,15 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   evaluator_options.num_threads = options.num_threads;
   // Decide storage before building the evaluator: the sparse solvers need the
   // sparse pattern. And before anything large is allocated, whether it fits.
+  // The user's elimination ordering is checked up front, and makes an
+  // automatic choice a Schur solver.
+  const std::vector<int> user_elimination =
+      internal::validate_elimination_ordering(problem->impl(), options.elimination_ordering);
+  const LinearSolverType requested = options.linear_solver == LinearSolverType::kAuto && !user_elimination.empty()
+                                         ? internal::choose_schur_solver(*problem, user_elimination)
+                                         : options.linear_solver;
   const internal::LinearSolverChoice choice = internal::choose_linear_solver_within(
-      *problem, options.linear_solver, options.mixed_precision, internal::memory_limit_bytes(options.max_memory_bytes));
+      *problem, requested, options.mixed_precision, internal::memory_limit_bytes(options.max_memory_bytes));
   const LinearSolverType type = choice.type;
   const bool sparse = choice.sparse_jacobian;
   evaluator_options.sparse = sparse;
@@ -236,6 +245,12 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   linear_options.cg_relative_tolerance = options.cg_relative_tolerance;
   linear_options.num_threads = options.num_threads;
   linear_options.mixed_precision = options.mixed_precision;
+  if (type == LinearSolverType::kDenseSchur || type == LinearSolverType::kSparseSchur) {
+    const std::vector<int> eliminated =
+        user_elimination.empty() ? internal::find_elimination_ordering(problem->impl()) : user_elimination;
+    linear_options.schur_structure = std::make_shared<const internal::SchurStructure>(
+        internal::build_schur_structure(problem->impl(), evaluator.layout(), eliminated));
+  }
   // The sparse direct solvers come from, and go back to, the problem's cache
   // (solve_cache.h): a value-only change between solves keeps their
   // symbolic analysis.

@@ -8,6 +8,8 @@
 #include "dense_qr.h"
 #include "memory_estimate.h"
 #include "problem_impl.h"
+#include "schur/elimination_ordering.h"
+#include "schur/schur_complement.h"
 #include "sparse_normal_cholesky.h"
 #include "sparse_qr.h"
 
@@ -43,6 +45,14 @@ constexpr double kMinDenseDensity = 0.05;
 constexpr double kMinDenseDensityWithoutSupernodes = 0.005;
 constexpr double kMaxDenseJacobianBytes = 256.0 * 1024 * 1024;
 
+// The Schur solvers pay when eliminating the independent set leaves few
+// coordinates in the reduced system: bundle adjustment keeps 1-2% (cameras
+// against points), a chain of poses about half, a network all but one
+// block. Up to kMaxDenseSchurColumns kept coordinates S is factored dense
+// (ladybug-49's 441 take well under a millisecond), beyond that sparse.
+constexpr double kMaxSchurKeptFraction = 0.1;
+constexpr int kMaxDenseSchurColumns = 1000;
+
 }  // namespace
 
 LinearSolverType choose_linear_solver(Eigen::Index rows, Eigen::Index cols, double jacobian_density) {
@@ -74,12 +84,24 @@ bool wants_sparse_jacobian(LinearSolverType resolved, int num_effective_paramete
               " must be resolved with choose_linear_solver() first");
 }
 
+LinearSolverType choose_schur_solver(const Problem& problem, std::span<const int> eliminated) {
+  int eliminated_columns = 0;
+  for (int p : eliminated) eliminated_columns += problem.impl().parameter_blocks[p].tangent_size();
+  const int kept = problem.num_effective_tangent_parameters() - eliminated_columns;
+  return kept <= kMaxDenseSchurColumns ? LinearSolverType::kDenseSchur : LinearSolverType::kSparseSchur;
+}
+
 LinearSolverChoice choose_linear_solver(const Problem& problem, LinearSolverType requested) {
   LinearSolverChoice choice;
   choice.type = requested;
   if (requested == LinearSolverType::kAuto) {
-    const JacobianShape shape = jacobian_shape(problem);
-    choice.type = choose_linear_solver(shape.rows, shape.cols, shape.density());
+    const std::vector<int> eliminated = find_elimination_ordering(problem.impl());
+    if (schur_structure_pays(problem.impl(), eliminated, kMaxSchurKeptFraction)) {
+      choice.type = choose_schur_solver(problem, eliminated);
+    } else {
+      const JacobianShape shape = jacobian_shape(problem);
+      choice.type = choose_linear_solver(shape.rows, shape.cols, shape.density());
+    }
   }
   // An out-of-memory kill is no answer: a backend's known limit is an Error
   // before the solve, saying how to lift it.
@@ -102,6 +124,7 @@ namespace curvature {
 const char* linear_solver_backend(LinearSolverType type) {
   switch (type) {
     case LinearSolverType::kSparseNormalCholesky:
+    case LinearSolverType::kSparseSchur:
       return internal::SparseCholeskyFactorization::backend();
     case LinearSolverType::kSparseQr:
       return internal::SparseQrFactorization::backend();
@@ -126,6 +149,9 @@ std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& opti
       return std::make_unique<SparseQrSolver>();
     case LinearSolverType::kCgnr:
       return std::make_unique<CgnrSolver>(options.max_cg_iterations, options.cg_relative_tolerance);
+    case LinearSolverType::kDenseSchur:
+    case LinearSolverType::kSparseSchur:
+      return std::make_unique<SchurComplementSolver>(options.type, options.schur_structure, options.num_threads);
     case LinearSolverType::kAuto:
       throw Error("make_linear_solver: LinearSolverType::kAuto must be resolved with choose_linear_solver() first");
     case LinearSolverType::kCount:

@@ -11,12 +11,15 @@
 
 #include <Eigen/Core>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "curvature/problem.h"
 #include "curvature/solver_options.h"
 
 namespace curvature::internal {
+
+struct SchurStructure;  // schur/schur_structure.h
 
 // A Jacobian in one of the two storage forms; exactly one pointer is set.
 struct JacobianRef {
@@ -59,6 +62,9 @@ struct LinearSolverOptions {
   // CGNR only.
   int max_cg_iterations = 500;
   double cg_relative_tolerance = 1e-10;
+  // The Schur solvers only: which blocks are eliminated and where their
+  // slices of the Jacobian lie (solve() builds it from the problem).
+  std::shared_ptr<const SchurStructure> schur_structure;
 };
 
 std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& options);
@@ -80,5 +86,9 @@ struct LinearSolverChoice {
   bool sparse_jacobian = false;
 };
 LinearSolverChoice choose_linear_solver(const Problem& problem, LinearSolverType requested);
+
+// dense-schur or sparse-schur for eliminating `eliminated` (parameter block
+// indices) from `problem`, by the size of the reduced system.
+LinearSolverType choose_schur_solver(const Problem& problem, std::span<const int> eliminated);
 
 }  // namespace curvature::internal

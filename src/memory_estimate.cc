@@ -76,6 +76,15 @@ std::vector<Part> solver_parts(LinearSolverType resolved, const JacobianShape& s
       return {{"sparse Jacobian (" + std::to_string(static_cast<long long>(shape.nonzeros)) +
                    " nonzeros) and its saved copy",
                sparse_jacobian}};
+    case LinearSolverType::kDenseSchur:
+    case LinearSolverType::kSparseSchur:
+      // Per Jacobian cell W = F^T E and W (E^T E + D_e^2)^-1: about 2.25
+      // doubles per nonzero on bundle adjustment; S and its factor at most
+      // J^T J's share.
+      return {{"sparse Jacobian (" + std::to_string(static_cast<long long>(shape.nonzeros)) +
+                   " nonzeros) and its saved copy",
+               sparse_jacobian},
+              {"the Schur elimination's products per Jacobian cell", 2.25 * shape.nonzeros * kDouble}};
     case LinearSolverType::kAuto:
     case LinearSolverType::kCount:
       break;

@@ -2,11 +2,25 @@
 
 #include <utility>
 
+#include "schur/schur_structure.h"
+
 namespace curvature::internal {
 namespace {
 
+// The same eliminated blocks in the same order (the rest of a structure
+// follows from the problem's, which the structure version guards).
+bool same_elimination(const SchurStructure* a, const SchurStructure* b) {
+  if (!a || !b) return a == b;
+  if (a->e_blocks.size() != b->e_blocks.size()) return false;
+  for (size_t e = 0; e < a->e_blocks.size(); ++e) {
+    if (a->e_blocks[e].parameter_block != b->e_blocks[e].parameter_block) return false;
+  }
+  return true;
+}
+
 bool same_options(const LinearSolverOptions& a, const LinearSolverOptions& b) {
-  return a.type == b.type && a.num_threads == b.num_threads && a.mixed_precision == b.mixed_precision &&
+  return same_elimination(a.schur_structure.get(), b.schur_structure.get()) && a.type == b.type &&
+         a.num_threads == b.num_threads && a.mixed_precision == b.mixed_precision &&
          a.max_cg_iterations == b.max_cg_iterations && a.cg_relative_tolerance == b.cg_relative_tolerance;
 }
 

@@ -30,7 +30,8 @@ struct SolveCache {
 // Whether a solver of this type is worth keeping between solves: the sparse
 // direct ones, whose analysis depends on the pattern only.
 inline bool cacheable(LinearSolverType type) {
-  return type == LinearSolverType::kSparseNormalCholesky || type == LinearSolverType::kSparseQr;
+  return type == LinearSolverType::kSparseNormalCholesky || type == LinearSolverType::kSparseQr ||
+         type == LinearSolverType::kDenseSchur || type == LinearSolverType::kSparseSchur;
 }
 
 // The linear solver for a solve of `problem` with these options: the cached

@@ -203,7 +203,8 @@ TEST_P(LinearSolverEverySolver, MisuseThrows) {
   EXPECT_THROW(solver->solve(Eigen::VectorXd::Zero(4), nullptr), Error);
 }
 
-INSTANTIATE_TEST_SUITE_P(LinearSolver, LinearSolverEverySolver, ::testing::ValuesIn(testing::every_linear_solver()),
+INSTANTIATE_TEST_SUITE_P(LinearSolver, LinearSolverEverySolver,
+                         ::testing::ValuesIn(testing::every_bare_jacobian_linear_solver()),
                          [](const ::testing::TestParamInfo<LinearSolverType>& info) {
                            std::string name = to_string(info.param);
                            for (char& c : name) c = c == '-' ? '_' : c;
@@ -260,8 +261,13 @@ TEST_P(LinearSolverRankDeficient, GaussNewtonStepSatisfiesNormalEquations) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(LinearSolver, LinearSolverRankDeficient,
-                         ::testing::ValuesIn(testing::every_direct_linear_solver()),
+INSTANTIATE_TEST_SUITE_P(LinearSolver, LinearSolverRankDeficient, ::testing::ValuesIn([] {
+                           std::vector<LinearSolverType> bare;
+                           for (LinearSolverType type : testing::every_direct_linear_solver()) {
+                             if (!curvature::info(type).needs_block_structure) bare.push_back(type);
+                           }
+                           return bare;
+                         }()),
                          [](const ::testing::TestParamInfo<LinearSolverType>& info) {
                            std::string name = to_string(info.param);
                            for (char& c : name) c = c == '-' ? '_' : c;

@@ -185,6 +185,16 @@ inline std::vector<LinearSolverType> every_linear_solver() {
   return types;
 }
 
+// The ones that solve a bare Jacobian (not the Schur solvers, which need the
+// problem's block structure).
+inline std::vector<LinearSolverType> every_bare_jacobian_linear_solver() {
+  std::vector<LinearSolverType> types;
+  for (LinearSolverType type : every_linear_solver()) {
+    if (!info(type).needs_block_structure) types.push_back(type);
+  }
+  return types;
+}
+
 // The direct ones, which solve exactly and diagnose rank deficiency.
 inline std::vector<LinearSolverType> every_direct_linear_solver() {
   std::vector<LinearSolverType> types;

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "curvature/registry.h"
 
@@ -73,6 +74,21 @@ inline Method parse_method(std::string_view name) {
 // build or the CPU cannot run makes that solve throw curvature::Error naming
 // CURVATURE_DENSE_KERNEL. Results are bit-identical for any num_threads with
 // a given kernel; two kernels may differ in the last bits.
+//
+// Schur-complement solvers (bundle adjustment and any problem of its shape).
+// The variable parameter blocks are split into eliminated e-blocks that share
+// no residual block with each other (points) and kept f-blocks (cameras);
+// each e-block with the residual blocks that read it is eliminated exactly,
+// leaving the reduced system S dz = g over the f-blocks, S = F^T F + D_f^2 -
+// F^T E (E^T E + D_e^2)^-1 E^T F, then the e-blocks are back-substituted.
+// kDenseSchur factors S dense (fine up to a few hundred f-blocks),
+// kSparseSchur sparse (CHOLMOD, or Eigen's without SuiteSparse; the symbolic
+// analysis is kept between solves). Which blocks are eliminated:
+// SolverOptions::elimination_ordering, or when that is empty an independent
+// set found automatically (least-read blocks first: the points). kAuto picks
+// a Schur solver when that set leaves at most a tenth of the variable
+// coordinates kept (dense-schur up to 1,000 kept coordinates, sparse-schur
+// beyond); a problem without such a structure keeps normal Cholesky.
 enum class LinearSolverType {
   kAuto,                  // chosen by size and sparsity (see below)
   kDenseNormalCholesky,   // Cholesky of J^T J + D^2 (Eigen LLT; LDLT fallback)
@@ -80,6 +96,8 @@ enum class LinearSolverType {
   kSparseNormalCholesky,  // sparse Cholesky of J^T J + D^2, symbolic analysis done once
   kSparseQr,              // sparse QR of [J; D]
   kCgnr,                  // matrix-free conjugate gradients on the normal equations
+  kDenseSchur,            // Schur complement: eliminate e.g. points, dense Cholesky of the reduced system
+  kSparseSchur,           // Schur complement: eliminate e.g. points, sparse Cholesky of the reduced system
   kCount,                 // not a solver: the number of linear-solver types
 };
 
@@ -105,20 +123,31 @@ struct LinearSolverInfo {
   // Solves to a tolerance within an iteration budget, rather than exactly
   // (and so, unlike the direct solvers, does not diagnose rank deficiency).
   bool iterative;
+  // Works on the problem's block structure (which parameter blocks each
+  // residual block reads), which solve() derives from the Problem, not on a
+  // bare Jacobian: the Schur-complement solvers.
+  bool needs_block_structure;
 };
 
 // clang-format off
 inline constexpr LinearSolverInfo kLinearSolvers[] = {
-    {LinearSolverType::kAuto, "auto", "dense or sparse normal Cholesky, by the Jacobian's size and density",
-     JacobianStorage::kChosen, false},
+    {LinearSolverType::kAuto, "auto",
+     "dense or sparse normal Cholesky by the Jacobian's size and density, or a Schur solver for problems with its "
+     "structure", JacobianStorage::kChosen, false, false},
     {LinearSolverType::kDenseNormalCholesky, "dense-normal-cholesky", "Cholesky of J^T J + D^2",
-     JacobianStorage::kDense, false},
-    {LinearSolverType::kDenseQr, "dense-qr", "Householder QR of [J; D]", JacobianStorage::kDense, false},
+     JacobianStorage::kDense, false, false},
+    {LinearSolverType::kDenseQr, "dense-qr", "Householder QR of [J; D]", JacobianStorage::kDense, false, false},
     {LinearSolverType::kSparseNormalCholesky, "sparse-normal-cholesky", "sparse Cholesky of J^T J + D^2",
-     JacobianStorage::kSparse, false},
-    {LinearSolverType::kSparseQr, "sparse-qr", "sparse QR of [J; D]", JacobianStorage::kSparse, false},
+     JacobianStorage::kSparse, false, false},
+    {LinearSolverType::kSparseQr, "sparse-qr", "sparse QR of [J; D]", JacobianStorage::kSparse, false, false},
     {LinearSolverType::kCgnr, "cgnr", "matrix-free conjugate gradients on the normal equations",
-     JacobianStorage::kSparseWhenLarge, true},
+     JacobianStorage::kSparseWhenLarge, true, false},
+    {LinearSolverType::kDenseSchur, "dense-schur",
+     "Schur complement (eliminated blocks, e.g. points), dense Cholesky of the reduced system",
+     JacobianStorage::kSparse, false, true},
+    {LinearSolverType::kSparseSchur, "sparse-schur",
+     "Schur complement (eliminated blocks, e.g. points), sparse Cholesky of the reduced system",
+     JacobianStorage::kSparse, false, true},
 };
 // clang-format on
 static_assert(registry_is_complete<LinearSolverType>(kLinearSolvers));
@@ -192,6 +221,16 @@ struct SolverOptions {
   Method method = Method::kLevenbergMarquardt;               // kMethods
   LinearSolverType linear_solver = LinearSolverType::kAuto;  // kLinearSolvers
   Damping damping = Damping::kMarquardt;                     // Levenberg-Marquardt; dogleg: the region's shape
+  // The Schur solvers' eliminated parameter blocks (each a pointer to the
+  // block's values, as given to Problem), like Ceres's ParameterBlockOrdering
+  // with these blocks in group 0 and all others in group 1: they are
+  // eliminated and every other variable block is kept in the reduced system.
+  // They must be variable blocks of the problem, each listed once, and no
+  // two of them may share a residual block; otherwise solve() throws
+  // curvature::Error naming the entry (and the residual block). Empty: found
+  // automatically (see kDenseSchur above). Read only by the Schur solvers; a
+  // non-empty list also makes kAuto pick one.
+  std::vector<double*> elimination_ordering;
   // With Marquardt damping: when the solve ends where some parameter's
   // Jacobian column has vanished (it ran off to where it no longer affects
   // the residuals), solve once more from the starting point with Levenberg

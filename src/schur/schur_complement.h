@@ -1,0 +1,135 @@
+// schur_complement.h — the explicit Schur-complement solvers: dense-schur and
+// sparse-schur. Internal.
+//
+// With the parameter blocks split into eliminated e-blocks and kept f-blocks
+// (schur_structure.h), the damped normal equations
+//
+//   (J^T J + D^2) dx = -J^T r,   J = [E F],  dx = [dy; dz]
+//
+// are solved by eliminating dy chunk by chunk (one e-block and the residual
+// blocks that read it):
+//
+//   M_c = E_c^T E_c + D_c^2                     (e x e, Cholesky)
+//   S   = F^T F + D_f^2 - sum_c W_c M_c^-1 W_c^T,   W_c = F^T E_c
+//   S dz = -(F^T r - sum_c W_c M_c^-1 E_c^T r)
+//   dy_c = -M_c^-1 (E_c^T r + W_c^T dz)
+//
+// S is block sparse with one f x f block per pair of f-blocks that share a
+// residual block or a chunk. prepare() computes what does not depend on the
+// damping (E_c^T E_c, E_c^T r, W per (residual block, f-block) cell, the F^T F
+// blocks, F^T r); solve(d) adds D^2, eliminates, factors S and
+// back-substitutes. Every S block, every right-hand-side block and every
+// chunk is computed by one thread from its contributions in a fixed order,
+// so the results are bit-identical for any thread count. The common BAL
+// shapes (2 residuals, 9-coordinate cameras, 3-coordinate points) run with
+// fixed-size kernels; any other shape with dynamic ones.
+//
+// dense-schur factors S with a dense LLT (a few hundred cameras at most);
+// sparse-schur gives S's upper triangle to the sparse Cholesky factorization
+// (CHOLMOD, or Eigen's without SuiteSparse), whose symbolic analysis is done
+// once per structure. When M_c or S is not positive definite (a point seen
+// once and no damping, a gauge freedom), it is retried once with
+// kRegularization times its largest diagonal entry added; the result's
+// message says so.
+#pragma once
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <memory>
+#include <vector>
+
+#include "curvature/thread_pool.h"
+#include "linear_solver.h"
+#include "schur/schur_structure.h"
+#include "sparse_cholesky_factorization.h"
+
+namespace curvature::internal {
+
+class SchurComplementSolver final : public LinearSolver {
+ public:
+  // `type` is kDenseSchur or kSparseSchur.
+  SchurComplementSolver(LinearSolverType type, std::shared_ptr<const SchurStructure> structure, int num_threads);
+  ~SchurComplementSolver() override;
+
+  LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
+  LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
+  LinearSolverType type() const override { return type_; }
+
+  const SchurStructure& structure() const { return *structure_; }
+  // Symbolic analyses of S run so far (sparse-schur): one per structure.
+  int num_symbolic_analyses() const { return num_symbolic_analyses_; }
+
+  static constexpr double kRegularization = 1e-12;
+
+ private:
+  struct Kernels;
+  template <int kR, int kF, int kE>
+  struct FixedKernels;
+
+  void build_block_pattern();
+  void build_sparse_pattern();
+  LinearSolverResult factor_and_solve_reduced(Eigen::VectorXd* dz);
+
+  LinearSolverType type_;
+  std::shared_ptr<const SchurStructure> structure_;
+  ThreadPool pool_;
+  std::unique_ptr<Kernels> kernels_;
+
+  // Set by prepare(): the Jacobian's values and the residuals.
+  const double* values_ = nullptr;
+  const double* residuals_ = nullptr;
+  bool prepared_ = false;
+
+  // Per f-cell (index into structure_->f_cells): the chunk it belongs to
+  // (-1 for a residual block without an e-block) and its residual block.
+  std::vector<int> cell_chunk_, cell_residual_block_;
+  // Per chunk: its f-cells, chunk_cells_[chunk_cell_starts_[c] ..).
+  std::vector<int> chunk_cell_starts_, chunk_cells_;
+  // Per f-block: its f-cells in increasing order. A cell's position in
+  // f_block_cells_ is its slot, where its W^T is stored.
+  std::vector<int> f_block_cell_starts_, f_block_cells_;
+  std::vector<int> cell_slot_;   // per f-cell
+  std::vector<int> slot_chunk_;  // per slot: its cell's chunk (-1 for none)
+
+  // The blocks of S (upper triangle, a <= b), sorted by (a, b), each stored
+  // row major at block_offsets_[k] in s_blocks_.
+  std::vector<int> block_row_, block_col_;
+  std::vector<long> block_offsets_;
+  // Per block: the eliminated pairs (slot i, slot j) of one chunk, giving
+  // -W_i M^-1 W_j^T, and the F^T F pairs (cell i, cell j) of one residual
+  // block, giving F_i^T F_j (only their count is kept: ftf_sweep_ below).
+  std::vector<long> elimination_pair_starts_, ftf_pair_starts_;
+  std::vector<std::pair<int, int>> elimination_pairs_, ftf_pairs_;
+  std::vector<long> diagonal_block_;  // per f-block: its diagonal block's index
+  // Per block: where its F^T F part is in ftf_, -1 when it has none.
+  std::vector<long> ftf_offsets_;
+  // The F^T F pairs (cell i, cell j, block) in Jacobian row order.
+  struct FtfPair {
+    int i, j, block;
+  };
+  std::vector<FtfPair> ftf_sweep_;
+
+  // prepare(): per chunk E^T E and E^T r, per slot W^T = E^T F (e x f, row
+  // major), F^T F blocks, F^T r.
+  std::vector<double> ete_, etr_, w_, ftf_;
+  Eigen::VectorXd ftr_;
+  // solve(): per chunk M^-1 and M^-1 E^T r, S blocks.
+  std::vector<double> m_inverse_, m_inverse_etr_, s_blocks_;
+  std::vector<char> chunk_regularized_;
+  Eigen::VectorXd rhs_, dz_;
+
+  // dense-schur
+  Eigen::MatrixXd dense_s_;
+  Eigen::LLT<Eigen::MatrixXd, Eigen::Upper> dense_llt_;
+  // sparse-schur: S's upper triangle, column compressed, and where each
+  // entry of each block goes in it (-1 below the diagonal).
+  std::vector<int> sparse_outer_, sparse_inner_;
+  std::vector<double> sparse_values_;
+  std::vector<int> sparse_position_;  // per entry of s_blocks_
+  std::vector<int> sparse_diagonal_;  // per column: its diagonal entry's position
+  std::unique_ptr<SparseCholeskyFactorization> factorization_;
+  bool analyzed_ = false;
+  int num_symbolic_analyses_ = 0;
+};
+
+}  // namespace curvature::internal

@@ -1,0 +1,138 @@
+#include "schur/schur_structure.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "curvature/error.h"
+
+namespace curvature::internal {
+
+SchurStructure build_schur_structure(const Problem::Impl& problem, const ParameterLayout& layout,
+                                     std::span<const int> eliminated) {
+  SchurStructure s;
+  const int num_parameter_blocks = static_cast<int>(problem.parameter_blocks.size());
+  s.e_block_of_parameter.assign(num_parameter_blocks, -1);
+  s.f_block_of_parameter.assign(num_parameter_blocks, -1);
+
+  for (int p : eliminated) {
+    if (p < 0 || p >= num_parameter_blocks) {
+      throw Error("Schur elimination: parameter block index " + std::to_string(p) + " is out of range [0, " +
+                  std::to_string(num_parameter_blocks) + ")");
+    }
+    if (layout.tangent_offset(p) < 0) {
+      throw Error("Schur elimination: parameter block " + std::to_string(p) + " is constant and cannot be eliminated");
+    }
+    if (s.e_block_of_parameter[p] >= 0) {
+      throw Error("Schur elimination: parameter block " + std::to_string(p) + " is listed twice");
+    }
+    SchurStructure::Block block;
+    block.parameter_block = p;
+    block.size = layout.tangent_size(p);
+    block.column = layout.tangent_offset(p);
+    block.reduced_offset = s.num_e_coordinates;
+    s.num_e_coordinates += block.size;
+    s.max_e_block_size = std::max(s.max_e_block_size, block.size);
+    s.e_block_of_parameter[p] = static_cast<int>(s.e_blocks.size());
+    s.e_blocks.push_back(block);
+  }
+  // The kept blocks in Jacobian column order; the layout places variable
+  // blocks in the order they were added, so that is index order.
+  std::vector<std::pair<int, int>> kept;  // (column, parameter block)
+  for (int p = 0; p < num_parameter_blocks; ++p) {
+    if (layout.tangent_offset(p) >= 0 && s.e_block_of_parameter[p] < 0) kept.emplace_back(layout.tangent_offset(p), p);
+  }
+  std::sort(kept.begin(), kept.end());
+  for (auto [column, p] : kept) {
+    SchurStructure::Block block;
+    block.parameter_block = p;
+    block.size = layout.tangent_size(p);
+    block.column = column;
+    block.reduced_offset = s.num_f_coordinates;
+    s.num_f_coordinates += block.size;
+    s.max_f_block_size = std::max(s.max_f_block_size, block.size);
+    s.f_block_of_parameter[p] = static_cast<int>(s.f_blocks.size());
+    s.f_blocks.push_back(block);
+  }
+
+  // Rows and value offsets as the evaluator lays out its sparse pattern: the
+  // residual blocks' rows one after another, each row listing the block's
+  // variable parameter blocks' columns in increasing order.
+  const int num_residual_blocks = static_cast<int>(problem.residual_blocks.size());
+  s.residual_blocks.resize(num_residual_blocks);
+  std::vector<int> chunk_sizes(s.e_blocks.size(), 0);
+  std::vector<std::pair<int, int>> spans;  // (column, parameter block) of one residual block
+  long row = 0, value = 0;
+  for (int b = 0; b < num_residual_blocks; ++b) {
+    const ResidualBlockInfo& info = problem.residual_blocks[b];
+    SchurStructure::ResidualBlock& rb = s.residual_blocks[b];
+    rb.row = static_cast<int>(row);
+    rb.num_rows = info.cost->num_residuals();
+    spans.clear();
+    for (int p : info.parameter_blocks) {
+      if (layout.tangent_offset(p) >= 0) spans.emplace_back(layout.tangent_offset(p), p);
+    }
+    std::sort(spans.begin(), spans.end());
+    rb.f_cell_begin = static_cast<int>(s.f_cells.size());
+    int position = 0;
+    for (auto [column, p] : spans) {
+      const long offset = value + position;
+      if (s.e_block_of_parameter[p] >= 0) {
+        if (rb.e_block >= 0) {
+          throw Error("Schur elimination: residual block " + std::to_string(b) + " reads two eliminated parameter " +
+                      "blocks (" + std::to_string(s.e_blocks[rb.e_block].parameter_block) + " and " +
+                      std::to_string(p) + "); eliminated blocks must share no residual block");
+        }
+        rb.e_block = s.e_block_of_parameter[p];
+        rb.e_value_offset = offset;
+      } else {
+        s.f_cells.push_back({s.f_block_of_parameter[p], offset});
+      }
+      position += layout.tangent_size(p);
+    }
+    rb.f_cell_end = static_cast<int>(s.f_cells.size());
+    rb.row_stride = position;
+    if (rb.e_block >= 0) ++chunk_sizes[rb.e_block];
+    row += rb.num_rows;
+    value += static_cast<long>(rb.num_rows) * position;
+  }
+  s.num_jacobian_rows = row;
+  s.num_jacobian_columns = layout.num_tangent_parameters();
+  s.num_jacobian_nonzeros = value;
+
+  s.chunk_starts.assign(s.e_blocks.size() + 1, 0);
+  for (size_t e = 0; e < s.e_blocks.size(); ++e) s.chunk_starts[e + 1] = s.chunk_starts[e] + chunk_sizes[e];
+  s.chunk_residual_blocks.resize(s.chunk_starts.back());
+  std::vector<int> fill(s.chunk_starts.begin(), s.chunk_starts.end() - 1);
+  for (int b = 0; b < num_residual_blocks; ++b) {
+    const int e = s.residual_blocks[b].e_block;
+    if (e >= 0) {
+      s.chunk_residual_blocks[fill[e]++] = b;
+    } else {
+      s.f_only_residual_blocks.push_back(b);
+    }
+  }
+  return s;
+}
+
+bool matches_pattern(const SchurStructure& structure, const SparseRowMatrix& jacobian) {
+  if (jacobian.rows() != structure.num_jacobian_rows || jacobian.cols() != structure.num_jacobian_columns ||
+      jacobian.nonZeros() != structure.num_jacobian_nonzeros || !jacobian.isCompressed()) {
+    return false;
+  }
+  const int* starts = jacobian.outerIndexPtr();
+  const int* columns = jacobian.innerIndexPtr();
+  for (const SchurStructure::ResidualBlock& rb : structure.residual_blocks) {
+    if (rb.num_rows == 0) continue;
+    const long first = starts[rb.row];
+    if (starts[rb.row + 1] - first != rb.row_stride) return false;
+    if (rb.e_block >= 0 && columns[rb.e_value_offset] != structure.e_blocks[rb.e_block].column) return false;
+    for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) {
+      const SchurStructure::Cell& cell = structure.f_cells[c];
+      if (columns[cell.value_offset] != structure.f_blocks[cell.block].column) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace curvature::internal
