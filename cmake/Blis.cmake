@@ -9,3 +9,10 @@ find_library(BLIS_LIBRARY NAMES libblis.a PATH_SUFFIXES blis-serial REQUIRED)
 add_library(curvature_blis INTERFACE IMPORTED)
 target_include_directories(curvature_blis SYSTEM INTERFACE ${BLIS_INCLUDE_DIR})
 target_link_libraries(curvature_blis INTERFACE ${BLIS_LIBRARY} Threads::Threads m)
+# The archive also holds BLIS's BLAS layer (dgemm_, dsyrk_, ...). An
+# executable that links it next to CHOLMOD pulls that layer in for
+# CHOLMOD's references and exports it, so CHOLMOD's supernodal calls ran on
+# BLIS's object API, whose per-call checks dominate on small supernodes.
+# Keeping the archive's symbols out of the dynamic table leaves CHOLMOD and
+# SPQR on the system BLAS, as intended above.
+target_link_options(curvature_blis INTERFACE "LINKER:--exclude-libs,libblis.a")

@@ -43,8 +43,9 @@ struct MlpLayerObjective::Pass {
   std::vector<Eigen::MatrixXd> zhat;    // batch norm: the normalized z_l
   std::vector<Eigen::MatrixXd> mask;    // dropout: m_l / (1 - p); empty without
   std::vector<Eigen::VectorXd> mean, inverse_sigma;
-  bool batch_statistics = true;  // false: mean and inverse_sigma were given
-  std::vector<int> samples;      // the samples' indices (dropout masks)
+  std::vector<Eigen::VectorXd> variance;  // batch statistics only
+  bool batch_statistics = true;           // false: mean and inverse_sigma were given
+  std::vector<int> samples;               // the samples' indices (dropout masks)
 };
 
 MlpLayerObjective::MlpLayerObjective(const MlpOptions& network, const MlpLayerOptions& layers, MlpLoss loss,
@@ -124,6 +125,7 @@ void MlpLayerObjective::forward(const Eigen::VectorXd& x, const Eigen::MatrixXd&
   pass->mask.assign(static_cast<size_t>(layers) + 1, Eigen::MatrixXd());
   pass->mean.resize(static_cast<size_t>(layers) + 1);
   pass->inverse_sigma.resize(static_cast<size_t>(layers) + 1);
+  pass->variance.resize(static_cast<size_t>(layers) + 1);
   pass->batch_statistics = statistics == nullptr;
   for (int l = 1; l <= layers; ++l) {
     const size_t i = static_cast<size_t>(l);
@@ -143,8 +145,8 @@ void MlpLayerObjective::forward(const Eigen::VectorXd& x, const Eigen::MatrixXd&
         pass->inverse_sigma[i] = statistics->inverse_sigma[i];
       } else {
         pass->mean[i] = z.rowwise().mean();
-        const Eigen::VectorXd variance = (z.colwise() - pass->mean[i]).array().square().rowwise().mean();
-        pass->inverse_sigma[i] = (variance.array() + layers_.epsilon).rsqrt();
+        pass->variance[i] = (z.colwise() - pass->mean[i]).array().square().rowwise().mean();
+        pass->inverse_sigma[i] = (pass->variance[i].array() + layers_.epsilon).rsqrt();
       }
       pass->zhat[i] = ((z.colwise() - pass->mean[i]).array().colwise() * pass->inverse_sigma[i].array()).matrix();
       const auto gamma = x.segment(bn_offsets_[i - 1], n).array();
@@ -382,10 +384,25 @@ Eigen::MatrixXd MlpLayerObjective::predict(const Eigen::VectorXd& x, const Eigen
     throw Error("MlpLayerObjective::predict: the inputs have " + std::to_string(inputs.cols()) +
                 " columns, the network " + std::to_string(inputs_.rows()) + " inputs");
   }
-  Pass statistics, pass;
-  training_statistics(x, &statistics);
-  forward(x, inputs.transpose(), &statistics, false, &pass);
-  return pass.a.back().transpose();
+  if (!layers_.batch_norm) {
+    Pass pass;
+    forward(x, inputs.transpose(), nullptr, false, &pass);
+    return pass.a.back().transpose();
+  }
+  return batch_norm_inference(network_, x, inference_statistics(x), layers_.epsilon, inputs);
+}
+
+BatchNormStatistics MlpLayerObjective::inference_statistics(const Eigen::VectorXd& x) const {
+  check(x);
+  if (!layers_.batch_norm) throw Error("MlpLayerObjective::inference_statistics: the network has no batch norm");
+  Pass pass;
+  training_statistics(x, &pass);
+  BatchNormStatistics statistics;
+  for (size_t i = 1; i + 1 < network_.layer_sizes.size(); ++i) {
+    statistics.mean.push_back(pass.mean[i]);
+    statistics.variance.push_back(pass.variance[i]);
+  }
+  return statistics;
 }
 
 double MlpLayerObjective::loss(const Eigen::VectorXd& x, const Dataset& data) const {

@@ -29,7 +29,12 @@
 //   * value-only evaluations (train()'s validation and reported losses),
 //     predict() and the metrics: inference. mu and var are those of the
 //     whole training set at x (full-batch statistics, recomputed for each x:
-//     no running averages to drift), and dropout is off.
+//     no running averages to drift), and dropout is off. These are the
+//     population statistics that running averages only estimate: exact for
+//     the returned weights, whichever method trained them. A saved model
+//     keeps them (inference_statistics(), mlp_model_io.h), so that
+//     batch_norm_inference() (mlp_batch_norm.h) needs no
+//     training data.
 // Second order (batch norm without dropout): hessian(x) is the generalized
 // Gauss-Newton operator of the full-batch objective,
 //
@@ -62,6 +67,7 @@
 #include "csv_dataset.h"
 #include "curvature/objective.h"
 #include "curvature/sum_objective.h"
+#include "mlp_batch_norm.h"
 #include "mlp_network.h"
 
 namespace curvature {
@@ -118,6 +124,9 @@ class MlpLayerObjective final : public Objective, public SumObjective {
   // N x K; the mean loss on `data` (MSE, not halved, for kSquaredError; mean
   // cross-entropy) and the accuracy (classification; NaN otherwise).
   Eigen::MatrixXd predict(const Eigen::VectorXd& x, const Eigen::MatrixXd& inputs) const;
+  // The training set's statistics at x (batch norm; throws curvature::Error
+  // without it): what predict() normalizes with.
+  BatchNormStatistics inference_statistics(const Eigen::VectorXd& x) const;
   double loss(const Eigen::VectorXd& x, const Dataset& data) const;
   double accuracy(const Eigen::VectorXd& x, const Dataset& data) const;
 

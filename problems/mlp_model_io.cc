@@ -11,6 +11,7 @@
 #include "curvature/version.h"
 #include "json_string.h"
 #include "json_value.h"
+#include "mlp_batch_norm.h"
 #include "mlp_metrics.h"
 
 namespace curvature {
@@ -19,7 +20,9 @@ namespace {
 using internal::JsonValue;
 
 constexpr const char* kFormat = "curvature-mlp";
-constexpr int kFormatVersion = 1;
+// 2: "batch_norm" added. Version 1 files (no batch norm) are read too.
+constexpr int kFormatVersion = 2;
+constexpr int kOldestFormatVersion = 1;
 
 std::string quoted(const std::string& text) { return internal::json_quoted(text); }
 
@@ -91,6 +94,63 @@ int count_of(const JsonValue& value, const std::string& where) {
   return static_cast<int>(x);
 }
 
+std::string batch_norm_json(const MlpModel& model) {
+  if (model.batch_norm.empty()) return "null";
+  std::string out = "{\"epsilon\": " + to_decimal(model.batch_norm_epsilon) + ", \"layers\": [";
+  for (size_t i = 0; i < model.batch_norm.size(); ++i) {
+    const MlpBatchNormLayer& layer = model.batch_norm[i];
+    out += std::string(i ? ",\n    " : "\n    ") + "{\"scale\": " + number_array(layer.scale) +
+           ", \"shift\": " + number_array(layer.shift) + ", \"mean\": " + number_array(layer.mean) +
+           ", \"variance\": " + number_array(layer.variance) + "}";
+  }
+  return out + "]}";
+}
+
+void check_batch_norm(const MlpModel& model, const std::string& where) {
+  if (model.batch_norm.empty()) return;
+  const std::vector<int>& sizes = model.network.layer_sizes;
+  const size_t hidden = sizes.size() - 2;
+  if (model.batch_norm.size() != hidden) {
+    throw Error(where + ": the network has " + std::to_string(hidden) + " hidden layers, the model " +
+                std::to_string(model.batch_norm.size()) + " batch-norm layers");
+  }
+  if (!(model.batch_norm_epsilon > 0.0) || !std::isfinite(model.batch_norm_epsilon)) {
+    throw Error(where + ".epsilon must be positive and finite, got " + to_decimal(model.batch_norm_epsilon));
+  }
+  for (size_t i = 0; i < hidden; ++i) {
+    const MlpBatchNormLayer& layer = model.batch_norm[i];
+    const size_t n = static_cast<size_t>(sizes[i + 1]);
+    const std::string at = where + ".layers[" + std::to_string(i) + "]";
+    const std::pair<const char*, const std::vector<double>*> fields[] = {
+        {"scale", &layer.scale}, {"shift", &layer.shift}, {"mean", &layer.mean}, {"variance", &layer.variance}};
+    for (const auto& [name, values] : fields) {
+      if (values->size() != n) {
+        throw Error(at + "." + name + ": the layer has " + std::to_string(n) + " units, the model " +
+                    std::to_string(values->size()) + " values");
+      }
+      for (size_t u = 0; u < n; ++u) {
+        if (!std::isfinite((*values)[u])) {
+          throw Error(at + "." + name + "[" + std::to_string(u) + "] is not finite");
+        }
+      }
+    }
+    for (size_t u = 0; u < n; ++u) {
+      if (layer.variance[u] < 0.0) {
+        throw Error(at + ".variance[" + std::to_string(u) + "] is negative: " + to_decimal(layer.variance[u]));
+      }
+    }
+  }
+}
+
+BatchNormStatistics statistics_of(const MlpModel& model) {
+  BatchNormStatistics statistics;
+  for (const MlpBatchNormLayer& layer : model.batch_norm) {
+    statistics.mean.push_back(Eigen::Map<const Eigen::VectorXd>(layer.mean.data(), std::ssize(layer.mean)));
+    statistics.variance.push_back(Eigen::Map<const Eigen::VectorXd>(layer.variance.data(), std::ssize(layer.variance)));
+  }
+  return statistics;
+}
+
 }  // namespace
 
 void validate(const MlpModel& model) {
@@ -105,7 +165,10 @@ void validate(const MlpModel& model) {
   }
   if (static_cast<long long>(model.parameters.size()) != count) {
     std::string shape;
-    for (int n : sizes) shape += (shape.empty() ? "" : "-") + std::to_string(n);
+    for (int n : sizes) {
+      if (!shape.empty()) shape += '-';
+      shape += std::to_string(n);
+    }
     throw Error(where + "::parameters: the network of layers " + shape + " has " + std::to_string(count) +
                 " parameters, the model " + std::to_string(model.parameters.size()));
   }
@@ -144,9 +207,23 @@ void validate(const MlpModel& model) {
     }
     if (model.target_scaling.mean.size() != 0) throw Error(where + ": a classifier has no target scaling");
   }
+  check_batch_norm(model, where + "::batch_norm");
+}
+
+std::vector<double> layer_parameters(const MlpModel& model) {
+  std::vector<double> x = model.parameters;
+  for (const MlpBatchNormLayer& layer : model.batch_norm) {
+    x.insert(x.end(), layer.scale.begin(), layer.scale.end());
+    x.insert(x.end(), layer.shift.begin(), layer.shift.end());
+  }
+  return x;
 }
 
 Mlp network_of(const MlpModel& model) {
+  if (!model.batch_norm.empty()) {
+    throw Error(
+        "network_of: the model normalizes its hidden layers (batch norm), which an Mlp cannot hold; use predict()");
+  }
   MlpOptions options;
   options.layer_sizes = model.network.layer_sizes;
   options.hidden_activation = model.network.hidden_activation;
@@ -177,7 +254,8 @@ void write_mlp_model(const MlpModel& model, std::ostream& out) {
       << "  \"input_scaling\": " << scaling_json(model.input_scaling) << ",\n"
       << "  \"target_scaling\": " << scaling_json(model.target_scaling) << ",\n"
       << "  \"classes\": " << number_array(model.classes) << ",\n"
-      << "  \"parameters\": " << number_array(model.parameters) << "\n"
+      << "  \"parameters\": " << number_array(model.parameters) << ",\n"
+      << "  \"batch_norm\": " << batch_norm_json(model) << "\n"
       << "}\n";
 }
 
@@ -201,9 +279,10 @@ MlpModel read_mlp_model(std::istream& in, const std::string& source) {
     throw Error(where + ": not a curvature network (\"format\" is not \"" + kFormat + "\")");
   }
   const double version = root.member("format_version", where).number(where + ": format_version");
-  if (version != kFormatVersion) {
+  if (version != std::floor(version) || version < kOldestFormatVersion || version > kFormatVersion) {
     throw Error(where + ": format_version " + to_decimal(version) + " is not known to this curvature (" +
-                kVersionString + " reads " + std::to_string(kFormatVersion) + ")");
+                kVersionString + " reads " + std::to_string(kOldestFormatVersion) + " to " +
+                std::to_string(kFormatVersion) + ")");
   }
   auto field = [&](const char* key) -> const JsonValue& { return root.member(key, where); };
   auto named = [&](const char* key) { return where + ": \"" + key + "\""; };
@@ -232,6 +311,22 @@ MlpModel read_mlp_model(std::istream& in, const std::string& source) {
   model.target_scaling = scaling_of(field("target_scaling"), named("target_scaling"));
   model.classes = numbers_of(field("classes"), named("classes"));
   model.parameters = numbers_of(field("parameters"), named("parameters"));
+  if (version >= 2 && !field("batch_norm").is_null()) {
+    const JsonValue& batch_norm = field("batch_norm");
+    const std::string at = named("batch_norm");
+    model.batch_norm_epsilon = batch_norm.member("epsilon", at).number(at + ".epsilon");
+    const auto& layers = batch_norm.member("layers", at).array(at + ".layers");
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const std::string layer_at = at + ".layers[" + std::to_string(i) + "]";
+      MlpBatchNormLayer layer;
+      layer.scale = numbers_of(layers[i].member("scale", layer_at), layer_at + ".scale");
+      layer.shift = numbers_of(layers[i].member("shift", layer_at), layer_at + ".shift");
+      layer.mean = numbers_of(layers[i].member("mean", layer_at), layer_at + ".mean");
+      layer.variance = numbers_of(layers[i].member("variance", layer_at), layer_at + ".variance");
+      model.batch_norm.push_back(std::move(layer));
+    }
+    if (model.batch_norm.empty()) throw Error(at + ".layers is empty (write null for no batch norm)");
+  }
   if ((task == "classification") != model.is_classifier()) {
     throw Error(named("task") + " is \"" + task + "\" but \"classes\" " +
                 (model.is_classifier() ? "lists classes" : "is empty"));
@@ -262,7 +357,14 @@ Eigen::MatrixXd predict(const MlpModel& model, const Eigen::MatrixXd& raw_inputs
   // A division, as load_csv_dataset() divides: the same bits as in training.
   Eigen::MatrixXd inputs = model.input_divisor == 1.0 ? raw_inputs : Eigen::MatrixXd(raw_inputs / model.input_divisor);
   if (model.input_scaling.mean.size() != 0) inputs = model.input_scaling.apply(inputs);
-  Eigen::MatrixXd outputs = predict(network_of(model), inputs);
+  Eigen::MatrixXd outputs;
+  if (model.batch_norm.empty()) {
+    outputs = predict(network_of(model), inputs);
+  } else {
+    const std::vector<double> x = layer_parameters(model);
+    outputs = batch_norm_inference(model.network, Eigen::Map<const Eigen::VectorXd>(x.data(), std::ssize(x)),
+                                   statistics_of(model), model.batch_norm_epsilon, inputs);
+  }
   if (model.is_classifier()) {
     // Softmax row by row, shifted by the row's largest logit so that exp()
     // cannot overflow.

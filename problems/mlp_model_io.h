@@ -14,7 +14,8 @@
 // std::from_chars, so a loaded model predicts bit for bit what the saved one
 // did.
 //
-// The format (format_version 1), one JSON object:
+// The format (format_version 2; version 1, the same without "batch_norm",
+// is read too), one JSON object:
 //
 //   {
 //     "format": "curvature-mlp",
@@ -30,8 +31,17 @@
 //     "input_scaling": {"mean": [...], "scale": [...]},   // or null: not standardized
 //     "target_scaling": {"mean": [...], "scale": [...]},  // regression: or null
 //     "classes": [0, 1, ...],                    // classification: the label of class k
-//     "parameters": [...]                        // the Mlp layout (mlp_network.h)
+//     "parameters": [...],                       // the Mlp layout (mlp_network.h)
+//     "batch_norm": null                         // or, with batch norm on the hidden layers:
+//       {"epsilon": 1e-05,
+//        "layers": [{"scale": [...], "shift": [...], "mean": [...], "variance": [...]}, ...]}
 //   }
+//
+// With batch norm, hidden layer l (one "layers" entry each, n_l numbers per
+// field) computes f(scale .* (z_l - mean) ./ sqrt(variance + epsilon) +
+// shift) with z_l = W_l a_{l-1} + b_l: scale and shift are the learned
+// gamma and beta, mean and variance the training set's statistics at the
+// fitted weights (mlp_layers.h), which inference uses.
 //
 // A network's input is (raw / input_divisor - mean) / scale (input_scaling
 // omitted when null); a regression output o is o * scale + mean in the
@@ -50,6 +60,12 @@
 
 namespace curvature {
 
+// Batch normalization of one hidden layer in a fitted model (see above);
+// each field has the layer's n_l entries.
+struct MlpBatchNormLayer {
+  std::vector<double> scale, shift, mean, variance;
+};
+
 struct MlpModel {
   // Layer sizes and activations; initialization, seed and chunk size are not
   // part of a fitted model (network() uses the defaults).
@@ -63,6 +79,9 @@ struct MlpModel {
   // Classification: classes[k] is the label class k stands for (n_L >= 2
   // entries, distinct, increasing); empty: regression.
   std::vector<double> classes;
+  // Batch normalization: one entry per hidden layer, or empty (none).
+  std::vector<MlpBatchNormLayer> batch_norm;
+  double batch_norm_epsilon = 1e-5;  // > 0 and finite, with batch_norm
   // The version of the library that wrote the file (load_mlp_model()); the
   // one saving it writes its own.
   std::string curvature_version;
@@ -71,13 +90,20 @@ struct MlpModel {
 };
 
 // Throws curvature::Error naming the first inconsistent field: a parameter
-// count other than the architecture's, name, scaling or class counts that do
+// count other than the architecture's, batch-norm layers other than one per
+// hidden layer or of the wrong size, a variance that is negative, name, scaling or class counts that do
 // not match the layer sizes, a classifier with a non-linear output or fewer
 // than two outputs, a divisor or scale that is not positive and finite.
 void validate(const MlpModel& model);
 
-// The network with the model's parameters (default chunk size).
+// The network with the model's parameters (default chunk size). Throws
+// curvature::Error for a model with batch norm, which an Mlp cannot hold
+// (predict() applies it).
 Mlp network_of(const MlpModel& model);
+
+// The parameters in MlpLayerObjective's layout (mlp_layers.h): the Mlp's,
+// then scale and shift per batch-normalized hidden layer.
+std::vector<double> layer_parameters(const MlpModel& model);
 
 // Writes the model as described above; validates it first. save_mlp_model()
 // throws curvature::Error when the file cannot be written.

@@ -25,6 +25,10 @@ class LeastSquaresTrustRegionStrategy : public TrustRegionStrategy {
   // being the model's own minimizer. A short step then says nothing about
   // convergence, so the parameter tolerance is not tested on it.
   virtual bool step_was_clipped() const { return false; }
+  // The step whose model reduction judges the trial point: nullptr for the
+  // step itself; for a step with a second-order correction (geodesic
+  // acceleration), its first-order part.
+  virtual const Eigen::VectorXd* model_step() const { return nullptr; }
 };
 
 std::unique_ptr<LeastSquaresTrustRegionStrategy> make_levenberg_marquardt_strategy(

@@ -9,6 +9,19 @@
 // and nu = 2; after a rejection, lambda *= nu and nu *= 2. The smooth
 // update avoids the oscillation of the classic "times ten / divided by ten".
 // A step that could not be computed or evaluated counts as a rejection.
+//
+// Geodesic acceleration (SolverOptions::geodesic_acceleration; Transtrum and
+// Sethna 2012, and Transtrum, Machta and Sethna, "Geometry of nonlinear
+// least squares", 2011) adds a second-order correction to the step v: the
+// residuals' second derivative along v, r_vv, is estimated from one extra
+// evaluation at x + h v, and a = -(J^T J + lambda S)^-1 J^T r_vv bends the
+// step to v + a/2, the second-order Taylor term of a path that keeps J h + r
+// at its minimum. Where the iterates follow a narrow curved valley (NIST's
+// MGH10 from either start, Bennett5, Lanczos, MGH17) the damped linear step
+// only runs along the tangent, and the damping must stay high to keep it in
+// the valley; with the correction the step follows the curve, and those
+// solves take 2 to 8 times fewer iterations.
+#include <Eigen/Cholesky>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -28,6 +41,25 @@ constexpr double kMaxDampingDecrease = 1.0 / 3.0;
 constexpr double kInitialDampingGrowth = 2.0;
 constexpr double kDampingGrowthIncrease = 2.0;
 constexpr double kMaxDampingGrowth = 1e300;
+
+// Geodesic acceleration. The probe x + kGeodesicProbe v for the finite
+// difference: Transtrum and Sethna's h = 0.1 (0.01 doubled NIST's
+// iterations in trials).
+constexpr double kGeodesicProbe = 0.1;
+// The correction is used when 2 |D a| <= kMaxAccelerationRatio |D v|, D the
+// damping's scaling (Marquardt: sqrt(S); Levenberg: I), else the step is v
+// alone: Transtrum and Sethna's 0.75. With it LM solves two more MGH runs
+// (Beale from (2, -2) at 10 and 100 x0) and loses none. The outcome is not
+// smooth in this constant: in trials between 0.1 and 2, some values (0.25,
+// 0.6, 1, 1.5) each lost a Chebyquad or Beale start to another minimum.
+constexpr double kMaxAccelerationRatio = 0.75;
+// Only where the second solve is cheap next to an evaluation: dense
+// Jacobians of at most this many columns (the NIST and MGH problems have at
+// most 12).
+constexpr Eigen::Index kMaxGeodesicColumns = 16;
+// r(x + h v) - r(x) - h J v below this many ulps of the sizes of its terms
+// is rounding, not curvature.
+constexpr double kCurvatureRounding = 16.0;
 
 class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy {
  public:
@@ -60,6 +92,8 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
         if (fixed[i]) (*step)[i] = 0.0;
       }
     }
+    accelerated_ = false;
+    if (result.success && accelerates(context)) accelerate(context, step);
     return result;
   }
 
@@ -76,14 +110,80 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
   }
   void step_invalid() override { step_rejected(-std::numeric_limits<double>::infinity()); }
 
+  const Eigen::VectorXd* model_step() const override { return accelerated_ ? &velocity_ : nullptr; }
+
   double radius() const override { return 1.0 / lambda_; }
   double damping() const override { return lambda_; }
   const char* linear_solver_name() const override { return solver_->name(); }
 
  private:
+  bool accelerates(const MinimizerContext& context) const {
+    const JacobianRef jacobian = context.jacobian();
+    return options_.geodesic_acceleration && jacobian.dense && jacobian.cols() <= kMaxGeodesicColumns &&
+           !context.has_bounds();
+  }
+
+  // Replaces the step v by v + a/2 when the correction a is small enough;
+  // leaves v when it is not, or when x + h v cannot be evaluated.
+  void accelerate(MinimizerContext& context, Eigen::VectorXd* step) {
+    if (!step->allFinite()) return;
+    // A step whose predicted reduction is below the cost's rounding noise
+    // is judged by the gradient instead (accept_below_noise in
+    // trust_region_minimizer.cc); its second-order term is smaller still,
+    // and the probe would only cost an evaluation (ENSO's last 30 steps).
+    if (context.within_cost_noise(context.predicted_reduction(*step))) return;
+    velocity_ = *step;
+    context.step_to(velocity_, kGeodesicProbe, &probe_, &probe_step_);
+    double probe_cost;
+    if (!context.evaluate_trial(probe_, &probe_cost, &probe_residuals_)) return;
+    const Eigen::MatrixXd& jacobian = *context.jacobian().dense;
+    // r_vv ~ (2 / h^2) (r(x + h v) - r(x) - h J v), unless that difference is
+    // within the rounding of its terms (a residual linear along v): its
+    // noise, amplified by 2 / h^2, would then only perturb the step.
+    constexpr double h = kGeodesicProbe;
+    jacobian_velocity_.noalias() = h * (jacobian * velocity_);
+    second_derivative_ = probe_residuals_ - context.residuals - jacobian_velocity_;
+    const double rounding = kCurvatureRounding * std::numeric_limits<double>::epsilon() *
+                            (probe_residuals_.norm() + context.residuals.norm() + jacobian_velocity_.norm());
+    if (!(second_derivative_.norm() > rounding)) return;
+    second_derivative_ *= 2.0 / (h * h);
+    const Eigen::Index n = jacobian.cols();
+    // The lower triangle of J^T J + D^2 column by column: for at most
+    // kMaxGeodesicColumns columns, plain dot products beat the blocked
+    // product's packing.
+    normal_matrix_.resize(n, n);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      for (Eigen::Index i = j; i < n; ++i) normal_matrix_(i, j) = jacobian.col(i).dot(jacobian.col(j));
+      normal_matrix_(j, j) += damping_vector_[j] * damping_vector_[j];
+    }
+    cholesky_.compute(normal_matrix_);
+    if (cholesky_.info() != Eigen::Success) return;
+    rhs_.noalias() = -(jacobian.transpose() * second_derivative_);
+    acceleration_ = cholesky_.solve(rhs_);
+    if (!acceleration_.allFinite()) return;
+    double acceleration_norm = 0.0, velocity_norm = 0.0;
+    const Eigen::VectorXd& scale = context.column_scale;
+    const double floor = 1e-16 * std::max(scale.maxCoeff(), 1e-300);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double s = options_.damping == Damping::kMarquardt ? std::max(scale[i], floor) : 1.0;
+      acceleration_norm += s * acceleration_[i] * acceleration_[i];
+      velocity_norm += s * velocity_[i] * velocity_[i];
+    }
+    if (!(2.0 * std::sqrt(acceleration_norm) <= kMaxAccelerationRatio * std::sqrt(velocity_norm))) return;
+    *step = velocity_ + 0.5 * acceleration_;
+    accelerated_ = true;
+  }
+
   const SolverOptions& options_;
   std::unique_ptr<LinearSolver> solver_;
   Eigen::VectorXd damping_vector_;
+  // Geodesic acceleration: the first-order step v, its correction a, and
+  // their work space, kept from step to step.
+  Eigen::VectorXd velocity_, acceleration_, probe_, probe_step_, probe_residuals_, jacobian_velocity_,
+      second_derivative_, rhs_;
+  Eigen::MatrixXd normal_matrix_;
+  Eigen::LLT<Eigen::MatrixXd, Eigen::Lower> cholesky_;
+  bool accelerated_ = false;
   double lambda_ = -1.0;  // set from the first Jacobian
   double nu_ = kInitialDampingGrowth;
 };

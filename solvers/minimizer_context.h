@@ -46,6 +46,8 @@ class MinimizerContext {
   // have shrunk for good since a far-off start.
   Eigen::VectorXd column_scale;
 
+  // Whether any parameter has a finite bound.
+  bool has_bounds() const { return ambient_bounds_.active(); }
   // Projects a point (ambient) into the bounds in place.
   void project(Eigen::VectorXd* point) const;
   // With step = alpha * direction: *trial = P(x "+" step) (through each

@@ -94,7 +94,13 @@ class LeastSquaresSide {
   std::string trial_failure() const { return context_.trial_failure(); }
   void terminate(TerminationType type, std::string message) { context_.terminate(type, std::move(message)); }
 
-  double predicted_reduction() const { return context_.predicted_reduction(step_); }
+  // A step with a second-order correction is judged against what the model
+  // promised for its first-order part: the correction is there to deliver
+  // that promise along a curved path, not to be extrapolated linearly.
+  double predicted_reduction() const {
+    const Eigen::VectorXd* model_step = strategy_.model_step();
+    return context_.predicted_reduction(model_step ? *model_step : step_);
+  }
 
   // The reduction from residual differences (MinimizerContext::reduction),
   // accurate long after the cost difference is lost to cancellation.

@@ -10,12 +10,18 @@
 //   1. CURVATURE_DENSE_KERNEL in the environment ("blis:<sub-configuration>",
 //      "eigen", or "auto"), when set to other than "auto";
 //   2. BLIS_ARCH_TYPE in the environment: BLIS's own choice, as the user asked;
-//   3. otherwise a calibration of ~10 ms (AVX2 CPU): a 256 x 512 J^T J by
-//      each candidate the CPU can run (BLIS's own choice unless it is
-//      'generic', the best AVX-512 and AVX2/FMA sub-configurations, and
-//      Eigen), keeping the first candidate, in that order, within 10% of the
-//      fastest. The order keeps the choice stable when candidates tie, and
-//      the same choice gives the same bits for any thread count.
+//   3. otherwise a calibration of ~65 ms (a Zen 4 core): J^T J of a 256 x 512
+//      Jacobian and its Cholesky factorization, in double and in single
+//      precision, by each candidate the CPU can run (BLIS's own choice
+//      unless it is 'generic', the best AVX-512 and AVX2/FMA
+//      sub-configurations, and Eigen), the fastest of three rounds in CPU
+//      time, keeping the first candidate, in that order, within 10% of the
+//      fastest. Both precisions and the factorization count because a
+//      sub-configuration can be fast at one and slow at another (BLIS 0.9's
+//      'skx' packs and solves single-precision triangles with reference
+//      code). CPU time and rounds in turn keep other processes' load out of
+//      the choice; the order keeps it stable when candidates tie; the same
+//      choice gives the same bits for any thread count.
 #pragma once
 
 #include <string>

@@ -88,25 +88,6 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
     blocks_.push_back(std::move(block));
   }
 
-  if (options_.sparse) {
-    sparse_row_starts_.reserve(num_residuals_ + 1);
-    sparse_row_starts_.push_back(0);
-    sparse_columns_.reserve(nonzeros_);
-    for (const Block& block : blocks_) {
-      std::vector<std::pair<int, int>> spans;  // (offset, size) of variable blocks, sorted
-      for (const auto& parameter : block.parameters) {
-        if (parameter.offset >= 0) spans.emplace_back(parameter.tangent_offset, layout_.tangent_size(parameter.index));
-      }
-      std::sort(spans.begin(), spans.end());
-      for (int r = 0; r < block.num_residuals; ++r) {
-        for (auto [offset, size] : spans) {
-          for (int c = 0; c < size; ++c) sparse_columns_.push_back(offset + c);
-        }
-        sparse_row_starts_.push_back(static_cast<int>(sparse_columns_.size()));
-      }
-    }
-  }
-
   pool_ = std::make_unique<ThreadPool>(options_.num_threads);
   scratch_.resize(options_.num_threads);
   for (Scratch& scratch : scratch_) {
@@ -179,13 +160,32 @@ Eigen::VectorXd Evaluator::gather_parameters() const {
 
 void Evaluator::scatter_parameters(const Eigen::VectorXd& x) const { layout_.scatter(x); }
 
+// The pattern is rebuilt from the blocks at each call rather than kept: it
+// is as large as the Jacobian's own column indices, and only a few
+// Jacobians are ever made.
 SparseRowMatrix Evaluator::make_sparse_jacobian() const {
   if (!options_.sparse) throw Error("internal: the evaluator was built without a sparse pattern");
   SparseRowMatrix jacobian(num_residuals_, layout_.num_tangent_parameters());
-  jacobian.resizeNonZeros(static_cast<Eigen::Index>(sparse_columns_.size()));
-  std::copy(sparse_row_starts_.begin(), sparse_row_starts_.end(), jacobian.outerIndexPtr());
-  std::copy(sparse_columns_.begin(), sparse_columns_.end(), jacobian.innerIndexPtr());
-  std::fill(jacobian.valuePtr(), jacobian.valuePtr() + sparse_columns_.size(), 0.0);
+  jacobian.resizeNonZeros(static_cast<Eigen::Index>(nonzeros_));
+  int* starts = jacobian.outerIndexPtr();
+  int* columns = jacobian.innerIndexPtr();
+  int row = 0, entry = 0;
+  starts[0] = 0;
+  std::vector<std::pair<int, int>> spans;  // (offset, size) of variable blocks, sorted
+  for (const Block& block : blocks_) {
+    spans.clear();
+    for (const auto& parameter : block.parameters) {
+      if (parameter.offset >= 0) spans.emplace_back(parameter.tangent_offset, layout_.tangent_size(parameter.index));
+    }
+    std::sort(spans.begin(), spans.end());
+    for (int r = 0; r < block.num_residuals; ++r) {
+      for (auto [offset, size] : spans) {
+        for (int c = 0; c < size; ++c) columns[entry++] = offset + c;
+      }
+      starts[++row] = entry;
+    }
+  }
+  std::fill(jacobian.valuePtr(), jacobian.valuePtr() + nonzeros_, 0.0);
   return jacobian;
 }
 

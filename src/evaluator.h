@@ -128,8 +128,6 @@ class Evaluator {
   long nonzeros_ = 0;
   bool has_losses_ = false;
   bool has_second_derivatives_ = true;
-  std::vector<int> sparse_row_starts_;
-  std::vector<int> sparse_columns_;
   std::unique_ptr<ThreadPool> pool_;
   std::vector<Scratch> scratch_;
   std::vector<double> block_costs_;

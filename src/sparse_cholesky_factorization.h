@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace curvature::internal {
 
@@ -22,6 +23,9 @@ struct SymmetricUpperView {
   const int* outer = nullptr;  // n + 1 column starts
   const int* inner = nullptr;  // row indices
   const double* values = nullptr;
+  // The same arrays hold the lower triangle column by column (the upper
+  // triangle row by row) instead.
+  bool lower = false;
 };
 
 class SparseCholeskyFactorization {
@@ -39,8 +43,21 @@ class SparseCholeskyFactorization {
   // Cholesky on Jacobians whose J^T J fills in (choose_linear_solver).
   static bool supernodal();
 
-  // Fill-reducing ordering and symbolic factorization of the pattern of `a`.
-  // Returns an empty string on success, the reason otherwise.
+  // A fill-reducing ordering of the pattern of `a` (its values are not
+  // read and may be null): (*permutation)[k] is the row and column of `a`
+  // that goes k-th. The caller then hands analyze() and factorize() the
+  // matrix in that order, built so directly: the backend need not permute
+  // a copy of it at every factorization. A backend that orders inside its
+  // own analysis returns the identity. Empty on success, the reason
+  // otherwise.
+  std::string fill_reducing_ordering(const SymmetricUpperView& a, std::vector<int>* permutation);
+  // Which triangle the factorization reads without transposing it first
+  // (CHOLMOD's supernodal factorization: the lower one), as decided by the
+  // last fill_reducing_ordering(); analyze() and factorize() accept either.
+  bool prefers_lower_triangle() const;
+  // Symbolic factorization of the pattern of `a`, already in the order of
+  // fill_reducing_ordering(). Returns an empty string on success, the
+  // reason otherwise.
   std::string analyze(const SymmetricUpperView& a);
   // Numeric factorization of a + shift * I over the analyzed pattern. Empty
   // on success; the reason when the matrix is not positive definite (or the

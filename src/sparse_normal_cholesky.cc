@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 
 #include "curvature/error.h"
@@ -32,87 +31,34 @@ void copy_dense_to_sparse(const Eigen::MatrixXd& dense, SparseRowMatrix* sparse)
 
 }  // namespace
 
-bool SparseNormalCholeskySolver::same_pattern(const SparseRowMatrix& j) const {
-  if (j.rows() != rows_ || j.cols() != cols_) return false;
-  const auto nnz = static_cast<size_t>(j.nonZeros());
-  if (nnz != j_inner_.size()) return false;
-  return std::memcmp(j.outerIndexPtr(), j_outer_.data(), j_outer_.size() * sizeof(int)) == 0 &&
-         std::memcmp(j.innerIndexPtr(), j_inner_.data(), nnz * sizeof(int)) == 0;
-}
-
 LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j) {
-  const int m = static_cast<int>(j.rows());
-  const int n = static_cast<int>(j.cols());
-  const int nnz = static_cast<int>(j.nonZeros());
-  const int* outer = j.outerIndexPtr();
-  const int* inner = j.innerIndexPtr();
-  rows_ = m;
-  cols_ = n;
-  j_outer_.assign(outer, outer + m + 1);
-  j_inner_.assign(inner, inner + nnz);
-
-  // Column-compressed copy of the pattern, remembering where each value
-  // comes from so that prepare() can gather values without sorting.
-  jt_outer_.assign(n + 1, 0);
-  for (int k = 0; k < nnz; ++k) ++jt_outer_[inner[k] + 1];
-  for (int c = 0; c < n; ++c) jt_outer_[c + 1] += jt_outer_[c];
-  jt_inner_.resize(nnz);
-  jt_source_.resize(nnz);
-  std::vector<int> next(jt_outer_.begin(), jt_outer_.end() - 1);
-  for (int row = 0; row < m; ++row) {
-    for (int k = outer[row]; k < outer[row + 1]; ++k) {
-      const int slot = next[inner[k]]++;
-      jt_inner_[slot] = row;
-      jt_source_[slot] = k;
-    }
-  }
-
-  // Pattern of the lower triangle of J^T J: row a holds every b <= a that
-  // shares a row of J with a, plus the diagonal, which D^2 always fills.
-  normal_outer_.assign(n + 1, 0);
-  normal_inner_.clear();
-  diagonal_position_.resize(n);
-  std::vector<int> marker(n, -1);
-  for (int a = 0; a < n; ++a) {
-    const size_t start = normal_inner_.size();
-    marker[a] = a;
-    normal_inner_.push_back(a);
-    for (int k = jt_outer_[a]; k < jt_outer_[a + 1]; ++k) {
-      const int row = jt_inner_[k];
-      for (int q = outer[row]; q < outer[row + 1]; ++q) {
-        const int b = inner[q];
-        if (b <= a && marker[b] != a) {
-          marker[b] = a;
-          normal_inner_.push_back(b);
-        }
-      }
-    }
-    std::sort(normal_inner_.begin() + static_cast<std::ptrdiff_t>(start), normal_inner_.end());
-    // The diagonal is the last entry of a lower-triangular row.
-    diagonal_position_[a] = static_cast<int>(normal_inner_.size()) - 1;
-    normal_outer_[a + 1] = static_cast<int>(normal_inner_.size());
-  }
-  normal_values_.assign(normal_inner_.size(), 0.0);
-  damped_values_.assign(normal_inner_.size(), 0.0);
-  accumulator_.assign(n, 0.0);
-
-  const std::string failure = factorization_.analyze(damped_matrix_view());
+  product_.analyze(j);
   ++num_symbolic_analyses_;
+  analyzed_ = false;
+  std::vector<int> permutation;
+  std::string failure = factorization_.fill_reducing_ordering(
+      {.n = product_.cols(), .outer = product_.outer().data(), .inner = product_.inner().data(), .values = nullptr},
+      &permutation);
+  if (failure.empty()) {
+    product_.set_ordering(permutation, factorization_.prefers_lower_triangle());
+    values_.assign(product_.nonzeros(), 0.0);
+    failure = factorization_.analyze(damped_matrix_view());
+  }
   analyzed_ = failure.empty();
   if (!analyzed_) {
-    rows_ = cols_ = -1;  // analyze again next time
     return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
   }
   return {.success = true, .iterations = 1, .message = {}};
 }
 
-// The upper triangle of J^T J + D^2 in damped_values_, over the pattern
-// built in analyze().
+// One triangle of S J^T J S + (D S)^2 in values_, over the pattern built in
+// analyze().
 SymmetricUpperView SparseNormalCholeskySolver::damped_matrix_view() const {
-  return {.n = static_cast<int>(cols_),
-          .outer = normal_outer_.data(),
-          .inner = normal_inner_.data(),
-          .values = damped_values_.data()};
+  return {.n = product_.cols(),
+          .outer = product_.outer().data(),
+          .inner = product_.inner().data(),
+          .values = values_.data(),
+          .lower = product_.lower()};
 }
 
 LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) {
@@ -127,45 +73,30 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
     jacobian_copy_.makeCompressed();
     j = &jacobian_copy_;
   }
-  if (!analyzed_ || !same_pattern(*j)) {
+  if (!analyzed_ || !product_.same_pattern(*j)) {
     LinearSolverResult analysis = analyze(*j);
     if (!analysis.success) return analysis;
   }
+  product_.compute(*j, values_.data());
 
-  // Numeric J^T J, one row of the lower triangle at a time: scatter the
-  // products into a dense accumulator, gather them along the known pattern.
-  const int n = static_cast<int>(cols_);
-  const int* outer = j->outerIndexPtr();
-  const int* inner = j->innerIndexPtr();
-  const double* values = j->valuePtr();
-  for (int a = 0; a < n; ++a) {
-    for (int k = jt_outer_[a]; k < jt_outer_[a + 1]; ++k) {
-      const int row = jt_inner_[k];
-      const double value = values[jt_source_[k]];
-      for (int q = outer[row]; q < outer[row + 1]; ++q) {
-        if (inner[q] <= a) accumulator_[inner[q]] += value * values[q];
-      }
-    }
-    for (int p = normal_outer_[a]; p < normal_outer_[a + 1]; ++p) {
-      normal_values_[p] = accumulator_[normal_inner_[p]];
-      accumulator_[normal_inner_[p]] = 0.0;
-    }
-  }
-
+  const int n = product_.cols();
   scale_.resize(n);
   max_scaled_diagonal_ = 1.0;
   for (int a = 0; a < n; ++a) {
-    const double diagonal = normal_values_[diagonal_position_[a]];
+    const double diagonal = values_[product_.diagonal_position(a)];
     scale_[a] = diagonal > 0.0 ? 1.0 / std::sqrt(diagonal) : 1.0;
     max_scaled_diagonal_ = std::max(max_scaled_diagonal_, diagonal * scale_[a] * scale_[a]);
   }
   for (int a = 0; a < n; ++a) {
-    for (int p = normal_outer_[a]; p < normal_outer_[a + 1]; ++p) {
-      normal_values_[p] *= scale_[a] * scale_[normal_inner_[p]];
+    for (int p = product_.outer()[a]; p < product_.outer()[a + 1]; ++p) {
+      values_[p] *= scale_[a] * scale_[product_.inner()[p]];
     }
   }
+  scaled_diagonal_.resize(n);
+  for (int k = 0; k < n; ++k) scaled_diagonal_[k] = values_[product_.diagonal_position(k)];
   multiply_jacobian_transpose(JacobianRef{.dense = nullptr, .sparse = j}, residuals, &jtr_);
-  rhs_ = -scale_.cwiseProduct(jtr_);
+  rhs_.resize(n);
+  for (int k = 0; k < n; ++k) rhs_[k] = -scale_[k] * jtr_[product_.column(k)];
   prepared_ = true;
   return {.success = true, .iterations = 1, .message = {}};
 }
@@ -176,10 +107,10 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
   dx->resize(n);
   if (n == 0) return {.success = true, .iterations = 1, .message = {}};
 
-  std::copy(normal_values_.begin(), normal_values_.end(), damped_values_.begin());
-  for (Eigen::Index a = 0; a < n; ++a) {
-    const double scaled_damping = d[a] * scale_[a];
-    damped_values_[diagonal_position_[a]] += scaled_damping * scaled_damping;
+  // Only the diagonal differs between the solves at one point.
+  for (Eigen::Index k = 0; k < n; ++k) {
+    const double scaled_damping = d[product_.column(static_cast<int>(k))] * scale_[k];
+    values_[product_.diagonal_position(static_cast<int>(k))] = scaled_diagonal_[k] + scaled_damping * scaled_damping;
   }
   const SymmetricUpperView a = damped_matrix_view();
 
@@ -202,7 +133,7 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
   if (const std::string failure = factorization_.solve(rhs_, &solution_); !failure.empty()) {
     return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
   }
-  *dx = scale_.cwiseProduct(solution_);
+  for (Eigen::Index k = 0; k < n; ++k) (*dx)[product_.column(static_cast<int>(k))] = scale_[k] * solution_[k];
   if (!dx->allFinite()) {
     return {.success = false,
             .iterations = 1,

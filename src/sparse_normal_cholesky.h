@@ -2,11 +2,11 @@
 // equations. Internal.
 //
 // prepare() forms A = S J^T J S (S = diag(1/|J_col|), upper triangle, column
-// compressed) with a Gustavson-style row-by-row product whose pattern, and
-// the factorization's symbolic analysis (fill-reducing ordering, elimination
-// tree, supernodes), are computed once and reused for as long as the sparsity
-// pattern of J stays the same; only the numeric values are recomputed, with
-// no allocation. Each solve() adds (D S)^2 to the diagonal and runs the
+// compressed) block by block (sparse_normal_product.h) over a pattern that,
+// with the factorization's symbolic analysis (fill-reducing ordering,
+// elimination tree, supernodes), is computed once and reused for as long as
+// the sparsity pattern of J stays the same; only the numeric values are
+// recomputed, with no allocation. Each solve() adds (D S)^2 to the diagonal and runs the
 // numeric factorization and solve. The factorization is CHOLMOD's or, in a
 // build without SuiteSparse, Eigen's SimplicialLDLT
 // (sparse_cholesky_factorization.h); everything described here is the same
@@ -28,6 +28,7 @@
 
 #include "linear_solver.h"
 #include "sparse_cholesky_factorization.h"
+#include "sparse_normal_product.h"
 
 namespace curvature::internal {
 
@@ -55,7 +56,6 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   // Rebuilds the pattern of J^T J and the symbolic factorization; called
   // when the pattern of J differs from the one last seen.
   LinearSolverResult analyze(const SparseRowMatrix& j);
-  bool same_pattern(const SparseRowMatrix& j) const;
   SymmetricUpperView damped_matrix_view() const;
 
   SparseCholeskyFactorization factorization_;
@@ -65,19 +65,17 @@ class SparseNormalCholeskySolver final : public LinearSolver {
 
   // J in compressed row form when the caller's is dense or uncompressed.
   SparseRowMatrix jacobian_copy_;
-  // The pattern of J last analyzed.
-  Eigen::Index rows_ = -1, cols_ = -1;
-  std::vector<int> j_outer_, j_inner_;
-  // J^T's pattern (column-compressed J) and where each entry sits in J.
-  std::vector<int> jt_outer_, jt_inner_, jt_source_;
-  // Lower triangle of J^T J row by row, i.e. the upper triangle column by
-  // column as the factorization reads it.
-  std::vector<int> normal_outer_, normal_inner_, diagonal_position_;
-  std::vector<double> normal_values_;  // S J^T J S
-  std::vector<double> damped_values_;  // + (D S)^2, what is factored
-  std::vector<double> accumulator_;
+  // J^T J's pattern (the lower triangle row by row, i.e. the upper triangle
+  // column by column as the factorization reads it) and how to form it.
+  SparseNormalProduct product_;
+  // S J^T J S + (D S)^2, what is factored: the damping of the last solve()
+  // on the diagonal, which scaled_diagonal_ keeps undamped.
+  std::vector<double> values_;
+  // From here on, vectors of n are in the order of product_ (the
+  // factorization's), except jtr_.
   Eigen::VectorXd scale_;
-  Eigen::VectorXd rhs_;  // -S J^T r
+  Eigen::VectorXd scaled_diagonal_;  // diag(S J^T J S)
+  Eigen::VectorXd rhs_;              // -S J^T r
   Eigen::VectorXd jtr_;
   Eigen::VectorXd solution_;
   double max_scaled_diagonal_ = 1.0;  // max(1, max diag(S J^T J S))

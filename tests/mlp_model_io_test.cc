@@ -15,6 +15,7 @@
 #include "curvature/solve.h"
 #include "curvature/version.h"
 #include "mlp.h"
+#include "mlp_layers.h"
 #include "test_util.h"
 
 namespace curvature {
@@ -106,6 +107,107 @@ TEST(MlpModelIo, FitSaveLoadPredictIsBitIdenticalToTheFittedNetwork) {
   EXPECT_LT(mse, 0.5 * variance);
 }
 
+// A network with batch norm on both hidden layers, its weights moved off
+// the start (scale and shift too), saved with the training rows'
+// statistics as `curv fit --batch-norm --save` does.
+struct BatchNormFit {
+  FittedRegression data;
+  MlpLayerObjective objective;
+  Eigen::VectorXd x;
+  MlpModel model;
+};
+
+BatchNormFit batch_norm_fit() {
+  FittedRegression fit = fit_friedman1();
+  fit.options.layer_sizes = {10, 6, 5, 1};
+  Dataset train = fit.train;
+  train.inputs = fit.inputs.apply(train.inputs);
+  train.targets = fit.targets.apply(train.targets);
+  MlpLayerOptions layers;
+  layers.batch_norm = true;
+  MlpLayerObjective objective(fit.options, layers, MlpLoss::kSquaredError, train);
+  Eigen::VectorXd x = objective.initial_parameters();
+  for (Eigen::Index i = 0; i < x.size(); ++i) x(i) += 0.1 * std::sin(1.7 * static_cast<double>(i) + 0.3);
+  MlpModel model = model_of(fit);
+  model.network = fit.options;
+  const int mlp_size = Mlp(fit.options).num_parameters();
+  model.parameters.assign(x.data(), x.data() + mlp_size);
+  const BatchNormStatistics statistics = objective.inference_statistics(x);
+  int offset = mlp_size;
+  for (size_t l = 0; l < statistics.mean.size(); ++l) {
+    const int n = fit.options.layer_sizes[l + 1];
+    MlpBatchNormLayer layer;
+    layer.scale.assign(x.data() + offset, x.data() + offset + n);
+    layer.shift.assign(x.data() + offset + n, x.data() + offset + 2 * n);
+    layer.mean.assign(statistics.mean[l].data(), statistics.mean[l].data() + n);
+    layer.variance.assign(statistics.variance[l].data(), statistics.variance[l].data() + n);
+    model.batch_norm.push_back(layer);
+    offset += 2 * n;
+  }
+  return {std::move(fit), std::move(objective), std::move(x), std::move(model)};
+}
+
+TEST(MlpModelIo, BatchNormRoundTripIsBitIdenticalToTheNetworksInference) {
+  const BatchNormFit fit = batch_norm_fit();
+  const MlpModel loaded = read_back(fit.model);
+  ASSERT_EQ(loaded.batch_norm.size(), 2u);
+  EXPECT_EQ(loaded.batch_norm_epsilon, 1e-5);
+  for (size_t l = 0; l < 2; ++l) {
+    EXPECT_EQ(loaded.batch_norm[l].scale, fit.model.batch_norm[l].scale);
+    EXPECT_EQ(loaded.batch_norm[l].shift, fit.model.batch_norm[l].shift);
+    EXPECT_EQ(loaded.batch_norm[l].mean, fit.model.batch_norm[l].mean);
+    EXPECT_EQ(loaded.batch_norm[l].variance, fit.model.batch_norm[l].variance);
+  }
+  EXPECT_EQ(layer_parameters(loaded), std::vector<double>(fit.x.data(), fit.x.data() + fit.x.size()));
+
+  // The file predicts the bits the model in memory does, and both are the
+  // network's own inference (training-set statistics) mapped back.
+  const Dataset& test = fit.data.test;
+  const Eigen::MatrixXd in_memory = predict(fit.model, model_inputs(fit.model, test));
+  const Eigen::MatrixXd from_file = predict(loaded, model_inputs(loaded, test));
+  EXPECT_TRUE(bit_identical(in_memory, from_file));
+  const Eigen::MatrixXd direct =
+      fit.data.targets.invert(fit.objective.predict(fit.x, fit.data.inputs.apply(test.inputs)));
+  EXPECT_TRUE(bit_identical(in_memory, direct));
+  // The normalization matters: without it the same weights predict otherwise.
+  MlpModel plain = fit.model;
+  plain.batch_norm.clear();
+  EXPECT_GT((predict(plain, model_inputs(plain, test)) - in_memory).cwiseAbs().maxCoeff(), 1e-3);
+  // An Mlp cannot hold the normalization.
+  expect_error_naming([&] { network_of(fit.model); }, "batch norm");
+}
+
+TEST(MlpModelIo, BatchNormFieldsAreCheckedByName) {
+  const BatchNormFit fit = batch_norm_fit();
+  std::stringstream file;
+  write_mlp_model(fit.model, file);
+  const std::string text = file.str();
+  auto read_text = [](const std::string& t) {
+    std::stringstream in(t);
+    read_mlp_model(in, "model.json");
+  };
+  std::string no_variance = text;
+  no_variance.replace(no_variance.find("\"variance\""), 10, "\"varianc\"");
+  expect_error_naming([&] { read_text(no_variance); }, "no \"variance\"");
+  MlpModel negative = fit.model;
+  negative.batch_norm[1].variance[2] = -1.0;
+  expect_error_naming([&] { validate(negative); }, "batch_norm.layers[1].variance[2] is negative");
+  MlpModel one_layer = fit.model;
+  one_layer.batch_norm.pop_back();
+  expect_error_naming([&] { validate(one_layer); }, "2 hidden layers, the model 1 batch-norm layers");
+  MlpModel short_scale = fit.model;
+  short_scale.batch_norm[0].scale.pop_back();
+  expect_error_naming([&] { validate(short_scale); }, "layers[0].scale: the layer has 6 units, the model 5 values");
+  // A version-1 file (before batch norm was saved) still reads, without it.
+  std::stringstream plain_file;
+  write_mlp_model(model_of(fit_friedman1()), plain_file);
+  std::string version_1 = plain_file.str();
+  version_1.replace(version_1.find("\"format_version\": 2"), 19, "\"format_version\": 1");
+  version_1.erase(version_1.find(",\n  \"batch_norm\""), std::string(",\n  \"batch_norm\": null").size());
+  std::stringstream in(version_1);
+  EXPECT_TRUE(read_mlp_model(in, "old.json").batch_norm.empty());
+}
+
 TEST(MlpModelIo, ClassifierKeepsItsLabelsAndGivesProbabilities) {
   MlpModel model;
   model.network.layer_sizes = {2, 4, 3};
@@ -158,12 +260,13 @@ TEST(MlpModelIo, CorruptedFilesAreClearErrors) {
   expect_error_naming([&] { read_text("[1, 2]"); }, "not a JSON object");
   // A format from the future.
   std::string future = text;
-  future.replace(future.find("\"format_version\": 1"), 19, "\"format_version\": 2");
-  expect_error_naming([&] { read_text(future); }, "format_version 2");
+  future.replace(future.find("\"format_version\": 2"), 19, "\"format_version\": 3");
+  expect_error_naming([&] { read_text(future); }, "format_version 3");
   // A weight dropped: the count no longer matches the architecture.
   std::string short_weights = text;
-  const size_t last_comma = short_weights.rfind(',');
-  short_weights.erase(last_comma, short_weights.rfind(']') - last_comma);
+  const size_t weights_end = short_weights.rfind(']', short_weights.find("\"batch_norm\""));
+  const size_t last_comma = short_weights.rfind(',', weights_end);
+  short_weights.erase(last_comma, weights_end - last_comma);
   expect_error_naming([&] { read_text(short_weights); }, "has 97 parameters, the model 96");
   // Another architecture in the header than in the weights.
   std::string resized = text;

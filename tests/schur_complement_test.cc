@@ -109,8 +109,8 @@ struct Step {
 Step schur_step(const Problem& problem, const std::vector<int>& eliminated, LinearSolverType type,
                 const Eigen::VectorXd& d, int num_threads = 1) {
   const internal::ParameterLayout layout(problem.impl());
-  auto structure = std::make_shared<const SchurStructure>(
-      internal::build_schur_structure(problem.impl(), layout, eliminated));
+  auto structure =
+      std::make_shared<const SchurStructure>(internal::build_schur_structure(problem.impl(), layout, eliminated));
   Eigen::VectorXd r;
   SparseRowMatrix j;
   double cost = 0.0;
@@ -178,8 +178,7 @@ Eigen::VectorXd random_damping(int n, unsigned seed) {
 TEST(SchurComplement, BalStepEqualsNormalEquationsWithoutDamping) {
   for (std::uint64_t seed : {1, 2, 3}) {
     BalCase bal(seed, BalLoss::kNone, true);
-    expect_same_step(bal.problem, bal.points(),
-                     Eigen::VectorXd::Zero(bal.problem.num_effective_tangent_parameters()));
+    expect_same_step(bal.problem, bal.points(), Eigen::VectorXd::Zero(bal.problem.num_effective_tangent_parameters()));
   }
 }
 
@@ -195,8 +194,7 @@ TEST(SchurComplement, BalStepEqualsNormalEquationsWithRobustLosses) {
   for (BalLoss loss : {BalLoss::kHuber, BalLoss::kCauchy}) {
     SCOPED_TRACE(to_string(loss));
     BalCase bal(5, loss, true);
-    expect_same_step(bal.problem, bal.points(),
-                     Eigen::VectorXd::Zero(bal.problem.num_effective_tangent_parameters()));
+    expect_same_step(bal.problem, bal.points(), Eigen::VectorXd::Zero(bal.problem.num_effective_tangent_parameters()));
     expect_same_step(bal.problem, bal.points(), random_damping(bal.problem.num_effective_tangent_parameters(), 7));
   }
 }

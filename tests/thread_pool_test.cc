@@ -202,7 +202,10 @@ struct LateThrowingProblem {
 };
 
 TEST_P(ThreadPoolEntryPoints, SolveLeavesTheLastAcceptedPointWhenACostFunctionThrowsMidSolve) {
-  LateThrowingProblem p(8);
+  // LM evaluates the start, then rejects five steps (each a geodesic
+  // acceleration probe and a trial point) before accepting steps: the 18th
+  // call falls after two accepted ones.
+  LateThrowingProblem p(18);
   SolverOptions options;
   options.num_threads = GetParam();
   EXPECT_THROW(solve(options, &p.problem), std::runtime_error);

@@ -2,6 +2,7 @@
 // BAL-like scenes (problems/bal.h, bal_generator.h) with curvature's
 // Levenberg-Marquardt and the linear solvers it has, side by side with Ceres
 // Solver's Schur-complement solvers when it is built in.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -83,7 +84,7 @@ struct BenchArgs {
   std::vector<std::string> sizes;
   std::uint64_t seed = 1;
   std::vector<int> threads{1};
-  std::vector<std::string> linear_solvers{"sparse-normal-cholesky", "cgnr"};
+  std::vector<std::string> linear_solvers;  // empty: default_linear_solvers()
   std::vector<std::string> ceres_linear_solvers;
   std::string versus;
   std::string json_path;
@@ -91,6 +92,21 @@ struct BenchArgs {
   std::string loss = "none";
   double loss_scale = 1.0;
 };
+
+// curvature's linear solvers run by default on a scene: the Schur solvers
+// first (dense-schur only where Ceres runs DENSE_SCHUR too), then the
+// general sparse ones for reference.
+constexpr int kDenseSchurMaxCameras = 100;  // as for Ceres's DENSE_SCHUR (ceres_ba.h)
+
+std::vector<std::string> default_linear_solvers(int num_cameras) {
+  std::vector<std::string> names;
+  if (num_cameras <= kDenseSchurMaxCameras) names.push_back("dense-schur");
+  names.push_back("sparse-schur");
+  // iterative-schur goes here once it exists.
+  names.push_back("sparse-normal-cholesky");
+  names.push_back("cgnr");
+  return names;
+}
 
 BaRunOptions run_options(int max_iterations, const std::string& loss, double loss_scale) {
   BaRunOptions options;
@@ -130,26 +146,38 @@ void bench_ba(const BenchArgs& args) {
                  kBalCameraSize * scene.num_cameras + kBalPointSize * scene.num_points, bal_squared_error_cost(scene));
     std::fprintf(out, "%7s  %-12s %-26s %13s %13s %5s %9s %9s %9s %9s  %s\n", "threads", "solver", "linear solver",
                  "initial cost", "final cost", "iters", "eval", "linear", "total", "peak", "status");
+    const std::vector<std::string> linear_solvers =
+        args.linear_solvers.empty() ? default_linear_solvers(scene.num_cameras) : args.linear_solvers;
     for (int threads : args.threads) {
       options.threads = threads;
-      std::vector<BaRun> runs;
-      for (const std::string& linear_solver : args.linear_solvers) {
-        runs.push_back(bench::run_curvature_ba(scene, named.name, linear_solver, options));
-        print_row(out, runs.back());
-        write_json(json, runs.back());
+      auto report = [&](const BaRun& run) {
+        print_row(out, run);
+        write_json(json, run);
         std::fflush(out);
-      }
+      };
+      // Ceres's solvers still to run; each one that has a curvature
+      // counterpart of the same name runs right after it, so the two rows
+      // that are compared sit together.
+      std::vector<std::string> ceres_solvers;
 #ifdef CURVATURE_WITH_CERES
       if (with_ceres) {
-        const std::vector<std::string> ceres_solvers = args.ceres_linear_solvers.empty()
-                                                           ? bench::ceres_ba_linear_solvers(scene.num_cameras)
-                                                           : args.ceres_linear_solvers;
-        for (const std::string& linear_solver : ceres_solvers) {
-          runs.push_back(bench::run_ceres_ba(scene, named.name, linear_solver, options));
-          print_row(out, runs.back());
-          write_json(json, runs.back());
-          std::fflush(out);
+        ceres_solvers = args.ceres_linear_solvers.empty() ? bench::ceres_ba_linear_solvers(scene.num_cameras)
+                                                          : args.ceres_linear_solvers;
+      }
+#endif
+      for (const std::string& linear_solver : linear_solvers) {
+        report(bench::run_curvature_ba(scene, named.name, linear_solver, options));
+#ifdef CURVATURE_WITH_CERES
+        auto counterpart = std::find(ceres_solvers.begin(), ceres_solvers.end(), linear_solver);
+        if (counterpart != ceres_solvers.end()) {
+          report(bench::run_ceres_ba(scene, named.name, linear_solver, options));
+          ceres_solvers.erase(counterpart);
         }
+#endif
+      }
+#ifdef CURVATURE_WITH_CERES
+      for (const std::string& linear_solver : ceres_solvers) {
+        report(bench::run_ceres_ba(scene, named.name, linear_solver, options));
       }
 #endif
     }
@@ -260,7 +288,8 @@ void register_ba_commands(CLI::App& bench, CLI::App& solve_command, int* exit_st
       ->check(whole_number(1, 1024))
       ->expected(1, -1);
   ba->add_option("--linear-solver", args->linear_solvers,
-                 "curvature's linear solvers to run (repeatable; see curv list)")
+                 "curvature's linear solvers to run (repeatable; see curv list); default dense-schur (up to 100 "
+                 "cameras), sparse-schur, sparse-normal-cholesky, cgnr")
       ->expected(1, -1);
 #ifdef CURVATURE_WITH_CERES
   ba->add_option("--ceres-linear-solver", args->ceres_linear_solvers,

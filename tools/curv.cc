@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
   // The dense kernels are chosen at run time for this CPU, so they are
-  // looked up (a calibration of ~10 ms) only when --version asks.
+  // looked up (a calibration of ~65 ms) only when --version asks.
   app.set_version_flag(
       "--version",
       [] {

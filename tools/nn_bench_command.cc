@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <limits>
 #include <map>
 #include <memory>
@@ -71,6 +72,12 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
   return seeds;
 }
 
+double process_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point begin) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
 }
@@ -119,7 +126,7 @@ void print_task_table(const NnTask& task, const std::vector<MethodRuns>& all, co
   const char* loss = classification ? "train loss" : "train MSE";
   std::printf("\n%s: %d train / %d test, %d seeds; medians over seeds; times in s (solver time without the recorder)\n",
               task.name.c_str(), task.train.num_samples(), task.test.num_samples(), num_seeds);
-  std::printf("%-10s %6s %9s", "method", "iters", "s/iter");
+  std::printf("%-15s %6s %9s", "method", "iters", "s/iter");
   for (double target : targets) {
     char head[40];
     std::snprintf(head, sizeof head, "t(%s<=%g)", classification ? "loss" : "mse", target);
@@ -132,7 +139,7 @@ void print_task_table(const NnTask& task, const std::vector<MethodRuns>& all, co
   }
   std::printf("\n");
   for (const MethodRuns& runs : all) {
-    std::printf("%-10s", runs.method.c_str());
+    std::printf("%-15s", runs.method.c_str());
     if (!runs.unavailable.empty()) {
       std::printf(" n/a: %s\n", runs.unavailable.c_str());
       continue;
@@ -192,8 +199,13 @@ void bench_nn(const NnBenchArgs& args) {
 
   // LM iterations that start at a new point (Jacobian, J^T J, Cholesky) and
   // those that follow a rejected step (only a new Cholesky).
-  std::vector<double> lm_r1_new_point, lm_r1_refactor, ceres_r1_iteration_s;
+  std::vector<double> lm_r1_new_point, lm_r1_refactor;
+  // Ceres's iteration times on R1, by method (ceres-lm, ceres-lm-lapack).
+  std::map<std::string, std::vector<double>> ceres_r1_iteration_s;
   double lm_r1_total_s = 0.0;
+  // Process CPU seconds and iterations of each R1 method, all seeds: unlike
+  // wall time, what a run costs whatever else the machine is running.
+  std::map<std::string, std::pair<double, int>> r1_cpu;
   double lm_r1_iterations = 0.0;
   for (const std::string& task_name : args.tasks) {
     const bool r1 = task_name == "r1";
@@ -201,25 +213,36 @@ void bench_nn(const NnBenchArgs& args) {
     const std::vector<double> targets = r1 ? std::vector<double>{0.05, 0.02, 0.005} : std::vector<double>{0.05, 0.005};
     std::vector<MethodRuns> all;
     std::vector<std::string> methods = args.methods;
-    if (args.vs == "ceres") methods.push_back("ceres-lm");
+    if (args.vs == "ceres") {
+      // Ceres's dense normal Cholesky with each of its dense libraries.
+      methods.push_back("ceres-lm");
+      methods.push_back("ceres-lm-lapack");
+    }
     for (const std::string& method : methods) {
       MethodRuns runs;
       runs.method = method;
-      if (method == "ceres-lm") {
+      if (method == "ceres-lm" || method == "ceres-lm-lapack") {
 #ifdef CURVATURE_WITH_CERES
+        const bench::CeresDenseLibrary library =
+            method == "ceres-lm" ? bench::CeresDenseLibrary::kEigen : bench::CeresDenseLibrary::kLapack;
         if (!r1) {
           runs.unavailable = "Ceres minimizes sums of squares only";
+        } else if (!bench::ceres_dense_library_available(library)) {
+          runs.unavailable = std::string("this Ceres was built without ") + bench::to_string(library);
         } else {
           for (std::uint64_t seed : seeds) {
             NnTask seeded = task;
             seeded.network.seed = seed;
-            NnTrainResult result = bench::run_ceres_lm_nn(seeded, args.max_time, args.threads);
+            const double cpu_begin = process_cpu_seconds();
+            NnTrainResult result = bench::run_ceres_lm_nn(seeded, args.max_time, args.threads, library);
+            r1_cpu[method].first += process_cpu_seconds() - cpu_begin;
+            r1_cpu[method].second += result.summary.iterations;
             const NnTrainRecord& last = result.trace.back();
-            std::fprintf(stderr, "  R1 ceres-lm  seed %llu: %6d iterations, %7.2f s, train %.4e, test %.4e\n",
-                         static_cast<unsigned long long>(seed), result.summary.iterations, last.time_s, last.train_loss,
-                         last.test_loss);
+            std::fprintf(stderr, "  R1 %-15s seed %llu: %6d iterations, %7.2f s, train %.4e, test %.4e\n",
+                         method.c_str(), static_cast<unsigned long long>(seed), result.summary.iterations, last.time_s,
+                         last.train_loss, last.test_loss);
             for (const NnTrainRecord& row : result.trace) {
-              if (row.iteration > 0) ceres_r1_iteration_s.push_back(row.iteration_time_s);
+              if (row.iteration > 0) ceres_r1_iteration_s[method].push_back(row.iteration_time_s);
             }
             runs.results.push_back(std::move(result));
           }
@@ -245,7 +268,12 @@ void bench_nn(const NnBenchArgs& args) {
         options.max_cg_iterations = args.max_cg_iterations;
         options.learning_rate = args.learning_rate;
         options.warmup_steps = args.warmup_steps;
+        const double cpu_begin = process_cpu_seconds();
         NnTrainResult result = train_network(seeded, options);
+        if (r1 && method == "lm") {
+          r1_cpu[method].first += process_cpu_seconds() - cpu_begin;
+          r1_cpu[method].second += result.summary.iterations;
+        }
         const NnTrainRecord& last = result.trace.back();
         std::fprintf(stderr, "  %s %-9s seed %llu: %6d iterations, %7.2f s, train %.4e, test %.4e, %s\n",
                      r1 ? "R1" : "C1", method.c_str(), static_cast<unsigned long long>(seed), result.summary.iterations,
@@ -281,8 +309,26 @@ void bench_nn(const NnBenchArgs& args) {
                 bound.curvature.normal_s * 1e3, bound.curvature.cholesky_s * 1e3, bound.curvature.total() * 1e3,
                 bench::dense_kernel_in_use().c_str());
     for (const bench::DenseKernelTimes& candidate : bound.candidates) {
-      std::printf("    candidate %-16s J^T J %.1f ms + Cholesky %.1f ms = %.1f ms\n", candidate.kernel.c_str(),
-                  candidate.times.normal_s * 1e3, candidate.times.cholesky_s * 1e3, candidate.times.total() * 1e3);
+      std::printf(
+          "    candidate %-16s J^T J %.1f ms + Cholesky %.1f ms = %.1f ms; single precision %.1f ms + %.1f ms = "
+          "%.1f ms\n",
+          candidate.kernel.c_str(), candidate.times.normal_s * 1e3, candidate.times.cholesky_s * 1e3,
+          candidate.times.total() * 1e3, candidate.single.normal_s * 1e3, candidate.single.cholesky_s * 1e3,
+          candidate.single.total() * 1e3);
+    }
+    if (!bound.candidates.empty()) {
+      // The kernel in use against the fastest candidate, in each precision.
+      double fastest_double = kInfinity, fastest_single = kInfinity, chosen_double = kNaN, chosen_single = kNaN;
+      for (const bench::DenseKernelTimes& candidate : bound.candidates) {
+        fastest_double = std::min(fastest_double, candidate.times.total());
+        fastest_single = std::min(fastest_single, candidate.single.total());
+        if (candidate.kernel == bench::dense_kernel_name()) {
+          chosen_double = candidate.times.total();
+          chosen_single = candidate.single.total();
+        }
+      }
+      std::printf("    in use, %s: %.2fx the fastest candidate in double, %.2fx in single precision\n",
+                  bench::dense_kernel_name().c_str(), chosen_double / fastest_double, chosen_single / fastest_single);
     }
     std::printf("  bound (the faster of each, medians of 7): %.1f ms + %.1f ms = %.1f ms\n", best.normal_s * 1e3,
                 best.cholesky_s * 1e3, floor * 1e3);
@@ -306,12 +352,31 @@ void bench_nn(const NnBenchArgs& args) {
     std::printf("  all iterations: mean %.1f ms (%zu at a new point, %zu after a rejection); ratio to bound %.2f\n",
                 lm_r1_total_s / lm_r1_iterations * 1e3, lm_r1_new_point.size(), lm_r1_refactor.size(),
                 lm_r1_total_s / lm_r1_iterations / floor);
-    if (!ceres_r1_iteration_s.empty()) {
-      const double ceres = bench::median(ceres_r1_iteration_s);
+    const double curvature_mean = lm_r1_total_s / lm_r1_iterations;
+    double fastest_ceres = kInfinity;
+    for (const auto& [method, iteration_s] : ceres_r1_iteration_s) {
+      const double ceres = bench::median(iteration_s);
+      fastest_ceres = std::min(fastest_ceres, ceres);
       std::printf(
-          "  ceres-lm (DENSE_NORMAL_CHOLESKY, %d threads): median %.1f ms per iteration over %zu; "
+          "  %s (DENSE_NORMAL_CHOLESKY, %s, %d threads): median %.1f ms per iteration over %zu; "
           "ceres / curvature (all iterations, mean) %.2f\n",
-          args.threads, ceres * 1e3, ceres_r1_iteration_s.size(), ceres / (lm_r1_total_s / lm_r1_iterations));
+          method.c_str(), method == "ceres-lm" ? "EIGEN" : "LAPACK", args.threads, ceres * 1e3, iteration_s.size(),
+          ceres / curvature_mean);
+    }
+    if (ceres_r1_iteration_s.size() > 1) {
+      std::printf("  the faster Ceres / curvature (all iterations, mean): %.2f\n", fastest_ceres / curvature_mean);
+    }
+    if (r1_cpu.size() > 1 && r1_cpu["lm"].second > 0) {
+      // Includes each run's set-up (and, for lm, the dense kernels' calibration).
+      const double lm_cpu = r1_cpu["lm"].first / r1_cpu["lm"].second;
+      std::printf("  process CPU time per iteration (set-up included; with %d threads, summed over them): lm %.1f ms",
+                  args.threads, lm_cpu * 1e3);
+      for (const auto& [method, cpu] : r1_cpu) {
+        if (method == "lm" || cpu.second == 0) continue;
+        const double per_iteration = cpu.first / cpu.second;
+        std::printf(", %s %.1f ms (%.2fx)", method.c_str(), per_iteration * 1e3, per_iteration / lm_cpu);
+      }
+      std::printf("\n");
     }
   }
 }

@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "curvature/error.h"
 #include "gnuplot.h"
+#include "loss_figure.h"
 #include "optimizer_paths.h"
 
 namespace curvature::tools {
@@ -45,16 +46,7 @@ struct PathsArgs {
   std::string script_path;
 };
 
-std::pair<int, int> parse_size(const std::string& text) {
-  int width = 0, height = 0;
-  char x = 0, extra = 0;
-  std::istringstream in(text);
-  if (!(in >> width >> x >> height) || x != 'x' || in >> extra || width < 100 || height < 100 || width > 10000 ||
-      height > 10000) {
-    throw Error("--size: '" + text + "' is not WIDTHxHEIGHT in pixels, each in [100, 10000]");
-  }
-  return {width, height};
-}
+std::pair<int, int> parse_size(const std::string& text) { return parse_plot_size(text, "--size"); }
 
 std::vector<std::string> split(const std::string& line, char separator) {
   std::vector<std::string> fields;
@@ -112,43 +104,18 @@ Trace read_trace(const std::string& path) {
 }
 
 void finish(const PlotFigure& figure, const std::string& output, const std::string& script_path) {
-  const std::string script = gnuplot_script(figure, output);
-  if (!script_path.empty()) {
-    std::ofstream file(script_path);
-    file << script;
-    if (!file.flush()) throw Error("--script: cannot write '" + script_path + "'");
-  }
-  run_gnuplot(script);
-  const auto [width, height] = png_size(output);
-  int series = 0;
-  for (const PlotPanel& panel : figure.panels) series += static_cast<int>(panel.series.size());
-  std::printf("wrote %s: %dx%d PNG, %zu panel(s), %d series\n", output.c_str(), width, height, figure.panels.size(),
-              series);
+  std::printf("wrote %s\n", draw_figure(figure, output, script_path).c_str());
 }
 
 void plot_traces(const PlotArgs& args) {
   if (args.traces.empty()) throw Error("curv plot: give at least one trace file (or the paths subcommand)");
   if (args.output.empty()) throw Error("curv plot: -o FILE.png is required");
-  PlotFigure figure;
-  std::tie(figure.width, figure.height) = parse_size(args.size);
-  PlotPanel by_iteration, by_time;
-  by_iteration.title = "loss against iterations";
-  by_iteration.x_label = "iteration (epoch for first-order methods)";
-  by_time.title = "loss against time";
-  by_time.x_label = "time (s)";
-  by_iteration.y_label = by_time.y_label = "loss";
-  by_iteration.log_y = by_time.log_y = true;
-  // Iterations on a log scale too: a Levenberg-Marquardt fit ends in tens of
-  // iterations, a first-order one after thousands of epochs (iteration 0,
-  // the start, is left out). One legend, beside the second panel.
-  by_iteration.log_x = true;
-  by_iteration.x_label = "iteration (epoch for first-order methods), log scale";
-  by_iteration.key = false;
-  by_time.x_min = 0.0;
-  int run_index = 0;
+  const auto [width, height] = parse_size(args.size);
+  std::vector<LossCurves> runs;
   for (const std::string& path : args.traces) {
     const Trace trace = read_trace(path);
-    const std::string run = std::filesystem::path(path).stem().string();
+    LossCurves run;
+    run.run = std::filesystem::path(path).stem().string();
     std::vector<std::string> columns = args.columns;
     if (columns.empty()) {
       for (const std::string& name : trace.header) {
@@ -156,33 +123,20 @@ void plot_traces(const PlotArgs& args) {
       }
     }
     const int iteration = trace.column("iteration"), time = trace.column("time_s");
-    // A colour per run, a dash type per column (and per round of the palette).
-    const std::string color = kPlotPalette[run_index % 12];
-    int dash = 1 + (run_index / 12) % 3;
-    ++run_index;
+    for (const std::vector<double>& row : trace.rows) {
+      run.iteration.push_back(row[static_cast<size_t>(iteration)]);
+      run.time_s.push_back(row[static_cast<size_t>(time)]);
+    }
     for (const std::string& name : columns) {
       const int column = trace.column(name);
       if (column < 0) throw Error("--columns: '" + path + "' has no column " + name);
-      PlotSeries a, b;
-      a.title = b.title = columns.size() == 1 ? run : run + " " + name;
-      a.dash = b.dash = dash;
-      dash += 3;
-      a.color = b.color = color;
-      bool any = false;
-      for (const std::vector<double>& row : trace.rows) {
-        const double y = row[static_cast<size_t>(column)] > 0.0 ? row[static_cast<size_t>(column)] : std::nan("");
-        const double k = row[static_cast<size_t>(iteration)];
-        any = any || std::isfinite(y);
-        a.points.emplace_back(k > 0.0 ? k : std::nan(""), y);
-        b.points.emplace_back(row[static_cast<size_t>(time)], y);
-      }
-      if (!any) continue;  // e.g. test_loss of a fit without a test set
-      by_iteration.series.push_back(std::move(a));
-      by_time.series.push_back(std::move(b));
+      std::vector<double> values;
+      for (const std::vector<double>& row : trace.rows) values.push_back(row[static_cast<size_t>(column)]);
+      run.losses.emplace_back(name, std::move(values));
     }
+    runs.push_back(std::move(run));
   }
-  figure.panels = {by_iteration, by_time};
-  finish(figure, args.output, args.script_path);
+  finish(loss_figure(runs, width, height), args.output, args.script_path);
 }
 
 void plot_paths(const PathsArgs& args) {

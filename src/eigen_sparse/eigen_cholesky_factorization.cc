@@ -6,6 +6,7 @@
 #include <Eigen/OrderingMethods>
 #include <Eigen/SparseCholesky>
 #include <algorithm>
+#include <numeric>
 #include <string>
 
 #include "sparse_cholesky_factorization.h"
@@ -27,7 +28,18 @@ SparseCholeskyFactorization::~SparseCholeskyFactorization() = default;
 const char* SparseCholeskyFactorization::backend() { return "Eigen SimplicialLDLT"; }
 bool SparseCholeskyFactorization::supernodal() { return false; }
 
+// SimplicialLDLT applies its own AMD ordering in analyze().
+std::string SparseCholeskyFactorization::fill_reducing_ordering(const SymmetricUpperView& a,
+                                                                std::vector<int>* permutation) {
+  permutation->resize(static_cast<size_t>(a.n));
+  std::iota(permutation->begin(), permutation->end(), 0);
+  return {};
+}
+
+bool SparseCholeskyFactorization::prefers_lower_triangle() const { return false; }
+
 std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
+  if (a.lower) return "Eigen's SimplicialLDLT is set up for the upper triangle";
   auto& matrix = state_->matrix;
   const int nnz = a.outer[a.n];
   matrix.resize(a.n, a.n);

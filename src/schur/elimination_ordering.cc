@@ -83,8 +83,7 @@ std::vector<int> validate_elimination_ordering(const Problem::Impl& problem, std
       if (first >= 0) {
         const int x = std::min(position[first], position[p]), y = std::max(position[first], position[p]);
         throw Error("SolverOptions::elimination_ordering[" + std::to_string(x) + "] and [" + std::to_string(y) +
-                    "] share residual block " + std::to_string(r) +
-                    "; eliminated blocks must share no residual block");
+                    "] share residual block " + std::to_string(r) + "; eliminated blocks must share no residual block");
       }
       first = p;
     }

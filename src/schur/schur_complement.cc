@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <numeric>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "curvature/error.h"
@@ -17,9 +17,12 @@ struct SchurComplementSolver::Kernels {
   virtual ~Kernels() = default;
   // E^T E, E^T r and W = F^T E of chunks [begin, end).
   virtual void prepare_chunks(SchurComplementSolver& s, int begin, int end) const = 0;
-  // F^T F of S blocks [begin, end).
+  // F^T F of S blocks [begin, end), from one sweep through the Jacobian.
   virtual void ftf_blocks(SchurComplementSolver& s, int begin, int end) const = 0;
-  // M^-1, M^-1 E^T r and W M^-1 of chunks [begin, end).
+  // F^T r of f-blocks [begin, end), each from its cells in increasing order,
+  // from one sweep through the Jacobian.
+  virtual void ftr_blocks(SchurComplementSolver& s, int begin, int end) const = 0;
+  // M^-1 and M^-1 E^T r of chunks [begin, end).
   virtual void solve_chunks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const = 0;
   // S blocks [begin, end) and right-hand-side blocks of f-blocks in the same range.
   virtual void s_blocks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const = 0;
@@ -38,6 +41,9 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   template <int kRows, int kCols>
   using ConstBlockMap = Eigen::Map<const Eigen::Matrix<double, kRows, kCols, Eigen::RowMajor>>;
   using EVector = Eigen::Matrix<double, kE, 1>;
+
+  // Every size known at compile time: the hot loops are written out.
+  static constexpr bool kFixed = kR != Eigen::Dynamic && kF != Eigen::Dynamic && kE != Eigen::Dynamic;
 
   const int fe, ee, me;  // storage strides: max f x max e, max e x max e, max e
 
@@ -69,13 +75,13 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
         const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
         const auto e = e_rows(s, rb, e_size);
-        ete.noalias() += e.transpose() * e;
-        etr.noalias() += e.transpose() * r_rows(s, rb);
+        ete.noalias() += e.transpose().lazyProduct(e);
+        etr.noalias() += e.transpose().lazyProduct(r_rows(s, rb));
         for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
           const SchurStructure::Cell& cell = st.f_cells[k];
           const int f_size = st.f_blocks[cell.block].size;
-          BlockMap<kF, kE> w(s.w_.data() + static_cast<size_t>(k) * fe, f_size, e_size);
-          w.noalias() = f_rows(s, rb, cell, f_size).transpose() * e;
+          BlockMap<kE, kF> wt(s.w_.data() + static_cast<size_t>(s.cell_slot_[k]) * fe, e_size, f_size);
+          wt.noalias() = e.transpose().lazyProduct(f_rows(s, rb, cell, f_size));
         }
       }
     }
@@ -84,14 +90,47 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   void ftf_blocks(SchurComplementSolver& s, int begin, int end) const override {
     const SchurStructure& st = *s.structure_;
     for (int k = begin; k < end; ++k) {
-      const int fa = st.f_blocks[s.block_row_[k]].size, fb = st.f_blocks[s.block_col_[k]].size;
-      BlockMap<kF, kF> block(s.ftf_.data() + s.block_offsets_[k], fa, fb);
-      block.setZero();
-      for (long p = s.ftf_pair_starts_[k]; p < s.ftf_pair_starts_[k + 1]; ++p) {
-        const auto [i, j] = s.ftf_pairs_[p];
-        const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[i]];
-        block.noalias() += f_rows(s, rb, st.f_cells[i], fa).transpose() * f_rows(s, rb, st.f_cells[j], fb);
+      if (s.ftf_offsets_[k] >= 0) {
+        const long size = s.block_offsets_[k + 1] - s.block_offsets_[k];
+        std::fill_n(s.ftf_.data() + s.ftf_offsets_[k], size, 0.0);
       }
+    }
+    // One sweep through the Jacobian in row order, each block taking the
+    // pairs it owns: sequential reads, and every block sums its pairs in
+    // row order whichever thread owns it.
+    for (const FtfPair& pair : s.ftf_sweep_) {
+      if (pair.block < begin || pair.block >= end) continue;
+      const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[pair.i]];
+      double* out = s.ftf_.data() + s.ftf_offsets_[pair.block];
+      if constexpr (kFixed) {
+        const double* fi = s.values_ + st.f_cells[pair.i].value_offset;
+        const double* fj = s.values_ + st.f_cells[pair.j].value_offset;
+        for (int t = 0; t < kR; ++t, fi += rb.row_stride, fj += rb.row_stride) {
+          for (int r = 0; r < kF; ++r) {
+            const double x = fi[r];
+            for (int c = 0; c < kF; ++c) out[r * kF + c] += x * fj[c];
+          }
+        }
+      } else {
+        const int fa = st.f_blocks[s.block_row_[pair.block]].size, fb = st.f_blocks[s.block_col_[pair.block]].size;
+        BlockMap<kF, kF>(out, fa, fb).noalias() +=
+            f_rows(s, rb, st.f_cells[pair.i], fa).transpose().lazyProduct(f_rows(s, rb, st.f_cells[pair.j], fb));
+      }
+    }
+  }
+
+  void ftr_blocks(SchurComplementSolver& s, int begin, int end) const override {
+    const SchurStructure& st = *s.structure_;
+    for (int a = begin; a < end; ++a) s.ftr_.segment(st.f_blocks[a].reduced_offset, st.f_blocks[a].size).setZero();
+    // One sweep through the Jacobian in row order (as for F^T F): each
+    // f-block sums its cells in increasing order whichever thread owns it.
+    for (int k = 0; k < static_cast<int>(st.f_cells.size()); ++k) {
+      const int a = st.f_cells[k].block;
+      if (a < begin || a >= end) continue;
+      const SchurStructure::Block& block = st.f_blocks[a];
+      const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[k]];
+      Eigen::Map<Eigen::Matrix<double, kF, 1>>(s.ftr_.data() + block.reduced_offset, block.size).noalias() +=
+          f_rows(s, rb, st.f_cells[k], block.size).transpose().lazyProduct(r_rows(s, rb));
     }
   }
 
@@ -100,7 +139,8 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     for (int c = begin; c < end; ++c) {
       const SchurStructure::Block& block = st.e_blocks[c];
       const int e_size = block.size;
-      Eigen::Matrix<double, kE, kE> m = ConstBlockMap<kE, kE>(s.ete_.data() + static_cast<size_t>(c) * ee, e_size, e_size);
+      Eigen::Matrix<double, kE, kE> m =
+          ConstBlockMap<kE, kE>(s.ete_.data() + static_cast<size_t>(c) * ee, e_size, e_size);
       m.diagonal().array() += d.segment(block.column, e_size).array().square();
       Eigen::LLT<Eigen::Matrix<double, kE, kE>> llt(m);
       s.chunk_regularized_[c] = 0;
@@ -113,13 +153,7 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       m_inverse.setIdentity();
       llt.solveInPlace(m_inverse);
       Eigen::Map<EVector>(s.m_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size).noalias() =
-          m_inverse * Eigen::Map<const EVector>(s.etr_.data() + static_cast<size_t>(c) * me, e_size);
-      for (int i = s.chunk_cell_starts_[c]; i < s.chunk_cell_starts_[c + 1]; ++i) {
-        const int k = s.chunk_cells_[i];
-        const int f_size = st.f_blocks[st.f_cells[k].block].size;
-        BlockMap<kF, kE>(s.wm_.data() + static_cast<size_t>(k) * fe, f_size, e_size).noalias() =
-            ConstBlockMap<kF, kE>(s.w_.data() + static_cast<size_t>(k) * fe, f_size, e_size) * m_inverse;
-      }
+          m_inverse.lazyProduct(Eigen::Map<const EVector>(s.etr_.data() + static_cast<size_t>(c) * me, e_size));
     }
   }
 
@@ -129,16 +163,56 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       const SchurStructure::Block& row_block = st.f_blocks[s.block_row_[k]];
       const SchurStructure::Block& col_block = st.f_blocks[s.block_col_[k]];
       const int fa = row_block.size, fb = col_block.size;
-      BlockMap<kF, kF> block(s.s_blocks_.data() + s.block_offsets_[k], fa, fb);
-      block = ConstBlockMap<kF, kF>(s.ftf_.data() + s.block_offsets_[k], fa, fb);
-      for (long p = s.elimination_pair_starts_[k]; p < s.elimination_pair_starts_[k + 1]; ++p) {
-        const auto [i, j] = s.elimination_pairs_[p];
-        const int e_size = st.e_blocks[s.cell_chunk_[i]].size;
-        block.noalias() -= ConstBlockMap<kF, kE>(s.wm_.data() + static_cast<size_t>(i) * fe, fa, e_size) *
-                           ConstBlockMap<kF, kE>(s.w_.data() + static_cast<size_t>(j) * fe, fb, e_size).transpose();
+      double* out = s.s_blocks_.data() + s.block_offsets_[k];
+      const double* ftf = s.ftf_offsets_[k] >= 0 ? s.ftf_.data() + s.ftf_offsets_[k] : nullptr;
+      const long first = s.elimination_pair_starts_[k], last = s.elimination_pair_starts_[k + 1];
+      if constexpr (kFixed) {
+        // S_ab = F^T F - sum W_i M^-1 W_j^T: u = M^-1 W_j^T, then a rank-kE
+        // update of a block kept in registers, rows of u contiguous.
+        alignas(64) double block[kF * kF];
+        alignas(64) double u[kE * kF];
+        for (int x = 0; x < kF * kF; ++x) block[x] = ftf ? ftf[x] : 0.0;
+        for (long p = first; p < last; ++p) {
+          const auto [i, j] = s.elimination_pairs_[p];
+          const double* m_inverse = s.m_inverse_.data() + static_cast<size_t>(s.slot_chunk_[i]) * ee;
+          const double* wi = s.w_.data() + static_cast<size_t>(i) * fe;  // W_i^T, kE x kF
+          const double* wj = s.w_.data() + static_cast<size_t>(j) * fe;
+          for (int e = 0; e < kE; ++e) {
+            for (int c = 0; c < kF; ++c) {
+              double sum = 0.0;
+              for (int x = 0; x < kE; ++x) sum += m_inverse[e * kE + x] * wj[x * kF + c];
+              u[e * kF + c] = sum;
+            }
+          }
+          for (int r = 0; r < kF; ++r) {
+            for (int e = 0; e < kE; ++e) {
+              const double x = wi[e * kF + r];
+              for (int c = 0; c < kF; ++c) block[r * kF + c] -= x * u[e * kF + c];
+            }
+          }
+        }
+        for (int x = 0; x < kF * kF; ++x) out[x] = block[x];
+      } else {
+        BlockMap<kF, kF> block(out, fa, fb);
+        if (ftf) {
+          block = ConstBlockMap<kF, kF>(ftf, fa, fb);
+        } else {
+          block.setZero();
+        }
+        for (long p = first; p < last; ++p) {
+          const auto [i, j] = s.elimination_pairs_[p];
+          const int c = s.slot_chunk_[i];
+          const int e_size = st.e_blocks[c].size;
+          const Eigen::Matrix<double, kE, kF> u =
+              ConstBlockMap<kE, kE>(s.m_inverse_.data() + static_cast<size_t>(c) * ee, e_size, e_size)
+                  .lazyProduct(ConstBlockMap<kE, kF>(s.w_.data() + static_cast<size_t>(j) * fe, e_size, fb));
+          block.noalias() -=
+              ConstBlockMap<kE, kF>(s.w_.data() + static_cast<size_t>(i) * fe, e_size, fa).transpose().lazyProduct(u);
+        }
       }
       if (s.block_row_[k] == s.block_col_[k]) {
-        block.diagonal().array() += d.segment(row_block.column, fa).array().square();
+        const double* dd = d.data() + row_block.column;
+        for (int x = 0; x < fa; ++x) out[x * fb + x] += dd[x] * dd[x];
       }
     }
   }
@@ -153,8 +227,10 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
         const int c = s.cell_chunk_[k];
         if (c < 0) continue;
         const int e_size = st.e_blocks[c].size;
-        g.noalias() -= ConstBlockMap<kF, kE>(s.w_.data() + static_cast<size_t>(k) * fe, block.size, e_size) *
-                       Eigen::Map<const EVector>(s.m_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size);
+        g.noalias() -=
+            ConstBlockMap<kE, kF>(s.w_.data() + static_cast<size_t>(i) * fe, e_size, block.size)
+                .transpose()
+                .lazyProduct(Eigen::Map<const EVector>(s.m_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size));
       }
       s.rhs_.segment(block.reduced_offset, block.size) = -g;
     }
@@ -165,14 +241,17 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     for (int c = begin; c < end; ++c) {
       const SchurStructure::Block& block = st.e_blocks[c];
       const int e_size = block.size;
-      // dy = -M^-1 (E^T r + W^T dz) = -(M^-1 E^T r + (W M^-1)^T dz).
-      EVector dy = Eigen::Map<const EVector>(s.m_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size);
+      // dy = -M^-1 (E^T r + W^T dz) = -(M^-1 E^T r + M^-1 W^T dz).
+      EVector t = EVector::Zero(e_size);
       for (int i = s.chunk_cell_starts_[c]; i < s.chunk_cell_starts_[c + 1]; ++i) {
         const int k = s.chunk_cells_[i];
         const SchurStructure::Block& f = st.f_blocks[st.f_cells[k].block];
-        dy.noalias() += ConstBlockMap<kF, kE>(s.wm_.data() + static_cast<size_t>(k) * fe, f.size, e_size).transpose() *
-                        s.dz_.segment(f.reduced_offset, f.size);
+        t.noalias() += ConstBlockMap<kE, kF>(s.w_.data() + static_cast<size_t>(s.cell_slot_[k]) * fe, e_size, f.size)
+                           .lazyProduct(s.dz_.segment(f.reduced_offset, f.size));
       }
+      const EVector dy =
+          Eigen::Map<const EVector>(s.m_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size) +
+          ConstBlockMap<kE, kE>(s.m_inverse_.data() + static_cast<size_t>(c) * ee, e_size, e_size).lazyProduct(t);
       dx->segment(block.column, e_size) = -dy;
     }
   }
@@ -237,33 +316,44 @@ void SchurComplementSolver::build_block_pattern() {
   f_block_cells_.resize(num_cells);
   std::vector<int> fill(f_block_cell_starts_.begin(), f_block_cell_starts_.end() - 1);
   for (int k = 0; k < num_cells; ++k) f_block_cells_[fill[st.f_cells[k].block]++] = k;
+  // W is stored in f-block order (slots), so that the blocks of S, each
+  // summed over one or two f-blocks' cells, read it in two ascending streams.
+  cell_slot_.resize(num_cells);
+  slot_chunk_.resize(num_cells);
+  for (int slot = 0; slot < num_cells; ++slot) {
+    cell_slot_[f_block_cells_[slot]] = slot;
+    slot_chunk_[slot] = cell_chunk_[f_block_cells_[slot]];
+  }
 
   // Every contribution as (row block, column block, cell i, cell j), sorted
   // by block and then by the pair: the order each block sums them in.
   struct Contribution {
     int a, b, i, j;
-    bool operator<(const Contribution& o) const {
-      return std::tie(a, b, i, j) < std::tie(o.a, o.b, o.i, o.j);
-    }
+    bool operator<(const Contribution& o) const { return std::tie(a, b, i, j) < std::tie(o.a, o.b, o.i, o.j); }
   };
   std::vector<Contribution> elimination, ftf;
-  auto add_pairs = [&](const int* cells, int n, std::vector<Contribution>* out) {
+  auto add_pairs = [&](const int* cells, int n, bool as_slots, std::vector<Contribution>* out) {
     for (int x = 0; x < n; ++x) {
       for (int y = 0; y < n; ++y) {
         const int a = st.f_cells[cells[x]].block, b = st.f_cells[cells[y]].block;
-        if (a <= b) out->push_back({a, b, cells[x], cells[y]});
+        if (a > b) continue;
+        if (as_slots) {
+          out->push_back({a, b, cell_slot_[cells[x]], cell_slot_[cells[y]]});
+        } else {
+          out->push_back({a, b, cells[x], cells[y]});
+        }
       }
     }
   };
   for (int c = 0; c < num_chunks; ++c) {
-    add_pairs(chunk_cells_.data() + chunk_cell_starts_[c], chunk_cell_starts_[c + 1] - chunk_cell_starts_[c],
+    add_pairs(chunk_cells_.data() + chunk_cell_starts_[c], chunk_cell_starts_[c + 1] - chunk_cell_starts_[c], true,
               &elimination);
   }
   std::vector<int> cells;
   for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
     cells.resize(rb.f_cell_end - rb.f_cell_begin);
     std::iota(cells.begin(), cells.end(), rb.f_cell_begin);
-    add_pairs(cells.data(), static_cast<int>(cells.size()), &ftf);
+    add_pairs(cells.data(), static_cast<int>(cells.size()), false, &ftf);
   }
   std::sort(elimination.begin(), elimination.end());
   std::sort(ftf.begin(), ftf.end());
@@ -304,6 +394,20 @@ void SchurComplementSolver::build_block_pattern() {
   };
   to_lists(elimination, &elimination_pair_starts_, &elimination_pairs_);
   to_lists(ftf, &ftf_pair_starts_, &ftf_pairs_);
+  // The same F^T F pairs in Jacobian row order, each with its block.
+  ftf_sweep_.clear();
+  for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
+    for (int x = rb.f_cell_begin; x < rb.f_cell_end; ++x) {
+      for (int y = rb.f_cell_begin; y < rb.f_cell_end; ++y) {
+        const std::pair<int, int> ab{st.f_cells[x].block, st.f_cells[y].block};
+        if (ab.first > ab.second) continue;
+        const long k = std::lower_bound(blocks.begin(), blocks.end(), ab) - blocks.begin();
+        ftf_sweep_.push_back({x, y, static_cast<int>(k)});
+      }
+    }
+  }
+  ftf_pairs_.clear();
+  ftf_pairs_.shrink_to_fit();
 
   const size_t fe = static_cast<size_t>(st.max_f_block_size) * st.max_e_block_size;
   const size_t ee = static_cast<size_t>(st.max_e_block_size) * st.max_e_block_size;
@@ -312,9 +416,17 @@ void SchurComplementSolver::build_block_pattern() {
   m_inverse_.assign(num_chunks * ee, 0.0);
   m_inverse_etr_.assign(static_cast<size_t>(num_chunks) * st.max_e_block_size, 0.0);
   w_.assign(num_cells * fe, 0.0);
-  wm_.assign(num_cells * fe, 0.0);
   chunk_regularized_.assign(num_chunks, 0);
-  ftf_.assign(offset, 0.0);
+  // F^T F only for the blocks some residual block reads both sides of (on
+  // bundle adjustment the diagonal ones alone).
+  ftf_offsets_.assign(num_blocks, -1);
+  long ftf_size = 0;
+  for (long k = 0; k < num_blocks; ++k) {
+    if (ftf_pair_starts_[k] == ftf_pair_starts_[k + 1]) continue;
+    ftf_offsets_[k] = ftf_size;
+    ftf_size += block_offsets_[k + 1] - block_offsets_[k];
+  }
+  ftf_.assign(ftf_size, 0.0);
   s_blocks_.assign(offset, 0.0);
   ftr_.setZero(st.num_f_coordinates);
   rhs_.setZero(st.num_f_coordinates);
@@ -375,21 +487,20 @@ LinearSolverResult SchurComplementSolver::prepare(const JacobianRef& jacobian, c
   const SchurStructure& st = *structure_;
   const int num_chunks = static_cast<int>(st.e_blocks.size());
   pool_.parallel_for(num_chunks, [&](int, int begin, int end) { kernels_->prepare_chunks(*this, begin, end); });
-  pool_.parallel_for(static_cast<int>(block_row_.size()),
-                     [&](int, int begin, int end) { kernels_->ftf_blocks(*this, begin, end); });
-  // F^T r, f-block by f-block, its cells in increasing order.
-  pool_.parallel_for(static_cast<int>(st.f_blocks.size()), [&](int, int begin, int end) {
-    for (int a = begin; a < end; ++a) {
-      const SchurStructure::Block& block = st.f_blocks[a];
-      auto g = ftr_.segment(block.reduced_offset, block.size);
-      g.setZero();
-      for (int i = f_block_cell_starts_[a]; i < f_block_cell_starts_[a + 1]; ++i) {
-        const int k = f_block_cells_[i];
-        const SchurStructure::ResidualBlock& rb = st.residual_blocks[cell_residual_block_[k]];
-        const Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>> f(
-            values_ + st.f_cells[k].value_offset, block.size, rb.num_rows, Eigen::OuterStride<>(rb.row_stride));
-        g.noalias() += f * Eigen::Map<const Eigen::VectorXd>(residuals_ + rb.row, rb.num_rows);
-      }
+  // Each thread sweeps the Jacobian for an equal share of the blocks.
+  const int num_blocks = static_cast<int>(block_row_.size());
+  const int shares = pool_.num_threads();
+  pool_.parallel_for(shares, [&](int, int begin, int end) {
+    for (int share = begin; share < end; ++share) {
+      kernels_->ftf_blocks(*this, static_cast<int>(static_cast<long>(num_blocks) * share / shares),
+                           static_cast<int>(static_cast<long>(num_blocks) * (share + 1) / shares));
+    }
+  });
+  const int num_f_blocks = static_cast<int>(st.f_blocks.size());
+  pool_.parallel_for(shares, [&](int, int begin, int end) {
+    for (int share = begin; share < end; ++share) {
+      kernels_->ftr_blocks(*this, static_cast<int>(static_cast<long>(num_f_blocks) * share / shares),
+                           static_cast<int>(static_cast<long>(num_f_blocks) * (share + 1) / shares));
     }
   });
   prepared_ = true;

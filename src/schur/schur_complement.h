@@ -85,26 +85,36 @@ class SchurComplementSolver final : public LinearSolver {
   std::vector<int> cell_chunk_, cell_residual_block_;
   // Per chunk: its f-cells, chunk_cells_[chunk_cell_starts_[c] ..).
   std::vector<int> chunk_cell_starts_, chunk_cells_;
-  // Per f-block: its f-cells in increasing order, for F^T r.
+  // Per f-block: its f-cells in increasing order. A cell's position in
+  // f_block_cells_ is its slot, where its W^T is stored.
   std::vector<int> f_block_cell_starts_, f_block_cells_;
+  std::vector<int> cell_slot_;   // per f-cell
+  std::vector<int> slot_chunk_;  // per slot: its cell's chunk (-1 for none)
 
   // The blocks of S (upper triangle, a <= b), sorted by (a, b), each stored
   // row major at block_offsets_[k] in s_blocks_.
   std::vector<int> block_row_, block_col_;
   std::vector<long> block_offsets_;
-  // Per block: the eliminated pairs (cell i, cell j) of one chunk, giving
+  // Per block: the eliminated pairs (slot i, slot j) of one chunk, giving
   // -W_i M^-1 W_j^T, and the F^T F pairs (cell i, cell j) of one residual
-  // block, giving F_i^T F_j.
+  // block, giving F_i^T F_j (only their count is kept: ftf_sweep_ below).
   std::vector<long> elimination_pair_starts_, ftf_pair_starts_;
   std::vector<std::pair<int, int>> elimination_pairs_, ftf_pairs_;
   std::vector<long> diagonal_block_;  // per f-block: its diagonal block's index
+  // Per block: where its F^T F part is in ftf_, -1 when it has none.
+  std::vector<long> ftf_offsets_;
+  // The F^T F pairs (cell i, cell j, block) in Jacobian row order.
+  struct FtfPair {
+    int i, j, block;
+  };
+  std::vector<FtfPair> ftf_sweep_;
 
-  // prepare(): per chunk E^T E and E^T r, per chunk cell W = F^T E, F^T F
-  // blocks, F^T r.
+  // prepare(): per chunk E^T E and E^T r, per slot W^T = E^T F (e x f, row
+  // major), F^T F blocks, F^T r.
   std::vector<double> ete_, etr_, w_, ftf_;
   Eigen::VectorXd ftr_;
-  // solve(): per chunk M^-1 and M^-1 E^T r, per chunk cell W M^-1, S blocks.
-  std::vector<double> m_inverse_, m_inverse_etr_, wm_, s_blocks_;
+  // solve(): per chunk M^-1 and M^-1 E^T r, S blocks.
+  std::vector<double> m_inverse_, m_inverse_etr_, s_blocks_;
   std::vector<char> chunk_regularized_;
   Eigen::VectorXd rhs_, dz_;
 

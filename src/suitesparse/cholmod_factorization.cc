@@ -2,10 +2,12 @@
 // CHOLMOD picks a simplicial LDL' or a supernodal LL' factor by the
 // matrix's fill; the symbolic factorization is reused for every numeric one.
 #include <cholmod.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "sparse_cholesky_factorization.h"
 #include "suitesparse_common.h"
@@ -34,9 +36,51 @@ std::string cholmod_status_text(int status) {
   }
 }
 
+// Keeps CHOLMOD on the calling thread while it lives. Debian's CHOLMOD
+// opens OpenMP teams of a fixed size (CHOLMOD_OMP_NUM_THREADS, 4) inside the
+// supernodal factorization to clear and assemble large supernodes, whatever
+// the caller's thread count: a solve asked to use one thread then wakes
+// three more at every large supernode, and on a loaded or small machine the
+// futex traffic costs more than the loops it splits (a tenth of a pose-graph
+// solve). Those loops only copy values, so running them on one thread gives
+// the same factor bit for bit. max-active-levels is a per-thread setting in
+// OpenMP 5 runtimes (libgomp since GCC 11), so other threads of the process
+// keep theirs; it is restored on exit. CHOLMOD brings the OpenMP runtime
+// when it was built with one, so its entry points are looked up at run time
+// and a CHOLMOD without OpenMP needs nothing.
+class SerialOpenMpScope {
+ public:
+  SerialOpenMpScope() {
+    static const Entries entries = lookup();
+    if (entries.get == nullptr || entries.set == nullptr) return;
+    set_ = entries.set;
+    saved_ = entries.get();
+    set_(0);
+  }
+  ~SerialOpenMpScope() {
+    if (set_) set_(saved_);
+  }
+  SerialOpenMpScope(const SerialOpenMpScope&) = delete;
+  SerialOpenMpScope& operator=(const SerialOpenMpScope&) = delete;
+
+ private:
+  struct Entries {
+    int (*get)() = nullptr;
+    void (*set)(int) = nullptr;
+  };
+  static Entries lookup() {
+    Entries entries;
+    entries.get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_active_levels"));
+    entries.set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_max_active_levels"));
+    return entries;
+  }
+  void (*set_)(int) = nullptr;
+  int saved_ = 0;
+};
+
 // A CHOLMOD view (no copy) of the caller's upper triangle.
 cholmod_sparse view_of(const SymmetricUpperView& a) {
-  return cholmod_view(static_cast<size_t>(a.n), static_cast<size_t>(a.n), a.outer, a.inner, a.values, 1);
+  return cholmod_view(static_cast<size_t>(a.n), static_cast<size_t>(a.n), a.outer, a.inner, a.values, a.lower ? -1 : 1);
 }
 
 }  // namespace
@@ -47,6 +91,7 @@ struct SparseCholeskyFactorization::State {
   cholmod_dense* solution = nullptr;  // reused by cholmod_solve2
   cholmod_dense* solve_y = nullptr;
   cholmod_dense* solve_e = nullptr;
+  bool supernodal = false;  // what the last ordering's analysis chose
 
   void free_all() {
     if (factor) cholmod_free_factor(&factor, common.get());
@@ -74,14 +119,18 @@ bool SparseCholeskyFactorization::supernodal() { return true; }
 // keeps AMD.)
 constexpr double kNestedDissectionTrialFlops = 1e8;
 
-std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
+std::string SparseCholeskyFactorization::fill_reducing_ordering(const SymmetricUpperView& a,
+                                                                std::vector<int>* permutation) {
   state_->free_all();
   cholmod_sparse view = view_of(a);
+  view.xtype = CHOLMOD_PATTERN;
+  view.x = nullptr;
   cholmod_common* c = state_->common.get();
   c->nmethods = 1;
   c->method[0].ordering = CHOLMOD_AMD;
-  state_->factor = cholmod_analyze(&view, c);
-  if (state_->factor == nullptr || c->status < CHOLMOD_OK) {
+  c->postorder = 1;
+  cholmod_factor* factor = cholmod_analyze(&view, c);
+  if (factor == nullptr || c->status < CHOLMOD_OK) {
     return "cholmod_analyze failed: " + cholmod_status_text(c->status);
   }
   if (c->fl > kNestedDissectionTrialFlops) {
@@ -89,12 +138,45 @@ std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
     c->method[0].ordering = CHOLMOD_METIS;
     cholmod_factor* nested = cholmod_analyze(&view, c);
     if (nested != nullptr && c->status == CHOLMOD_OK && c->fl < amd_flops) {
-      cholmod_free_factor(&state_->factor, c);
-      state_->factor = nested;
+      cholmod_free_factor(&factor, c);
+      factor = nested;
     } else if (nested != nullptr) {
       cholmod_free_factor(&nested, c);
     }
     c->status = CHOLMOD_OK;  // a METIS that failed (or is missing) leaves the AMD analysis standing
+  }
+  // The ordering includes the elimination tree's postordering, which keeps
+  // the supernodes' columns together.
+  const auto* perm = static_cast<const int*>(factor->Perm);
+  permutation->assign(perm, perm + a.n);
+  state_->supernodal = factor->is_super;
+  cholmod_free_factor(&factor, c);
+  return {};
+}
+
+// The supernodal factorization of a permuted matrix given in its final
+// order reads the lower triangle as it is; the upper one it would transpose
+// at every factorization. The simplicial one reads the upper triangle.
+bool SparseCholeskyFactorization::prefers_lower_triangle() const { return state_->supernodal; }
+
+// The matrix arrives permuted, so CHOLMOD keeps its order (no postordering
+// either: the ordering above has it) and factors the caller's arrays as
+// they are, without the permuted transpose it would otherwise build at
+// every factorization.
+std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
+  state_->free_all();
+  cholmod_sparse view = view_of(a);
+  cholmod_common* c = state_->common.get();
+  c->nmethods = 1;
+  c->method[0].ordering = CHOLMOD_NATURAL;
+  c->postorder = 0;
+  state_->factor = cholmod_analyze(&view, c);
+  if (state_->factor == nullptr || c->status < CHOLMOD_OK) {
+    return "cholmod_analyze failed: " + cholmod_status_text(c->status);
+  }
+  const auto* perm = static_cast<const int*>(state_->factor->Perm);
+  for (int k = 0; k < a.n; ++k) {
+    if (perm[k] != k) return "cholmod_analyze reordered a matrix given in its final order";
   }
   return {};
 }
@@ -103,6 +185,7 @@ std::string SparseCholeskyFactorization::factorize(const SymmetricUpperView& a, 
   cholmod_sparse view = view_of(a);
   cholmod_common* c = state_->common.get();
   double beta[2] = {shift, 0.0};
+  const SerialOpenMpScope serial;
   const int ok = cholmod_factorize_p(&view, beta, nullptr, 0, state_->factor, c);
   if (ok && c->status == CHOLMOD_OK && state_->factor->minor == state_->factor->n) return {};
   return cholmod_status_text(c->status);

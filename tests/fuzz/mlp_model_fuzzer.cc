@@ -35,6 +35,13 @@ void check_model(const curvature::MlpModel& model) {
           "the column names survive a round trip");
   require(again.classes == model.classes, "the classes survive a round trip");
   require(again.network.layer_sizes == model.network.layer_sizes, "the layer sizes survive a round trip");
+  bool same_batch_norm = again.batch_norm.size() == model.batch_norm.size() &&
+                         (model.batch_norm.empty() || again.batch_norm_epsilon == model.batch_norm_epsilon);
+  for (size_t l = 0; same_batch_norm && l < model.batch_norm.size(); ++l) {
+    const curvature::MlpBatchNormLayer &a = again.batch_norm[l], &b = model.batch_norm[l];
+    same_batch_norm = a.scale == b.scale && a.shift == b.shift && a.mean == b.mean && a.variance == b.variance;
+  }
+  require(same_batch_norm, "the batch-norm layers survive a round trip");
 
   const Eigen::MatrixXd zeros = Eigen::MatrixXd::Zero(1, static_cast<Eigen::Index>(model.input_names.size()));
   const Eigen::MatrixXd out = curvature::predict(model, zeros);

@@ -63,9 +63,20 @@ class Recorder final : public ceres::IterationCallback {
   double overhead_s_ = 0.0;
 };
 
+ceres::DenseLinearAlgebraLibraryType ceres_type(CeresDenseLibrary library) {
+  return library == CeresDenseLibrary::kLapack ? ceres::LAPACK : ceres::EIGEN;
+}
+
 }  // namespace
 
-tools::NnTrainResult run_ceres_lm_nn(const tools::NnTask& task, double max_time_s, int threads) {
+const char* to_string(CeresDenseLibrary library) { return library == CeresDenseLibrary::kLapack ? "LAPACK" : "EIGEN"; }
+
+bool ceres_dense_library_available(CeresDenseLibrary library) {
+  return ceres::IsDenseLinearAlgebraLibraryTypeAvailable(ceres_type(library));
+}
+
+tools::NnTrainResult run_ceres_lm_nn(const tools::NnTask& task, double max_time_s, int threads,
+                                     CeresDenseLibrary library) {
   FLAGS_minloglevel = google::GLOG_ERROR;
   tools::NnTrainResult result;
   Mlp mlp(task.network);
@@ -88,6 +99,7 @@ tools::NnTrainResult run_ceres_lm_nn(const tools::NnTask& task, double max_time_
   options.minimizer_type = ceres::TRUST_REGION;
   options.trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
   options.linear_solver_type = ceres::DENSE_NORMAL_CHOLESKY;
+  options.dense_linear_algebra_library_type = ceres_type(library);
   options.num_threads = threads;
   options.max_solver_time_in_seconds = max_time_s;
   options.max_num_iterations = 1000000;

@@ -30,6 +30,12 @@ double median(std::vector<double> values) {
   return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
+// One kernel's samples, double and single precision.
+struct KernelSamples {
+  const internal::DenseKernel* kernel;
+  std::vector<double> normal_s, cholesky_s, single_normal_s, single_cholesky_s;
+};
+
 }  // namespace
 
 DenseNormalTimes DenseNormalBound::best() const {
@@ -42,8 +48,21 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
   internal::ThreadPool pool(threads);
   const Eigen::MatrixXf single_jacobian = jacobian.cast<float>();
   Eigen::MatrixXf single_normal(cols, cols);
-  std::vector<double> blas_normal, blas_cholesky, own_normal, own_cholesky, single_normal_s, single_cholesky_s;
+  // Every candidate the choice weighed, and the kernel in use after them
+  // when the environment named one that is not among them.
+  const internal::DenseKernel& in_use = internal::dense_kernel();
+  const std::vector<internal::DenseKernel> candidates = internal::dense_kernel_candidates();
+  std::vector<KernelSamples> samples;
+  size_t in_use_index = candidates.size();
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    samples.push_back({&candidates[i], {}, {}, {}, {}});
+    if (candidates[i].name == in_use.name && candidates[i].blis_context == in_use.blis_context) in_use_index = i;
+  }
+  if (in_use_index == candidates.size()) samples.push_back({&in_use, {}, {}, {}, {}});
+  std::vector<double> blas_normal, blas_cholesky;
   const double one = 1.0, zero = 0.0;
+  // Each repeat times every kernel in turn, so that a burst of load from
+  // other processes falls on all of them alike rather than on one.
   for (int r = 0; r < repeats; ++r) {
     auto begin = std::chrono::steady_clock::now();
     dsyrk_("L", "T", &cols, &rows, &one, jacobian.data(), &rows, &zero, normal.data(), &cols, 1, 1);
@@ -55,45 +74,46 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
     blas_cholesky.push_back(seconds_since(begin));
     if (info != 0) throw Error("dense normal bound: dpotrf failed with info " + std::to_string(info));
 
-    begin = std::chrono::steady_clock::now();
-    internal::lower_normal_matrix(jacobian, &normal, &pool);
-    own_normal.push_back(seconds_since(begin));
-    normal.diagonal().array() += 1.0;
-    begin = std::chrono::steady_clock::now();
-    const bool factored = internal::cholesky_lower_in_place(normal, &pool);
-    own_cholesky.push_back(seconds_since(begin));
-    if (!factored) throw Error("dense normal bound: the tiled Cholesky failed");
-
-    begin = std::chrono::steady_clock::now();
-    internal::lower_normal_matrix(single_jacobian, &single_normal, &pool);
-    single_normal_s.push_back(seconds_since(begin));
-    single_normal.diagonal().array() += static_cast<float>(rows);  // well conditioned, as LM's damped matrices
-    begin = std::chrono::steady_clock::now();
-    const bool single_factored = internal::cholesky_lower_in_place(single_normal, &pool);
-    single_cholesky_s.push_back(seconds_since(begin));
-    if (!single_factored) throw Error("dense normal bound: the single-precision tiled Cholesky failed");
-  }
-  DenseNormalBound bound;
-  for (const internal::DenseKernel& kernel : internal::dense_kernel_candidates()) {
-    std::vector<double> normal_s, cholesky_s;
-    for (int r = 0; r < repeats; ++r) {
-      auto begin = std::chrono::steady_clock::now();
+    for (KernelSamples& k : samples) {
+      const internal::DenseKernel& kernel = *k.kernel;
+      begin = std::chrono::steady_clock::now();
       internal::lower_normal_matrix(jacobian, &normal, &pool, internal::kDenseTileSize, &kernel);
-      normal_s.push_back(seconds_since(begin));
+      k.normal_s.push_back(seconds_since(begin));
       normal.diagonal().array() += 1.0;
       begin = std::chrono::steady_clock::now();
       const bool factored = internal::cholesky_lower_in_place(normal, &pool, internal::kDenseTileSize, &kernel);
-      cholesky_s.push_back(seconds_since(begin));
+      k.cholesky_s.push_back(seconds_since(begin));
       if (!factored) throw Error("dense normal bound: the tiled Cholesky failed with " + kernel.name);
+
+      begin = std::chrono::steady_clock::now();
+      internal::lower_normal_matrix(single_jacobian, &single_normal, &pool, internal::kDenseTileSize, &kernel);
+      k.single_normal_s.push_back(seconds_since(begin));
+      single_normal.diagonal().array() += static_cast<float>(rows);  // well conditioned, as LM's damped matrices
+      begin = std::chrono::steady_clock::now();
+      const bool single_factored =
+          internal::cholesky_lower_in_place(single_normal, &pool, internal::kDenseTileSize, &kernel);
+      k.single_cholesky_s.push_back(seconds_since(begin));
+      if (!single_factored) {
+        throw Error("dense normal bound: the single-precision tiled Cholesky failed with " + kernel.name);
+      }
     }
-    bound.candidates.push_back({kernel.name, {median(normal_s), median(cholesky_s)}});
   }
+  DenseNormalBound bound;
   bound.blas = {median(blas_normal), median(blas_cholesky)};
-  bound.curvature = {median(own_normal), median(own_cholesky)};
-  bound.single = {median(single_normal_s), median(single_cholesky_s)};
+  const KernelSamples& used = samples[in_use_index];
+  bound.curvature = {median(used.normal_s), median(used.cholesky_s)};
+  bound.single = {median(used.single_normal_s), median(used.single_cholesky_s)};
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const KernelSamples& k = samples[i];
+    bound.candidates.push_back({k.kernel->name,
+                                {median(k.normal_s), median(k.cholesky_s)},
+                                {median(k.single_normal_s), median(k.single_cholesky_s)}});
+  }
   return bound;
 }
 
 std::string dense_kernel_in_use() { return internal::dense_kernel_description(); }
+
+std::string dense_kernel_name() { return internal::dense_kernel().name; }
 
 }  // namespace curvature::bench

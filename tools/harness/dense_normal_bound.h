@@ -3,7 +3,9 @@
 // factorization, timed with the best kernels at hand in this process —
 // the system BLAS/LAPACK (dsyrk + dpotrf, one call each, as installed:
 // OpenBLAS on Debian) and curvature's own tiled kernels on `threads`
-// threads. Medians of `repeats` runs on a random Jacobian. Also the same
+// threads. Medians of `repeats` runs on a random Jacobian, each run timing
+// every kernel in turn (load from other processes then falls on all of
+// them alike). Also the same
 // tiled kernels in single precision, which the mixed-precision dense normal
 // Cholesky solver runs (SolverOptions::mixed_precision) before refining each
 // step in double: the bound is what all-double normal equations cost, the
@@ -25,6 +27,7 @@ struct DenseNormalTimes {
 struct DenseKernelTimes {
   std::string kernel;  // "blis:zen3", "eigen"
   DenseNormalTimes times;
+  DenseNormalTimes single;  // the same in single precision
 };
 
 struct DenseNormalBound {
@@ -41,5 +44,8 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
 // What runs curvature's dense tiles in this process and why, e.g.
 // "BLIS zen3 (calibrated; BLIS chose generic), 256-column tiles".
 std::string dense_kernel_in_use();
+
+// The name of that kernel, as DenseKernelTimes::kernel spells it ("blis:zen3").
+std::string dense_kernel_name();
 
 }  // namespace curvature::bench

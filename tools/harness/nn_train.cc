@@ -520,14 +520,19 @@ NnTrainResult train_with_layers(const NnTask& task, const NnTrainOptions& option
   const double units = classification ? 1.0 : static_cast<double>(num_train) * task.train.num_targets();
   Recorder recorder(task, options, &result.trace);
   Eigen::VectorXd x = objective.initial_parameters();
-  // A saved network to start from fills the Mlp part; gamma and beta start at 1 and 0.
+  // A saved network to start from: all of it (a model with batch norm), or
+  // the Mlp part, with gamma and beta starting at 1 and 0.
   if (task.initial_parameters.size() > 0) {
     const int mlp_size = Mlp(task.network).num_parameters();
-    if (task.initial_parameters.size() != mlp_size) {
+    if (task.initial_parameters.size() == x.size()) {
+      x = task.initial_parameters;
+    } else if (task.initial_parameters.size() == mlp_size) {
+      x.head(mlp_size) = task.initial_parameters;
+    } else {
       throw Error("the starting parameters have " + std::to_string(task.initial_parameters.size()) +
-                  " entries, the network " + std::to_string(mlp_size));
+                  " entries, the network " + std::to_string(mlp_size) + " (" + std::to_string(x.size()) +
+                  " with its layers' own)");
     }
-    x.head(mlp_size) = task.initial_parameters;
   }
   if (!first_order && options.l2 > 0.0) {
     throw Error(

@@ -1,0 +1,185 @@
+#include "sparse_normal_product.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+namespace curvature::internal {
+
+void SparseNormalProduct::analyze(const SparseRowMatrix& j) {
+  const int m = static_cast<int>(j.rows());
+  const int n = static_cast<int>(j.cols());
+  const int* outer = j.outerIndexPtr();
+  const int* inner = j.innerIndexPtr();
+  rows_ = m;
+  cols_ = n;
+
+  // Consecutive rows with the same columns form one group.
+  group_rows_.clear();
+  group_column_start_.assign(1, 0);
+  group_columns_.clear();
+  max_group_columns_ = 0;
+  for (int row = 0; row < m;) {
+    const int begin = outer[row];
+    const int length = outer[row + 1] - begin;
+    int end = row + 1;
+    while (end < m && outer[end + 1] - outer[end] == length &&
+           std::memcmp(inner + outer[end], inner + begin, static_cast<size_t>(length) * sizeof(int)) == 0) {
+      ++end;
+    }
+    group_rows_.push_back(row);
+    group_columns_.insert(group_columns_.end(), inner + begin, inner + begin + length);
+    group_column_start_.push_back(static_cast<int>(group_columns_.size()));
+    max_group_columns_ = std::max(max_group_columns_, length);
+    row = end;
+  }
+  group_rows_.push_back(m);
+
+  permutation_.resize(static_cast<size_t>(n));
+  std::iota(permutation_.begin(), permutation_.end(), 0);
+  build_pattern(permutation_, false);
+}
+
+// Row k of the lower triangle of the permuted J^T J: every new index below
+// k (above k for the upper triangle) of a column that shares a group with
+// column permutation_[k], and the diagonal.
+void SparseNormalProduct::build_pattern(const std::vector<int>& new_index, bool lower) {
+  const int n = cols_;
+  const int num_groups = static_cast<int>(group_rows_.size()) - 1;
+  // The groups that read each column.
+  std::vector<int> column_group_start(static_cast<size_t>(n) + 1, 0);
+  for (int c : group_columns_) ++column_group_start[static_cast<size_t>(c) + 1];
+  for (int c = 0; c < n; ++c) column_group_start[c + 1] += column_group_start[c];
+  std::vector<int> column_groups(group_columns_.size());
+  {
+    std::vector<int> next(column_group_start.begin(), column_group_start.end() - 1);
+    for (int g = 0; g < num_groups; ++g) {
+      for (int q = group_column_start_[g]; q < group_column_start_[g + 1]; ++q) {
+        column_groups[next[group_columns_[q]]++] = g;
+      }
+    }
+  }
+
+  outer_.assign(static_cast<size_t>(n) + 1, 0);
+  inner_.clear();
+  diagonal_position_.resize(n);
+  std::vector<int> marker(n, -1);
+  for (int k = 0; k < n; ++k) {
+    const int a = permutation_[k];
+    const size_t start = inner_.size();
+    marker[k] = k;
+    inner_.push_back(k);
+    for (int q = column_group_start[a]; q < column_group_start[a + 1]; ++q) {
+      const int g = column_groups[q];
+      for (int p = group_column_start_[g]; p < group_column_start_[g + 1]; ++p) {
+        const int other = new_index[group_columns_[p]];
+        if ((lower ? other > k : other < k) && marker[other] != k) {
+          marker[other] = k;
+          inner_.push_back(other);
+        }
+      }
+    }
+    std::sort(inner_.begin() + static_cast<std::ptrdiff_t>(start), inner_.end());
+    // The first entry of an upper-triangular row, the last of a lower one.
+    diagonal_position_[k] = lower ? static_cast<int>(start) : static_cast<int>(inner_.size()) - 1;
+    outer_[k + 1] = static_cast<int>(inner_.size());
+  }
+  inner_.shrink_to_fit();
+}
+
+void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool lower) {
+  const int n = cols_;
+  permutation_ = permutation;
+  lower_ = lower;
+  new_index_.resize(static_cast<size_t>(n));
+  for (int k = 0; k < n; ++k) new_index_[permutation_[k]] = k;
+  const std::vector<int>& new_index = new_index_;
+  build_pattern(new_index, lower);
+
+  // Each group's columns in the order of their new indices, and its map:
+  // for column i, the position of the first column of every run (of
+  // consecutive new indices) that starts at or before i.
+  const int num_groups = static_cast<int>(group_rows_.size()) - 1;
+  group_order_.resize(group_columns_.size());
+  group_position_start_.assign(1, 0);
+  positions_.clear();
+  std::vector<int> sorted;
+  for (int g = 0; g < num_groups; ++g) {
+    const int* columns = group_columns_.data() + group_column_start_[g];
+    const int k = group_column_start_[g + 1] - group_column_start_[g];
+    int* order = group_order_.data() + group_column_start_[g];
+    std::iota(order, order + k, 0);
+    std::sort(order, order + k, [&](int x, int y) { return new_index[columns[x]] < new_index[columns[y]]; });
+    sorted.resize(static_cast<size_t>(k));
+    for (int i = 0; i < k; ++i) sorted[i] = new_index[columns[order[i]]];
+    for (int i = 0; i < k; ++i) {
+      const int* row_begin = inner_.data() + outer_[sorted[i]];
+      const int* row_end = inner_.data() + outer_[sorted[i] + 1];
+      const int first = lower ? i : 0;
+      const int last = lower ? k - 1 : i;
+      for (int jj = first; jj <= last; ++jj) {
+        if (jj > first && sorted[jj] == sorted[jj - 1] + 1) continue;
+        positions_.push_back(static_cast<int>(std::lower_bound(row_begin, row_end, sorted[jj]) - inner_.data()));
+      }
+    }
+    group_position_start_.push_back(static_cast<int>(positions_.size()));
+  }
+  positions_.shrink_to_fit();
+  scratch_.assign(static_cast<size_t>(kRowsPerChunk) * static_cast<size_t>(max_group_columns_), 0.0);
+}
+
+bool SparseNormalProduct::same_pattern(const SparseRowMatrix& j) const {
+  if (j.rows() != rows_ || j.cols() != cols_) return false;
+  const int* outer = j.outerIndexPtr();
+  const int* inner = j.innerIndexPtr();
+  const int num_groups = static_cast<int>(group_rows_.size()) - 1;
+  for (int g = 0; g < num_groups; ++g) {
+    const int* columns = group_columns_.data() + group_column_start_[g];
+    const int k = group_column_start_[g + 1] - group_column_start_[g];
+    for (int row = group_rows_[g]; row < group_rows_[g + 1]; ++row) {
+      if (outer[row + 1] - outer[row] != k) return false;
+      if (std::memcmp(inner + outer[row], columns, static_cast<size_t>(k) * sizeof(int)) != 0) return false;
+    }
+  }
+  return true;
+}
+
+void SparseNormalProduct::compute(const SparseRowMatrix& j, double* values) const {
+  std::fill(values, values + inner_.size(), 0.0);
+  const int* outer = j.outerIndexPtr();
+  const double* jacobian = j.valuePtr();
+  double* scratch = scratch_.data();
+  const int num_groups = static_cast<int>(group_rows_.size()) - 1;
+  for (int g = 0; g < num_groups; ++g) {
+    const int* columns = group_columns_.data() + group_column_start_[g];
+    const int* order = group_order_.data() + group_column_start_[g];
+    const int k = group_column_start_[g + 1] - group_column_start_[g];
+    for (int first = group_rows_[g]; first < group_rows_[g + 1]; first += kRowsPerChunk) {
+      const int rows = std::min(kRowsPerChunk, group_rows_[g + 1] - first);
+      // The chunk column by column, so that each inner product below reads
+      // two contiguous arrays. The group's rows are consecutive in J.
+      const double* block = jacobian + outer[first];
+      for (int r = 0; r < rows; ++r) {
+        for (int i = 0; i < k; ++i) scratch[i * rows + r] = block[r * k + order[i]];
+      }
+      const int* position = positions_.data() + group_position_start_[g];
+      for (int i = 0; i < k; ++i) {
+        const double* column_i = scratch + i * rows;
+        int p = 0;
+        const int first_jj = lower_ ? i : 0;
+        const int last_jj = lower_ ? k - 1 : i;
+        for (int jj = first_jj; jj <= last_jj; ++jj) {
+          if (jj == first_jj || new_index_[columns[order[jj]]] != new_index_[columns[order[jj - 1]]] + 1) {
+            p = *position++;
+          }
+          const double* column_j = scratch + jj * rows;
+          double sum = 0.0;
+          for (int r = 0; r < rows; ++r) sum += column_i[r] * column_j[r];
+          values[p++] += sum;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace curvature::internal

@@ -1,0 +1,93 @@
+// sparse_normal_product.h — J^T J of a compressed-row Jacobian, formed block
+// by block over a pattern computed once. Internal; used by
+// SparseNormalCholeskySolver.
+//
+// The rows of a Jacobian assembled from residual blocks come in runs that
+// share one column pattern (every row of a block reads the same parameter
+// blocks), and a row's columns come in runs of consecutive indices (one run
+// per parameter block). analyze() finds those row groups; set_ordering()
+// renames the columns by the factorization's fill-reducing ordering, so
+// that J^T J is formed directly in the order the factorization works in,
+// and computes, for each group, where each of its column pairs lands in the
+// lower triangle; compute() then forms J^T J as a sum of small dense
+// products, one per row group, each added along the precomputed positions:
+// no search, no scatter into a dense accumulator, no transposed copy of J.
+// The map stores one position per (column, run of consecutive new indices)
+// rather than one per entry (an ordering that keeps each parameter block's
+// columns together keeps it small), and the patterns kept to recognise J
+// again are one row per group, so the memory beyond J^T J itself is a small
+// fraction of J's.
+//
+// The sums run in one fixed order (group after group, row after row), so
+// the result does not depend on anything but J.
+#pragma once
+
+#include <vector>
+
+#include "linear_solver.h"
+
+namespace curvature::internal {
+
+class SparseNormalProduct {
+ public:
+  // Finds the row groups of `j` and builds the pattern of the lower
+  // triangle of J^T J in J's column order (diagonal always stored, since
+  // damping fills it), for choosing a fill-reducing ordering. `j` must be
+  // compressed with sorted columns per row.
+  void analyze(const SparseRowMatrix& j);
+  // Renames J's columns: column permutation[k] becomes k, and the pattern
+  // and the groups' maps are rebuilt for J^T J in that order, which is the
+  // matrix compute() forms. Called after analyze(), before compute();
+  // `permutation` is a permutation of 0 .. cols() - 1.
+  // With `lower`, the pattern is the upper triangle row by row (the lower
+  // one column by column) instead.
+  void set_ordering(const std::vector<int>& permutation, bool lower);
+  // Whether `j` has exactly the pattern last analyzed.
+  bool same_pattern(const SparseRowMatrix& j) const;
+
+  // values[p] = entry p of the (permuted) J^T J, for a J with the analyzed
+  // pattern; `values` has nonzeros() entries.
+  void compute(const SparseRowMatrix& j, double* values) const;
+
+  int cols() const { return cols_; }
+  // The lower triangle row by row, i.e. the upper triangle column by
+  // column (or the other triangle, as set_ordering() was asked): in J's
+  // column order after analyze(), in the new order after set_ordering().
+  const std::vector<int>& outer() const { return outer_; }
+  const std::vector<int>& inner() const { return inner_; }
+  size_t nonzeros() const { return inner_.size(); }
+  bool lower() const { return lower_; }
+  // Where diagonal entry (k, k) sits in the pattern.
+  int diagonal_position(int k) const { return diagonal_position_[static_cast<size_t>(k)]; }
+  // The column of J that is column k of the permuted J^T J.
+  int column(int k) const { return permutation_[static_cast<size_t>(k)]; }
+
+ private:
+  // At most this many rows of a group are transposed into the scratch at a
+  // time, so a dense J (one group of all rows) needs no full copy.
+  static constexpr int kRowsPerChunk = 32;
+
+  void build_pattern(const std::vector<int>& new_index, bool lower);
+
+  int rows_ = -1, cols_ = -1;
+  // Row groups: rows group_rows_[g] .. group_rows_[g + 1] - 1 share the
+  // column pattern group_columns_[group_column_start_[g] ..
+  // group_column_start_[g + 1]).
+  std::vector<int> group_rows_, group_column_start_, group_columns_;
+  // Per group, its columns' places within a row (0 .. k-1) in the order of
+  // their new indices.
+  std::vector<int> group_order_;
+  // Per group, per column i of group_order_, one position per run of
+  // columns (in that order) with consecutive new indices, from the first
+  // column through column i: where (column i, the run's first column) sits
+  // in the pattern; the run's other columns follow it there.
+  std::vector<int> group_position_start_, positions_;
+  std::vector<int> permutation_;  // new index -> column of J
+  std::vector<int> new_index_;    // column of J -> new index
+  std::vector<int> outer_, inner_, diagonal_position_;
+  int max_group_columns_ = 0;
+  bool lower_ = false;                   // the pattern is the upper triangle row by row
+  mutable std::vector<double> scratch_;  // a chunk of a group's rows, column by column
+};
+
+}  // namespace curvature::internal
