@@ -102,7 +102,7 @@ std::vector<std::string> default_linear_solvers(int num_cameras) {
   std::vector<std::string> names;
   if (num_cameras <= kDenseSchurMaxCameras) names.push_back("dense-schur");
   names.push_back("sparse-schur");
-  // iterative-schur goes here once it exists.
+  names.push_back("iterative-schur");
   names.push_back("sparse-normal-cholesky");
   names.push_back("cgnr");
   return names;
