@@ -25,6 +25,10 @@ class LeastSquaresTrustRegionStrategy : public TrustRegionStrategy {
   // being the model's own minimizer. A short step then says nothing about
   // convergence, so the parameter tolerance is not tested on it.
   virtual bool step_was_clipped() const { return false; }
+  // J h for the step h of the last compute_step(), when its linear solver
+  // had it for free (null otherwise, and whenever the strategy changed the
+  // solver's step afterwards).
+  virtual const Eigen::VectorXd* jacobian_times_step() const { return nullptr; }
 };
 
 std::unique_ptr<LeastSquaresTrustRegionStrategy> make_levenberg_marquardt_strategy(

@@ -55,6 +55,7 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
       damping_vector_[i] = fixed[i] ? fixed_coordinate_damping(scale[i]) : std::sqrt(lambda_ * s);
     }
     LinearSolverResult result = solver_->solve(damping_vector_, step);
+    step_changed_ = context.any_fixed();
     if (context.any_fixed()) {
       for (Eigen::Index i = 0; i < step->size(); ++i) {
         if (fixed[i]) (*step)[i] = 0.0;
@@ -76,6 +77,10 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
   }
   void step_invalid() override { step_rejected(-std::numeric_limits<double>::infinity()); }
 
+  const Eigen::VectorXd* jacobian_times_step() const override {
+    return step_changed_ ? nullptr : solver_->jacobian_times_step();
+  }
+
   double radius() const override { return 1.0 / lambda_; }
   double damping() const override { return lambda_; }
   const char* linear_solver_name() const override { return solver_->name(); }
@@ -86,6 +91,7 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
   Eigen::VectorXd damping_vector_;
   double lambda_ = -1.0;  // set from the first Jacobian
   double nu_ = kInitialDampingGrowth;
+  bool step_changed_ = false;  // fixed coordinates zeroed after the solve
 };
 
 }  // namespace

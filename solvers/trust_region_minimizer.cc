@@ -77,7 +77,15 @@ class LeastSquaresSide {
       return StepStatus::kInvalid;
     }
     linear_failures_ = 0;
+    jacobian_step_ = strategy_.jacobian_times_step();
+    if (jacobian_step_) direction_ = step_;
     context_.step_to(step_, 1.0, &trial_, &step_);  // step_: the step actually taken
+    // The solver's J h serves the model only for the step actually taken: not
+    // after a projection onto the bounds, nor when adding it to x rounded it
+    // by more than a relative 1e-12 (a step tiny against x).
+    if (jacobian_step_ && !((step_ - direction_).norm() <= kTakenStepTolerance * direction_.norm())) {
+      jacobian_step_ = nullptr;
+    }
     record->step_norm = step_.norm();
     return StepStatus::kStep;
   }
@@ -94,7 +102,10 @@ class LeastSquaresSide {
   std::string trial_failure() const { return context_.trial_failure(); }
   void terminate(TerminationType type, std::string message) { context_.terminate(type, std::move(message)); }
 
-  double predicted_reduction() const { return context_.predicted_reduction(step_); }
+  double predicted_reduction() const {
+    if (jacobian_step_) return context_.predicted_reduction(direction_, *jacobian_step_);
+    return context_.predicted_reduction(step_);
+  }
 
   // The reduction from residual differences (MinimizerContext::reduction),
   // accurate long after the cost difference is lost to cancellation.
@@ -138,6 +149,10 @@ class LeastSquaresSide {
   MinimizerContext& context_;
   LeastSquaresTrustRegionStrategy& strategy_;
   Eigen::VectorXd step_, trial_, trial_residuals_;
+  // The solver's step and J times it, when the solver had it (see compute_step).
+  static constexpr double kTakenStepTolerance = 1e-12;
+  Eigen::VectorXd direction_;
+  const Eigen::VectorXd* jacobian_step_ = nullptr;
   double trial_cost_ = 0.0;
   bool need_prepare_ = true;
   int linear_failures_ = 0;
