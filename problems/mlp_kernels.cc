@@ -85,9 +85,16 @@ void forward(const Shape& shape, double const* const* blocks, const double* inpu
 // with derivatives. The sensitivities are kept with columns o * B + s, so
 // that the columns of one output form a B-column block that multiplies
 // f'(Z) elementwise without replication.
-void output_jacobians(const Shape& shape, double const* const* blocks, const double* input, int samples,
-                      double* const* a, double* const* d, double* back0, double* back1, double* const* jacobians,
-                      const int* row_strides) {
+namespace {
+
+// The backward sweep shared by both Jacobian layouts: calls
+// write(l, delta, activations) for every layer block with jacobians[l - 1]
+// set, delta being the n_l x (K * B) sensitivities (columns o * B + s) and
+// activations the n_{l-1} x B inputs of layer l.
+template <typename Write>
+void sweep_output_sensitivities(const Shape& shape, double const* const* blocks, const double* input, int samples,
+                                double* const* a, double* const* d, double* back0, double* back1,
+                                double* const* jacobians, Write&& write) {
   const int layers = shape.layers();
   const int k = shape.outputs();
   const Eigen::Index columns = static_cast<Eigen::Index>(samples) * k;
@@ -111,20 +118,7 @@ void output_jacobians(const Shape& shape, double const* const* blocks, const dou
     const int n = shape.sizes[l];
     const int n_previous = shape.sizes[l - 1];
     ConstMatrixMap delta(current, n, columns);
-    if (jacobians[l - 1]) {
-      ConstMatrixMap activations(previous(input, a, l), n_previous, samples);
-      const int stride = row_strides[l - 1];
-      const int weight_count = shape.weight_count(l);
-      for (int s = 0; s < samples; ++s) {
-        for (int o = 0; o < k; ++o) {
-          double* row = jacobians[l - 1] + static_cast<std::ptrdiff_t>(s * k + o) * stride;
-          const auto column = delta.col(static_cast<Eigen::Index>(o) * samples + s);
-          // d r / d W_l(j, i) = delta_j a_i: one rank-1 product per residual.
-          RowMajorMap(row, n, n_previous).noalias() = column * activations.col(s).transpose();
-          VectorMap(row + weight_count, n) = column;
-        }
-      }
-    }
+    if (jacobians[l - 1]) write(l, delta, ConstMatrixMap(previous(input, a, l), n_previous, samples));
     if (l > lowest) {
       MatrixMap next(spare, n_previous, columns);
       next.noalias() = weights_of(shape, blocks[l - 1], l).transpose() * delta;
@@ -134,6 +128,67 @@ void output_jacobians(const Shape& shape, double const* const* blocks, const dou
       std::swap(current, spare);
     }
   }
+}
+
+}  // namespace
+
+void output_jacobians(const Shape& shape, double const* const* blocks, const double* input, int samples,
+                      double* const* a, double* const* d, double* back0, double* back1, double* const* jacobians,
+                      const int* row_strides) {
+  const int k = shape.outputs();
+  sweep_output_sensitivities(shape, blocks, input, samples, a, d, back0, back1, jacobians,
+                             [&](int l, const ConstMatrixMap& delta, const ConstMatrixMap& activations) {
+                               const int n = shape.sizes[l];
+                               const int n_previous = shape.sizes[l - 1];
+                               const int stride = row_strides[l - 1];
+                               const int weight_count = shape.weight_count(l);
+                               for (int s = 0; s < samples; ++s) {
+                                 for (int o = 0; o < k; ++o) {
+                                   double* row = jacobians[l - 1] + static_cast<std::ptrdiff_t>(s * k + o) * stride;
+                                   const auto column = delta.col(static_cast<Eigen::Index>(o) * samples + s);
+                                   // d r / d W_l(j, i) = delta_j a_i: one rank-1 product per residual.
+                                   RowMajorMap(row, n, n_previous).noalias() = column * activations.col(s).transpose();
+                                   VectorMap(row + weight_count, n) = column;
+                                 }
+                               }
+                             });
+}
+
+void output_jacobians_column_major(const Shape& shape, double const* const* blocks, const double* input, int samples,
+                                   double* const* a, double* const* d, double* back0, double* back1,
+                                   double* const* jacobians, long leading_dimension) {
+  const int k = shape.outputs();
+  const Eigen::Index rows = static_cast<Eigen::Index>(samples) * k;
+  // The sensitivities and activations transposed to one contiguous column
+  // per unit, rows s * K + o, so that each Jacobian column is one
+  // elementwise product written in order.
+  thread_local Eigen::MatrixXd unit_sensitivities, unit_activations;
+  sweep_output_sensitivities(
+      shape, blocks, input, samples, a, d, back0, back1, jacobians,
+      [&](int l, const ConstMatrixMap& delta, const ConstMatrixMap& activations) {
+        const int n = shape.sizes[l];
+        const int n_previous = shape.sizes[l - 1];
+        unit_sensitivities.resize(rows, n);
+        unit_activations.resize(rows, n_previous);
+        for (int o = 0; o < k; ++o) {
+          for (int s = 0; s < samples; ++s) {
+            unit_sensitivities.row(static_cast<Eigen::Index>(s) * k + o) =
+                delta.col(static_cast<Eigen::Index>(o) * samples + s).transpose();
+            unit_activations.row(static_cast<Eigen::Index>(s) * k + o) = activations.col(s).transpose();
+          }
+        }
+        const int weight_count = shape.weight_count(l);
+        double* block = jacobians[l - 1];
+        for (int j = 0; j < n; ++j) {
+          const auto sensitivity = unit_sensitivities.col(j);
+          for (int i = 0; i < n_previous; ++i) {
+            // d r / d W_l(j, i) = delta_j a_i, the same products as the row-major layout.
+            VectorMap(block + static_cast<std::ptrdiff_t>(j * n_previous + i) * leading_dimension, rows) =
+                sensitivity.cwiseProduct(unit_activations.col(i));
+          }
+          VectorMap(block + static_cast<std::ptrdiff_t>(weight_count + j) * leading_dimension, rows) = sensitivity;
+        }
+      });
 }
 
 // Backpropagates Delta_L (K x B, in `delta_buffer`, which is overwritten) and

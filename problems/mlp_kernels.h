@@ -121,6 +121,13 @@ void output_jacobians(const Shape& shape, double const* const* blocks, const dou
                       double* const* a, double* const* d, double* back0, double* back1, double* const* jacobians,
                       const int* row_strides);
 
+// The same Jacobians written column-major: entry (row, column) of block
+// l - 1 at jacobians[l - 1][column * leading_dimension + row], each column
+// contiguous (CostFunction::evaluate_column_major).
+void output_jacobians_column_major(const Shape& shape, double const* const* blocks, const double* input, int samples,
+                                   double* const* a, double* const* d, double* back0, double* back1,
+                                   double* const* jacobians, long leading_dimension);
+
 // Backpropagates Delta_L (K x B, in `delta_buffer`, which is overwritten) and
 // adds the gradient sum_s (d z_L / d x)^T delta_s to gradients[l - 1] (one
 // pointer per layer block). `spare` has room for widest x B doubles.

@@ -93,6 +93,30 @@ bool MlpResidual::evaluate(double const* const* parameters, double* residuals, d
   return true;
 }
 
+bool MlpResidual::evaluate_column_major(double const* const* parameters, double* residuals, double** jacobians,
+                                        long leading_dimension) const {
+  if (leading_dimension < num_residuals()) {
+    throw Error("MlpResidual::evaluate_column_major: leading dimension " + std::to_string(leading_dimension) +
+                " is below the number of residuals " + std::to_string(num_residuals()));
+  }
+  thread_local Scratch scratch;
+  thread_local Shape shape;
+  shape.sizes = layer_sizes_;
+  shape.hidden = hidden_;
+  shape.output = output_;
+  const int samples = num_samples();
+  scratch.prepare(shape, samples);
+  const bool want_jacobians = jacobians != nullptr;
+  forward(shape, parameters, inputs_.data(), samples, scratch.a(), want_jacobians ? scratch.d() : nullptr);
+  MatrixMap(residuals, shape.outputs(), samples) =
+      ConstMatrixMap(scratch.a()[shape.layers()], shape.outputs(), samples) - targets_;
+  if (want_jacobians) {
+    output_jacobians_column_major(shape, parameters, inputs_.data(), samples, scratch.a(), scratch.d(), scratch.back(0),
+                                  scratch.back(1), jacobians, leading_dimension);
+  }
+  return true;
+}
+
 bool MlpResidual::evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const {
   thread_local Scratch scratch;
   thread_local Shape shape;

@@ -56,6 +56,11 @@ class MlpResidual final : public CostFunction {
   MlpResidual(const MlpOptions& options, const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets);
 
   bool evaluate(double const* const* parameters, double* residuals, double** jacobians) const override;
+  // The Jacobian a column (one weight over the chunk's samples) at a time,
+  // straight into a dense column-major J.
+  bool writes_column_major_jacobians() const override { return true; }
+  bool evaluate_column_major(double const* const* parameters, double* residuals, double** jacobians,
+                             long leading_dimension) const override;
   // One backward pass of the residuals themselves: J^T r without forming J.
   bool evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const override;
 

@@ -87,6 +87,7 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
       damping_vector_[i] = fixed[i] ? fixed_coordinate_damping(scale[i]) : std::sqrt(lambda_ * s);
     }
     LinearSolverResult result = solver_->solve(damping_vector_, step);
+    step_changed_ = context.any_fixed();
     if (context.any_fixed()) {
       for (Eigen::Index i = 0; i < step->size(); ++i) {
         if (fixed[i]) (*step)[i] = 0.0;
@@ -111,6 +112,10 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
   void step_invalid() override { step_rejected(-std::numeric_limits<double>::infinity()); }
 
   const Eigen::VectorXd* model_step() const override { return accelerated_ ? &velocity_ : nullptr; }
+  // J h from the solver is for its own step: not for a corrected one.
+  const Eigen::VectorXd* jacobian_times_step() const override {
+    return step_changed_ || accelerated_ ? nullptr : solver_->jacobian_times_step();
+  }
 
   double radius() const override { return 1.0 / lambda_; }
   double damping() const override { return lambda_; }
@@ -186,6 +191,7 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
   bool accelerated_ = false;
   double lambda_ = -1.0;  // set from the first Jacobian
   double nu_ = kInitialDampingGrowth;
+  bool step_changed_ = false;  // fixed coordinates zeroed after the solve
 };
 
 }  // namespace

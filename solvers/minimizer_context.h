@@ -91,6 +91,10 @@ class MinimizerContext {
   // Predicted reduction of the Gauss-Newton model for the step h:
   // -(g^T h + 1/2 |J h|^2).
   double predicted_reduction(const Eigen::VectorXd& step) const;
+  // The same with J h already known.
+  double predicted_reduction(const Eigen::VectorXd& step, const Eigen::VectorXd& jacobian_step) const {
+    return -(gradient.dot(step) + 0.5 * jacobian_step.squaredNorm());
+  }
 
   // True when a reduction this small is below the noise of evaluating the
   // cost: each residual carries a few ulps of rounding error, and their

@@ -77,7 +77,15 @@ class LeastSquaresSide {
       return StepStatus::kInvalid;
     }
     linear_failures_ = 0;
+    jacobian_step_ = strategy_.jacobian_times_step();
+    if (jacobian_step_) direction_ = step_;
     context_.step_to(step_, 1.0, &trial_, &step_);  // step_: the step actually taken
+    // The solver's J h serves the model only for the step actually taken: not
+    // after a projection onto the bounds, nor when adding it to x rounded it
+    // by more than a relative 1e-12 (a step tiny against x).
+    if (jacobian_step_ && !((step_ - direction_).norm() <= kTakenStepTolerance * direction_.norm())) {
+      jacobian_step_ = nullptr;
+    }
     record->step_norm = step_.norm();
     return StepStatus::kStep;
   }
@@ -98,8 +106,9 @@ class LeastSquaresSide {
   // promised for its first-order part: the correction is there to deliver
   // that promise along a curved path, not to be extrapolated linearly.
   double predicted_reduction() const {
-    const Eigen::VectorXd* model_step = strategy_.model_step();
-    return context_.predicted_reduction(model_step ? *model_step : step_);
+    if (const Eigen::VectorXd* model_step = strategy_.model_step()) return context_.predicted_reduction(*model_step);
+    if (jacobian_step_) return context_.predicted_reduction(direction_, *jacobian_step_);
+    return context_.predicted_reduction(step_);
   }
 
   // The reduction from residual differences (MinimizerContext::reduction),
@@ -144,6 +153,10 @@ class LeastSquaresSide {
   MinimizerContext& context_;
   LeastSquaresTrustRegionStrategy& strategy_;
   Eigen::VectorXd step_, trial_, trial_residuals_;
+  // The solver's step and J times it, when the solver had it (see compute_step).
+  static constexpr double kTakenStepTolerance = 1e-12;
+  Eigen::VectorXd direction_;
+  const Eigen::VectorXd* jacobian_step_ = nullptr;
   double trial_cost_ = 0.0;
   bool need_prepare_ = true;
   int linear_failures_ = 0;

@@ -22,6 +22,36 @@ void CostFunction::set_parameter_block_sizes(std::vector<int> sizes) {
   parameter_block_sizes_ = std::move(sizes);
 }
 
+bool CostFunction::evaluate_column_major(double const* const* parameters, double* residuals, double** jacobians,
+                                         long leading_dimension) const {
+  const int m = num_residuals();
+  if (leading_dimension < m) {
+    throw Error("CostFunction::evaluate_column_major: leading dimension " + std::to_string(leading_dimension) +
+                " is below the number of residuals " + std::to_string(m));
+  }
+  if (!jacobians) return evaluate(parameters, residuals, nullptr);
+  thread_local std::vector<std::vector<double>> row_major;
+  thread_local std::vector<double*> pointers;
+  const std::vector<int>& sizes = parameter_block_sizes();
+  if (row_major.size() < sizes.size()) row_major.resize(sizes.size());
+  pointers.assign(sizes.size(), nullptr);
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    if (!jacobians[k]) continue;
+    const size_t entries = static_cast<size_t>(m) * static_cast<size_t>(sizes[k]);
+    if (row_major[k].size() < entries) row_major[k].resize(entries);
+    pointers[k] = row_major[k].data();
+  }
+  if (!evaluate(parameters, residuals, pointers.data())) return false;
+  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    if (!jacobians[k]) continue;
+    Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>>(jacobians[k], m, sizes[k],
+                                                         Eigen::OuterStride<>(leading_dimension)) =
+        Eigen::Map<const RowMajorMatrix>(pointers[k], m, sizes[k]);
+  }
+  return true;
+}
+
 bool CostFunction::evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const {
   // Per thread, grown and never shrunk: evaluators call this from many threads.
   thread_local std::vector<std::vector<double>> jacobians;

@@ -94,6 +94,7 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
   const Eigen::Index n = scale_.size();
   check_damping("DenseNormalCholeskySolver", prepared_, n, d, dx);
   dx->resize(n);
+  has_jacobian_step_ = false;
 
   if (use_mixed_) {
     int iterations = 0;
@@ -182,14 +183,14 @@ bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, 
   // Preconditioned CG on A y = b, A = S J^T J S + (D S)^2, b = -S J^T r,
   // from the single-precision solution.
   const Eigen::MatrixXd& j = *jacobian_.dense;
-  auto apply_a = [&](const Eigen::VectorXd& v, Eigen::VectorXd* out) {
-    normal_matrix_product(j, scale_.cwiseProduct(v), out, pool_.get());
+  auto apply_a = [&](const Eigen::VectorXd& v, Eigen::VectorXd* out, Eigen::VectorXd* jacobian_product) {
+    normal_matrix_product(j, scale_.cwiseProduct(v), out, pool_.get(), jacobian_product);
     *out = scale_.cwiseProduct(*out) + damping_squared_.cwiseProduct(v);
   };
   const double target = kMixedPrecisionTolerance * scaled_rhs_.norm();
   Eigen::VectorXd& y = *dx;
   apply_preconditioner(scaled_rhs_, &y);
-  apply_a(y, &product_);
+  apply_a(y, &product_, &jacobian_step_);
   residual_ = scaled_rhs_ - product_;
   *iterations = 0;
   if (residual_.norm() > target) {
@@ -198,11 +199,12 @@ bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, 
     double rz = residual_.dot(preconditioned_);
     while (true) {
       if (++*iterations > max_iterations) return false;
-      apply_a(direction_, &product_);
+      apply_a(direction_, &product_, &jacobian_direction_);
       const double curvature = direction_.dot(product_);
       if (!(curvature > 0.0)) return false;
       const double alpha = rz / curvature;
       y += alpha * direction_;
+      jacobian_step_ += alpha * jacobian_direction_;
       residual_ -= alpha * product_;
       if (residual_.norm() <= target) break;
       apply_preconditioner(residual_, &preconditioned_);
@@ -213,6 +215,7 @@ bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, 
   }
   y.array() *= scale_.array();
   if (!y.allFinite()) return false;
+  has_jacobian_step_ = jacobian_step_.allFinite();
   if (shifted) ++num_shifted_solves_;
   return true;
 }

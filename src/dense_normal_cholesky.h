@@ -45,6 +45,10 @@ class DenseNormalCholeskySolver final : public LinearSolver {
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
   LinearSolverType type() const override { return LinearSolverType::kDenseNormalCholesky; }
+  // After a mixed-precision solve: J dx accumulated from the products J S p
+  // that conjugate gradients forms anyway (exact in exact arithmetic
+  // whatever the CG residual, so no accuracy threshold applies).
+  const Eigen::VectorXd* jacobian_times_step() const override { return has_jacobian_step_ ? &jacobian_step_ : nullptr; }
 
   // min L_kk^2 / max A_kk of the scaled matrix below which the Cholesky
   // solution is replaced by the QR one: cond(J) beyond ~1e6, where the normal
@@ -106,6 +110,8 @@ class DenseNormalCholeskySolver final : public LinearSolver {
   Eigen::MatrixXf single_work_;        // its factor, each solve
   Eigen::VectorXf single_vector_;
   Eigen::VectorXd damping_squared_, residual_, direction_, product_, preconditioned_;
+  Eigen::VectorXd jacobian_step_, jacobian_direction_;  // J S y and J S p in CG
+  bool has_jacobian_step_ = false;
   int num_mixed_solves_ = 0;
   int num_shifted_solves_ = 0;
   int double_spell_left_ = 0;         // Jacobians still to skip the mixed path

@@ -19,6 +19,11 @@ struct Evaluator::Block {
   int row = 0;
   int num_residuals = 0;
   int row_nonzeros = 0;  // variable columns of this block: nonzeros per Jacobian row
+  // Its cost function writes column-major Jacobians and it has neither a loss
+  // nor a variable block on a manifold: a dense J is filled in place, with
+  // no row-major scratch to transpose (scattered writes, one cache line per
+  // entry, that cost a wide J more than computing it).
+  bool writes_into_dense = false;
   struct Parameter {
     const double* user_values;
     int size;
@@ -81,6 +86,10 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
           parameter.position_in_row += layout_.tangent_size(other.index);
         }
       }
+    }
+    block.writes_into_dense = block.loss == nullptr && info.cost->writes_column_major_jacobians();
+    for (const auto& parameter : block.parameters) {
+      if (parameter.offset >= 0 && layout_.manifold(parameter.index)) block.writes_into_dense = false;
     }
     max_blocks = std::max(max_blocks, static_cast<int>(block.parameters.size()));
     num_residuals_ += block.num_residuals;
@@ -189,9 +198,71 @@ SparseRowMatrix Evaluator::make_sparse_jacobian() const {
   return jacobian;
 }
 
+bool Evaluator::evaluate_block_into_dense(const Block& block, const double* x, double* residuals,
+                                          Eigen::MatrixXd* dense, Scratch& scratch, double* cost,
+                                          std::string* error) const {
+  const int m = block.num_residuals;
+  const long leading_dimension = dense->rows();
+  // The block's own rows, zeroed before the cost function writes its
+  // columns (see evaluate_block).
+  if (block.row_nonzeros < layout_.num_tangent_parameters()) dense->middleRows(block.row, m).setZero();
+  const size_t count = block.parameters.size();
+  bool any_variable = false;
+  for (size_t k = 0; k < count; ++k) {
+    const auto& parameter = block.parameters[k];
+    const bool variable = parameter.offset >= 0;
+    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
+    scratch.jacobian_pointers[k] =
+        variable ? dense->data() + parameter.tangent_offset * leading_dimension + block.row : nullptr;
+    any_variable = any_variable || variable;
+  }
+  double** jacobians = any_variable ? scratch.jacobian_pointers.data() : nullptr;
+  if (!block.cost->evaluate_column_major(scratch.parameter_pointers.data(), residuals, jacobians, leading_dimension)) {
+    *error = "residual block " + std::to_string(block.id) + ": the cost function returned false";
+    return false;
+  }
+  // The one-pass finiteness check of call_residual_block, over the columns
+  // just written (each contiguous, m entries).
+  double probe;
+  const double squared_norm = squared_norm_and_probe(residuals, m, &probe);
+  for (size_t k = 0; jacobians && k < count; ++k) {
+    if (!jacobians[k]) continue;
+    for (int c = 0; c < block.parameters[k].size; ++c) {
+      const double* column = jacobians[k] + c * leading_dimension;
+      for (int r = 0; r < m; ++r) probe += column[r] * 0.0;
+    }
+  }
+  *cost = 0.5 * squared_norm;
+  if (probe == 0.0) return true;
+  *error = "residual block " + std::to_string(block.id) + ": ";
+  for (int r = 0; r < m; ++r) {
+    if (!std::isfinite(residuals[r])) {
+      *error += "residual " + std::to_string(r) + " is not finite (" + std::to_string(residuals[r]) + ")";
+      return false;
+    }
+  }
+  for (size_t k = 0; jacobians && k < count; ++k) {
+    if (!jacobians[k]) continue;
+    for (int c = 0; c < block.parameters[k].size; ++c) {
+      for (int r = 0; r < m; ++r) {
+        if (!std::isfinite(jacobians[k][c * leading_dimension + r])) {
+          *error += "Jacobian of parameter block " + std::to_string(k) + " has a non-finite entry at row " +
+                    std::to_string(r) + ", column " + std::to_string(c);
+          return false;
+        }
+      }
+    }
+  }
+  *error += "non-finite output";
+  return false;
+}
+
 bool Evaluator::evaluate_block(const Block& block, const double* x, double* residuals, bool want_jacobian,
                                Eigen::MatrixXd* dense, SparseRowMatrix* sparse, Scratch& scratch, double* cost,
                                std::string* error) const {
+  if (dense && want_jacobian && block.writes_into_dense) {
+    return evaluate_block_into_dense(block, x, residuals, dense, scratch, cost, error);
+  }
   double** jacobians;
   double squared_norm;
   if (!call_residual_block(block, x, residuals, want_jacobian, scratch, &jacobians, &squared_norm, error)) {

@@ -113,6 +113,10 @@ class Evaluator {
   bool evaluate_block(const Block& block, const double* x, double* residuals, bool want_jacobian,
                       Eigen::MatrixXd* dense, SparseRowMatrix* sparse, Scratch& scratch, double* cost,
                       std::string* error) const;
+  // The same for a block whose cost function writes its Jacobian columns
+  // straight into the column-major dense J (Block::writes_into_dense).
+  bool evaluate_block_into_dense(const Block& block, const double* x, double* residuals, Eigen::MatrixXd* dense,
+                                 Scratch& scratch, double* cost, std::string* error) const;
 
   // J_tangent = J_ambient P for a block on a manifold (num_rows x its
   // tangent size, into `tangent`), with the plus-Jacobian computed once for

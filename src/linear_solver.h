@@ -48,6 +48,11 @@ class LinearSolver {
 
   // Its row in kLinearSolvers, never kAuto.
   virtual LinearSolverType type() const = 0;
+
+  // J dx for the dx of the last successful solve(), when the solve computed
+  // it on the way (null otherwise): the model reduction then needs no
+  // further pass over J.
+  virtual const Eigen::VectorXd* jacobian_times_step() const { return nullptr; }
   // The registry's name (Summary::linear_solver).
   const char* name() const { return to_string(type()); }
 };

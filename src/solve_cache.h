@@ -52,6 +52,7 @@ class BorrowedLinearSolver final : public LinearSolver {
   }
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override { return solver_.solve(d, dx); }
   LinearSolverType type() const override { return solver_.type(); }
+  const Eigen::VectorXd* jacobian_times_step() const override { return solver_.jacobian_times_step(); }
 
  private:
   LinearSolver& solver_;

@@ -246,18 +246,21 @@ bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool, In
 }
 
 void normal_matrix_product(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& v, Eigen::VectorXd* out,
-                           ThreadPool* pool) {
+                           ThreadPool* pool, Eigen::VectorXd* jacobian_product) {
   // Fixed row chunks, each J_c^T (J_c v) while J_c is in cache; the partial
   // sums are added in chunk order, so the threads never change the bits.
   constexpr Index kRowsPerChunk = 64;
   const Index rows = jacobian.rows();
   const int chunks = static_cast<int>(std::max<Index>(1, (rows + kRowsPerChunk - 1) / kRowsPerChunk));
   Eigen::MatrixXd partial(jacobian.cols(), chunks);
+  if (jacobian_product) jacobian_product->resize(rows);
   run_tasks(pool, chunks, [&](int c) {
     const Index first = c * kRowsPerChunk;
-    const auto rows_of_j = jacobian.middleRows(first, std::min(kRowsPerChunk, rows - first));
+    const Index count = std::min(kRowsPerChunk, rows - first);
+    const auto rows_of_j = jacobian.middleRows(first, count);
     const Eigen::VectorXd jv = rows_of_j * v;
     partial.col(c).noalias() = rows_of_j.transpose() * jv;
+    if (jacobian_product) jacobian_product->segment(first, count) = jv;
   });
   *out = partial.col(0);
   for (int c = 1; c < chunks; ++c) *out += partial.col(c);

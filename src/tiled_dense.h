@@ -39,8 +39,9 @@ bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool, Ei
                              const DenseKernel* kernel = nullptr);
 
 // out = J^T (J v) without forming J^T J: one pass over J in row chunks,
-// bit-identical for any thread count.
+// bit-identical for any thread count. J v itself, computed on the way, is
+// kept in *jacobian_product when that is not null.
 void normal_matrix_product(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& v, Eigen::VectorXd* out,
-                           ThreadPool* pool);
+                           ThreadPool* pool, Eigen::VectorXd* jacobian_product = nullptr);
 
 }  // namespace curvature::internal

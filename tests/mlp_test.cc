@@ -203,6 +203,42 @@ TEST(MlpResidual, PartialJacobiansMatchFullOnes) {
   EXPECT_EQ(residuals2, residuals);
 }
 
+// Column-major Jacobians (leading dimension above m, one block left out)
+// hold the very bits of the row-major ones.
+TEST(MlpResidual, ColumnMajorJacobiansMatchRowMajorOnes) {
+  MlpOptions options;
+  options.layer_sizes = {3, 5, 4, 2};
+  const Mlp mlp = random_network(options, 4);
+  const MlpResidual cost(options, random_matrix(6, 3, 7), random_matrix(6, 2, 8));
+  ASSERT_TRUE(cost.writes_column_major_jacobians());
+  const std::vector<const double*> blocks = block_pointers(mlp);
+  const std::vector<int> sizes{20, 24, 10};
+  std::vector<double> residuals(12), row0(12 * 20), row1(12 * 24), row2(12 * 10);
+  double* row_major[] = {row0.data(), row1.data(), row2.data()};
+  ASSERT_TRUE(cost.evaluate(blocks.data(), residuals.data(), row_major));
+  constexpr long kLeadingDimension = 15;
+  std::vector<double> column0(kLeadingDimension * 20, -7.0), column2(kLeadingDimension * 10, -7.0);
+  double* column_major[] = {column0.data(), nullptr, column2.data()};
+  std::vector<double> residuals2(12);
+  ASSERT_TRUE(cost.evaluate_column_major(blocks.data(), residuals2.data(), column_major, kLeadingDimension));
+  EXPECT_EQ(residuals2, residuals);
+  const std::vector<double>* rows[] = {&row0, nullptr, &row2};
+  const std::vector<double>* columns[] = {&column0, nullptr, &column2};
+  for (int k : {0, 2}) {
+    for (int r = 0; r < 12; ++r) {
+      for (int c = 0; c < sizes[k]; ++c) {
+        EXPECT_EQ((*columns[k])[c * kLeadingDimension + r], (*rows[k])[r * sizes[k] + c]) << k << " " << r << " " << c;
+      }
+    }
+    for (int c = 0; c < sizes[k]; ++c) {
+      for (int pad = 12; pad < kLeadingDimension; ++pad) {
+        EXPECT_EQ((*columns[k])[c * kLeadingDimension + pad], -7.0) << "rows below m are left alone";
+      }
+    }
+  }
+  EXPECT_THROW(cost.evaluate_column_major(blocks.data(), residuals2.data(), column_major, 11), Error);
+}
+
 // The backpropagated gradient J^T r against the product of the Jacobians, for
 // every activation and with some blocks not asked for; and the base class's
 // default (Jacobians, then the product) on the same function.

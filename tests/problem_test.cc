@@ -260,6 +260,70 @@ TEST(ProblemTest, NonFiniteOutputNamesTheResidualBlock) {
   }
 }
 
+// Any cost function, offered to the evaluator as one that writes its
+// Jacobians column-major (through the base class's copying default).
+class ColumnMajorWrapper final : public CostFunction {
+ public:
+  explicit ColumnMajorWrapper(std::shared_ptr<const CostFunction> inner) : inner_(std::move(inner)) {
+    set_num_residuals(inner_->num_residuals());
+    set_parameter_block_sizes(inner_->parameter_block_sizes());
+  }
+  bool evaluate(double const* const* p, double* r, double** j) const override { return inner_->evaluate(p, r, j); }
+  bool writes_column_major_jacobians() const override { return true; }
+
+ private:
+  std::shared_ptr<const CostFunction> inner_;
+};
+
+// Blocks that fill a dense J in place (with constant blocks, next to blocks
+// with losses that take the row-major path) give the bits of the row-major
+// path, for one and three threads.
+TEST(ProblemTest, ColumnMajorJacobiansFillTheDenseJacobianInPlace) {
+  for (const int threads : {1, 3}) {
+    double a = 0.5, b = -1.0, k[2] = {2.0, 0.3}, c[3] = {1, 2, 3};
+    Problem plain, wrapped;
+    for (int i = 0; i < 6; ++i) {
+      auto line = std::make_shared<LineResidual>(0.1 * i, std::sin(i));
+      auto exponential = std::make_shared<ExponentialResidual>(0.2 * i, std::cos(i));
+      plain.add_residual_block(line, nullptr, &a, &b);
+      wrapped.add_residual_block(std::make_shared<ColumnMajorWrapper>(line), nullptr, &a, &b);
+      plain.add_residual_block(exponential, i % 2 ? std::make_shared<CauchyLoss>(0.5) : nullptr, k);
+      wrapped.add_residual_block(std::make_shared<ColumnMajorWrapper>(exponential),
+                                 i % 2 ? std::make_shared<CauchyLoss>(0.5) : nullptr, k);
+    }
+    auto offset = std::make_shared<OffsetResidual>(std::vector<double>{1, 1, 1});
+    plain.add_residual_block(offset, nullptr, c);
+    wrapped.add_residual_block(std::make_shared<ColumnMajorWrapper>(offset), nullptr, c);
+    plain.set_parameter_block_constant(&b);
+    wrapped.set_parameter_block_constant(&b);
+    Problem::EvaluateOptions options;
+    options.num_threads = threads;
+    double cost_plain, cost_wrapped;
+    Eigen::VectorXd r_plain, r_wrapped, g_plain, g_wrapped;
+    Eigen::MatrixXd j_plain, j_wrapped = Eigen::MatrixXd::Constant(15, 6, std::numeric_limits<double>::quiet_NaN());
+    ASSERT_TRUE(plain.evaluate(options, &cost_plain, &r_plain, &g_plain, &j_plain, nullptr));
+    ASSERT_TRUE(wrapped.evaluate(options, &cost_wrapped, &r_wrapped, &g_wrapped, &j_wrapped, nullptr));
+    ASSERT_EQ(j_wrapped.cols(), 6);
+    EXPECT_EQ(cost_wrapped, cost_plain);
+    EXPECT_EQ(r_wrapped, r_plain);
+    EXPECT_EQ(g_wrapped, g_plain);
+    EXPECT_EQ(j_wrapped, j_plain) << j_wrapped;
+  }
+}
+
+TEST(ProblemTest, ColumnMajorNonFiniteJacobianNamesTheBlockAndTheEntry) {
+  double x = 1.0, y = 2.0;
+  Problem problem;
+  problem.add_residual_block(std::make_shared<ColumnMajorWrapper>(std::make_shared<FailingResidual>(0)), nullptr, &y);
+  problem.add_residual_block(std::make_shared<ColumnMajorWrapper>(std::make_shared<FailingResidual>(2)), nullptr, &x);
+  std::string error;
+  Eigen::MatrixXd J;
+  double cost;
+  EXPECT_FALSE(problem.evaluate({}, &cost, nullptr, nullptr, &J, nullptr, &error));
+  EXPECT_NE(error.find("residual block 1"), std::string::npos) << error;
+  EXPECT_NE(error.find("row 0, column 0"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace curvature
 

@@ -48,6 +48,19 @@ class CostFunction {
   // convention as evaluate().
   virtual bool evaluate_gradient(double const* const* parameters, double* residuals, double** gradients) const;
 
+  // The residuals and the Jacobians asked for, each written column-major
+  // into caller memory: entry (i, j) of block k at
+  // jacobians[k][j * leading_dimension + i], leading_dimension >= m. An
+  // evaluator assembling a dense column-major Jacobian passes pointers into
+  // that matrix, so nothing is transposed afterwards; it does so only when
+  // writes_column_major_jacobians() is true. The default calls evaluate()
+  // and copies (correct, no faster); override both when the Jacobian is
+  // naturally computed a column at a time over many residuals, as a
+  // network's is. Same return convention as evaluate().
+  virtual bool writes_column_major_jacobians() const { return false; }
+  virtual bool evaluate_column_major(double const* const* parameters, double* residuals, double** jacobians,
+                                     long leading_dimension) const;
+
   // Second derivatives, for Newton methods on a least-squares objective
   // (LeastSquaresObjective with HessianModel::kExact): for every block i with
   // products[i] not null, the product of the weighted residual Hessian with a

@@ -115,6 +115,12 @@ class CountingCostFunction : public CostFunction {
     ++counts_->gradient_calls;
     return cost_->evaluate_gradient(parameters, residuals, gradients);
   }
+  bool writes_column_major_jacobians() const override { return cost_->writes_column_major_jacobians(); }
+  bool evaluate_column_major(double const* const* parameters, double* residuals, double** jacobians,
+                             long leading_dimension) const override {
+    ++(jacobians ? counts_->jacobian_calls : counts_->residual_calls);
+    return cost_->evaluate_column_major(parameters, residuals, jacobians, leading_dimension);
+  }
   bool has_second_derivatives() const override { return cost_->has_second_derivatives(); }
   bool evaluate_second_derivative_product(double const* const* parameters, const double* weights,
                                           double const* const* directions, double** products) const override {
