@@ -328,4 +328,9 @@ void MinimizerContext::record(IterationRecord record) {
   progress_.record(std::move(record));
 }
 
+void MinimizerContext::record(IterationRecord record, double started) {
+  if (options_.callback || progress_.early_stopping()) evaluator_->scatter_parameters(x);
+  progress_.record(std::move(record), started);
+}
+
 }  // namespace curvature::internal
