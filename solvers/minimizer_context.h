@@ -168,7 +168,8 @@ class MinimizerContext {
   BoxBounds bounds_;          // per tangent coordinate
   BoxBounds ambient_bounds_;  // per coordinate of x, for the projection
   mutable Eigen::VectorXd tangent_x_;
-  std::string plus_failure_;  // why the last step_to() found no trial point
+  mutable Eigen::VectorXd jacobian_step_;  // J h, predicted_reduction()'s
+  std::string plus_failure_;               // why the last step_to() found no trial point
   std::vector<char> fixed_;
   bool any_fixed_ = false;
   // The plain running maximum of the squared column norms, for the
