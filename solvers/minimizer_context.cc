@@ -166,9 +166,14 @@ double MinimizerContext::reduction(double trial_cost, const Eigen::VectorXd& tri
 }
 
 double MinimizerContext::predicted_reduction(const Eigen::VectorXd& step) const {
-  const double jacobian_step_norm =
-      sparse_ ? (sparse_jacobian_ * step).squaredNorm() : (dense_jacobian_ * step).squaredNorm();
-  return -(gradient.dot(step) + 0.5 * jacobian_step_norm);
+  // Into a buffer kept between calls: a temporary J h was an allocation and
+  // a free every step, twice with geodesic acceleration.
+  if (sparse_) {
+    jacobian_step_.noalias() = sparse_jacobian_ * step;
+  } else {
+    jacobian_step_.noalias() = dense_jacobian_ * step;
+  }
+  return -(gradient.dot(step) + 0.5 * jacobian_step_.squaredNorm());
 }
 
 bool MinimizerContext::within_cost_noise(double reduction) const {
@@ -326,6 +331,11 @@ void MinimizerContext::record(IterationRecord record) {
   // the user's parameter blocks.
   if (options_.callback || progress_.early_stopping()) evaluator_->scatter_parameters(x);
   progress_.record(std::move(record));
+}
+
+void MinimizerContext::record(IterationRecord record, double started) {
+  if (options_.callback || progress_.early_stopping()) evaluator_->scatter_parameters(x);
+  progress_.record(std::move(record), started);
 }
 
 }  // namespace curvature::internal

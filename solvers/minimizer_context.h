@@ -147,6 +147,12 @@ class MinimizerContext {
 
   // Appends the record, prints it when verbose, runs the callback.
   void record(IterationRecord record);
+  // The same for an iteration that began at `started` (SolveProgress).
+  void record(IterationRecord record, double started);
+  // Seconds since the solve began, as read by the last time-limit test
+  // (SolveProgress::last_reading), and as read now.
+  double last_clock_reading() const { return progress_.last_reading(); }
+  double clock_seconds() const { return progress_.clock.seconds(); }
   // Under early stopping, makes the best validated point the current one
   // (SolveProgress::restore_best); solve() calls it last.
   void restore_best_validated() { progress_.restore_best(&x, &cost); }
@@ -166,7 +172,8 @@ class MinimizerContext {
   BoxBounds bounds_;          // per tangent coordinate
   BoxBounds ambient_bounds_;  // per coordinate of x, for the projection
   mutable Eigen::VectorXd tangent_x_;
-  std::string plus_failure_;  // why the last step_to() found no trial point
+  mutable Eigen::VectorXd jacobian_step_;  // J h, predicted_reduction()'s
+  std::string plus_failure_;               // why the last step_to() found no trial point
   std::vector<char> fixed_;
   bool any_fixed_ = false;
   // The plain running maximum of the squared column norms, for the

@@ -79,7 +79,8 @@ class ObjectiveSide {
   double min_relative_decrease() const { return options_.min_relative_decrease; }
   double cost() const { return context_.value; }
   double projected_gradient_norm() const { return context_.projected_gradient_norm(); }
-  void record(IterationRecord record) { context_.record(std::move(record)); }
+  void record(IterationRecord record, double started) { context_.record(std::move(record), started); }
+  double iteration_started() const { return context_.last_clock_reading(); }
 
   // The model at a new point, then the strategy's step. A model that cannot
   // be formed (no Hessian, or a factorization that fails) ends the solve at

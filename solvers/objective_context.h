@@ -131,6 +131,10 @@ class ObjectiveContext {
   // line to stderr when verbose, and runs the callback for iterations > 0
   // (kStop ends the solve with kUserStop).
   void record(IterationRecord record);
+  // The same for an iteration that began at `started` (SolveProgress).
+  void record(IterationRecord record, double started) { progress_.record(std::move(record), started); }
+  // Seconds since the solve began, as read by the last time-limit test.
+  double last_clock_reading() const { return progress_.last_reading(); }
 
  private:
   const MinimizeOptions& options_;

@@ -37,7 +37,7 @@ bool SolveProgress::iteration_or_time_limit_reached(int max_iterations, double m
               string_printf("Maximum number of iterations reached: %d.", max_iterations));
     return true;
   }
-  const double elapsed = clock.seconds();
+  const double elapsed = last_reading_ = clock.seconds();
   if (elapsed >= max_time_seconds) {
     terminate(TerminationType::kMaxTime,
               string_printf("Maximum time reached: %.3f s >= %.3f s.", elapsed, max_time_seconds));
@@ -70,7 +70,16 @@ void SolveProgress::restore_best(Eigen::VectorXd* point, double* cost) {
   }
 }
 
-void SolveProgress::record(IterationRecord record) {
+void SolveProgress::record(IterationRecord record) { append(std::move(record), std::nullopt); }
+
+void SolveProgress::record(IterationRecord record, double started) { append(std::move(record), started); }
+
+void SolveProgress::append(IterationRecord record, std::optional<double> started) {
+  if (started && monitor_) {
+    // The validation loss below is not the iteration's work.
+    record.iteration_time_s = clock.seconds() - *started;
+    started.reset();
+  }
   if (monitor_) {
     // A rejected step leaves the point as it was: its loss is known.
     const Eigen::VectorXd& point = *point_;
@@ -83,6 +92,7 @@ void SolveProgress::record(IterationRecord record) {
     monitor_->observe(record.iteration, validation_, point, record.cost);
   }
   record.cumulative_time_s = clock.seconds();
+  if (started) record.iteration_time_s = record.cumulative_time_s - *started;
   if (verbose_) {
     const bool least_squares = columns_ == Columns::kLeastSquares;
     if (record.iteration == 0) {

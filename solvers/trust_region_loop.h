@@ -121,15 +121,18 @@ concept TrustRegionSide = requires(Side& side, const Side& const_side, Iteration
   // The value at the current point, for the trace.
   { const_side.cost() } -> std::convertible_to<double>;
   { const_side.projected_gradient_norm() } -> std::convertible_to<double>;
-  // Appends the record to the trace (prints it, runs the callback).
-  {side.record(IterationRecord())};
+  // When the iteration under way began, in seconds since the solve began:
+  // the time-limit test's reading of the clock.
+  { const_side.iteration_started() } -> std::convertible_to<double>;
+  // Appends the record of an iteration that began at `value` to the trace
+  // (stamps its times, prints it, runs the callback).
+  {side.record(IterationRecord(), value)};
 };
 
 // Fills the rest of an iteration's record, counts the step and appends the
 // record to the trace.
 template <typename Side>
-void finish_iteration(Side& side, bool accepted, double actual, const Stopwatch& iteration_clock,
-                      IterationRecord* record) {
+void finish_iteration(Side& side, bool accepted, double actual, double started, IterationRecord* record) {
   Summary& summary = side.summary();
   if (accepted) {
     ++summary.accepted_steps;
@@ -144,8 +147,7 @@ void finish_iteration(Side& side, bool accepted, double actual, const Stopwatch&
     record->trust_region_radius = side.strategy().radius();
     record->damping = side.strategy().damping();
   }
-  record->iteration_time_s = iteration_clock.seconds();
-  side.record(*record);
+  side.record(*record, started);
 }
 
 template <TrustRegionSide Side>
@@ -155,7 +157,7 @@ void run_trust_region_loop(Side& side) {
   int unevaluable_in_a_row = 0;
   while (!side.terminated()) {
     if (side.gradient_tolerance_reached() || side.iteration_or_time_limit_reached()) break;
-    Stopwatch iteration_clock;
+    const double started = side.iteration_started();
     IterationRecord record;
     record.iteration = summary.iterations + 1;
     const StepStatus status = side.compute_step(&record);
@@ -220,7 +222,7 @@ void run_trust_region_loop(Side& side) {
       }
     };
     if constexpr (!Side::kStopTestsAfterRecord) stop_tests();
-    finish_iteration(side, accepted, actual, iteration_clock, &record);
+    finish_iteration(side, accepted, actual, started, &record);
     if constexpr (Side::kStopTestsAfterRecord) stop_tests();
   }
 }

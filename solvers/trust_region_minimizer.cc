@@ -51,21 +51,24 @@ class LeastSquaresSide {
   double min_relative_decrease() const { return context_.options().min_relative_decrease; }
   double cost() const { return context_.cost; }
   double projected_gradient_norm() const { return context_.projected_gradient_norm(); }
-  void record(IterationRecord record) { context_.record(std::move(record)); }
+  void record(IterationRecord record, double started) { context_.record(std::move(record), started); }
+  double iteration_started() const { return context_.last_clock_reading(); }
 
   // A failed linear solve is an invalid step: the strategy raises the
   // damping (or shrinks the region), and the better-conditioned system may
   // solve. After kMaxLinearSolverFailures in a row the solve ends, with that
   // last iteration counted.
   StepStatus compute_step(IterationRecord* record) {
-    Stopwatch linear_clock;
+    // The loop calls this right after the time-limit test, whose reading of
+    // the clock starts the linear solver's time too.
+    const double linear_started = context_.last_clock_reading();
     LinearSolverResult solved;
     if (need_prepare_) {
       solved = strategy_.prepare(context_);
       need_prepare_ = !solved.success;
     }
     if (!need_prepare_) solved = strategy_.compute_step(context_, &step_);
-    context_.linear_solver_seconds += linear_clock.seconds();
+    context_.linear_solver_seconds += context_.clock_seconds() - linear_started;
     record->linear_solver_iterations = solved.iterations;
     summary().linear_solver_iterations += solved.iterations;
     if (!solved.success || !step_.allFinite()) {

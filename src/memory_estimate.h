@@ -44,6 +44,7 @@ double linear_solver_bytes(LinearSolverType resolved, const JacobianShape& shape
 
 // This machine's physical memory in bytes: sysconf(_SC_PHYS_PAGES) times the
 // page size, or MemTotal from /proc/meminfo; 0 when neither can be read.
+// Read at the first call and remembered for the life of the process.
 double physical_memory_bytes();
 
 // The limit SolverOptions::max_memory_bytes stands for: itself when

@@ -101,7 +101,8 @@ class ScriptedSide {
   }
   double cost() const { return cost_; }
   double projected_gradient_norm() const { return 1.0; }
-  void record(IterationRecord record) {
+  double iteration_started() const { return 0.0; }
+  void record(IterationRecord record, double /*started*/) {
     summary_.trace.push_back(record);
     terminated_when_recorded.push_back(terminated_);
   }
