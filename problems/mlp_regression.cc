@@ -71,23 +71,44 @@ MlpResidual::MlpResidual(const MlpOptions& options, const Eigen::MatrixXd& input
   set_parameter_block_sizes(std::move(blocks));
 }
 
+namespace {
+
+// One thread's work space for a network pass. Thread-local rather than
+// per-object: the same block may be shared by Problems evaluated on
+// different threads, and a pool thread reuses one buffer for every chunk it
+// evaluates.
+struct PassScratch {
+  Scratch scratch;
+  Shape shape;
+};
+
+// The forward pass both Jacobian layouts share: the residuals, and with
+// want_jacobians the activations' derivatives the backward sweep needs.
+PassScratch& forward_residuals(const std::vector<int>& layer_sizes, Activation hidden, Activation output,
+                               const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
+                               double const* const* parameters, double* residuals, bool want_jacobians) {
+  thread_local PassScratch pass;
+  pass.shape.sizes = layer_sizes;  // no allocation once the thread has seen this many layers
+  pass.shape.hidden = hidden;
+  pass.shape.output = output;
+  const int samples = static_cast<int>(inputs.cols());
+  pass.scratch.prepare(pass.shape, samples);
+  forward(pass.shape, parameters, inputs.data(), samples, pass.scratch.a(),
+          want_jacobians ? pass.scratch.d() : nullptr);
+  MatrixMap(residuals, pass.shape.outputs(), samples) =
+      ConstMatrixMap(pass.scratch.a()[pass.shape.layers()], pass.shape.outputs(), samples) - targets;
+  return pass;
+}
+
+}  // namespace
+
 bool MlpResidual::evaluate(double const* const* parameters, double* residuals, double** jacobians) const {
-  // Thread-local rather than per-object scratch: the same block may be
-  // shared by Problems evaluated on different threads, and a pool thread
-  // reuses one buffer for every chunk it evaluates.
-  thread_local Scratch scratch;
-  thread_local Shape shape;
-  shape.sizes = layer_sizes_;  // no allocation once the thread has seen this many layers
-  shape.hidden = hidden_;
-  shape.output = output_;
-  const int samples = num_samples();
-  scratch.prepare(shape, samples);
   const bool want_jacobians = jacobians != nullptr;
-  forward(shape, parameters, inputs_.data(), samples, scratch.a(), want_jacobians ? scratch.d() : nullptr);
-  MatrixMap(residuals, shape.outputs(), samples) =
-      ConstMatrixMap(scratch.a()[shape.layers()], shape.outputs(), samples) - targets_;
+  PassScratch& pass =
+      forward_residuals(layer_sizes_, hidden_, output_, inputs_, targets_, parameters, residuals, want_jacobians);
   if (want_jacobians) {
-    output_jacobians(shape, parameters, inputs_.data(), samples, scratch.a(), scratch.d(), scratch.back(0),
+    Scratch& scratch = pass.scratch;
+    output_jacobians(pass.shape, parameters, inputs_.data(), num_samples(), scratch.a(), scratch.d(), scratch.back(0),
                      scratch.back(1), jacobians, parameter_block_sizes().data());
   }
   return true;
@@ -99,20 +120,13 @@ bool MlpResidual::evaluate_column_major(double const* const* parameters, double*
     throw Error("MlpResidual::evaluate_column_major: leading dimension " + std::to_string(leading_dimension) +
                 " is below the number of residuals " + std::to_string(num_residuals()));
   }
-  thread_local Scratch scratch;
-  thread_local Shape shape;
-  shape.sizes = layer_sizes_;
-  shape.hidden = hidden_;
-  shape.output = output_;
-  const int samples = num_samples();
-  scratch.prepare(shape, samples);
   const bool want_jacobians = jacobians != nullptr;
-  forward(shape, parameters, inputs_.data(), samples, scratch.a(), want_jacobians ? scratch.d() : nullptr);
-  MatrixMap(residuals, shape.outputs(), samples) =
-      ConstMatrixMap(scratch.a()[shape.layers()], shape.outputs(), samples) - targets_;
+  PassScratch& pass =
+      forward_residuals(layer_sizes_, hidden_, output_, inputs_, targets_, parameters, residuals, want_jacobians);
   if (want_jacobians) {
-    output_jacobians_column_major(shape, parameters, inputs_.data(), samples, scratch.a(), scratch.d(), scratch.back(0),
-                                  scratch.back(1), jacobians, leading_dimension);
+    Scratch& scratch = pass.scratch;
+    output_jacobians_column_major(pass.shape, parameters, inputs_.data(), num_samples(), scratch.a(), scratch.d(),
+                                  scratch.back(0), scratch.back(1), jacobians, leading_dimension);
   }
   return true;
 }
