@@ -12,6 +12,24 @@ namespace {
 
 constexpr int kDyn = Eigen::Dynamic;
 
+// *t = F x on residual block rb's rows (the sum over its f-cells), or its
+// rows of r when x is null.
+template <int R, int F>
+void f_product_or_residual(const SchurStructure& s, const double* values, const Eigen::VectorXd* x,
+                           const Eigen::VectorXd& r, const SchurStructure::ResidualBlock& rb, VectorMap<R>* t) {
+  if (x == nullptr) {
+    *t = ConstVectorMap<R>(r.data() + rb.row, rb.num_rows);
+    return;
+  }
+  t->setZero();
+  for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) {
+    const SchurStructure::Cell& cell = s.f_cells[c];
+    const SchurStructure::Block& f = s.f_blocks[cell.block];
+    t->noalias() += jacobian_cell<R, F>(values, cell.value_offset, rb, f.size) *
+                    ConstVectorMap<F>(x->data() + f.reduced_offset, f.size);
+  }
+}
+
 // t = F x (x given) or r on the rows of chunk e; when `project`,
 // w = t - E M^-1 E^T t; then each f-cell's slot F_c^T w (t when not
 // projected), while the chunk's part of J is in cache.
@@ -26,17 +44,7 @@ void chunk_slots(const SchurStructure& s, const FBlockIncidence& incidence, cons
   for (int k = begin; k < end; ++k) {
     const SchurStructure::ResidualBlock& rb = s.residual_blocks[s.chunk_residual_blocks[k]];
     VectorMap<R> t(rows + rb.row, rb.num_rows);
-    if (x != nullptr) {
-      t.setZero();
-      for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) {
-        const SchurStructure::Cell& cell = s.f_cells[c];
-        const SchurStructure::Block& f = s.f_blocks[cell.block];
-        t.noalias() += jacobian_cell<R, F>(values, cell.value_offset, rb, f.size) *
-                       ConstVectorMap<F>(x->data() + f.reduced_offset, f.size);
-      }
-    } else {
-      t = ConstVectorMap<R>(r.data() + rb.row, rb.num_rows);
-    }
+    f_product_or_residual<R, F>(s, values, x, r, rb, &t);
     if (project) u.noalias() += jacobian_cell<R, E>(values, rb.e_value_offset, rb, e_size).transpose() * t;
   }
   Eigen::Matrix<double, E, 1> v;
@@ -60,17 +68,7 @@ void f_only_slots(const SchurStructure& s, const FBlockIncidence& incidence, con
                   const Eigen::VectorXd* x, const Eigen::VectorXd& r, int b, double* rows, double* slots) {
   const SchurStructure::ResidualBlock& rb = s.residual_blocks[b];
   VectorMap<R> t(rows + rb.row, rb.num_rows);
-  if (x == nullptr) {
-    t = ConstVectorMap<R>(r.data() + rb.row, rb.num_rows);
-  } else {
-    t.setZero();
-    for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) {
-      const SchurStructure::Cell& cell = s.f_cells[c];
-      const SchurStructure::Block& f = s.f_blocks[cell.block];
-      t.noalias() += jacobian_cell<R, F>(values, cell.value_offset, rb, f.size) *
-                     ConstVectorMap<F>(x->data() + f.reduced_offset, f.size);
-    }
-  }
+  f_product_or_residual<R, F>(s, values, x, r, rb, &t);
   for (int c = rb.f_cell_begin; c < rb.f_cell_end; ++c) {
     const SchurStructure::Cell& cell = s.f_cells[c];
     const int f_size = s.f_blocks[cell.block].size;
