@@ -1,11 +1,25 @@
 #include "ba_run.h"
 
 #include <chrono>
+#include <utility>
 
 #include "curvature/solve.h"
 #include "peak_memory.h"
 
 namespace curvature::bench {
+
+BaRun describe_ba_run(const BalScene& scene, const std::string& problem_name, int threads, std::string solver,
+                      std::string linear_solver) {
+  BaRun run;
+  run.problem = problem_name;
+  run.cameras = scene.num_cameras;
+  run.points = scene.num_points;
+  run.observations = scene.num_observations();
+  run.threads = threads;
+  run.solver = std::move(solver);
+  run.linear_solver = std::move(linear_solver);
+  return run;
+}
 
 BaRun run_curvature_ba(const BalScene& scene, const std::string& problem_name, const std::string& linear_solver,
                        const BaRunOptions& options) {
@@ -21,22 +35,17 @@ BaRun run_curvature_ba(const BalScene& scene, const std::string& problem_name, c
 
   const PeakMemory memory;
   Summary summary;
-  BaRun run;
+  double time_s = 0.0;
   {
     Problem problem;
     add_bal_residuals(&copy, &problem, options.problem);
     const auto begin = std::chrono::steady_clock::now();
     summary = solve(solver, &problem);
-    run.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   }
+  BaRun run = describe_ba_run(scene, problem_name, options.threads, "curvature-lm", summary.linear_solver);
+  run.time_s = time_s;
   run.peak_memory_bytes = memory.bytes();
-  run.problem = problem_name;
-  run.cameras = scene.num_cameras;
-  run.points = scene.num_points;
-  run.observations = scene.num_observations();
-  run.threads = options.threads;
-  run.solver = "curvature-lm";
-  run.linear_solver = summary.linear_solver;
   run.initial_cost = summary.initial_cost;
   run.final_cost = summary.final_cost;
   run.iterations = summary.iterations;

@@ -40,6 +40,12 @@ struct BaRun {
   std::string status;                 // the solver's termination reason
 };
 
+// A run's description, the same on both libraries' sides: the problem's
+// name and sizes, the thread count, the solver and its linear solver; the
+// results are left at their defaults.
+BaRun describe_ba_run(const BalScene& scene, const std::string& problem_name, int threads, std::string solver,
+                      std::string linear_solver);
+
 // Solves a copy of `scene` with curvature's Levenberg-Marquardt and the
 // linear solver named `linear_solver` (kLinearSolvers); `problem_name` labels
 // the run. The scene itself is left as it was.

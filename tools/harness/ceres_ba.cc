@@ -68,7 +68,7 @@ BaRun run_ceres_ba(const BalScene& scene, const std::string& problem_name, const
 
   BalScene copy = scene;
   const PeakMemory memory;
-  BaRun run;
+  BaRun run = describe_ba_run(scene, problem_name, options.threads, "ceres-lm", linear_solver);
   ceres::Solver::Summary summary;
   {
     // One loss shared by every residual, as on the curvature side, owned here.
@@ -93,13 +93,6 @@ BaRun run_ceres_ba(const BalScene& scene, const std::string& problem_name, const
     run.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   }
   run.peak_memory_bytes = memory.bytes();
-  run.problem = problem_name;
-  run.cameras = scene.num_cameras;
-  run.points = scene.num_points;
-  run.observations = scene.num_observations();
-  run.threads = options.threads;
-  run.solver = "ceres-lm";
-  run.linear_solver = linear_solver;
   run.initial_cost = summary.initial_cost;
   run.final_cost = summary.final_cost;
   run.iterations = static_cast<int>(summary.iterations.size()) - 1;  // iteration 0 is the start
