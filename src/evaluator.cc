@@ -221,16 +221,18 @@ bool Evaluator::evaluate_block_into_dense(const Block& block, const double* x, d
     *error = "residual block " + std::to_string(block.id) + ": the cost function returned false";
     return false;
   }
-  // The one-pass finiteness check of call_residual_block, over the columns
-  // just written (each contiguous, m entries).
+  // The one-pass finiteness check of call_residual_block (0 * x summed: 0
+  // when every entry is finite, NaN otherwise), over the columns just
+  // written, by Eigen's vectorized sum: one running scalar sum is a chain of
+  // dependent additions that on R1's 2000 x 1441 J took longer than a third
+  // of the network's own Jacobian pass.
   double probe;
   const double squared_norm = squared_norm_and_probe(residuals, m, &probe);
   for (size_t k = 0; jacobians && k < count; ++k) {
     if (!jacobians[k]) continue;
-    for (int c = 0; c < block.parameters[k].size; ++c) {
-      const double* column = jacobians[k] + c * leading_dimension;
-      for (int r = 0; r < m; ++r) probe += column[r] * 0.0;
-    }
+    const Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>> columns(jacobians[k], m, block.parameters[k].size,
+                                                                             Eigen::OuterStride<>(leading_dimension));
+    probe += (columns.array() * 0.0).sum();
   }
   *cost = 0.5 * squared_norm;
   if (probe == 0.0) return true;
