@@ -184,7 +184,8 @@ bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, 
   // from the single-precision solution.
   const Eigen::MatrixXd& j = *jacobian_.dense;
   auto apply_a = [&](const Eigen::VectorXd& v, Eigen::VectorXd* out, Eigen::VectorXd* jacobian_product) {
-    normal_matrix_product(j, scale_.cwiseProduct(v), out, pool_.get(), jacobian_product);
+    scaled_vector_ = scale_.cwiseProduct(v);
+    normal_matrix_product(j, scaled_vector_, out, pool_.get(), jacobian_product, &partial_sums_);
     *out = scale_.cwiseProduct(*out) + damping_squared_.cwiseProduct(v);
   };
   const double target = kMixedPrecisionTolerance * scaled_rhs_.norm();

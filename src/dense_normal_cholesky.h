@@ -111,6 +111,8 @@ class DenseNormalCholeskySolver final : public LinearSolver {
   Eigen::VectorXf single_vector_;
   Eigen::VectorXd damping_squared_, residual_, direction_, product_, preconditioned_;
   Eigen::VectorXd jacobian_step_, jacobian_direction_;  // J S y and J S p in CG
+  Eigen::VectorXd scaled_vector_;                       // S v, the vector a CG product multiplies
+  Eigen::MatrixXd partial_sums_;                        // normal_matrix_product's per-chunk sums
   bool has_jacobian_step_ = false;
   int num_mixed_solves_ = 0;
   int num_shifted_solves_ = 0;

@@ -246,21 +246,25 @@ bool cholesky_lower_in_place(Eigen::Ref<Eigen::MatrixXf> a, ThreadPool* pool, In
 }
 
 void normal_matrix_product(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& v, Eigen::VectorXd* out,
-                           ThreadPool* pool, Eigen::VectorXd* jacobian_product) {
+                           ThreadPool* pool, Eigen::VectorXd* jacobian_product, Eigen::MatrixXd* partial_sums) {
   // Fixed row chunks, each J_c^T (J_c v) while J_c is in cache; the partial
   // sums are added in chunk order, so the threads never change the bits.
-  constexpr Index kRowsPerChunk = 64;
   const Index rows = jacobian.rows();
-  const int chunks = static_cast<int>(std::max<Index>(1, (rows + kRowsPerChunk - 1) / kRowsPerChunk));
-  Eigen::MatrixXd partial(jacobian.cols(), chunks);
-  if (jacobian_product) jacobian_product->resize(rows);
+  const int chunks =
+      static_cast<int>(std::max<Index>(1, (rows + kNormalProductRowsPerChunk - 1) / kNormalProductRowsPerChunk));
+  Eigen::MatrixXd own_partial_sums;
+  Eigen::VectorXd own_jacobian_product;
+  Eigen::MatrixXd& partial = partial_sums ? *partial_sums : own_partial_sums;
+  Eigen::VectorXd& jv = jacobian_product ? *jacobian_product : own_jacobian_product;
+  partial.resize(jacobian.cols(), chunks);
+  jv.resize(rows);
   run_tasks(pool, chunks, [&](int c) {
-    const Index first = c * kRowsPerChunk;
-    const Index count = std::min(kRowsPerChunk, rows - first);
+    const Index first = c * kNormalProductRowsPerChunk;
+    const Index count = std::min(kNormalProductRowsPerChunk, rows - first);
     const auto rows_of_j = jacobian.middleRows(first, count);
-    const Eigen::VectorXd jv = rows_of_j * v;
-    partial.col(c).noalias() = rows_of_j.transpose() * jv;
-    if (jacobian_product) jacobian_product->segment(first, count) = jv;
+    auto chunk_product = jv.segment(first, count);
+    chunk_product.noalias() = rows_of_j * v;
+    partial.col(c).noalias() = rows_of_j.transpose() * chunk_product;
   });
   *out = partial.col(0);
   for (int c = 1; c < chunks; ++c) *out += partial.col(c);
