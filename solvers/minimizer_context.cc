@@ -38,6 +38,10 @@ JacobianRef MinimizerContext::jacobian() const {
     ref.sparse = &sparse_jacobian_;
   } else {
     ref.dense = &dense_jacobian_;
+    // Both from evaluate_at_x(), with J (accept_if_gradient_decreases()
+    // restores all three together).
+    ref.gradient = &gradient;
+    ref.column_squared_norms = &column_norms_;
   }
   return ref;
 }

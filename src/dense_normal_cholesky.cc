@@ -35,15 +35,21 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
     // Column norms, scaling, the scaled single-precision copy and the
     // right-hand side, column by column on the threads: serial passes over
     // J would otherwise take a fifth of the time of the single-precision J^T J.
+    // The norms and J^T r come from the caller when it has them (the same
+    // sums, so the same bits), which leaves only the conversion here.
     const Eigen::MatrixXd& j = *jacobian.dense;
+    const Eigen::VectorXd* norms = jacobian.column_squared_norms;
+    const Eigen::VectorXd* gradient = jacobian.gradient;
+    if (norms && norms->size() != n) norms = nullptr;
+    if (gradient && gradient->size() != n) gradient = nullptr;
     scale_.resize(n);
     single_jacobian_.resize(j.rows(), n);
     scaled_rhs_.resize(n);
     auto convert = [&](int /*thread*/, int begin, int end) {
       for (int c = begin; c < end; ++c) {
-        scale_[c] = jacobi_scale(j.col(c).squaredNorm());
+        scale_[c] = jacobi_scale(norms ? (*norms)[c] : j.col(c).squaredNorm());
         single_jacobian_.col(c) = (scale_[c] * j.col(c)).cast<float>();
-        scaled_rhs_[c] = -scale_[c] * j.col(c).dot(residuals);
+        scaled_rhs_[c] = -scale_[c] * (gradient ? (*gradient)[c] : j.col(c).dot(residuals));
       }
     };
     if (pool_) {

@@ -25,6 +25,12 @@ struct SchurStructure;  // schur/schur_structure.h
 struct JacobianRef {
   const Eigen::MatrixXd* dense = nullptr;
   const SparseRowMatrix* sparse = nullptr;
+  // Optional, dense only: J^T r and |J_col|^2 for the residuals prepare()
+  // gets, when the caller has them (the evaluator forms them in its own pass
+  // over J), computed column by column as dense_col.dot(r) and
+  // dense_col.squaredNorm(). A solver that needs them need not pass over J again.
+  const Eigen::VectorXd* gradient = nullptr;
+  const Eigen::VectorXd* column_squared_norms = nullptr;
 
   Eigen::Index rows() const { return dense ? dense->rows() : sparse->rows(); }
   Eigen::Index cols() const { return dense ? dense->cols() : sparse->cols(); }
