@@ -115,8 +115,13 @@ class Evaluator {
                       std::string* error) const;
   // The same for a block whose cost function writes its Jacobian columns
   // straight into the column-major dense J (Block::writes_into_dense).
+  // check_jacobian false leaves the finiteness of the block's Jacobian
+  // entries to the caller (see evaluate()).
   bool evaluate_block_into_dense(const Block& block, const double* x, double* residuals, Eigen::MatrixXd* dense,
-                                 Scratch& scratch, double* cost, std::string* error) const;
+                                 bool check_jacobian, Scratch& scratch, double* cost, std::string* error) const;
+  // Whether the block's columns of a column-major dense J are all finite;
+  // when not, *error names the first non-finite entry.
+  bool dense_block_entries_finite(const Block& block, const Eigen::MatrixXd& dense, std::string* error) const;
 
   // J_tangent = J_ambient P for a block on a manifold (num_rows x its
   // tangent size, into `tangent`), with the plus-Jacobian computed once for
@@ -139,6 +144,8 @@ class Evaluator {
   std::vector<std::string> block_errors_;
   std::vector<double> plus_jacobians_;  // at the point being evaluated (ParameterLayout::plus_jacobians)
   Eigen::VectorXd residual_buffer_;
+  Eigen::VectorXd column_norm_buffer_;  // |J_col|^2 when the request has no place for them
+  bool defer_dense_check_ = false;      // this evaluation checks J's entries after the blocks
   Eigen::MatrixXd dense_buffer_;
   SparseRowMatrix sparse_buffer_;
 };

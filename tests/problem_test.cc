@@ -324,6 +324,58 @@ TEST(ProblemTest, ColumnMajorNonFiniteJacobianNamesTheBlockAndTheEntry) {
   EXPECT_NE(error.find("row 0, column 0"), std::string::npos) << error;
 }
 
+// One residual over a block of kWide parameters, written column-major:
+// r = x_0, dr/dx_c = `entry` for c = `column`, 1 elsewhere.
+class WideColumnMajorResidual final : public CostFunction {
+ public:
+  static constexpr int kWide = 300;  // above the evaluator's wide-J threshold
+  WideColumnMajorResidual(int column, double entry) : column_(column), entry_(entry) {
+    set_num_residuals(1);
+    set_parameter_block_sizes({kWide});
+  }
+  bool evaluate(double const* const* p, double* r, double** j) const override {
+    r[0] = p[0][0];
+    if (j && j[0]) {
+      for (int c = 0; c < kWide; ++c) j[0][c] = c == column_ ? entry_ : 1.0;
+    }
+    return true;
+  }
+  bool writes_column_major_jacobians() const override { return true; }
+
+ private:
+  int column_;
+  double entry_;
+};
+
+// A wide J checks its entries in the pass that forms the gradient and the
+// column norms: a non-finite entry still names its block and entry, for any
+// thread count, and finite entries whose squares overflow a column norm
+// are no failure.
+TEST(ProblemTest, WideColumnMajorJacobianChecksEveryEntry) {
+  for (const int threads : {1, 2}) {
+    std::vector<double> x(WideColumnMajorResidual::kWide, 1.0);
+    Problem problem;
+    problem.add_residual_block(std::make_shared<WideColumnMajorResidual>(0, 1.0), nullptr, x.data());
+    problem.add_residual_block(std::make_shared<WideColumnMajorResidual>(7, std::nan("")), nullptr, x.data());
+    Problem::EvaluateOptions options;
+    options.num_threads = threads;
+    std::string error;
+    Eigen::MatrixXd J;
+    Eigen::VectorXd g;
+    double cost;
+    EXPECT_FALSE(problem.evaluate(options, &cost, nullptr, &g, &J, nullptr, &error));
+    EXPECT_NE(error.find("residual block 1"), std::string::npos) << error;
+    EXPECT_NE(error.find("row 0, column 7"), std::string::npos) << error;
+
+    Problem huge;
+    huge.add_residual_block(std::make_shared<WideColumnMajorResidual>(5, 1e200), nullptr, x.data());
+    huge.add_residual_block(std::make_shared<WideColumnMajorResidual>(5, 1e200), nullptr, x.data());
+    ASSERT_TRUE(huge.evaluate(options, &cost, nullptr, &g, &J, nullptr, &error)) << error;
+    EXPECT_EQ(J(1, 5), 1e200);
+    EXPECT_EQ(cost, 1.0);
+  }
+}
+
 }  // namespace
 }  // namespace curvature
 
