@@ -5,6 +5,8 @@
 #include <limits>
 #include <sstream>
 
+#include "dense_normal_cholesky.h"
+
 namespace curvature::internal {
 namespace {
 
@@ -42,8 +44,15 @@ JacobianRef MinimizerContext::jacobian() const {
     // restores all three together).
     ref.gradient = &gradient;
     ref.column_squared_norms = &column_norms_;
+    if (single_wanted_ && scaled_single_jacobian_.size() > 0) ref.scaled_single = &scaled_single_jacobian_;
   }
   return ref;
+}
+
+void MinimizerContext::set_scaled_single_jacobian(bool wanted) {
+  single_wanted_ = wanted && !sparse_ &&
+                   evaluator_->num_tangent_parameters() >= DenseNormalCholeskySolver::kMixedPrecisionMinColumns;
+  if (!single_wanted_) scaled_single_jacobian_.resize(0, 0);
 }
 
 void MinimizerContext::project(Eigen::VectorXd* point) const { ambient_bounds_.project(point); }
@@ -100,6 +109,7 @@ bool MinimizerContext::evaluate_at_x(std::string* error) {
   } else {
     request.dense_jacobian = &dense_jacobian_;
     request.column_squared_norms = &column_norms_;
+    if (single_wanted_) request.scaled_single_jacobian = &scaled_single_jacobian_;
   }
   EvaluationStatus status = evaluator_->evaluate(x, &cost, request);
   summary_->residual_evaluations += 1;
@@ -193,6 +203,7 @@ bool MinimizerContext::accept_if_gradient_decreases(const Eigen::VectorXd& trial
                         saved_norm_max = column_norm_max_, saved_norms = column_norms_;
   const double saved_cost = cost;
   const Eigen::MatrixXd saved_dense = dense_jacobian_;
+  const Eigen::MatrixXf saved_single = scaled_single_jacobian_;
   const SparseRowMatrix saved_sparse = sparse_jacobian_;
   x = trial;
   std::string error;
@@ -205,6 +216,7 @@ bool MinimizerContext::accept_if_gradient_decreases(const Eigen::VectorXd& trial
   column_norms_ = saved_norms;
   cost = saved_cost;
   dense_jacobian_ = saved_dense;
+  scaled_single_jacobian_ = saved_single;
   sparse_jacobian_ = saved_sparse;
   return false;
 }

@@ -34,6 +34,11 @@ class MinimizerContext {
   Evaluator& evaluator() { return *evaluator_; }
   Summary& summary() { return *summary_; }
   JacobianRef jacobian() const;
+  // Whether each Jacobian evaluation also writes J S in single precision
+  // (EvaluationRequest::scaled_single_jacobian), for a mixed-precision dense
+  // normal Cholesky; only a dense J of at least
+  // DenseNormalCholeskySolver::kMixedPrecisionMinColumns columns has it.
+  void set_scaled_single_jacobian(bool wanted);
 
   // The current point (ambient) and everything evaluated there (gradient:
   // tangent).
@@ -168,6 +173,8 @@ class MinimizerContext {
   bool exact_reduction_;
   Eigen::MatrixXd dense_jacobian_;
   Eigen::VectorXd column_norms_;  // squared column norms of the current Jacobian
+  bool single_wanted_ = false;
+  Eigen::MatrixXf scaled_single_jacobian_;  // J S in float (set_scaled_single_jacobian)
   SparseRowMatrix sparse_jacobian_;
   BoxBounds bounds_;          // per tangent coordinate
   BoxBounds ambient_bounds_;  // per coordinate of x, for the projection

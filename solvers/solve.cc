@@ -203,6 +203,7 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   summary.num_residual_blocks = evaluator.num_residual_blocks();
 
   internal::MinimizerContext context(options, &evaluator, &summary, sparse);
+  context.set_scaled_single_jacobian(type == LinearSolverType::kDenseNormalCholesky && options.mixed_precision);
   context.x = evaluator.gather_parameters();
   context.project(&context.x);
   context.set_start_size();

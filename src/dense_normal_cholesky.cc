@@ -37,27 +37,32 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
     // J would otherwise take a fifth of the time of the single-precision J^T J.
     // The norms and J^T r come from the caller when it has them (the same
     // sums, so the same bits), which leaves only the conversion here.
+    // And J S itself when the evaluator wrote it in the same pass (the same
+    // expression of the same norms, so the same bits): then J is not read here.
     const Eigen::MatrixXd& j = *jacobian.dense;
     const Eigen::VectorXd* norms = jacobian.column_squared_norms;
     const Eigen::VectorXd* gradient = jacobian.gradient;
     if (norms && norms->size() != n) norms = nullptr;
     if (gradient && gradient->size() != n) gradient = nullptr;
+    const Eigen::MatrixXf* given = jacobian.scaled_single;
+    if (!norms || !given || given->rows() != j.rows() || given->cols() != n) given = nullptr;
     scale_.resize(n);
-    single_jacobian_.resize(j.rows(), n);
+    if (!given) single_jacobian_.resize(j.rows(), n);
     scaled_rhs_.resize(n);
     auto convert = [&](int /*thread*/, int begin, int end) {
       for (int c = begin; c < end; ++c) {
         scale_[c] = jacobi_scale(norms ? (*norms)[c] : j.col(c).squaredNorm());
-        single_jacobian_.col(c) = (scale_[c] * j.col(c)).cast<float>();
+        if (!given) single_jacobian_.col(c) = (scale_[c] * j.col(c)).cast<float>();
         scaled_rhs_[c] = -scale_[c] * (gradient ? (*gradient)[c] : j.col(c).dot(residuals));
       }
     };
-    if (pool_) {
+    // Only n scalars are left when J is not read: not worth the threads.
+    if (pool_ && (!given || !gradient)) {
       pool_->parallel_for(static_cast<int>(n), convert);
     } else {
       convert(0, 0, static_cast<int>(n));
     }
-    lower_normal_matrix(single_jacobian_, &single_normal_, pool_.get());
+    lower_normal_matrix(given ? *given : single_jacobian_, &single_normal_, pool_.get());
     single_work_.resize(n, n);
   } else {
     form_double_normal_matrix();

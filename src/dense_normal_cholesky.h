@@ -105,7 +105,7 @@ class DenseNormalCholeskySolver final : public LinearSolver {
   bool mixed_precision_;
   bool use_mixed_ = false;             // this Jacobian goes through the single-precision path
   bool double_normal_formed_ = false;  // scaled_normal_ is current
-  Eigen::MatrixXf single_jacobian_;    // J S
+  Eigen::MatrixXf single_jacobian_;    // J S, when JacobianRef::scaled_single does not give it
   Eigen::MatrixXf single_normal_;      // S J^T J S, lower triangle
   Eigen::MatrixXf single_work_;        // its factor, each solve
   Eigen::VectorXf single_vector_;

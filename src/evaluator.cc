@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "curvature/thread_pool.h"
+#include "jacobian_products.h"
 #include "problem_impl.h"
 #include "residual_block_call.h"
 #include "robust_correction.h"
@@ -432,10 +433,13 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
     if (request.gradient) request.gradient->resize(n);
     Eigen::VectorXd& norms = request.column_squared_norms ? *request.column_squared_norms : column_norm_buffer_;
     norms.resize(n);
+    Eigen::MatrixXf* single = request.scaled_single_jacobian;
+    if (single) single->resize(dense->rows(), n);
     pool_->parallel_for(static_cast<int>(n), [&](int /*thread*/, int begin, int end) {
       for (int c = begin; c < end; ++c) {
         if (request.gradient) (*request.gradient)[c] = dense->col(c).dot(*residuals);
         norms[c] = dense->col(c).squaredNorm();
+        if (single) single->col(c) = (jacobi_scale(norms[c]) * dense->col(c)).cast<float>();
       }
     });
     // The check the blocks left to this pass (defer_dense_check_): a norm
@@ -450,6 +454,7 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
       }
     }
   } else {
+    if (request.scaled_single_jacobian) request.scaled_single_jacobian->resize(0, 0);
     if (request.gradient) {
       if (dense) {
         request.gradient->noalias() = dense->transpose() * (*residuals);

@@ -34,6 +34,13 @@ struct EvaluationRequest {
   SparseRowMatrix* sparse_jacobian = nullptr;  // must come from make_sparse_jacobian()
   // |J_col|^2 for every column; needs dense_jacobian.
   Eigen::VectorXd* column_squared_norms = nullptr;
+  // J S in single precision, S = diag(jacobi_scale(|J_col|^2))
+  // (jacobian_products.h): what the mixed-precision dense normal Cholesky
+  // factors, written in the same pass over a wide J (at least kWideJacobian
+  // columns) as the gradient and the column norms, so that the solver does
+  // not read J once more to convert it. Needs dense_jacobian; resized to
+  // 0 x 0 for a narrower J.
+  Eigen::MatrixXf* scaled_single_jacobian = nullptr;
 };
 
 struct EvaluationStatus {

@@ -31,6 +31,11 @@ struct JacobianRef {
   // dense_col.squaredNorm(). A solver that needs them need not pass over J again.
   const Eigen::VectorXd* gradient = nullptr;
   const Eigen::VectorXd* column_squared_norms = nullptr;
+  // Optional, with column_squared_norms: J S in single precision,
+  // S = diag(jacobi_scale(column_squared_norms)) (EvaluationRequest::
+  // scaled_single_jacobian), which the mixed-precision dense normal Cholesky
+  // then need not convert itself.
+  const Eigen::MatrixXf* scaled_single = nullptr;
 
   Eigen::Index rows() const { return dense ? dense->rows() : sparse->rows(); }
   Eigen::Index cols() const { return dense ? dense->cols() : sparse->cols(); }
