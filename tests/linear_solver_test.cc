@@ -22,6 +22,7 @@
 #include "curvature/problem.h"
 #include "dense_normal_cholesky.h"
 #include "dense_qr.h"
+#include "jacobian_products.h"
 #include "sparse_normal_cholesky.h"
 #include "sparse_qr.h"
 #include "test_util.h"
@@ -489,6 +490,42 @@ TEST(LinearSolverDenseNormalCholeskyMixedPrecision, StepMatchesDoubleReference) 
   }
   EXPECT_EQ(solver.num_mixed_precision_solves(), 3);
   EXPECT_EQ(solver.num_fallbacks(), 0);
+}
+
+// J^T r, the column norms and J S in float handed over with J (as the
+// minimizer context does from the evaluator's pass) give the bits of the
+// solver's own conversion, for one and two threads.
+TEST(LinearSolverDenseNormalCholeskyMixedPrecision, GivenScaledSingleJacobianGivesTheSameSteps) {
+  std::mt19937 rng(73);
+  const Eigen::Index m = 500, n = 300;
+  const Eigen::MatrixXd j = random_dense_jacobian(m, n, &rng);
+  const Eigen::VectorXd r = random_vector(m, &rng);
+  Eigen::VectorXd gradient(n), norms(n);
+  Eigen::MatrixXf single(m, n);
+  for (Eigen::Index c = 0; c < n; ++c) {
+    gradient[c] = j.col(c).dot(r);
+    norms[c] = j.col(c).squaredNorm();
+    single.col(c) = (jacobi_scale(norms[c]) * j.col(c)).cast<float>();
+  }
+  for (const int threads : {1, 2}) {
+    DenseNormalCholeskySolver own(threads, true), given(threads, true);
+    ASSERT_TRUE(own.prepare(JacobianRef{.dense = &j}, r).success);
+    ASSERT_TRUE(
+        given
+            .prepare(
+                JacobianRef{
+                    .dense = &j, .gradient = &gradient, .column_squared_norms = &norms, .scaled_single = &single},
+                r)
+            .success);
+    for (const double damping : {1e-3, 10.0}) {
+      const Eigen::VectorXd d = Eigen::VectorXd::Constant(n, damping);
+      Eigen::VectorXd dx_own, dx_given;
+      ASSERT_TRUE(own.solve(d, &dx_own).success);
+      ASSERT_TRUE(given.solve(d, &dx_given).success);
+      EXPECT_EQ(dx_given, dx_own) << threads << " threads, damping " << damping;
+    }
+    EXPECT_EQ(given.num_mixed_precision_solves(), 2);
+  }
 }
 
 // Nearly collinear columns: J^T J's condition number (~1e14 after scaling)
