@@ -107,5 +107,17 @@ TEST(NistSolveEvaporation, BoxBodRecoversFromParameterEvaporation) {
   EXPECT_LT(min_log_relative_error(b, nist.certified), 1.0) << "without the restart the asymptote wins";
 }
 
+// From MGH10's first start b1's column grows by tens of orders of magnitude
+// along the valley b1 = A exp(-b2 / (x + b3)); with Marquardt's scaling
+// capped against the start's columns the damping follows the valley back:
+// 1015 iterations, 1610 with the uncapped running maximum.
+TEST(NistSolveScalingCap, Mgh10FromTheFirstStartWithinElevenHundredIterations) {
+  Summary summary;
+  const double lre = solve_case({"MGH10", 1}, Method::kLevenbergMarquardt, &summary);
+  EXPECT_TRUE(summary.converged()) << summary.full_report();
+  EXPECT_GE(lre, 10.0);
+  EXPECT_LE(summary.iterations, 1100);
+}
+
 }  // namespace
 }  // namespace curvature
