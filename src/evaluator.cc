@@ -173,11 +173,17 @@ void Evaluator::scatter_parameters(const Eigen::VectorXd& x) const { layout_.sca
 // is as large as the Jacobian's own column indices, and only a few
 // Jacobians are ever made.
 SparseRowMatrix Evaluator::make_sparse_jacobian() const {
+  SparseRowMatrix jacobian;
+  make_sparse_jacobian(&jacobian);
+  return jacobian;
+}
+
+void Evaluator::make_sparse_jacobian(SparseRowMatrix* jacobian) const {
   if (!options_.sparse) throw Error("internal: the evaluator was built without a sparse pattern");
-  SparseRowMatrix jacobian(num_residuals_, layout_.num_tangent_parameters());
-  jacobian.resizeNonZeros(static_cast<Eigen::Index>(nonzeros_));
-  int* starts = jacobian.outerIndexPtr();
-  int* columns = jacobian.innerIndexPtr();
+  jacobian->resize(num_residuals_, layout_.num_tangent_parameters());
+  jacobian->resizeNonZeros(static_cast<Eigen::Index>(nonzeros_));
+  int* starts = jacobian->outerIndexPtr();
+  int* columns = jacobian->innerIndexPtr();
   int row = 0, entry = 0;
   starts[0] = 0;
   std::vector<std::pair<int, int>> spans;  // (offset, size) of variable blocks, sorted
@@ -194,8 +200,7 @@ SparseRowMatrix Evaluator::make_sparse_jacobian() const {
       starts[++row] = entry;
     }
   }
-  std::fill(jacobian.valuePtr(), jacobian.valuePtr() + nonzeros_, 0.0);
-  return jacobian;
+  std::fill(jacobian->valuePtr(), jacobian->valuePtr() + nonzeros_, 0.0);
 }
 
 bool Evaluator::evaluate_block_into_dense(const Block& block, const double* x, double* residuals,
@@ -341,7 +346,7 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
   SparseRowMatrix* sparse = request.sparse_jacobian;
   if (request.gradient && !dense && !sparse) {
     if (options_.sparse) {
-      if (sparse_buffer_.nonZeros() != nonzeros_) sparse_buffer_ = make_sparse_jacobian();
+      if (sparse_buffer_.nonZeros() != nonzeros_) make_sparse_jacobian(&sparse_buffer_);
       sparse = &sparse_buffer_;
     } else {
       dense = &dense_buffer_;

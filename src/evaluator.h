@@ -99,6 +99,11 @@ class Evaluator {
 
   // A sparse Jacobian with this problem's pattern and zero values.
   SparseRowMatrix make_sparse_jacobian() const;
+  // The same, built in *jacobian's own storage. Eigen 3.4's SparseMatrix
+  // has no move assignment, so `j = make_sparse_jacobian()` copies the whole
+  // Jacobian, and the freed temporary (megabytes on a large problem) raises
+  // glibc's mmap threshold, so that later temporaries stay resident.
+  void make_sparse_jacobian(SparseRowMatrix* jacobian) const;
   long jacobian_nonzeros() const { return nonzeros_; }
 
   // Cost 1/2 sum rho(|r_i|^2) at x, plus whatever `request` asks for. A
