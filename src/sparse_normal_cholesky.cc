@@ -31,6 +31,14 @@ void copy_dense_to_sparse(const Eigen::MatrixXd& dense, SparseRowMatrix* sparse)
 
 }  // namespace
 
+SparseNormalCholeskySolver::SparseNormalCholeskySolver(int num_threads) {
+  ThreadPool::check_num_threads(num_threads);
+  if (num_threads > 1) {
+    pool_ = std::make_unique<ThreadPool>(num_threads);
+    factorization_.set_thread_pool(pool_.get());
+  }
+}
+
 LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j) {
   product_.analyze(j);
   ++num_symbolic_analyses_;
