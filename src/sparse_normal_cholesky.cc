@@ -85,7 +85,7 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
     LinearSolverResult analysis = analyze(*j);
     if (!analysis.success) return analysis;
   }
-  product_.compute(*j, values_.data());
+  product_.compute(*j, values_.data(), pool_.get());
 
   const int n = product_.cols();
   scale_.resize(n);

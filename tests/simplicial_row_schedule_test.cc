@@ -108,8 +108,8 @@ TEST(SimplicialRowSchedule, SparseNormalCholeskyGivesTheSameBitsOnOneAndTwoThrea
           << "damping " << damping << ", repeat " << repeat;
     }
     // The normal equations hold: (J^T J + D^2) dx = -J^T r.
-    const Eigen::VectorXd residual = Eigen::VectorXd(j.transpose() * (j * dx2)) +
-                                     d.cwiseProduct(d).cwiseProduct(dx2) + Eigen::VectorXd(j.transpose() * r);
+    const Eigen::VectorXd residual = Eigen::VectorXd(j.transpose() * (j * dx2)) + d.cwiseProduct(d).cwiseProduct(dx2) +
+                                     Eigen::VectorXd(j.transpose() * r);
     EXPECT_LT(residual.norm(), 1e-8 * Eigen::VectorXd(j.transpose() * r).norm());
   }
 }
