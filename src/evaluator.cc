@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <span>
 
 #include "curvature/thread_pool.h"
 #include "problem_impl.h"
@@ -11,6 +12,15 @@
 #include "robust_correction.h"
 
 namespace curvature::internal {
+
+struct Evaluator::Parameter {
+  const double* user_values;
+  int size;
+  int offset;           // in x; -1 when constant
+  int position_in_row;  // sparse: where its first column sits within a row
+  int tangent_offset;   // its first Jacobian column; -1 when constant
+  int index;            // the parameter block's index in the Problem (its manifold: layout_)
+};
 
 struct Evaluator::Block {
   int id = 0;  // residual block index in the Problem
@@ -24,15 +34,10 @@ struct Evaluator::Block {
   // no row-major scratch to transpose (scattered writes, one cache line per
   // entry, that cost a wide J more than computing it).
   bool writes_into_dense = false;
-  struct Parameter {
-    const double* user_values;
-    int size;
-    int offset;           // in x; -1 when constant
-    int position_in_row;  // sparse: where its first column sits within a row
-    int tangent_offset;   // its first Jacobian column; -1 when constant
-    int index;            // the parameter block's index in the Problem (its manifold: layout_)
-  };
-  std::vector<Parameter> parameters;
+  using Parameter = Evaluator::Parameter;
+  // Its parameter blocks, in Evaluator::parameters_: one array for all
+  // blocks rather than one allocation each (a pose graph has thousands).
+  std::span<Parameter> parameters;
 };
 
 struct Evaluator::Scratch : ResidualBlockScratch {
@@ -49,6 +54,15 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
   }
   int max_blocks = 0;
   size_t max_jacobian = 0, max_tangent_jacobian = 0;
+  size_t num_parameters = 0;
+  for (int id : ids) {
+    if (id >= 0 && id < static_cast<int>(impl.residual_blocks.size())) {
+      num_parameters += impl.residual_blocks[id].parameter_blocks.size();
+    }
+  }
+  // Reserved once, so the blocks' spans into it stay valid.
+  parameters_.reserve(num_parameters);
+  blocks_.reserve(ids.size());
   for (int id : ids) {
     if (id < 0 || id >= static_cast<int>(impl.residual_blocks.size())) {
       throw Error("residual block index " + std::to_string(id) + " is out of range [0, " +
@@ -63,10 +77,10 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
     has_second_derivatives_ = has_second_derivatives_ && info.cost->has_second_derivatives();
     block.row = num_residuals_;
     block.num_residuals = info.cost->num_residuals();
+    const size_t first_parameter = parameters_.size();
     for (int p : info.parameter_blocks) {
       const ParameterBlockInfo& parameter = impl.parameter_blocks[p];
-      block.parameters.push_back(
-          {parameter.values, parameter.size, layout_.offset(p), 0, layout_.tangent_offset(p), p});
+      parameters_.push_back({parameter.values, parameter.size, layout_.offset(p), 0, layout_.tangent_offset(p), p});
       if (layout_.offset(p) >= 0) {
         block.row_nonzeros += layout_.tangent_size(p);
         max_jacobian = std::max(max_jacobian, static_cast<size_t>(parameter.size * block.num_residuals));
@@ -76,6 +90,7 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
         }
       }
     }
+    block.parameters = std::span<Parameter>(parameters_.data() + first_parameter, parameters_.size() - first_parameter);
     // Sparse rows list columns in increasing order; a block's columns are
     // contiguous, so each parameter block's position within a row is the sum
     // of the tangent sizes of the variable blocks that come before it.

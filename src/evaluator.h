@@ -113,6 +113,7 @@ class Evaluator {
   EvaluationStatus evaluate(const Eigen::VectorXd& x, double* cost, const EvaluationRequest& request);
 
  private:
+  struct Parameter;
   struct Block;
   struct Scratch;
   bool evaluate_block(const Block& block, const double* x, double* residuals, bool want_jacobian,
@@ -133,6 +134,7 @@ class Evaluator {
   Options options_;
   ParameterLayout layout_;
   std::vector<Block> blocks_;
+  std::vector<Parameter> parameters_;  // every block's, block after block
   int num_residuals_ = 0;
   long nonzeros_ = 0;
   bool has_losses_ = false;
