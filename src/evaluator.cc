@@ -338,14 +338,24 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
   return true;
 }
 
+// The product by plain loops: the matrices are a few entries each (a pose
+// graph's 3 x 1 times 1 x 1, 6 x 4 times 4 x 3), too small for a general
+// matrix product's set-up to pay, and this runs once per residual block and
+// manifold block at every Jacobian evaluation.
 const double* Evaluator::to_tangent(int parameter_block, int num_rows, const double* ambient, double* tangent) const {
-  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const int size = layout_.manifold(parameter_block)->ambient_size();
   const int columns = layout_.tangent_size(parameter_block);
-  const Eigen::Map<const RowMajorMatrix> plus_jacobian(
-      plus_jacobians_.data() + layout_.plus_jacobian_offset(parameter_block), size, columns);
-  Eigen::Map<RowMajorMatrix>(tangent, num_rows, columns).noalias() =
-      Eigen::Map<const RowMajorMatrix>(ambient, num_rows, size) * plus_jacobian;
+  const double* plus_jacobian = plus_jacobians_.data() + layout_.plus_jacobian_offset(parameter_block);
+  for (int r = 0; r < num_rows; ++r) {
+    const double* row = ambient + static_cast<ptrdiff_t>(r) * size;
+    double* out = tangent + static_cast<ptrdiff_t>(r) * columns;
+    for (int c = 0; c < columns; ++c) out[c] = 0.0;
+    for (int a = 0; a < size; ++a) {
+      const double x = row[a];
+      const double* p = plus_jacobian + static_cast<ptrdiff_t>(a) * columns;
+      for (int c = 0; c < columns; ++c) out[c] += x * p[c];
+    }
+  }
   return tangent;
 }
 
