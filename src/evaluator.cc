@@ -321,7 +321,7 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
     int columns = parameter.size;
     if (manifolds && layout_.manifold(parameter.index)) {
       columns = layout_.tangent_size(parameter.index);
-      source = to_tangent(parameter.index, m, source, scratch.tangent_jacobian.data());
+      source = to_tangent(parameter.index, parameter.size, m, source, scratch.tangent_jacobian.data());
     }
     if (dense) {
       dense->block(block.row, parameter.tangent_offset, m, columns) =
@@ -342,8 +342,8 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
 // graph's 3 x 1 times 1 x 1, 6 x 4 times 4 x 3), too small for a general
 // matrix product's set-up to pay, and this runs once per residual block and
 // manifold block at every Jacobian evaluation.
-const double* Evaluator::to_tangent(int parameter_block, int num_rows, const double* ambient, double* tangent) const {
-  const int size = layout_.manifold(parameter_block)->ambient_size();
+const double* Evaluator::to_tangent(int parameter_block, int size, int num_rows, const double* ambient,
+                                    double* tangent) const {
   const int columns = layout_.tangent_size(parameter_block);
   const double* plus_jacobian = plus_jacobians_.data() + layout_.plus_jacobian_offset(parameter_block);
   for (int r = 0; r < num_rows; ++r) {

@@ -124,11 +124,11 @@ class Evaluator {
   bool evaluate_block_into_dense(const Block& block, const double* x, double* residuals, Eigen::MatrixXd* dense,
                                  Scratch& scratch, double* cost, std::string* error) const;
 
-  // J_tangent = J_ambient P for a block on a manifold (num_rows x its
-  // tangent size, into `tangent`), with the plus-Jacobian computed once for
-  // this evaluation; returns `tangent`. Out of line: plain blocks never pay
-  // for it.
-  [[gnu::noinline]] const double* to_tangent(int parameter_block, int num_rows, const double* ambient,
+  // J_tangent = J_ambient P for a block on a manifold: num_rows x `size`
+  // (its ambient size) to num_rows x its tangent size, into `tangent`, with
+  // the plus-Jacobian computed once for this evaluation; returns `tangent`.
+  // Out of line: plain blocks never pay for it.
+  [[gnu::noinline]] const double* to_tangent(int parameter_block, int size, int num_rows, const double* ambient,
                                              double* tangent) const;
 
   Options options_;
