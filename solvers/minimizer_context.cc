@@ -27,7 +27,7 @@ MinimizerContext::MinimizerContext(const SolverOptions& options, Evaluator* eval
       bounds_(evaluator->layout().tangent_lower_bounds(), evaluator->layout().tangent_upper_bounds()),
       ambient_bounds_(evaluator->lower_bounds(), evaluator->upper_bounds()),
       progress_(summary, options.verbose, options.callback, SolveProgress::Columns::kLeastSquares) {
-  if (sparse_) sparse_jacobian_ = evaluator_->make_sparse_jacobian();
+  if (sparse_) evaluator_->make_sparse_jacobian(&sparse_jacobian_);
   fixed_.assign(evaluator_->num_tangent_parameters(), 0);
   column_scale.setZero(evaluator_->num_tangent_parameters());
   column_norm_max_.setZero(evaluator_->num_tangent_parameters());

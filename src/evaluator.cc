@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <span>
 
 #include "curvature/thread_pool.h"
 #include "jacobian_products.h"
@@ -12,6 +13,15 @@
 #include "robust_correction.h"
 
 namespace curvature::internal {
+
+struct Evaluator::Parameter {
+  const double* user_values;
+  int size;
+  int offset;           // in x; -1 when constant
+  int position_in_row;  // sparse: where its first column sits within a row
+  int tangent_offset;   // its first Jacobian column; -1 when constant
+  int index;            // the parameter block's index in the Problem (its manifold: layout_)
+};
 
 struct Evaluator::Block {
   int id = 0;  // residual block index in the Problem
@@ -25,15 +35,10 @@ struct Evaluator::Block {
   // no row-major scratch to transpose (scattered writes, one cache line per
   // entry, that cost a wide J more than computing it).
   bool writes_into_dense = false;
-  struct Parameter {
-    const double* user_values;
-    int size;
-    int offset;           // in x; -1 when constant
-    int position_in_row;  // sparse: where its first column sits within a row
-    int tangent_offset;   // its first Jacobian column; -1 when constant
-    int index;            // the parameter block's index in the Problem (its manifold: layout_)
-  };
-  std::vector<Parameter> parameters;
+  using Parameter = Evaluator::Parameter;
+  // Its parameter blocks, in Evaluator::parameters_: one array for all
+  // blocks rather than one allocation each (a pose graph has thousands).
+  std::span<Parameter> parameters;
 };
 
 struct Evaluator::Scratch : ResidualBlockScratch {
@@ -50,6 +55,15 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
   }
   int max_blocks = 0;
   size_t max_jacobian = 0, max_tangent_jacobian = 0;
+  size_t num_parameters = 0;
+  for (int id : ids) {
+    if (id >= 0 && id < static_cast<int>(impl.residual_blocks.size())) {
+      num_parameters += impl.residual_blocks[id].parameter_blocks.size();
+    }
+  }
+  // Reserved once, so the blocks' spans into it stay valid.
+  parameters_.reserve(num_parameters);
+  blocks_.reserve(ids.size());
   for (int id : ids) {
     if (id < 0 || id >= static_cast<int>(impl.residual_blocks.size())) {
       throw Error("residual block index " + std::to_string(id) + " is out of range [0, " +
@@ -64,10 +78,10 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
     has_second_derivatives_ = has_second_derivatives_ && info.cost->has_second_derivatives();
     block.row = num_residuals_;
     block.num_residuals = info.cost->num_residuals();
+    const size_t first_parameter = parameters_.size();
     for (int p : info.parameter_blocks) {
       const ParameterBlockInfo& parameter = impl.parameter_blocks[p];
-      block.parameters.push_back(
-          {parameter.values, parameter.size, layout_.offset(p), 0, layout_.tangent_offset(p), p});
+      parameters_.push_back({parameter.values, parameter.size, layout_.offset(p), 0, layout_.tangent_offset(p), p});
       if (layout_.offset(p) >= 0) {
         block.row_nonzeros += layout_.tangent_size(p);
         max_jacobian = std::max(max_jacobian, static_cast<size_t>(parameter.size * block.num_residuals));
@@ -77,6 +91,7 @@ Evaluator::Evaluator(const Problem& problem, Options options) : options_(std::mo
         }
       }
     }
+    block.parameters = std::span<Parameter>(parameters_.data() + first_parameter, parameters_.size() - first_parameter);
     // Sparse rows list columns in increasing order; a block's columns are
     // contiguous, so each parameter block's position within a row is the sum
     // of the tangent sizes of the variable blocks that come before it.
@@ -174,11 +189,17 @@ void Evaluator::scatter_parameters(const Eigen::VectorXd& x) const { layout_.sca
 // is as large as the Jacobian's own column indices, and only a few
 // Jacobians are ever made.
 SparseRowMatrix Evaluator::make_sparse_jacobian() const {
+  SparseRowMatrix jacobian;
+  make_sparse_jacobian(&jacobian);
+  return jacobian;
+}
+
+void Evaluator::make_sparse_jacobian(SparseRowMatrix* jacobian) const {
   if (!options_.sparse) throw Error("internal: the evaluator was built without a sparse pattern");
-  SparseRowMatrix jacobian(num_residuals_, layout_.num_tangent_parameters());
-  jacobian.resizeNonZeros(static_cast<Eigen::Index>(nonzeros_));
-  int* starts = jacobian.outerIndexPtr();
-  int* columns = jacobian.innerIndexPtr();
+  jacobian->resize(num_residuals_, layout_.num_tangent_parameters());
+  jacobian->resizeNonZeros(static_cast<Eigen::Index>(nonzeros_));
+  int* starts = jacobian->outerIndexPtr();
+  int* columns = jacobian->innerIndexPtr();
   int row = 0, entry = 0;
   starts[0] = 0;
   std::vector<std::pair<int, int>> spans;  // (offset, size) of variable blocks, sorted
@@ -195,8 +216,7 @@ SparseRowMatrix Evaluator::make_sparse_jacobian() const {
       starts[++row] = entry;
     }
   }
-  std::fill(jacobian.valuePtr(), jacobian.valuePtr() + nonzeros_, 0.0);
-  return jacobian;
+  std::fill(jacobian->valuePtr(), jacobian->valuePtr() + nonzeros_, 0.0);
 }
 
 bool Evaluator::dense_block_entries_finite(const Block& block, const Eigen::MatrixXd& dense, std::string* error) const {
@@ -311,7 +331,7 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
     int columns = parameter.size;
     if (manifolds && layout_.manifold(parameter.index)) {
       columns = layout_.tangent_size(parameter.index);
-      source = to_tangent(parameter.index, m, source, scratch.tangent_jacobian.data());
+      source = to_tangent(parameter.index, parameter.size, m, source, scratch.tangent_jacobian.data());
     }
     if (dense) {
       dense->block(block.row, parameter.tangent_offset, m, columns) =
@@ -328,14 +348,24 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
   return true;
 }
 
-const double* Evaluator::to_tangent(int parameter_block, int num_rows, const double* ambient, double* tangent) const {
-  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const int size = layout_.manifold(parameter_block)->ambient_size();
+// The product by plain loops: the matrices are a few entries each (a pose
+// graph's 3 x 1 times 1 x 1, 6 x 4 times 4 x 3), too small for a general
+// matrix product's set-up to pay, and this runs once per residual block and
+// manifold block at every Jacobian evaluation.
+const double* Evaluator::to_tangent(int parameter_block, int size, int num_rows, const double* ambient,
+                                    double* tangent) const {
   const int columns = layout_.tangent_size(parameter_block);
-  const Eigen::Map<const RowMajorMatrix> plus_jacobian(
-      plus_jacobians_.data() + layout_.plus_jacobian_offset(parameter_block), size, columns);
-  Eigen::Map<RowMajorMatrix>(tangent, num_rows, columns).noalias() =
-      Eigen::Map<const RowMajorMatrix>(ambient, num_rows, size) * plus_jacobian;
+  const double* plus_jacobian = plus_jacobians_.data() + layout_.plus_jacobian_offset(parameter_block);
+  for (int r = 0; r < num_rows; ++r) {
+    const double* row = ambient + static_cast<ptrdiff_t>(r) * size;
+    double* out = tangent + static_cast<ptrdiff_t>(r) * columns;
+    for (int c = 0; c < columns; ++c) out[c] = 0.0;
+    for (int a = 0; a < size; ++a) {
+      const double x = row[a];
+      const double* p = plus_jacobian + static_cast<ptrdiff_t>(a) * columns;
+      for (int c = 0; c < columns; ++c) out[c] += x * p[c];
+    }
+  }
   return tangent;
 }
 
@@ -351,7 +381,7 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
   SparseRowMatrix* sparse = request.sparse_jacobian;
   if (request.gradient && !dense && !sparse) {
     if (options_.sparse) {
-      if (sparse_buffer_.nonZeros() != nonzeros_) sparse_buffer_ = make_sparse_jacobian();
+      if (sparse_buffer_.nonZeros() != nonzeros_) make_sparse_jacobian(&sparse_buffer_);
       sparse = &sparse_buffer_;
     } else {
       dense = &dense_buffer_;

@@ -106,6 +106,11 @@ class Evaluator {
 
   // A sparse Jacobian with this problem's pattern and zero values.
   SparseRowMatrix make_sparse_jacobian() const;
+  // The same, built in *jacobian's own storage. Eigen 3.4's SparseMatrix
+  // has no move assignment, so `j = make_sparse_jacobian()` copies the whole
+  // Jacobian, and the freed temporary (megabytes on a large problem) raises
+  // glibc's mmap threshold, so that later temporaries stay resident.
+  void make_sparse_jacobian(SparseRowMatrix* jacobian) const;
   long jacobian_nonzeros() const { return nonzeros_; }
 
   // Cost 1/2 sum rho(|r_i|^2) at x, plus whatever `request` asks for. A
@@ -115,6 +120,7 @@ class Evaluator {
   EvaluationStatus evaluate(const Eigen::VectorXd& x, double* cost, const EvaluationRequest& request);
 
  private:
+  struct Parameter;
   struct Block;
   struct Scratch;
   bool evaluate_block(const Block& block, const double* x, double* residuals, bool want_jacobian,
@@ -130,16 +136,17 @@ class Evaluator {
   // when not, *error names the first non-finite entry.
   bool dense_block_entries_finite(const Block& block, const Eigen::MatrixXd& dense, std::string* error) const;
 
-  // J_tangent = J_ambient P for a block on a manifold (num_rows x its
-  // tangent size, into `tangent`), with the plus-Jacobian computed once for
-  // this evaluation; returns `tangent`. Out of line: plain blocks never pay
-  // for it.
-  [[gnu::noinline]] const double* to_tangent(int parameter_block, int num_rows, const double* ambient,
+  // J_tangent = J_ambient P for a block on a manifold: num_rows x `size`
+  // (its ambient size) to num_rows x its tangent size, into `tangent`, with
+  // the plus-Jacobian computed once for this evaluation; returns `tangent`.
+  // Out of line: plain blocks never pay for it.
+  [[gnu::noinline]] const double* to_tangent(int parameter_block, int size, int num_rows, const double* ambient,
                                              double* tangent) const;
 
   Options options_;
   ParameterLayout layout_;
   std::vector<Block> blocks_;
+  std::vector<Parameter> parameters_;  // every block's, block after block
   int num_residuals_ = 0;
   long nonzeros_ = 0;
   bool has_losses_ = false;

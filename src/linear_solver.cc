@@ -145,7 +145,7 @@ std::unique_ptr<LinearSolver> make_linear_solver(const LinearSolverOptions& opti
     case LinearSolverType::kDenseQr:
       return std::make_unique<DenseQrSolver>();
     case LinearSolverType::kSparseNormalCholesky:
-      return std::make_unique<SparseNormalCholeskySolver>();
+      return std::make_unique<SparseNormalCholeskySolver>(options.num_threads);
     case LinearSolverType::kSparseQr:
       return std::make_unique<SparseQrSolver>();
     case LinearSolverType::kCgnr:

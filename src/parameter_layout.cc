@@ -11,6 +11,10 @@ ParameterLayout::ParameterLayout(const Problem::Impl& problem) {
   offsets_.assign(count, -1);
   tangent_offsets_.assign(count, -1);
   jacobian_offsets_.assign(count, 0);
+  values_.reserve(count);
+  sizes_.reserve(count);
+  manifolds_.reserve(count);
+  tangent_sizes_.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     const ParameterBlockInfo& block = problem.parameter_blocks[i];
     values_.push_back(block.values);

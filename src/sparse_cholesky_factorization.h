@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+namespace curvature {
+class ThreadPool;
+}
+
 namespace curvature::internal {
 
 // The upper triangle of a symmetric n x n matrix, column compressed, sorted,
@@ -34,6 +38,13 @@ class SparseCholeskyFactorization {
   ~SparseCholeskyFactorization();
   SparseCholeskyFactorization(const SparseCholeskyFactorization&) = delete;
   SparseCholeskyFactorization& operator=(const SparseCholeskyFactorization&) = delete;
+
+  // Lets factorize() run on `pool`'s threads (null, the default: on the
+  // calling thread only); the pool must outlive the factorize() calls. The
+  // factor is the same, bit for bit, for any number of threads. CHOLMOD's
+  // simplicial factorization splits the elimination tree between them;
+  // the other factorizations stay on the calling thread.
+  void set_thread_pool(ThreadPool* pool);
 
   // The library doing the work ("CHOLMOD", "Eigen SimplicialLDLT").
   static const char* backend();

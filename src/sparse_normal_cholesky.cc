@@ -31,6 +31,14 @@ void copy_dense_to_sparse(const Eigen::MatrixXd& dense, SparseRowMatrix* sparse)
 
 }  // namespace
 
+SparseNormalCholeskySolver::SparseNormalCholeskySolver(int num_threads) {
+  ThreadPool::check_num_threads(num_threads);
+  if (num_threads > 1) {
+    pool_ = std::make_unique<ThreadPool>(num_threads);
+    factorization_.set_thread_pool(pool_.get());
+  }
+}
+
 LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j) {
   product_.analyze(j);
   ++num_symbolic_analyses_;
@@ -77,7 +85,7 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
     LinearSolverResult analysis = analyze(*j);
     if (!analysis.success) return analysis;
   }
-  product_.compute(*j, values_.data());
+  product_.compute(*j, values_.data(), pool_.get());
 
   const int n = product_.cols();
   scale_.resize(n);

@@ -24,8 +24,10 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <memory>
 #include <vector>
 
+#include "curvature/thread_pool.h"
 #include "linear_solver.h"
 #include "sparse_cholesky_factorization.h"
 #include "sparse_normal_product.h"
@@ -34,6 +36,10 @@ namespace curvature::internal {
 
 class SparseNormalCholeskySolver final : public LinearSolver {
  public:
+  // num_threads (the calling thread included) share the numeric
+  // factorization (SparseCholeskyFactorization::set_thread_pool); the
+  // results are the same for any count.
+  explicit SparseNormalCholeskySolver(int num_threads = 1);
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
   LinearSolverType type() const override { return LinearSolverType::kSparseNormalCholesky; }
@@ -58,6 +64,7 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   LinearSolverResult analyze(const SparseRowMatrix& j);
   SymmetricUpperView damped_matrix_view() const;
 
+  std::unique_ptr<ThreadPool> pool_;  // only with more than one thread
   SparseCholeskyFactorization factorization_;
   bool analyzed_ = false;
   int num_symbolic_analyses_ = 0;

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "curvature/thread_pool.h"
+
 namespace curvature::internal {
 
 void SparseNormalProduct::analyze(const SparseRowMatrix& j) {
@@ -125,7 +127,8 @@ void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool
     group_position_start_.push_back(static_cast<int>(positions_.size()));
   }
   positions_.shrink_to_fit();
-  scratch_.assign(static_cast<size_t>(kRowsPerChunk) * static_cast<size_t>(max_group_columns_), 0.0);
+  scratch_.assign(1, std::vector<double>(static_cast<size_t>(kRowsPerChunk) * static_cast<size_t>(max_group_columns_)));
+  row_split_threads_ = 0;
 }
 
 bool SparseNormalProduct::same_pattern(const SparseRowMatrix& j) const {
@@ -144,16 +147,44 @@ bool SparseNormalProduct::same_pattern(const SparseRowMatrix& j) const {
   return true;
 }
 
-void SparseNormalProduct::compute(const SparseRowMatrix& j, double* values) const {
-  std::fill(values, values + inner_.size(), 0.0);
+void SparseNormalProduct::compute(const SparseRowMatrix& j, double* values, ThreadPool* pool) const {
+  const int threads = pool ? pool->num_threads() : 1;
+  if (threads == 1 || cols_ < 2) {
+    compute_rows(j, values, 0, cols_, scratch_[0].data());
+    return;
+  }
+  if (row_split_threads_ != threads) {
+    // Equal shares of the pattern's entries.
+    row_split_.assign(1, 0);
+    const double share = static_cast<double>(inner_.size()) / threads;
+    for (int row = 0; row < cols_ && static_cast<int>(row_split_.size()) < threads; ++row) {
+      if (outer_[row + 1] >= share * static_cast<double>(row_split_.size())) row_split_.push_back(row + 1);
+    }
+    while (static_cast<int>(row_split_.size()) <= threads) row_split_.push_back(cols_);
+    row_split_.back() = cols_;
+    row_split_threads_ = threads;
+    scratch_.resize(static_cast<size_t>(threads), scratch_[0]);
+  }
+  pool->parallel_for(threads, [&](int thread, int begin, int end) {
+    for (int t = begin; t < end; ++t) {
+      compute_rows(j, values, row_split_[t], row_split_[t + 1], scratch_[static_cast<size_t>(thread)].data());
+    }
+  });
+}
+
+void SparseNormalProduct::compute_rows(const SparseRowMatrix& j, double* values, int row_begin, int row_end,
+                                       double* scratch) const {
+  std::fill(values + outer_[row_begin], values + outer_[row_end], 0.0);
   const int* outer = j.outerIndexPtr();
   const double* jacobian = j.valuePtr();
-  double* scratch = scratch_.data();
   const int num_groups = static_cast<int>(group_rows_.size()) - 1;
   for (int g = 0; g < num_groups; ++g) {
     const int* columns = group_columns_.data() + group_column_start_[g];
     const int* order = group_order_.data() + group_column_start_[g];
     const int k = group_column_start_[g + 1] - group_column_start_[g];
+    // The group's rows of J^T J are the new indices of its columns: skip it
+    // when none is in range.
+    if (k == 0 || new_index_[columns[order[k - 1]]] < row_begin || new_index_[columns[order[0]]] >= row_end) continue;
     for (int first = group_rows_[g]; first < group_rows_[g + 1]; first += kRowsPerChunk) {
       const int rows = std::min(kRowsPerChunk, group_rows_[g + 1] - first);
       // The chunk column by column, so that each inner product below reads
@@ -165,6 +196,8 @@ void SparseNormalProduct::compute(const SparseRowMatrix& j, double* values) cons
       const int* position = positions_.data() + group_position_start_[g];
       for (int i = 0; i < k; ++i) {
         const double* column_i = scratch + i * rows;
+        const int row_i = new_index_[columns[order[i]]];
+        const bool mine = row_i >= row_begin && row_i < row_end;
         int p = 0;
         const int first_jj = lower_ ? i : 0;
         const int last_jj = lower_ ? k - 1 : i;
@@ -172,6 +205,7 @@ void SparseNormalProduct::compute(const SparseRowMatrix& j, double* values) cons
           if (jj == first_jj || new_index_[columns[order[jj]]] != new_index_[columns[order[jj - 1]]] + 1) {
             p = *position++;
           }
+          if (!mine) continue;
           const double* column_j = scratch + jj * rows;
           double sum = 0.0;
           for (int r = 0; r < rows; ++r) sum += column_i[r] * column_j[r];

@@ -19,12 +19,19 @@
 // fraction of J's.
 //
 // The sums run in one fixed order (group after group, row after row), so
-// the result does not depend on anything but J.
+// the result does not depend on anything but J. With a thread pool each
+// thread forms the rows of J^T J in its own range, reading every group
+// that reaches them: each entry is still summed group after group, so the
+// result is the same for any number of threads.
 #pragma once
 
 #include <vector>
 
 #include "linear_solver.h"
+
+namespace curvature {
+class ThreadPool;
+}
 
 namespace curvature::internal {
 
@@ -46,8 +53,9 @@ class SparseNormalProduct {
   bool same_pattern(const SparseRowMatrix& j) const;
 
   // values[p] = entry p of the (permuted) J^T J, for a J with the analyzed
-  // pattern; `values` has nonzeros() entries.
-  void compute(const SparseRowMatrix& j, double* values) const;
+  // pattern; `values` has nonzeros() entries. On `pool`'s threads when
+  // given.
+  void compute(const SparseRowMatrix& j, double* values, ThreadPool* pool = nullptr) const;
 
   int cols() const { return cols_; }
   // The lower triangle row by row, i.e. the upper triangle column by
@@ -68,6 +76,8 @@ class SparseNormalProduct {
   static constexpr int kRowsPerChunk = 32;
 
   void build_pattern(const std::vector<int>& new_index, bool lower);
+  // The entries of rows [row_begin, row_end) of the pattern.
+  void compute_rows(const SparseRowMatrix& j, double* values, int row_begin, int row_end, double* scratch) const;
 
   int rows_ = -1, cols_ = -1;
   // Row groups: rows group_rows_[g] .. group_rows_[g + 1] - 1 share the
@@ -86,8 +96,13 @@ class SparseNormalProduct {
   std::vector<int> new_index_;    // column of J -> new index
   std::vector<int> outer_, inner_, diagonal_position_;
   int max_group_columns_ = 0;
-  bool lower_ = false;                   // the pattern is the upper triangle row by row
-  mutable std::vector<double> scratch_;  // a chunk of a group's rows, column by column
+  bool lower_ = false;  // the pattern is the upper triangle row by row
+  // A chunk of a group's rows, column by column; one per thread.
+  mutable std::vector<std::vector<double>> scratch_;
+  // The rows each of `row_split_threads_` threads forms: thread t has
+  // [row_split_[t], row_split_[t + 1]), about equal shares of the pattern.
+  mutable std::vector<int> row_split_;
+  mutable int row_split_threads_ = 0;
 };
 
 }  // namespace curvature::internal

@@ -8,6 +8,8 @@
 #include <numbers>
 #include <random>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "curvature/gradient_checker.h"
 #include "curvature/solve.h"
@@ -284,6 +286,32 @@ TEST(PoseGraphData, InitialCostsAreTheReferenceFigures) {
   const std::string dir = CURVATURE_DATA_DIR "/posegraph/";
   EXPECT_NEAR(pose_graph_cost(read_g2o_file(dir + "manhattanOlson3500.g2o")), 34571.47, 0.01);
   EXPECT_NEAR(pose_graph_cost(read_g2o_file(dir + "parking-garage.g2o")), 8362.72, 0.01);
+}
+
+// input_MITb on one and two threads: evaluation, J^T J and CHOLMOD's
+// simplicial factorization (split between the threads from the second
+// iteration on) give the same poses to the last bit.
+TEST(PoseGraphData, OneAndTwoThreadsGiveTheSameBits) {
+  const std::string path = CURVATURE_DATA_DIR "/posegraph/input_MITb_g2o.g2o";
+  std::vector<PoseGraph> graphs;
+  std::vector<Summary> summaries;
+  for (int threads : {1, 2}) {
+    graphs.push_back(read_g2o_file(path));
+    Problem problem;
+    add_pose_graph(&graphs.back(), &problem);
+    SolverOptions options = pose_graph_options();
+    options.num_threads = threads;
+    options.max_iterations = 10;
+    summaries.push_back(solve(options, &problem));
+  }
+  EXPECT_EQ(summaries[0].iterations, summaries[1].iterations);
+  EXPECT_EQ(summaries[0].final_cost, summaries[1].final_cost);
+  for (const auto& [id, pose] : graphs[0].poses2d) {
+    const Pose2d& other = graphs[1].poses2d.at(id);
+    EXPECT_EQ(pose.position[0], other.position[0]) << id;
+    EXPECT_EQ(pose.position[1], other.position[1]) << id;
+    EXPECT_EQ(pose.angle[0], other.angle[0]) << id;
+  }
 }
 
 }  // namespace

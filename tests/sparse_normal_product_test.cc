@@ -6,9 +6,12 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <random>
 #include <vector>
+
+#include "curvature/thread_pool.h"
 
 namespace curvature::internal {
 namespace {
@@ -105,6 +108,30 @@ TEST(SparseNormalProduct, MatchesTheDenseProductInAnyOrderAndEitherTriangle) {
   for (const auto& permutation : {by_block, scattered}) {
     expect_matches_dense(j, permutation, false);
     expect_matches_dense(j, permutation, true);
+  }
+}
+
+TEST(SparseNormalProduct, SameBitsOnOneTwoAndThreeThreads) {
+  std::mt19937 rng(13);
+  // Groups of more than kRowsPerChunk rows too, summed chunk by chunk.
+  for (int rows : {3, 40}) {
+    const SparseRowMatrix j = block_jacobian(30, 3, rows, 90, &rng);
+    std::vector<int> scattered(static_cast<size_t>(j.cols()));
+    std::iota(scattered.begin(), scattered.end(), 0);
+    std::shuffle(scattered.begin(), scattered.end(), rng);
+    for (bool lower : {false, true}) {
+      SparseNormalProduct product;
+      product.analyze(j);
+      product.set_ordering(scattered, lower);
+      std::vector<double> serial(product.nonzeros()), parallel(product.nonzeros(), -1.0);
+      product.compute(j, serial.data());
+      for (int threads : {2, 3}) {
+        ThreadPool pool(threads);
+        product.compute(j, parallel.data(), &pool);
+        EXPECT_EQ(std::memcmp(serial.data(), parallel.data(), serial.size() * sizeof(double)), 0)
+            << threads << " threads, " << rows << " rows per group, lower " << lower;
+      }
+    }
   }
 }
 

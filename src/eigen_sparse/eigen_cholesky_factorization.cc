@@ -25,6 +25,9 @@ struct SparseCholeskyFactorization::State {
 SparseCholeskyFactorization::SparseCholeskyFactorization() : state_(std::make_unique<State>()) {}
 SparseCholeskyFactorization::~SparseCholeskyFactorization() = default;
 
+// Eigen's factorization has no parallel form; it stays on the calling thread.
+void SparseCholeskyFactorization::set_thread_pool(ThreadPool* /*pool*/) {}
+
 const char* SparseCholeskyFactorization::backend() { return "Eigen SimplicialLDLT"; }
 bool SparseCholeskyFactorization::supernodal() { return false; }
 

@@ -1,14 +1,22 @@
 // The CHOLMOD backend of SparseCholeskyFactorization (CURVATURE_USE_SUITESPARSE=ON).
 // CHOLMOD picks a simplicial LDL' or a supernodal LL' factor by the
 // matrix's fill; the symbolic factorization is reused for every numeric one.
+// With a thread pool, a simplicial factorization after the first runs its
+// rows by the schedule of simplicial_row_schedule.h: cholmod_rowfac
+// factors any range of rows whose descendants are done, so each thread
+// calls it on its own subtrees (with its own cholmod_common for workspace),
+// and the calling thread then factors the rows above them.
 #include <cholmod.h>
 #include <dlfcn.h>
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "curvature/thread_pool.h"
+#include "simplicial_row_schedule.h"
 #include "sparse_cholesky_factorization.h"
 #include "suitesparse_common.h"
 
@@ -92,8 +100,16 @@ struct SparseCholeskyFactorization::State {
   cholmod_dense* solve_y = nullptr;
   cholmod_dense* solve_e = nullptr;
   bool supernodal = false;  // what the last ordering's analysis chose
+  ThreadPool* pool = nullptr;
+  // Workspace for the pool's threads other than the calling one.
+  std::vector<std::unique_ptr<CholmodCommon>> thread_commons;
+  // Planned from the first simplicial factor of each analysis.
+  RowSchedule schedule;
+  bool schedule_planned = false;
 
   void free_all() {
+    schedule = {};
+    schedule_planned = false;
     if (factor) cholmod_free_factor(&factor, common.get());
     if (solution) cholmod_free_dense(&solution, common.get());
     if (solve_y) cholmod_free_dense(&solve_y, common.get());
@@ -104,6 +120,17 @@ struct SparseCholeskyFactorization::State {
 
 SparseCholeskyFactorization::SparseCholeskyFactorization() : state_(std::make_unique<State>()) {}
 SparseCholeskyFactorization::~SparseCholeskyFactorization() = default;
+
+void SparseCholeskyFactorization::set_thread_pool(ThreadPool* pool) {
+  state_->pool = pool;
+  state_->thread_commons.clear();
+  state_->schedule = {};
+  state_->schedule_planned = false;
+  const int threads = pool ? pool->num_threads() : 1;
+  for (int t = 1; t < threads; ++t) {
+    state_->thread_commons.push_back(std::make_unique<CholmodCommon>(CholmodCommon::IndexType::kInt));
+  }
+}
 
 const char* SparseCholeskyFactorization::backend() { return "CHOLMOD"; }
 bool SparseCholeskyFactorization::supernodal() { return true; }
@@ -181,14 +208,67 @@ std::string SparseCholeskyFactorization::analyze(const SymmetricUpperView& a) {
   return {};
 }
 
+namespace {
+
+// What cholmod_factorize_p does for a simplicial factor in its final order
+// (cholmod_rowfac over all rows, L->is_ll as final_ll asks), with the rows
+// split by `schedule`: the tasks on the pool's threads, then the rows
+// above them on the calling one. L must be numeric already, so that no call
+// allocates it; every column then has room for its entries.
+void factorize_by_schedule(cholmod_sparse* a, double beta[2], const RowSchedule& schedule, ThreadPool& pool,
+                           cholmod_common* common, const std::vector<std::unique_ptr<CholmodCommon>>& thread_commons,
+                           cholmod_factor* factor) {
+  factor->is_ll = common->final_ll ? 1 : 0;
+  // The restart cholmod_rowfac makes itself only when asked for all rows.
+  auto* column_counts = static_cast<int*>(factor->nz);
+  std::fill(column_counts, column_counts + factor->n, 1);
+  factor->minor = factor->n;
+  common->status = CHOLMOD_OK;
+  std::vector<int> status(schedule.tasks.size(), CHOLMOD_OK);
+  pool.parallel_for(static_cast<int>(schedule.tasks.size()), [&](int thread, int begin, int end) {
+    cholmod_common* own = thread == 0 ? common : thread_commons[static_cast<size_t>(thread) - 1]->get();
+    for (int t = begin; t < end; ++t) {
+      for (const auto& [first, last] : schedule.tasks[static_cast<size_t>(t)]) {
+        cholmod_rowfac(a, nullptr, beta, static_cast<size_t>(first), static_cast<size_t>(last), factor, own);
+        status[static_cast<size_t>(t)] = own->status;
+        if (own->status != CHOLMOD_OK) break;
+      }
+    }
+  });
+  for (int task_status : status) {
+    if (task_status != CHOLMOD_OK) {
+      common->status = task_status;
+      return;
+    }
+  }
+  for (const auto& [first, last] : schedule.after) {
+    cholmod_rowfac(a, nullptr, beta, static_cast<size_t>(first), static_cast<size_t>(last), factor, common);
+    if (common->status != CHOLMOD_OK) return;
+  }
+}
+
+}  // namespace
+
 std::string SparseCholeskyFactorization::factorize(const SymmetricUpperView& a, double shift) {
   cholmod_sparse view = view_of(a);
   cholmod_common* c = state_->common.get();
+  cholmod_factor* factor = state_->factor;
   double beta[2] = {shift, 0.0};
   const SerialOpenMpScope serial;
-  const int ok = cholmod_factorize_p(&view, beta, nullptr, 0, state_->factor, c);
-  if (ok && c->status == CHOLMOD_OK && state_->factor->minor == state_->factor->n) return {};
-  return cholmod_status_text(c->status);
+  int ok = 1;
+  if (!state_->schedule.empty() && factor->xtype != CHOLMOD_PATTERN && !factor->is_super && !a.lower) {
+    factorize_by_schedule(&view, beta, state_->schedule, *state_->pool, c, state_->thread_commons, factor);
+  } else {
+    ok = cholmod_factorize_p(&view, beta, nullptr, 0, factor, c);
+  }
+  if (!(ok && c->status == CHOLMOD_OK && factor->minor == factor->n)) return cholmod_status_text(c->status);
+  if (!state_->schedule_planned && !factor->is_super && state_->pool && state_->pool->num_threads() > 1) {
+    state_->schedule_planned = true;
+    state_->schedule = plan_row_schedule(static_cast<int>(factor->n), static_cast<const int*>(factor->p),
+                                         static_cast<const int*>(factor->nz), static_cast<const int*>(factor->i),
+                                         state_->pool->num_threads());
+  }
+  return {};
 }
 
 // Read where cholmod_rcond reads them: L_jj^2 for LL' (simplicial or
