@@ -1,6 +1,8 @@
 #include "schur/schur_complement.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <tuple>
@@ -42,8 +44,12 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   using ConstBlockMap = Eigen::Map<const Eigen::Matrix<double, kRows, kCols, Eigen::RowMajor>>;
   using EVector = Eigen::Matrix<double, kE, 1>;
 
-  // Every size known at compile time: the hot loops are written out.
+  // Every size known at compile time: the hot loops are written out. An
+  // f-block's kF rows split into a head of whole 4-double vectors and a
+  // tail (9 = 8 + 1 for a BAL camera).
   static constexpr bool kFixed = kR != Eigen::Dynamic && kF != Eigen::Dynamic && kE != Eigen::Dynamic;
+  static constexpr int kHead = kFixed ? kF / 4 * 4 : 0;
+  static constexpr int kTail = kFixed ? kF - kHead : 0;
 
   const int fe, ee, me;  // storage strides: max f x max e, max e x max e, max e
 
@@ -70,18 +76,29 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       const int e_size = st.e_blocks[c].size;
       BlockMap<kE, kE> ete(s.ete_.data() + static_cast<size_t>(c) * ee, e_size, e_size);
       Eigen::Map<EVector> etr(s.etr_.data() + static_cast<size_t>(c) * me, e_size);
-      ete.setZero();
-      etr.setZero();
-      for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
-        const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
-        const auto e = e_rows(s, rb, e_size);
-        ete.noalias() += e.transpose().lazyProduct(e);
-        etr.noalias() += e.transpose().lazyProduct(r_rows(s, rb));
-        for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
-          const SchurStructure::Cell& cell = st.f_cells[k];
-          const int f_size = st.f_blocks[cell.block].size;
-          BlockMap<kE, kF> wt(s.w_.data() + static_cast<size_t>(s.cell_slot_[k]) * fe, e_size, f_size);
-          wt.noalias() = e.transpose().lazyProduct(f_rows(s, rb, cell, f_size));
+      if constexpr (kFixed) {
+        double a[kE * kE] = {}, b[kE] = {};
+        for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
+          const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
+          for (int t = 0; t < kR; ++t) {
+            const double* e = s.values_ + rb.e_value_offset + static_cast<long>(t) * rb.row_stride;
+            const double r = s.residuals_[rb.row + t];
+            for (int x = 0; x < kE; ++x) {
+              b[x] += e[x] * r;
+              for (int y = 0; y < kE; ++y) a[x * kE + y] += e[x] * e[y];
+            }
+          }
+        }
+        std::copy_n(a, kE * kE, ete.data());
+        std::copy_n(b, kE, etr.data());
+      } else {
+        ete.setZero();
+        etr.setZero();
+        for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
+          const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
+          const auto e = e_rows(s, rb, e_size);
+          ete.noalias() += e.transpose().lazyProduct(e);
+          etr.noalias() += e.transpose().lazyProduct(r_rows(s, rb));
         }
       }
     }
@@ -103,13 +120,16 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[pair.i]];
       double* out = s.ftf_.data() + s.ftf_offsets_[pair.block];
       if constexpr (kFixed) {
+        // The block's storage read column major is its transpose, whose
+        // column r is sum_t F_i(t, r) F_j(t, :): whole-vector operations.
+        using FRow = Eigen::Map<const Eigen::Matrix<double, kF, 1>>;
+        Eigen::Map<Eigen::Matrix<double, kF, kF>> block_t(out);
         const double* fi = s.values_ + st.f_cells[pair.i].value_offset;
         const double* fj = s.values_ + st.f_cells[pair.j].value_offset;
-        for (int t = 0; t < kR; ++t, fi += rb.row_stride, fj += rb.row_stride) {
-          for (int r = 0; r < kF; ++r) {
-            const double x = fi[r];
-            for (int c = 0; c < kF; ++c) out[r * kF + c] += x * fj[c];
-          }
+        for (int r = 0; r < kF; ++r) {
+          Eigen::Matrix<double, kF, 1> column = fi[r] * FRow(fj);
+          for (int t = 1; t < kR; ++t) column += fi[t * rb.row_stride + r] * FRow(fj + t * rb.row_stride);
+          block_t.col(r) += column;
         }
       } else {
         const int fa = st.f_blocks[s.block_row_[pair.block]].size, fb = st.f_blocks[s.block_col_[pair.block]].size;
@@ -134,26 +154,92 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     }
   }
 
+  // G = L^-1 E^T F of one f-cell (e x f, row major) into `g`, from the
+  // Jacobian's rows: the product, then forward substitution with L, whose
+  // diagonal is given inverted.
+  static void form_g(const SchurComplementSolver& s, const SchurStructure::ResidualBlock& rb,
+                     const SchurStructure::Cell& cell, const double* l, const double* l_inverse_diagonal, int e_size,
+                     int f_size, double* g) {
+    if constexpr (kFixed) {
+      // G's rows are the columns of G^T = F^T E L^-T, each a combination of
+      // the Jacobian's f-rows: whole-vector operations on kF doubles.
+      using FVector = Eigen::Matrix<double, kF, 1>;
+      using FRow = Eigen::Map<const FVector>;
+      Eigen::Map<Eigen::Matrix<double, kF, kE>> g_t(g);
+      const double* e = s.values_ + rb.e_value_offset;
+      const double* f = s.values_ + cell.value_offset;
+      for (int x = 0; x < kE; ++x) {
+        FVector column = e[x] * FRow(f);
+        for (int t = 1; t < kR; ++t) column += e[t * rb.row_stride + x] * FRow(f + t * rb.row_stride);
+        for (int y = 0; y < x; ++y) column -= l[x * kE + y] * g_t.col(y);
+        g_t.col(x) = column * l_inverse_diagonal[x];
+      }
+    } else {
+      BlockMap<kE, kF> out(g, e_size, f_size);
+      out.noalias() = e_rows(s, rb, e_size).transpose().lazyProduct(f_rows(s, rb, cell, f_size));
+      for (int x = 0; x < e_size; ++x) {
+        for (int y = 0; y < x; ++y) out.row(x) -= l[x * e_size + y] * out.row(y);
+        out.row(x) *= l_inverse_diagonal[x];
+      }
+    }
+  }
+
+  // L L^T = M + shift I, M given by its off-diagonal entries in `m` (n x n,
+  // row major) and its diagonal apart: L's strict lower triangle into `l`
+  // (row major), the inverse of L's diagonal on l's diagonal. False when
+  // M + shift I is not positive definite (a pivot <= 0), as Eigen's LLT.
+  static bool factor_small(const double* m, const double* m_diagonal, double shift, int n, double* l) {
+    const int size = kE == Eigen::Dynamic ? n : kE;
+    for (int j = 0; j < size; ++j) {
+      double pivot = m_diagonal[j] + shift;
+      for (int k = 0; k < j; ++k) pivot -= l[j * size + k] * l[j * size + k];
+      if (pivot <= 0.0) return false;
+      const double diagonal = std::sqrt(pivot);
+      const double inverse = 1.0 / diagonal;
+      l[j * size + j] = inverse;
+      for (int i = j + 1; i < size; ++i) {
+        double sum = m[i * size + j];
+        for (int k = 0; k < j; ++k) sum -= l[i * size + k] * l[j * size + k];
+        l[i * size + j] = sum * inverse;
+      }
+    }
+    return true;
+  }
+
   void solve_chunks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const override {
     const SchurStructure& st = *s.structure_;
     for (int c = begin; c < end; ++c) {
       const SchurStructure::Block& block = st.e_blocks[c];
       const int e_size = block.size;
-      Eigen::Matrix<double, kE, kE> m =
-          ConstBlockMap<kE, kE>(s.ete_.data() + static_cast<size_t>(c) * ee, e_size, e_size);
-      m.diagonal().array() += d.segment(block.column, e_size).array().square();
-      Eigen::LLT<Eigen::Matrix<double, kE, kE>> llt(m);
+      // M = L L^T: L (row major, e x e, its diagonal stored inverted, which
+      // is all the substitutions need) and L^-1 E^T r.
+      double* l = s.chunk_l_.data() + static_cast<size_t>(c) * ee;
+      const double* ete = s.ete_.data() + static_cast<size_t>(c) * ee;
+      const double* dd = d.data() + block.column;
+      EVector m_diagonal(e_size);
+      for (int x = 0; x < e_size; ++x) m_diagonal[x] = ete[x * e_size + x] + dd[x] * dd[x];
       s.chunk_regularized_[c] = 0;
-      if (llt.info() != Eigen::Success) {
-        m.diagonal().array() += kRegularization * std::max(m.diagonal().maxCoeff(), 1.0);
-        llt.compute(m);
+      if (!factor_small(ete, m_diagonal.data(), 0.0, e_size, l)) {
         s.chunk_regularized_[c] = 1;
+        if (!factor_small(ete, m_diagonal.data(), kRegularization * std::max(m_diagonal.maxCoeff(), 1.0), e_size, l)) {
+          std::fill_n(l, e_size * e_size, std::numeric_limits<double>::quiet_NaN());  // the step: not finite
+        }
       }
-      BlockMap<kE, kE> m_inverse(s.m_inverse_.data() + static_cast<size_t>(c) * ee, e_size, e_size);
-      m_inverse.setIdentity();
-      llt.solveInPlace(m_inverse);
-      Eigen::Map<EVector>(s.m_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size).noalias() =
-          m_inverse.lazyProduct(Eigen::Map<const EVector>(s.etr_.data() + static_cast<size_t>(c) * me, e_size));
+      EVector inverse_diagonal(e_size);
+      for (int x = 0; x < e_size; ++x) inverse_diagonal[x] = l[x * e_size + x];
+      double* y = s.l_inverse_etr_.data() + static_cast<size_t>(c) * me;
+      const double* etr = s.etr_.data() + static_cast<size_t>(c) * me;
+      for (int x = 0; x < e_size; ++x) {
+        double sum = etr[x];
+        for (int z = 0; z < x; ++z) sum -= l[x * e_size + z] * y[z];
+        y[x] = sum * inverse_diagonal[x];
+      }
+      for (int i = s.chunk_cell_starts_[c]; i < s.chunk_cell_starts_[c + 1]; ++i) {
+        const int k = s.chunk_cells_[i];
+        const SchurStructure::Cell& cell = st.f_cells[k];
+        form_g(s, st.residual_blocks[s.cell_residual_block_[k]], cell, l, inverse_diagonal.data(), e_size,
+               st.f_blocks[cell.block].size, s.g_.data() + static_cast<size_t>(s.cell_slot_[k]) * fe);
+      }
     }
   }
 
@@ -167,31 +253,30 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       const double* ftf = s.ftf_offsets_[k] >= 0 ? s.ftf_.data() + s.ftf_offsets_[k] : nullptr;
       const long first = s.elimination_pair_starts_[k], last = s.elimination_pair_starts_[k + 1];
       if constexpr (kFixed) {
-        // S_ab = F^T F - sum W_i M^-1 W_j^T: u = M^-1 W_j^T, then a rank-kE
-        // update of a block kept in registers, rows of u contiguous.
-        alignas(64) double block[kF * kF];
-        alignas(64) double u[kE * kF];
-        for (int x = 0; x < kF * kF; ++x) block[x] = ftf ? ftf[x] : 0.0;
+        // S_ab = F^T F - sum G_i^T G_j. G_i^T is G_i's storage read column
+        // major; the block is kept column major in a head of whole vector
+        // registers (rows 0 .. kHead) and a tail row or rows, so each update
+        // is kE x kF vector multiply-subtracts plus a short scalar tail.
+        Eigen::Matrix<double, kHead, kF> head;
+        Eigen::Matrix<double, kTail, kF, kTail == 1 ? Eigen::RowMajor : Eigen::ColMajor> tail;
+        if (ftf) {
+          const ConstBlockMap<kF, kF> f(ftf);
+          head = f.template topRows<kHead>();
+          tail = f.template bottomRows<kTail>();
+        } else {
+          head.setZero();
+          tail.setZero();
+        }
         for (long p = first; p < last; ++p) {
           const auto [i, j] = s.elimination_pairs_[p];
-          const double* m_inverse = s.m_inverse_.data() + static_cast<size_t>(s.slot_chunk_[i]) * ee;
-          const double* wi = s.w_.data() + static_cast<size_t>(i) * fe;  // W_i^T, kE x kF
-          const double* wj = s.w_.data() + static_cast<size_t>(j) * fe;
-          for (int e = 0; e < kE; ++e) {
-            for (int c = 0; c < kF; ++c) {
-              double sum = 0.0;
-              for (int x = 0; x < kE; ++x) sum += m_inverse[e * kE + x] * wj[x * kF + c];
-              u[e * kF + c] = sum;
-            }
-          }
-          for (int r = 0; r < kF; ++r) {
-            for (int e = 0; e < kE; ++e) {
-              const double x = wi[e * kF + r];
-              for (int c = 0; c < kF; ++c) block[r * kF + c] -= x * u[e * kF + c];
-            }
-          }
+          const Eigen::Map<const Eigen::Matrix<double, kF, kE>> gi_t(s.g_.data() + static_cast<size_t>(i) * fe);
+          const ConstBlockMap<kE, kF> gj(s.g_.data() + static_cast<size_t>(j) * fe);
+          head.noalias() -= gi_t.template topRows<kHead>().lazyProduct(gj);
+          tail.noalias() -= gi_t.template bottomRows<kTail>().lazyProduct(gj);
         }
-        for (int x = 0; x < kF * kF; ++x) out[x] = block[x];
+        BlockMap<kF, kF> block(out);
+        block.template topRows<kHead>() = head;
+        block.template bottomRows<kTail>() = tail;
       } else {
         BlockMap<kF, kF> block(out, fa, fb);
         if (ftf) {
@@ -201,13 +286,11 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
         }
         for (long p = first; p < last; ++p) {
           const auto [i, j] = s.elimination_pairs_[p];
-          const int c = s.slot_chunk_[i];
-          const int e_size = st.e_blocks[c].size;
-          const Eigen::Matrix<double, kE, kF> u =
-              ConstBlockMap<kE, kE>(s.m_inverse_.data() + static_cast<size_t>(c) * ee, e_size, e_size)
-                  .lazyProduct(ConstBlockMap<kE, kF>(s.w_.data() + static_cast<size_t>(j) * fe, e_size, fb));
+          const int e_size = st.e_blocks[s.slot_chunk_[i]].size;
           block.noalias() -=
-              ConstBlockMap<kE, kF>(s.w_.data() + static_cast<size_t>(i) * fe, e_size, fa).transpose().lazyProduct(u);
+              ConstBlockMap<kE, kF>(s.g_.data() + static_cast<size_t>(i) * fe, e_size, fa)
+                  .transpose()
+                  .lazyProduct(ConstBlockMap<kE, kF>(s.g_.data() + static_cast<size_t>(j) * fe, e_size, fb));
         }
       }
       if (s.block_row_[k] == s.block_col_[k]) {
@@ -221,6 +304,7 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     const SchurStructure& st = *s.structure_;
     for (int a = begin; a < end; ++a) {
       const SchurStructure::Block& block = st.f_blocks[a];
+      // F^T r - sum W M^-1 E^T r = F^T r - sum G^T (L^-1 E^T r).
       Eigen::Matrix<double, kF, 1> g = s.ftr_.segment(block.reduced_offset, block.size);
       for (int i = s.f_block_cell_starts_[a]; i < s.f_block_cell_starts_[a + 1]; ++i) {
         const int k = s.f_block_cells_[i];
@@ -228,9 +312,9 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
         if (c < 0) continue;
         const int e_size = st.e_blocks[c].size;
         g.noalias() -=
-            ConstBlockMap<kE, kF>(s.w_.data() + static_cast<size_t>(i) * fe, e_size, block.size)
+            ConstBlockMap<kE, kF>(s.g_.data() + static_cast<size_t>(i) * fe, e_size, block.size)
                 .transpose()
-                .lazyProduct(Eigen::Map<const EVector>(s.m_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size));
+                .lazyProduct(Eigen::Map<const EVector>(s.l_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size));
       }
       s.rhs_.segment(block.reduced_offset, block.size) = -g;
     }
@@ -241,18 +325,39 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     for (int c = begin; c < end; ++c) {
       const SchurStructure::Block& block = st.e_blocks[c];
       const int e_size = block.size;
-      // dy = -M^-1 (E^T r + W^T dz) = -(M^-1 E^T r + M^-1 W^T dz).
-      EVector t = EVector::Zero(e_size);
+      // dy = -M^-1 (E^T r + W^T dz) = -L^-T (L^-1 E^T r + G dz).
+      EVector t = Eigen::Map<const EVector>(s.l_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size);
+      Eigen::Matrix<double, kFixed ? kF : 1, kFixed ? kE : 1> products;
+      products.setZero();
       for (int i = s.chunk_cell_starts_[c]; i < s.chunk_cell_starts_[c + 1]; ++i) {
         const int k = s.chunk_cells_[i];
         const SchurStructure::Block& f = st.f_blocks[st.f_cells[k].block];
-        t.noalias() += ConstBlockMap<kE, kF>(s.w_.data() + static_cast<size_t>(s.cell_slot_[k]) * fe, e_size, f.size)
-                           .lazyProduct(s.dz_.segment(f.reduced_offset, f.size));
+        const double* g = s.g_.data() + static_cast<size_t>(s.cell_slot_[k]) * fe;
+        const double* z = s.dz_.data() + f.reduced_offset;
+        if constexpr (kFixed) {
+          // Elementwise products summed over the cells, each column reduced once.
+          const Eigen::Map<const Eigen::Matrix<double, kF, kE>> g_t(g);
+          const Eigen::Map<const Eigen::Matrix<double, kF, 1>> zf(z);
+          for (int x = 0; x < kE; ++x) products.col(x) += g_t.col(x).cwiseProduct(zf);
+        } else {
+          for (int x = 0; x < e_size; ++x) {
+            double sum = 0.0;
+            for (int y = 0; y < f.size; ++y) sum += g[x * f.size + y] * z[y];
+            t[x] += sum;
+          }
+        }
       }
-      const EVector dy =
-          Eigen::Map<const EVector>(s.m_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size) +
-          ConstBlockMap<kE, kE>(s.m_inverse_.data() + static_cast<size_t>(c) * ee, e_size, e_size).lazyProduct(t);
-      dx->segment(block.column, e_size) = -dy;
+      if constexpr (kFixed) {
+        for (int x = 0; x < kE; ++x) t[x] += products.col(x).sum();
+      }
+      // Back substitution with L^T (its diagonal stored inverted).
+      const double* l = s.chunk_l_.data() + static_cast<size_t>(c) * ee;
+      for (int x = e_size - 1; x >= 0; --x) {
+        double sum = t[x];
+        for (int z = x + 1; z < e_size; ++z) sum -= l[z * e_size + x] * t[z];
+        t[x] = sum * l[x * e_size + x];
+      }
+      for (int x = 0; x < e_size; ++x) (*dx)[block.column + x] = -t[x];
     }
   }
 };
@@ -413,9 +518,9 @@ void SchurComplementSolver::build_block_pattern() {
   const size_t ee = static_cast<size_t>(st.max_e_block_size) * st.max_e_block_size;
   ete_.assign(num_chunks * ee, 0.0);
   etr_.assign(static_cast<size_t>(num_chunks) * st.max_e_block_size, 0.0);
-  m_inverse_.assign(num_chunks * ee, 0.0);
-  m_inverse_etr_.assign(static_cast<size_t>(num_chunks) * st.max_e_block_size, 0.0);
-  w_.assign(num_cells * fe, 0.0);
+  chunk_l_.assign(num_chunks * ee, 0.0);
+  l_inverse_etr_.assign(static_cast<size_t>(num_chunks) * st.max_e_block_size, 0.0);
+  g_.assign(num_cells * fe, 0.0);
   chunk_regularized_.assign(num_chunks, 0);
   // F^T F only for the blocks some residual block reads both sides of (on
   // bundle adjustment the diagonal ones alone).

@@ -16,9 +16,11 @@
 //
 // S is block sparse with one f x f block per pair of f-blocks that share a
 // residual block or a chunk. prepare() computes what does not depend on the
-// damping (E_c^T E_c, E_c^T r, W per (residual block, f-block) cell, the F^T F
-// blocks, F^T r); solve(d) adds D^2, eliminates, factors S and
-// back-substitutes. Every S block, every right-hand-side block and every
+// damping (E_c^T E_c, E_c^T r, the F^T F blocks, F^T r); solve(d) adds D^2,
+// factors M_c = L_c L_c^T, forms G = L_c^-1 E_c^T F per (residual block,
+// f-block) cell from the Jacobian's values (so that W_c M_c^-1 W_c^T =
+// G^T G: one product per pair of cells, none with M_c^-1), eliminates,
+// factors S and back-substitutes. Every S block, every right-hand-side block and every
 // chunk is computed by one thread from its contributions in a fixed order,
 // so the results are bit-identical for any thread count. The common BAL
 // shapes (2 residuals, 9-coordinate cameras, 3-coordinate points) run with
@@ -109,12 +111,14 @@ class SchurComplementSolver final : public LinearSolver {
   };
   std::vector<FtfPair> ftf_sweep_;
 
-  // prepare(): per chunk E^T E and E^T r, per slot W^T = E^T F (e x f, row
-  // major), F^T F blocks, F^T r.
-  std::vector<double> ete_, etr_, w_, ftf_;
+  // prepare(): per chunk E^T E and E^T r, F^T F blocks, F^T r.
+  std::vector<double> ete_, etr_, ftf_;
   Eigen::VectorXd ftr_;
-  // solve(): per chunk M^-1 and M^-1 E^T r, S blocks.
-  std::vector<double> m_inverse_, m_inverse_etr_, s_blocks_;
+  // solve(): per chunk the Cholesky factor L of M = L L^T (e x e, row
+  // major, the diagonal stored inverted) and L^-1 E^T r; per slot
+  // G = L^-1 E^T F (e x f, row major), formed from the Jacobian's values, so
+  // that W M^-1 W^T = G^T G; the S blocks.
+  std::vector<double> chunk_l_, l_inverse_etr_, g_, s_blocks_;
   std::vector<char> chunk_regularized_;
   Eigen::VectorXd rhs_, dz_;
 
