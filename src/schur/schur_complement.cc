@@ -14,21 +14,21 @@
 namespace curvature::internal {
 
 // The per-shape loops; FixedKernels<kR, kF, kE> with the shape's sizes or
-// Eigen::Dynamic.
+// Eigen::Dynamic. S's blocks (and F^T F's) are stored column major.
 struct SchurComplementSolver::Kernels {
   virtual ~Kernels() = default;
-  // E^T E, E^T r and W = F^T E of chunks [begin, end).
+  // E^T E and E^T r of chunks [begin, end).
   virtual void prepare_chunks(SchurComplementSolver& s, int begin, int end) const = 0;
   // F^T F of S blocks [begin, end), from one sweep through the Jacobian.
   virtual void ftf_blocks(SchurComplementSolver& s, int begin, int end) const = 0;
   // F^T r of f-blocks [begin, end), each from its cells in increasing order,
   // from one sweep through the Jacobian.
   virtual void ftr_blocks(SchurComplementSolver& s, int begin, int end) const = 0;
-  // M^-1 and M^-1 E^T r of chunks [begin, end).
-  virtual void solve_chunks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const = 0;
-  // S blocks [begin, end) and right-hand-side blocks of f-blocks in the same range.
-  virtual void s_blocks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const = 0;
-  virtual void rhs_blocks(SchurComplementSolver& s, int begin, int end) const = 0;
+  // L (M = L L^T) and L^-1 E^T r of chunks [begin, end).
+  virtual void factor_chunks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const = 0;
+  // The S blocks and right-hand-side blocks of f-block rows [begin, end):
+  // F^T F + D^2 and F^T r, then every chunk's contributions in chunk order.
+  virtual void eliminate(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const = 0;
   // dy of chunks [begin, end) into dx.
   virtual void back_substitute(SchurComplementSolver& s, Eigen::VectorXd* dx, int begin, int end) const = 0;
 };
@@ -42,11 +42,15 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   using BlockMap = Eigen::Map<Eigen::Matrix<double, kRows, kCols, Eigen::RowMajor>>;
   template <int kRows, int kCols>
   using ConstBlockMap = Eigen::Map<const Eigen::Matrix<double, kRows, kCols, Eigen::RowMajor>>;
+  template <int kRows, int kCols>
+  using ColumnMajorMap = Eigen::Map<Eigen::Matrix<double, kRows, kCols>>;
   using EVector = Eigen::Matrix<double, kE, 1>;
+  using FVector = Eigen::Matrix<double, kF, 1>;
 
   // Every size known at compile time: the hot loops are written out. An
   // f-block's kF rows split into a head of whole 4-double vectors and a
-  // tail (9 = 8 + 1 for a BAL camera).
+  // tail (9 = 8 + 1 for a BAL camera), so that column operations on an
+  // f x f block run as whole-vector operations.
   static constexpr bool kFixed = kR != Eigen::Dynamic && kF != Eigen::Dynamic && kE != Eigen::Dynamic;
   static constexpr int kHead = kFixed ? kF / 4 * 4 : 0;
   static constexpr int kTail = kFixed ? kF - kHead : 0;
@@ -120,20 +124,19 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[pair.i]];
       double* out = s.ftf_.data() + s.ftf_offsets_[pair.block];
       if constexpr (kFixed) {
-        // The block's storage read column major is its transpose, whose
-        // column r is sum_t F_i(t, r) F_j(t, :): whole-vector operations.
-        using FRow = Eigen::Map<const Eigen::Matrix<double, kF, 1>>;
-        Eigen::Map<Eigen::Matrix<double, kF, kF>> block_t(out);
+        // Column c of F_i^T F_j is sum_t F_j(t, c) F_i(t, :)^T.
+        using FRow = Eigen::Map<const FVector>;
+        ColumnMajorMap<kF, kF> block(out);
         const double* fi = s.values_ + st.f_cells[pair.i].value_offset;
         const double* fj = s.values_ + st.f_cells[pair.j].value_offset;
-        for (int r = 0; r < kF; ++r) {
-          Eigen::Matrix<double, kF, 1> column = fi[r] * FRow(fj);
-          for (int t = 1; t < kR; ++t) column += fi[t * rb.row_stride + r] * FRow(fj + t * rb.row_stride);
-          block_t.col(r) += column;
+        for (int c = 0; c < kF; ++c) {
+          FVector column = fj[c] * FRow(fi);
+          for (int t = 1; t < kR; ++t) column += fj[t * rb.row_stride + c] * FRow(fi + t * rb.row_stride);
+          block.col(c) += column;
         }
       } else {
         const int fa = st.f_blocks[s.block_row_[pair.block]].size, fb = st.f_blocks[s.block_col_[pair.block]].size;
-        BlockMap<kF, kF>(out, fa, fb).noalias() +=
+        ColumnMajorMap<kF, kF>(out, fa, fb).noalias() +=
             f_rows(s, rb, st.f_cells[pair.i], fa).transpose().lazyProduct(f_rows(s, rb, st.f_cells[pair.j], fb));
       }
     }
@@ -149,38 +152,8 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       if (a < begin || a >= end) continue;
       const SchurStructure::Block& block = st.f_blocks[a];
       const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[k]];
-      Eigen::Map<Eigen::Matrix<double, kF, 1>>(s.ftr_.data() + block.reduced_offset, block.size).noalias() +=
+      Eigen::Map<FVector>(s.ftr_.data() + block.reduced_offset, block.size).noalias() +=
           f_rows(s, rb, st.f_cells[k], block.size).transpose().lazyProduct(r_rows(s, rb));
-    }
-  }
-
-  // G = L^-1 E^T F of one f-cell (e x f, row major) into `g`, from the
-  // Jacobian's rows: the product, then forward substitution with L, whose
-  // diagonal is given inverted.
-  static void form_g(const SchurComplementSolver& s, const SchurStructure::ResidualBlock& rb,
-                     const SchurStructure::Cell& cell, const double* l, const double* l_inverse_diagonal, int e_size,
-                     int f_size, double* g) {
-    if constexpr (kFixed) {
-      // G's rows are the columns of G^T = F^T E L^-T, each a combination of
-      // the Jacobian's f-rows: whole-vector operations on kF doubles.
-      using FVector = Eigen::Matrix<double, kF, 1>;
-      using FRow = Eigen::Map<const FVector>;
-      Eigen::Map<Eigen::Matrix<double, kF, kE>> g_t(g);
-      const double* e = s.values_ + rb.e_value_offset;
-      const double* f = s.values_ + cell.value_offset;
-      for (int x = 0; x < kE; ++x) {
-        FVector column = e[x] * FRow(f);
-        for (int t = 1; t < kR; ++t) column += e[t * rb.row_stride + x] * FRow(f + t * rb.row_stride);
-        for (int y = 0; y < x; ++y) column -= l[x * kE + y] * g_t.col(y);
-        g_t.col(x) = column * l_inverse_diagonal[x];
-      }
-    } else {
-      BlockMap<kE, kF> out(g, e_size, f_size);
-      out.noalias() = e_rows(s, rb, e_size).transpose().lazyProduct(f_rows(s, rb, cell, f_size));
-      for (int x = 0; x < e_size; ++x) {
-        for (int y = 0; y < x; ++y) out.row(x) -= l[x * e_size + y] * out.row(y);
-        out.row(x) *= l_inverse_diagonal[x];
-      }
     }
   }
 
@@ -194,8 +167,7 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       double pivot = m_diagonal[j] + shift;
       for (int k = 0; k < j; ++k) pivot -= l[j * size + k] * l[j * size + k];
       if (pivot <= 0.0) return false;
-      const double diagonal = std::sqrt(pivot);
-      const double inverse = 1.0 / diagonal;
+      const double inverse = 1.0 / std::sqrt(pivot);
       l[j * size + j] = inverse;
       for (int i = j + 1; i < size; ++i) {
         double sum = m[i * size + j];
@@ -206,158 +178,182 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     return true;
   }
 
-  void solve_chunks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const override {
+  // v <- L^-1 v and v <- L^-T v with factor_small's L.
+  static void forward_substitute(const double* l, int n, double* v) {
+    const int size = kE == Eigen::Dynamic ? n : kE;
+    for (int x = 0; x < size; ++x) {
+      double sum = v[x];
+      for (int z = 0; z < x; ++z) sum -= l[x * size + z] * v[z];
+      v[x] = sum * l[x * size + x];
+    }
+  }
+  static void backward_substitute(const double* l, int n, double* v) {
+    const int size = kE == Eigen::Dynamic ? n : kE;
+    for (int x = size - 1; x >= 0; --x) {
+      double sum = v[x];
+      for (int z = x + 1; z < size; ++z) sum -= l[z * size + x] * v[z];
+      v[x] = sum * l[x * size + x];
+    }
+  }
+
+  void factor_chunks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const override {
     const SchurStructure& st = *s.structure_;
+    EVector m_diagonal(st.max_e_block_size);
     for (int c = begin; c < end; ++c) {
       const SchurStructure::Block& block = st.e_blocks[c];
       const int e_size = block.size;
-      // M = L L^T: L (row major, e x e, its diagonal stored inverted, which
-      // is all the substitutions need) and L^-1 E^T r.
       double* l = s.chunk_l_.data() + static_cast<size_t>(c) * ee;
       const double* ete = s.ete_.data() + static_cast<size_t>(c) * ee;
       const double* dd = d.data() + block.column;
-      EVector m_diagonal(e_size);
       for (int x = 0; x < e_size; ++x) m_diagonal[x] = ete[x * e_size + x] + dd[x] * dd[x];
       s.chunk_regularized_[c] = 0;
       if (!factor_small(ete, m_diagonal.data(), 0.0, e_size, l)) {
         s.chunk_regularized_[c] = 1;
-        if (!factor_small(ete, m_diagonal.data(), kRegularization * std::max(m_diagonal.maxCoeff(), 1.0), e_size, l)) {
+        double largest = 1.0;
+        for (int x = 0; x < e_size; ++x) largest = std::max(largest, m_diagonal[x]);
+        const double shift = kRegularization * largest;
+        if (!factor_small(ete, m_diagonal.data(), shift, e_size, l)) {
           std::fill_n(l, e_size * e_size, std::numeric_limits<double>::quiet_NaN());  // the step: not finite
         }
       }
-      EVector inverse_diagonal(e_size);
-      for (int x = 0; x < e_size; ++x) inverse_diagonal[x] = l[x * e_size + x];
       double* y = s.l_inverse_etr_.data() + static_cast<size_t>(c) * me;
-      const double* etr = s.etr_.data() + static_cast<size_t>(c) * me;
-      for (int x = 0; x < e_size; ++x) {
-        double sum = etr[x];
-        for (int z = 0; z < x; ++z) sum -= l[x * e_size + z] * y[z];
-        y[x] = sum * inverse_diagonal[x];
+      std::copy_n(s.etr_.data() + static_cast<size_t>(c) * me, e_size, y);
+      forward_substitute(l, e_size, y);
+    }
+  }
+
+  // G = L^-1 E^T F of one f-cell (e x f, row major) into `g`, from the
+  // Jacobian's rows, so that W M^-1 W^T = G^T G.
+  static void form_g(const SchurComplementSolver& s, const SchurStructure::ResidualBlock& rb,
+                     const SchurStructure::Cell& cell, const double* l, int e_size, int f_size, double* g) {
+    if constexpr (kFixed) {
+      // G's rows are the columns of G^T = F^T E L^-T, each a combination of
+      // the Jacobian's f-rows.
+      using FRow = Eigen::Map<const FVector>;
+      ColumnMajorMap<kF, kE> g_t(g);
+      const double* e = s.values_ + rb.e_value_offset;
+      const double* f = s.values_ + cell.value_offset;
+      for (int x = 0; x < kE; ++x) {
+        FVector column = e[x] * FRow(f);
+        for (int t = 1; t < kR; ++t) column += e[t * rb.row_stride + x] * FRow(f + t * rb.row_stride);
+        for (int y = 0; y < x; ++y) column -= l[x * kE + y] * g_t.col(y);
+        g_t.col(x) = column * l[x * kE + x];
       }
-      for (int i = s.chunk_cell_starts_[c]; i < s.chunk_cell_starts_[c + 1]; ++i) {
-        const int k = s.chunk_cells_[i];
-        const SchurStructure::Cell& cell = st.f_cells[k];
-        form_g(s, st.residual_blocks[s.cell_residual_block_[k]], cell, l, inverse_diagonal.data(), e_size,
-               st.f_blocks[cell.block].size, s.g_.data() + static_cast<size_t>(s.cell_slot_[k]) * fe);
+    } else {
+      BlockMap<kE, kF> out(g, e_size, f_size);
+      out.noalias() = e_rows(s, rb, e_size).transpose().lazyProduct(f_rows(s, rb, cell, f_size));
+      for (int x = 0; x < e_size; ++x) {
+        for (int y = 0; y < x; ++y) out.row(x) -= l[x * e_size + y] * out.row(y);
+        out.row(x) *= l[x * e_size + x];
       }
     }
   }
 
-  void s_blocks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const override {
+  // S_ab -= G_i^T G_j, S_ab column major.
+  static void subtract_product(const double* gi, const double* gj, int e_size, int fa, int fb, double* out) {
+    if constexpr (kFixed) {
+      const Eigen::Map<const Eigen::Matrix<double, kF, kE>> gi_t(gi);  // G_i's storage read column major
+      const ConstBlockMap<kE, kF> gj_map(gj);
+      ColumnMajorMap<kF, kF> block(out);
+      block.template topRows<kHead>().noalias() -= gi_t.template topRows<kHead>().lazyProduct(gj_map);
+      block.template bottomRows<kTail>().noalias() -= gi_t.template bottomRows<kTail>().lazyProduct(gj_map);
+    } else {
+      ColumnMajorMap<kF, kF>(out, fa, fb).noalias() -=
+          ConstBlockMap<kE, kF>(gi, e_size, fa).transpose().lazyProduct(ConstBlockMap<kE, kF>(gj, e_size, fb));
+    }
+  }
+
+  void eliminate(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const override {
     const SchurStructure& st = *s.structure_;
-    for (int k = begin; k < end; ++k) {
-      const SchurStructure::Block& row_block = st.f_blocks[s.block_row_[k]];
-      const SchurStructure::Block& col_block = st.f_blocks[s.block_col_[k]];
-      const int fa = row_block.size, fb = col_block.size;
+    if (begin >= end) return;
+    // The rows' blocks: F^T F + D^2; their right-hand sides: F^T r.
+    for (long k = s.row_block_starts_[begin]; k < s.row_block_starts_[end]; ++k) {
       double* out = s.s_blocks_.data() + s.block_offsets_[k];
-      const double* ftf = s.ftf_offsets_[k] >= 0 ? s.ftf_.data() + s.ftf_offsets_[k] : nullptr;
-      const long first = s.elimination_pair_starts_[k], last = s.elimination_pair_starts_[k + 1];
-      if constexpr (kFixed) {
-        // S_ab = F^T F - sum G_i^T G_j. G_i^T is G_i's storage read column
-        // major; the block is kept column major in a head of whole vector
-        // registers (rows 0 .. kHead) and a tail row or rows, so each update
-        // is kE x kF vector multiply-subtracts plus a short scalar tail.
-        Eigen::Matrix<double, kHead, kF> head;
-        Eigen::Matrix<double, kTail, kF, kTail == 1 ? Eigen::RowMajor : Eigen::ColMajor> tail;
-        if (ftf) {
-          const ConstBlockMap<kF, kF> f(ftf);
-          head = f.template topRows<kHead>();
-          tail = f.template bottomRows<kTail>();
-        } else {
-          head.setZero();
-          tail.setZero();
-        }
-        for (long p = first; p < last; ++p) {
-          const auto [i, j] = s.elimination_pairs_[p];
-          const Eigen::Map<const Eigen::Matrix<double, kF, kE>> gi_t(s.g_.data() + static_cast<size_t>(i) * fe);
-          const ConstBlockMap<kE, kF> gj(s.g_.data() + static_cast<size_t>(j) * fe);
-          head.noalias() -= gi_t.template topRows<kHead>().lazyProduct(gj);
-          tail.noalias() -= gi_t.template bottomRows<kTail>().lazyProduct(gj);
-        }
-        BlockMap<kF, kF> block(out);
-        block.template topRows<kHead>() = head;
-        block.template bottomRows<kTail>() = tail;
+      const long size = s.block_offsets_[k + 1] - s.block_offsets_[k];
+      if (s.ftf_offsets_[k] >= 0) {
+        std::copy_n(s.ftf_.data() + s.ftf_offsets_[k], size, out);
       } else {
-        BlockMap<kF, kF> block(out, fa, fb);
-        if (ftf) {
-          block = ConstBlockMap<kF, kF>(ftf, fa, fb);
-        } else {
-          block.setZero();
-        }
-        for (long p = first; p < last; ++p) {
-          const auto [i, j] = s.elimination_pairs_[p];
-          const int e_size = st.e_blocks[s.slot_chunk_[i]].size;
-          block.noalias() -=
-              ConstBlockMap<kE, kF>(s.g_.data() + static_cast<size_t>(i) * fe, e_size, fa)
-                  .transpose()
-                  .lazyProduct(ConstBlockMap<kE, kF>(s.g_.data() + static_cast<size_t>(j) * fe, e_size, fb));
-        }
+        std::fill_n(out, size, 0.0);
       }
       if (s.block_row_[k] == s.block_col_[k]) {
-        const double* dd = d.data() + row_block.column;
-        for (int x = 0; x < fa; ++x) out[x * fb + x] += dd[x] * dd[x];
+        const SchurStructure::Block& block = st.f_blocks[s.block_row_[k]];
+        const double* dd = d.data() + block.column;
+        for (int x = 0; x < block.size; ++x) out[x * block.size + x] += dd[x] * dd[x];
       }
     }
-  }
-
-  void rhs_blocks(SchurComplementSolver& s, int begin, int end) const override {
-    const SchurStructure& st = *s.structure_;
-    for (int a = begin; a < end; ++a) {
-      const SchurStructure::Block& block = st.f_blocks[a];
-      // F^T r - sum W M^-1 E^T r = F^T r - sum G^T (L^-1 E^T r).
-      Eigen::Matrix<double, kF, 1> g = s.ftr_.segment(block.reduced_offset, block.size);
-      for (int i = s.f_block_cell_starts_[a]; i < s.f_block_cell_starts_[a + 1]; ++i) {
-        const int k = s.f_block_cells_[i];
-        const int c = s.cell_chunk_[k];
-        if (c < 0) continue;
-        const int e_size = st.e_blocks[c].size;
-        g.noalias() -=
-            ConstBlockMap<kE, kF>(s.g_.data() + static_cast<size_t>(i) * fe, e_size, block.size)
-                .transpose()
-                .lazyProduct(Eigen::Map<const EVector>(s.l_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size));
+    const int first = st.f_blocks[begin].reduced_offset;
+    const int last =
+        end < static_cast<int>(st.f_blocks.size()) ? st.f_blocks[end].reduced_offset : st.num_f_coordinates;
+    s.rhs_.segment(first, last - first) = -s.ftr_.segment(first, last - first);
+    // Each chunk: G of its cells that some pair of these rows reads (those
+    // of f-blocks >= begin), then the pairs whose row block is in range.
+    std::vector<double> g;
+    const int num_chunks = static_cast<int>(st.e_blocks.size());
+    for (int c = 0; c < num_chunks; ++c) {
+      if (s.chunk_min_block_[c] >= end || s.chunk_max_block_[c] < begin) continue;
+      const int cell_begin = s.chunk_cell_starts_[c], num_cells = s.chunk_cell_starts_[c + 1] - cell_begin;
+      const int e_size = st.e_blocks[c].size;
+      if (g.size() < static_cast<size_t>(num_cells) * fe) g.resize(static_cast<size_t>(num_cells) * fe);
+      const double* l = s.chunk_l_.data() + static_cast<size_t>(c) * ee;
+      const double* y = s.l_inverse_etr_.data() + static_cast<size_t>(c) * me;
+      for (int x = 0; x < num_cells; ++x) {
+        const int k = s.chunk_cells_[cell_begin + x];
+        const SchurStructure::Cell& cell = st.f_cells[k];
+        if (cell.block < begin) continue;
+        const int f_size = st.f_blocks[cell.block].size;
+        double* gx = g.data() + static_cast<size_t>(x) * fe;
+        form_g(s, st.residual_blocks[s.cell_residual_block_[k]], cell, l, e_size, f_size, gx);
+        if (cell.block < end) {
+          // rhs_a -= -(G^T L^-1 E^T r): the right-hand side is -(F^T r - W M^-1 E^T r).
+          const SchurStructure::Block& block = st.f_blocks[cell.block];
+          s.rhs_.segment(block.reduced_offset, f_size).noalias() +=
+              ConstBlockMap<kE, kF>(gx, e_size, f_size).transpose().lazyProduct(Eigen::Map<const EVector>(y, e_size));
+        }
       }
-      s.rhs_.segment(block.reduced_offset, block.size) = -g;
+      const int* pair_blocks = s.chunk_pair_blocks_.data() + s.chunk_pair_starts_[c];
+      int p = 0;
+      for (int x = 0; x < num_cells; ++x) {
+        const int a = st.f_cells[s.chunk_cells_[cell_begin + x]].block;
+        for (int y2 = 0; y2 < num_cells; ++y2) {
+          const int b = st.f_cells[s.chunk_cells_[cell_begin + y2]].block;
+          if (a > b) continue;
+          const int k = pair_blocks[p++];
+          if (a < begin || a >= end) continue;
+          subtract_product(g.data() + static_cast<size_t>(x) * fe, g.data() + static_cast<size_t>(y2) * fe, e_size,
+                           st.f_blocks[a].size, st.f_blocks[b].size, s.s_blocks_.data() + s.block_offsets_[k]);
+        }
+      }
     }
   }
 
   void back_substitute(SchurComplementSolver& s, Eigen::VectorXd* dx, int begin, int end) const override {
     const SchurStructure& st = *s.structure_;
+    EVector u(st.max_e_block_size);
+    Eigen::Matrix<double, kR, 1> v;
     for (int c = begin; c < end; ++c) {
       const SchurStructure::Block& block = st.e_blocks[c];
       const int e_size = block.size;
-      // dy = -M^-1 (E^T r + W^T dz) = -L^-T (L^-1 E^T r + G dz).
-      EVector t = Eigen::Map<const EVector>(s.l_inverse_etr_.data() + static_cast<size_t>(c) * me, e_size);
-      Eigen::Matrix<double, kFixed ? kF : 1, kFixed ? kE : 1> products;
-      products.setZero();
-      for (int i = s.chunk_cell_starts_[c]; i < s.chunk_cell_starts_[c + 1]; ++i) {
-        const int k = s.chunk_cells_[i];
-        const SchurStructure::Block& f = st.f_blocks[st.f_cells[k].block];
-        const double* g = s.g_.data() + static_cast<size_t>(s.cell_slot_[k]) * fe;
-        const double* z = s.dz_.data() + f.reduced_offset;
-        if constexpr (kFixed) {
-          // Elementwise products summed over the cells, each column reduced once.
-          const Eigen::Map<const Eigen::Matrix<double, kF, kE>> g_t(g);
-          const Eigen::Map<const Eigen::Matrix<double, kF, 1>> zf(z);
-          for (int x = 0; x < kE; ++x) products.col(x) += g_t.col(x).cwiseProduct(zf);
-        } else {
-          for (int x = 0; x < e_size; ++x) {
-            double sum = 0.0;
-            for (int y = 0; y < f.size; ++y) sum += g[x * f.size + y] * z[y];
-            t[x] += sum;
-          }
+      // dy = -M^-1 (E^T r + E^T F dz) = -L^-T (L^-1 E^T r + L^-1 E^T (F dz)),
+      // F dz formed per residual block from the Jacobian's rows.
+      for (int x = 0; x < e_size; ++x) u[x] = 0.0;
+      for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
+        const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
+        v.setZero(rb.num_rows);
+        for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
+          const SchurStructure::Block& f = st.f_blocks[st.f_cells[k].block];
+          v.noalias() += f_rows(s, rb, st.f_cells[k], f.size).lazyProduct(s.dz_.segment(f.reduced_offset, f.size));
+        }
+        const double* e = s.values_ + rb.e_value_offset;
+        for (int t = 0; t < rb.num_rows; ++t) {
+          for (int x = 0; x < e_size; ++x) u[x] += e[t * rb.row_stride + x] * v[t];
         }
       }
-      if constexpr (kFixed) {
-        for (int x = 0; x < kE; ++x) t[x] += products.col(x).sum();
-      }
-      // Back substitution with L^T (its diagonal stored inverted).
       const double* l = s.chunk_l_.data() + static_cast<size_t>(c) * ee;
-      for (int x = e_size - 1; x >= 0; --x) {
-        double sum = t[x];
-        for (int z = x + 1; z < e_size; ++z) sum -= l[z * e_size + x] * t[z];
-        t[x] = sum * l[x * e_size + x];
-      }
-      for (int x = 0; x < e_size; ++x) (*dx)[block.column + x] = -t[x];
+      forward_substitute(l, e_size, u.data());
+      const double* y = s.l_inverse_etr_.data() + static_cast<size_t>(c) * me;
+      for (int x = 0; x < e_size; ++x) u[x] += y[x];
+      backward_substitute(l, e_size, u.data());
+      for (int x = 0; x < e_size; ++x) (*dx)[block.column + x] = -u[x];
     }
   }
 };
@@ -397,85 +393,68 @@ void SchurComplementSolver::build_block_pattern() {
   const int num_cells = static_cast<int>(st.f_cells.size());
   const int num_chunks = static_cast<int>(st.e_blocks.size());
   const int num_f = static_cast<int>(st.f_blocks.size());
-  cell_chunk_.assign(num_cells, -1);
   cell_residual_block_.assign(num_cells, -1);
   for (int b = 0; b < static_cast<int>(st.residual_blocks.size()); ++b) {
     const SchurStructure::ResidualBlock& rb = st.residual_blocks[b];
-    for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
-      cell_residual_block_[k] = b;
-      cell_chunk_[k] = rb.e_block;
-    }
+    for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) cell_residual_block_[k] = b;
   }
   chunk_cell_starts_.assign(num_chunks + 1, 0);
   chunk_cells_.clear();
+  chunk_min_block_.assign(num_chunks, num_f);
+  chunk_max_block_.assign(num_chunks, -1);
   for (int c = 0; c < num_chunks; ++c) {
     for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
       const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
-      for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) chunk_cells_.push_back(k);
+      for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
+        chunk_cells_.push_back(k);
+        chunk_min_block_[c] = std::min(chunk_min_block_[c], st.f_cells[k].block);
+        chunk_max_block_[c] = std::max(chunk_max_block_[c], st.f_cells[k].block);
+      }
     }
     chunk_cell_starts_[c + 1] = static_cast<int>(chunk_cells_.size());
   }
-  f_block_cell_starts_.assign(num_f + 1, 0);
-  for (const SchurStructure::Cell& cell : st.f_cells) ++f_block_cell_starts_[cell.block + 1];
-  std::partial_sum(f_block_cell_starts_.begin(), f_block_cell_starts_.end(), f_block_cell_starts_.begin());
-  f_block_cells_.resize(num_cells);
-  std::vector<int> fill(f_block_cell_starts_.begin(), f_block_cell_starts_.end() - 1);
-  for (int k = 0; k < num_cells; ++k) f_block_cells_[fill[st.f_cells[k].block]++] = k;
-  // W is stored in f-block order (slots), so that the blocks of S, each
-  // summed over one or two f-blocks' cells, read it in two ascending streams.
-  cell_slot_.resize(num_cells);
-  slot_chunk_.resize(num_cells);
-  for (int slot = 0; slot < num_cells; ++slot) {
-    cell_slot_[f_block_cells_[slot]] = slot;
-    slot_chunk_[slot] = cell_chunk_[f_block_cells_[slot]];
-  }
 
-  // Every contribution as (row block, column block, cell i, cell j), sorted
-  // by block and then by the pair: the order each block sums them in.
-  struct Contribution {
-    int a, b, i, j;
-    bool operator<(const Contribution& o) const { return std::tie(a, b, i, j) < std::tie(o.a, o.b, o.i, o.j); }
-  };
-  std::vector<Contribution> elimination, ftf;
-  auto add_pairs = [&](const int* cells, int n, bool as_slots, std::vector<Contribution>* out) {
+  // Each chunk's ordered pairs of cells (x, y) with block(x) <= block(y), in
+  // the order eliminate() visits them: they give the block (block(x),
+  // block(y)) the contribution -G_x^T G_y. With F^T F's pairs (both cells
+  // in one residual block) and the diagonal (D_f^2 lands there even when
+  // nothing else does), they make S's blocks.
+  auto for_each_chunk_pair = [&](int c, auto&& fn) {
+    const int* cells = chunk_cells_.data() + chunk_cell_starts_[c];
+    const int n = chunk_cell_starts_[c + 1] - chunk_cell_starts_[c];
     for (int x = 0; x < n; ++x) {
       for (int y = 0; y < n; ++y) {
         const int a = st.f_cells[cells[x]].block, b = st.f_cells[cells[y]].block;
-        if (a > b) continue;
-        if (as_slots) {
-          out->push_back({a, b, cell_slot_[cells[x]], cell_slot_[cells[y]]});
-        } else {
-          out->push_back({a, b, cells[x], cells[y]});
-        }
+        if (a <= b) fn(a, b);
       }
     }
   };
-  for (int c = 0; c < num_chunks; ++c) {
-    add_pairs(chunk_cells_.data() + chunk_cell_starts_[c], chunk_cell_starts_[c + 1] - chunk_cell_starts_[c], true,
-              &elimination);
-  }
-  std::vector<int> cells;
-  for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
-    cells.resize(rb.f_cell_end - rb.f_cell_begin);
-    std::iota(cells.begin(), cells.end(), rb.f_cell_begin);
-    add_pairs(cells.data(), static_cast<int>(cells.size()), false, &ftf);
-  }
-  std::sort(elimination.begin(), elimination.end());
-  std::sort(ftf.begin(), ftf.end());
-
-  // The blocks: every (a, b) with a contribution, and every diagonal block
-  // (D_f^2 lands there even when nothing else does).
+  auto for_each_ftf_pair = [&](const SchurStructure::ResidualBlock& rb, auto&& fn) {
+    for (int x = rb.f_cell_begin; x < rb.f_cell_end; ++x) {
+      for (int y = rb.f_cell_begin; y < rb.f_cell_end; ++y) {
+        const int a = st.f_cells[x].block, b = st.f_cells[y].block;
+        if (a <= b) fn(x, y, a, b);
+      }
+    }
+  };
   std::vector<std::pair<int, int>> blocks;
-  for (const Contribution& x : elimination) blocks.emplace_back(x.a, x.b);
-  for (const Contribution& x : ftf) blocks.emplace_back(x.a, x.b);
+  for (int c = 0; c < num_chunks; ++c) for_each_chunk_pair(c, [&](int a, int b) { blocks.emplace_back(a, b); });
+  for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
+    for_each_ftf_pair(rb, [&](int, int, int a, int b) { blocks.emplace_back(a, b); });
+  }
   for (int a = 0; a < num_f; ++a) blocks.emplace_back(a, a);
   std::sort(blocks.begin(), blocks.end());
   blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
+  blocks.shrink_to_fit();
   const long num_blocks = static_cast<long>(blocks.size());
+  auto block_index = [&](int a, int b) {
+    return static_cast<int>(std::lower_bound(blocks.begin(), blocks.end(), std::make_pair(a, b)) - blocks.begin());
+  };
   block_row_.resize(num_blocks);
   block_col_.resize(num_blocks);
   block_offsets_.resize(num_blocks + 1);
   diagonal_block_.assign(num_f, -1);
+  row_block_starts_.assign(num_f + 1, 0);
   long offset = 0;
   for (long k = 0; k < num_blocks; ++k) {
     block_row_[k] = blocks[k].first;
@@ -483,54 +462,48 @@ void SchurComplementSolver::build_block_pattern() {
     block_offsets_[k] = offset;
     offset += static_cast<long>(st.f_blocks[blocks[k].first].size) * st.f_blocks[blocks[k].second].size;
     if (blocks[k].first == blocks[k].second) diagonal_block_[blocks[k].first] = k;
+    row_block_starts_[blocks[k].first + 1] = k + 1;
   }
   block_offsets_[num_blocks] = offset;
+  for (int a = 0; a < num_f; ++a) row_block_starts_[a + 1] = std::max(row_block_starts_[a + 1], row_block_starts_[a]);
 
-  auto to_lists = [&](const std::vector<Contribution>& all, std::vector<long>* starts,
-                      std::vector<std::pair<int, int>>* pairs) {
-    starts->assign(num_blocks + 1, 0);
-    pairs->resize(all.size());
-    long k = 0;
-    for (size_t p = 0; p < all.size(); ++p) {
-      while (blocks[k] != std::make_pair(all[p].a, all[p].b)) (*starts)[++k] = static_cast<long>(p);
-      (*pairs)[p] = {all[p].i, all[p].j};
-    }
-    while (k < num_blocks) (*starts)[++k] = static_cast<long>(all.size());
-  };
-  to_lists(elimination, &elimination_pair_starts_, &elimination_pairs_);
-  to_lists(ftf, &ftf_pair_starts_, &ftf_pairs_);
-  // The same F^T F pairs in Jacobian row order, each with its block.
-  ftf_sweep_.clear();
-  for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
-    for (int x = rb.f_cell_begin; x < rb.f_cell_end; ++x) {
-      for (int y = rb.f_cell_begin; y < rb.f_cell_end; ++y) {
-        const std::pair<int, int> ab{st.f_cells[x].block, st.f_cells[y].block};
-        if (ab.first > ab.second) continue;
-        const long k = std::lower_bound(blocks.begin(), blocks.end(), ab) - blocks.begin();
-        ftf_sweep_.push_back({x, y, static_cast<int>(k)});
-      }
-    }
+  // Per chunk its pairs' blocks; per row of blocks the work of eliminating
+  // into it (its pairs), for the split of the rows between threads.
+  chunk_pair_starts_.assign(num_chunks + 1, 0);
+  chunk_pair_blocks_.clear();
+  row_work_.assign(num_f, 0);
+  for (int c = 0; c < num_chunks; ++c) {
+    for_each_chunk_pair(c, [&](int a, int b) {
+      chunk_pair_blocks_.push_back(block_index(a, b));
+      ++row_work_[a];
+    });
+    chunk_pair_starts_[c + 1] = static_cast<long>(chunk_pair_blocks_.size());
   }
-  ftf_pairs_.clear();
-  ftf_pairs_.shrink_to_fit();
+  // The F^T F pairs in Jacobian row order, each with its block.
+  ftf_sweep_.clear();
+  ftf_offsets_.assign(num_blocks, -1);
+  for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
+    for_each_ftf_pair(rb, [&](int x, int y, int a, int b) {
+      const int k = block_index(a, b);
+      ftf_sweep_.push_back({x, y, k});
+      ftf_offsets_[k] = 0;
+    });
+  }
+  // F^T F only for the blocks some residual block reads both sides of (on
+  // bundle adjustment the diagonal ones alone).
+  long ftf_size = 0;
+  for (long k = 0; k < num_blocks; ++k) {
+    if (ftf_offsets_[k] < 0) continue;
+    ftf_offsets_[k] = ftf_size;
+    ftf_size += block_offsets_[k + 1] - block_offsets_[k];
+  }
 
-  const size_t fe = static_cast<size_t>(st.max_f_block_size) * st.max_e_block_size;
   const size_t ee = static_cast<size_t>(st.max_e_block_size) * st.max_e_block_size;
   ete_.assign(num_chunks * ee, 0.0);
   etr_.assign(static_cast<size_t>(num_chunks) * st.max_e_block_size, 0.0);
   chunk_l_.assign(num_chunks * ee, 0.0);
   l_inverse_etr_.assign(static_cast<size_t>(num_chunks) * st.max_e_block_size, 0.0);
-  g_.assign(num_cells * fe, 0.0);
   chunk_regularized_.assign(num_chunks, 0);
-  // F^T F only for the blocks some residual block reads both sides of (on
-  // bundle adjustment the diagonal ones alone).
-  ftf_offsets_.assign(num_blocks, -1);
-  long ftf_size = 0;
-  for (long k = 0; k < num_blocks; ++k) {
-    if (ftf_pair_starts_[k] == ftf_pair_starts_[k + 1]) continue;
-    ftf_offsets_[k] = ftf_size;
-    ftf_size += block_offsets_[k + 1] - block_offsets_[k];
-  }
   ftf_.assign(ftf_size, 0.0);
   s_blocks_.assign(offset, 0.0);
   ftr_.setZero(st.num_f_coordinates);
@@ -564,7 +537,7 @@ void SchurComplementSolver::build_sparse_pattern() {
         const SchurStructure::Block& row_block = st.f_blocks[block_row_[k]];
         const int rows = block_row_[k] == b ? c + 1 : row_block.size;  // upper triangle only
         for (int r = 0; r < rows; ++r) {
-          sparse_position_[block_offsets_[k] + static_cast<long>(r) * col_block.size + c] =
+          sparse_position_[block_offsets_[k] + static_cast<long>(c) * row_block.size + r] =
               static_cast<int>(sparse_inner_.size());
           if (row_block.reduced_offset + r == column) sparse_diagonal_[column] = static_cast<int>(sparse_inner_.size());
           sparse_inner_.push_back(row_block.reduced_offset + r);
@@ -618,11 +591,24 @@ LinearSolverResult SchurComplementSolver::solve(const Eigen::VectorXd& d, Eigen:
   LinearSolverResult result;
   const SchurStructure& st = *structure_;
   const int num_chunks = static_cast<int>(st.e_blocks.size());
-  pool_.parallel_for(num_chunks, [&](int, int begin, int end) { kernels_->solve_chunks(*this, d, begin, end); });
-  pool_.parallel_for(static_cast<int>(block_row_.size()),
-                     [&](int, int begin, int end) { kernels_->s_blocks(*this, d, begin, end); });
-  pool_.parallel_for(static_cast<int>(st.f_blocks.size()),
-                     [&](int, int begin, int end) { kernels_->rhs_blocks(*this, begin, end); });
+  pool_.parallel_for(num_chunks, [&](int, int begin, int end) { kernels_->factor_chunks(*this, d, begin, end); });
+  // Each thread eliminates into a contiguous range of S's block rows, the
+  // ranges of about equal work; every block sums its contributions in chunk
+  // order whoever owns it.
+  const int num_f_blocks = static_cast<int>(st.f_blocks.size());
+  const int shares = pool_.num_threads();
+  std::vector<int> row_starts(shares + 1, num_f_blocks);
+  row_starts[0] = 0;
+  const long total = std::accumulate(row_work_.begin(), row_work_.end(), 0L);
+  long work = 0;
+  for (int a = 0, share = 1; a < num_f_blocks && share < shares; ++a) {
+    work += row_work_[a];
+    while (share < shares && work * shares >= total * share) row_starts[share++] = a + 1;
+  }
+  pool_.parallel_for(shares, [&](int, int begin, int end) {
+    for (int share = begin; share < end; ++share)
+      kernels_->eliminate(*this, d, row_starts[share], row_starts[share + 1]);
+  });
   result = factor_and_solve_reduced(&dz_);
   if (!result.success) return result;
   dx->resize(st.num_jacobian_columns);
@@ -667,8 +653,7 @@ LinearSolverResult SchurComplementSolver::factor_and_solve_reduced(Eigen::Vector
       const SchurStructure::Block& a = st.f_blocks[block_row_[k]];
       const SchurStructure::Block& b = st.f_blocks[block_col_[k]];
       dense_s_.block(a.reduced_offset, b.reduced_offset, a.size, b.size) =
-          Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-              s_blocks_.data() + block_offsets_[k], a.size, b.size);
+          Eigen::Map<const Eigen::MatrixXd>(s_blocks_.data() + block_offsets_[k], a.size, b.size);
     }
     dense_llt_.compute(dense_s_);
     if (dense_llt_.info() != Eigen::Success) {

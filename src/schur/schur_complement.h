@@ -17,12 +17,15 @@
 // S is block sparse with one f x f block per pair of f-blocks that share a
 // residual block or a chunk. prepare() computes what does not depend on the
 // damping (E_c^T E_c, E_c^T r, the F^T F blocks, F^T r); solve(d) adds D^2,
-// factors M_c = L_c L_c^T, forms G = L_c^-1 E_c^T F per (residual block,
-// f-block) cell from the Jacobian's values (so that W_c M_c^-1 W_c^T =
-// G^T G: one product per pair of cells, none with M_c^-1), eliminates,
-// factors S and back-substitutes. Every S block, every right-hand-side block and every
-// chunk is computed by one thread from its contributions in a fixed order,
-// so the results are bit-identical for any thread count. The common BAL
+// factors M_c = L_c L_c^T, and eliminates chunk by chunk as Ceres's Schur
+// eliminator does: G = L_c^-1 E_c^T F per (residual block, f-block) cell,
+// formed from the Jacobian's values into a small buffer (so that
+// W_c M_c^-1 W_c^T = G^T G: one product per pair of cells), its pairs
+// subtracted from S's blocks; nothing per observation is kept. Then it
+// factors S and back-substitutes (dy from E^T (r + F dz), again from the
+// Jacobian). Each thread owns a range of S's block rows and every block
+// sums its contributions in chunk order; every chunk is computed by one
+// thread; so the results are bit-identical for any thread count. The common BAL
 // shapes (2 residuals, 9-coordinate cameras, 3-coordinate points) run with
 // fixed-size kernels; any other shape with dynamic ones.
 //
@@ -82,26 +85,23 @@ class SchurComplementSolver final : public LinearSolver {
   const double* residuals_ = nullptr;
   bool prepared_ = false;
 
-  // Per f-cell (index into structure_->f_cells): the chunk it belongs to
-  // (-1 for a residual block without an e-block) and its residual block.
-  std::vector<int> cell_chunk_, cell_residual_block_;
-  // Per chunk: its f-cells, chunk_cells_[chunk_cell_starts_[c] ..).
-  std::vector<int> chunk_cell_starts_, chunk_cells_;
-  // Per f-block: its f-cells in increasing order. A cell's position in
-  // f_block_cells_ is its slot, where its W^T is stored.
-  std::vector<int> f_block_cell_starts_, f_block_cells_;
-  std::vector<int> cell_slot_;   // per f-cell
-  std::vector<int> slot_chunk_;  // per slot: its cell's chunk (-1 for none)
+  // Per f-cell (index into structure_->f_cells): its residual block.
+  std::vector<int> cell_residual_block_;
+  // Per chunk: its f-cells, chunk_cells_[chunk_cell_starts_[c] ..), and the
+  // smallest and largest f-block they read.
+  std::vector<int> chunk_cell_starts_, chunk_cells_, chunk_min_block_, chunk_max_block_;
+  // Per chunk: the S block of each ordered pair of its cells (x, y) with
+  // block(x) <= block(y), chunk_pair_blocks_[chunk_pair_starts_[c] ..).
+  std::vector<long> chunk_pair_starts_;
+  std::vector<int> chunk_pair_blocks_;
+  // Per row of S's blocks: its pairs, the work of eliminating into it.
+  std::vector<long> row_work_;
 
   // The blocks of S (upper triangle, a <= b), sorted by (a, b), each stored
-  // row major at block_offsets_[k] in s_blocks_.
+  // column major at block_offsets_[k] in s_blocks_; row a's blocks are
+  // [row_block_starts_[a], row_block_starts_[a + 1]).
   std::vector<int> block_row_, block_col_;
-  std::vector<long> block_offsets_;
-  // Per block: the eliminated pairs (slot i, slot j) of one chunk, giving
-  // -W_i M^-1 W_j^T, and the F^T F pairs (cell i, cell j) of one residual
-  // block, giving F_i^T F_j (only their count is kept: ftf_sweep_ below).
-  std::vector<long> elimination_pair_starts_, ftf_pair_starts_;
-  std::vector<std::pair<int, int>> elimination_pairs_, ftf_pairs_;
+  std::vector<long> block_offsets_, row_block_starts_;
   std::vector<long> diagonal_block_;  // per f-block: its diagonal block's index
   // Per block: where its F^T F part is in ftf_, -1 when it has none.
   std::vector<long> ftf_offsets_;
@@ -115,10 +115,10 @@ class SchurComplementSolver final : public LinearSolver {
   std::vector<double> ete_, etr_, ftf_;
   Eigen::VectorXd ftr_;
   // solve(): per chunk the Cholesky factor L of M = L L^T (e x e, row
-  // major, the diagonal stored inverted) and L^-1 E^T r; per slot
-  // G = L^-1 E^T F (e x f, row major), formed from the Jacobian's values, so
-  // that W M^-1 W^T = G^T G; the S blocks.
-  std::vector<double> chunk_l_, l_inverse_etr_, g_, s_blocks_;
+  // major, the diagonal stored inverted) and L^-1 E^T r; the S blocks. The
+  // products G = L^-1 E^T F (W M^-1 W^T = G^T G) are formed chunk by chunk
+  // from the Jacobian's values and not kept.
+  std::vector<double> chunk_l_, l_inverse_etr_, s_blocks_;
   std::vector<char> chunk_regularized_;
   Eigen::VectorXd rhs_, dz_;
 
