@@ -119,25 +119,38 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     // One sweep through the Jacobian in row order, each block taking the
     // pairs it owns: sequential reads, and every block sums its pairs in
     // row order whichever thread owns it.
-    for (const FtfPair& pair : s.ftf_sweep_) {
-      if (pair.block < begin || pair.block >= end) continue;
-      const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[pair.i]];
-      double* out = s.ftf_.data() + s.ftf_offsets_[pair.block];
+    for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
+      for (int i = rb.f_cell_begin; i < rb.f_cell_end; ++i) {
+        for (int j = rb.f_cell_begin; j < rb.f_cell_end; ++j) {
+          const int a = st.f_cells[i].block, b = st.f_cells[j].block;
+          if (a > b) continue;
+          const long k = s.find_block(a, b);
+          if (k >= begin && k < end) add_ftf(s, rb, i, j, k);
+        }
+      }
+    }
+  }
+
+  // F_i^T F_j of one residual block's cells i and j into F^T F's block k.
+  static void add_ftf(SchurComplementSolver& s, const SchurStructure::ResidualBlock& rb, int i, int j, long k) {
+    const SchurStructure& st = *s.structure_;
+    {
+      double* out = s.ftf_.data() + s.ftf_offsets_[k];
       if constexpr (kFixed) {
         // Column c of F_i^T F_j is sum_t F_j(t, c) F_i(t, :)^T.
         using FRow = Eigen::Map<const FVector>;
         ColumnMajorMap<kF, kF> block(out);
-        const double* fi = s.values_ + st.f_cells[pair.i].value_offset;
-        const double* fj = s.values_ + st.f_cells[pair.j].value_offset;
+        const double* fi = s.values_ + st.f_cells[i].value_offset;
+        const double* fj = s.values_ + st.f_cells[j].value_offset;
         for (int c = 0; c < kF; ++c) {
           FVector column = fj[c] * FRow(fi);
           for (int t = 1; t < kR; ++t) column += fj[t * rb.row_stride + c] * FRow(fi + t * rb.row_stride);
           block.col(c) += column;
         }
       } else {
-        const int fa = st.f_blocks[s.block_row_[pair.block]].size, fb = st.f_blocks[s.block_col_[pair.block]].size;
+        const int fa = st.f_blocks[s.block_row_[k]].size, fb = st.f_blocks[s.block_col_[k]].size;
         ColumnMajorMap<kF, kF>(out, fa, fb).noalias() +=
-            f_rows(s, rb, st.f_cells[pair.i], fa).transpose().lazyProduct(f_rows(s, rb, st.f_cells[pair.j], fb));
+            f_rows(s, rb, st.f_cells[i], fa).transpose().lazyProduct(f_rows(s, rb, st.f_cells[j], fb));
       }
     }
   }
@@ -147,13 +160,14 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     for (int a = begin; a < end; ++a) s.ftr_.segment(st.f_blocks[a].reduced_offset, st.f_blocks[a].size).setZero();
     // One sweep through the Jacobian in row order (as for F^T F): each
     // f-block sums its cells in increasing order whichever thread owns it.
-    for (int k = 0; k < static_cast<int>(st.f_cells.size()); ++k) {
-      const int a = st.f_cells[k].block;
-      if (a < begin || a >= end) continue;
-      const SchurStructure::Block& block = st.f_blocks[a];
-      const SchurStructure::ResidualBlock& rb = st.residual_blocks[s.cell_residual_block_[k]];
-      Eigen::Map<FVector>(s.ftr_.data() + block.reduced_offset, block.size).noalias() +=
-          f_rows(s, rb, st.f_cells[k], block.size).transpose().lazyProduct(r_rows(s, rb));
+    for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
+      for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
+        const int a = st.f_cells[k].block;
+        if (a < begin || a >= end) continue;
+        const SchurStructure::Block& block = st.f_blocks[a];
+        Eigen::Map<FVector>(s.ftr_.data() + block.reduced_offset, block.size).noalias() +=
+            f_rows(s, rb, st.f_cells[k], block.size).transpose().lazyProduct(r_rows(s, rb));
+      }
     }
   }
 
@@ -219,6 +233,15 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       double* y = s.l_inverse_etr_.data() + static_cast<size_t>(c) * me;
       std::copy_n(s.etr_.data() + static_cast<size_t>(c) * me, e_size, y);
       forward_substitute(l, e_size, y);
+    }
+  }
+
+  // fn(cell, residual block) for chunk c's f-cells in row order.
+  template <typename Fn>
+  static void for_each_cell(const SchurStructure& st, int c, Fn&& fn) {
+    for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
+      const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
+      for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) fn(k, rb);
     }
   }
 
@@ -291,38 +314,41 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     const int num_chunks = static_cast<int>(st.e_blocks.size());
     for (int c = 0; c < num_chunks; ++c) {
       if (s.chunk_min_block_[c] >= end || s.chunk_max_block_[c] < begin) continue;
-      const int cell_begin = s.chunk_cell_starts_[c], num_cells = s.chunk_cell_starts_[c + 1] - cell_begin;
+      const int num_cells = s.chunk_num_cells_[c];
       const int e_size = st.e_blocks[c].size;
       if (g.size() < static_cast<size_t>(num_cells) * fe) g.resize(static_cast<size_t>(num_cells) * fe);
       const double* l = s.chunk_l_.data() + static_cast<size_t>(c) * ee;
       const double* y = s.l_inverse_etr_.data() + static_cast<size_t>(c) * me;
-      for (int x = 0; x < num_cells; ++x) {
-        const int k = s.chunk_cells_[cell_begin + x];
+      int x = 0;
+      for_each_cell(st, c, [&](int k, const SchurStructure::ResidualBlock& rb) {
         const SchurStructure::Cell& cell = st.f_cells[k];
-        if (cell.block < begin) continue;
+        double* gx = g.data() + static_cast<size_t>(x++) * fe;
+        if (cell.block < begin) return;
         const int f_size = st.f_blocks[cell.block].size;
-        double* gx = g.data() + static_cast<size_t>(x) * fe;
-        form_g(s, st.residual_blocks[s.cell_residual_block_[k]], cell, l, e_size, f_size, gx);
+        form_g(s, rb, cell, l, e_size, f_size, gx);
         if (cell.block < end) {
           // rhs_a -= -(G^T L^-1 E^T r): the right-hand side is -(F^T r - W M^-1 E^T r).
           const SchurStructure::Block& block = st.f_blocks[cell.block];
           s.rhs_.segment(block.reduced_offset, f_size).noalias() +=
               ConstBlockMap<kE, kF>(gx, e_size, f_size).transpose().lazyProduct(Eigen::Map<const EVector>(y, e_size));
         }
-      }
+      });
       const int* pair_blocks = s.chunk_pair_blocks_.data() + s.chunk_pair_starts_[c];
-      int p = 0;
-      for (int x = 0; x < num_cells; ++x) {
-        const int a = st.f_cells[s.chunk_cells_[cell_begin + x]].block;
-        for (int y2 = 0; y2 < num_cells; ++y2) {
-          const int b = st.f_cells[s.chunk_cells_[cell_begin + y2]].block;
-          if (a > b) continue;
-          const int k = pair_blocks[p++];
-          if (a < begin || a >= end) continue;
-          subtract_product(g.data() + static_cast<size_t>(x) * fe, g.data() + static_cast<size_t>(y2) * fe, e_size,
-                           st.f_blocks[a].size, st.f_blocks[b].size, s.s_blocks_.data() + s.block_offsets_[k]);
-        }
-      }
+      x = 0;
+      for_each_cell(st, c, [&](int kx, const SchurStructure::ResidualBlock&) {
+        const int a = st.f_cells[kx].block;
+        const double* gx = g.data() + static_cast<size_t>(x++) * fe;
+        int y2 = 0;
+        for_each_cell(st, c, [&](int ky, const SchurStructure::ResidualBlock&) {
+          const int b = st.f_cells[ky].block;
+          const double* gy = g.data() + static_cast<size_t>(y2++) * fe;
+          if (a > b) return;
+          const int k = *pair_blocks++;
+          if (a < begin || a >= end) return;
+          subtract_product(gx, gy, e_size, st.f_blocks[a].size, st.f_blocks[b].size,
+                           s.s_blocks_.data() + s.block_offsets_[k]);
+        });
+      });
     }
   }
 
@@ -341,7 +367,13 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
         v.setZero(rb.num_rows);
         for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
           const SchurStructure::Block& f = st.f_blocks[st.f_cells[k].block];
-          v.noalias() += f_rows(s, rb, st.f_cells[k], f.size).lazyProduct(s.dz_.segment(f.reduced_offset, f.size));
+          if constexpr (kFixed) {
+            const Eigen::Map<const FVector> z(s.dz_.data() + f.reduced_offset);
+            const double* rows = s.values_ + st.f_cells[k].value_offset;
+            for (int t = 0; t < kR; ++t) v[t] += Eigen::Map<const FVector>(rows + t * rb.row_stride).dot(z);
+          } else {
+            v.noalias() += f_rows(s, rb, st.f_cells[k], f.size).lazyProduct(s.dz_.segment(f.reduced_offset, f.size));
+          }
         }
         const double* e = s.values_ + rb.e_value_offset;
         for (int t = 0; t < rb.num_rows; ++t) {
@@ -390,28 +422,19 @@ SchurComplementSolver::~SchurComplementSolver() = default;
 
 void SchurComplementSolver::build_block_pattern() {
   const SchurStructure& st = *structure_;
-  const int num_cells = static_cast<int>(st.f_cells.size());
   const int num_chunks = static_cast<int>(st.e_blocks.size());
   const int num_f = static_cast<int>(st.f_blocks.size());
-  cell_residual_block_.assign(num_cells, -1);
-  for (int b = 0; b < static_cast<int>(st.residual_blocks.size()); ++b) {
-    const SchurStructure::ResidualBlock& rb = st.residual_blocks[b];
-    for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) cell_residual_block_[k] = b;
-  }
-  chunk_cell_starts_.assign(num_chunks + 1, 0);
-  chunk_cells_.clear();
+  std::vector<int> cells, cell_residual_blocks;
   chunk_min_block_.assign(num_chunks, num_f);
   chunk_max_block_.assign(num_chunks, -1);
+  chunk_num_cells_.assign(num_chunks, 0);
   for (int c = 0; c < num_chunks; ++c) {
-    for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
-      const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
-      for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
-        chunk_cells_.push_back(k);
-        chunk_min_block_[c] = std::min(chunk_min_block_[c], st.f_cells[k].block);
-        chunk_max_block_[c] = std::max(chunk_max_block_[c], st.f_cells[k].block);
-      }
+    chunk_cells(c, &cells, &cell_residual_blocks);
+    chunk_num_cells_[c] = static_cast<int>(cells.size());
+    for (int k : cells) {
+      chunk_min_block_[c] = std::min(chunk_min_block_[c], st.f_cells[k].block);
+      chunk_max_block_[c] = std::max(chunk_max_block_[c], st.f_cells[k].block);
     }
-    chunk_cell_starts_[c + 1] = static_cast<int>(chunk_cells_.size());
   }
 
   // Each chunk's ordered pairs of cells (x, y) with block(x) <= block(y), in
@@ -420,8 +443,8 @@ void SchurComplementSolver::build_block_pattern() {
   // in one residual block) and the diagonal (D_f^2 lands there even when
   // nothing else does), they make S's blocks.
   auto for_each_chunk_pair = [&](int c, auto&& fn) {
-    const int* cells = chunk_cells_.data() + chunk_cell_starts_[c];
-    const int n = chunk_cell_starts_[c + 1] - chunk_cell_starts_[c];
+    chunk_cells(c, &cells, &cell_residual_blocks);
+    const int n = static_cast<int>(cells.size());
     for (int x = 0; x < n; ++x) {
       for (int y = 0; y < n; ++y) {
         const int a = st.f_cells[cells[x]].block, b = st.f_cells[cells[y]].block;
@@ -479,15 +502,10 @@ void SchurComplementSolver::build_block_pattern() {
     });
     chunk_pair_starts_[c + 1] = static_cast<long>(chunk_pair_blocks_.size());
   }
-  // The F^T F pairs in Jacobian row order, each with its block.
-  ftf_sweep_.clear();
+  // The blocks with an F^T F part.
   ftf_offsets_.assign(num_blocks, -1);
   for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
-    for_each_ftf_pair(rb, [&](int x, int y, int a, int b) {
-      const int k = block_index(a, b);
-      ftf_sweep_.push_back({x, y, k});
-      ftf_offsets_[k] = 0;
-    });
+    for_each_ftf_pair(rb, [&](int, int, int a, int b) { ftf_offsets_[block_index(a, b)] = 0; });
   }
   // F^T F only for the blocks some residual block reads both sides of (on
   // bundle adjustment the diagonal ones alone).
@@ -509,6 +527,25 @@ void SchurComplementSolver::build_block_pattern() {
   ftr_.setZero(st.num_f_coordinates);
   rhs_.setZero(st.num_f_coordinates);
   dz_.setZero(st.num_f_coordinates);
+}
+
+void SchurComplementSolver::chunk_cells(int c, std::vector<int>* cells, std::vector<int>* residual_blocks) const {
+  const SchurStructure& st = *structure_;
+  cells->clear();
+  residual_blocks->clear();
+  for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
+    const int b = st.chunk_residual_blocks[i];
+    for (int k = st.residual_blocks[b].f_cell_begin; k < st.residual_blocks[b].f_cell_end; ++k) {
+      cells->push_back(k);
+      residual_blocks->push_back(b);
+    }
+  }
+}
+
+long SchurComplementSolver::find_block(int a, int b) const {
+  if (a == b) return diagonal_block_[a];
+  const auto first = block_col_.begin() + row_block_starts_[a], last = block_col_.begin() + row_block_starts_[a + 1];
+  return std::lower_bound(first, last, b) - block_col_.begin();
 }
 
 void SchurComplementSolver::build_sparse_pattern() {
@@ -646,26 +683,33 @@ LinearSolverResult SchurComplementSolver::factor_and_solve_reduced(Eigen::Vector
   }
   const double shift = kRegularization * std::max(max_diagonal, 1.0);
   if (type_ == LinearSolverType::kDenseSchur) {
-    // Only the blocks' upper triangle is written; the rest stays zero (the
-    // factorization's vectorized kernels may read a NaN left in the lower).
-    if (dense_s_.rows() != n) dense_s_.setZero(n, n);
-    for (size_t k = 0; k < block_row_.size(); ++k) {
-      const SchurStructure::Block& a = st.f_blocks[block_row_[k]];
-      const SchurStructure::Block& b = st.f_blocks[block_col_[k]];
-      dense_s_.block(a.reduced_offset, b.reduced_offset, a.size, b.size) =
-          Eigen::Map<const Eigen::MatrixXd>(s_blocks_.data() + block_offsets_[k], a.size, b.size);
-    }
-    dense_llt_.compute(dense_s_);
-    if (dense_llt_.info() != Eigen::Success) {
+    // S's blocks into the dense matrix, factored in place (no copy of it);
+    // the matrix is zeroed first, since the factor fills in between blocks
+    // and the factorization's vectorized kernels may read a NaN left
+    // anywhere. A failed factorization has overwritten it: it is assembled
+    // again for the regularized one.
+    auto assemble = [&] {
+      dense_s_.setZero(n, n);
+      for (size_t k = 0; k < block_row_.size(); ++k) {
+        const SchurStructure::Block& a = st.f_blocks[block_row_[k]];
+        const SchurStructure::Block& b = st.f_blocks[block_col_[k]];
+        dense_s_.block(a.reduced_offset, b.reduced_offset, a.size, b.size) =
+            Eigen::Map<const Eigen::MatrixXd>(s_blocks_.data() + block_offsets_[k], a.size, b.size);
+      }
+    };
+    assemble();
+    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>, Eigen::Upper> dense_llt(dense_s_);
+    if (dense_llt.info() != Eigen::Success) {
+      assemble();
       dense_s_.diagonal().array() += shift;
-      dense_llt_.compute(dense_s_);
-      if (dense_llt_.info() != Eigen::Success) {
+      dense_llt.compute(dense_s_);
+      if (dense_llt.info() != Eigen::Success) {
         result.message = "dense-schur: the reduced camera system is not positive definite";
         return result;
       }
       result.message = "the reduced system was regularized by " + to_decimal(shift);
     }
-    *dz = dense_llt_.solve(rhs_);
+    *dz = dense_llt.solve(rhs_);
     result.success = dz->allFinite();
     if (!result.success) result.message = "dense-schur: the reduced system's solution is not finite";
     return result;

@@ -85,11 +85,15 @@ class SchurComplementSolver final : public LinearSolver {
   const double* residuals_ = nullptr;
   bool prepared_ = false;
 
-  // Per f-cell (index into structure_->f_cells): its residual block.
-  std::vector<int> cell_residual_block_;
-  // Per chunk: its f-cells, chunk_cells_[chunk_cell_starts_[c] ..), and the
-  // smallest and largest f-block they read.
-  std::vector<int> chunk_cell_starts_, chunk_cells_, chunk_min_block_, chunk_max_block_;
+  // Chunk c's f-cells in row order (its residual blocks' cells), with
+  // their residual blocks.
+  void chunk_cells(int c, std::vector<int>* cells, std::vector<int>* residual_blocks) const;
+  // The index of S's block (a, b), a <= b, which must exist.
+  long find_block(int a, int b) const;
+
+  // Per chunk: its number of f-cells, the smallest and largest f-block they
+  // read.
+  std::vector<int> chunk_num_cells_, chunk_min_block_, chunk_max_block_;
   // Per chunk: the S block of each ordered pair of its cells (x, y) with
   // block(x) <= block(y), chunk_pair_blocks_[chunk_pair_starts_[c] ..).
   std::vector<long> chunk_pair_starts_;
@@ -105,11 +109,6 @@ class SchurComplementSolver final : public LinearSolver {
   std::vector<long> diagonal_block_;  // per f-block: its diagonal block's index
   // Per block: where its F^T F part is in ftf_, -1 when it has none.
   std::vector<long> ftf_offsets_;
-  // The F^T F pairs (cell i, cell j, block) in Jacobian row order.
-  struct FtfPair {
-    int i, j, block;
-  };
-  std::vector<FtfPair> ftf_sweep_;
 
   // prepare(): per chunk E^T E and E^T r, F^T F blocks, F^T r.
   std::vector<double> ete_, etr_, ftf_;
@@ -123,8 +122,7 @@ class SchurComplementSolver final : public LinearSolver {
   Eigen::VectorXd rhs_, dz_;
 
   // dense-schur
-  Eigen::MatrixXd dense_s_;
-  Eigen::LLT<Eigen::MatrixXd, Eigen::Upper> dense_llt_;
+  Eigen::MatrixXd dense_s_;  // S, then its factor (upper triangle)
   // sparse-schur: S's upper triangle, column compressed, and where each
   // entry of each block goes in it (-1 below the diagonal).
   std::vector<int> sparse_outer_, sparse_inner_;
