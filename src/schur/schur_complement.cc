@@ -17,17 +17,13 @@ namespace curvature::internal {
 // Eigen::Dynamic. S's blocks (and F^T F's) are stored column major.
 struct SchurComplementSolver::Kernels {
   virtual ~Kernels() = default;
-  // E^T E and E^T r of chunks [begin, end).
-  virtual void prepare_chunks(SchurComplementSolver& s, int begin, int end) const = 0;
-  // F^T F of S blocks [begin, end), from one sweep through the Jacobian.
-  virtual void ftf_blocks(SchurComplementSolver& s, int begin, int end) const = 0;
-  // F^T r of f-blocks [begin, end), each from its cells in increasing order,
-  // from one sweep through the Jacobian.
-  virtual void ftr_blocks(SchurComplementSolver& s, int begin, int end) const = 0;
-  // L (M = L L^T) and L^-1 E^T r of chunks [begin, end).
+  // L (M = L L^T) and L^-1 E^T r of chunks [begin, end), for a problem
+  // without f-blocks (otherwise eliminate() computes them).
   virtual void factor_chunks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const = 0;
   // The S blocks and right-hand-side blocks of f-block rows [begin, end):
-  // F^T F + D^2 and F^T r, then every chunk's contributions in chunk order.
+  // D^2, the residual blocks without an e-block, then every chunk's
+  // contributions in chunk order (and L, L^-1 E^T r of the chunks whose
+  // smallest f-block is in range).
   virtual void eliminate(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const = 0;
   // dy of chunks [begin, end) into dx.
   virtual void back_substitute(SchurComplementSolver& s, Eigen::VectorXd* dx, int begin, int end) const = 0;
@@ -74,68 +70,11 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     return Eigen::Map<const Eigen::Matrix<double, kR, 1>>(s.residuals_ + rb.row, rb.num_rows);
   }
 
-  void prepare_chunks(SchurComplementSolver& s, int begin, int end) const override {
-    const SchurStructure& st = *s.structure_;
-    for (int c = begin; c < end; ++c) {
-      const int e_size = st.e_blocks[c].size;
-      BlockMap<kE, kE> ete(s.ete_.data() + static_cast<size_t>(c) * ee, e_size, e_size);
-      Eigen::Map<EVector> etr(s.etr_.data() + static_cast<size_t>(c) * me, e_size);
-      if constexpr (kFixed) {
-        double a[kE * kE] = {}, b[kE] = {};
-        for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
-          const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
-          for (int t = 0; t < kR; ++t) {
-            const double* e = s.values_ + rb.e_value_offset + static_cast<long>(t) * rb.row_stride;
-            const double r = s.residuals_[rb.row + t];
-            for (int x = 0; x < kE; ++x) {
-              b[x] += e[x] * r;
-              for (int y = 0; y < kE; ++y) a[x * kE + y] += e[x] * e[y];
-            }
-          }
-        }
-        std::copy_n(a, kE * kE, ete.data());
-        std::copy_n(b, kE, etr.data());
-      } else {
-        ete.setZero();
-        etr.setZero();
-        for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
-          const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
-          const auto e = e_rows(s, rb, e_size);
-          ete.noalias() += e.transpose().lazyProduct(e);
-          etr.noalias() += e.transpose().lazyProduct(r_rows(s, rb));
-        }
-      }
-    }
-  }
-
-  void ftf_blocks(SchurComplementSolver& s, int begin, int end) const override {
-    const SchurStructure& st = *s.structure_;
-    for (int k = begin; k < end; ++k) {
-      if (s.ftf_offsets_[k] >= 0) {
-        const long size = s.block_offsets_[k + 1] - s.block_offsets_[k];
-        std::fill_n(s.ftf_.data() + s.ftf_offsets_[k], size, 0.0);
-      }
-    }
-    // One sweep through the Jacobian in row order, each block taking the
-    // pairs it owns: sequential reads, and every block sums its pairs in
-    // row order whichever thread owns it.
-    for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
-      for (int i = rb.f_cell_begin; i < rb.f_cell_end; ++i) {
-        for (int j = rb.f_cell_begin; j < rb.f_cell_end; ++j) {
-          const int a = st.f_cells[i].block, b = st.f_cells[j].block;
-          if (a > b) continue;
-          const long k = s.find_block(a, b);
-          if (k >= begin && k < end) add_ftf(s, rb, i, j, k);
-        }
-      }
-    }
-  }
-
-  // F_i^T F_j of one residual block's cells i and j into F^T F's block k.
-  static void add_ftf(SchurComplementSolver& s, const SchurStructure::ResidualBlock& rb, int i, int j, long k) {
+  // S_ab += F_i^T F_j of one residual block's cells i and j (S_ab column
+  // major at `out`).
+  static void add_ftf(SchurComplementSolver& s, const SchurStructure::ResidualBlock& rb, int i, int j, double* out) {
     const SchurStructure& st = *s.structure_;
     {
-      double* out = s.ftf_.data() + s.ftf_offsets_[k];
       if constexpr (kFixed) {
         // Column c of F_i^T F_j is sum_t F_j(t, c) F_i(t, :)^T.
         using FRow = Eigen::Map<const FVector>;
@@ -148,27 +87,19 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
           block.col(c) += column;
         }
       } else {
-        const int fa = st.f_blocks[s.block_row_[k]].size, fb = st.f_blocks[s.block_col_[k]].size;
+        const int fa = st.f_blocks[st.f_cells[i].block].size, fb = st.f_blocks[st.f_cells[j].block].size;
         ColumnMajorMap<kF, kF>(out, fa, fb).noalias() +=
             f_rows(s, rb, st.f_cells[i], fa).transpose().lazyProduct(f_rows(s, rb, st.f_cells[j], fb));
       }
     }
   }
 
-  void ftr_blocks(SchurComplementSolver& s, int begin, int end) const override {
+  // rhs_a -= F_k^T r of one residual block's cell k (f-block a).
+  static void subtract_ftr(SchurComplementSolver& s, const SchurStructure::ResidualBlock& rb, int k) {
     const SchurStructure& st = *s.structure_;
-    for (int a = begin; a < end; ++a) s.ftr_.segment(st.f_blocks[a].reduced_offset, st.f_blocks[a].size).setZero();
-    // One sweep through the Jacobian in row order (as for F^T F): each
-    // f-block sums its cells in increasing order whichever thread owns it.
-    for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
-      for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
-        const int a = st.f_cells[k].block;
-        if (a < begin || a >= end) continue;
-        const SchurStructure::Block& block = st.f_blocks[a];
-        Eigen::Map<FVector>(s.ftr_.data() + block.reduced_offset, block.size).noalias() +=
-            f_rows(s, rb, st.f_cells[k], block.size).transpose().lazyProduct(r_rows(s, rb));
-      }
-    }
+    const SchurStructure::Block& block = st.f_blocks[st.f_cells[k].block];
+    Eigen::Map<FVector>(s.rhs_.data() + block.reduced_offset, block.size).noalias() -=
+        f_rows(s, rb, st.f_cells[k], block.size).transpose().lazyProduct(r_rows(s, rb));
   }
 
   // L L^T = M + shift I, M given by its off-diagonal entries in `m` (n x n,
@@ -210,29 +141,60 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     }
   }
 
-  void factor_chunks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const override {
+  // M = E^T E + D^2 of chunk c from the Jacobian's rows, factored: L into
+  // `l`, L^-1 E^T r into `y` (factor_small's layout). Returns whether M had
+  // to be regularized.
+  static bool factor_chunk(const SchurComplementSolver& s, const Eigen::VectorXd& d, int c, double* l, double* y) {
     const SchurStructure& st = *s.structure_;
-    EVector m_diagonal(st.max_e_block_size);
-    for (int c = begin; c < end; ++c) {
-      const SchurStructure::Block& block = st.e_blocks[c];
-      const int e_size = block.size;
-      double* l = s.chunk_l_.data() + static_cast<size_t>(c) * ee;
-      const double* ete = s.ete_.data() + static_cast<size_t>(c) * ee;
-      const double* dd = d.data() + block.column;
-      for (int x = 0; x < e_size; ++x) m_diagonal[x] = ete[x * e_size + x] + dd[x] * dd[x];
-      s.chunk_regularized_[c] = 0;
-      if (!factor_small(ete, m_diagonal.data(), 0.0, e_size, l)) {
-        s.chunk_regularized_[c] = 1;
-        double largest = 1.0;
-        for (int x = 0; x < e_size; ++x) largest = std::max(largest, m_diagonal[x]);
-        const double shift = kRegularization * largest;
-        if (!factor_small(ete, m_diagonal.data(), shift, e_size, l)) {
-          std::fill_n(l, e_size * e_size, std::numeric_limits<double>::quiet_NaN());  // the step: not finite
+    const SchurStructure::Block& block = st.e_blocks[c];
+    const int e_size = block.size;
+    Eigen::Matrix<double, kE, kE, Eigen::RowMajor> m(e_size, e_size);
+    Eigen::Map<EVector> etr(y, e_size);
+    if constexpr (kFixed) {
+      double a[kE * kE] = {}, b[kE] = {};
+      for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
+        const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
+        for (int t = 0; t < kR; ++t) {
+          const double* e = s.values_ + rb.e_value_offset + static_cast<long>(t) * rb.row_stride;
+          const double r = s.residuals_[rb.row + t];
+          for (int x = 0; x < kE; ++x) {
+            b[x] += e[x] * r;
+            for (int z = 0; z < kE; ++z) a[x * kE + z] += e[x] * e[z];
+          }
         }
       }
-      double* y = s.l_inverse_etr_.data() + static_cast<size_t>(c) * me;
-      std::copy_n(s.etr_.data() + static_cast<size_t>(c) * me, e_size, y);
-      forward_substitute(l, e_size, y);
+      std::copy_n(a, kE * kE, m.data());
+      std::copy_n(b, kE, y);
+    } else {
+      m.setZero();
+      etr.setZero();
+      for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
+        const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
+        const auto e = e_rows(s, rb, e_size);
+        m.noalias() += e.transpose().lazyProduct(e);
+        etr.noalias() += e.transpose().lazyProduct(r_rows(s, rb));
+      }
+    }
+    EVector m_diagonal(e_size);
+    const double* dd = d.data() + block.column;
+    for (int x = 0; x < e_size; ++x) m_diagonal[x] = m(x, x) + dd[x] * dd[x];
+    bool regularized = false;
+    if (!factor_small(m.data(), m_diagonal.data(), 0.0, e_size, l)) {
+      regularized = true;
+      double largest = 1.0;
+      for (int x = 0; x < e_size; ++x) largest = std::max(largest, m_diagonal[x]);
+      if (!factor_small(m.data(), m_diagonal.data(), kRegularization * largest, e_size, l)) {
+        std::fill_n(l, e_size * e_size, std::numeric_limits<double>::quiet_NaN());  // the step: not finite
+      }
+    }
+    forward_substitute(l, e_size, y);
+    return regularized;
+  }
+
+  void factor_chunks(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const override {
+    for (int c = begin; c < end; ++c) {
+      s.chunk_regularized_[c] = factor_chunk(s, d, c, s.chunk_l_.data() + static_cast<size_t>(c) * ee,
+                                             s.l_inverse_etr_.data() + static_cast<size_t>(c) * me);
     }
   }
 
@@ -289,64 +251,85 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   void eliminate(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const override {
     const SchurStructure& st = *s.structure_;
     if (begin >= end) return;
-    // The rows' blocks: F^T F + D^2; their right-hand sides: F^T r.
+    const int num_f = static_cast<int>(st.f_blocks.size());
+    // The rows' blocks start from D^2, their right-hand sides from zero.
     for (long k = s.row_block_starts_[begin]; k < s.row_block_starts_[end]; ++k) {
       double* out = s.s_blocks_.data() + s.block_offsets_[k];
-      const long size = s.block_offsets_[k + 1] - s.block_offsets_[k];
-      if (s.ftf_offsets_[k] >= 0) {
-        std::copy_n(s.ftf_.data() + s.ftf_offsets_[k], size, out);
-      } else {
-        std::fill_n(out, size, 0.0);
-      }
+      std::fill_n(out, s.block_offsets_[k + 1] - s.block_offsets_[k], 0.0);
       if (s.block_row_[k] == s.block_col_[k]) {
         const SchurStructure::Block& block = st.f_blocks[s.block_row_[k]];
         const double* dd = d.data() + block.column;
-        for (int x = 0; x < block.size; ++x) out[x * block.size + x] += dd[x] * dd[x];
+        for (int x = 0; x < block.size; ++x) out[x * block.size + x] = dd[x] * dd[x];
       }
     }
     const int first = st.f_blocks[begin].reduced_offset;
-    const int last =
-        end < static_cast<int>(st.f_blocks.size()) ? st.f_blocks[end].reduced_offset : st.num_f_coordinates;
-    s.rhs_.segment(first, last - first) = -s.ftr_.segment(first, last - first);
-    // Each chunk: G of its cells that some pair of these rows reads (those
-    // of f-blocks >= begin), then the pairs whose row block is in range.
-    std::vector<double> g;
+    const int last = end < num_f ? st.f_blocks[end].reduced_offset : st.num_f_coordinates;
+    s.rhs_.segment(first, last - first).setZero();
+    // Residual blocks without an e-block: F^T F and -F^T r alone.
+    for (int b : st.f_only_residual_blocks) {
+      const SchurStructure::ResidualBlock& rb = st.residual_blocks[b];
+      for (int i = rb.f_cell_begin; i < rb.f_cell_end; ++i) {
+        const int a = st.f_cells[i].block;
+        if (a < begin || a >= end) continue;
+        subtract_ftr(s, rb, i);
+        for (int j = rb.f_cell_begin; j < rb.f_cell_end; ++j) {
+          if (a <= st.f_cells[j].block) {
+            add_ftf(s, rb, i, j, s.s_blocks_.data() + s.block_offsets_[s.find_block(a, st.f_cells[j].block)]);
+          }
+        }
+      }
+    }
+    // Each chunk whose cells read these rows: M's factor, G of its cells
+    // that some pair of these rows reads (those of f-blocks >= begin), then
+    // the pairs whose row block is in range. Its owner (the range holding
+    // its smallest f-block) keeps L and L^-1 E^T r for back-substitution.
+    std::vector<double> g, l(ee), y(me);
     const int num_chunks = static_cast<int>(st.e_blocks.size());
     for (int c = 0; c < num_chunks; ++c) {
-      if (s.chunk_min_block_[c] >= end || s.chunk_max_block_[c] < begin) continue;
+      const int owner = std::min(s.chunk_min_block_[c], num_f - 1);
+      const bool owned = owner >= begin && owner < end;
+      if (!owned && (s.chunk_min_block_[c] >= end || s.chunk_max_block_[c] < begin)) continue;
       const int num_cells = s.chunk_num_cells_[c];
       const int e_size = st.e_blocks[c].size;
       if (g.size() < static_cast<size_t>(num_cells) * fe) g.resize(static_cast<size_t>(num_cells) * fe);
-      const double* l = s.chunk_l_.data() + static_cast<size_t>(c) * ee;
-      const double* y = s.l_inverse_etr_.data() + static_cast<size_t>(c) * me;
+      const bool regularized = factor_chunk(s, d, c, l.data(), y.data());
+      if (owned) {
+        std::copy_n(l.data(), e_size * e_size, s.chunk_l_.data() + static_cast<size_t>(c) * ee);
+        std::copy_n(y.data(), e_size, s.l_inverse_etr_.data() + static_cast<size_t>(c) * me);
+        s.chunk_regularized_[c] = regularized;
+      }
       int x = 0;
       for_each_cell(st, c, [&](int k, const SchurStructure::ResidualBlock& rb) {
         const SchurStructure::Cell& cell = st.f_cells[k];
         double* gx = g.data() + static_cast<size_t>(x++) * fe;
         if (cell.block < begin) return;
         const int f_size = st.f_blocks[cell.block].size;
-        form_g(s, rb, cell, l, e_size, f_size, gx);
+        form_g(s, rb, cell, l.data(), e_size, f_size, gx);
         if (cell.block < end) {
-          // rhs_a -= -(G^T L^-1 E^T r): the right-hand side is -(F^T r - W M^-1 E^T r).
+          // The right-hand side is -(F^T r - W M^-1 E^T r) = -F^T r + G^T L^-1 E^T r.
+          subtract_ftr(s, rb, k);
           const SchurStructure::Block& block = st.f_blocks[cell.block];
           s.rhs_.segment(block.reduced_offset, f_size).noalias() +=
-              ConstBlockMap<kE, kF>(gx, e_size, f_size).transpose().lazyProduct(Eigen::Map<const EVector>(y, e_size));
+              ConstBlockMap<kE, kF>(gx, e_size, f_size)
+                  .transpose()
+                  .lazyProduct(Eigen::Map<const EVector>(y.data(), e_size));
         }
       });
       const int* pair_blocks = s.chunk_pair_blocks_.data() + s.chunk_pair_starts_[c];
       x = 0;
-      for_each_cell(st, c, [&](int kx, const SchurStructure::ResidualBlock&) {
+      for_each_cell(st, c, [&](int kx, const SchurStructure::ResidualBlock& rbx) {
         const int a = st.f_cells[kx].block;
         const double* gx = g.data() + static_cast<size_t>(x++) * fe;
         int y2 = 0;
-        for_each_cell(st, c, [&](int ky, const SchurStructure::ResidualBlock&) {
+        for_each_cell(st, c, [&](int ky, const SchurStructure::ResidualBlock& rby) {
           const int b = st.f_cells[ky].block;
           const double* gy = g.data() + static_cast<size_t>(y2++) * fe;
           if (a > b) return;
           const int k = *pair_blocks++;
           if (a < begin || a >= end) return;
-          subtract_product(gx, gy, e_size, st.f_blocks[a].size, st.f_blocks[b].size,
-                           s.s_blocks_.data() + s.block_offsets_[k]);
+          double* out = s.s_blocks_.data() + s.block_offsets_[k];
+          if (&rbx == &rby) add_ftf(s, rbx, kx, ky, out);  // F^T F: both cells in one residual block
+          subtract_product(gx, gy, e_size, st.f_blocks[a].size, st.f_blocks[b].size, out);
         });
       });
     }
@@ -502,29 +485,11 @@ void SchurComplementSolver::build_block_pattern() {
     });
     chunk_pair_starts_[c + 1] = static_cast<long>(chunk_pair_blocks_.size());
   }
-  // The blocks with an F^T F part.
-  ftf_offsets_.assign(num_blocks, -1);
-  for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
-    for_each_ftf_pair(rb, [&](int, int, int a, int b) { ftf_offsets_[block_index(a, b)] = 0; });
-  }
-  // F^T F only for the blocks some residual block reads both sides of (on
-  // bundle adjustment the diagonal ones alone).
-  long ftf_size = 0;
-  for (long k = 0; k < num_blocks; ++k) {
-    if (ftf_offsets_[k] < 0) continue;
-    ftf_offsets_[k] = ftf_size;
-    ftf_size += block_offsets_[k + 1] - block_offsets_[k];
-  }
-
   const size_t ee = static_cast<size_t>(st.max_e_block_size) * st.max_e_block_size;
-  ete_.assign(num_chunks * ee, 0.0);
-  etr_.assign(static_cast<size_t>(num_chunks) * st.max_e_block_size, 0.0);
   chunk_l_.assign(num_chunks * ee, 0.0);
   l_inverse_etr_.assign(static_cast<size_t>(num_chunks) * st.max_e_block_size, 0.0);
   chunk_regularized_.assign(num_chunks, 0);
-  ftf_.assign(ftf_size, 0.0);
   s_blocks_.assign(offset, 0.0);
-  ftr_.setZero(st.num_f_coordinates);
   rhs_.setZero(st.num_f_coordinates);
   dz_.setZero(st.num_f_coordinates);
 }
@@ -599,25 +564,6 @@ LinearSolverResult SchurComplementSolver::prepare(const JacobianRef& jacobian, c
   }
   values_ = jacobian.sparse->valuePtr();
   residuals_ = residuals.data();
-  const SchurStructure& st = *structure_;
-  const int num_chunks = static_cast<int>(st.e_blocks.size());
-  pool_.parallel_for(num_chunks, [&](int, int begin, int end) { kernels_->prepare_chunks(*this, begin, end); });
-  // Each thread sweeps the Jacobian for an equal share of the blocks.
-  const int num_blocks = static_cast<int>(block_row_.size());
-  const int shares = pool_.num_threads();
-  pool_.parallel_for(shares, [&](int, int begin, int end) {
-    for (int share = begin; share < end; ++share) {
-      kernels_->ftf_blocks(*this, static_cast<int>(static_cast<long>(num_blocks) * share / shares),
-                           static_cast<int>(static_cast<long>(num_blocks) * (share + 1) / shares));
-    }
-  });
-  const int num_f_blocks = static_cast<int>(st.f_blocks.size());
-  pool_.parallel_for(shares, [&](int, int begin, int end) {
-    for (int share = begin; share < end; ++share) {
-      kernels_->ftr_blocks(*this, static_cast<int>(static_cast<long>(num_f_blocks) * share / shares),
-                           static_cast<int>(static_cast<long>(num_f_blocks) * (share + 1) / shares));
-    }
-  });
   prepared_ = true;
   result.success = true;
   return result;
@@ -628,7 +574,9 @@ LinearSolverResult SchurComplementSolver::solve(const Eigen::VectorXd& d, Eigen:
   LinearSolverResult result;
   const SchurStructure& st = *structure_;
   const int num_chunks = static_cast<int>(st.e_blocks.size());
-  pool_.parallel_for(num_chunks, [&](int, int begin, int end) { kernels_->factor_chunks(*this, d, begin, end); });
+  if (st.f_blocks.empty()) {
+    pool_.parallel_for(num_chunks, [&](int, int begin, int end) { kernels_->factor_chunks(*this, d, begin, end); });
+  }
   // Each thread eliminates into a contiguous range of S's block rows, the
   // ranges of about equal work; every block sums its contributions in chunk
   // order whoever owns it.

@@ -107,12 +107,6 @@ class SchurComplementSolver final : public LinearSolver {
   std::vector<int> block_row_, block_col_;
   std::vector<long> block_offsets_, row_block_starts_;
   std::vector<long> diagonal_block_;  // per f-block: its diagonal block's index
-  // Per block: where its F^T F part is in ftf_, -1 when it has none.
-  std::vector<long> ftf_offsets_;
-
-  // prepare(): per chunk E^T E and E^T r, F^T F blocks, F^T r.
-  std::vector<double> ete_, etr_, ftf_;
-  Eigen::VectorXd ftr_;
   // solve(): per chunk the Cholesky factor L of M = L L^T (e x e, row
   // major, the diagonal stored inverted) and L^-1 E^T r; the S blocks. The
   // products G = L^-1 E^T F (W M^-1 W^T = G^T G) are formed chunk by chunk
