@@ -516,42 +516,69 @@ long SchurComplementSolver::find_block(int a, int b) const {
 void SchurComplementSolver::build_sparse_pattern() {
   const SchurStructure& st = *structure_;
   const int n = st.num_f_coordinates;
-  // Blocks by column block, then row block: the order of S's upper triangle
-  // column by column.
-  std::vector<long> by_column(block_row_.size());
-  std::iota(by_column.begin(), by_column.end(), 0L);
-  std::stable_sort(by_column.begin(), by_column.end(), [&](long x, long y) {
-    return std::tie(block_col_[x], block_row_[x]) < std::tie(block_col_[y], block_row_[y]);
-  });
-  sparse_outer_.assign(n + 1, 0);
-  sparse_inner_.clear();
-  sparse_position_.assign(s_blocks_.size(), -1);
-  sparse_diagonal_.assign(n, -1);
-  size_t first = 0;
-  for (int b = 0; b < static_cast<int>(st.f_blocks.size()); ++b) {
-    const SchurStructure::Block& col_block = st.f_blocks[b];
-    size_t last = first;
-    while (last < by_column.size() && block_col_[by_column[last]] == b) ++last;
-    for (int c = 0; c < col_block.size; ++c) {
-      const int column = col_block.reduced_offset + c;
-      for (size_t x = first; x < last; ++x) {
-        const long k = by_column[x];
-        const SchurStructure::Block& row_block = st.f_blocks[block_row_[k]];
-        const int rows = block_row_[k] == b ? c + 1 : row_block.size;  // upper triangle only
-        for (int r = 0; r < rows; ++r) {
-          sparse_position_[block_offsets_[k] + static_cast<long>(c) * row_block.size + r] =
-              static_cast<int>(sparse_inner_.size());
-          if (row_block.reduced_offset + r == column) sparse_diagonal_[column] = static_cast<int>(sparse_inner_.size());
-          sparse_inner_.push_back(row_block.reduced_offset + r);
-        }
-      }
-      sparse_outer_[column + 1] = static_cast<int>(sparse_inner_.size());
-    }
-    first = last;
-  }
-  sparse_values_.assign(sparse_inner_.size(), 0.0);
   factorization_ = std::make_unique<SparseCholeskyFactorization>();
   analyzed_ = false;
+  // S's upper triangle entry by entry: (row, column, entry of s_blocks_).
+  struct Entry {
+    int row, column;
+    long source;
+  };
+  std::vector<Entry> entries;
+  for (size_t k = 0; k < block_row_.size(); ++k) {
+    const SchurStructure::Block& row_block = st.f_blocks[block_row_[k]];
+    const SchurStructure::Block& col_block = st.f_blocks[block_col_[k]];
+    for (int c = 0; c < col_block.size; ++c) {
+      const int rows = block_row_[k] == block_col_[k] ? c + 1 : row_block.size;  // upper triangle only
+      for (int r = 0; r < rows; ++r) {
+        entries.push_back({row_block.reduced_offset + r, col_block.reduced_offset + c,
+                           block_offsets_[k] + static_cast<long>(c) * row_block.size + r});
+      }
+    }
+  }
+  // Column compressed, rows sorted, from (row, column) pairs.
+  auto compress = [&](bool lower) {
+    std::vector<int> count(n + 1, 0);
+    for (const Entry& e : entries) ++count[(lower ? e.row : e.column) + 1];
+    std::partial_sum(count.begin(), count.end(), count.begin());
+    sparse_outer_ = count;
+    sparse_inner_.assign(entries.size(), 0);
+    std::vector<Entry> sorted(entries.size());
+    for (const Entry& e : entries) sorted[count[lower ? e.row : e.column]++] = e;
+    for (int j = 0; j < n; ++j) {
+      std::sort(
+          sorted.begin() + sparse_outer_[j], sorted.begin() + sparse_outer_[j + 1],
+          [&](const Entry& x, const Entry& y) { return (lower ? x.column : x.row) < (lower ? y.column : y.row); });
+    }
+    entries = std::move(sorted);
+    for (size_t p = 0; p < entries.size(); ++p) sparse_inner_[p] = lower ? entries[p].column : entries[p].row;
+  };
+  // The fill-reducing ordering of S's pattern; S is then built permuted,
+  // P S P^T, in the triangle the factorization reads without transposing
+  // it (entry (i, j) of S at (p^-1(i), p^-1(j))), so that each
+  // factorization takes the values as they are.
+  compress(false);
+  permutation_.clear();
+  const SymmetricUpperView pattern{n, sparse_outer_.data(), sparse_inner_.data(), nullptr};
+  if (const std::string failure = factorization_->fill_reducing_ordering(pattern, &permutation_); !failure.empty()) {
+    permutation_.clear();  // analyze() reports it
+  }
+  lower_ = !permutation_.empty() && factorization_->prefers_lower_triangle();
+  if (permutation_.empty()) {
+    permutation_.resize(n);
+    std::iota(permutation_.begin(), permutation_.end(), 0);
+  }
+  std::vector<int> inverse(n);
+  for (int k = 0; k < n; ++k) inverse[permutation_[k]] = k;
+  for (Entry& e : entries) {
+    const int i = inverse[e.row], j = inverse[e.column];
+    e.row = std::min(i, j);  // upper: row <= column
+    e.column = std::max(i, j);
+  }
+  compress(lower_);  // the lower triangle column by column is the upper one row by row
+  sparse_position_.assign(s_blocks_.size(), -1);
+  for (size_t p = 0; p < entries.size(); ++p) sparse_position_[entries[p].source] = static_cast<int>(p);
+  sparse_values_.assign(entries.size(), 0.0);
+  permuted_rhs_.setZero(n);
 }
 
 LinearSolverResult SchurComplementSolver::prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) {
@@ -666,7 +693,8 @@ LinearSolverResult SchurComplementSolver::factor_and_solve_reduced(Eigen::Vector
   for (size_t e = 0; e < sparse_position_.size(); ++e) {
     if (sparse_position_[e] >= 0) sparse_values_[sparse_position_[e]] = s_blocks_[e];
   }
-  const SymmetricUpperView view{n, sparse_outer_.data(), sparse_inner_.data(), sparse_values_.data()};
+  SymmetricUpperView view{n, sparse_outer_.data(), sparse_inner_.data(), sparse_values_.data()};
+  view.lower = lower_;
   if (!analyzed_) {
     if (const std::string failure = factorization_->analyze(view); !failure.empty()) {
       result.message = "sparse-schur: " + failure;
@@ -682,10 +710,13 @@ LinearSolverResult SchurComplementSolver::factor_and_solve_reduced(Eigen::Vector
     }
     result.message = "the reduced system was regularized by " + to_decimal(shift);
   }
-  if (const std::string failure = factorization_->solve(rhs_, dz); !failure.empty()) {
+  for (int k = 0; k < n; ++k) permuted_rhs_[k] = rhs_[permutation_[k]];
+  if (const std::string failure = factorization_->solve(permuted_rhs_, &permuted_solution_); !failure.empty()) {
     result.message = "sparse-schur: " + failure;
     return result;
   }
+  dz->resize(n);
+  for (int k = 0; k < n; ++k) (*dz)[permutation_[k]] = permuted_solution_[k];
   result.success = dz->allFinite();
   if (!result.success) result.message = "sparse-schur: the reduced system's solution is not finite";
   return result;

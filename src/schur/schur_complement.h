@@ -29,10 +29,11 @@
 // shapes (2 residuals, 9-coordinate cameras, 3-coordinate points) run with
 // fixed-size kernels; any other shape with dynamic ones.
 //
-// dense-schur factors S with a dense LLT (a few hundred cameras at most);
-// sparse-schur gives S's upper triangle to the sparse Cholesky factorization
-// (CHOLMOD, or Eigen's without SuiteSparse), whose symbolic analysis is done
-// once per structure. When M_c or S is not positive definite (a point seen
+// dense-schur factors S in place with a dense LLT (a few hundred cameras at
+// most); sparse-schur gives S, permuted by a fill-reducing ordering found
+// once, to the sparse Cholesky factorization (CHOLMOD, or Eigen's without
+// SuiteSparse) in the triangle it reads without a transpose; its symbolic
+// analysis is done once per structure. When M_c or S is not positive definite (a point seen
 // once and no damping, a gauge freedom), it is retried once with
 // kRegularization times its largest diagonal entry added; the result's
 // message says so.
@@ -117,12 +118,17 @@ class SchurComplementSolver final : public LinearSolver {
 
   // dense-schur
   Eigen::MatrixXd dense_s_;  // S, then its factor (upper triangle)
-  // sparse-schur: S's upper triangle, column compressed, and where each
-  // entry of each block goes in it (-1 below the diagonal).
+  // sparse-schur: S permuted by the fill-reducing ordering (permutation_[k]
+  // is the row and column of S that goes k-th), in the triangle the
+  // factorization reads as it is (lower_: the lower one), column
+  // compressed; where each entry of s_blocks_ goes in it (-1: below S's
+  // diagonal, not stored).
+  std::vector<int> permutation_;
+  bool lower_ = false;
   std::vector<int> sparse_outer_, sparse_inner_;
   std::vector<double> sparse_values_;
   std::vector<int> sparse_position_;  // per entry of s_blocks_
-  std::vector<int> sparse_diagonal_;  // per column: its diagonal entry's position
+  Eigen::VectorXd permuted_rhs_, permuted_solution_;
   std::unique_ptr<SparseCholeskyFactorization> factorization_;
   bool analyzed_ = false;
   int num_symbolic_analyses_ = 0;
