@@ -5,7 +5,6 @@
 #include <limits>
 #include <numeric>
 #include <string>
-#include <tuple>
 #include <utility>
 
 #include "curvature/error.h"
@@ -14,7 +13,7 @@
 namespace curvature::internal {
 
 // The per-shape loops; FixedKernels<kR, kF, kE> with the shape's sizes or
-// Eigen::Dynamic. S's blocks (and F^T F's) are stored column major.
+// Eigen::Dynamic. S's blocks are stored column major.
 struct SchurComplementSolver::Kernels {
   virtual ~Kernels() = default;
   // L (M = L L^T) and L^-1 E^T r of chunks [begin, end), for a problem
@@ -74,23 +73,21 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   // major at `out`).
   static void add_ftf(SchurComplementSolver& s, const SchurStructure::ResidualBlock& rb, int i, int j, double* out) {
     const SchurStructure& st = *s.structure_;
-    {
-      if constexpr (kFixed) {
-        // Column c of F_i^T F_j is sum_t F_j(t, c) F_i(t, :)^T.
-        using FRow = Eigen::Map<const FVector>;
-        ColumnMajorMap<kF, kF> block(out);
-        const double* fi = s.values_ + st.f_cells[i].value_offset;
-        const double* fj = s.values_ + st.f_cells[j].value_offset;
-        for (int c = 0; c < kF; ++c) {
-          FVector column = fj[c] * FRow(fi);
-          for (int t = 1; t < kR; ++t) column += fj[t * rb.row_stride + c] * FRow(fi + t * rb.row_stride);
-          block.col(c) += column;
-        }
-      } else {
-        const int fa = st.f_blocks[st.f_cells[i].block].size, fb = st.f_blocks[st.f_cells[j].block].size;
-        ColumnMajorMap<kF, kF>(out, fa, fb).noalias() +=
-            f_rows(s, rb, st.f_cells[i], fa).transpose().lazyProduct(f_rows(s, rb, st.f_cells[j], fb));
+    if constexpr (kFixed) {
+      // Column c of F_i^T F_j is sum_t F_j(t, c) F_i(t, :)^T.
+      using FRow = Eigen::Map<const FVector>;
+      ColumnMajorMap<kF, kF> block(out);
+      const double* fi = s.values_ + st.f_cells[i].value_offset;
+      const double* fj = s.values_ + st.f_cells[j].value_offset;
+      for (int c = 0; c < kF; ++c) {
+        FVector column = fj[c] * FRow(fi);
+        for (int t = 1; t < kR; ++t) column += fj[t * rb.row_stride + c] * FRow(fi + t * rb.row_stride);
+        block.col(c) += column;
       }
+    } else {
+      const int fa = st.f_blocks[st.f_cells[i].block].size, fb = st.f_blocks[st.f_cells[j].block].size;
+      ColumnMajorMap<kF, kF>(out, fa, fb).noalias() +=
+          f_rows(s, rb, st.f_cells[i], fa).transpose().lazyProduct(f_rows(s, rb, st.f_cells[j], fb));
     }
   }
 
@@ -443,12 +440,23 @@ void SchurComplementSolver::build_block_pattern() {
       }
     }
   };
+  // Most pairs repeat (two cameras see many points together), so the list
+  // is made unique whenever it has doubled: it never holds much more than
+  // twice S's blocks.
   std::vector<std::pair<int, int>> blocks;
-  for (int c = 0; c < num_chunks; ++c) for_each_chunk_pair(c, [&](int a, int b) { blocks.emplace_back(a, b); });
+  size_t compact_at = 1 << 16;
+  auto add_block = [&](int a, int b) {
+    blocks.emplace_back(a, b);
+    if (blocks.size() < compact_at) return;
+    std::sort(blocks.begin(), blocks.end());
+    blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
+    compact_at = std::max(compact_at, 2 * blocks.size());
+  };
+  for (int c = 0; c < num_chunks; ++c) for_each_chunk_pair(c, add_block);
   for (const SchurStructure::ResidualBlock& rb : st.residual_blocks) {
-    for_each_ftf_pair(rb, [&](int, int, int a, int b) { blocks.emplace_back(a, b); });
+    for_each_ftf_pair(rb, [&](int, int, int a, int b) { add_block(a, b); });
   }
-  for (int a = 0; a < num_f; ++a) blocks.emplace_back(a, a);
+  for (int a = 0; a < num_f; ++a) add_block(a, a);
   std::sort(blocks.begin(), blocks.end());
   blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
   blocks.shrink_to_fit();
@@ -524,6 +532,12 @@ void SchurComplementSolver::build_sparse_pattern() {
     long source;
   };
   std::vector<Entry> entries;
+  size_t num_entries = 0;
+  for (size_t k = 0; k < block_row_.size(); ++k) {
+    const long fa = st.f_blocks[block_row_[k]].size, fb = st.f_blocks[block_col_[k]].size;
+    num_entries += block_row_[k] == block_col_[k] ? fa * (fa + 1) / 2 : fa * fb;
+  }
+  entries.reserve(num_entries);
   for (size_t k = 0; k < block_row_.size(); ++k) {
     const SchurStructure::Block& row_block = st.f_blocks[block_row_[k]];
     const SchurStructure::Block& col_block = st.f_blocks[block_col_[k]];
@@ -535,22 +549,20 @@ void SchurComplementSolver::build_sparse_pattern() {
       }
     }
   }
-  // Column compressed, rows sorted, from (row, column) pairs.
+  // Column compressed, rows sorted, from (row, column) pairs, sorted in
+  // place (no second copy of the entries).
   auto compress = [&](bool lower) {
-    std::vector<int> count(n + 1, 0);
-    for (const Entry& e : entries) ++count[(lower ? e.row : e.column) + 1];
-    std::partial_sum(count.begin(), count.end(), count.begin());
-    sparse_outer_ = count;
-    sparse_inner_.assign(entries.size(), 0);
-    std::vector<Entry> sorted(entries.size());
-    for (const Entry& e : entries) sorted[count[lower ? e.row : e.column]++] = e;
-    for (int j = 0; j < n; ++j) {
-      std::sort(
-          sorted.begin() + sparse_outer_[j], sorted.begin() + sparse_outer_[j + 1],
-          [&](const Entry& x, const Entry& y) { return (lower ? x.column : x.row) < (lower ? y.column : y.row); });
+    std::sort(entries.begin(), entries.end(), [&](const Entry& x, const Entry& y) {
+      return lower ? std::make_pair(x.row, x.column) < std::make_pair(y.row, y.column)
+                   : std::make_pair(x.column, x.row) < std::make_pair(y.column, y.row);
+    });
+    sparse_outer_.assign(n + 1, 0);
+    sparse_inner_.resize(entries.size());
+    for (size_t p = 0; p < entries.size(); ++p) {
+      ++sparse_outer_[(lower ? entries[p].row : entries[p].column) + 1];
+      sparse_inner_[p] = lower ? entries[p].column : entries[p].row;
     }
-    entries = std::move(sorted);
-    for (size_t p = 0; p < entries.size(); ++p) sparse_inner_[p] = lower ? entries[p].column : entries[p].row;
+    std::partial_sum(sparse_outer_.begin(), sparse_outer_.end(), sparse_outer_.begin());
   };
   // The fill-reducing ordering of S's pattern; S is then built permuted,
   // P S P^T, in the triangle the factorization reads without transposing
