@@ -2,7 +2,7 @@
 // step equals the full normal equations' dense solution on BAL scenes and on
 // random problems of mixed block sizes, with and without damping and robust
 // losses; the automatic ordering finds the points; a user's ordering is
-// checked; one and two threads give the same bits; and a whole solve of a
+// checked; one, two and three threads give the same bits; and a whole solve of a
 // generated scene ends at sparse-normal-cholesky's cost.
 #include "schur/schur_complement.h"
 
@@ -245,6 +245,22 @@ TEST(SchurComplement, OneAndTwoThreadsGiveTheSameBits) {
     const Step two = schur_step(bal.problem, bal.points(), type, d, 2);
     ASSERT_TRUE(one.success && two.success);
     EXPECT_EQ(one.dx, two.dx) << to_string(type);
+  }
+}
+
+// The dynamic-size kernels, residual blocks without an e-block, chunks whose
+// cells fall in several threads' row ranges of S: still the same bits for
+// any thread count.
+TEST(SchurComplement, ThreadCountsGiveTheSameBitsWithMixedBlockSizes) {
+  RandomProblem random(14);
+  const Eigen::VectorXd d = random_damping(random.problem.num_effective_tangent_parameters(), 14);
+  for (LinearSolverType type : {LinearSolverType::kDenseSchur, LinearSolverType::kSparseSchur}) {
+    const Step one = schur_step(random.problem, random.eliminated, type, d, 1);
+    for (int threads : {2, 3}) {
+      const Step more = schur_step(random.problem, random.eliminated, type, d, threads);
+      ASSERT_TRUE(one.success && more.success);
+      EXPECT_EQ(one.dx, more.dx) << to_string(type) << ", " << threads << " threads";
+    }
   }
 }
 

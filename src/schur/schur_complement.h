@@ -16,18 +16,24 @@
 //
 // S is block sparse with one f x f block per pair of f-blocks that share a
 // residual block or a chunk. prepare() computes what does not depend on the
-// damping (E_c^T E_c, E_c^T r, W per (residual block, f-block) cell, the F^T F
-// blocks, F^T r); solve(d) adds D^2, eliminates, factors S and
-// back-substitutes. Every S block, every right-hand-side block and every
-// chunk is computed by one thread from its contributions in a fixed order,
-// so the results are bit-identical for any thread count. The common BAL
+// damping (E_c^T E_c, E_c^T r, the F^T F blocks, F^T r); solve(d) adds D^2,
+// factors M_c = L_c L_c^T, and eliminates chunk by chunk as Ceres's Schur
+// eliminator does: G = L_c^-1 E_c^T F per (residual block, f-block) cell,
+// formed from the Jacobian's values into a small buffer (so that
+// W_c M_c^-1 W_c^T = G^T G: one product per pair of cells), its pairs
+// subtracted from S's blocks; nothing per observation is kept. Then it
+// factors S and back-substitutes (dy from E^T (r + F dz), again from the
+// Jacobian). Each thread owns a range of S's block rows and every block
+// sums its contributions in chunk order; every chunk is computed by one
+// thread; so the results are bit-identical for any thread count. The common BAL
 // shapes (2 residuals, 9-coordinate cameras, 3-coordinate points) run with
 // fixed-size kernels; any other shape with dynamic ones.
 //
-// dense-schur factors S with a dense LLT (a few hundred cameras at most);
-// sparse-schur gives S's upper triangle to the sparse Cholesky factorization
-// (CHOLMOD, or Eigen's without SuiteSparse), whose symbolic analysis is done
-// once per structure. When M_c or S is not positive definite (a point seen
+// dense-schur factors S in place with a dense LLT (a few hundred cameras at
+// most); sparse-schur gives S, permuted by a fill-reducing ordering found
+// once, to the sparse Cholesky factorization (CHOLMOD, or Eigen's without
+// SuiteSparse) in the triangle it reads without a transpose; its symbolic
+// analysis is done once per structure. When M_c or S is not positive definite (a point seen
 // once and no damping, a gauge freedom), it is retried once with
 // kRegularization times its largest diagonal entry added; the result's
 // message says so.
@@ -80,53 +86,49 @@ class SchurComplementSolver final : public LinearSolver {
   const double* residuals_ = nullptr;
   bool prepared_ = false;
 
-  // Per f-cell (index into structure_->f_cells): the chunk it belongs to
-  // (-1 for a residual block without an e-block) and its residual block.
-  std::vector<int> cell_chunk_, cell_residual_block_;
-  // Per chunk: its f-cells, chunk_cells_[chunk_cell_starts_[c] ..).
-  std::vector<int> chunk_cell_starts_, chunk_cells_;
-  // Per f-block: its f-cells in increasing order. A cell's position in
-  // f_block_cells_ is its slot, where its W^T is stored.
-  std::vector<int> f_block_cell_starts_, f_block_cells_;
-  std::vector<int> cell_slot_;   // per f-cell
-  std::vector<int> slot_chunk_;  // per slot: its cell's chunk (-1 for none)
+  // Chunk c's f-cells in row order (its residual blocks' cells), with
+  // their residual blocks.
+  void chunk_cells(int c, std::vector<int>* cells, std::vector<int>* residual_blocks) const;
+  // The index of S's block (a, b), a <= b, which must exist.
+  long find_block(int a, int b) const;
+
+  // Per chunk: its number of f-cells, the smallest and largest f-block they
+  // read.
+  std::vector<int> chunk_num_cells_, chunk_min_block_, chunk_max_block_;
+  // Per chunk: the S block of each ordered pair of its cells (x, y) with
+  // block(x) <= block(y), chunk_pair_blocks_[chunk_pair_starts_[c] ..).
+  std::vector<long> chunk_pair_starts_;
+  std::vector<int> chunk_pair_blocks_;
+  // Per row of S's blocks: its pairs, the work of eliminating into it.
+  std::vector<long> row_work_;
 
   // The blocks of S (upper triangle, a <= b), sorted by (a, b), each stored
-  // row major at block_offsets_[k] in s_blocks_.
+  // column major at block_offsets_[k] in s_blocks_; row a's blocks are
+  // [row_block_starts_[a], row_block_starts_[a + 1]).
   std::vector<int> block_row_, block_col_;
-  std::vector<long> block_offsets_;
-  // Per block: the eliminated pairs (slot i, slot j) of one chunk, giving
-  // -W_i M^-1 W_j^T, and the F^T F pairs (cell i, cell j) of one residual
-  // block, giving F_i^T F_j (only their count is kept: ftf_sweep_ below).
-  std::vector<long> elimination_pair_starts_, ftf_pair_starts_;
-  std::vector<std::pair<int, int>> elimination_pairs_, ftf_pairs_;
+  std::vector<long> block_offsets_, row_block_starts_;
   std::vector<long> diagonal_block_;  // per f-block: its diagonal block's index
-  // Per block: where its F^T F part is in ftf_, -1 when it has none.
-  std::vector<long> ftf_offsets_;
-  // The F^T F pairs (cell i, cell j, block) in Jacobian row order.
-  struct FtfPair {
-    int i, j, block;
-  };
-  std::vector<FtfPair> ftf_sweep_;
-
-  // prepare(): per chunk E^T E and E^T r, per slot W^T = E^T F (e x f, row
-  // major), F^T F blocks, F^T r.
-  std::vector<double> ete_, etr_, w_, ftf_;
-  Eigen::VectorXd ftr_;
-  // solve(): per chunk M^-1 and M^-1 E^T r, S blocks.
-  std::vector<double> m_inverse_, m_inverse_etr_, s_blocks_;
+  // solve(): per chunk the Cholesky factor L of M = L L^T (e x e, row
+  // major, the diagonal stored inverted) and L^-1 E^T r; the S blocks. The
+  // products G = L^-1 E^T F (W M^-1 W^T = G^T G) are formed chunk by chunk
+  // from the Jacobian's values and not kept.
+  std::vector<double> chunk_l_, l_inverse_etr_, s_blocks_;
   std::vector<char> chunk_regularized_;
   Eigen::VectorXd rhs_, dz_;
 
   // dense-schur
-  Eigen::MatrixXd dense_s_;
-  Eigen::LLT<Eigen::MatrixXd, Eigen::Upper> dense_llt_;
-  // sparse-schur: S's upper triangle, column compressed, and where each
-  // entry of each block goes in it (-1 below the diagonal).
+  Eigen::MatrixXd dense_s_;  // S, then its factor (upper triangle)
+  // sparse-schur: S permuted by the fill-reducing ordering (permutation_[k]
+  // is the row and column of S that goes k-th), in the triangle the
+  // factorization reads as it is (lower_: the lower one), column
+  // compressed; where each entry of s_blocks_ goes in it (-1: below S's
+  // diagonal, not stored).
+  std::vector<int> permutation_;
+  bool lower_ = false;
   std::vector<int> sparse_outer_, sparse_inner_;
   std::vector<double> sparse_values_;
   std::vector<int> sparse_position_;  // per entry of s_blocks_
-  std::vector<int> sparse_diagonal_;  // per column: its diagonal entry's position
+  Eigen::VectorXd permuted_rhs_, permuted_solution_;
   std::unique_ptr<SparseCholeskyFactorization> factorization_;
   bool analyzed_ = false;
   int num_symbolic_analyses_ = 0;
