@@ -14,9 +14,10 @@
 // off by the iteration limit is still returned (every CG iterate reduces
 // the model), with a message giving the residual reached.
 //
-// Work per CG iteration: two passes over J's nonzeros and one over the
-// residuals; memory linear in the observations (J itself, a residual-sized
-// vector, per point a 3x3 inverse, per camera a 9x9 block and its factor).
+// Work per CG iteration: one pass over J's nonzeros, chunk by chunk;
+// memory linear in the observations (J itself, a 4-int index per
+// observation, per point a 3x3 inverse, per camera a 9x9 block and its
+// factor, a few copies of dz).
 // Bit-identical for any number of threads.
 #pragma once
 
