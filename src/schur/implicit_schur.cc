@@ -223,7 +223,6 @@ ImplicitSchurComplement::ImplicitSchurComplement(const SchurStructure& structure
     e_square_offset_[e] = offset;
     offset += static_cast<long>(structure.e_blocks[e].size) * structure.e_blocks[e].size;
   }
-  ete_.resize(offset);
   e_inverse_.resize(offset);
   etr_.resize(structure.num_e_coordinates);
   ftr_.resize(structure.num_f_coordinates);
@@ -286,16 +285,18 @@ ImplicitSchurComplement::ImplicitSchurComplement(const SchurStructure& structure
   while (static_cast<int>(group_starts_.size()) <= num_groups) group_starts_.push_back(num_tasks);
   partials_.resize(static_cast<size_t>(num_groups) * structure.num_f_coordinates);
   scratches_.assign(pool.num_threads(), std::vector<double>(max_chunk_rows_));
+  e_products_.assign(pool.num_threads(),
+                     std::vector<double>(structure.max_e_block_size * (structure.max_e_block_size + 1)));
 }
 
 void ImplicitSchurComplement::set_jacobian(const SparseRowMatrix& jacobian, const Eigen::VectorXd& residuals) {
   values_ = jacobian.valuePtr();
   residuals_ = &residuals;
   const int num_e = static_cast<int>(structure_.e_blocks.size());
-  pool_.parallel_for(num_e, [&](int, int begin, int end) {
+  pool_.parallel_for(num_e, [&](int thread, int begin, int end) {
     for (int k = begin; k < end; ++k) {
       const int e = chunk_order_[k];
-      double* ete = ete_.data() + e_square_offset_[e];
+      double* ete = e_products_[thread].data();  // wanted again only with the damping
       double* etr = etr_.data() + structure_.e_blocks[e].reduced_offset;
       if (fixed_shapes_) {
         chunk_products<2, 3>(structure_, values_, residuals, e, ete, etr);
@@ -312,11 +313,21 @@ std::string ImplicitSchurComplement::set_damping(const Eigen::VectorXd& d) {
   damping_ = &d;
   const int num_e = static_cast<int>(structure_.e_blocks.size());
   std::vector<char> failed(num_e, 0);
-  pool_.parallel_for(num_e, [&](int, int begin, int end) {
+  const Eigen::VectorXd& r = *residuals_;
+  pool_.parallel_for(num_e, [&](int thread, int begin, int end) {
     for (int k = begin; k < end; ++k) {
       const int e = chunk_order_[k];
       const SchurStructure::Block& eb = structure_.e_blocks[e];
-      const double* ete = ete_.data() + e_square_offset_[e];
+      // E^T E again from J rather than kept from set_jacobian(): a pass
+      // over the e-cells per solve is cheap next to the CG iterations, and
+      // it saves e_size^2 doubles per e-block.
+      double* ete = e_products_[thread].data();
+      double* etr = ete + eb.size * eb.size;  // not needed here
+      if (fixed_shapes_) {
+        chunk_products<2, 3>(structure_, values_, r, e, ete, etr);
+      } else {
+        chunk_products<kDyn, kDyn>(structure_, values_, r, e, ete, etr);
+      }
       double* inverse = e_inverse_.data() + e_square_offset_[e];
       if (fixed_shapes_) {
         Eigen::Matrix3d m = Eigen::Map<const Eigen::Matrix3d>(ete);

@@ -56,10 +56,10 @@ class ImplicitSchurComplement {
   ImplicitSchurComplement(const SchurStructure& structure, ThreadPool& pool);
 
   // J must have the structure's pattern (matches_pattern) and stay alive
-  // and unchanged, with r, until the next call. Computes E^T E and E^T r per
-  // e-block, and |J^T r|.
+  // and unchanged, with r, until the next call. Computes E^T r per e-block
+  // and |J^T r|.
   void set_jacobian(const SparseRowMatrix& jacobian, const Eigen::VectorXd& residuals);
-  // d over J's columns. Computes M^-1 per e-block. Returns an empty string,
+  // d over J's columns. Computes M^-1 per e-block (E^T E from J again). Returns an empty string,
   // or why an e-block's M is not positive definite (naming the block).
   std::string set_damping(const Eigen::VectorXd& d);
 
@@ -115,7 +115,6 @@ class ImplicitSchurComplement {
   const double* values_ = nullptr;
   const Eigen::VectorXd* residuals_ = nullptr;
   const Eigen::VectorXd* damping_ = nullptr;
-  std::vector<double> ete_;        // E^T E per e-block
   std::vector<double> e_inverse_;  // M^-1 per e-block
   Eigen::VectorXd etr_;            // E^T r over the e-coordinates
   // The fixed-shape pass's index, chunk by chunk in chunk order
@@ -127,9 +126,10 @@ class ImplicitSchurComplement {
   // Tasks: the chunks in chunk order, then the residual blocks without an
   // e-block. Group g owns tasks [group_starts_[g], group_starts_[g + 1]).
   std::vector<int> group_starts_;
-  std::vector<double> partials_;                // one copy of y per group
-  std::vector<std::vector<double>> scratches_;  // per thread: t of one chunk
-  Eigen::VectorXd ftr_;                         // F^T r over the f-coordinates
+  std::vector<double> partials_;                 // one copy of y per group
+  std::vector<std::vector<double>> scratches_;   // per thread: t of one chunk
+  std::vector<std::vector<double>> e_products_;  // per thread: one e-block's E^T E and E^T r
+  Eigen::VectorXd ftr_;                          // F^T r over the f-coordinates
   double gradient_norm_ = 0.0;
 };
 
