@@ -113,6 +113,7 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
       const double s = options_.damping == Damping::kMarquardt ? std::max(scale[i], floor) : 1.0;
       damping_vector_[i] = fixed[i] ? fixed_coordinate_damping(scale[i]) : std::sqrt(lambda_ * s);
     }
+    solver_->set_forcing_term(options_.eta);
     LinearSolverResult result = solver_->solve(damping_vector_, step);
     step_changed_ = context.any_fixed();
     if (context.any_fixed()) {

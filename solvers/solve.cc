@@ -155,6 +155,7 @@ void validate(const SolverOptions& o) {
   require(o.max_cg_iterations >= 1, "max_cg_iterations", "at least 1", o.max_cg_iterations);
   require(o.cg_relative_tolerance > 0.0 && o.cg_relative_tolerance < 1.0, "cg_relative_tolerance", "in (0, 1)",
           o.cg_relative_tolerance);
+  require(o.eta > 0.0 && o.eta < 1.0, "eta", "in (0, 1)", o.eta);
   require(o.max_memory_bytes >= 0.0, "max_memory_bytes", "non-negative (0: half the physical memory)",
           o.max_memory_bytes);
   require(o.num_threads >= 1 && o.num_threads <= kMaxThreads, "num_threads",

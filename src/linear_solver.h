@@ -57,6 +57,13 @@ class LinearSolver {
   // d has J.cols() non-negative entries. dx is resized to J.cols().
   virtual LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) = 0;
 
+  // The forcing term eta the trust-region strategy asks of the following
+  // solves (Ceres Solver's per-solve eta): an iterative solver stops once an
+  // iteration lowers the step's quadratic model by less than eta / k of
+  // what all k iterations did (preconditioned_cg.h). Direct solvers, which
+  // solve exactly, ignore it.
+  virtual void set_forcing_term(double /*eta*/) {}
+
   // Its row in kLinearSolvers, never kAuto.
   virtual LinearSolverType type() const = 0;
 

@@ -51,6 +51,7 @@ class BorrowedLinearSolver final : public LinearSolver {
     return solver_.prepare(jacobian, residuals);
   }
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override { return solver_.solve(d, dx); }
+  void set_forcing_term(double eta) override { solver_.set_forcing_term(eta); }
   LinearSolverType type() const override { return solver_.type(); }
   const Eigen::VectorXd* jacobian_times_step() const override { return solver_.jacobian_times_step(); }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Cholesky>
+#include <cmath>
 #include <memory>
 #include <random>
 #include <vector>
@@ -387,6 +388,43 @@ TEST(SchurIterativeStep, LooseForcingTermStillReducesTheModel) {
   EXPECT_LT(model, 0.0);
 }
 
+TEST(SchurIterativeStep, StrategyForcingTermStopsOnTheModelAndTighterEtaGetsCloser) {
+  BalCase bal(small_scene(8, 400, 31));
+  const Linearization lin(bal.problem, bal.points());
+  const Eigen::VectorXd d = lin.damping(1e-3);
+  const Eigen::VectorXd exact = iterative_step(lin, d, tight());
+  auto step_with = [&](double eta, int* iterations) {
+    ImplicitSchurSolver solver(lin.structure, {.num_threads = 1, .max_iterations = 500});
+    solver.set_forcing_term(eta);
+    EXPECT_TRUE(solver.prepare({.sparse = &lin.sparse}, lin.residuals).success);
+    Eigen::VectorXd dx;
+    const internal::LinearSolverResult result = solver.solve(d, &dx);
+    EXPECT_TRUE(result.success) << result.message;
+    *iterations = result.iterations;
+    return dx;
+  };
+  int loose_iterations = 0, tight_iterations = 0;
+  const Eigen::VectorXd loose = step_with(0.5, &loose_iterations);
+  const Eigen::VectorXd tighter = step_with(1e-3, &tight_iterations);
+  EXPECT_LT(loose_iterations, tight_iterations);
+  // The damped model 1/2 |J dx + r|^2 + 1/2 |D dx|^2, which the model test
+  // watches: the tighter step gets within 1e-3 of the exact step's
+  // reduction, closer than the loose one.
+  auto model = [&](const Eigen::VectorXd& dx) {
+    return 0.5 * (lin.dense * dx + lin.residuals).squaredNorm() + 0.5 * d.cwiseProduct(dx).squaredNorm();
+  };
+  const double best = model(exact);
+  const double reduction = 0.5 * lin.residuals.squaredNorm() - best;
+  EXPECT_LT(model(tighter) - best, model(loose) - best);
+  EXPECT_LT(model(tighter) - best, 1e-3 * reduction);
+  EXPECT_LT(model(loose), 0.5 * lin.residuals.squaredNorm());
+
+  ImplicitSchurSolver solver(lin.structure, {.num_threads = 1});
+  for (double eta : {0.0, 1.0, std::nan("")}) {
+    testing::expect_error_naming([&] { solver.set_forcing_term(eta); }, "forcing term eta");
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Whole solves through solve().
 
@@ -425,6 +463,26 @@ TEST(SchurIterativeThreads, WholeSolveIsBitIdenticalForOneAndTwoThreads) {
   EXPECT_EQ(summary_one.linear_solver_iterations, summary_two.linear_solver_iterations);
   EXPECT_EQ(one.cameras, two.cameras);
   EXPECT_EQ(one.points, two.points);
+}
+
+TEST(SchurIterativeSolve, EtaOptionReachesTheConjugateGradients) {
+  auto solve_with_eta = [](double eta) {
+    BalCase bal(bal_generator_options("tiny"));
+    SolverOptions options;
+    options.linear_solver = LinearSolverType::kIterativeSchur;
+    options.function_tolerance = 1e-10;
+    options.eta = eta;
+    return solve(options, &bal.problem);
+  };
+  const Summary loose = solve_with_eta(0.1);
+  const Summary tight = solve_with_eta(1e-4);
+  EXPECT_TRUE(loose.converged()) << loose.message;
+  EXPECT_TRUE(tight.converged()) << tight.message;
+  // 65 LM and 610 CG iterations against 44 and 1410.
+  EXPECT_GT(static_cast<double>(tight.linear_solver_iterations) / tight.iterations,
+            1.5 * loose.linear_solver_iterations / loose.iterations);
+  EXPECT_NEAR(tight.final_cost, loose.final_cost, 1e-6 * loose.final_cost);
+  testing::expect_error_naming([&] { solve_with_eta(1.0); }, "eta");
 }
 
 TEST(SchurIterativeErrors, WrongPatternAndDenseJacobianAreErrors) {

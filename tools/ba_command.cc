@@ -64,6 +64,7 @@ void write_json(JsonOutput& out, const BaRun& run) {
                 .integer("iterations", run.iterations)
                 .number("evaluation_time_s", run.evaluation_time_s)
                 .number("linear_solver_time_s", run.linear_solver_time_s)
+                .integer("linear_solver_iterations", run.linear_solver_iterations)
                 .number("time_s", run.time_s)
                 .number("peak_memory_bytes", run.peak_memory_bytes)
                 .text("status", run.status));

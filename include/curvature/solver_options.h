@@ -296,6 +296,12 @@ struct SolverOptions {
   // Linear algebra.
   int max_cg_iterations = 500;           // CGNR iterations per step
   double cg_relative_tolerance = 1e-10;  // CGNR's relative residual
+  // iterative-schur with Levenberg-Marquardt: each step's conjugate
+  // gradients stop once an iteration lowers the step's quadratic model by
+  // less than eta / k of what all k iterations did (Nash and Sofer's test;
+  // Ceres Solver's Solver::Options::eta, with the same default). Smaller:
+  // more accurate steps at more CG iterations each. In (0, 1).
+  double eta = 0.1;
   // Dense normal Cholesky with a dense Jacobian of 256 or more columns:
   // form and factor J^T J in single precision (about twice as fast as in
   // double; the two dominate a large dense iteration) and solve each step in

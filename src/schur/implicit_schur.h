@@ -13,17 +13,18 @@
 //   dy = -M^-1 E^T (r + F dz)              (back-substitution).
 //
 // S x is computed as F^T P F x + D_f^2 x with P = I - E M^-1 E^T applied in
-// residual space, one chunk (an e-block and its residual blocks) at a
-// time: t = F x on the chunk's rows, u = E^T t, w = t - E M^-1 u, and while
-// the chunk's part of J is still in cache, each of its f-cells' F_c^T w
-// into a slot of its own. The slots are laid out f-block by f-block
-// (FBlockIncidence order), so y_i = sum of f-block i's slots, in row
-// order, reads contiguous memory. Each output (a chunk's slots, an f-block's
-// part of y) is written by exactly one task, so the result is bit-identical
-// for any number of threads. Memory: a residual-sized vector, one f-block
-// sized slot per f-cell (9 doubles per BAL observation), and per e-block
-// M^-1 and E^T r, so linear in the number of observations; the Jacobian is
-// read in place through the structure's value offsets.
+// residual space, in one pass over the chunks (an e-block and its residual
+// blocks): t = F x on the chunk's rows, u = E^T t, v = M^-1 u, w = t - E v,
+// and, while the chunk's part of J is still in cache, each f-cell's
+// F_c^T w added to its f-block's part of y. For a result independent of the
+// number of threads, the chunks are split into a fixed number of groups
+// (by the problem's size alone, balanced by observations), each group adds
+// its chunks in order into its own copy of y, and the copies are added in
+// group order: one parallel pass and a sum over a few camera-sized vectors
+// per product. Memory: per observation a 4-int index of where its cells
+// lie (BAL's shapes), per e-block M^-1 and E^T r, per group a copy of y,
+// so linear in the number of observations; the Jacobian is read in place
+// through the structure's value offsets.
 //
 // BAL's shapes (2 residuals, 3 point and 9 camera coordinates) run through
 // fixed-size kernels; any other shape through the same code with dynamic
@@ -40,19 +41,13 @@
 
 namespace curvature::internal {
 
-// For each f-block, the f-cells (indices into SchurStructure::f_cells) of
-// the residual blocks that read it, in row order, with each cell's residual
-// block: the transpose of the structure's residual block -> f-cell lists.
+// Per f-cell (indexed like SchurStructure::f_cells), the residual block it
+// belongs to.
 struct FBlockIncidence {
   explicit FBlockIncidence(const SchurStructure& structure);
 
-  std::vector<int> starts;          // f-block i owns cells[starts[i] .. starts[i + 1])
-  std::vector<int> cells;           // indices into SchurStructure::f_cells
-  std::vector<int> residual_block;  // per f-cell (indexed like f_cells): its residual block
-  // Per f-cell (indexed like f_cells): where its f-block sized slot starts
-  // when the slots are laid out in the order of `cells`.
-  std::vector<long> slot;
-  long slot_size = 0;  // all slots together
+  std::vector<int> residual_block;  // per f-cell: its residual block
+  long slot_size = 0;               // the f-cells' sizes summed: one f-block vector per cell
 };
 
 class ImplicitSchurComplement {
@@ -61,10 +56,10 @@ class ImplicitSchurComplement {
   ImplicitSchurComplement(const SchurStructure& structure, ThreadPool& pool);
 
   // J must have the structure's pattern (matches_pattern) and stay alive
-  // and unchanged, with r, until the next call. Computes E^T E and E^T r per
-  // e-block, and |J^T r|.
+  // and unchanged, with r, until the next call. Computes E^T r per e-block
+  // and |J^T r|.
   void set_jacobian(const SparseRowMatrix& jacobian, const Eigen::VectorXd& residuals);
-  // d over J's columns. Computes M^-1 per e-block. Returns an empty string,
+  // d over J's columns. Computes M^-1 per e-block (E^T E from J again). Returns an empty string,
   // or why an e-block's M is not positive definite (naming the block).
   std::string set_damping(const Eigen::VectorXd& d);
 
@@ -94,11 +89,21 @@ class ImplicitSchurComplement {
   const std::vector<int>& chunk_order() const { return chunk_order_; }
 
  private:
-  // Every f-cell's slot F_c^T w, w = P t (or t when !project) on its
-  // residual block's rows, t = F x when x is given, else r.
-  void fill_slots(const Eigen::VectorXd* x, bool project);
-  // y_i = the sum of f-block i's slots (+ D_i^2 x_i when x is given).
-  void sum_slots(const Eigen::VectorXd* x, Eigen::VectorXd* y);
+  // Where one observation's cells lie, for the fixed-shape pass (BAL: one
+  // 2x3 e-cell and one 2x9 f-cell per residual block, 12 values a row).
+  struct PackedCell {
+    int e_value = 0;    // its e-cell's first value
+    int f_value = 0;    // its f-cell's first value
+    int f_reduced = 0;  // its f-block's reduced_offset
+    int row = 0;        // its first row
+  };
+
+  // y = F^T P t summed over the chunks (t = F x when x is given, else r;
+  // P = I when !project), + D_f^2 x when x is given.
+  void accumulate(const Eigen::VectorXd* x, bool project, Eigen::VectorXd* y);
+  // Task t's (a chunk, or a residual block without an e-block) contribution
+  // added to y_group, with `scratch` at least max_chunk_rows_ long.
+  void add_task(int task, const Eigen::VectorXd* x, bool project, double* y_group, double* scratch) const;
 
   const SchurStructure& structure_;
   ThreadPool& pool_;
@@ -110,12 +115,21 @@ class ImplicitSchurComplement {
   const double* values_ = nullptr;
   const Eigen::VectorXd* residuals_ = nullptr;
   const Eigen::VectorXd* damping_ = nullptr;
-  std::vector<double> ete_;        // E^T E per e-block
   std::vector<double> e_inverse_;  // M^-1 per e-block
   Eigen::VectorXd etr_;            // E^T r over the e-coordinates
-  Eigen::VectorXd rows_;           // t and w, over J's rows
-  std::vector<double> slots_;      // F_c^T w per f-cell (FBlockIncidence::slot)
-  Eigen::VectorXd ftr_;            // F^T r over the f-coordinates
+  // The fixed-shape pass's index, chunk by chunk in chunk order
+  // (chunk_order_[k]'s cells from packed_starts_[k]); empty when the
+  // problem has other shapes.
+  std::vector<PackedCell> packed_;
+  std::vector<int> packed_starts_;
+  int max_chunk_rows_ = 0;
+  // Tasks: the chunks in chunk order, then the residual blocks without an
+  // e-block. Group g owns tasks [group_starts_[g], group_starts_[g + 1]).
+  std::vector<int> group_starts_;
+  std::vector<double> partials_;                 // one copy of y per group
+  std::vector<std::vector<double>> scratches_;   // per thread: t of one chunk
+  std::vector<std::vector<double>> e_products_;  // per thread: one e-block's E^T E and E^T r
+  Eigen::VectorXd ftr_;                          // F^T r over the f-coordinates
   double gradient_norm_ = 0.0;
 };
 

@@ -1,5 +1,6 @@
 #include "schur/implicit_schur_solver.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -55,6 +56,13 @@ LinearSolverResult ImplicitSchurSolver::prepare(const JacobianRef& jacobian, con
   return {.success = true, .iterations = 1, .message = {}};
 }
 
+void ImplicitSchurSolver::set_forcing_term(double eta) {
+  if (!(eta > 0.0 && eta < 1.0)) {
+    throw Error(std::string(kName) + ": the forcing term eta must be in (0, 1), got " + to_decimal(eta));
+  }
+  strategy_eta_ = eta;
+}
+
 LinearSolverResult ImplicitSchurSolver::solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) {
   const SchurStructure& s = *structure_;
   check_damping(kName, prepared_, s.num_jacobian_columns, d, dx);
@@ -63,13 +71,16 @@ LinearSolverResult ImplicitSchurSolver::solve(const Eigen::VectorXd& d, Eigen::V
   if (!failure.empty()) return {.success = false, .iterations = 0, .message = std::string(kName) + ": " + failure};
 
   schur_.right_hand_side(&rhs_);
-  const PcgResult cg =
-      cg_.solve([this](const Eigen::VectorXd& x, Eigen::VectorXd* y) { schur_.multiply(x, y); },
-                [this](const Eigen::VectorXd& x, Eigen::VectorXd* y) { preconditioner_.apply(x, y); }, rhs_,
-                {.max_iterations = options_.max_iterations,
-                 .relative_tolerance = eta_,
-                 .model_tolerance = options_.model_test ? eta_ : 0.0},
-                &dz_);
+  PcgOptions stop{.max_iterations = options_.max_iterations,
+                  .relative_tolerance = eta_,
+                  .model_tolerance = options_.model_test ? eta_ : 0.0};
+  if (strategy_eta_ > 0.0) {
+    stop.relative_tolerance = 0.0;
+    stop.model_tolerance = std::min(strategy_eta_, eta_);
+  }
+  const PcgResult cg = cg_.solve([this](const Eigen::VectorXd& x, Eigen::VectorXd* y) { schur_.multiply(x, y); },
+                                 [this](const Eigen::VectorXd& x, Eigen::VectorXd* y) { preconditioner_.apply(x, y); },
+                                 rhs_, stop, &dz_);
   if (!cg.success) {
     return {.success = false, .iterations = cg.iterations, .message = std::string(kName) + ": " + cg.message};
   }

@@ -51,6 +51,7 @@ BaRun run_curvature_ba(const BalScene& scene, const std::string& problem_name, c
   run.iterations = summary.iterations;
   run.evaluation_time_s = summary.evaluation_time_s;
   run.linear_solver_time_s = summary.linear_solver_time_s;
+  run.linear_solver_iterations = summary.linear_solver_iterations;
   run.status = to_string(summary.termination);
   return run;
 }

@@ -35,6 +35,7 @@ struct BaRun {
   int iterations = 0;                 // accepted + rejected steps
   double evaluation_time_s = 0.0;     // residuals and Jacobians, all iterations
   double linear_solver_time_s = 0.0;  // all iterations
+  int linear_solver_iterations = 0;   // iterative linear solvers' (CG) iterations, all steps
   double time_s = 0.0;                // the solve call alone
   double peak_memory_bytes = -1.0;    // peak_memory.h; -1: not measured
   std::string status;                 // the solver's termination reason

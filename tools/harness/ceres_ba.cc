@@ -98,6 +98,8 @@ BaRun run_ceres_ba(const BalScene& scene, const std::string& problem_name, const
   run.iterations = static_cast<int>(summary.iterations.size()) - 1;  // iteration 0 is the start
   run.evaluation_time_s = summary.residual_evaluation_time_in_seconds + summary.jacobian_evaluation_time_in_seconds;
   run.linear_solver_time_s = summary.linear_solver_time_in_seconds;
+  for (const ceres::IterationSummary& it : summary.iterations)
+    run.linear_solver_iterations += it.linear_solver_iterations;
   run.status = ceres::TerminationTypeToString(summary.termination_type);
   return run;
 }
