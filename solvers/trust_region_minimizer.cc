@@ -109,7 +109,12 @@ class LeastSquaresSide {
   // promised for its first-order part: the correction is there to deliver
   // that promise along a curved path, not to be extrapolated linearly.
   double predicted_reduction() const {
-    if (const Eigen::VectorXd* model_step = strategy_.model_step()) return context_.predicted_reduction(*model_step);
+    if (const Eigen::VectorXd* model_step = strategy_.model_step()) {
+      if (const Eigen::VectorXd* image = strategy_.model_jacobian_step()) {
+        return context_.predicted_reduction(*model_step, *image);
+      }
+      return context_.predicted_reduction(*model_step);
+    }
     if (jacobian_step_) return context_.predicted_reduction(direction_, *jacobian_step_);
     return context_.predicted_reduction(step_);
   }
