@@ -29,6 +29,8 @@ class LeastSquaresTrustRegionStrategy : public TrustRegionStrategy {
   // step itself; for a step with a second-order correction (geodesic
   // acceleration), its first-order part.
   virtual const Eigen::VectorXd* model_step() const { return nullptr; }
+  // J times model_step(), when the strategy computed it anyway (null otherwise).
+  virtual const Eigen::VectorXd* model_jacobian_step() const { return nullptr; }
   // J h for the step h of the last compute_step(), when its linear solver
   // had it for free (null otherwise, and whenever the strategy changed the
   // solver's step afterwards).

@@ -92,6 +92,7 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
       // The first scaling is the first Jacobian's squared column norms.
       scale_limit_ = kMaxScaleGrowth / (1.0 / (1.0 + first_column_norms(context).array())).square();
     }
+    normal_matrix_formed_ = false;
     return solver_->prepare(context.jacobian(), context.residuals);
   }
 
@@ -140,6 +141,7 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
   void step_invalid() override { step_rejected(-std::numeric_limits<double>::infinity()); }
 
   const Eigen::VectorXd* model_step() const override { return accelerated_ ? &velocity_ : nullptr; }
+  const Eigen::VectorXd* model_jacobian_step() const override { return accelerated_ ? &jacobian_velocity_ : nullptr; }
   // J h from the solver is for its own step: not for a corrected one.
   const Eigen::VectorXd* jacobian_times_step() const override {
     return step_changed_ || accelerated_ ? nullptr : solver_->jacobian_times_step();
@@ -158,38 +160,46 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
 
   // Replaces the step v by v + a/2 when the correction a is small enough;
   // leaves v when it is not, or when x + h v cannot be evaluated.
+  // J v is formed once, for the noise test, the curvature estimate and the
+  // model reduction of an accelerated step (model_jacobian_step()), and the
+  // lower triangle of J^T J once per Jacobian: the steps rejected at the
+  // same point only change the damping on its diagonal.
   void accelerate(MinimizerContext& context, Eigen::VectorXd* step) {
     if (!step->allFinite()) return;
+    const Eigen::MatrixXd& jacobian = *context.jacobian().dense;
+    jacobian_velocity_.noalias() = jacobian * *step;
     // A step whose predicted reduction is below the cost's rounding noise
     // is judged by the gradient instead (accept_below_noise in
     // trust_region_minimizer.cc); its second-order term is smaller still,
     // and the probe would only cost an evaluation (ENSO's last 30 steps).
-    if (context.within_cost_noise(context.predicted_reduction(*step))) return;
+    if (context.within_cost_noise(context.predicted_reduction(*step, jacobian_velocity_))) return;
     velocity_ = *step;
     context.step_to(velocity_, kGeodesicProbe, &probe_, &probe_step_);
     double probe_cost;
     if (!context.evaluate_trial(probe_, &probe_cost, &probe_residuals_)) return;
-    const Eigen::MatrixXd& jacobian = *context.jacobian().dense;
     // r_vv ~ (2 / h^2) (r(x + h v) - r(x) - h J v), unless that difference is
     // within the rounding of its terms (a residual linear along v): its
     // noise, amplified by 2 / h^2, would then only perturb the step.
     constexpr double h = kGeodesicProbe;
-    jacobian_velocity_.noalias() = h * (jacobian * velocity_);
-    second_derivative_ = probe_residuals_ - context.residuals - jacobian_velocity_;
+    second_derivative_ = probe_residuals_ - context.residuals - h * jacobian_velocity_;
     const double rounding = kCurvatureRounding * std::numeric_limits<double>::epsilon() *
-                            (probe_residuals_.norm() + context.residuals.norm() + jacobian_velocity_.norm());
+                            (probe_residuals_.norm() + context.residuals.norm() + (h * jacobian_velocity_).norm());
     if (!(second_derivative_.norm() > rounding)) return;
     second_derivative_ *= 2.0 / (h * h);
     const Eigen::Index n = jacobian.cols();
-    // The lower triangle of J^T J + D^2 column by column: for at most
-    // kMaxGeodesicColumns columns, plain dot products beat the blocked
-    // product's packing.
-    normal_matrix_.resize(n, n);
-    for (Eigen::Index j = 0; j < n; ++j) {
-      for (Eigen::Index i = j; i < n; ++i) normal_matrix_(i, j) = jacobian.col(i).dot(jacobian.col(j));
-      normal_matrix_(j, j) += damping_vector_[j] * damping_vector_[j];
+    if (!normal_matrix_formed_) {
+      // The lower triangle of J^T J column by column: for at most
+      // kMaxGeodesicColumns columns, plain dot products beat the blocked
+      // product's packing.
+      normal_matrix_.resize(n, n);
+      for (Eigen::Index j = 0; j < n; ++j) {
+        for (Eigen::Index i = j; i < n; ++i) normal_matrix_(i, j) = jacobian.col(i).dot(jacobian.col(j));
+      }
+      normal_matrix_formed_ = true;
     }
-    cholesky_.compute(normal_matrix_);
+    damped_matrix_ = normal_matrix_;
+    for (Eigen::Index j = 0; j < n; ++j) damped_matrix_(j, j) += damping_vector_[j] * damping_vector_[j];
+    cholesky_.compute(damped_matrix_);
     if (cholesky_.info() != Eigen::Success) return;
     rhs_.noalias() = -(jacobian.transpose() * second_derivative_);
     acceleration_ = cholesky_.solve(rhs_);
@@ -217,7 +227,10 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
   // their work space, kept from step to step.
   Eigen::VectorXd velocity_, acceleration_, probe_, probe_step_, probe_residuals_, jacobian_velocity_,
       second_derivative_, rhs_;
-  Eigen::MatrixXd normal_matrix_;
+  // The lower triangle of J^T J for the current Jacobian (formed when
+  // normal_matrix_formed_), and of J^T J + D^2 for this step.
+  Eigen::MatrixXd normal_matrix_, damped_matrix_;
+  bool normal_matrix_formed_ = false;
   Eigen::LLT<Eigen::MatrixXd, Eigen::Lower> cholesky_;
   bool accelerated_ = false;
   double lambda_ = -1.0;  // set from the first Jacobian

@@ -99,8 +99,8 @@ const std::vector<char>& MinimizerContext::fixed_coordinates() {
   return fixed_;
 }
 
-bool MinimizerContext::evaluate_at_x(std::string* error) {
-  Stopwatch clock;
+bool MinimizerContext::evaluate_at_x(std::string* error, double started) {
+  const double start = started >= 0.0 ? started : clock_seconds();
   EvaluationRequest request;
   request.residuals = &residuals;
   request.gradient = &gradient;
@@ -114,7 +114,8 @@ bool MinimizerContext::evaluate_at_x(std::string* error) {
   EvaluationStatus status = evaluator_->evaluate(x, &cost, request);
   summary_->residual_evaluations += 1;
   summary_->jacobian_evaluations += 1;
-  summary_->evaluation_time_s += clock.seconds();
+  evaluation_ended_ = clock_seconds();
+  summary_->evaluation_time_s += evaluation_ended_ - start;
   if (!status.ok) {
     *error = status.message;
     return false;
@@ -140,18 +141,18 @@ bool MinimizerContext::evaluate_at_x(std::string* error) {
   return true;
 }
 
-bool MinimizerContext::move_to(const Eigen::VectorXd& trial, double trial_cost) {
+bool MinimizerContext::move_to(const Eigen::VectorXd& trial, double trial_cost, double started) {
   x = trial;
   std::string error;
-  if (evaluate_at_x(&error)) return !diverged();
+  if (evaluate_at_x(&error, started)) return !diverged();
   cost = trial_cost;
   terminate(TerminationType::kEvaluationFailure, "The Jacobian cannot be evaluated at an accepted point: " + error);
   return false;
 }
 
 bool MinimizerContext::evaluate_trial(const Eigen::VectorXd& trial, double* trial_cost,
-                                      Eigen::VectorXd* trial_residuals) {
-  Stopwatch clock;
+                                      Eigen::VectorXd* trial_residuals, double started) {
+  const double start = started >= 0.0 ? started : clock_seconds();
   EvaluationRequest request;
   request.residuals = trial_residuals;
   if (!plus_failure_.empty() && evaluator_->has_manifolds() && trial.hasNaN()) {
@@ -161,7 +162,8 @@ bool MinimizerContext::evaluate_trial(const Eigen::VectorXd& trial, double* tria
   }
   EvaluationStatus status = evaluator_->evaluate(trial, trial_cost, request);
   summary_->residual_evaluations += 1;
-  summary_->evaluation_time_s += clock.seconds();
+  evaluation_ended_ = clock_seconds();
+  summary_->evaluation_time_s += evaluation_ended_ - start;
   if (!status.ok) {
     *trial_cost = std::numeric_limits<double>::infinity();
     trial_failure_ = status.message.empty() ? "a cost function failed" : status.message;

@@ -75,16 +75,28 @@ class MinimizerContext {
 
   // Evaluates cost, residuals, gradient and Jacobian at x. False (with the
   // reason in *error) when the point cannot be evaluated.
-  bool evaluate_at_x(std::string* error);
+  //
+  // Timing (Summary::evaluation_time_s): `started`, when given, is a reading
+  // of clock_seconds() that closed the phase just before (a linear solve, or
+  // the trial evaluation before an accepted point's Jacobian), so that the
+  // evaluation reads the clock once, at its end, instead of twice: a loop of
+  // a small problem otherwise spends a tenth of its time reading the clock.
+  // Whatever ran in between (the model's reduction, the acceptance test: a
+  // few vector operations) is then counted as evaluation time.
+  static constexpr double kReadClock = -1.0;
+  bool evaluate_at_x(std::string* error, double started = kReadClock);
   // Makes an accepted trial point (whose cost was evaluated) the current one
   // and evaluates the Jacobian there. When the Jacobian cannot be evaluated,
   // the point is kept (it is the best so far) and the solve ends with
   // kEvaluationFailure; returns false then.
-  bool move_to(const Eigen::VectorXd& trial, double trial_cost);
+  bool move_to(const Eigen::VectorXd& trial, double trial_cost, double started = kReadClock);
   // Cost and residuals at a trial point, into the given outputs. False when
   // the point cannot be evaluated or its cost is not finite; trial_failure()
   // then says which.
-  bool evaluate_trial(const Eigen::VectorXd& trial, double* trial_cost, Eigen::VectorXd* trial_residuals);
+  bool evaluate_trial(const Eigen::VectorXd& trial, double* trial_cost, Eigen::VectorXd* trial_residuals,
+                      double started = kReadClock);
+  // clock_seconds() at the end of the last evaluation.
+  double last_evaluation_end() const { return evaluation_ended_; }
   const std::string& trial_failure() const { return trial_failure_; }
 
   // The reduction F(x) - F(trial). Without robust losses it is summed from
@@ -172,7 +184,8 @@ class MinimizerContext {
   bool sparse_;
   bool exact_reduction_;
   Eigen::MatrixXd dense_jacobian_;
-  Eigen::VectorXd column_norms_;  // squared column norms of the current Jacobian
+  double evaluation_ended_ = 0.0;  // last_evaluation_end()
+  Eigen::VectorXd column_norms_;   // squared column norms of the current Jacobian
   bool single_wanted_ = false;
   Eigen::MatrixXf scaled_single_jacobian_;  // J S in float (set_scaled_single_jacobian)
   SparseRowMatrix sparse_jacobian_;

@@ -68,7 +68,8 @@ class LeastSquaresSide {
       need_prepare_ = !solved.success;
     }
     if (!need_prepare_) solved = strategy_.compute_step(context_, &step_);
-    context_.linear_solver_seconds += context_.clock_seconds() - linear_started;
+    linear_ended_ = context_.clock_seconds();
+    context_.linear_solver_seconds += linear_ended_ - linear_started;
     record->linear_solver_iterations = solved.iterations;
     summary().linear_solver_iterations += solved.iterations;
     if (!solved.success || !step_.allFinite()) {
@@ -109,7 +110,12 @@ class LeastSquaresSide {
   // promised for its first-order part: the correction is there to deliver
   // that promise along a curved path, not to be extrapolated linearly.
   double predicted_reduction() const {
-    if (const Eigen::VectorXd* model_step = strategy_.model_step()) return context_.predicted_reduction(*model_step);
+    if (const Eigen::VectorXd* model_step = strategy_.model_step()) {
+      if (const Eigen::VectorXd* image = strategy_.model_jacobian_step()) {
+        return context_.predicted_reduction(*model_step, *image);
+      }
+      return context_.predicted_reduction(*model_step);
+    }
     if (jacobian_step_) return context_.predicted_reduction(direction_, *jacobian_step_);
     return context_.predicted_reduction(step_);
   }
@@ -118,7 +124,9 @@ class LeastSquaresSide {
   // accurate long after the cost difference is lost to cancellation.
   bool evaluate_trial(double* actual) {
     double trial_cost;
-    const bool evaluated = context_.evaluate_trial(trial_, &trial_cost, &trial_residuals_);
+    // The loop evaluates the trial point right after compute_step():
+    // its time starts at the linear solve's end.
+    const bool evaluated = context_.evaluate_trial(trial_, &trial_cost, &trial_residuals_, linear_ended_);
     trial_cost_ = trial_cost;
     if (evaluated) *actual = context_.reduction(trial_cost, trial_residuals_);
     return evaluated;
@@ -126,7 +134,8 @@ class LeastSquaresSide {
 
   bool move_to_trial() {
     need_prepare_ = true;
-    return context_.move_to(trial_, trial_cost_);
+    // Right after the trial's evaluation.
+    return context_.move_to(trial_, trial_cost_, context_.last_evaluation_end());
   }
 
   // When the model's reduction is below what the cost can resolve, the ratio
@@ -161,6 +170,7 @@ class LeastSquaresSide {
   Eigen::VectorXd direction_;
   const Eigen::VectorXd* jacobian_step_ = nullptr;
   double trial_cost_ = 0.0;
+  double linear_ended_ = 0.0;  // clock_seconds() at the end of the last compute_step()
   bool need_prepare_ = true;
   int linear_failures_ = 0;
 };
