@@ -199,28 +199,40 @@ bool MinimizerContext::within_cost_noise(double reduction) const {
 }
 
 bool MinimizerContext::accept_if_gradient_decreases(const Eigen::VectorXd& trial) {
-  const Eigen::VectorXd scale = column_scale.cwiseMax(1e-300).cwiseSqrt();
-  const double old_norm = gradient.cwiseQuotient(scale).norm();
-  const Eigen::VectorXd saved_x = x, saved_residuals = residuals, saved_gradient = gradient, saved_scale = column_scale,
-                        saved_norm_max = column_norm_max_, saved_norms = column_norms_;
-  const double saved_cost = cost;
-  const Eigen::MatrixXd saved_dense = dense_jacobian_;
-  const Eigen::MatrixXf saved_single = scaled_single_jacobian_;
-  const SparseRowMatrix saved_sparse = sparse_jacobian_;
+  const auto scaled_norm = [](const Eigen::VectorXd& g, const Eigen::VectorXd& scale) {
+    return (g.array() / scale.array().max(1e-300).sqrt()).matrix().norm();
+  };
+  const double old_norm = scaled_norm(gradient, column_scale);
+  // The current point goes to the kept buffers by swapping, and comes back
+  // the same way when the trial is turned down: this test runs at every step
+  // of a long tail (ENSO: 30 in a row), where copying x, r, g, J and the
+  // single-precision J each time cost as much as the step's arithmetic.
+  // The evaluator fills a sparse J's values into the pattern it is given.
+  if (sparse_ && previous_sparse_jacobian_.nonZeros() != sparse_jacobian_.nonZeros()) {
+    previous_sparse_jacobian_ = sparse_jacobian_;
+  }
+  swap_with_previous();
+  // The scaling memory is updated from its old values, not swapped.
+  column_scale = previous_column_scale_;
+  column_norm_max_ = previous_column_norm_max_;
   x = trial;
   std::string error;
-  if (evaluate_at_x(&error) && gradient.cwiseQuotient(scale).norm() < old_norm) return true;
-  x = saved_x;
-  residuals = saved_residuals;
-  gradient = saved_gradient;
-  column_scale = saved_scale;
-  column_norm_max_ = saved_norm_max;
-  column_norms_ = saved_norms;
-  cost = saved_cost;
-  dense_jacobian_ = saved_dense;
-  scaled_single_jacobian_ = saved_single;
-  sparse_jacobian_ = saved_sparse;
+  if (evaluate_at_x(&error) && scaled_norm(gradient, previous_column_scale_) < old_norm) return true;
+  swap_with_previous();
   return false;
+}
+
+void MinimizerContext::swap_with_previous() {
+  x.swap(previous_x_);
+  residuals.swap(previous_residuals_);
+  gradient.swap(previous_gradient_);
+  column_scale.swap(previous_column_scale_);
+  column_norm_max_.swap(previous_column_norm_max_);
+  column_norms_.swap(previous_column_norms_);
+  std::swap(cost, previous_cost_);
+  dense_jacobian_.swap(previous_dense_jacobian_);
+  scaled_single_jacobian_.swap(previous_scaled_single_jacobian_);
+  sparse_jacobian_.swap(previous_sparse_jacobian_);
 }
 
 std::vector<int> MinimizerContext::evaporated_coordinates() const {

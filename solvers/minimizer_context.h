@@ -202,6 +202,17 @@ class MinimizerContext {
   SolveProgress progress_;
   std::string trial_failure_;
   double start_size_ = 0.0;
+  // The point accept_if_gradient_decreases() moved away from, with
+  // everything evaluated there; kept between calls so that no call
+  // allocates.
+  Eigen::VectorXd previous_x_, previous_residuals_, previous_gradient_, previous_column_scale_,
+      previous_column_norm_max_, previous_column_norms_;
+  double previous_cost_ = 0.0;
+  Eigen::MatrixXd previous_dense_jacobian_;
+  Eigen::MatrixXf previous_scaled_single_jacobian_;
+  SparseRowMatrix previous_sparse_jacobian_;
+  // Exchanges the current point's state with the previous_* buffers.
+  void swap_with_previous();
   // Ends the solve as kStalled when the point is not near a stationary one;
   // true then. `test` quotes the relative test that held.
   bool stalled(const std::string& test);
