@@ -5,6 +5,7 @@
 // one the model predicts for the projected step. A trial point where the
 // problem cannot be evaluated, or where the cost is not finite, is an
 // invalid step, which shrinks the region like a poor one.
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -83,7 +84,9 @@ class LeastSquaresSide {
     linear_failures_ = 0;
     jacobian_step_ = strategy_.jacobian_times_step();
     if (jacobian_step_) direction_ = step_;
-    context_.step_to(step_, 1.0, &trial_, &step_);  // step_: the step actually taken
+    // A model step (a second-order correction) is taken whole.
+    if (strategy_.model_step()) step_fraction_ = 1.0;
+    context_.step_to(step_, step_fraction_, &trial_, &step_);  // step_: the step actually taken
     // The solver's J h serves the model only for the step actually taken: not
     // after a projection onto the bounds, nor when adding it to x rounded it
     // by more than a relative 1e-12 (a step tiny against x).
@@ -109,15 +112,9 @@ class LeastSquaresSide {
   // A step with a second-order correction is judged against what the model
   // promised for its first-order part: the correction is there to deliver
   // that promise along a curved path, not to be extrapolated linearly.
-  double predicted_reduction() const {
-    if (const Eigen::VectorXd* model_step = strategy_.model_step()) {
-      if (const Eigen::VectorXd* image = strategy_.model_jacobian_step()) {
-        return context_.predicted_reduction(*model_step, *image);
-      }
-      return context_.predicted_reduction(*model_step);
-    }
-    if (jacobian_step_) return context_.predicted_reduction(direction_, *jacobian_step_);
-    return context_.predicted_reduction(step_);
+  double predicted_reduction() {
+    predicted_ = model_reduction();
+    return predicted_;
   }
 
   // The reduction from residual differences (MinimizerContext::reduction),
@@ -134,18 +131,29 @@ class LeastSquaresSide {
 
   bool move_to_trial() {
     need_prepare_ = true;
+    const bool below_noise = context_.within_cost_noise(predicted_);
+    const double slope_before = context_.gradient.dot(step_);
     // Right after the trial's evaluation.
-    return context_.move_to(trial_, trial_cost_, context_.last_evaluation_end());
+    const bool moved = context_.move_to(trial_, trial_cost_, context_.last_evaluation_end());
+    if (below_noise) {
+      update_step_fraction(slope_before, context_.gradient.dot(step_));
+    } else {
+      step_fraction_ = 1.0;
+    }
+    return moved;
   }
 
   // When the model's reduction is below what the cost can resolve, the ratio
   // is noise; the step is still taken when it drives the scaled gradient
   // towards zero, and the strategy keeps its damping (kNeutralRatio).
   std::optional<double> accept_below_noise(double predicted) {
+    const double slope_before = context_.gradient.dot(step_);
     if (predicted > 0.0 && context_.within_cost_noise(predicted) && context_.accept_if_gradient_decreases(trial_)) {
       need_prepare_ = true;
+      update_step_fraction(slope_before, context_.gradient.dot(step_));
       return kNeutralRatio;
     }
+    step_fraction_ = 1.0;
     return std::nullopt;
   }
 
@@ -162,6 +170,36 @@ class LeastSquaresSide {
   }
 
  private:
+  double model_reduction() const {
+    if (const Eigen::VectorXd* model_step = strategy_.model_step()) {
+      if (const Eigen::VectorXd* image = strategy_.model_jacobian_step()) {
+        return context_.predicted_reduction(*model_step, *image);
+      }
+      return context_.predicted_reduction(*model_step);
+    }
+    if (jacobian_step_) return context_.predicted_reduction(direction_, *jacobian_step_);
+    return context_.predicted_reduction(step_);
+  }
+
+  // Below the cost's noise a step is judged by the gradient, and the
+  // gradient at its end says how far along it the minimum lies: with the
+  // slopes g.h before and after the step h, the secant minimiser is at
+  // s0 / (s0 - s1) times h. On a large-residual problem Gauss-Newton
+  // overshoots in the directions where J^T J underestimates the curvature
+  // (ENSO: by ~1.6x), so the error changes sign and shrinks only by ~0.6
+  // per step; scaling the next step by that fraction, which stays the same
+  // from step to step while the tail lasts, removes the overshoot at no
+  // extra evaluation. Above the noise the ratio rho judges the steps, and
+  // they are taken whole.
+  void update_step_fraction(double slope_before, double slope_after) {
+    if (!(slope_before < 0.0) || !(slope_after > slope_before)) {
+      step_fraction_ = 1.0;
+      return;
+    }
+    const double secant = slope_before / (slope_before - slope_after);
+    step_fraction_ = std::clamp(step_fraction_ * secant, kMinStepFraction, 1.0);
+  }
+
   MinimizerContext& context_;
   LeastSquaresTrustRegionStrategy& strategy_;
   Eigen::VectorXd step_, trial_, trial_residuals_;
@@ -170,6 +208,11 @@ class LeastSquaresSide {
   Eigen::VectorXd direction_;
   const Eigen::VectorXd* jacobian_step_ = nullptr;
   double trial_cost_ = 0.0;
+  double predicted_ = 0.0;  // predicted_reduction() of the step under way
+  // The fraction of the next step to take (update_step_fraction), at least
+  // kMinStepFraction.
+  static constexpr double kMinStepFraction = 0.1;
+  double step_fraction_ = 1.0;
   double linear_ended_ = 0.0;  // clock_seconds() at the end of the last compute_step()
   bool need_prepare_ = true;
   int linear_failures_ = 0;
