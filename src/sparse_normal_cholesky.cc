@@ -89,19 +89,25 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
 
   const int n = product_.cols();
   scale_.resize(n);
-  max_scaled_diagonal_ = 1.0;
+  // Plain pointers and a local maximum: through the members, every store
+  // would have to be read back in case it changed them.
+  double* scale = scale_.data();
+  double* values = values_.data();
+  const int* outer = product_.outer().data();
+  const int* inner = product_.inner().data();
+  double max_scaled_diagonal = 1.0;
   for (int a = 0; a < n; ++a) {
-    const double diagonal = values_[product_.diagonal_position(a)];
-    scale_[a] = diagonal > 0.0 ? 1.0 / std::sqrt(diagonal) : 1.0;
-    max_scaled_diagonal_ = std::max(max_scaled_diagonal_, diagonal * scale_[a] * scale_[a]);
+    const double diagonal = values[product_.diagonal_position(a)];
+    scale[a] = diagonal > 0.0 ? 1.0 / std::sqrt(diagonal) : 1.0;
+    max_scaled_diagonal = std::max(max_scaled_diagonal, diagonal * scale[a] * scale[a]);
   }
+  max_scaled_diagonal_ = max_scaled_diagonal;
   for (int a = 0; a < n; ++a) {
-    for (int p = product_.outer()[a]; p < product_.outer()[a + 1]; ++p) {
-      values_[p] *= scale_[a] * scale_[product_.inner()[p]];
-    }
+    const double scale_a = scale[a];
+    for (int p = outer[a]; p < outer[a + 1]; ++p) values[p] *= scale_a * scale[inner[p]];
   }
   scaled_diagonal_.resize(n);
-  for (int k = 0; k < n; ++k) scaled_diagonal_[k] = values_[product_.diagonal_position(k)];
+  for (int k = 0; k < n; ++k) scaled_diagonal_[k] = values[product_.diagonal_position(k)];
   multiply_jacobian_transpose(JacobianRef{.dense = nullptr, .sparse = j}, residuals, &jtr_);
   rhs_.resize(n);
   for (int k = 0; k < n; ++k) rhs_[k] = -scale_[k] * jtr_[product_.column(k)];

@@ -103,16 +103,16 @@ void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool
   // consecutive new indices) that starts at or before i.
   const int num_groups = static_cast<int>(group_rows_.size()) - 1;
   group_order_.resize(group_columns_.size());
+  group_sorted_.resize(group_columns_.size());
   group_position_start_.assign(1, 0);
   positions_.clear();
-  std::vector<int> sorted;
   for (int g = 0; g < num_groups; ++g) {
     const int* columns = group_columns_.data() + group_column_start_[g];
     const int k = group_column_start_[g + 1] - group_column_start_[g];
     int* order = group_order_.data() + group_column_start_[g];
     std::iota(order, order + k, 0);
     std::sort(order, order + k, [&](int x, int y) { return new_index[columns[x]] < new_index[columns[y]]; });
-    sorted.resize(static_cast<size_t>(k));
+    int* sorted = group_sorted_.data() + group_column_start_[g];
     for (int i = 0; i < k; ++i) sorted[i] = new_index[columns[order[i]]];
     for (int i = 0; i < k; ++i) {
       const int* row_begin = inner_.data() + outer_[sorted[i]];
@@ -172,6 +172,26 @@ void SparseNormalProduct::compute(const SparseRowMatrix& j, double* values, Thre
   });
 }
 
+namespace {
+
+// sum_r x[r] y[r], r = 0 .. rows - 1, in that order. Residual blocks have a
+// handful of rows, so the common counts get a loop of fixed length that
+// the compiler unrolls; the sum is the same in every case.
+template <int kRows>
+double fixed_dot(const double* x, const double* y) {
+  double sum = 0.0;
+  for (int r = 0; r < kRows; ++r) sum += x[r] * y[r];
+  return sum;
+}
+
+double dot(const double* x, const double* y, int rows) {
+  double sum = 0.0;
+  for (int r = 0; r < rows; ++r) sum += x[r] * y[r];
+  return sum;
+}
+
+}  // namespace
+
 void SparseNormalProduct::compute_rows(const SparseRowMatrix& j, double* values, int row_begin, int row_end,
                                        double* scratch) const {
   std::fill(values + outer_[row_begin], values + outer_[row_end], 0.0);
@@ -179,12 +199,12 @@ void SparseNormalProduct::compute_rows(const SparseRowMatrix& j, double* values,
   const double* jacobian = j.valuePtr();
   const int num_groups = static_cast<int>(group_rows_.size()) - 1;
   for (int g = 0; g < num_groups; ++g) {
-    const int* columns = group_columns_.data() + group_column_start_[g];
     const int* order = group_order_.data() + group_column_start_[g];
+    const int* sorted = group_sorted_.data() + group_column_start_[g];
     const int k = group_column_start_[g + 1] - group_column_start_[g];
     // The group's rows of J^T J are the new indices of its columns: skip it
     // when none is in range.
-    if (k == 0 || new_index_[columns[order[k - 1]]] < row_begin || new_index_[columns[order[0]]] >= row_end) continue;
+    if (k == 0 || sorted[k - 1] < row_begin || sorted[0] >= row_end) continue;
     for (int first = group_rows_[g]; first < group_rows_[g + 1]; first += kRowsPerChunk) {
       const int rows = std::min(kRowsPerChunk, group_rows_[g + 1] - first);
       // The chunk column by column, so that each inner product below reads
@@ -196,19 +216,31 @@ void SparseNormalProduct::compute_rows(const SparseRowMatrix& j, double* values,
       const int* position = positions_.data() + group_position_start_[g];
       for (int i = 0; i < k; ++i) {
         const double* column_i = scratch + i * rows;
-        const int row_i = new_index_[columns[order[i]]];
-        const bool mine = row_i >= row_begin && row_i < row_end;
+        const bool mine = sorted[i] >= row_begin && sorted[i] < row_end;
         int p = 0;
         const int first_jj = lower_ ? i : 0;
         const int last_jj = lower_ ? k - 1 : i;
         for (int jj = first_jj; jj <= last_jj; ++jj) {
-          if (jj == first_jj || new_index_[columns[order[jj]]] != new_index_[columns[order[jj - 1]]] + 1) {
-            p = *position++;
-          }
+          if (jj == first_jj || sorted[jj] != sorted[jj - 1] + 1) p = *position++;
           if (!mine) continue;
           const double* column_j = scratch + jj * rows;
-          double sum = 0.0;
-          for (int r = 0; r < rows; ++r) sum += column_i[r] * column_j[r];
+          double sum;
+          switch (rows) {
+            case 1:
+              sum = fixed_dot<1>(column_i, column_j);
+              break;
+            case 2:
+              sum = fixed_dot<2>(column_i, column_j);
+              break;
+            case 3:
+              sum = fixed_dot<3>(column_i, column_j);
+              break;
+            case 6:
+              sum = fixed_dot<6>(column_i, column_j);
+              break;
+            default:
+              sum = dot(column_i, column_j, rows);
+          }
           values[p++] += sum;
         }
       }

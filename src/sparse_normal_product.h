@@ -87,6 +87,9 @@ class SparseNormalProduct {
   // Per group, its columns' places within a row (0 .. k-1) in the order of
   // their new indices.
   std::vector<int> group_order_;
+  // Per group, the new indices of its columns in that order (the rows of
+  // J^T J the group adds to), so that compute() reads them directly.
+  std::vector<int> group_sorted_;
   // Per group, per column i of group_order_, one position per run of
   // columns (in that order) with consecutive new indices, from the first
   // column through column i: where (column i, the run's first column) sits

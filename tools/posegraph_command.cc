@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +24,7 @@
 #include "g2o.h"
 #include "iteration_lines.h"
 #include "json_output.h"
+#include "nist_run.h"  // median
 #include "pose_graph.h"
 #include "posegraph_run.h"
 #ifdef CURVATURE_WITH_CERES
@@ -135,7 +137,24 @@ PoseGraphRun run_in_child(const std::string& path, const std::function<PoseGraph
   return run;
 }
 
-void write_json(JsonOutput& out, const PoseGraphRun& run) {
+// One library's runs of one (problem, threads): the median wall-clock and
+// CPU time over the repeats, the largest peak resident set, and the rest
+// (costs, iterations, status: the same in every repeat, since each solves
+// the same file from the same start) from the last run.
+PoseGraphRun summarize(const std::vector<PoseGraphRun>& runs) {
+  PoseGraphRun summary = runs.back();
+  std::vector<double> times, cpu_times;
+  for (const PoseGraphRun& run : runs) {
+    times.push_back(run.time_s);
+    cpu_times.push_back(run.cpu_s);
+    summary.peak_rss_mb = std::max(summary.peak_rss_mb, run.peak_rss_mb);
+  }
+  summary.time_s = bench::median(times);
+  summary.cpu_s = bench::median(cpu_times);
+  return summary;
+}
+
+void write_json(JsonOutput& out, const PoseGraphRun& run, int repeats) {
   out.write(JsonLine()
                 .text("suite", "posegraph")
                 .text("problem", run.problem)
@@ -149,13 +168,15 @@ void write_json(JsonOutput& out, const PoseGraphRun& run) {
                 .number("time_s", run.time_s)
                 .number("cpu_s", run.cpu_s)
                 .text("status", run.status)
-                .number("peak_rss_mb", run.peak_rss_mb));
+                .number("peak_rss_mb", run.peak_rss_mb)
+                .integer("repeats", repeats));
 }
 
 struct BenchArgs {
   std::vector<std::string> files;
   std::string versus;
   std::vector<int> threads{1};
+  int repeats = 1;
   std::string json_path;
 };
 
@@ -179,9 +200,10 @@ void bench_posegraph(const BenchArgs& args) {
   std::fprintf(out,
                "Pose graphs: Levenberg-Marquardt, sparse normal Cholesky; function/gradient/parameter tolerances "
                "1e-6/1e-10/1e-8, at most 100 iterations.\n"
-               "cost = 1/2 sum e^T Omega e; time, cpu = wall clock and CPU time (all threads) of the solve call alone; "
-               "peak MB = peak resident set of a child "
-               "process that reads the file, builds the problem and solves it.\n\n");
+               "cost = 1/2 sum e^T Omega e; time, cpu = wall clock and CPU time (all threads) of the solve call alone, "
+               "median of %d repeat(s); peak MB = the largest peak resident set of a child "
+               "process that reads the file, builds the problem and solves it.\n\n",
+               args.repeats);
   std::fprintf(out, "%-20s %7s %-13s %14s %16s %6s %9s %9s %8s  %s\n", "problem", "threads", "solver", "initial cost",
                "final cost", "iters", "time s", "cpu s", "peak MB", "status");
   struct Pair {
@@ -192,19 +214,27 @@ void bench_posegraph(const BenchArgs& args) {
     for (int threads : args.threads) {
       PoseGraphSettings settings;
       settings.num_threads = threads;
-      Pair pair;
-      pair.ours = run_in_child(path, [&](PoseGraph& graph) { return run_curvature(graph, settings); });
-      print_row(out, pair.ours);
-      write_json(json, pair.ours);
+      // The libraries take turns, one child process each per repeat, so
+      // that a change in the machine's load falls on both alike.
+      std::vector<PoseGraphRun> ours, theirs;
+      for (int repeat = 0; repeat < args.repeats; ++repeat) {
+        ours.push_back(run_in_child(path, [&](PoseGraph& graph) { return run_curvature(graph, settings); }));
 #ifdef CURVATURE_WITH_CERES
-      if (with_ceres) {
-        pair.theirs =
-            run_in_child(path, [&](PoseGraph& graph) { return bench::run_ceres_pose_graph(graph, settings); });
+        if (with_ceres)
+          theirs.push_back(
+              run_in_child(path, [&](PoseGraph& graph) { return bench::run_ceres_pose_graph(graph, settings); }));
+#endif
+      }
+      Pair pair;
+      pair.ours = summarize(ours);
+      print_row(out, pair.ours);
+      write_json(json, pair.ours, args.repeats);
+      if (!theirs.empty()) {
+        pair.theirs = summarize(theirs);
         print_row(out, pair.theirs);
-        write_json(json, pair.theirs);
+        write_json(json, pair.theirs, args.repeats);
         pairs.push_back(pair);
       }
-#endif
       std::fflush(out);
     }
   }
@@ -288,6 +318,11 @@ void register_posegraph_commands(CLI::App& bench, CLI::App& solve_command, int* 
   posegraph->add_option("--threads", args->threads, "Threads for each library (several values: one run per value)")
       ->expected(1, -1)
       ->check(whole_number(1, 1024));
+  posegraph
+      ->add_option("--repeats", args->repeats,
+                   "Solves per library, problem and thread count, each in its own child process; the median time "
+                   "and CPU time and the largest peak memory are reported")
+      ->check(whole_number(1, 1000));
   posegraph
       ->add_option("--json", args->json_path,
                    "Write one JSON line per (problem, threads, solver) to FILE ('-': standard output, and the table "
