@@ -31,6 +31,9 @@ class ParameterLayout {
   int num_tangent_parameters() const { return num_tangent_; }           // the size of steps and gradients
   bool has_manifolds() const { return has_manifolds_; }                 // some variable block steps through one
   int num_blocks() const { return static_cast<int>(offsets_.size()); }  // parameter blocks, constant or not
+  // The user's memory of parameter block `block`, and its (ambient) size.
+  double* values(int block) const { return values_[static_cast<size_t>(block)]; }
+  int size(int block) const { return sizes_[static_cast<size_t>(block)]; }
   // Offset in x of parameter block `block`; -1 when it is constant.
   int offset(int block) const { return offsets_[static_cast<size_t>(block)]; }
   // Offset of the block's tangent coordinates; -1 when it is constant.
