@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "block_index_list.h"
 #include "curvature/manifold.h"
 #include "curvature/problem.h"
 
@@ -47,7 +48,9 @@ struct ParameterBlockInfo {
 struct ResidualBlockInfo {
   std::shared_ptr<const CostFunction> cost;
   std::shared_ptr<const LossFunction> loss;
-  std::vector<int> parameter_blocks;  // indices into Problem::Impl::parameter_blocks
+  // Indices into Problem::Impl::parameter_blocks; inline up to four, with
+  // no allocation per residual block.
+  internal::BlockIndexList parameter_blocks;
 };
 
 struct Problem::Impl {
