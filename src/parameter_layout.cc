@@ -57,6 +57,14 @@ ParameterLayout::ParameterLayout(const Problem::Impl& problem) {
     }
   }
   has_bounds_ = (lower_.array() > -kInf).any() || (upper_.array() < kInf).any();
+  if (!has_manifolds_) {
+    // The tangent layout is the ambient one: the accessors read offsets_
+    // and sizes_, and the per-block copies (24 bytes a block) go.
+    std::vector<int>().swap(tangent_offsets_);
+    std::vector<int>().swap(tangent_sizes_);
+    std::vector<const Manifold*>().swap(manifolds_);
+    std::vector<size_t>().swap(jacobian_offsets_);
+  }
 }
 
 void ParameterLayout::gather(Eigen::VectorXd* x) const {
