@@ -122,7 +122,12 @@ class Evaluator {
  private:
   struct Parameter;
   struct Block;
+  struct BlockRecord;
+  struct ParameterRecord;
   struct Scratch;
+  // The record's Block, with its cost function, loss and parameter blocks
+  // looked up, in scratch's storage (valid until the next expand() there).
+  const Block& expand(const BlockRecord& record, Scratch& scratch) const;
   bool evaluate_block(const Block& block, const double* x, double* residuals, bool want_jacobian,
                       Eigen::MatrixXd* dense, SparseRowMatrix* sparse, Scratch& scratch, double* cost,
                       std::string* error) const;
@@ -144,9 +149,10 @@ class Evaluator {
                                              double* tangent) const;
 
   Options options_;
+  const Problem::Impl* problem_;  // the cost functions and losses
   ParameterLayout layout_;
-  std::vector<Block> blocks_;
-  std::vector<Parameter> parameters_;  // every block's, block after block
+  std::vector<BlockRecord> records_;
+  std::vector<ParameterRecord> parameter_records_;  // every block's, block after block
   int num_residuals_ = 0;
   long nonzeros_ = 0;
   bool has_losses_ = false;
@@ -154,8 +160,6 @@ class Evaluator {
   std::unique_ptr<ThreadPool> pool_;
   std::vector<Scratch> scratch_;
   std::vector<double> block_costs_;
-  std::vector<char> block_failed_;
-  std::vector<std::string> block_errors_;
   std::vector<double> plus_jacobians_;  // at the point being evaluated (ParameterLayout::plus_jacobians)
   Eigen::VectorXd residual_buffer_;
   Eigen::VectorXd column_norm_buffer_;  // |J_col|^2 when the request has no place for them

@@ -48,8 +48,8 @@ ParameterLayout::ParameterLayout(const Problem::Impl& problem) {
     // left there mean nothing.
     if (offset < 0 || manifolds_[i]) continue;
     for (int k = 0; k < block.size; ++k) {
-      if (!block.lower.empty()) lower_[offset + k] = block.lower[k];
-      if (!block.upper.empty()) upper_[offset + k] = block.upper[k];
+      lower_[offset + k] = block.lower_bound(k);
+      upper_[offset + k] = block.upper_bound(k);
       if (has_manifolds_) {
         tangent_lower_[tangent_offsets_[i] + k] = lower_[offset + k];
         tangent_upper_[tangent_offsets_[i] + k] = upper_[offset + k];
@@ -57,6 +57,14 @@ ParameterLayout::ParameterLayout(const Problem::Impl& problem) {
     }
   }
   has_bounds_ = (lower_.array() > -kInf).any() || (upper_.array() < kInf).any();
+  if (!has_manifolds_) {
+    // The tangent layout is the ambient one: the accessors read offsets_
+    // and sizes_, and the per-block copies (24 bytes a block) go.
+    std::vector<int>().swap(tangent_offsets_);
+    std::vector<int>().swap(tangent_sizes_);
+    std::vector<const Manifold*>().swap(manifolds_);
+    std::vector<size_t>().swap(jacobian_offsets_);
+  }
 }
 
 void ParameterLayout::gather(Eigen::VectorXd* x) const {

@@ -31,13 +31,22 @@ class ParameterLayout {
   int num_tangent_parameters() const { return num_tangent_; }           // the size of steps and gradients
   bool has_manifolds() const { return has_manifolds_; }                 // some variable block steps through one
   int num_blocks() const { return static_cast<int>(offsets_.size()); }  // parameter blocks, constant or not
+  // The user's memory of parameter block `block`, and its (ambient) size.
+  double* values(int block) const { return values_[static_cast<size_t>(block)]; }
+  int size(int block) const { return sizes_[static_cast<size_t>(block)]; }
   // Offset in x of parameter block `block`; -1 when it is constant.
   int offset(int block) const { return offsets_[static_cast<size_t>(block)]; }
   // Offset of the block's tangent coordinates; -1 when it is constant.
-  int tangent_offset(int block) const { return tangent_offsets_[static_cast<size_t>(block)]; }
-  int tangent_size(int block) const { return tangent_sizes_[static_cast<size_t>(block)]; }
+  int tangent_offset(int block) const {
+    return has_manifolds_ ? tangent_offsets_[static_cast<size_t>(block)] : offset(block);
+  }
+  int tangent_size(int block) const {
+    return has_manifolds_ ? tangent_sizes_[static_cast<size_t>(block)] : size(block);
+  }
   // The manifold the block steps through; null for plain coordinates.
-  const Manifold* manifold(int block) const { return manifolds_[static_cast<size_t>(block)]; }
+  const Manifold* manifold(int block) const {
+    return has_manifolds_ ? manifolds_[static_cast<size_t>(block)] : nullptr;
+  }
 
   // The user's parameter blocks as one effective vector, and back.
   void gather(Eigen::VectorXd* x) const;
@@ -58,7 +67,9 @@ class ParameterLayout {
   // into *storage at plus_jacobian_offset(block). False (the block named in
   // *error) when a manifold cannot compute it.
   bool plus_jacobians(const Eigen::VectorXd& x, std::vector<double>* storage, std::string* error) const;
-  size_t plus_jacobian_offset(int block) const { return jacobian_offsets_[static_cast<size_t>(block)]; }
+  size_t plus_jacobian_offset(int block) const {
+    return has_manifolds_ ? jacobian_offsets_[static_cast<size_t>(block)] : 0;
+  }
   size_t plus_jacobian_storage() const { return jacobian_storage_; }
   // gradient_t = P^T gradient_a block by block, from an ambient gradient
   // (num_parameters()) and the plus-Jacobians of plus_jacobians().
@@ -74,9 +85,11 @@ class ParameterLayout {
   bool has_bounds() const { return has_bounds_; }
 
  private:
-  std::vector<double*> values_;             // per parameter block: the user's memory
-  std::vector<int> sizes_;                  // per parameter block
-  std::vector<int> offsets_;                // per parameter block; -1 when constant
+  std::vector<double*> values_;  // per parameter block: the user's memory
+  std::vector<int> sizes_;       // per parameter block
+  std::vector<int> offsets_;     // per parameter block; -1 when constant
+  // The next four only when has_manifolds_ (empty otherwise: the tangent
+  // layout is then the ambient one).
   std::vector<int> tangent_offsets_;        // per parameter block; -1 when constant
   std::vector<int> tangent_sizes_;          // per parameter block
   std::vector<const Manifold*> manifolds_;  // per parameter block; null for plain coordinates

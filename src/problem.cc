@@ -228,12 +228,12 @@ void Problem::set_lower_bound(double* values, int index, double lower) {
     throw Error("set_lower_bound: a lower bound of +inf at index " + std::to_string(index) + " of " + describe(values) +
                 " leaves no feasible value (-inf means no bound)");
   }
-  if (block.lower.empty()) block.lower.assign(block.size, -kInf);
-  if (!block.upper.empty() && lower > block.upper[index]) {
+  if (lower > block.upper_bound(index)) {
     throw Error("set_lower_bound: lower bound " + to_decimal(lower) + " exceeds upper bound " +
-                to_decimal(block.upper[index]) + " at index " + std::to_string(index) + " of " + describe(values));
+                to_decimal(block.upper_bound(index)) + " at index " + std::to_string(index) + " of " +
+                describe(values));
   }
-  block.lower[index] = lower;
+  block.mutable_bounds().lower[static_cast<size_t>(index)] = lower;
 }
 
 void Problem::set_upper_bound(double* values, int index, double upper) {
@@ -245,24 +245,24 @@ void Problem::set_upper_bound(double* values, int index, double upper) {
     throw Error("set_upper_bound: an upper bound of -inf at index " + std::to_string(index) + " of " +
                 describe(values) + " leaves no feasible value (+inf means no bound)");
   }
-  if (block.upper.empty()) block.upper.assign(block.size, kInf);
-  if (!block.lower.empty() && upper < block.lower[index]) {
+  if (upper < block.lower_bound(index)) {
     throw Error("set_upper_bound: upper bound " + to_decimal(upper) + " is below lower bound " +
-                to_decimal(block.lower[index]) + " at index " + std::to_string(index) + " of " + describe(values));
+                to_decimal(block.lower_bound(index)) + " at index " + std::to_string(index) + " of " +
+                describe(values));
   }
-  block.upper[index] = upper;
+  block.mutable_bounds().upper[static_cast<size_t>(index)] = upper;
 }
 
 double Problem::lower_bound(const double* values, int index) const {
   const ParameterBlockInfo& block = state().parameter_blocks[state().find_block(values, "lower_bound")];
   check_index(block, index, "lower_bound");
-  return block.lower.empty() ? -kInf : block.lower[index];
+  return block.lower_bound(index);
 }
 
 double Problem::upper_bound(const double* values, int index) const {
   const ParameterBlockInfo& block = state().parameter_blocks[state().find_block(values, "upper_bound")];
   check_index(block, index, "upper_bound");
-  return block.upper.empty() ? kInf : block.upper[index];
+  return block.upper_bound(index);
 }
 
 int Problem::num_parameter_blocks() const { return static_cast<int>(state().parameter_blocks.size()); }

@@ -1,6 +1,7 @@
 #include "schur/schur_structure.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -60,6 +61,11 @@ SchurStructure build_schur_structure(const Problem::Impl& problem, const Paramet
   // variable parameter blocks' columns in increasing order.
   const int num_residual_blocks = static_cast<int>(problem.residual_blocks.size());
   s.residual_blocks.resize(num_residual_blocks);
+  size_t num_f_cells = 0;  // counted first so that f_cells is allocated once, to size
+  for (const ResidualBlockInfo& info : problem.residual_blocks) {
+    for (int p : info.parameter_blocks) num_f_cells += s.f_block_of_parameter[p] >= 0 ? 1 : 0;
+  }
+  s.f_cells.reserve(num_f_cells);
   std::vector<int> chunk_sizes(s.e_blocks.size(), 0);
   std::vector<std::pair<int, int>> spans;  // (column, parameter block) of one residual block
   long row = 0, value = 0;
@@ -76,7 +82,7 @@ SchurStructure build_schur_structure(const Problem::Impl& problem, const Paramet
     rb.f_cell_begin = static_cast<int>(s.f_cells.size());
     int position = 0;
     for (auto [column, p] : spans) {
-      const long offset = value + position;
+      const int offset = static_cast<int>(value + position);  // checked below
       if (s.e_block_of_parameter[p] >= 0) {
         if (rb.e_block >= 0) {
           throw Error("Schur elimination: residual block " + std::to_string(b) + " reads two eliminated parameter " +
@@ -92,6 +98,10 @@ SchurStructure build_schur_structure(const Problem::Impl& problem, const Paramet
     }
     rb.f_cell_end = static_cast<int>(s.f_cells.size());
     rb.row_stride = position;
+    if (value + static_cast<long>(rb.num_rows) * position > std::numeric_limits<int>::max()) {
+      throw Error("Schur elimination: the Jacobian has more than " + std::to_string(std::numeric_limits<int>::max()) +
+                  " entries (from residual block " + std::to_string(b) + " on)");
+    }
     if (rb.e_block >= 0) ++chunk_sizes[rb.e_block];
     row += rb.num_rows;
     value += static_cast<long>(rb.num_rows) * position;

@@ -49,9 +49,12 @@ struct SchurStructure {
   };
 
   // A (residual block, parameter block) slice of the Jacobian.
+  // Offsets into the value array are int, as the SparseRowMatrix's own
+  // indices are: 8 bytes a cell and 28 a residual block, not 16 and 32 (a
+  // bundle adjustment has one f-cell and one residual block per observation).
   struct Cell {
-    int block = 0;          // index into e_blocks or f_blocks (whichever side the cell is on)
-    long value_offset = 0;  // in the CRS value array: the slice's first row, first column
+    int block = 0;         // index into e_blocks or f_blocks (whichever side the cell is on)
+    int value_offset = 0;  // in the CRS value array: the slice's first row, first column
   };
 
   struct ResidualBlock {
@@ -60,7 +63,7 @@ struct SchurStructure {
     int row_stride = 0;  // nonzeros per Jacobian row: the distance between its rows in the value array
     // The e-block it reads (index into e_blocks), -1 when none.
     int e_block = -1;
-    long e_value_offset = 0;  // the e-cell's value_offset (meaningless when e_block < 0)
+    int e_value_offset = 0;  // the e-cell's value_offset (meaningless when e_block < 0)
     // Its f-cells: f_cells[f_cell_begin .. f_cell_end), in increasing column order.
     int f_cell_begin = 0;
     int f_cell_end = 0;
@@ -104,7 +107,8 @@ struct SchurStructure {
 // e-blocks and every other variable block as an f-block. `layout` must be
 // the problem's. Throws curvature::Error naming the item when an eliminated
 // block is out of range, constant, listed twice, or when a residual block
-// reads two eliminated blocks.
+// reads two eliminated blocks, or when the Jacobian has more entries than
+// an int counts.
 SchurStructure build_schur_structure(const Problem::Impl& problem, const ParameterLayout& layout,
                                      std::span<const int> eliminated);
 
