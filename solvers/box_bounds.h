@@ -16,9 +16,17 @@ class BoxBounds {
   BoxBounds(Eigen::VectorXd lower, Eigen::VectorXd upper) : lower_(std::move(lower)), upper_(std::move(upper)) {
     constexpr double kInfinity = std::numeric_limits<double>::infinity();
     active_ = (lower_.array() > -kInfinity).any() || (upper_.array() < kInfinity).any();
+    // Unbounded (the common case): keep no per-coordinate infinities. A
+    // solve holds two of these, two vectors each, for as long as it runs,
+    // 6 MB on a bundle adjustment of 200,000 coordinates.
+    if (!active_) {
+      lower_.resize(0);
+      upper_.resize(0);
+    }
   }
 
   bool active() const { return active_; }
+  // Empty when !active().
   const Eigen::VectorXd& lower() const { return lower_; }
   const Eigen::VectorXd& upper() const { return upper_; }
 
