@@ -1,0 +1,152 @@
+#include "block_sparse_cholesky.h"
+
+#include <gtest/gtest.h>
+
+#include <Eigen/Cholesky>
+#include <random>
+#include <vector>
+
+namespace curvature::internal {
+namespace {
+
+// J^T J + D^2 of a random block-sparse J: each residual block couples two
+// random parameter blocks (a pose graph's edges) or one (a prior).
+Eigen::MatrixXd random_block_normal_matrix(int num_blocks, int block_size, int num_edges, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> pick(0, num_blocks - 1);
+  std::normal_distribution<double> normal;
+  const int n = num_blocks * block_size;
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(n, n);
+  for (int e = 0; e < num_edges; ++e) {
+    const int x = pick(rng);
+    const int y = e < num_blocks ? (e + 1) % num_blocks : pick(rng);
+    Eigen::MatrixXd j = Eigen::MatrixXd::Zero(block_size, n);
+    for (int r = 0; r < block_size; ++r) {
+      for (int c = 0; c < block_size; ++c) {
+        j(r, x * block_size + c) += normal(rng);
+        j(r, y * block_size + c) += normal(rng);
+      }
+    }
+    a += j.transpose() * j;
+  }
+  for (int k = 0; k < n; ++k) a(k, k) += 0.01 * (1.0 + k % 3);  // damping D^2
+  return a;
+}
+
+// The upper triangle of `a` column by column, every entry of a nonzero
+// block stored (zeros included), symmetrically permuted by `order` (blocks).
+struct UpperPattern {
+  std::vector<int> outer, inner;
+  std::vector<double> values;
+};
+
+UpperPattern upper_blocks(const Eigen::MatrixXd& a, int block_size) {
+  const int n = static_cast<int>(a.rows());
+  UpperPattern u;
+  u.outer.push_back(0);
+  for (int c = 0; c < n; ++c) {
+    for (int r = 0; r <= c; ++r) {
+      const bool block_nonzero =
+          a.block(r / block_size * block_size, c / block_size * block_size, block_size, block_size).norm() > 0.0;
+      if (!block_nonzero) continue;
+      u.inner.push_back(r);
+      u.values.push_back(a(r, c));
+    }
+    u.outer.push_back(static_cast<int>(u.inner.size()));
+  }
+  return u;
+}
+
+Eigen::MatrixXd permute_blocks(const Eigen::MatrixXd& a, int block_size, const std::vector<int>& order) {
+  const int nb = static_cast<int>(order.size());
+  Eigen::MatrixXd p(a.rows(), a.cols());
+  for (int i = 0; i < nb; ++i) {
+    for (int j = 0; j < nb; ++j) {
+      p.block(i * block_size, j * block_size, block_size, block_size) =
+          a.block(order[i] * block_size, order[j] * block_size, block_size, block_size);
+    }
+  }
+  return p;
+}
+
+std::vector<int> block_order_of(const Eigen::MatrixXd& a, int block_size) {
+  const int nb = static_cast<int>(a.rows()) / block_size;
+  std::vector<int> outer{0}, inner;
+  for (int i = 0; i < nb; ++i) {
+    for (int j = 0; j < nb; ++j) {
+      if (i != j && a.block(i * block_size, j * block_size, block_size, block_size).norm() > 0.0) inner.push_back(j);
+    }
+    outer.push_back(static_cast<int>(inner.size()));
+  }
+  return BlockSparseCholesky::block_ordering(nb, outer, inner);
+}
+
+void expect_matches_dense(int block_size, unsigned seed) {
+  const int num_blocks = 40;
+  const Eigen::MatrixXd original = random_block_normal_matrix(num_blocks, block_size, 90, seed);
+  const std::vector<int> order = block_order_of(original, block_size);
+  ASSERT_EQ(order.size(), static_cast<size_t>(num_blocks));
+  const Eigen::MatrixXd a = permute_blocks(original, block_size, order);
+  const UpperPattern u = upper_blocks(a, block_size);
+  BlockSparseCholesky cholesky;
+  const int n = static_cast<int>(a.rows());
+  ASSERT_EQ(cholesky.analyze(n, block_size, u.outer.data(), u.inner.data()), "");
+  const double shift = 0.5;
+  ASSERT_EQ(cholesky.factorize(u.values.data(), shift), "");
+  std::mt19937 rng(seed + 1);
+  std::normal_distribution<double> normal;
+  Eigen::VectorXd b(n);
+  for (int k = 0; k < n; ++k) b[k] = normal(rng);
+  Eigen::VectorXd x;
+  cholesky.solve(b, &x);
+  const Eigen::MatrixXd shifted = a + shift * Eigen::MatrixXd::Identity(n, n);
+  const Eigen::VectorXd expected = shifted.llt().solve(b);
+  EXPECT_LE((x - expected).norm(), 1e-10 * expected.norm());
+  const Eigen::VectorXd diagonal = shifted.llt().matrixL().toDenseMatrix().diagonal();
+  EXPECT_NEAR(cholesky.min_pivot(), diagonal.cwiseAbs2().minCoeff(), 1e-12 * diagonal.cwiseAbs2().maxCoeff());
+}
+
+TEST(BlockSparseCholesky, StepEqualsDenseCholeskyWithBlocksOfThree) {
+  for (unsigned seed = 1; seed <= 3; ++seed) expect_matches_dense(3, seed);
+}
+
+TEST(BlockSparseCholesky, StepEqualsDenseCholeskyWithBlocksOfSix) {
+  for (unsigned seed = 1; seed <= 3; ++seed) expect_matches_dense(6, seed);
+}
+
+TEST(BlockSparseCholesky, RefactorsWithNewValuesOverTheSamePattern) {
+  const Eigen::MatrixXd a = random_block_normal_matrix(20, 3, 40, 7);
+  UpperPattern u = upper_blocks(a, 3);
+  BlockSparseCholesky cholesky;
+  ASSERT_EQ(cholesky.analyze(60, 3, u.outer.data(), u.inner.data()), "");
+  for (double shift : {0.0, 1.0, 1e3}) {
+    ASSERT_EQ(cholesky.factorize(u.values.data(), shift), "");
+    Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(60, -1.0, 2.0);
+    Eigen::VectorXd x;
+    cholesky.solve(b, &x);
+    const Eigen::MatrixXd shifted = a + shift * Eigen::MatrixXd::Identity(60, 60);
+    EXPECT_LE((shifted * x - b).norm(), 1e-10 * b.norm()) << "shift " << shift;
+  }
+}
+
+TEST(BlockSparseCholesky, ReportsNotPositiveDefiniteWithTheBlockColumn) {
+  Eigen::MatrixXd a = random_block_normal_matrix(10, 3, 20, 3);
+  // Block 4's diagonal made negative.
+  a(13, 13) = -50.0;
+  const UpperPattern u = upper_blocks(a, 3);
+  BlockSparseCholesky cholesky;
+  ASSERT_EQ(cholesky.analyze(30, 3, u.outer.data(), u.inner.data()), "");
+  const std::string failure = cholesky.factorize(u.values.data(), 0.0);
+  EXPECT_NE(failure.find("not positive definite"), std::string::npos) << failure;
+  EXPECT_NE(failure.find("block column"), std::string::npos) << failure;
+}
+
+TEST(BlockSparseCholesky, RejectsABlockSizeThatDoesNotDivideTheMatrix) {
+  const std::vector<int> outer{0, 1, 2, 3, 4}, inner{0, 1, 2, 3};
+  BlockSparseCholesky cholesky;
+  EXPECT_NE(cholesky.analyze(4, 3, outer.data(), inner.data()).find("block size 3"), std::string::npos);
+  EXPECT_NE(cholesky.analyze(14, 7, outer.data(), inner.data()).find("block size 7"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace curvature::internal
