@@ -6,6 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "sparse_normal_cholesky.h"
+
 namespace curvature::internal {
 namespace {
 
@@ -146,6 +148,93 @@ TEST(BlockSparseCholesky, RejectsABlockSizeThatDoesNotDivideTheMatrix) {
   BlockSparseCholesky cholesky;
   EXPECT_NE(cholesky.analyze(4, 3, outer.data(), inner.data()).find("block size 3"), std::string::npos);
   EXPECT_NE(cholesky.analyze(14, 7, outer.data(), inner.data()).find("block size 7"), std::string::npos);
+}
+
+// A pose-graph-like J: each residual block of 3 rows reads two parameter
+// blocks of `block_size` columns; the first block is not anchored, so J has
+// a null space (a gauge) unless damped.
+SparseRowMatrix random_block_jacobian(int num_blocks, int block_size, int num_edges, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> pick(0, num_blocks - 1);
+  std::normal_distribution<double> normal;
+  std::vector<Eigen::Triplet<double, int>> entries;
+  for (int e = 0; e < num_edges; ++e) {
+    int x = e < num_blocks - 1 ? e : pick(rng);
+    int y = e < num_blocks - 1 ? e + 1 : pick(rng);
+    if (x == y) y = (x + 1) % num_blocks;
+    for (int r = 0; r < block_size; ++r) {
+      for (int c = 0; c < block_size; ++c) {
+        entries.emplace_back(e * block_size + r, x * block_size + c, normal(rng));
+        entries.emplace_back(e * block_size + r, y * block_size + c, normal(rng));
+      }
+    }
+  }
+  SparseRowMatrix j(num_edges * block_size, num_blocks * block_size);
+  j.setFromTriplets(entries.begin(), entries.end());
+  j.makeCompressed();
+  return j;
+}
+
+TEST(BlockSparseCholeskyInSolver, DampedStepEqualsTheScalarFactorizationsForBlocksOfThreeAndSix) {
+  for (int block_size : {3, 6}) {
+    const SparseRowMatrix j = random_block_jacobian(50, block_size, 120, 11);
+    const Eigen::VectorXd r = Eigen::VectorXd::LinSpaced(j.rows(), -1.0, 1.0);
+    SparseNormalCholeskySolver block(1, SparseNormalCholeskySolver::BlockPath::kAlways);
+    SparseNormalCholeskySolver scalar(1, SparseNormalCholeskySolver::BlockPath::kNever);
+    ASSERT_TRUE(block.prepare(JacobianRef{.sparse = &j}, r).success);
+    ASSERT_TRUE(scalar.prepare(JacobianRef{.sparse = &j}, r).success);
+    EXPECT_EQ(block.block_size(), block_size);
+    EXPECT_EQ(scalar.block_size(), 0);
+    for (double damping : {1e-3, 1.0, 100.0}) {
+      const Eigen::VectorXd d = Eigen::VectorXd::Constant(j.cols(), damping);
+      Eigen::VectorXd step_block, step_scalar;
+      const LinearSolverResult b = block.solve(d, &step_block);
+      const LinearSolverResult s = scalar.solve(d, &step_scalar);
+      ASSERT_TRUE(b.success) << b.message;
+      ASSERT_TRUE(s.success) << s.message;
+      EXPECT_LE((step_block - step_scalar).norm(), 1e-10 * step_scalar.norm()) << block_size << " " << damping;
+    }
+  }
+}
+
+TEST(BlockSparseCholeskyInSolver, UndampedGaugeIsRegularizedAndSaysSo) {
+  // Every residual reads two blocks through opposite Jacobians, so moving
+  // all blocks together changes nothing: J^T J is singular. Zeros are
+  // stored, so each row reads its blocks whole, as a residual block's do.
+  std::vector<Eigen::Triplet<double, int>> entries;
+  for (int e = 0; e < 5; ++e) {
+    for (int k = 0; k < 3; ++k) {
+      for (int c = 0; c < 3; ++c) {
+        entries.emplace_back(3 * e + k, 3 * e + c, k == c ? 1.0 : 0.0);
+        entries.emplace_back(3 * e + k, 3 * (e + 1) + c, k == c ? -1.0 : 0.0);
+      }
+    }
+  }
+  SparseRowMatrix j(15, 18);
+  j.setFromTriplets(entries.begin(), entries.end());
+  j.makeCompressed();
+  SparseNormalCholeskySolver solver(1, SparseNormalCholeskySolver::BlockPath::kAlways);
+  const Eigen::VectorXd r = Eigen::VectorXd::Ones(15);
+  ASSERT_TRUE(solver.prepare(JacobianRef{.sparse = &j}, r).success);
+  ASSERT_EQ(solver.block_size(), 3);
+  Eigen::VectorXd step;
+  const LinearSolverResult result = solver.solve(Eigen::VectorXd::Zero(18), &step);
+  ASSERT_TRUE(result.success) << result.message;
+  EXPECT_NE(result.message.find("regularization"), std::string::npos) << result.message;
+  EXPECT_LE((j.transpose() * (j * step + r)).norm(), 1e-6);
+}
+
+TEST(BlockSparseCholeskyInSolver, ColumnsNotInWholeBlocksKeepTheScalarFactorization) {
+  SparseRowMatrix j(2, 4);
+  j.insert(0, 0) = 1.0;
+  j.insert(0, 1) = 2.0;
+  j.insert(1, 1) = 1.0;
+  j.insert(1, 2) = 1.0;
+  j.insert(1, 3) = 3.0;
+  j.makeCompressed();
+  SparseNormalCholeskySolver solver(1, SparseNormalCholeskySolver::BlockPath::kAlways);
+  ASSERT_TRUE(solver.prepare(JacobianRef{.sparse = &j}, Eigen::VectorXd::Ones(2)).success);
+  EXPECT_EQ(solver.block_size(), 0);
 }
 
 }  // namespace
