@@ -7,7 +7,6 @@
 #include <cmath>
 #include <limits>
 
-
 namespace curvature::internal {
 
 std::vector<int> BlockSparseCholesky::block_ordering(int num_blocks, const std::vector<int>& block_outer,
@@ -104,12 +103,19 @@ std::string BlockSparseCholesky::analyze(int n, int block_size, const int* outer
   col_start_.assign(1, 0);
   col_rows_.clear();
   panel_start_.assign(1, 0);
+  double flops = 0.0, nonzeros = 0.0;
   for (int J = 0; J < nb; ++J) {
+    for (int i = 0; i < B; ++i) {
+      const double entries = static_cast<double>(columns[J].size()) * B - i;
+      flops += entries * entries;
+      nonzeros += entries;
+    }
     col_rows_.insert(col_rows_.end(), columns[J].begin(), columns[J].end());
     col_start_.push_back(static_cast<int>(col_rows_.size()));
     panel_start_.push_back(panel_start_.back() + columns[J].size() * static_cast<size_t>(B * B));
   }
   factor_.assign(panel_start_.back(), 0.0);
+  flops_per_nonzero_ = nonzeros > 0.0 ? flops / nonzeros : 0.0;
 
   // Entry (r, c), r <= c, is L's (c, r): block column r / B, at the place
   // of block c / B in that column's list.
@@ -199,8 +205,8 @@ std::string BlockSparseCholesky::factorize_fixed(const double* values, double sh
       min_pivot = std::min(min_pivot, pivot);
     }
     if (count_j > 1) {
-      Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, B>, 0, Eigen::OuterStride<>> below(
-          panel_j + B, ld_j - B, B, Eigen::OuterStride<>(ld_j));
+      Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, B>, 0, Eigen::OuterStride<>> below(panel_j + B, ld_j - B, B,
+                                                                                          Eigen::OuterStride<>(ld_j));
       // below := below L_JJ^-T
       diagonal.transpose().template triangularView<Eigen::Upper>().template solveInPlace<Eigen::OnTheRight>(below);
     }
@@ -255,8 +261,8 @@ void BlockSparseCholesky::solve_fixed(const Eigen::VectorXd& b, Eigen::VectorXd*
     const double* panel = factor + panel_start_[J];
     Eigen::Map<Vec> x_j(y + J * B);
     for (int q = 1; q < count_j; ++q) {
-      x_j.noalias() -=
-          ConstBlockMap(panel + q * B, B, B, Eigen::OuterStride<>(ld)).transpose() * Eigen::Map<const Vec>(y + rows_j[q] * B);
+      x_j.noalias() -= ConstBlockMap(panel + q * B, B, B, Eigen::OuterStride<>(ld)).transpose() *
+                       Eigen::Map<const Vec>(y + rows_j[q] * B);
     }
     ConstBlockMap(panel, B, B, Eigen::OuterStride<>(ld))
         .transpose()

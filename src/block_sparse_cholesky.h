@@ -49,6 +49,10 @@ class BlockSparseCholesky {
   void solve(const Eigen::VectorXd& b, Eigen::VectorXd* x) const;
 
   int num_blocks() const { return num_blocks_; }
+  // Of the last analysis, counted per scalar column j of L (c_j entries,
+  // the diagonal included): sum c_j^2 / sum c_j, the measure by which
+  // CHOLMOD chooses between its simplicial and supernodal factorizations.
+  double flops_per_nonzero() const { return flops_per_nonzero_; }
   // Stored doubles of L (diagonal blocks included).
   size_t factor_size() const { return factor_.size(); }
 
@@ -75,6 +79,7 @@ class BlockSparseCholesky {
   std::vector<double> update_;  // scratch: one column panel's update
   std::vector<int> relative_;   // scratch: block -> place in the current column
   double min_pivot_ = 0.0;
+  double flops_per_nonzero_ = 0.0;
 };
 
 }  // namespace curvature::internal

@@ -63,9 +63,8 @@ int SparseNormalCholeskySolver::uniform_block_size(const SparseRowMatrix& j) {
   return 0;
 }
 
-bool SparseNormalCholeskySolver::use_block_path(int block_size) const {
-  if (block_size == 0 || block_path_ == BlockPath::kNever) return false;
-  return true;
+bool SparseNormalCholeskySolver::use_block_path() const {
+  return block_path_ == BlockPath::kAlways || block_factorization_.flops_per_nonzero() < kMaxBlockFlopsPerNonzero;
 }
 
 std::vector<int> SparseNormalCholeskySolver::block_column_ordering() const {
@@ -99,16 +98,21 @@ LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j)
   product_.analyze(j);
   ++num_symbolic_analyses_;
   analyzed_ = false;
-  const int block_size = uniform_block_size(j);
-  block_size_ = use_block_path(block_size) ? block_size : 0;
+  block_size_ = block_path_ == BlockPath::kNever ? 0 : uniform_block_size(j);
   if (block_size_ > 0) {
     product_.set_ordering(block_column_ordering(), false);
     values_.assign(product_.nonzeros(), 0.0);
     const std::string failure =
         block_factorization_.analyze(product_.cols(), block_size_, product_.outer().data(), product_.inner().data());
-    analyzed_ = failure.empty();
-    if (!analyzed_) return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
-    return {.success = true, .iterations = 1, .message = {}};
+    if (!failure.empty())
+      return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
+    if (use_block_path()) {
+      analyzed_ = true;
+      return {.success = true, .iterations = 1, .message = {}};
+    }
+    // Back to J's column order for the scalar factorization's own ordering.
+    block_size_ = 0;
+    product_.analyze(j);
   }
   std::vector<int> permutation;
   std::string failure = factorization_.fill_reducing_ordering(

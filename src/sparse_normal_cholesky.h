@@ -45,8 +45,13 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   // 6: a pose graph's parameter blocks), the matrix can instead be ordered
   // and factored block by block (block_sparse_cholesky.h), one thread,
   // with the same scaling, damping, regularization retry and pivot test.
-  // `block_path` says whether that is done: kAuto by the rule in
-  // use_block_path(), or always / never where the structure allows it.
+  // `block_path` says whether that is done: always / never where the
+  // structure allows it, or, with kAuto, when the block factor is sparse
+  // enough that entry-by-entry or tiny-supernode work is what it replaces
+  // (kMaxBlockFlopsPerNonzero); a denser factor goes to the scalar
+  // factorization, whose supernodes then use dense BLAS kernels. The choice
+  // depends on J's pattern alone, never on the thread count, so results
+  // stay the same for any count.
   enum class BlockPath { kAuto, kAlways, kNever };
   explicit SparseNormalCholeskySolver(int num_threads = 1, BlockPath block_path = BlockPath::kAuto);
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
@@ -56,6 +61,12 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   // Added to the scaled (unit-diagonal) matrix when the first factorization
   // fails or is numerically singular.
   static constexpr double kRegularization = 1e-10;
+  // The block path's limit on the factor's flops per entry (CHOLMOD's
+  // measure; it goes supernodal at 40). Measured, one thread, against
+  // CHOLMOD: faster on manhattanOlson3500 (35.8), input_MITb (9.9) and
+  // parking-garage (52.2), slower on sphere2500 (300), whose larger
+  // supernodes CHOLMOD factors with BLAS.
+  static constexpr double kMaxBlockFlopsPerNonzero = 100.0;
   // The smallest Cholesky pivot (L_jj^2, or D_jj for an LDL' factor) over the
   // largest diagonal entry of the undamped scaled matrix below which the
   // matrix counts as singular. Relative to the undamped diagonal, not to the
@@ -78,7 +89,7 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   // The largest b in 6 .. 2 that divides J's columns into runs every row
   // reads whole, or 0.
   static int uniform_block_size(const SparseRowMatrix& j);
-  bool use_block_path(int block_size) const;
+  bool use_block_path() const;
   // Fill-reducing order of J's column blocks of block_size_, expanded to
   // columns.
   std::vector<int> block_column_ordering() const;
