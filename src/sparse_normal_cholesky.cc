@@ -110,8 +110,10 @@ LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j)
       analyzed_ = true;
       return {.success = true, .iterations = 1, .message = {}};
     }
-    // Back to J's column order for the scalar factorization's own ordering.
+    // Back to J's column order for the scalar factorization's own ordering;
+    // the block factor's storage is released.
     block_size_ = 0;
+    block_factorization_ = BlockSparseCholesky();
     product_.analyze(j);
   }
   std::vector<int> permutation;
