@@ -31,7 +31,8 @@ void copy_dense_to_sparse(const Eigen::MatrixXd& dense, SparseRowMatrix* sparse)
 
 }  // namespace
 
-SparseNormalCholeskySolver::SparseNormalCholeskySolver(int num_threads) {
+SparseNormalCholeskySolver::SparseNormalCholeskySolver(int num_threads, BlockPath block_path)
+    : block_path_(block_path) {
   ThreadPool::check_num_threads(num_threads);
   if (num_threads > 1) {
     pool_ = std::make_unique<ThreadPool>(num_threads);
@@ -39,10 +40,82 @@ SparseNormalCholeskySolver::SparseNormalCholeskySolver(int num_threads) {
   }
 }
 
+int SparseNormalCholeskySolver::uniform_block_size(const SparseRowMatrix& j) {
+  const int n = static_cast<int>(j.cols());
+  const int* outer = j.outerIndexPtr();
+  const int* inner = j.innerIndexPtr();
+  for (int b = BlockSparseCholesky::kMaxBlockSize; b >= 2; --b) {
+    if (n == 0 || n % b != 0) continue;
+    bool whole = true;
+    for (Eigen::Index row = 0; row < j.rows() && whole; ++row) {
+      const int begin = outer[row];
+      const int end = outer[row + 1];
+      if ((end - begin) % b != 0) {
+        whole = false;
+        break;
+      }
+      for (int p = begin; p < end && whole; p += b) {
+        whole = inner[p] % b == 0 && inner[p + b - 1] == inner[p] + b - 1;
+      }
+    }
+    if (whole) return b;
+  }
+  return 0;
+}
+
+bool SparseNormalCholeskySolver::use_block_path() const {
+  return block_path_ == BlockPath::kAlways || block_factorization_.flops_per_nonzero() < kMaxBlockFlopsPerNonzero;
+}
+
+std::vector<int> SparseNormalCholeskySolver::block_column_ordering() const {
+  const int b = block_size_;
+  const int num_blocks = product_.cols() / b;
+  const std::vector<int>& outer = product_.outer();
+  const std::vector<int>& inner = product_.inner();
+  std::vector<int> block_outer(1, 0), block_inner, marker(static_cast<size_t>(num_blocks), -1);
+  for (int block = 0; block < num_blocks; ++block) {
+    marker[block] = block;
+    for (int c = block * b; c < (block + 1) * b; ++c) {
+      for (int p = outer[c]; p < outer[c + 1]; ++p) {
+        const int other = inner[p] / b;
+        if (marker[other] != block) {
+          marker[other] = block;
+          block_inner.push_back(other);
+        }
+      }
+    }
+    block_outer.push_back(static_cast<int>(block_inner.size()));
+  }
+  const std::vector<int> order = BlockSparseCholesky::block_ordering(num_blocks, block_outer, block_inner);
+  std::vector<int> permutation(static_cast<size_t>(product_.cols()));
+  for (int k = 0; k < num_blocks; ++k) {
+    for (int i = 0; i < b; ++i) permutation[k * b + i] = order[k] * b + i;
+  }
+  return permutation;
+}
+
 LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j) {
   product_.analyze(j);
   ++num_symbolic_analyses_;
   analyzed_ = false;
+  block_size_ = block_path_ == BlockPath::kNever ? 0 : uniform_block_size(j);
+  if (block_size_ > 0) {
+    product_.set_ordering(block_column_ordering(), false);
+    values_.assign(product_.nonzeros(), 0.0);
+    const std::string failure =
+        block_factorization_.analyze(product_.cols(), block_size_, product_.outer().data(), product_.inner().data());
+    if (!failure.empty())
+      return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
+    if (use_block_path()) {
+      analyzed_ = true;
+      return {.success = true, .iterations = 1, .message = {}};
+    }
+    // Back to J's column order for the scalar factorization's own ordering;
+    // the block factor's storage is released.
+    block_size_ = 0;
+    block_factorization_ = BlockSparseCholesky();
+    product_.analyze(j);
+  }
   std::vector<int> permutation;
   std::string failure = factorization_.fill_reducing_ordering(
       {.n = product_.cols(), .outer = product_.outer().data(), .inner = product_.inner().data(), .values = nullptr},
@@ -115,6 +188,15 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
   return {.success = true, .iterations = 1, .message = {}};
 }
 
+std::string SparseNormalCholeskySolver::factorize(double shift) {
+  if (block_size_ > 0) return block_factorization_.factorize(values_.data(), shift);
+  return factorization_.factorize(damped_matrix_view(), shift);
+}
+
+double SparseNormalCholeskySolver::min_pivot() const {
+  return block_size_ > 0 ? block_factorization_.min_pivot() : factorization_.min_pivot();
+}
+
 LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) {
   const Eigen::Index n = scale_.size();
   check_damping("SparseNormalCholeskySolver", prepared_, n, d, dx);
@@ -126,16 +208,14 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
     const double scaled_damping = d[product_.column(static_cast<int>(k))] * scale_[k];
     values_[product_.diagonal_position(static_cast<int>(k))] = scaled_diagonal_[k] + scaled_damping * scaled_damping;
   }
-  const SymmetricUpperView a = damped_matrix_view();
-
   std::string note;
-  if (const std::string failure = factorization_.factorize(a, 0.0); !failure.empty()) {
+  if (const std::string failure = factorize(0.0); !failure.empty()) {
     note = "J^T J + D^2 is not positive definite (" + failure + ")";
-  } else if (const double ratio = factorization_.min_pivot() / max_scaled_diagonal_; !(ratio >= kMinPivotRatio)) {
+  } else if (const double ratio = min_pivot() / max_scaled_diagonal_; !(ratio >= kMinPivotRatio)) {
     note = "J^T J + D^2 is numerically singular (pivot ratio " + to_decimal(ratio) + ")";
   }
   if (!note.empty()) {
-    if (const std::string failure = factorization_.factorize(a, kRegularization); !failure.empty()) {
+    if (const std::string failure = factorize(kRegularization); !failure.empty()) {
       return {.success = false,
               .iterations = 1,
               .message = "SparseNormalCholeskySolver: " + note + ", and regularization did not help (" + failure + ")"};
@@ -144,7 +224,9 @@ LinearSolverResult SparseNormalCholeskySolver::solve(const Eigen::VectorXd& d, E
            to_decimal(kRegularization) + " on the Jacobi-scaled matrix";
   }
 
-  if (const std::string failure = factorization_.solve(rhs_, &solution_); !failure.empty()) {
+  if (block_size_ > 0) {
+    block_factorization_.solve(rhs_, &solution_);
+  } else if (const std::string failure = factorization_.solve(rhs_, &solution_); !failure.empty()) {
     return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
   }
   for (Eigen::Index k = 0; k < n; ++k) (*dx)[product_.column(static_cast<int>(k))] = scale_[k] * solution_[k];

@@ -1,0 +1,274 @@
+#include "block_sparse_cholesky.h"
+
+#include <Eigen/Cholesky>
+#include <Eigen/OrderingMethods>
+#include <Eigen/SparseCore>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace curvature::internal {
+
+std::vector<int> BlockSparseCholesky::block_ordering(int num_blocks, const std::vector<int>& block_outer,
+                                                     const std::vector<int>& block_inner) {
+  std::vector<Eigen::Triplet<double, int>> entries;
+  entries.reserve(block_inner.size() * 2 + static_cast<size_t>(num_blocks));
+  for (int a = 0; a < num_blocks; ++a) {
+    entries.emplace_back(a, a, 1.0);
+    for (int p = block_outer[a]; p < block_outer[a + 1]; ++p) {
+      entries.emplace_back(a, block_inner[p], 1.0);
+      entries.emplace_back(block_inner[p], a, 1.0);
+    }
+  }
+  Eigen::SparseMatrix<double, Eigen::ColMajor, int> pattern(num_blocks, num_blocks);
+  pattern.setFromTriplets(entries.begin(), entries.end());
+  // What Eigen's simplicial Cholesky calls P^-1: entry k is the block that
+  // goes k-th.
+  Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> inverse;
+  Eigen::AMDOrdering<int> amd;
+  amd(pattern, inverse);
+  return {inverse.indices().data(), inverse.indices().data() + inverse.indices().size()};
+}
+
+std::string BlockSparseCholesky::analyze(int n, int block_size, const int* outer, const int* inner) {
+  if (block_size < 1 || block_size > kMaxBlockSize || n % block_size != 0) {
+    return "block size " + std::to_string(block_size) + " does not divide " + std::to_string(n) +
+           " or is not in 1 .. " + std::to_string(kMaxBlockSize);
+  }
+  n_ = n;
+  block_size_ = block_size;
+  const int B = block_size;
+  const int nb = n / B;
+  num_blocks_ = nb;
+
+  // The block pattern of the strict upper triangle, column by column.
+  std::vector<int> a_start(static_cast<size_t>(nb) + 1, 0), a_rows;
+  std::vector<int> marker(static_cast<size_t>(nb), -1);
+  for (int J = 0; J < nb; ++J) {
+    marker[J] = J;
+    for (int c = J * B; c < (J + 1) * B; ++c) {
+      for (int p = outer[c]; p < outer[c + 1]; ++p) {
+        const int I = inner[p] / B;
+        if (inner[p] > c) return "entry below the diagonal in column " + std::to_string(c);
+        if (marker[I] != J) {
+          marker[I] = J;
+          a_rows.push_back(I);
+        }
+      }
+    }
+    a_start[J + 1] = static_cast<int>(a_rows.size());
+  }
+
+  // Block elimination tree (Liu, with path compression through `ancestor`),
+  // then each row of L: the blocks met walking up the tree from each block
+  // of A's column J until J or a block already met.
+  std::vector<int> parent(static_cast<size_t>(nb), -1), ancestor(static_cast<size_t>(nb), -1);
+  for (int J = 0; J < nb; ++J) {
+    for (int p = a_start[J]; p < a_start[J + 1]; ++p) {
+      for (int I = a_rows[p]; I != -1 && I < J;) {
+        const int next = ancestor[I];
+        ancestor[I] = J;
+        if (next == -1) {
+          parent[I] = J;
+          break;
+        }
+        I = next;
+      }
+    }
+  }
+  std::vector<std::vector<int>> columns(static_cast<size_t>(nb));
+  for (int J = 0; J < nb; ++J) columns[J].push_back(J);
+  row_start_.assign(1, 0);
+  row_cols_.clear();
+  row_place_.clear();
+  std::fill(marker.begin(), marker.end(), -1);
+  std::vector<int> row;
+  for (int J = 0; J < nb; ++J) {
+    marker[J] = J;
+    row.clear();
+    for (int p = a_start[J]; p < a_start[J + 1]; ++p) {
+      for (int K = a_rows[p]; K != -1 && marker[K] != J; K = parent[K]) {
+        marker[K] = J;
+        row.push_back(K);
+      }
+    }
+    std::sort(row.begin(), row.end());
+    for (int K : row) {
+      row_cols_.push_back(K);
+      row_place_.push_back(static_cast<int>(columns[K].size()));
+      columns[K].push_back(J);
+    }
+    row_start_.push_back(static_cast<int>(row_cols_.size()));
+  }
+  col_start_.assign(1, 0);
+  col_rows_.clear();
+  panel_start_.assign(1, 0);
+  double flops = 0.0, nonzeros = 0.0;
+  for (int J = 0; J < nb; ++J) {
+    for (int i = 0; i < B; ++i) {
+      const double entries = static_cast<double>(columns[J].size()) * B - i;
+      flops += entries * entries;
+      nonzeros += entries;
+    }
+    col_rows_.insert(col_rows_.end(), columns[J].begin(), columns[J].end());
+    col_start_.push_back(static_cast<int>(col_rows_.size()));
+    panel_start_.push_back(panel_start_.back() + columns[J].size() * static_cast<size_t>(B * B));
+  }
+  factor_.assign(panel_start_.back(), 0.0);
+  flops_per_nonzero_ = nonzeros > 0.0 ? flops / nonzeros : 0.0;
+
+  // Entry (r, c), r <= c, is L's (c, r): block column r / B, at the place
+  // of block c / B in that column's list.
+  relative_.assign(static_cast<size_t>(nb), -1);
+  scatter_.resize(static_cast<size_t>(outer[n]));
+  diagonal_.assign(static_cast<size_t>(n), 0);
+  for (int c = 0; c < n; ++c) {
+    for (int p = outer[c]; p < outer[c + 1]; ++p) {
+      const int r = inner[p];
+      const int J = r / B;
+      const int I = c / B;
+      const int* rows = col_rows_.data() + col_start_[J];
+      const int count = col_start_[J + 1] - col_start_[J];
+      const int q = static_cast<int>(std::lower_bound(rows + 1, rows + count, I) - rows);
+      const int at = I == J ? 0 : q;
+      const size_t ld = static_cast<size_t>(count * B);
+      scatter_[p] = panel_start_[J] + static_cast<size_t>(r % B) * ld + static_cast<size_t>(at * B + c % B);
+      if (r == c) diagonal_[c] = scatter_[p];
+    }
+  }
+  return {};
+}
+
+std::string BlockSparseCholesky::factorize(const double* values, double shift) {
+  switch (block_size_) {
+    case 1:
+      return factorize_fixed<1>(values, shift);
+    case 2:
+      return factorize_fixed<2>(values, shift);
+    case 3:
+      return factorize_fixed<3>(values, shift);
+    case 4:
+      return factorize_fixed<4>(values, shift);
+    case 5:
+      return factorize_fixed<5>(values, shift);
+    case 6:
+      return factorize_fixed<6>(values, shift);
+    default:
+      return "not analyzed";
+  }
+}
+
+template <int B>
+std::string BlockSparseCholesky::factorize_fixed(const double* values, double shift) {
+  using Block = Eigen::Matrix<double, B, B>;
+  using BlockMap = Eigen::Map<Block, 0, Eigen::OuterStride<>>;
+  std::fill(factor_.begin(), factor_.end(), 0.0);
+  double* factor = factor_.data();
+  for (size_t p = 0; p < scatter_.size(); ++p) factor[scatter_[p]] = values[p];
+  for (size_t k = 0; k < diagonal_.size(); ++k) factor[diagonal_[k]] += shift;
+  std::vector<int>& relative = relative_;
+  double min_pivot = std::numeric_limits<double>::infinity();
+
+  for (int J = 0; J < num_blocks_; ++J) {
+    const int* rows_j = col_rows_.data() + col_start_[J];
+    const int count_j = col_start_[J + 1] - col_start_[J];
+    const Eigen::Index ld_j = static_cast<Eigen::Index>(count_j) * B;
+    double* panel_j = factor + panel_start_[J];
+    for (int q = 0; q < count_j; ++q) relative[rows_j[q]] = q;
+    // Left-looking: subtract L(I, K) L(J, K)' for every K with L(J, K) != 0
+    // and every I >= J in K's column.
+    for (int e = row_start_[J]; e < row_start_[J + 1]; ++e) {
+      const int K = row_cols_[e];
+      const int place = row_place_[e];
+      const int* rows_k = col_rows_.data() + col_start_[K];
+      const int count_k = col_start_[K + 1] - col_start_[K];
+      const Eigen::Index ld_k = static_cast<Eigen::Index>(count_k) * B;
+      const double* panel_k = factor + panel_start_[K];
+      const Block l_jk = BlockMap(const_cast<double*>(panel_k) + place * B, B, B, Eigen::OuterStride<>(ld_k));
+      for (int t = place; t < count_k; ++t) {
+        const BlockMap l_ik(const_cast<double*>(panel_k) + t * B, B, B, Eigen::OuterStride<>(ld_k));
+        BlockMap target(panel_j + relative[rows_k[t]] * B, B, B, Eigen::OuterStride<>(ld_j));
+        target.noalias() -= l_ik * l_jk.transpose();
+      }
+    }
+    BlockMap diagonal(panel_j, B, B, Eigen::OuterStride<>(ld_j));
+    Eigen::LLT<Block> llt(diagonal);
+    if (llt.info() != Eigen::Success) {
+      return "not positive definite at block column " + std::to_string(J);
+    }
+    diagonal = llt.matrixL();
+    for (int i = 0; i < B; ++i) {
+      const double pivot = diagonal(i, i) * diagonal(i, i);
+      if (!(pivot > 0.0) || !std::isfinite(pivot)) {
+        return "not positive definite at block column " + std::to_string(J);
+      }
+      min_pivot = std::min(min_pivot, pivot);
+    }
+    if (count_j > 1) {
+      Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, B>, 0, Eigen::OuterStride<>> below(panel_j + B, ld_j - B, B,
+                                                                                          Eigen::OuterStride<>(ld_j));
+      // below := below L_JJ^-T
+      diagonal.transpose().template triangularView<Eigen::Upper>().template solveInPlace<Eigen::OnTheRight>(below);
+    }
+  }
+  min_pivot_ = num_blocks_ > 0 ? min_pivot : 0.0;
+  return {};
+}
+
+void BlockSparseCholesky::solve(const Eigen::VectorXd& b, Eigen::VectorXd* x) const {
+  switch (block_size_) {
+    case 1:
+      return solve_fixed<1>(b, x);
+    case 2:
+      return solve_fixed<2>(b, x);
+    case 3:
+      return solve_fixed<3>(b, x);
+    case 4:
+      return solve_fixed<4>(b, x);
+    case 5:
+      return solve_fixed<5>(b, x);
+    case 6:
+      return solve_fixed<6>(b, x);
+    default:
+      x->resize(0);
+  }
+}
+
+template <int B>
+void BlockSparseCholesky::solve_fixed(const Eigen::VectorXd& b, Eigen::VectorXd* x) const {
+  using Block = Eigen::Matrix<double, B, B>;
+  using ConstBlockMap = Eigen::Map<const Block, 0, Eigen::OuterStride<>>;
+  using Vec = Eigen::Matrix<double, B, 1>;
+  *x = b;
+  double* y = x->data();
+  const double* factor = factor_.data();
+  for (int J = 0; J < num_blocks_; ++J) {
+    const int* rows_j = col_rows_.data() + col_start_[J];
+    const int count_j = col_start_[J + 1] - col_start_[J];
+    const Eigen::Index ld = static_cast<Eigen::Index>(count_j) * B;
+    const double* panel = factor + panel_start_[J];
+    Eigen::Map<Vec> y_j(y + J * B);
+    ConstBlockMap(panel, B, B, Eigen::OuterStride<>(ld)).template triangularView<Eigen::Lower>().solveInPlace(y_j);
+    for (int q = 1; q < count_j; ++q) {
+      Eigen::Map<Vec>(y + rows_j[q] * B).noalias() -=
+          ConstBlockMap(panel + q * B, B, B, Eigen::OuterStride<>(ld)) * y_j;
+    }
+  }
+  for (int J = num_blocks_ - 1; J >= 0; --J) {
+    const int* rows_j = col_rows_.data() + col_start_[J];
+    const int count_j = col_start_[J + 1] - col_start_[J];
+    const Eigen::Index ld = static_cast<Eigen::Index>(count_j) * B;
+    const double* panel = factor + panel_start_[J];
+    Eigen::Map<Vec> x_j(y + J * B);
+    for (int q = 1; q < count_j; ++q) {
+      x_j.noalias() -= ConstBlockMap(panel + q * B, B, B, Eigen::OuterStride<>(ld)).transpose() *
+                       Eigen::Map<const Vec>(y + rows_j[q] * B);
+    }
+    ConstBlockMap(panel, B, B, Eigen::OuterStride<>(ld))
+        .transpose()
+        .template triangularView<Eigen::Upper>()
+        .solveInPlace(x_j);
+  }
+}
+
+}  // namespace curvature::internal
