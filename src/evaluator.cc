@@ -297,15 +297,9 @@ bool Evaluator::evaluate_block_into_dense(const Block& block, const double* x, d
   // columns (see evaluate_block).
   if (block.row_nonzeros < layout_.num_tangent_parameters()) dense->middleRows(block.row, m).setZero();
   const size_t count = block.parameters.size();
-  bool any_variable = false;
-  for (size_t k = 0; k < count; ++k) {
-    const auto& parameter = block.parameters[k];
-    const bool variable = parameter.offset >= 0;
-    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
-    scratch.jacobian_pointers[k] =
-        variable ? dense->data() + parameter.tangent_offset * leading_dimension + block.row : nullptr;
-    any_variable = any_variable || variable;
-  }
+  const bool any_variable = point_at_parameters(block, x, scratch, [&](size_t, const auto& parameter) {
+    return dense->data() + parameter.tangent_offset * leading_dimension + block.row;
+  });
   double** jacobians = any_variable ? scratch.jacobian_pointers.data() : nullptr;
   if (!block.cost->evaluate_column_major(scratch.parameter_pointers.data(), residuals, jacobians, leading_dimension)) {
     *error = "residual block " + std::to_string(block.id) + ": the cost function returned false";

@@ -56,6 +56,26 @@ inline double squared_norm_and_probe(const double* residuals, int m, double* pro
   return sum_of_squares;
 }
 
+// Points scratch.parameter_pointers at each parameter block's values (in x
+// for a variable block, the user's memory for a constant one) and
+// scratch.jacobian_pointers at jacobian_for(k, parameter) for a variable
+// block, null for a constant one; jacobian_for is called for the variable
+// blocks in order. Returns whether any block is variable.
+template <typename Block, typename JacobianFor>
+inline bool point_at_parameters(const Block& block, const double* x, ResidualBlockScratch& scratch,
+                                JacobianFor&& jacobian_for) {
+  const size_t count = block.parameters.size();
+  bool any_variable = false;
+  for (size_t k = 0; k < count; ++k) {
+    const auto& parameter = block.parameters[k];
+    const bool variable = parameter.offset >= 0;
+    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
+    scratch.jacobian_pointers[k] = variable ? jacobian_for(k, parameter) : nullptr;
+    any_variable = any_variable || variable;
+  }
+  return any_variable;
+}
+
 // Block must provide `cost` (a CostFunction*), `num_residuals`, and
 // `parameters`, each with `user_values`, `size` and `offset` (-1: constant).
 // On success, *jacobians (when not null) is the array the cost function filled (null when no
@@ -67,14 +87,8 @@ inline bool call_residual_block(const Block& block, const double* x, double* res
                                 ResidualBlockScratch& scratch, double*** jacobians, double* squared_norm,
                                 std::string* error) {
   const size_t count = block.parameters.size();
-  bool any_variable = false;
-  for (size_t k = 0; k < count; ++k) {
-    const auto& parameter = block.parameters[k];
-    const bool variable = parameter.offset >= 0;
-    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
-    scratch.jacobian_pointers[k] = variable && want_jacobian ? scratch.jacobians[k].data() : nullptr;
-    any_variable = any_variable || variable;
-  }
+  const bool any_variable = point_at_parameters(
+      block, x, scratch, [&](size_t k, const auto&) { return want_jacobian ? scratch.jacobians[k].data() : nullptr; });
   // Locals, not the out-parameters, in the loops below: writes through those
   // pointers could alias the outputs and would keep the sums out of registers.
   double** filled = want_jacobian && any_variable ? scratch.jacobian_pointers.data() : nullptr;
@@ -104,15 +118,12 @@ inline bool call_residual_block(const Block& block, const double* x, double* res
 template <typename Block>
 inline bool call_residual_block_gradient(const Block& block, const double* x, double* residuals, double* gradient,
                                          ResidualBlockScratch& scratch, double* squared_norm, std::string* error) {
-  const size_t count = block.parameters.size();
   double* next = gradient;
-  for (size_t k = 0; k < count; ++k) {
-    const auto& parameter = block.parameters[k];
-    const bool variable = parameter.offset >= 0;
-    scratch.parameter_pointers[k] = variable ? x + parameter.offset : parameter.user_values;
-    scratch.jacobian_pointers[k] = variable ? next : nullptr;
-    if (variable) next += parameter.size;
-  }
+  point_at_parameters(block, x, scratch, [&](size_t, const auto& parameter) {
+    double* slice = next;
+    next += parameter.size;
+    return slice;
+  });
   if (!block.cost->evaluate_gradient(scratch.parameter_pointers.data(), residuals, scratch.jacobian_pointers.data())) {
     *error = "the cost function returned false";
     return false;
