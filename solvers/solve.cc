@@ -260,7 +260,7 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   summary.linear_solver = linear_solver->name();
   if (linear_solver->type() == LinearSolverType::kDenseNormalCholesky &&
       summary.num_parameters > internal::kDenseTileSize) {
-    summary.dense_kernel = internal::dense_kernel_description();
+    summary.dense_kernel = internal::dense_kernel_description(summary.num_residuals);
   }
 
   // An exception from user code (a cost function, a loss, a callback) passes

@@ -5,8 +5,11 @@
 #include <cstdlib>
 #include <ctime>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string_view>
+#include <utility>
 
 #include "curvature/error.h"
 #include "tiled_dense.h"
@@ -20,18 +23,22 @@ namespace {
 
 constexpr const char* kOverrideVariable = "CURVATURE_DENSE_KERNEL";
 
-// Calibration: what an LM iteration on a dense Jacobian asks of the tiles,
-// in both precisions (the mixed-precision solver runs single, the rest
-// double): J^T J of a kCalibrationRows x (2 tiles) Jacobian, then the
-// Cholesky factorization of the result (a diagonal tile, a panel solve, a
-// trailing rank update). ~5 ms per candidate and round with AVX2 kernels. Each
-// candidate's time is the fastest of kCalibrationRounds, taken in turns so
-// that a burst of load from other processes hits every candidate alike, and
-// timed in this thread's CPU time, which a preemption does not inflate. An
-// earlier candidate within kCalibrationMargin of the fastest is kept.
-constexpr int kCalibrationRows = 256;
+// Calibration (dense_kernel.h): what an LM iteration on a dense Jacobian
+// asks of the tiles in one precision: J^T J of a calibration_rows(m) x
+// (2 tiles) Jacobian, then the Cholesky factorization of the result (a
+// diagonal tile, a panel solve, a trailing rank update). Each candidate's
+// time is the fastest of kCalibrationRounds, taken in turns so that a burst
+// of load from other processes hits every candidate alike, and timed in
+// this thread's CPU time, which a preemption does not inflate. A candidate
+// more than kCalibrationCutoff behind the fastest after a round is not run
+// again; an earlier candidate within kCalibrationMargin of the fastest is
+// kept.
+constexpr Eigen::Index kCalibrationColumns = 2 * kDenseTileSize;
+constexpr Eigen::Index kCalibrationMinRows = 512;  // two of BLIS's k-blocks (256)
+constexpr Eigen::Index kStrideModulus = 1024;      // floats in 4 KB (512 doubles divide it)
 constexpr int kCalibrationRounds = 3;
-constexpr double kCalibrationMargin = 1.1;
+constexpr double kCalibrationCutoff = 1.15;
+constexpr double kCalibrationMargin = 1.05;
 
 const char* environment(const char* name) {
   const char* value = std::getenv(name);
@@ -85,9 +92,29 @@ double seconds_for_normal_equations(const DenseKernel& kernel, const Matrix& jac
   const double begin = thread_cpu_seconds();
   lower_normal_matrix(jacobian, normal, nullptr, kDenseTileSize, &kernel);
   // Positive definite whatever the Jacobian's rank: |J_col|^2 ~ rows / 3.
-  normal->diagonal().array() += static_cast<typename Matrix::Scalar>(kCalibrationRows);
+  normal->diagonal().array() += static_cast<typename Matrix::Scalar>(jacobian.rows());
   cholesky_lower_in_place(*normal, nullptr, kDenseTileSize, &kernel);
   return thread_cpu_seconds() - begin;
+}
+
+// The first candidate within kCalibrationMargin of the fastest, timed on
+// `jacobian` (in its precision).
+template <typename Matrix>
+const DenseKernel& fastest_candidate(const std::vector<DenseKernel>& candidates, const Matrix& jacobian) {
+  Matrix normal;
+  std::vector<double> seconds(candidates.size(), std::numeric_limits<double>::infinity());
+  double fastest = std::numeric_limits<double>::infinity();
+  for (int round = 0; round < kCalibrationRounds; ++round) {
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (seconds[i] > kCalibrationCutoff * fastest) continue;  // out of the running
+      seconds[i] = std::min(seconds[i], seconds_for_normal_equations(candidates[i], jacobian, &normal));
+    }
+    fastest = *std::min_element(seconds.begin(), seconds.end());
+  }
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (seconds[i] <= kCalibrationMargin * fastest) return candidates[i];
+  }
+  return candidates.back();  // not reached: the fastest is within the margin of itself
 }
 
 std::string library_and_configuration(const DenseKernel& kernel) {
@@ -95,31 +122,53 @@ std::string library_and_configuration(const DenseKernel& kernel) {
   return "BLIS " + kernel.name.substr(kernel.name.find(':') + 1);
 }
 
-struct Choice {
-  DenseKernel kernel;
-  std::string description;
-};
+// "BLIS zen3" when both precisions run the same kernel, else "BLIS zen3 in
+// double, BLIS haswell in single precision".
+std::string both_precisions(const DenseKernels& kernels) {
+  const std::string double_kernel = library_and_configuration(kernels.double_precision);
+  const std::string single_kernel = library_and_configuration(kernels.single_precision);
+  if (kernels.double_precision.name == kernels.single_precision.name) return double_kernel;
+  return double_kernel + " in double, " + single_kernel + " in single precision";
+}
 
-Choice choose() {
-  const std::string tiles = ", " + std::to_string(kDenseTileSize) + "-column tiles";
+const std::string& tiles_suffix() {
+  static const std::string tiles = ", " + std::to_string(kDenseTileSize) + "-column tiles";
+  return tiles;
+}
+
+// The choice when the environment or the build makes it (steps 1 and 2 of
+// dense_kernel.h), for every size class alike; false when calibration decides.
+bool fixed_choice(DenseKernels* kernels) {
   const std::string own = blis_own_configuration();
-  if (own.empty()) return {eigen_kernel(), "Eigen (built without BLIS)" + tiles};
+  if (own.empty()) {
+    *kernels = {eigen_kernel(), eigen_kernel(), "Eigen (built without BLIS)" + tiles_suffix()};
+    return true;
+  }
   if (const char* spec = environment(kOverrideVariable); spec != nullptr && std::string_view(spec) != "auto") {
-    DenseKernel kernel = dense_kernel_named(spec, kOverrideVariable);
-    return {kernel, library_and_configuration(kernel) + " (" + kOverrideVariable + ")" + tiles};
+    const DenseKernel kernel = dense_kernel_named(spec, kOverrideVariable);
+    *kernels = {kernel, kernel, library_and_configuration(kernel) + " (" + kOverrideVariable + ")" + tiles_suffix()};
+    return true;
   }
   if (const char* blis_arch_type = environment("BLIS_ARCH_TYPE"); blis_arch_type != nullptr) {
     // BLIS 0.9 reads a number (its arch_t), and a name as 0: say what it took.
-    return {DenseKernel{DenseKernelLibrary::kBlis, "blis:" + own, nullptr},
-            "BLIS " + own + " (BLIS_ARCH_TYPE=" + blis_arch_type + ")" + tiles};
+    const DenseKernel kernel{DenseKernelLibrary::kBlis, "blis:" + own, nullptr};
+    *kernels = {kernel, kernel, "BLIS " + own + " (BLIS_ARCH_TYPE=" + blis_arch_type + ")" + tiles_suffix()};
+    return true;
   }
-  DenseKernel kernel = calibrated_dense_kernel();
-  return {kernel, library_and_configuration(kernel) + " (calibrated; BLIS chose " + own + ")" + tiles};
+  return false;
 }
 
-const Choice& the_choice() {
-  static const Choice choice = choose();
-  return choice;
+// The size classes calibrated so far in this process, in order, keyed by
+// their calibration rows. Entries are never removed, so references stay valid.
+struct Classes {
+  std::mutex mutex;
+  std::vector<std::pair<Eigen::Index, std::unique_ptr<DenseKernels>>> calibrated;
+  std::unique_ptr<DenseKernels> later;  // size classes beyond kMaxCalibratedClasses
+};
+
+Classes& classes() {
+  static Classes* all = new Classes;  // never destroyed: references outlive static destruction order
+  return *all;
 }
 
 }  // namespace
@@ -188,34 +237,64 @@ std::vector<DenseKernel> dense_kernel_candidates() {
   return candidates;
 }
 
-DenseKernel calibrated_dense_kernel() {
+Eigen::Index calibration_rows(Eigen::Index rows) {
+  if (rows < kCalibrationMinRows) return std::max<Eigen::Index>(rows, 1);
+  const Eigen::Index residue = rows % kStrideModulus;
+  return residue < kCalibrationMinRows ? residue + kStrideModulus : residue;
+}
+
+DenseKernels calibrated_dense_kernels(Eigen::Index rows) {
   const std::vector<DenseKernel> candidates = dense_kernel_candidates();
-  if (candidates.size() == 1) return candidates.front();
+  DenseKernels kernels;
+  if (candidates.size() == 1) {
+    kernels.double_precision = kernels.single_precision = candidates.front();
+    return kernels;
+  }
   // Its own generator: Eigen's Random() would draw from the program's std::rand.
   std::mt19937 rng(1);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
   const Eigen::MatrixXd jacobian =
-      Eigen::MatrixXd::NullaryExpr(kCalibrationRows, 2 * kDenseTileSize, [&] { return uniform(rng); });
-  const Eigen::MatrixXf single_jacobian = jacobian.cast<float>();
-  Eigen::MatrixXd normal;
-  Eigen::MatrixXf single_normal;
-  std::vector<double> seconds(candidates.size(), std::numeric_limits<double>::infinity());
-  for (int round = 0; round < kCalibrationRounds; ++round) {
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      const double both = seconds_for_normal_equations(candidates[i], jacobian, &normal) +
-                          seconds_for_normal_equations(candidates[i], single_jacobian, &single_normal);
-      seconds[i] = std::min(seconds[i], both);
-    }
-  }
-  const double fastest = *std::min_element(seconds.begin(), seconds.end());
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    if (seconds[i] <= kCalibrationMargin * fastest) return candidates[i];
-  }
-  return candidates.back();  // not reached: the fastest is within the margin of itself
+      Eigen::MatrixXd::NullaryExpr(rows, kCalibrationColumns, [&] { return uniform(rng); });
+  kernels.double_precision = fastest_candidate(candidates, jacobian);
+  kernels.single_precision = fastest_candidate(candidates, Eigen::MatrixXf(jacobian.cast<float>()));
+  return kernels;
 }
 
-const DenseKernel& dense_kernel() { return the_choice().kernel; }
+const DenseKernels& dense_kernels(Eigen::Index rows) {
+  static const DenseKernels* const fixed = [] {
+    auto* kernels = new DenseKernels;
+    if (fixed_choice(kernels)) return static_cast<const DenseKernels*>(kernels);
+    delete kernels;
+    return static_cast<const DenseKernels*>(nullptr);
+  }();
+  if (fixed != nullptr) return *fixed;
+  const Eigen::Index key = calibration_rows(rows);
+  Classes& all = classes();
+  std::lock_guard<std::mutex> lock(all.mutex);
+  for (const auto& [calibrated_rows, kernels] : all.calibrated) {
+    if (calibrated_rows == key) return *kernels;
+  }
+  if (static_cast<int>(all.calibrated.size()) >= kMaxCalibratedClasses) {
+    // Enough calibration for one process: the first class's kernels serve
+    // every later one.
+    if (!all.later) {
+      const auto& [first_rows, first] = all.calibrated.front();
+      all.later = std::make_unique<DenseKernels>(*first);
+      all.later->description = both_precisions(*first) + " (calibrated at " + std::to_string(first_rows) +
+                               " rows, kept for later sizes; BLIS chose " + blis_own_configuration() + ")" +
+                               tiles_suffix();
+    }
+    return *all.later;
+  }
+  auto kernels = std::make_unique<DenseKernels>(calibrated_dense_kernels(key));
+  kernels->description = both_precisions(*kernels) + " (calibrated at " + std::to_string(key) + " rows; BLIS chose " +
+                         blis_own_configuration() + ")" + tiles_suffix();
+  all.calibrated.emplace_back(key, std::move(kernels));
+  return *all.calibrated.back().second;
+}
 
-const std::string& dense_kernel_description() { return the_choice().description; }
+const DenseKernel& dense_kernel(Eigen::Index rows) { return dense_kernels(rows).double_precision; }
+
+const std::string& dense_kernel_description(Eigen::Index rows) { return dense_kernels(rows).description; }
 
 }  // namespace curvature::internal

@@ -1,29 +1,45 @@
 // dense_kernel.h — which implementation runs the tiles of tiled_dense.h
-// (J^T J and the Cholesky factorization): one of the BLIS
-// sub-configurations compiled into the linked BLIS, or Eigen. Internal.
+// (J^T J and the Cholesky factorization), one for double and one for
+// single precision: one of the BLIS sub-configurations compiled into the
+// linked BLIS, or Eigen. Internal.
 //
 // BLIS picks its sub-configuration from the CPU's identity, not from its
 // features: a CPU newer than the BLIS build (an AMD Zen 4 under Debian's
 // BLIS 0.9, for one) can get the portable 'generic' kernels, 5x slower than
-// the AVX2 ones the same core runs. So the choice is made here, once per
-// process, on first use (thread-safe):
+// the AVX2 ones the same core runs. So the choice is made here (thread-safe):
 //   1. CURVATURE_DENSE_KERNEL in the environment ("blis:<sub-configuration>",
-//      "eigen", or "auto"), when set to other than "auto";
+//      "eigen", or "auto"), when set to other than "auto": both precisions;
 //   2. BLIS_ARCH_TYPE in the environment: BLIS's own choice, as the user asked;
-//   3. otherwise a calibration of ~65 ms (a Zen 4 core): J^T J of a 256 x 512
-//      Jacobian and its Cholesky factorization, in double and in single
-//      precision, by each candidate the CPU can run (BLIS's own choice
-//      unless it is 'generic', the best AVX-512 and AVX2/FMA
-//      sub-configurations, and Eigen), the fastest of three rounds in CPU
-//      time, keeping the first candidate, in that order, within 10% of the
-//      fastest. Both precisions and the factorization count because a
-//      sub-configuration can be fast at one and slow at another (BLIS 0.9's
-//      'skx' packs and solves single-precision triangles with reference
-//      code). CPU time and rounds in turn keep other processes' load out of
-//      the choice; the order keeps it stable when candidates tie; the same
-//      choice gives the same bits for any thread count.
+//   3. otherwise a calibration, once per size class of the Jacobian (its
+//      number of rows, below) on the first solve of that class, each
+//      precision on its own: J^T J of a calibration_rows(m) x 512 Jacobian
+//      and its Cholesky factorization by each candidate the CPU can run
+//      (BLIS's own choice unless it is 'generic', the best AVX-512 and
+//      AVX2/FMA sub-configurations, and Eigen), the fastest of three rounds
+//      in CPU time (a candidate more than 15% behind after a round
+//      runs no more), keeping the first candidate, in that order, within 5%
+//      of the fastest. ~100 ms of CPU time for both precisions on a Zen 4
+//      core at R1's 2000 rows, ~160 ms at most (1535 calibration rows).
+//
+// Why per precision: a sub-configuration can be fast in one and slow in
+// the other (BLIS 0.9's 'skx' packs and solves single-precision triangles
+// with reference code; its 'zen3' and 'haswell' share their double
+// blocking but not their single one). Why the size: the product tiles of
+// J^T J run over all m rows of J, and how fast a blocking runs depends on
+// J's column stride: on a Zen 4 core, 'zen3' forms single-precision J^T J
+// as fast as 'haswell' at 2000 rows but 25-30% slower at 1024 or 2048 rows
+// (a column stride that is a multiple of 4 KB), 13% slower at 1088. So the
+// calibration Jacobian has J's column stride modulo 4 KB and at least 512
+// rows (two of BLIS's k-blocks) but at most 1535, to stay short.
+//
+// CPU time and rounds in turn keep other processes' load out of the choice;
+// the preference order keeps it stable when candidates tie; a kernel gives
+// the same bits for any thread count. At most kMaxCalibratedClasses size
+// classes are calibrated per process; later ones reuse the first class's
+// choice (and say so).
 #pragma once
 
+#include <Eigen/Core>
 #include <string>
 #include <vector>
 
@@ -37,20 +53,51 @@ struct DenseKernel {
   void* blis_context = nullptr;  // BLIS's cntx_t of that sub-configuration; null: BLIS's own
 };
 
-// The kernel the tiles use in this process (chosen on the first call).
-// Throws curvature::Error naming CURVATURE_DENSE_KERNEL when its value is
-// not a kernel this build and CPU can run.
-const DenseKernel& dense_kernel();
+// The kernels of one size class.
+struct DenseKernels {
+  DenseKernel double_precision;
+  DenseKernel single_precision;
+  // One line saying what runs the tiles and why, e.g. "BLIS zen3 in double,
+  // BLIS haswell in single precision (calibrated at 976 rows; BLIS chose
+  // zen3), 256-column tiles".
+  std::string description;
 
-// One line saying what runs the tiles and why, e.g.
-// "BLIS zen3 (calibrated; BLIS chose generic), 256-column tiles".
-const std::string& dense_kernel_description();
+  template <typename Scalar>
+  const DenseKernel& for_scalar() const {
+    if constexpr (sizeof(Scalar) == sizeof(float)) {
+      return single_precision;
+    } else {
+      return double_precision;
+    }
+  }
+};
+
+// Jacobians of R1's 2000 rows: the class --version and callers without a
+// Jacobian at hand describe.
+inline constexpr Eigen::Index kTypicalJacobianRows = 2000;
+inline constexpr int kMaxCalibratedClasses = 4;
+
+// The kernels for a dense Jacobian of `rows` rows, chosen on the first call
+// for its size class. Throws curvature::Error naming CURVATURE_DENSE_KERNEL
+// when its value is not a kernel this build and CPU can run.
+const DenseKernels& dense_kernels(Eigen::Index rows = kTypicalJacobianRows);
+
+// Shorthands: dense_kernels(rows).double_precision, and its description.
+const DenseKernel& dense_kernel(Eigen::Index rows = kTypicalJacobianRows);
+const std::string& dense_kernel_description(Eigen::Index rows = kTypicalJacobianRows);
+
+// The rows of the calibration Jacobian for a Jacobian of `rows` rows (its
+// size class): `rows` itself below 512, otherwise the number in [512, 1535]
+// equal to `rows` modulo 1024 (so the same column stride modulo 4 KB in
+// both precisions).
+Eigen::Index calibration_rows(Eigen::Index rows);
 
 // The kernels calibration chooses among on this CPU, in order of preference.
 std::vector<DenseKernel> dense_kernel_candidates();
 
-// The automatic choice (step 3 above), whatever the environment says.
-DenseKernel calibrated_dense_kernel();
+// The automatic choice (step 3 above) for a `calibration_rows` x 512
+// Jacobian, whatever the environment says (not cached).
+DenseKernels calibrated_dense_kernels(Eigen::Index calibration_rows);
 
 // The kernel `spec` names ("blis:<sub-configuration>" or "eigen"); throws
 // Error, naming `source` (where the spec came from), when this build or

@@ -31,6 +31,9 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
     use_mixed_ = false;
   }
   double_normal_formed_ = false;
+  // The tile kernels of this Jacobian's size class (dense_kernel.h), looked
+  // up (and calibrated on first use) only when the tiles will run.
+  kernels_ = jacobian.dense && n > kDenseTileSize ? &dense_kernels(jacobian.rows()) : nullptr;
   if (use_mixed_) {
     // Column norms, scaling, the scaled single-precision copy and the
     // right-hand side, column by column on the threads: serial passes over
@@ -62,7 +65,8 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
     } else {
       convert(0, 0, static_cast<int>(n));
     }
-    lower_normal_matrix(given ? *given : single_jacobian_, &single_normal_, pool_.get());
+    lower_normal_matrix(given ? *given : single_jacobian_, &single_normal_, pool_.get(), kDenseTileSize,
+                        single_kernel());
     single_work_.resize(n, n);
   } else {
     form_double_normal_matrix();
@@ -78,7 +82,7 @@ void DenseNormalCholeskySolver::form_double_normal_matrix() {
   double_normal_formed_ = true;
   // Lower triangle of J^T J only: that is all the factorization reads.
   if (jacobian.dense) {
-    lower_normal_matrix(*jacobian.dense, &scaled_normal_, pool_.get());
+    lower_normal_matrix(*jacobian.dense, &scaled_normal_, pool_.get(), kDenseTileSize, double_kernel());
   } else {
     scaled_normal_.setZero(n, n);
     // Sum of the outer products of the rows: cost sum_i nnz(row_i)^2 / 2, no
@@ -120,7 +124,7 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
   work_.triangularView<Eigen::Lower>() = scaled_normal_;
   work_.diagonal() += (d.cwiseProduct(scale_)).cwiseAbs2();
   // In place: the factor overwrites work_, so nothing is allocated here.
-  const bool factored = cholesky_lower_in_place(work_, pool_.get());
+  const bool factored = cholesky_lower_in_place(work_, pool_.get(), kDenseTileSize, double_kernel());
 
   std::string reason;
   if (!factored) {
@@ -174,7 +178,7 @@ bool DenseNormalCholeskySolver::solve_mixed_precision(const Eigen::VectorXd& d, 
     single_work_.triangularView<Eigen::Lower>() = single_normal_;
     single_work_.diagonal() += damping_squared_.cast<float>();
     single_work_.diagonal().array() += static_cast<float>(shift);
-    if (!cholesky_lower_in_place(single_work_, pool_.get())) return false;
+    if (!cholesky_lower_in_place(single_work_, pool_.get(), kDenseTileSize, single_kernel())) return false;
     const double pivot_ratio = single_work_.diagonal().cast<double>().cwiseAbs2().minCoeff() / max_diagonal;
     return pivot_ratio >= kMinSinglePivotRatio;
   };

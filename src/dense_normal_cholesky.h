@@ -33,6 +33,7 @@
 #include <memory>
 
 #include "curvature/thread_pool.h"
+#include "dense_kernel.h"
 #include "linear_solver.h"
 
 namespace curvature::internal {
@@ -116,7 +117,12 @@ class DenseNormalCholeskySolver final : public LinearSolver {
   bool has_jacobian_step_ = false;
   int num_mixed_solves_ = 0;
   int num_shifted_solves_ = 0;
-  int double_spell_left_ = 0;         // Jacobians still to skip the mixed path
+  int double_spell_left_ = 0;  // Jacobians still to skip the mixed path
+  // The tile kernels of the current Jacobian's size class; null when J is
+  // sparse or one tile wide (tiled_dense.h then needs none).
+  const DenseKernels* kernels_ = nullptr;
+  const DenseKernel* double_kernel() const { return kernels_ ? &kernels_->double_precision : nullptr; }
+  const DenseKernel* single_kernel() const { return kernels_ ? &kernels_->single_precision : nullptr; }
   std::unique_ptr<ThreadPool> pool_;  // null with one thread
 };
 

@@ -2,13 +2,15 @@
 // a dense Jacobian, J^T J and the Cholesky factorization, split into square
 // tiles that the threads of a pool work on at the same time. Internal.
 //
-// Each tile is one call to the kernel dense_kernel.h chose for this CPU (a
-// BLIS sub-configuration or Eigen's product; Eigen's LLT for the diagonal
-// tiles) whose inputs do not depend on the
-// number of threads or on the order the tiles are taken, so the result is
-// bit-identical for any thread count given the kernel. `kernel` null means
-// dense_kernel(), looked up only when there is more than one tile. Matrices no larger than one tile go to
-// Eigen in one call, exactly as without tiling.
+// Each tile is one call to the kernel dense_kernel.h chose for this CPU and
+// precision (a BLIS sub-configuration or Eigen's product; Eigen's LLT for
+// the diagonal tiles) whose inputs do not depend on the number of threads or
+// on the order the tiles are taken, so the result is bit-identical for any
+// thread count given the kernel. `kernel` null means the kernel of the
+// matrix's precision in dense_kernels(rows), rows those of J (of the matrix
+// for the Cholesky factorization), looked up only when there is more than
+// one tile. Matrices no larger than one tile go to Eigen in one call,
+// exactly as without tiling.
 #pragma once
 
 #include <Eigen/Core>

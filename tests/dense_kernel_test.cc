@@ -27,9 +27,12 @@ bool environment_chooses() {
 
 TEST(DenseKernelChoice, NotReferenceCodeOnACpuWithAvx2) {
   if (!cpu_has_avx2_fma()) GTEST_SKIP() << "this CPU has no AVX2/FMA";
-  EXPECT_FALSE(is_reference_kernel(calibrated_dense_kernel())) << calibrated_dense_kernel().name;
+  const DenseKernels calibrated = calibrated_dense_kernels(calibration_rows(2000));
+  EXPECT_FALSE(is_reference_kernel(calibrated.double_precision)) << calibrated.double_precision.name;
+  EXPECT_FALSE(is_reference_kernel(calibrated.single_precision)) << calibrated.single_precision.name;
   if (environment_chooses()) GTEST_SKIP() << "the environment chooses the kernel in use";
-  EXPECT_FALSE(is_reference_kernel(dense_kernel())) << dense_kernel_description();
+  EXPECT_FALSE(is_reference_kernel(dense_kernels().double_precision)) << dense_kernel_description();
+  EXPECT_FALSE(is_reference_kernel(dense_kernels().single_precision)) << dense_kernel_description();
 }
 
 TEST(DenseKernelChoice, CandidatesIncludeEigenAndNoReferenceCodeOnACpuWithAvx2) {
@@ -41,12 +44,64 @@ TEST(DenseKernelChoice, CandidatesIncludeEigenAndNoReferenceCodeOnACpuWithAvx2) 
   EXPECT_GE(candidates.size(), 2u) << "no optimized BLIS sub-configuration for an AVX2 CPU";
 }
 
-TEST(DenseKernelChoice, DescriptionNamesTheKernelAndTheTiles) {
-  const std::string& description = dense_kernel_description();
-  const DenseKernel& kernel = dense_kernel();
-  const std::string library = kernel.library == DenseKernelLibrary::kEigen ? "Eigen" : "BLIS " + kernel.name.substr(5);
-  EXPECT_EQ(description.rfind(library, 0), 0u) << description;
+std::string library(const DenseKernel& kernel) {
+  return kernel.library == DenseKernelLibrary::kEigen ? "Eigen" : "BLIS " + kernel.name.substr(5);
+}
+
+// The description names the kernel of each precision (once when they are
+// the same), the size class it was calibrated at, and the tiles.
+TEST(DenseKernelChoice, DescriptionNamesTheKernelOfEachPrecisionAndTheTiles) {
+  const DenseKernels& kernels = dense_kernels(2000);
+  const std::string& description = kernels.description;
+  EXPECT_EQ(description, dense_kernel_description(2000));
+  if (kernels.double_precision.name == kernels.single_precision.name) {
+    EXPECT_EQ(description.rfind(library(kernels.double_precision) + " (", 0), 0u) << description;
+  } else {
+    EXPECT_EQ(description.rfind(library(kernels.double_precision) + " in double, " + library(kernels.single_precision) +
+                                    " in single precision (",
+                                0),
+              0u)
+        << description;
+  }
+  if (!environment_chooses() && !blis_own_configuration().empty()) {
+    EXPECT_NE(description.find("(calibrated at 976 rows; BLIS chose " + blis_own_configuration() + ")"),
+              std::string::npos)
+        << description;
+  }
   EXPECT_NE(description.find(std::to_string(kDenseTileSize) + "-column tiles"), std::string::npos) << description;
+}
+
+// A size class keeps J's column stride modulo 4 KB (1024 floats, a multiple
+// of 512 doubles) with 512 to 1535 rows; fewer rows are their own class.
+TEST(DenseKernelChoice, CalibrationRowsKeepTheColumnStrideModulo4KB) {
+  EXPECT_EQ(calibration_rows(1), 1);
+  EXPECT_EQ(calibration_rows(300), 300);
+  EXPECT_EQ(calibration_rows(511), 511);
+  EXPECT_EQ(calibration_rows(512), 512);
+  EXPECT_EQ(calibration_rows(1535), 1535);
+  EXPECT_EQ(calibration_rows(1536), 512);
+  EXPECT_EQ(calibration_rows(2000), 976);
+  EXPECT_EQ(calibration_rows(2048), 1024);
+  EXPECT_EQ(calibration_rows(1088), 1088);
+  EXPECT_EQ(calibration_rows(100000), 672);   // 100000 = 97 * 1024 + 672
+  EXPECT_EQ(calibration_rows(100400), 1072);  // 98 * 1024 + 48
+  for (Eigen::Index rows = 512; rows < 5000; rows += 37) {
+    const Eigen::Index calibration = calibration_rows(rows);
+    EXPECT_GE(calibration, 512);
+    EXPECT_LE(calibration, 1535);
+    EXPECT_EQ(calibration % 1024, rows % 1024) << rows;
+  }
+}
+
+// One calibration per size class: the same kernels object for two sizes of
+// one class, whatever else was asked for in between.
+TEST(DenseKernelChoice, EachSizeClassIsChosenOnceAndKept) {
+  const DenseKernels& first = dense_kernels(2000);
+  (void)dense_kernels(3000);
+  EXPECT_EQ(&dense_kernels(2000), &first);
+  EXPECT_EQ(&dense_kernels(976), &first);
+  EXPECT_EQ(&dense_kernels(3024), &first);
+  EXPECT_EQ(&dense_kernel(2000), &first.double_precision);
 }
 
 TEST(DenseKernelChoice, ReferenceKernelIsRecognised) {

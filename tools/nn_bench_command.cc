@@ -32,6 +32,8 @@ namespace {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// R1's Jacobian is kR1Rows x 1441 (the dense normal-equation bound's size).
+constexpr int kR1Rows = 2000;
 
 struct NnBenchArgs {
   std::string seeds = "0-4";
@@ -299,7 +301,7 @@ void bench_nn(const NnBenchArgs& args) {
   if (!lm_r1_new_point.empty() || !lm_r1_refactor.empty()) {
     // An iteration at a new point evaluates the Jacobian there, forms J^T J
     // and factors; one after a rejected step only refactors with more damping.
-    const bench::DenseNormalBound bound = bench::measure_dense_normal_bound(2000, 1441, args.threads, 7);
+    const bench::DenseNormalBound bound = bench::measure_dense_normal_bound(kR1Rows, 1441, args.threads, 7);
     const bench::DenseNormalTimes best = bound.best();
     const double floor = best.total();
     std::printf("\nR1 Levenberg-Marquardt time per iteration vs the dense normal-equation bound (2000 x 1441)\n");
@@ -307,28 +309,43 @@ void bench_nn(const NnBenchArgs& args) {
                 bound.blas.cholesky_s * 1e3, bound.blas.total() * 1e3);
     std::printf("  curvature tiled kernels, %d threads: J^T J %.1f ms + Cholesky %.1f ms = %.1f ms; %s\n", args.threads,
                 bound.curvature.normal_s * 1e3, bound.curvature.cholesky_s * 1e3, bound.curvature.total() * 1e3,
-                bench::dense_kernel_in_use().c_str());
+                bench::dense_kernel_in_use(kR1Rows).c_str());
     for (const bench::DenseKernelTimes& candidate : bound.candidates) {
       std::printf(
           "    candidate %-16s J^T J %.1f ms + Cholesky %.1f ms = %.1f ms; single precision %.1f ms + %.1f ms = "
-          "%.1f ms\n",
+          "%.1f ms; process CPU %.1f / %.1f ms\n",
           candidate.kernel.c_str(), candidate.times.normal_s * 1e3, candidate.times.cholesky_s * 1e3,
           candidate.times.total() * 1e3, candidate.single.normal_s * 1e3, candidate.single.cholesky_s * 1e3,
-          candidate.single.total() * 1e3);
+          candidate.single.total() * 1e3, candidate.cpu_s * 1e3, candidate.single_cpu_s * 1e3);
     }
     if (!bound.candidates.empty()) {
-      // The kernel in use against the fastest candidate, in each precision.
+      // The kernels in use against the fastest candidate, in each precision:
+      // by wall time, as everything above, and by process CPU time, which
+      // other processes' load does not inflate.
+      const std::string double_name = bench::dense_kernel_name(kR1Rows);
+      const std::string single_name = bench::single_precision_kernel_name(kR1Rows);
       double fastest_double = kInfinity, fastest_single = kInfinity, chosen_double = kNaN, chosen_single = kNaN;
+      double fastest_double_cpu = kInfinity, fastest_single_cpu = kInfinity, chosen_double_cpu = kNaN,
+             chosen_single_cpu = kNaN;
       for (const bench::DenseKernelTimes& candidate : bound.candidates) {
         fastest_double = std::min(fastest_double, candidate.times.total());
         fastest_single = std::min(fastest_single, candidate.single.total());
-        if (candidate.kernel == bench::dense_kernel_name()) {
+        fastest_double_cpu = std::min(fastest_double_cpu, candidate.cpu_s);
+        fastest_single_cpu = std::min(fastest_single_cpu, candidate.single_cpu_s);
+        if (candidate.kernel == double_name) {
           chosen_double = candidate.times.total();
+          chosen_double_cpu = candidate.cpu_s;
+        }
+        if (candidate.kernel == single_name) {
           chosen_single = candidate.single.total();
+          chosen_single_cpu = candidate.single_cpu_s;
         }
       }
-      std::printf("    in use, %s: %.2fx the fastest candidate in double, %.2fx in single precision\n",
-                  bench::dense_kernel_name().c_str(), chosen_double / fastest_double, chosen_single / fastest_single);
+      std::printf(
+          "    in use, %s in double, %s in single precision: %.2fx the fastest candidate in double, %.2fx in single "
+          "precision (wall time); %.2fx, %.2fx (process CPU time)\n",
+          double_name.c_str(), single_name.c_str(), chosen_double / fastest_double, chosen_single / fastest_single,
+          chosen_double_cpu / fastest_double_cpu, chosen_single_cpu / fastest_single_cpu);
     }
     std::printf("  bound (the faster of each, medians of 7): %.1f ms + %.1f ms = %.1f ms\n", best.normal_s * 1e3,
                 best.cholesky_s * 1e3, floor * 1e3);

@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <vector>
 
 #include "curvature/error.h"
@@ -24,6 +25,12 @@ double seconds_since(std::chrono::steady_clock::time_point begin) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
 }
 
+double process_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const size_t n = values.size();
@@ -33,7 +40,7 @@ double median(std::vector<double> values) {
 // One kernel's samples, double and single precision.
 struct KernelSamples {
   const internal::DenseKernel* kernel;
-  std::vector<double> normal_s, cholesky_s, single_normal_s, single_cholesky_s;
+  std::vector<double> normal_s, cholesky_s, single_normal_s, single_cholesky_s, cpu_s, single_cpu_s;
 };
 
 }  // namespace
@@ -48,17 +55,21 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
   internal::ThreadPool pool(threads);
   const Eigen::MatrixXf single_jacobian = jacobian.cast<float>();
   Eigen::MatrixXf single_normal(cols, cols);
-  // Every candidate the choice weighed, and the kernel in use after them
+  // Every candidate the choice weighed, and the kernels in use after them
   // when the environment named one that is not among them.
-  const internal::DenseKernel& in_use = internal::dense_kernel();
+  const internal::DenseKernels& in_use = internal::dense_kernels(rows);
   const std::vector<internal::DenseKernel> candidates = internal::dense_kernel_candidates();
   std::vector<KernelSamples> samples;
-  size_t in_use_index = candidates.size();
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    samples.push_back({&candidates[i], {}, {}, {}, {}});
-    if (candidates[i].name == in_use.name && candidates[i].blis_context == in_use.blis_context) in_use_index = i;
-  }
-  if (in_use_index == candidates.size()) samples.push_back({&in_use, {}, {}, {}, {}});
+  for (const internal::DenseKernel& candidate : candidates) samples.push_back({&candidate, {}, {}, {}, {}, {}, {}});
+  auto index_of = [&](const internal::DenseKernel& kernel) {
+    for (size_t i = 0; i < samples.size(); ++i) {
+      if (samples[i].kernel->name == kernel.name && samples[i].kernel->blis_context == kernel.blis_context) return i;
+    }
+    samples.push_back({&kernel, {}, {}, {}, {}, {}, {}});
+    return samples.size() - 1;
+  };
+  const size_t double_index = index_of(in_use.double_precision);
+  const size_t single_index = index_of(in_use.single_precision);
   std::vector<double> blas_normal, blas_cholesky;
   const double one = 1.0, zero = 0.0;
   // Each repeat times every kernel in turn, so that a burst of load from
@@ -76,6 +87,7 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
 
     for (KernelSamples& k : samples) {
       const internal::DenseKernel& kernel = *k.kernel;
+      double cpu_begin = process_cpu_seconds();
       begin = std::chrono::steady_clock::now();
       internal::lower_normal_matrix(jacobian, &normal, &pool, internal::kDenseTileSize, &kernel);
       k.normal_s.push_back(seconds_since(begin));
@@ -83,8 +95,10 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
       begin = std::chrono::steady_clock::now();
       const bool factored = internal::cholesky_lower_in_place(normal, &pool, internal::kDenseTileSize, &kernel);
       k.cholesky_s.push_back(seconds_since(begin));
+      k.cpu_s.push_back(process_cpu_seconds() - cpu_begin);
       if (!factored) throw Error("dense normal bound: the tiled Cholesky failed with " + kernel.name);
 
+      cpu_begin = process_cpu_seconds();
       begin = std::chrono::steady_clock::now();
       internal::lower_normal_matrix(single_jacobian, &single_normal, &pool, internal::kDenseTileSize, &kernel);
       k.single_normal_s.push_back(seconds_since(begin));
@@ -93,6 +107,7 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
       const bool single_factored =
           internal::cholesky_lower_in_place(single_normal, &pool, internal::kDenseTileSize, &kernel);
       k.single_cholesky_s.push_back(seconds_since(begin));
+      k.single_cpu_s.push_back(process_cpu_seconds() - cpu_begin);
       if (!single_factored) {
         throw Error("dense normal bound: the single-precision tiled Cholesky failed with " + kernel.name);
       }
@@ -100,20 +115,25 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
   }
   DenseNormalBound bound;
   bound.blas = {median(blas_normal), median(blas_cholesky)};
-  const KernelSamples& used = samples[in_use_index];
+  const KernelSamples& used = samples[double_index];
   bound.curvature = {median(used.normal_s), median(used.cholesky_s)};
-  bound.single = {median(used.single_normal_s), median(used.single_cholesky_s)};
+  const KernelSamples& used_single = samples[single_index];
+  bound.single = {median(used_single.single_normal_s), median(used_single.single_cholesky_s)};
   for (size_t i = 0; i < candidates.size(); ++i) {
     const KernelSamples& k = samples[i];
     bound.candidates.push_back({k.kernel->name,
                                 {median(k.normal_s), median(k.cholesky_s)},
-                                {median(k.single_normal_s), median(k.single_cholesky_s)}});
+                                {median(k.single_normal_s), median(k.single_cholesky_s)},
+                                median(k.cpu_s),
+                                median(k.single_cpu_s)});
   }
   return bound;
 }
 
-std::string dense_kernel_in_use() { return internal::dense_kernel_description(); }
+std::string dense_kernel_in_use(int rows) { return internal::dense_kernel_description(rows); }
 
-std::string dense_kernel_name() { return internal::dense_kernel().name; }
+std::string dense_kernel_name(int rows) { return internal::dense_kernels(rows).double_precision.name; }
+
+std::string single_precision_kernel_name(int rows) { return internal::dense_kernels(rows).single_precision.name; }
 
 }  // namespace curvature::bench

@@ -28,24 +28,32 @@ struct DenseKernelTimes {
   std::string kernel;  // "blis:zen3", "eigen"
   DenseNormalTimes times;
   DenseNormalTimes single;  // the same in single precision
+  // Process CPU seconds of the same runs (all threads), J^T J + Cholesky:
+  // what other processes' load does not inflate, unlike the wall times.
+  double cpu_s = 0.0;
+  double single_cpu_s = 0.0;
 };
 
 struct DenseNormalBound {
   DenseNormalTimes blas;                     // dsyrk + dpotrf
-  DenseNormalTimes curvature;                // tiled_dense.h on `threads` threads, the kernel chosen for this process
+  DenseNormalTimes curvature;                // tiled_dense.h on `threads` threads, the double kernel in use
   std::vector<DenseKernelTimes> candidates;  // the same with each kernel the choice weighed
-  DenseNormalTimes single;                   // the same in single precision
+  DenseNormalTimes single;                   // the single-precision kernel in use, in single precision
   // The faster of the two, kernel by kernel.
   DenseNormalTimes best() const;
 };
 
+// `rows` also picks the size class whose kernels are "in use" (dense_kernel.h).
 DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int repeats);
 
-// What runs curvature's dense tiles in this process and why, e.g.
-// "BLIS zen3 (calibrated; BLIS chose generic), 256-column tiles".
-std::string dense_kernel_in_use();
+// What runs curvature's dense tiles for a Jacobian of `rows` rows and why,
+// e.g. "BLIS zen3 in double, BLIS haswell in single precision (calibrated
+// at 976 rows; BLIS chose zen3), 256-column tiles".
+std::string dense_kernel_in_use(int rows = 2000);
 
-// The name of that kernel, as DenseKernelTimes::kernel spells it ("blis:zen3").
-std::string dense_kernel_name();
+// The names of those kernels in double and in single precision, as
+// DenseKernelTimes::kernel spells them ("blis:zen3").
+std::string dense_kernel_name(int rows = 2000);
+std::string single_precision_kernel_name(int rows = 2000);
 
 }  // namespace curvature::bench
