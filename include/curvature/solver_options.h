@@ -58,15 +58,17 @@ inline Method parse_method(std::string_view name) {
 // The linear solvers of the step equations; kLinearSolvers holds their names and traits.
 //
 // Dense kernels. kDenseNormalCholesky forms and factors J^T J in tiles of 256
-// columns. What runs a tile is chosen once per process for the CPU: one of
-// the sub-configurations compiled into the linked BLIS or Eigen's product,
-// by a calibration of about 65 ms of CPU time (J^T J and Cholesky of a
-// 256 x 512 Jacobian in double and single precision) at the first dense
-// solve with more than 256 parameters (BLIS's own choice is kept unless
-// another is more than 10% faster; its portable 'generic' code only where
-// nothing else runs).
+// columns. What runs a tile is chosen for the CPU, separately for double and
+// single precision: one of the sub-configurations compiled into the linked
+// BLIS or Eigen's product, by a calibration at the first dense solve with
+// more than 256 parameters of each size class of the Jacobian (its rows, and
+// its column stride modulo 4 KB, which the speed of a blocking depends on):
+// J^T J and Cholesky of a 512- to 1535-row, 512-column Jacobian, 110-200 ms
+// of CPU time on a Zen 4 core, at most four classes per process (BLIS's own
+// choice is kept unless another is more than 5% faster; its portable
+// 'generic' code only where nothing else runs).
 // Summary::dense_kernel and `curv --version` name the choice. The
-// environment overrides it:
+// environment overrides it, for both precisions:
 //   CURVATURE_DENSE_KERNEL=blis:<sub-configuration>   e.g. blis:zen3, blis:skx, blis:haswell
 //   CURVATURE_DENSE_KERNEL=eigen                     Eigen's product and triangular solve
 //   CURVATURE_DENSE_KERNEL=auto (or unset)           the calibration above
