@@ -18,8 +18,8 @@
 //      AVX2/FMA sub-configurations, and Eigen), the fastest of three rounds
 //      in CPU time (a candidate more than 15% behind after a round
 //      runs no more), keeping the first candidate, in that order, within 5%
-//      of the fastest. 110-145 ms of CPU time for both precisions on a
-//      loaded Zen 4 core at R1's 2000 rows (976 calibration rows), 175-200
+//      of the fastest. 95-110 ms of CPU time for both precisions on a
+//      loaded Zen 4 core at R1's 2000 rows (976 calibration rows), 165-170
 //      ms at the most (1535).
 //
 // Why per precision: a sub-configuration can be fast in one and slow in

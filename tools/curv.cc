@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
   // The dense kernels are chosen at run time for this CPU, so they are
-  // looked up (a calibration of ~110 ms, for R1's 2000-row class) only when
+  // looked up (a calibration of ~100 ms, for R1's 2000-row class) only when
   // --version asks.
   app.set_version_flag(
       "--version",
