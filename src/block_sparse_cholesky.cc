@@ -1,6 +1,5 @@
 #include "block_sparse_cholesky.h"
 
-#include <Eigen/Cholesky>
 #include <Eigen/OrderingMethods>
 #include <Eigen/SparseCore>
 #include <algorithm>
@@ -158,6 +157,74 @@ std::string BlockSparseCholesky::factorize(const double* values, double shift) {
   }
 }
 
+namespace {
+
+// The kernels below work on B x B blocks stored column-major with a leading
+// dimension `ld` (a block column's panel), as plain loops of fixed length:
+// at B = 3 Eigen's general triangular solvers spend more on their set-up
+// (packing, blocking, dispatch on the dynamic panel height) than on the
+// few flops, and that set-up ran once per block column and solve.
+
+// In place: the lower triangle of the block at `a` becomes its Cholesky
+// factor L (A = L L'); the strict upper triangle is left alone. False when
+// a pivot is not positive and finite; *min_pivot takes the smallest L_ii^2.
+template <int B>
+bool factor_diagonal_block(double* a, Eigen::Index ld, double* min_pivot) {
+  for (int j = 0; j < B; ++j) {
+    double pivot = a[j * ld + j];
+    for (int k = 0; k < j; ++k) pivot -= a[k * ld + j] * a[k * ld + j];
+    if (!(pivot > 0.0) || !std::isfinite(pivot)) return false;
+    *min_pivot = std::min(*min_pivot, pivot);
+    const double l_jj = std::sqrt(pivot);
+    a[j * ld + j] = l_jj;
+    for (int i = j + 1; i < B; ++i) {
+      double sum = a[j * ld + i];
+      for (int k = 0; k < j; ++k) sum -= a[k * ld + i] * a[k * ld + j];
+      a[j * ld + i] = sum / l_jj;
+    }
+  }
+  return true;
+}
+
+// rows x B panel X (column-major, leading dimension ld) := X L^-T for the
+// lower-triangular B x B factor L at `l` (same leading dimension): column
+// by column, each a contiguous run of `rows` that the compiler vectorizes.
+template <int B>
+void solve_panel_against_transpose(const double* l, Eigen::Index ld, double* x, Eigen::Index rows) {
+  for (int c = 0; c < B; ++c) {
+    double* column_c = x + c * ld;
+    for (int k = 0; k < c; ++k) {
+      const double l_ck = l[k * ld + c];
+      const double* column_k = x + k * ld;
+      for (Eigen::Index r = 0; r < rows; ++r) column_c[r] -= l_ck * column_k[r];
+    }
+    const double l_cc = l[c * ld + c];
+    for (Eigen::Index r = 0; r < rows; ++r) column_c[r] /= l_cc;
+  }
+}
+
+// y := L^-1 y for the B x B lower-triangular L at `l`.
+template <int B>
+void forward_substitute(const double* l, Eigen::Index ld, double* y) {
+  for (int i = 0; i < B; ++i) {
+    double sum = y[i];
+    for (int k = 0; k < i; ++k) sum -= l[k * ld + i] * y[k];
+    y[i] = sum / l[i * ld + i];
+  }
+}
+
+// y := L^-T y for the B x B lower-triangular L at `l`.
+template <int B>
+void back_substitute(const double* l, Eigen::Index ld, double* y) {
+  for (int i = B - 1; i >= 0; --i) {
+    double sum = y[i];
+    for (int k = i + 1; k < B; ++k) sum -= l[i * ld + k] * y[k];
+    y[i] = sum / l[i * ld + i];
+  }
+}
+
+}  // namespace
+
 template <int B>
 std::string BlockSparseCholesky::factorize_fixed(const double* values, double shift) {
   using Block = Eigen::Matrix<double, B, B>;
@@ -191,25 +258,16 @@ std::string BlockSparseCholesky::factorize_fixed(const double* values, double sh
         target.noalias() -= l_ik * l_jk.transpose();
       }
     }
-    BlockMap diagonal(panel_j, B, B, Eigen::OuterStride<>(ld_j));
-    Eigen::LLT<Block> llt(diagonal);
-    if (llt.info() != Eigen::Success) {
+    if (!factor_diagonal_block<B>(panel_j, ld_j, &min_pivot)) {
       return "not positive definite at block column " + std::to_string(J);
     }
-    diagonal = llt.matrixL();
-    for (int i = 0; i < B; ++i) {
-      const double pivot = diagonal(i, i) * diagonal(i, i);
-      if (!(pivot > 0.0) || !std::isfinite(pivot)) {
-        return "not positive definite at block column " + std::to_string(J);
-      }
-      min_pivot = std::min(min_pivot, pivot);
+    // The strict upper triangle of the diagonal block held A's (symmetric)
+    // entries; L's is zero.
+    for (int c = 1; c < B; ++c) {
+      for (int r = 0; r < c; ++r) panel_j[c * ld_j + r] = 0.0;
     }
-    if (count_j > 1) {
-      Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, B>, 0, Eigen::OuterStride<>> below(panel_j + B, ld_j - B, B,
-                                                                                          Eigen::OuterStride<>(ld_j));
-      // below := below L_JJ^-T
-      diagonal.transpose().template triangularView<Eigen::Upper>().template solveInPlace<Eigen::OnTheRight>(below);
-    }
+    // The blocks below: := below L_JJ^-T.
+    if (count_j > 1) solve_panel_against_transpose<B>(panel_j, ld_j, panel_j + B, ld_j - B);
   }
   min_pivot_ = num_blocks_ > 0 ? min_pivot : 0.0;
   return {};
@@ -236,9 +294,6 @@ void BlockSparseCholesky::solve(const Eigen::VectorXd& b, Eigen::VectorXd* x) co
 
 template <int B>
 void BlockSparseCholesky::solve_fixed(const Eigen::VectorXd& b, Eigen::VectorXd* x) const {
-  using Block = Eigen::Matrix<double, B, B>;
-  using ConstBlockMap = Eigen::Map<const Block, 0, Eigen::OuterStride<>>;
-  using Vec = Eigen::Matrix<double, B, 1>;
   *x = b;
   double* y = x->data();
   const double* factor = factor_.data();
@@ -247,11 +302,16 @@ void BlockSparseCholesky::solve_fixed(const Eigen::VectorXd& b, Eigen::VectorXd*
     const int count_j = col_start_[J + 1] - col_start_[J];
     const Eigen::Index ld = static_cast<Eigen::Index>(count_j) * B;
     const double* panel = factor + panel_start_[J];
-    Eigen::Map<Vec> y_j(y + J * B);
-    ConstBlockMap(panel, B, B, Eigen::OuterStride<>(ld)).template triangularView<Eigen::Lower>().solveInPlace(y_j);
+    double* y_j = y + J * B;
+    forward_substitute<B>(panel, ld, y_j);
+    // y_I -= L_IJ y_J for the blocks below.
     for (int q = 1; q < count_j; ++q) {
-      Eigen::Map<Vec>(y + rows_j[q] * B).noalias() -=
-          ConstBlockMap(panel + q * B, B, B, Eigen::OuterStride<>(ld)) * y_j;
+      double* y_i = y + rows_j[q] * B;
+      const double* l_ij = panel + q * B;
+      for (int c = 0; c < B; ++c) {
+        const double y_c = y_j[c];
+        for (int r = 0; r < B; ++r) y_i[r] -= l_ij[c * ld + r] * y_c;
+      }
     }
   }
   for (int J = num_blocks_ - 1; J >= 0; --J) {
@@ -259,15 +319,18 @@ void BlockSparseCholesky::solve_fixed(const Eigen::VectorXd& b, Eigen::VectorXd*
     const int count_j = col_start_[J + 1] - col_start_[J];
     const Eigen::Index ld = static_cast<Eigen::Index>(count_j) * B;
     const double* panel = factor + panel_start_[J];
-    Eigen::Map<Vec> x_j(y + J * B);
+    double* x_j = y + J * B;
+    // x_J -= L_IJ' x_I for the blocks below.
     for (int q = 1; q < count_j; ++q) {
-      x_j.noalias() -= ConstBlockMap(panel + q * B, B, B, Eigen::OuterStride<>(ld)).transpose() *
-                       Eigen::Map<const Vec>(y + rows_j[q] * B);
+      const double* x_i = y + rows_j[q] * B;
+      const double* l_ij = panel + q * B;
+      for (int c = 0; c < B; ++c) {
+        double sum = 0.0;
+        for (int r = 0; r < B; ++r) sum += l_ij[c * ld + r] * x_i[r];
+        x_j[c] -= sum;
+      }
     }
-    ConstBlockMap(panel, B, B, Eigen::OuterStride<>(ld))
-        .transpose()
-        .template triangularView<Eigen::Upper>()
-        .solveInPlace(x_j);
+    back_substitute<B>(panel, ld, x_j);
   }
 }
 
