@@ -114,6 +114,7 @@ std::string BlockSparseCholesky::analyze(int n, int block_size, const int* outer
     panel_start_.push_back(panel_start_.back() + columns[J].size() * static_cast<size_t>(B * B));
   }
   factor_.assign(panel_start_.back(), 0.0);
+  diagonal_inverse_.assign(static_cast<size_t>(nb) * B * B, 0.0);
   flops_per_nonzero_ = nonzeros > 0.0 ? flops / nonzeros : 0.0;
 
   // Entry (r, c), r <= c, is L's (c, r): block column r / B, at the place
@@ -186,41 +187,67 @@ bool factor_diagonal_block(double* a, Eigen::Index ld, double* min_pivot) {
   return true;
 }
 
-// rows x B panel X (column-major, leading dimension ld) := X L^-T for the
-// lower-triangular B x B factor L at `l` (same leading dimension): column
-// by column, each a contiguous run of `rows` that the compiler vectorizes.
+// The inverse of the B x B lower-triangular L at `l` (leading dimension
+// ld) into `inverse` (B x B, column-major, lower triangle; the strict upper
+// one zero), column by column by forward substitution.
 template <int B>
-void solve_panel_against_transpose(const double* l, Eigen::Index ld, double* x, Eigen::Index rows) {
+void invert_lower_triangle(const double* l, Eigen::Index ld, double* inverse) {
   for (int c = 0; c < B; ++c) {
-    double* column_c = x + c * ld;
-    for (int k = 0; k < c; ++k) {
-      const double l_ck = l[k * ld + c];
-      const double* column_k = x + k * ld;
-      for (Eigen::Index r = 0; r < rows; ++r) column_c[r] -= l_ck * column_k[r];
+    for (int i = 0; i < B; ++i) {
+      if (i < c) {
+        inverse[c * B + i] = 0.0;
+        continue;
+      }
+      double sum = i == c ? 1.0 : 0.0;
+      for (int k = c; k < i; ++k) sum -= l[k * ld + i] * inverse[c * B + k];
+      inverse[c * B + i] = sum / l[i * ld + i];
     }
-    const double l_cc = l[c * ld + c];
-    for (Eigen::Index r = 0; r < rows; ++r) column_c[r] /= l_cc;
   }
 }
 
-// y := L^-1 y for the B x B lower-triangular L at `l`.
+// rows x B panel X (column-major, leading dimension ld) := X L^-T, given
+// L^-1 (invert_lower_triangle): column c of the result is
+// sum_{k <= c} L^-1(c, k) X(:, k), built from the last column down so that
+// each column is read before it is overwritten; each a contiguous run of
+// `rows` that the compiler vectorizes.
 template <int B>
-void forward_substitute(const double* l, Eigen::Index ld, double* y) {
+void multiply_panel_by_inverse_transpose(const double* inverse, Eigen::Index ld, double* x, Eigen::Index rows) {
+  for (int c = B - 1; c >= 0; --c) {
+    double* column_c = x + c * ld;
+    const double scale = inverse[c * B + c];
+    for (Eigen::Index r = 0; r < rows; ++r) column_c[r] *= scale;
+    for (int k = 0; k < c; ++k) {
+      const double weight = inverse[k * B + c];
+      const double* column_k = x + k * ld;
+      for (Eigen::Index r = 0; r < rows; ++r) column_c[r] += weight * column_k[r];
+    }
+  }
+}
+
+// y := L^-1 y, given L^-1 (B x B, column-major, lower triangle): a
+// product, not a substitution, so that no division sits on the solve's
+// chain of dependent operations.
+template <int B>
+void multiply_by_inverse(const double* inverse, double* y) {
+  double result[B];
   for (int i = 0; i < B; ++i) {
-    double sum = y[i];
-    for (int k = 0; k < i; ++k) sum -= l[k * ld + i] * y[k];
-    y[i] = sum / l[i * ld + i];
+    double sum = 0.0;
+    for (int k = 0; k <= i; ++k) sum += inverse[k * B + i] * y[k];
+    result[i] = sum;
   }
+  for (int i = 0; i < B; ++i) y[i] = result[i];
 }
 
-// y := L^-T y for the B x B lower-triangular L at `l`.
+// y := L^-T y, given L^-1 as above.
 template <int B>
-void back_substitute(const double* l, Eigen::Index ld, double* y) {
-  for (int i = B - 1; i >= 0; --i) {
-    double sum = y[i];
-    for (int k = i + 1; k < B; ++k) sum -= l[i * ld + k] * y[k];
-    y[i] = sum / l[i * ld + i];
+void multiply_by_inverse_transpose(const double* inverse, double* y) {
+  double result[B];
+  for (int i = 0; i < B; ++i) {
+    double sum = 0.0;
+    for (int k = i; k < B; ++k) sum += inverse[i * B + k] * y[k];
+    result[i] = sum;
   }
+  for (int i = 0; i < B; ++i) y[i] = result[i];
 }
 
 }  // namespace
@@ -266,8 +293,10 @@ std::string BlockSparseCholesky::factorize_fixed(const double* values, double sh
     for (int c = 1; c < B; ++c) {
       for (int r = 0; r < c; ++r) panel_j[c * ld_j + r] = 0.0;
     }
+    double* inverse = diagonal_inverse_.data() + static_cast<size_t>(J) * B * B;
+    invert_lower_triangle<B>(panel_j, ld_j, inverse);
     // The blocks below: := below L_JJ^-T.
-    if (count_j > 1) solve_panel_against_transpose<B>(panel_j, ld_j, panel_j + B, ld_j - B);
+    if (count_j > 1) multiply_panel_by_inverse_transpose<B>(inverse, ld_j, panel_j + B, ld_j - B);
   }
   min_pivot_ = num_blocks_ > 0 ? min_pivot : 0.0;
   return {};
@@ -303,7 +332,7 @@ void BlockSparseCholesky::solve_fixed(const Eigen::VectorXd& b, Eigen::VectorXd*
     const Eigen::Index ld = static_cast<Eigen::Index>(count_j) * B;
     const double* panel = factor + panel_start_[J];
     double* y_j = y + J * B;
-    forward_substitute<B>(panel, ld, y_j);
+    multiply_by_inverse<B>(diagonal_inverse_.data() + static_cast<size_t>(J) * B * B, y_j);
     // y_I -= L_IJ y_J for the blocks below.
     for (int q = 1; q < count_j; ++q) {
       double* y_i = y + rows_j[q] * B;
@@ -330,7 +359,7 @@ void BlockSparseCholesky::solve_fixed(const Eigen::VectorXd& b, Eigen::VectorXd*
         x_j[c] -= sum;
       }
     }
-    back_substitute<B>(panel, ld, x_j);
+    multiply_by_inverse_transpose<B>(diagonal_inverse_.data() + static_cast<size_t>(J) * B * B, x_j);
   }
 }
 
