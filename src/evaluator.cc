@@ -13,6 +13,33 @@
 #include "robust_correction.h"
 
 namespace curvature::internal {
+namespace {
+
+// A row of one block's Jacobian into the sparse J: a few numbers (a pose
+// graph's 1 to 4), for which the call to memmove that a loop or std::copy
+// becomes cost more than the copy itself.
+inline void copy_row(const double* from, int count, double* to) {
+  switch (count) {
+    case 4:
+      to[3] = from[3];
+      [[fallthrough]];
+    case 3:
+      to[2] = from[2];
+      [[fallthrough]];
+    case 2:
+      to[1] = from[1];
+      [[fallthrough]];
+    case 1:
+      to[0] = from[0];
+      [[fallthrough]];
+    case 0:
+      return;
+    default:
+      std::copy(from, from + count, to);
+  }
+}
+
+}  // namespace
 
 struct Evaluator::Parameter {
   const double* user_values;
@@ -386,8 +413,7 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
       double* values = sparse->valuePtr();
       const int* starts = sparse->outerIndexPtr();
       for (int r = 0; r < m; ++r) {
-        std::copy(source + r * columns, source + (r + 1) * columns,
-                  values + starts[block.row + r] + parameter.position_in_row);
+        copy_row(source + r * columns, columns, values + starts[block.row + r] + parameter.position_in_row);
       }
     }
   }
