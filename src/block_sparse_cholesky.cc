@@ -26,7 +26,63 @@ std::vector<int> BlockSparseCholesky::block_ordering(int num_blocks, const std::
   Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> inverse;
   Eigen::AMDOrdering<int> amd;
   amd(pattern, inverse);
-  return {inverse.indices().data(), inverse.indices().data() + inverse.indices().size()};
+  const std::vector<int> order(inverse.indices().data(), inverse.indices().data() + inverse.indices().size());
+  return postorder(order, pattern.outerIndexPtr(), pattern.innerIndexPtr());
+}
+
+// The same elimination in postorder: every subtree of the elimination tree
+// a contiguous run of blocks ending at its root, which is what lets the
+// factorization hand whole subtrees to threads (simplicial_row_schedule.h).
+// A postorder of the elimination tree is an equivalent ordering: the same
+// fill, the same flops.
+std::vector<int> BlockSparseCholesky::postorder(const std::vector<int>& order, const int* outer, const int* inner) {
+  const int nb = static_cast<int>(order.size());
+  std::vector<int> position(static_cast<size_t>(nb));
+  for (int k = 0; k < nb; ++k) position[order[k]] = k;
+  // Elimination tree of the permuted pattern (symmetric, column by column).
+  std::vector<int> parent(static_cast<size_t>(nb), -1), ancestor(static_cast<size_t>(nb), -1);
+  for (int k = 0; k < nb; ++k) {
+    const int block = order[k];
+    for (int p = outer[block]; p < outer[block + 1]; ++p) {
+      for (int i = position[inner[p]]; i != -1 && i < k;) {
+        const int next = ancestor[i];
+        ancestor[i] = k;
+        if (next == -1) {
+          parent[i] = k;
+          break;
+        }
+        i = next;
+      }
+    }
+  }
+  // Children in increasing order, then a depth-first walk from each root.
+  std::vector<int> child_start(static_cast<size_t>(nb) + 1, 0), children(static_cast<size_t>(nb));
+  for (int k = 0; k < nb; ++k) {
+    if (parent[k] != -1) ++child_start[parent[k] + 1];
+  }
+  for (int k = 0; k < nb; ++k) child_start[k + 1] += child_start[k];
+  std::vector<int> fill(child_start.begin(), child_start.end() - 1);
+  for (int k = 0; k < nb; ++k) {
+    if (parent[k] != -1) children[fill[parent[k]]++] = k;
+  }
+  std::vector<int> result;
+  result.reserve(static_cast<size_t>(nb));
+  std::vector<std::pair<int, int>> stack;  // (node, next child to visit)
+  for (int root = 0; root < nb; ++root) {
+    if (parent[root] != -1) continue;
+    stack.emplace_back(root, child_start[root]);
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (next < child_start[node + 1]) {
+        const int child = children[next++];
+        stack.emplace_back(child, child_start[child]);
+      } else {
+        result.push_back(order[node]);
+        stack.pop_back();
+      }
+    }
+  }
+  return result;
 }
 
 std::string BlockSparseCholesky::analyze(int n, int block_size, const int* outer, const int* inner) {
@@ -119,7 +175,14 @@ std::string BlockSparseCholesky::analyze(int n, int block_size, const int* outer
 
   // Entry (r, c), r <= c, is L's (c, r): block column r / B, at the place
   // of block c / B in that column's list.
-  relative_.assign(static_cast<size_t>(nb), -1);
+  const int threads = pool_ ? pool_->num_threads() : 1;
+  relative_.assign(static_cast<size_t>(threads), std::vector<int>(static_cast<size_t>(nb), -1));
+  schedule_ = RowSchedule();
+  if (threads > 1) {
+    std::vector<int> counts(static_cast<size_t>(nb));
+    for (int J = 0; J < nb; ++J) counts[J] = col_start_[J + 1] - col_start_[J];
+    schedule_ = plan_row_schedule(nb, col_start_.data(), counts.data(), col_rows_.data(), threads);
+  }
   scatter_.resize(static_cast<size_t>(outer[n]));
   diagonal_.assign(static_cast<size_t>(n), 0);
   for (int c = 0; c < n; ++c) {
@@ -253,50 +316,86 @@ void multiply_by_inverse_transpose(const double* inverse, double* y) {
 }  // namespace
 
 template <int B>
-std::string BlockSparseCholesky::factorize_fixed(const double* values, double shift) {
+bool BlockSparseCholesky::factor_column(int J, int* relative, double* min_pivot) {
   using Block = Eigen::Matrix<double, B, B>;
   using BlockMap = Eigen::Map<Block, 0, Eigen::OuterStride<>>;
+  double* factor = factor_.data();
+  const int* rows_j = col_rows_.data() + col_start_[J];
+  const int count_j = col_start_[J + 1] - col_start_[J];
+  const Eigen::Index ld_j = static_cast<Eigen::Index>(count_j) * B;
+  double* panel_j = factor + panel_start_[J];
+  for (int q = 0; q < count_j; ++q) relative[rows_j[q]] = q;
+  // Left-looking: subtract L(I, K) L(J, K)' for every K with L(J, K) != 0
+  // and every I >= J in K's column.
+  for (int e = row_start_[J]; e < row_start_[J + 1]; ++e) {
+    const int K = row_cols_[e];
+    const int place = row_place_[e];
+    const int* rows_k = col_rows_.data() + col_start_[K];
+    const int count_k = col_start_[K + 1] - col_start_[K];
+    const Eigen::Index ld_k = static_cast<Eigen::Index>(count_k) * B;
+    const double* panel_k = factor + panel_start_[K];
+    const Block l_jk = BlockMap(const_cast<double*>(panel_k) + place * B, B, B, Eigen::OuterStride<>(ld_k));
+    for (int t = place; t < count_k; ++t) {
+      const BlockMap l_ik(const_cast<double*>(panel_k) + t * B, B, B, Eigen::OuterStride<>(ld_k));
+      BlockMap target(panel_j + relative[rows_k[t]] * B, B, B, Eigen::OuterStride<>(ld_j));
+      target.noalias() -= l_ik * l_jk.transpose();
+    }
+  }
+  if (!factor_diagonal_block<B>(panel_j, ld_j, min_pivot)) return false;
+  // The strict upper triangle of the diagonal block held A's (symmetric)
+  // entries; L's is zero.
+  for (int c = 1; c < B; ++c) {
+    for (int r = 0; r < c; ++r) panel_j[c * ld_j + r] = 0.0;
+  }
+  double* inverse = diagonal_inverse_.data() + static_cast<size_t>(J) * B * B;
+  invert_lower_triangle<B>(panel_j, ld_j, inverse);
+  // The blocks below: := below L_JJ^-T.
+  if (count_j > 1) multiply_panel_by_inverse_transpose<B>(inverse, ld_j, panel_j + B, ld_j - B);
+  return true;
+}
+
+template <int B>
+std::string BlockSparseCholesky::factorize_fixed(const double* values, double shift) {
   std::fill(factor_.begin(), factor_.end(), 0.0);
   double* factor = factor_.data();
   for (size_t p = 0; p < scatter_.size(); ++p) factor[scatter_[p]] = values[p];
   for (size_t k = 0; k < diagonal_.size(); ++k) factor[diagonal_[k]] += shift;
-  std::vector<int>& relative = relative_;
-  double min_pivot = std::numeric_limits<double>::infinity();
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  const auto failure = [](int J) { return "not positive definite at block column " + std::to_string(J); };
+  double min_pivot = kInfinity;
 
-  for (int J = 0; J < num_blocks_; ++J) {
-    const int* rows_j = col_rows_.data() + col_start_[J];
-    const int count_j = col_start_[J + 1] - col_start_[J];
-    const Eigen::Index ld_j = static_cast<Eigen::Index>(count_j) * B;
-    double* panel_j = factor + panel_start_[J];
-    for (int q = 0; q < count_j; ++q) relative[rows_j[q]] = q;
-    // Left-looking: subtract L(I, K) L(J, K)' for every K with L(J, K) != 0
-    // and every I >= J in K's column.
-    for (int e = row_start_[J]; e < row_start_[J + 1]; ++e) {
-      const int K = row_cols_[e];
-      const int place = row_place_[e];
-      const int* rows_k = col_rows_.data() + col_start_[K];
-      const int count_k = col_start_[K + 1] - col_start_[K];
-      const Eigen::Index ld_k = static_cast<Eigen::Index>(count_k) * B;
-      const double* panel_k = factor + panel_start_[K];
-      const Block l_jk = BlockMap(const_cast<double*>(panel_k) + place * B, B, B, Eigen::OuterStride<>(ld_k));
-      for (int t = place; t < count_k; ++t) {
-        const BlockMap l_ik(const_cast<double*>(panel_k) + t * B, B, B, Eigen::OuterStride<>(ld_k));
-        BlockMap target(panel_j + relative[rows_k[t]] * B, B, B, Eigen::OuterStride<>(ld_j));
-        target.noalias() -= l_ik * l_jk.transpose();
+  std::vector<std::pair<int, int>> all{{0, num_blocks_}};
+  const std::vector<std::pair<int, int>>* sequential = &all;
+  if (!schedule_.empty()) {
+    // Each task stops at its first failing column; the smallest over the
+    // tasks is the one a sequential pass would have stopped at (the columns
+    // before it do not depend on it), so the message is the same.
+    const size_t tasks = schedule_.tasks.size();
+    std::vector<int> failed(tasks, num_blocks_);
+    std::vector<double> pivots(tasks, kInfinity);
+    pool_->parallel_for(static_cast<int>(tasks), [&](int thread, int begin, int end) {
+      int* relative = relative_[static_cast<size_t>(thread)].data();
+      for (int t = begin; t < end; ++t) {
+        for (const auto& [first, last] : schedule_.tasks[static_cast<size_t>(t)]) {
+          int J = first;
+          while (J < last && factor_column<B>(J, relative, &pivots[static_cast<size_t>(t)])) ++J;
+          if (J < last) {
+            failed[static_cast<size_t>(t)] = J;
+            break;
+          }
+        }
       }
+    });
+    const int first_failure = *std::min_element(failed.begin(), failed.end());
+    if (first_failure < num_blocks_) return failure(first_failure);
+    min_pivot = *std::min_element(pivots.begin(), pivots.end());
+    sequential = &schedule_.after;
+  }
+  int* relative = relative_[0].data();
+  for (const auto& [first, last] : *sequential) {
+    for (int J = first; J < last; ++J) {
+      if (!factor_column<B>(J, relative, &min_pivot)) return failure(J);
     }
-    if (!factor_diagonal_block<B>(panel_j, ld_j, &min_pivot)) {
-      return "not positive definite at block column " + std::to_string(J);
-    }
-    // The strict upper triangle of the diagonal block held A's (symmetric)
-    // entries; L's is zero.
-    for (int c = 1; c < B; ++c) {
-      for (int r = 0; r < c; ++r) panel_j[c * ld_j + r] = 0.0;
-    }
-    double* inverse = diagonal_inverse_.data() + static_cast<size_t>(J) * B * B;
-    invert_lower_triangle<B>(panel_j, ld_j, inverse);
-    // The blocks below: := below L_JJ^-T.
-    if (count_j > 1) multiply_panel_by_inverse_transpose<B>(inverse, ld_j, panel_j + B, ld_j - B);
   }
   min_pivot_ = num_blocks_ > 0 ? min_pivot : 0.0;
   return {};
