@@ -33,6 +33,28 @@ T wrap_angle(const T& theta) {
   return theta - kTwoPi * floor((theta + std::numbers::pi) / kTwoPi);
 }
 
+// The sine and cosine of an angle. For a dual number (a value `a` and
+// derivatives `v`: curvature's Jet and Ceres's alike) sin(x) and cos(x)
+// would each compute both the sine and the cosine of the value; here they
+// are computed once and shared.
+template <typename T>
+void sin_cos(const T& angle, T* sine, T* cosine) {
+  using std::cos;
+  using std::sin;
+  if constexpr (requires {
+                  angle.a;
+                  angle.v;
+                }) {
+    const auto s = sin(angle.a);
+    const auto c = cos(angle.a);
+    *sine = T(s, angle.v * c);
+    *cosine = T(c, angle.v * (-s));
+  } else {
+    *sine = sin(angle);
+    *cosine = cos(angle);
+  }
+}
+
 // The upper-triangular U with Omega = U^T U, row-major, for an information
 // matrix Omega that is symmetric positive definite.
 template <int kSize>
@@ -50,10 +72,8 @@ struct PoseGraph2dResidual {
 
   template <typename T>
   bool operator()(const T* p_a, const T* theta_a, const T* p_b, const T* theta_b, T* residuals) const {
-    using std::cos;
-    using std::sin;
-    const T c = cos(theta_a[0]);
-    const T s = sin(theta_a[0]);
+    T s, c;
+    sin_cos(theta_a[0], &s, &c);
     const T dx = p_b[0] - p_a[0];
     const T dy = p_b[1] - p_a[1];
     const T e[3] = {c * dx + s * dy - p_ab[0], c * dy - s * dx - p_ab[1],

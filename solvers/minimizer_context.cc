@@ -91,6 +91,8 @@ void MinimizerContext::step_to(const Eigen::VectorXd& direction, double alpha, E
 }
 
 double MinimizerContext::projected_gradient_norm() const {
+  // Without bounds x plays no part: no tangent coordinates to form.
+  if (!bounds_.active()) return gradient.lpNorm<Eigen::Infinity>();
   return bounds_.projected_gradient_norm(tangent_x(), gradient);
 }
 

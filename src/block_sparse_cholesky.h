@@ -13,13 +13,24 @@
 // L and a map from each stored entry into L's storage. factorize() then
 // copies the values in, adds `shift` to the diagonal and factors
 // (left-looking, one block column at a time); solve() runs the forward and
-// back substitutions. Everything is sequential and in one fixed order, so
-// the result depends on nothing but the matrix.
+// back substitutions.
+//
+// With a thread pool (set_thread_pool), factorize() factors disjoint
+// subtrees of the block elimination tree at the same time, one task each,
+// and the block columns above them afterwards (simplicial_row_schedule.h:
+// a block column, like CHOLMOD's row, is computed from its descendants'
+// columns alone and writes only itself). Every block column is computed by
+// the same operations in the same order whichever thread runs it, so the
+// factor, the pivots and a failure's message depend on nothing but the
+// matrix, for any thread count.
 #pragma once
 
 #include <Eigen/Core>
 #include <string>
 #include <vector>
+
+#include "curvature/thread_pool.h"
+#include "simplicial_row_schedule.h"
 
 namespace curvature::internal {
 
@@ -31,7 +42,8 @@ class BlockSparseCholesky {
   // blocks, where `block_outer` / `block_inner` list, for each block, the
   // blocks it is coupled with (either triangle or both; self-loops
   // allowed): result[k] is the block that goes k-th. Eigen's AMD, so the
-  // same with and without SuiteSparse.
+  // same with and without SuiteSparse, postordered (subtrees of the
+  // elimination tree contiguous).
   static std::vector<int> block_ordering(int num_blocks, const std::vector<int>& block_outer,
                                          const std::vector<int>& block_inner);
 
@@ -39,6 +51,11 @@ class BlockSparseCholesky {
   // n a multiple of block_size, 1 <= block_size <= kMaxBlockSize. An
   // empty string on success, else why not.
   std::string analyze(int n, int block_size, const int* outer, const int* inner);
+  // The pool factorize() shares its work with from the next analyze() on
+  // (null: one thread); it must outlive this object's use of it.
+  void set_thread_pool(ThreadPool* pool) { pool_ = pool; }
+  // Whether the last analysis found subtrees worth factoring in parallel.
+  bool factors_in_parallel() const { return !schedule_.empty(); }
   // Factors A + shift I, A's values in the pattern given to analyze(). An
   // empty string on success, else the reason (not positive definite, with
   // the block column).
@@ -53,12 +70,21 @@ class BlockSparseCholesky {
   // the diagonal included): sum c_j^2 / sum c_j, the measure by which
   // CHOLMOD chooses between its simplicial and supernodal factorizations.
   double flops_per_nonzero() const { return flops_per_nonzero_; }
-  // Stored doubles of L (diagonal blocks included).
+  // Stored doubles of L (diagonal blocks included; the inverses of the
+  // diagonal blocks kept for the solves not counted).
   size_t factor_size() const { return factor_.size(); }
 
  private:
+  // `order` (as block_ordering's result) postordered along the elimination
+  // tree of the symmetric block pattern outer / inner (both triangles).
+  static std::vector<int> postorder(const std::vector<int>& order, const int* outer, const int* inner);
   template <int B>
   std::string factorize_fixed(const double* values, double shift);
+  // Block column J of L from the columns left of it (already factored);
+  // `relative` is scratch of num_blocks_. False when its diagonal block is
+  // not positive definite.
+  template <int B>
+  bool factor_column(int J, int* relative, double* min_pivot);
   template <int B>
   void solve_fixed(const Eigen::VectorXd& b, Eigen::VectorXd* x) const;
 
@@ -76,8 +102,14 @@ class BlockSparseCholesky {
   std::vector<size_t> scatter_;
   std::vector<size_t> diagonal_;  // factor_ index of A(k, k)
   std::vector<double> factor_;
+  // L_JJ^-1 for each block column J (B x B, column-major), from the last
+  // factorize(): the triangular solves become products.
+  std::vector<double> diagonal_inverse_;
   std::vector<double> update_;  // scratch: one column panel's update
-  std::vector<int> relative_;   // scratch: block -> place in the current column
+  // Scratch per thread: block -> place in the column being factored.
+  std::vector<std::vector<int>> relative_;
+  ThreadPool* pool_ = nullptr;
+  RowSchedule schedule_;  // over block columns; empty: one thread
   double min_pivot_ = 0.0;
   double flops_per_nonzero_ = 0.0;
 };

@@ -13,6 +13,33 @@
 #include "robust_correction.h"
 
 namespace curvature::internal {
+namespace {
+
+// A row of one block's Jacobian into the sparse J: a few numbers (a pose
+// graph's 1 to 4), for which the call to memmove that a loop or std::copy
+// becomes cost more than the copy itself.
+inline void copy_row(const double* from, int count, double* to) {
+  switch (count) {
+    case 4:
+      to[3] = from[3];
+      [[fallthrough]];
+    case 3:
+      to[2] = from[2];
+      [[fallthrough]];
+    case 2:
+      to[1] = from[1];
+      [[fallthrough]];
+    case 1:
+      to[0] = from[0];
+      [[fallthrough]];
+    case 0:
+      return;
+    default:
+      std::copy(from, from + count, to);
+  }
+}
+
+}  // namespace
 
 struct Evaluator::Parameter {
   const double* user_values;
@@ -33,7 +60,8 @@ struct Evaluator::Block {
   int num_residuals = 0;
   int row_nonzeros = 0;  // variable columns of this block: nonzeros per Jacobian row
   // Its cost function writes column-major Jacobians and it has neither a loss
-  // nor a variable block on a manifold: a dense J is filled in place, with
+  // nor a variable block on a manifold with a plus-Jacobian other than the
+  // identity (ParameterLayout::jacobian_manifold): a dense J is filled in place, with
   // no row-major scratch to transpose (scattered writes, one cache line per
   // entry, that cost a wide J more than computing it).
   bool writes_into_dense = false;
@@ -116,7 +144,7 @@ Evaluator::Evaluator(const Problem& problem, Options options)
       if (layout_.offset(p) >= 0) {
         block.row_nonzeros += layout_.tangent_size(p);
         max_jacobian = std::max(max_jacobian, static_cast<size_t>(parameter.size * block.num_residuals));
-        if (layout_.manifold(p)) {
+        if (layout_.jacobian_manifold(p)) {
           max_tangent_jacobian =
               std::max(max_tangent_jacobian, static_cast<size_t>(layout_.tangent_size(p) * block.num_residuals));
         }
@@ -130,7 +158,7 @@ Evaluator::Evaluator(const Problem& problem, Options options)
     }
     block.writes_into_dense = !block.has_loss && info.cost->writes_column_major_jacobians();
     for (int p : info.parameter_blocks) {
-      if (layout_.offset(p) >= 0 && layout_.manifold(p)) block.writes_into_dense = false;
+      if (layout_.offset(p) >= 0 && layout_.jacobian_manifold(p)) block.writes_into_dense = false;
     }
     max_blocks = std::max(max_blocks, block.num_parameters);
     num_residuals_ += block.num_residuals;
@@ -374,7 +402,7 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
     const auto& parameter = block.parameters[k];
     const double* source = jacobians[k];
     int columns = parameter.size;
-    if (manifolds && layout_.manifold(parameter.index)) {
+    if (manifolds && layout_.jacobian_manifold(parameter.index)) {
       columns = layout_.tangent_size(parameter.index);
       source = to_tangent(parameter.index, parameter.size, m, source, scratch.tangent_jacobian.data());
     }
@@ -385,8 +413,7 @@ bool Evaluator::evaluate_block(const Block& block, const double* x, double* resi
       double* values = sparse->valuePtr();
       const int* starts = sparse->outerIndexPtr();
       for (int r = 0; r < m; ++r) {
-        std::copy(source + r * columns, source + (r + 1) * columns,
-                  values + starts[block.row + r] + parameter.position_in_row);
+        copy_row(source + r * columns, columns, values + starts[block.row + r] + parameter.position_in_row);
       }
     }
   }

@@ -5,7 +5,8 @@
 // the gradient are over their tangent coordinates (parameter_layout.h): a
 // block on a manifold gets the cost function's ambient Jacobian times the
 // manifold's plus-Jacobian, which is computed once per block per evaluation
-// (not once per residual block that reads it). Plain blocks are copied as
+// (not once per residual block that reads it). Plain blocks, and blocks on
+// a manifold whose plus-Jacobian is the identity (an angle), are copied as
 // they are.
 //
 // The layout (which blocks are variable, where each lands in x, the rows of

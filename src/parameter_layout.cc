@@ -14,6 +14,7 @@ ParameterLayout::ParameterLayout(const Problem::Impl& problem) {
   values_.reserve(count);
   sizes_.reserve(count);
   manifolds_.reserve(count);
+  jacobian_manifolds_.reserve(count);
   tangent_sizes_.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     const ParameterBlockInfo& block = problem.parameter_blocks[i];
@@ -21,14 +22,15 @@ ParameterLayout::ParameterLayout(const Problem::Impl& problem) {
     sizes_.push_back(block.size);
     const Manifold* manifold = block.stepping_manifold();
     manifolds_.push_back(manifold);
+    jacobian_manifolds_.push_back(manifold && !manifold->has_identity_plus_jacobian() ? manifold : nullptr);
     tangent_sizes_.push_back(manifold ? manifold->tangent_size() : block.size);
     if (block.constant) continue;
     offsets_[i] = num_parameters_;
     tangent_offsets_[i] = num_tangent_;
     num_parameters_ += block.size;
     num_tangent_ += tangent_sizes_.back();
-    if (manifold) {
-      has_manifolds_ = true;
+    has_manifolds_ = has_manifolds_ || manifold != nullptr;
+    if (jacobian_manifolds_.back()) {
       manifold_blocks_.push_back(static_cast<int>(i));
       jacobian_offsets_[i] = jacobian_storage_;
       jacobian_storage_ += static_cast<size_t>(block.size) * static_cast<size_t>(tangent_sizes_.back());
@@ -63,6 +65,7 @@ ParameterLayout::ParameterLayout(const Problem::Impl& problem) {
     std::vector<int>().swap(tangent_offsets_);
     std::vector<int>().swap(tangent_sizes_);
     std::vector<const Manifold*>().swap(manifolds_);
+    std::vector<const Manifold*>().swap(jacobian_manifolds_);
     std::vector<size_t>().swap(jacobian_offsets_);
   }
 }
@@ -110,14 +113,22 @@ void ParameterLayout::tangent_coordinates(const Eigen::VectorXd& x, Eigen::Vecto
     return;
   }
   result->resize(num_tangent_);
+  // Plain loops over the blocks' few numbers: the solvers ask for this at
+  // every iteration, and Eigen's dynamic-size segments cost more to set up
+  // than the pose graph's 1- and 2-number blocks take to copy.
+  const double* in = x.data();
+  double* out = result->data();
   for (size_t i = 0; i < values_.size(); ++i) {
     const int offset = offsets_[i];
     if (offset < 0) continue;
     const int tangent = tangent_offsets_[i];
     if (manifolds_[i] == nullptr) {
-      result->segment(tangent, sizes_[i]) = x.segment(offset, sizes_[i]);
+      for (int k = 0; k < sizes_[i]; ++k) out[tangent + k] = in[offset + k];
     } else {
-      result->segment(tangent, tangent_sizes_[i]).setConstant(x.segment(offset, sizes_[i]).norm());
+      double squared_norm = 0.0;
+      for (int k = 0; k < sizes_[i]; ++k) squared_norm += in[offset + k] * in[offset + k];
+      const double norm = std::sqrt(squared_norm);
+      for (int k = 0; k < tangent_sizes_[i]; ++k) out[tangent + k] = norm;
     }
   }
 }
@@ -145,7 +156,7 @@ void ParameterLayout::tangent_gradient(const Eigen::VectorXd& ambient, const std
     const int offset = offsets_[i];
     if (offset < 0) continue;
     const int t = tangent_offsets_[i];
-    if (manifolds_[i] == nullptr) {
+    if (jacobian_manifolds_[i] == nullptr) {
       tangent->segment(t, sizes_[i]) = ambient.segment(offset, sizes_[i]);
     } else {
       const Eigen::Map<const RowMajorMatrix> plus_jacobian(jacobians.data() + jacobian_offsets_[i], sizes_[i],

@@ -47,6 +47,12 @@ class ParameterLayout {
   const Manifold* manifold(int block) const {
     return has_manifolds_ ? manifolds_[static_cast<size_t>(block)] : nullptr;
   }
+  // The same, but null also for a manifold whose plus-Jacobian is the
+  // identity (Manifold::has_identity_plus_jacobian): a block whose Jacobian
+  // columns are taken as the cost function writes them.
+  const Manifold* jacobian_manifold(int block) const {
+    return has_manifolds_ ? jacobian_manifolds_[static_cast<size_t>(block)] : nullptr;
+  }
 
   // The user's parameter blocks as one effective vector, and back.
   void gather(Eigen::VectorXd* x) const;
@@ -63,8 +69,8 @@ class ParameterLayout {
   // magnitude; bounds never apply there). Without manifolds, x itself.
   void tangent_coordinates(const Eigen::VectorXd& x, Eigen::VectorXd* result) const;
 
-  // Each manifold block's plus_jacobian() at x, row-major ambient x tangent,
-  // into *storage at plus_jacobian_offset(block). False (the block named in
+  // Each jacobian_manifold() block's plus_jacobian() at x, row-major ambient
+  // x tangent, into *storage at plus_jacobian_offset(block). False (the block named in
   // *error) when a manifold cannot compute it.
   bool plus_jacobians(const Eigen::VectorXd& x, std::vector<double>* storage, std::string* error) const;
   size_t plus_jacobian_offset(int block) const {
@@ -88,14 +94,15 @@ class ParameterLayout {
   std::vector<double*> values_;  // per parameter block: the user's memory
   std::vector<int> sizes_;       // per parameter block
   std::vector<int> offsets_;     // per parameter block; -1 when constant
-  // The next four only when has_manifolds_ (empty otherwise: the tangent
+  // The next five only when has_manifolds_ (empty otherwise: the tangent
   // layout is then the ambient one).
-  std::vector<int> tangent_offsets_;        // per parameter block; -1 when constant
-  std::vector<int> tangent_sizes_;          // per parameter block
-  std::vector<const Manifold*> manifolds_;  // per parameter block; null for plain coordinates
-  std::vector<size_t> jacobian_offsets_;    // per parameter block, into plus_jacobians' storage
+  std::vector<int> tangent_offsets_;                 // per parameter block; -1 when constant
+  std::vector<int> tangent_sizes_;                   // per parameter block
+  std::vector<const Manifold*> manifolds_;           // per parameter block; null for plain coordinates
+  std::vector<const Manifold*> jacobian_manifolds_;  // per parameter block; jacobian_manifold()
+  std::vector<size_t> jacobian_offsets_;             // per parameter block, into plus_jacobians' storage
   size_t jacobian_storage_ = 0;
-  std::vector<int> manifold_blocks_;  // the variable blocks with a manifold, in order
+  std::vector<int> manifold_blocks_;  // the variable jacobian_manifold() blocks, in order
   int num_parameters_ = 0;
   int num_tangent_ = 0;
   bool has_manifolds_ = false;

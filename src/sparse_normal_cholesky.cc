@@ -102,6 +102,7 @@ LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j)
   if (block_size_ > 0) {
     product_.set_ordering(block_column_ordering(), false);
     values_.assign(product_.nonzeros(), 0.0);
+    block_factorization_.set_thread_pool(pool_.get());
     const std::string failure =
         block_factorization_.analyze(product_.cols(), block_size_, product_.outer().data(), product_.inner().data());
     if (!failure.empty())

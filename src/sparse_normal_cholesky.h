@@ -43,11 +43,10 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   //
   // When every row of J reads whole aligned runs of b columns (b from 2 to
   // 6: a pose graph's parameter blocks), the matrix can instead be ordered
-  // and factored block by block (block_sparse_cholesky.h), one thread,
-  // with the same scaling, damping, regularization retry and pivot test.
-  // `block_path` says whether that is done: always / never where the
-  // structure allows it, or, with kAuto, when the block factor is sparse
-  // enough that entry-by-entry or tiny-supernode work is what it replaces
+  // and factored block by block (block_sparse_cholesky.h; independent
+  // subtrees of its elimination tree on the threads), with the same scaling, damping, regularization retry and pivot
+  // test. `block_path` says whether that is done: always / never where the structure allows it, or, with kAuto, when
+  // the block factor is sparse enough that entry-by-entry or tiny-supernode work is what it replaces
   // (kMaxBlockFlopsPerNonzero); a denser factor goes to the scalar
   // factorization, whose supernodes then use dense BLAS kernels. The choice
   // depends on J's pattern alone, never on the thread count, so results

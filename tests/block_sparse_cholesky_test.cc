@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "curvature/solve.h"
+#include "curvature/thread_pool.h"
 #include "pose_graph.h"
 #include "pose_graph_residuals.h"
 #include "sparse_normal_cholesky.h"
@@ -145,6 +146,75 @@ TEST(BlockSparseCholesky, ReportsNotPositiveDefiniteWithTheBlockColumn) {
   const std::string failure = cholesky.factorize(u.values.data(), 0.0);
   EXPECT_NE(failure.find("not positive definite"), std::string::npos) << failure;
   EXPECT_NE(failure.find("block column"), std::string::npos) << failure;
+}
+
+// Two chains of ten blocks of three joined by a last block: in this order
+// the elimination tree is two disjoint subtrees under one root, which two
+// threads factor at the same time.
+Eigen::MatrixXd two_chains_joined(unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  constexpr int kBlocks = 21;
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(3 * kBlocks, 3 * kBlocks);
+  std::vector<std::pair<int, int>> edges{{9, 20}, {19, 20}};
+  for (int i = 0; i < 9; ++i) {
+    edges.emplace_back(i, i + 1);
+    edges.emplace_back(10 + i, 11 + i);
+  }
+  for (auto [x, y] : edges) {
+    Eigen::MatrixXd j = Eigen::MatrixXd::Zero(3, 3 * kBlocks);
+    for (int r = 0; r < 3; ++r) {
+      for (int c = 0; c < 3; ++c) {
+        j(r, 3 * x + c) = normal(rng);
+        j(r, 3 * y + c) = normal(rng);
+      }
+    }
+    a += j.transpose() * j;
+  }
+  for (int k = 0; k < 3 * kBlocks; ++k) a(k, k) += 0.1;
+  return a;
+}
+
+TEST(BlockSparseCholesky, TwoThreadsFactorTheSubtreesAndGiveTheSameBits) {
+  const Eigen::MatrixXd a = two_chains_joined(5);
+  const int n = static_cast<int>(a.rows());
+  const UpperPattern u = upper_blocks(a, 3);
+  const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(n, -1.0, 2.0);
+  BlockSparseCholesky one;
+  ASSERT_EQ(one.analyze(n, 3, u.outer.data(), u.inner.data()), "");
+  ASSERT_EQ(one.factorize(u.values.data(), 0.5), "");
+  Eigen::VectorXd x_one;
+  one.solve(b, &x_one);
+  ThreadPool pool(2);
+  BlockSparseCholesky two;
+  two.set_thread_pool(&pool);
+  ASSERT_EQ(two.analyze(n, 3, u.outer.data(), u.inner.data()), "");
+  EXPECT_TRUE(two.factors_in_parallel());
+  ASSERT_EQ(two.factorize(u.values.data(), 0.5), "");
+  Eigen::VectorXd x_two;
+  two.solve(b, &x_two);
+  EXPECT_EQ(x_one, x_two);
+  EXPECT_EQ(one.min_pivot(), two.min_pivot());
+  const Eigen::MatrixXd shifted = a + 0.5 * Eigen::MatrixXd::Identity(n, n);
+  EXPECT_LE((shifted * x_two - b).norm(), 1e-10 * b.norm());
+}
+
+TEST(BlockSparseCholesky, TwoThreadsReportTheFailingColumnOneThreadReports) {
+  Eigen::MatrixXd a = two_chains_joined(6);
+  a(3 * 4, 3 * 4) = -50.0;    // block 4, in the first subtree
+  a(3 * 16, 3 * 16) = -50.0;  // block 16, in the second
+  const int n = static_cast<int>(a.rows());
+  const UpperPattern u = upper_blocks(a, 3);
+  BlockSparseCholesky one;
+  ASSERT_EQ(one.analyze(n, 3, u.outer.data(), u.inner.data()), "");
+  const std::string expected = one.factorize(u.values.data(), 0.0);
+  EXPECT_NE(expected.find("block column 4"), std::string::npos) << expected;
+  ThreadPool pool(2);
+  BlockSparseCholesky two;
+  two.set_thread_pool(&pool);
+  ASSERT_EQ(two.analyze(n, 3, u.outer.data(), u.inner.data()), "");
+  ASSERT_TRUE(two.factors_in_parallel());
+  EXPECT_EQ(two.factorize(u.values.data(), 0.0), expected);
 }
 
 TEST(BlockSparseCholesky, RejectsABlockSizeThatDoesNotDivideTheMatrix) {

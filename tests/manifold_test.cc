@@ -244,6 +244,29 @@ TEST(ManifoldTest, AngleAndSE2WrapIntoMinusPiToPi) {
   EXPECT_LT((moved - (Vector(3) << 1.5, -1.75, 0.2 - kPi).finished()).cwiseAbs().maxCoeff(), 1e-15);
 }
 
+TEST(ManifoldTest, IdentityPlusJacobiansAreDeclaredWhereTheyHoldEverywhere) {
+  const auto angle = std::make_shared<AngleManifold>();
+  const auto quaternion = std::make_shared<EigenQuaternionManifold>();
+  const auto plane = std::make_shared<EuclideanManifold>(2);
+  EXPECT_TRUE(angle->has_identity_plus_jacobian());
+  EXPECT_TRUE(SE2Manifold().has_identity_plus_jacobian());
+  EXPECT_TRUE(plane->has_identity_plus_jacobian());
+  EXPECT_TRUE(ProductManifold({plane, angle}).has_identity_plus_jacobian());
+  EXPECT_FALSE(quaternion->has_identity_plus_jacobian());
+  EXPECT_FALSE(ProductManifold({plane, quaternion}).has_identity_plus_jacobian());
+  EXPECT_FALSE(SubsetManifold(3, {1}).has_identity_plus_jacobian());
+  // Where declared, it is the identity, also far outside (-pi, pi].
+  for (double theta : {0.0, 3.0, -3.2, 40.0}) {
+    double jacobian = 0.0;
+    ASSERT_TRUE(angle->plus_jacobian(&theta, &jacobian));
+    EXPECT_EQ(jacobian, 1.0);
+    const double pose[3] = {1.0, -2.0, theta};
+    double jacobian3[9];
+    ASSERT_TRUE(SE2Manifold().plus_jacobian(pose, jacobian3));
+    for (int i = 0; i < 9; ++i) EXPECT_EQ(jacobian3[i], i % 4 == 0 ? 1.0 : 0.0);
+  }
+}
+
 TEST(ManifoldTest, SE3IsTranslationThenQuaternion) {
   const SE3Manifold se3;
   const ProductManifold product({std::make_shared<EuclideanManifold>(3), std::make_shared<QuaternionManifold>()});

@@ -70,6 +70,12 @@ class Manifold {
   // Jacobians): the solvers may then treat the block as plain coordinates,
   // and bounds are allowed on it.
   virtual bool is_euclidean() const { return false; }
+
+  // True when plus_jacobian() is the identity at every point (tangent size =
+  // ambient size), even if plus() is not x + delta (an angle that wraps):
+  // the solvers then use a cost function's Jacobian block as it is, with no
+  // product by plus_jacobian(). Implied by is_euclidean().
+  virtual bool has_identity_plus_jacobian() const { return is_euclidean(); }
 };
 
 }  // namespace curvature

@@ -112,6 +112,7 @@ class AngleManifold final : public Manifold {
   bool plus_jacobian(const double* x, double* jacobian) const override;
   bool minus(const double* y, const double* x, double* y_minus_x) const override;
   bool minus_jacobian(const double* x, double* jacobian) const override;
+  bool has_identity_plus_jacobian() const override { return true; }
 };
 
 // A planar pose (x, y, theta), tangent (dx, dy, dtheta): the translation moves
@@ -126,6 +127,7 @@ class SE2Manifold final : public Manifold {
   bool plus_jacobian(const double* x, double* jacobian) const override;
   bool minus(const double* y, const double* x, double* y_minus_x) const override;
   bool minus_jacobian(const double* x, double* jacobian) const override;
+  bool has_identity_plus_jacobian() const override { return true; }
 };
 
 // A rigid pose stored as (tx, ty, tz, qw, qx, qy, qz): translation in the
@@ -201,6 +203,7 @@ class ProductManifold final : public Manifold {
   bool right_multiply_by_plus_jacobian(const double* x, int num_rows, const double* ambient_matrix,
                                        double* tangent_matrix) const override;
   bool is_euclidean() const override;
+  bool has_identity_plus_jacobian() const override;
 
  private:
   std::vector<std::shared_ptr<const Manifold>> factors_;

@@ -112,4 +112,9 @@ bool ProductManifold::is_euclidean() const {
   return std::all_of(factors_.begin(), factors_.end(), [](const auto& factor) { return factor->is_euclidean(); });
 }
 
+bool ProductManifold::has_identity_plus_jacobian() const {
+  return std::all_of(factors_.begin(), factors_.end(),
+                     [](const auto& factor) { return factor->has_identity_plus_jacobian(); });
+}
+
 }  // namespace curvature
