@@ -48,10 +48,9 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   // Every size known at compile time: the hot loops are written out. An
   // f-block's kF rows split into a head of whole 4-double vectors and a
   // tail (9 = 8 + 1 for a BAL camera), so that column operations on an
-  // f x f block run as whole-vector operations.
+  // f x f block run as whole-vector operations on the head.
   static constexpr bool kFixed = kR != Eigen::Dynamic && kF != Eigen::Dynamic && kE != Eigen::Dynamic;
   static constexpr int kHead = kFixed ? kF / 4 * 4 : 0;
-  static constexpr int kTail = kFixed ? kF - kHead : 0;
 
   const int fe, ee, me;  // storage strides: max f x max e, max e x max e, max e
 
@@ -241,7 +240,14 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       const ConstBlockMap<kE, kF> gj_map(gj);
       ColumnMajorMap<kF, kF> block(out);
       block.template topRows<kHead>().noalias() -= gi_t.template topRows<kHead>().lazyProduct(gj_map);
-      block.template bottomRows<kTail>().noalias() -= gi_t.template bottomRows<kTail>().lazyProduct(gj_map);
+      // A tail row of the block is strided in S's storage: it is formed as
+      // one contiguous combination of G_j's rows (whole vectors), then
+      // subtracted entry by entry, rather than as kF dot products of kE.
+      for (int r = kHead; r < kF; ++r) {
+        Eigen::Matrix<double, 1, kF> row = gi[r] * gj_map.row(0);
+        for (int k = 1; k < kE; ++k) row += gi[k * kF + r] * gj_map.row(k);
+        for (int c = 0; c < kF; ++c) out[c * kF + r] -= row[c];
+      }
     } else {
       ColumnMajorMap<kF, kF>(out, fa, fb).noalias() -=
           ConstBlockMap<kE, kF>(gi, e_size, fa).transpose().lazyProduct(ConstBlockMap<kE, kF>(gj, e_size, fb));
