@@ -190,7 +190,7 @@ struct SolveArgs {
   std::string size;
   std::uint64_t seed = 1;
   std::string out_path;
-  std::string linear_solver = "sparse-normal-cholesky";
+  std::string linear_solver = "auto";  // a Schur solver on bundle adjustment scenes
   int threads = 1;
   int max_iterations = 100;
   std::string loss = "none";
@@ -315,7 +315,12 @@ void register_ba_commands(CLI::App& bench, CLI::App& solve_command, int* exit_st
       ->type_name("SIZE");
   solve_ba_command->add_option("--out", solve_args->out_path, "Write the solved scene to FILE in the BAL format")
       ->type_name("FILE");
-  solve_ba_command->add_option("--linear-solver", solve_args->linear_solver, "curvature's linear solver");
+  solve_ba_command
+      ->add_option("--linear-solver", solve_args->linear_solver,
+                   "curvature's linear solver (see curv list); auto takes a Schur solver when eliminating the "
+                   "points leaves at most a tenth of the coordinates (dense-schur up to 1,000 camera "
+                   "coordinates, sparse-schur beyond), else a normal-equation one")
+      ->capture_default_str();
   solve_ba_command->add_option("--threads", solve_args->threads, "Threads")->check(whole_number(1, 1024));
   solve_ba_command
       ->add_option("--json", solve_args->json_path,

@@ -24,8 +24,11 @@ struct SchurComplementSolver::Kernels {
   // contributions in chunk order (and L, L^-1 E^T r of the chunks whose
   // smallest f-block is in range).
   virtual void eliminate(SchurComplementSolver& s, const Eigen::VectorXd& d, int begin, int end) const = 0;
-  // dy of chunks [begin, end) into dx.
+  // dy of chunks [begin, end) into dx, and their residual blocks' rows of
+  // J dx into jacobian_step_.
   virtual void back_substitute(SchurComplementSolver& s, Eigen::VectorXd* dx, int begin, int end) const = 0;
+  // The rows of J dx of the residual blocks that read no e-block (F dz).
+  virtual void f_only_jacobian_step(SchurComplementSolver& s) const = 0;
 };
 
 template <int kR, int kF, int kE>
@@ -45,10 +48,9 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   // Every size known at compile time: the hot loops are written out. An
   // f-block's kF rows split into a head of whole 4-double vectors and a
   // tail (9 = 8 + 1 for a BAL camera), so that column operations on an
-  // f x f block run as whole-vector operations.
+  // f x f block run as whole-vector operations on the head.
   static constexpr bool kFixed = kR != Eigen::Dynamic && kF != Eigen::Dynamic && kE != Eigen::Dynamic;
   static constexpr int kHead = kFixed ? kF / 4 * 4 : 0;
-  static constexpr int kTail = kFixed ? kF - kHead : 0;
 
   const int fe, ee, me;  // storage strides: max f x max e, max e x max e, max e
 
@@ -238,7 +240,14 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       const ConstBlockMap<kE, kF> gj_map(gj);
       ColumnMajorMap<kF, kF> block(out);
       block.template topRows<kHead>().noalias() -= gi_t.template topRows<kHead>().lazyProduct(gj_map);
-      block.template bottomRows<kTail>().noalias() -= gi_t.template bottomRows<kTail>().lazyProduct(gj_map);
+      // A tail row of the block is strided in S's storage: it is formed as
+      // one contiguous combination of G_j's rows (whole vectors), then
+      // subtracted entry by entry, rather than as kF dot products of kE.
+      for (int r = kHead; r < kF; ++r) {
+        Eigen::Matrix<double, 1, kF> row = gi[r] * gj_map.row(0);
+        for (int k = 1; k < kE; ++k) row += gi[k * kF + r] * gj_map.row(k);
+        for (int c = 0; c < kF; ++c) out[c * kF + r] -= row[c];
+      }
     } else {
       ColumnMajorMap<kF, kF>(out, fa, fb).noalias() -=
           ConstBlockMap<kE, kF>(gi, e_size, fa).transpose().lazyProduct(ConstBlockMap<kE, kF>(gj, e_size, fb));
@@ -332,29 +341,38 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     }
   }
 
+  // F dz of one residual block's rows into `v` (its rows of J h).
+  static void f_times_dz(const SchurComplementSolver& s, const SchurStructure::ResidualBlock& rb, double* v) {
+    const SchurStructure& st = *s.structure_;
+    Eigen::Map<Eigen::Matrix<double, kR, 1>> out(v, rb.num_rows);
+    out.setZero();
+    for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
+      const SchurStructure::Block& f = st.f_blocks[st.f_cells[k].block];
+      if constexpr (kFixed) {
+        const Eigen::Map<const FVector> z(s.dz_.data() + f.reduced_offset);
+        const double* rows = s.values_ + st.f_cells[k].value_offset;
+        for (int t = 0; t < kR; ++t) out[t] += Eigen::Map<const FVector>(rows + t * rb.row_stride).dot(z);
+      } else {
+        out.noalias() += f_rows(s, rb, st.f_cells[k], f.size).lazyProduct(s.dz_.segment(f.reduced_offset, f.size));
+      }
+    }
+  }
+
   void back_substitute(SchurComplementSolver& s, Eigen::VectorXd* dx, int begin, int end) const override {
     const SchurStructure& st = *s.structure_;
     EVector u(st.max_e_block_size);
-    Eigen::Matrix<double, kR, 1> v;
+    double* jh = s.jacobian_step_.data();
     for (int c = begin; c < end; ++c) {
       const SchurStructure::Block& block = st.e_blocks[c];
       const int e_size = block.size;
       // dy = -M^-1 (E^T r + E^T F dz) = -L^-T (L^-1 E^T r + L^-1 E^T (F dz)),
-      // F dz formed per residual block from the Jacobian's rows.
+      // F dz formed per residual block from the Jacobian's rows, into its
+      // rows of J h.
       for (int x = 0; x < e_size; ++x) u[x] = 0.0;
       for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
         const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
-        v.setZero(rb.num_rows);
-        for (int k = rb.f_cell_begin; k < rb.f_cell_end; ++k) {
-          const SchurStructure::Block& f = st.f_blocks[st.f_cells[k].block];
-          if constexpr (kFixed) {
-            const Eigen::Map<const FVector> z(s.dz_.data() + f.reduced_offset);
-            const double* rows = s.values_ + st.f_cells[k].value_offset;
-            for (int t = 0; t < kR; ++t) v[t] += Eigen::Map<const FVector>(rows + t * rb.row_stride).dot(z);
-          } else {
-            v.noalias() += f_rows(s, rb, st.f_cells[k], f.size).lazyProduct(s.dz_.segment(f.reduced_offset, f.size));
-          }
-        }
+        double* v = jh + rb.row;
+        f_times_dz(s, rb, v);
         const double* e = s.values_ + rb.e_value_offset;
         for (int t = 0; t < rb.num_rows; ++t) {
           for (int x = 0; x < e_size; ++x) u[x] += e[t * rb.row_stride + x] * v[t];
@@ -365,7 +383,26 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       const double* y = s.l_inverse_etr_.data() + static_cast<size_t>(c) * me;
       for (int x = 0; x < e_size; ++x) u[x] += y[x];
       backward_substitute(l, e_size, u.data());
-      for (int x = 0; x < e_size; ++x) (*dx)[block.column + x] = -u[x];
+      for (int x = 0; x < e_size; ++x) u[x] = -u[x];
+      for (int x = 0; x < e_size; ++x) (*dx)[block.column + x] = u[x];
+      // J h = F dz + E dy, the chunk's rows still in cache.
+      for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
+        const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
+        const double* e = s.values_ + rb.e_value_offset;
+        for (int t = 0; t < rb.num_rows; ++t) {
+          double sum = 0.0;
+          for (int x = 0; x < e_size; ++x) sum += e[t * rb.row_stride + x] * u[x];
+          jh[rb.row + t] += sum;
+        }
+      }
+    }
+  }
+
+  void f_only_jacobian_step(SchurComplementSolver& s) const override {
+    const SchurStructure& st = *s.structure_;
+    for (int b : st.f_only_residual_blocks) {
+      const SchurStructure::ResidualBlock& rb = st.residual_blocks[b];
+      f_times_dz(s, rb, s.jacobian_step_.data() + rb.row);
     }
   }
 };
@@ -597,6 +634,7 @@ LinearSolverResult SchurComplementSolver::prepare(const JacobianRef& jacobian, c
   check_jacobian(name(), jacobian, residuals);
   LinearSolverResult result;
   prepared_ = false;
+  has_jacobian_step_ = false;
   if (!jacobian.sparse || !matches_pattern(*structure_, *jacobian.sparse)) {
     throw Error(std::string(name()) +
                 ": the Jacobian is not the problem's sparse Jacobian its Schur structure was built from");
@@ -610,6 +648,7 @@ LinearSolverResult SchurComplementSolver::prepare(const JacobianRef& jacobian, c
 
 LinearSolverResult SchurComplementSolver::solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) {
   check_damping(name(), prepared_, structure_->num_jacobian_columns, d, dx);
+  has_jacobian_step_ = false;
   LinearSolverResult result;
   const SchurStructure& st = *structure_;
   const int num_chunks = static_cast<int>(st.e_blocks.size());
@@ -640,7 +679,9 @@ LinearSolverResult SchurComplementSolver::solve(const Eigen::VectorXd& d, Eigen:
   for (const SchurStructure::Block& block : st.f_blocks) {
     dx->segment(block.column, block.size) = dz_.segment(block.reduced_offset, block.size);
   }
+  jacobian_step_.resize(st.num_jacobian_rows);
   pool_.parallel_for(num_chunks, [&](int, int begin, int end) { kernels_->back_substitute(*this, dx, begin, end); });
+  kernels_->f_only_jacobian_step(*this);
   const long regularized = std::count(chunk_regularized_.begin(), chunk_regularized_.end(), 1);
   if (regularized > 0) {
     if (!result.message.empty()) result.message += "; ";
@@ -651,6 +692,7 @@ LinearSolverResult SchurComplementSolver::solve(const Eigen::VectorXd& d, Eigen:
     result.success = false;
     result.message = std::string(name()) + ": the step is not finite";
   }
+  has_jacobian_step_ = result.success;
   return result;
 }
 

@@ -23,10 +23,9 @@
 // W_c M_c^-1 W_c^T = G^T G: one product per pair of cells), its pairs
 // subtracted from S's blocks; nothing per observation is kept. Then it
 // factors S and back-substitutes (dy from E^T (r + F dz), again from the
-// Jacobian). Each thread owns a range of S's block rows and every block
-// sums its contributions in chunk order; every chunk is computed by one
-// thread; so the results are bit-identical for any thread count. The common BAL
-// shapes (2 residuals, 9-coordinate cameras, 3-coordinate points) run with
+// Jacobian, which gives J dx for the step's model on the way). Each thread owns a range of S's block rows and every
+// block sums its contributions in chunk order; every chunk is computed by one thread; so the results are bit-identical
+// for any thread count. The common BAL shapes (2 residuals, 9-coordinate cameras, 3-coordinate points) run with
 // fixed-size kernels; any other shape with dynamic ones.
 //
 // dense-schur factors S in place with a dense LLT (a few hundred cameras at
@@ -60,6 +59,9 @@ class SchurComplementSolver final : public LinearSolver {
   LinearSolverResult prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) override;
   LinearSolverResult solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) override;
   LinearSolverType type() const override { return type_; }
+  // J dx of the last successful solve, formed during back-substitution
+  // while each residual block's rows are in cache.
+  const Eigen::VectorXd* jacobian_times_step() const override { return has_jacobian_step_ ? &jacobian_step_ : nullptr; }
 
   const SchurStructure& structure() const { return *structure_; }
   // Symbolic analyses of S run so far (sparse-schur): one per structure.
@@ -115,6 +117,8 @@ class SchurComplementSolver final : public LinearSolver {
   std::vector<double> chunk_l_, l_inverse_etr_, s_blocks_;
   std::vector<char> chunk_regularized_;
   Eigen::VectorXd rhs_, dz_;
+  Eigen::VectorXd jacobian_step_;  // J dx, one entry per Jacobian row
+  bool has_jacobian_step_ = false;
 
   // dense-schur
   Eigen::MatrixXd dense_s_;  // S, then its factor (upper triangle)

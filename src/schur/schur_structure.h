@@ -69,7 +69,9 @@ struct SchurStructure {
     int f_cell_end = 0;
   };
 
-  std::vector<Block> e_blocks;  // eliminated, in elimination order
+  // Eliminated, in the order of the first residual block reading each (the
+  // Jacobian's row order; blocks no residual reads last, in the order given).
+  std::vector<Block> e_blocks;
   std::vector<Block> f_blocks;  // kept, in increasing Jacobian column order
   int num_e_coordinates = 0;    // size of dy: sum of the e-blocks' sizes
   int num_f_coordinates = 0;    // size of dz and of S: sum of the f-blocks' sizes
@@ -103,7 +105,7 @@ struct SchurStructure {
 };
 
 // The structure of `problem` with the variable parameter blocks `eliminated`
-// (indices into Problem::Impl::parameter_blocks, in elimination order) as
+// (indices into Problem::Impl::parameter_blocks, in any order) as
 // e-blocks and every other variable block as an f-block. `layout` must be
 // the problem's. Throws curvature::Error naming the item when an eliminated
 // block is out of range, constant, listed twice, or when a residual block
