@@ -244,11 +244,6 @@ Summary solve(const SolverOptions& options, Problem* problem) {
     return finish();
   }
   summary.initial_cost = context.cost;
-  IterationRecord start;
-  start.cost = context.cost;
-  start.gradient_max_norm = context.projected_gradient_norm();
-  start.accepted = true;
-  context.record(start);
 
   internal::LinearSolverOptions linear_options;
   linear_options.type = type;
@@ -271,6 +266,14 @@ Summary solve(const SolverOptions& options, Problem* problem) {
       summary.num_parameters > internal::kDenseTileSize) {
     summary.dense_kernel = internal::dense_kernel_description();
   }
+
+  // Recorded once everything is set up: the first iteration's time-limit
+  // test takes this record's reading of the clock as its own.
+  IterationRecord start;
+  start.cost = context.cost;
+  start.gradient_max_norm = context.projected_gradient_norm();
+  start.accepted = true;
+  context.record(start);
 
   // An exception from user code (a cost function, a loss, a callback) passes
   // through to the caller, but only after the user's parameters hold the
