@@ -27,8 +27,7 @@ namespace {
 // Built in place (the Problem points into `parameters`), never moved.
 struct NistCase {
   NistCase(const std::string& name, int start_index)
-      : data(load_nist_problem_by_name(name)), start(start_index == 1 ? data.start1 : data.start2),
-        parameters(start) {
+      : data(load_nist_problem_by_name(name)), start(start_index == 1 ? data.start1 : data.start2), parameters(start) {
     add_nist_residuals(data, &problem, parameters.data());
   }
   NistProblem data;
