@@ -188,7 +188,8 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
     velocity_ = *step;
     context.step_to(velocity_, kGeodesicProbe, &probe_, &probe_step_);
     double probe_cost;
-    if (!context.evaluate_trial(probe_, &probe_cost, &probe_residuals_)) return;
+    // Timed with the step it is part of (linear_solver_time_s).
+    if (!context.evaluate_trial(probe_, &probe_cost, &probe_residuals_, MinimizerContext::kUntimed)) return;
     // r_vv ~ (2 / h^2) (r(x + h v) - r(x) - h J v), unless that difference is
     // within the rounding of its terms (a residual linear along v): its
     // noise, amplified by 2 / h^2, would then only perturb the step.

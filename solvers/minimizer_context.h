@@ -84,6 +84,11 @@ class MinimizerContext {
   // Whatever ran in between (the model's reduction, the acceptance test: a
   // few vector operations) is then counted as evaluation time.
   static constexpr double kReadClock = -1.0;
+  // evaluate_trial() only: no reading at all, and nothing added to
+  // evaluation_time_s, for an evaluation inside a phase that the caller
+  // times as a whole (geodesic acceleration's probe, which is part of
+  // computing the step and counts in linear_solver_time_s).
+  static constexpr double kUntimed = -2.0;
   bool evaluate_at_x(std::string* error, double started = kReadClock);
   // Makes an accepted trial point (whose cost was evaluated) the current one
   // and evaluates the Jacobian there. When the Jacobian cannot be evaluated,

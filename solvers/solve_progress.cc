@@ -37,7 +37,8 @@ bool SolveProgress::iteration_or_time_limit_reached(int max_iterations, double m
               string_printf("Maximum number of iterations reached: %d.", max_iterations));
     return true;
   }
-  const double elapsed = last_reading_ = clock.seconds();
+  const double elapsed = reading_current_ ? last_reading_ : (last_reading_ = clock.seconds());
+  reading_current_ = false;
   if (elapsed >= max_time_seconds) {
     terminate(TerminationType::kMaxTime,
               string_printf("Maximum time reached: %.3f s >= %.3f s.", elapsed, max_time_seconds));
@@ -93,6 +94,10 @@ void SolveProgress::append(IterationRecord record, std::optional<double> started
   }
   record.cumulative_time_s = clock.seconds();
   if (started) record.iteration_time_s = record.cumulative_time_s - *started;
+  if (!verbose_ && !callback_) {
+    last_reading_ = record.cumulative_time_s;
+    reading_current_ = true;
+  }
   if (verbose_) {
     const bool least_squares = columns_ == Columns::kLeastSquares;
     if (record.iteration == 0) {

@@ -42,7 +42,10 @@ class SolveProgress {
   void terminate(TerminationType type, std::string message);
   bool terminated() const { return terminated_; }
   // Forgets a termination, for a solve that starts over (the trace goes on).
-  void resume() { terminated_ = false; }
+  void resume() {
+    terminated_ = false;
+    reading_current_ = false;
+  }
 
   // Each test returns true after setting the termination and its message.
   bool gradient_tolerance_reached(double projected_gradient_norm, double tolerance);
@@ -87,6 +90,11 @@ class SolveProgress {
   Columns columns_;
   bool terminated_ = false;
   double last_reading_ = 0.0;
+  // The last record's reading (its cumulative_time_s) is still "now" for
+  // the time-limit test that follows it: no callback or printing ran after
+  // it. A loop records its iteration last and tests the limits first, so
+  // one reading serves both.
+  bool reading_current_ = false;
 
   // record()'s work; with `started`, iteration_time_s is set as well.
   void append(IterationRecord record, std::optional<double> started);

@@ -102,6 +102,24 @@ struct LineData {
   }
 };
 
+// solve() reserves the trace for up to 4096 iterations at once instead of
+// growing it record by record; the Summary it returns keeps no more than
+// twice the records it holds, however large max_iterations is.
+TEST(SolverTrace, KeepsAtMostTwiceItsRecords) {
+  for (int max_iterations : {0, 5, 200, 10000, 1000000}) {
+    LineData data;
+    double a = 10.0, b = -3.0;
+    Problem problem;
+    data.add_to(&problem, &a, &b);
+    SolverOptions options;
+    options.max_iterations = max_iterations;
+    const Summary summary = solve(options, &problem);
+    ASSERT_EQ(summary.trace.size(), static_cast<size_t>(summary.iterations) + 1) << max_iterations;
+    EXPECT_LE(summary.trace.capacity(), 2 * summary.trace.size()) << max_iterations;
+    if (max_iterations > 0) EXPECT_NEAR(a, data.intercept, 1e-6) << max_iterations;
+  }
+}
+
 TEST(SolverGaussNewton, SolvesLinearLeastSquaresInOneStep) {
   LineData data;
   double a = 10.0, b = -3.0;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -110,6 +111,31 @@ TEST(ThreadPool, ThreadCountsOutOfRangeAreErrors) {
                 std::string::npos)
           << e.what();
     }
+  }
+}
+
+// A lambda goes through the template overload (inline with one thread, by
+// reference otherwise), a std::function through the other: each index of
+// [0, n) is handed out exactly once either way, and thread ids stay in range.
+TEST(ThreadPool, LambdasAndStdFunctionsCoverEveryIndexOnce) {
+  for (int threads : {1, 3}) {
+    ThreadPool pool(threads);
+    constexpr int n = 1000;
+    std::vector<std::atomic<int>> hits(n);
+    std::atomic<bool> thread_in_range{true};
+    // More captures than std::function's small buffer holds.
+    const int offset = 0, stride = 1;
+    const double unused_a = 1.0, unused_b = 2.0;
+    auto body = [&, offset, stride, unused_a, unused_b](int thread, int begin, int end) {
+      if (thread < 0 || thread >= pool.num_threads()) thread_in_range = false;
+      for (int i = begin; i < end; ++i) hits[offset + stride * i] += unused_a < unused_b ? 1 : 0;
+    };
+    pool.parallel_for(n, body);
+    const std::function<void(int, int, int)> as_function = body;
+    pool.parallel_for(n, as_function);
+    pool.parallel_for(0, body);  // nothing to do
+    for (int i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 2) << "index " << i << ", " << threads << " threads";
+    EXPECT_TRUE(thread_in_range.load());
   }
 }
 

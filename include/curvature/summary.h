@@ -98,8 +98,12 @@ struct Summary {
   // vector operations in between (the model's reduction, the acceptance
   // test) count here too: one clock reading per evaluation instead of two.
   double evaluation_time_s = 0.0;
-  double linear_solver_time_s = 0.0;  // factorizations and solves
-  double total_time_s = 0.0;          // wall time of the run
+  // Factorizations and solves; for Levenberg-Marquardt with geodesic
+  // acceleration also the residual evaluation at the probe point, which is
+  // part of computing the step (counted in residual_evaluations, not in
+  // evaluation_time_s).
+  double linear_solver_time_s = 0.0;
+  double total_time_s = 0.0;  // wall time of the run
 
   std::vector<IterationRecord> trace;  // one record per iteration, iteration 0 first
 

@@ -20,6 +20,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace curvature {
@@ -28,6 +29,12 @@ namespace curvature {
 // calling thread); more than this is refused with an Error naming the field
 // rather than spending minutes creating threads.
 inline constexpr int kMaxThreads = 1024;
+
+// What ThreadPool::parallel_for takes by reference: a callable fn(thread,
+// begin, end) other than a std::function (which it takes as it is).
+template <typename Fn>
+concept ParallelForBody = std::is_invocable_v<Fn&, int, int, int> &&
+    !std::is_same_v<std::remove_cvref_t<Fn>, std::function<void(int, int, int)>>;
 
 // A fixed set of threads running parallel_for jobs (see the top of this file).
 class ThreadPool {
@@ -57,6 +64,20 @@ class ThreadPool {
   // all calls have returned; rethrows the first exception any call threw
   // (see above). Not re-entrant.
   void parallel_for(int n, const std::function<void(int thread, int begin, int end)>& fn);
+  // The same for any other callable, taken by reference: with one thread
+  // (or one index) fn runs inline, and otherwise the std::function above
+  // only refers to it. Converting a lambda whose captures exceed
+  // std::function's small buffer (the evaluator's) would cost an
+  // allocation and a free at every call.
+  template <ParallelForBody Fn>
+  void parallel_for(int n, Fn&& fn) {
+    if (n <= 0) return;
+    if (workers_.empty() || n == 1) {
+      fn(0, 0, n);
+      return;
+    }
+    parallel_for(n, std::function<void(int, int, int)>(std::ref(fn)));
+  }
 
  private:
   void worker_loop(int thread);

@@ -53,15 +53,18 @@ NistRun run_ceres_nist(const NistProblem& problem, int start, int repeats) {
   run.problem = problem.name;
   run.start = start;
   run.solver = "ceres-lm";
-  std::vector<double> times;
+  std::vector<double> times, cpu_times;
   ceres::Solver::Summary summary;
   for (int r = 0; r < repeats; ++r) {
     b = start == 1 ? problem.start1 : problem.start2;
+    const double cpu_begin = thread_cpu_seconds();
     const auto begin = std::chrono::steady_clock::now();
     ceres::Solve(options, &ceres_problem, &summary);
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+    cpu_times.push_back(thread_cpu_seconds() - cpu_begin);
   }
   run.time_s = median(times);
+  run.cpu_s = median(cpu_times);
   run.iterations = static_cast<int>(summary.iterations.size()) - 1;
   run.final_cost = summary.final_cost;
   run.status = ceres::TerminationTypeToString(summary.termination_type);

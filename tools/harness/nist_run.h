@@ -1,6 +1,8 @@
 // nist_run.h — one solve of one NIST StRD case, as the comparison reports it.
 #pragma once
 
+#include <time.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -17,7 +19,9 @@ struct NistRun {
   int iterations = 0;
   double final_cost = 0.0;
   double time_s = 0.0;  // median over the repeats, the solve call alone
-  std::string status;   // the solver's termination reason
+  // The same for the CPU time of the solving thread (thread_cpu_seconds()).
+  double cpu_s = 0.0;
+  std::string status;  // the solver's termination reason
   std::vector<double> solution;
 };
 
@@ -39,6 +43,17 @@ struct NistCovarianceRun {
 
 // A case counts as solved when every parameter has LRE >= 4.
 inline bool solved(const NistRun& run) { return run.lre >= 4.0; }
+
+// CPU seconds used by the calling thread. Unlike wall time it does not
+// count the time other processes hold the core: on a loaded machine a solve
+// longer than a scheduler time slice (a few ms) is preempted and its wall
+// time multiplies, while a shorter one mostly runs whole, so wall-time
+// ratios between libraries mean little there.
+inline double thread_cpu_seconds() {
+  timespec now;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
 
 inline double median(std::vector<double> values) {
   if (values.empty()) return 0.0;
