@@ -1,9 +1,45 @@
 #include "curvature/cost_function.h"
 
 #include <Eigen/Core>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace curvature {
+
+namespace {
+
+const std::vector<int>& no_parameter_block_sizes() {
+  static const std::vector<int>* const sizes = new std::vector<int>();
+  return *sizes;
+}
+
+}  // namespace
+
+CostFunction::CostFunction() : parameter_block_sizes_(&no_parameter_block_sizes()) {}
+
+CostFunction::CostFunction(const CostFunction& other)
+    : num_residuals_(other.num_residuals_), parameter_block_sizes_(other.parameter_block_sizes_) {
+  if (other.owned_parameter_block_sizes_) {
+    owned_parameter_block_sizes_ = std::make_unique<std::vector<int>>(*other.owned_parameter_block_sizes_);
+    parameter_block_sizes_ = owned_parameter_block_sizes_.get();
+  }
+}
+
+CostFunction& CostFunction::operator=(const CostFunction& other) {
+  if (this != &other) {
+    num_residuals_ = other.num_residuals_;
+    if (other.owned_parameter_block_sizes_) {
+      owned_parameter_block_sizes_ = std::make_unique<std::vector<int>>(*other.owned_parameter_block_sizes_);
+      parameter_block_sizes_ = owned_parameter_block_sizes_.get();
+    } else {
+      owned_parameter_block_sizes_.reset();
+      parameter_block_sizes_ = other.parameter_block_sizes_;
+    }
+  }
+  return *this;
+}
 
 void CostFunction::set_num_residuals(int num_residuals) {
   if (num_residuals <= 0) {
@@ -19,7 +55,13 @@ void CostFunction::set_parameter_block_sizes(std::vector<int> sizes) {
                   std::to_string(sizes[i]));
     }
   }
-  parameter_block_sizes_ = std::move(sizes);
+  owned_parameter_block_sizes_ = std::make_unique<std::vector<int>>(std::move(sizes));
+  parameter_block_sizes_ = owned_parameter_block_sizes_.get();
+}
+
+void CostFunction::share_parameter_block_sizes(const std::vector<int>& sizes) {
+  owned_parameter_block_sizes_.reset();
+  parameter_block_sizes_ = &sizes;
 }
 
 bool CostFunction::evaluate_column_major(double const* const* parameters, double* residuals, double** jacobians,

@@ -34,6 +34,12 @@ std::string dims(Eigen::Index rows, Eigen::Index cols) { return std::to_string(r
 // while it tries a step judged by the gradient (MinimizerContext).
 constexpr double kJacobianCopies = 2.0;
 
+// SchurStructure's record of a residual block (7 ints), its f-cell (2 ints)
+// and its place in a chunk (1 int); the implicit Schur complement's packed
+// cell (4 ints) and incidence (1 int), and the Schur-Jacobi task list (1 int).
+constexpr double kSchurIndexPerResidualBlock = 10 * sizeof(int);
+constexpr double kImplicitSchurIndexPerResidualBlock = 6 * sizeof(int);
+
 std::vector<Part> solver_parts(LinearSolverType resolved, const JacobianShape& shape, bool mixed_precision) {
   const auto m = static_cast<double>(shape.rows);
   const auto n = static_cast<double>(shape.cols);
@@ -78,21 +84,26 @@ std::vector<Part> solver_parts(LinearSolverType resolved, const JacobianShape& s
                sparse_jacobian}};
     case LinearSolverType::kDenseSchur:
     case LinearSolverType::kSparseSchur:
-      // Per Jacobian cell W = F^T E and W (E^T E + D_e^2)^-1: about 2.25
-      // doubles per nonzero on bundle adjustment; S and its factor at most
-      // J^T J's share.
+      // The elimination keeps nothing per Jacobian cell (each chunk's
+      // products live in per-thread buffers); the structure keeps a record
+      // and a chunk entry per residual block (schur/schur_structure.h). S
+      // and its factor depend on the elimination ordering, found later, and
+      // are left out (a lower bound, as for the sparse direct solvers).
       return {{"sparse Jacobian (" + std::to_string(static_cast<long long>(shape.nonzeros)) +
                    " nonzeros) and its saved copy",
                sparse_jacobian},
-              {"the Schur elimination's products per Jacobian cell", 2.25 * shape.nonzeros * kDouble}};
+              {"the Schur structure's index", shape.residual_blocks * kSchurIndexPerResidualBlock}};
     case LinearSolverType::kIterativeSchur:
-      // Besides J: a residual-sized vector, and per eliminated block its
-      // inverse and E^T r, per kept block its preconditioner block, its
-      // factor and the CG vectors (schur/implicit_schur_solver.h): about
-      // eight doubles per column.
+      // Besides J and the structure: per residual block the implicit
+      // product's and the preconditioner's index, a residual-sized vector,
+      // and per eliminated block its inverse and E^T r, per kept block its
+      // preconditioner block, its factor and the CG vectors
+      // (schur/implicit_schur_solver.h): about eight doubles per column.
       return {{"sparse Jacobian (" + std::to_string(static_cast<long long>(shape.nonzeros)) +
                    " nonzeros) and its saved copy",
                sparse_jacobian},
+              {"the Schur structure's and the implicit product's index",
+               shape.residual_blocks * (kSchurIndexPerResidualBlock + kImplicitSchurIndexPerResidualBlock)},
               {"implicit Schur complement work vectors", (m + 8 * n) * kDouble}};
     case LinearSolverType::kAuto:
     case LinearSolverType::kCount:
@@ -152,6 +163,7 @@ JacobianShape jacobian_shape(const Problem& problem) {
     shape.nonzeros += rows * row_nonzeros;
     shape.row_products += rows * row_nonzeros * row_nonzeros;
   }
+  shape.residual_blocks = static_cast<double>(impl.residual_blocks.size());
   return shape;
 }
 

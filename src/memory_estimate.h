@@ -29,6 +29,7 @@ struct JacobianShape {
   // sum over rows of nnz(row)^2: the products that form J^T J, and twice an
   // upper bound on the nonzeros of its lower triangle.
   double row_products = 0.0;
+  double residual_blocks = 0.0;  // the Schur solvers keep an index entry per residual block
 
   double density() const;
 };

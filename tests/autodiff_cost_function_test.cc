@@ -11,6 +11,7 @@
 #include <cmath>
 #include <memory>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "curvature/dynamic_autodiff_cost_function.h"
@@ -76,6 +77,43 @@ TEST(AutoDiffCostFunctionTest, SizesComeFromTheTemplateArguments) {
   EXPECT_EQ(cost.parameter_block_sizes(), (std::vector<int>{2, 1}));
   static_assert(Fixed::kNumParameters == 3);
   static_assert(std::is_base_of_v<SizedCostFunction<3, 2, 1>, Fixed>);
+}
+
+// A problem of a million small residual blocks should keep one heap chunk
+// per cost function: the sizes are shared by every cost function of a type,
+// and a functor taken by value lives inside the cost function.
+TEST(AutoDiffCostFunctionTest, FixedSizesAreSharedAndTheFunctorLivesInline) {
+  int calls = 0;
+  const Fixed a(ThreeResiduals{&calls});
+  const Fixed b(ThreeResiduals{&calls});
+  EXPECT_EQ(&a.parameter_block_sizes(), &b.parameter_block_sizes());
+  const auto* begin = reinterpret_cast<const char*>(&a);
+  const auto* functor = reinterpret_cast<const char*>(&a.functor());
+  EXPECT_TRUE(functor >= begin && functor < begin + sizeof(Fixed));
+  // Given by pointer, the functor stays where the caller allocated it.
+  auto owned = std::make_unique<ThreeResiduals>(ThreeResiduals{&calls});
+  const ThreeResiduals* address = owned.get();
+  const Fixed c(std::move(owned));
+  EXPECT_EQ(&c.functor(), address);
+  EXPECT_EQ(c.parameter_block_sizes(), (std::vector<int>{2, 1}));
+}
+
+// A copy of a cost function with run-time sizes owns its own sizes.
+TEST(AutoDiffCostFunctionTest, CopiedDynamicSizesAreIndependent) {
+  struct Sizes : DynamicCostFunction {
+    bool evaluate(double const* const*, double*, double**) const override { return true; }
+  };
+  Sizes a;
+  a.set_num_residuals(1);
+  a.add_parameter_block(2);
+  Sizes b = a;
+  b.add_parameter_block(5);
+  EXPECT_EQ(a.parameter_block_sizes(), (std::vector<int>{2}));
+  EXPECT_EQ(b.parameter_block_sizes(), (std::vector<int>{2, 5}));
+  a = b;
+  b.add_parameter_block(1);
+  EXPECT_EQ(a.parameter_block_sizes(), (std::vector<int>{2, 5}));
+  EXPECT_EQ(b.parameter_block_sizes(), (std::vector<int>{2, 5, 1}));
 }
 
 TEST(AutoDiffCostFunctionTest, ResidualsWithoutJacobiansUseDoubles) {

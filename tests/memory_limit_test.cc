@@ -151,6 +151,14 @@ TEST(MemoryLimit, EstimatesMatchTheMatricesTheSolversAllocate) {
   // below 256 columns mixed precision is not used.
   EXPECT_EQ(internal::linear_solver_bytes(LinearSolverType::kDenseNormalCholesky, shape, true),
             2 * 2000 * 100 * 8.0 + 2 * 100 * 100 * 8.0);
+  // The Schur solvers: two sparse copies of J (12 bytes a nonzero, 4 a row
+  // offset) and their index, 40 bytes a residual block (56 for the implicit
+  // product); nothing per Jacobian cell.
+  EXPECT_EQ(shape.residual_blocks, 2000.0);
+  const double sparse_jacobian = 2 * (20000 * 12.0 + 2001 * 4.0);
+  EXPECT_EQ(internal::linear_solver_bytes(LinearSolverType::kSparseSchur, shape, true), sparse_jacobian + 2000 * 40.0);
+  EXPECT_EQ(internal::linear_solver_bytes(LinearSolverType::kIterativeSchur, shape, true),
+            sparse_jacobian + 2000 * 64.0 + (2000 + 8 * 100) * 8.0);
   EXPECT_EQ(internal::format_bytes(3.36e6), "3.36 MB");
   EXPECT_EQ(internal::format_bytes(12), "12 bytes");
 }

@@ -40,6 +40,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "curvature/cost_function.h"
@@ -87,24 +88,30 @@ class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlock
 
   // Fixed residual count. The functor is taken by value (or as a non-null
   // unique_ptr, for functors that cannot be moved) and owned by the cost
-  // function; it is allocated once, here, never during evaluate().
+  // function, never copied during evaluate(). A functor taken by value
+  // lives inside the cost function, so a problem of many small residual
+  // blocks keeps one heap chunk per block, not two.
   explicit AutoDiffCostFunction(Functor functor) requires(kNumResiduals != kDynamic)
-      : functor_(std::make_unique<Functor>(std::move(functor))) {}
+      : functor_(std::in_place_index<0>, std::move(functor)) {}
   explicit AutoDiffCostFunction(std::unique_ptr<Functor> functor) requires(kNumResiduals != kDynamic)
-      : functor_(checked(std::move(functor))) {}
+      : functor_(std::in_place_index<1>, checked(std::move(functor))) {}
 
   // kNumResiduals == kDynamic: the residual count is given here; a
   // non-positive count is a curvature::Error.
   AutoDiffCostFunction(Functor functor, int num_residuals) requires(kNumResiduals == kDynamic)
-      : functor_(std::make_unique<Functor>(std::move(functor))) {
+      : functor_(std::in_place_index<0>, std::move(functor)) {
     set_sizes(num_residuals);
   }
   AutoDiffCostFunction(std::unique_ptr<Functor> functor, int num_residuals) requires(kNumResiduals == kDynamic)
-      : functor_(checked(std::move(functor))) {
+      : functor_(std::in_place_index<1>, checked(std::move(functor))) {
     set_sizes(num_residuals);
   }
 
-  const Functor& functor() const { return *functor_; }  // the functor the cost function owns
+  // The functor the cost function owns.
+  const Functor& functor() const {
+    if (const Functor* inline_functor = std::get_if<0>(&functor_)) return *inline_functor;
+    return **std::get_if<1>(&functor_);
+  }
 
   // CostFunction::evaluate(): the functor with T = double, or once with T = JetType when Jacobians are
   // wanted.
@@ -180,7 +187,7 @@ class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlock
 
   void set_sizes(int num_residuals) {
     this->set_num_residuals(num_residuals);
-    this->set_parameter_block_sizes({kBlockSizes...});
+    this->share_parameter_block_sizes(internal::shared_parameter_block_sizes<kBlockSizes...>());
   }
 
   // The parameters as first-order jets: parameter j of block i is
@@ -201,7 +208,7 @@ class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlock
 
   template <std::size_t... I>
   bool call(double const* const* parameters, double* residuals, std::index_sequence<I...>) const {
-    return (*functor_)(parameters[I]..., residuals);
+    return functor()(parameters[I]..., residuals);
   }
 
   // Runs the functor on first- or second-order jets (JetType, or
@@ -224,7 +231,7 @@ class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlock
   template <typename T, std::size_t... I>
   bool call_jets(const std::array<T, kNumParameters>& x, T* residuals, std::index_sequence<I...>) const {
     constexpr std::array<int, sizeof...(kBlockSizes)> kOffsets = internal::block_offsets<kBlockSizes...>();
-    return (*functor_)(x.data() + kOffsets[I]..., residuals);
+    return functor()(x.data() + kOffsets[I]..., residuals);
   }
 
   static void extract(const JetType* r, int num_residuals, const std::array<int, sizeof...(kBlockSizes)>& offsets,
@@ -238,7 +245,8 @@ class AutoDiffCostFunction : public internal::AutoDiffBase<kNumResiduals, kBlock
     }
   }
 
-  std::unique_ptr<Functor> functor_;
+  // Held inline when taken by value, else behind the caller's pointer.
+  std::variant<Functor, std::unique_ptr<Functor>> functor_;
 };
 
 }  // namespace curvature

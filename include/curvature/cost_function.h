@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -78,18 +79,42 @@ class CostFunction {
 
   // m, the size of r, and the size of each parameter block, in order.
   int num_residuals() const { return num_residuals_; }
-  const std::vector<int>& parameter_block_sizes() const { return parameter_block_sizes_; }
+  const std::vector<int>& parameter_block_sizes() const { return *parameter_block_sizes_; }
 
  protected:
-  CostFunction() = default;
+  CostFunction();
+  // A copy owns a copy of sizes set with set_parameter_block_sizes() and
+  // shares sizes shared with share_parameter_block_sizes().
+  CostFunction(const CostFunction& other);
+  CostFunction& operator=(const CostFunction& other);
   // Sizes are validated here, once: a non-positive size is a curvature::Error.
   void set_num_residuals(int num_residuals);
   void set_parameter_block_sizes(std::vector<int> sizes);
+  // Sizes fixed at compile time, shared by every cost function of one type
+  // (SizedCostFunction, the fixed-size autodiff and numeric-diff cost
+  // functions) so that a problem of a million small residual blocks does
+  // not keep a million copies of them. `sizes` must outlive every cost
+  // function using it (a static) and be valid (positive sizes).
+  void share_parameter_block_sizes(const std::vector<int>& sizes);
 
  private:
   int num_residuals_ = 0;
-  std::vector<int> parameter_block_sizes_;
+  const std::vector<int>* parameter_block_sizes_;                  // *owned_..., a shared vector, or an empty one
+  std::unique_ptr<std::vector<int>> owned_parameter_block_sizes_;  // null unless set_parameter_block_sizes()
 };
+
+namespace internal {
+
+// The sizes of SizedCostFunction<m, kBlockSizes...>, one vector per list of
+// sizes for the whole process (never destroyed, so that a cost function
+// destroyed during static destruction can still read them).
+template <int... kBlockSizes>
+const std::vector<int>& shared_parameter_block_sizes() {
+  static const std::vector<int>* const sizes = new std::vector<int>{kBlockSizes...};
+  return *sizes;
+}
+
+}  // namespace internal
 
 // A cost function whose sizes are known at compile time.
 //   class MyCost : public SizedCostFunction<2, 3, 1> { ... };
@@ -107,7 +132,7 @@ class SizedCostFunction : public CostFunction {
 
   SizedCostFunction() {
     set_num_residuals(kNumResiduals);
-    set_parameter_block_sizes({kBlockSizes...});
+    share_parameter_block_sizes(internal::shared_parameter_block_sizes<kBlockSizes...>());
   }
 };
 

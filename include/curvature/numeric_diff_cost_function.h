@@ -289,7 +289,7 @@ class NumericDiffCostFunction : public internal::NumericDiffBase<kNumResiduals, 
       : functor_(std::move(functor)), options_(options) {
     check_construction();
     this->set_num_residuals(num_residuals);
-    this->set_parameter_block_sizes({kBlockSizes...});
+    this->share_parameter_block_sizes(internal::shared_parameter_block_sizes<kBlockSizes...>());
   }
 
   const Functor& functor() const { return *functor_; }            // the functor the cost function owns
