@@ -212,27 +212,23 @@ struct ScalarBinaryOpTraits<T, curvature::Jet<T, N>, BinaryOp> {
 namespace curvature {
 
 // ---------------------------------------------------------------------------
-// The free functions below are declared inline although templates need not be:
-// GCC gives functions declared inline a larger inlining budget, and without it
-// a residual's Jet additions and subtractions each stayed a call.
-
 // Arithmetic. Rules, for jets f, g and a scalar s:
 //   d(f +- g) = df +- dg         d(f * g) = g df + f dg
 //   d(f / g)  = (df - (f/g) dg) / g          d(s / g) = -(s/g) dg / g
 
 // Unary plus and minus.
 template <typename T, int N>
-inline Jet<T, N> operator+(const Jet<T, N>& f) {
+Jet<T, N> operator+(const Jet<T, N>& f) {
   return f;
 }
 template <typename T, int N>
-inline Jet<T, N> operator-(const Jet<T, N>& f) {
+Jet<T, N> operator-(const Jet<T, N>& f) {
   return Jet<T, N>(-f.a, -f.v);
 }
 
 // Jet with jet, by the rules above.
 template <typename T, int N>
-inline Jet<T, N> operator+(const Jet<T, N>& f, const Jet<T, N>& g) {
+Jet<T, N> operator+(const Jet<T, N>& f, const Jet<T, N>& g) {
   if constexpr (N == kDynamic) {
     return Jet<T, N>(f.a + g.a, internal::combine(T(1), f.v, T(1), g.v));
   } else {
@@ -240,7 +236,7 @@ inline Jet<T, N> operator+(const Jet<T, N>& f, const Jet<T, N>& g) {
   }
 }
 template <typename T, int N>
-inline Jet<T, N> operator-(const Jet<T, N>& f, const Jet<T, N>& g) {
+Jet<T, N> operator-(const Jet<T, N>& f, const Jet<T, N>& g) {
   if constexpr (N == kDynamic) {
     return Jet<T, N>(f.a - g.a, internal::combine(T(1), f.v, T(-1), g.v));
   } else {
@@ -248,7 +244,7 @@ inline Jet<T, N> operator-(const Jet<T, N>& f, const Jet<T, N>& g) {
   }
 }
 template <typename T, int N>
-inline Jet<T, N> operator*(const Jet<T, N>& f, const Jet<T, N>& g) {
+Jet<T, N> operator*(const Jet<T, N>& f, const Jet<T, N>& g) {
   if constexpr (N == kDynamic) {
     return Jet<T, N>(f.a * g.a, internal::combine(g.a, f.v, f.a, g.v));
   } else {
@@ -256,7 +252,7 @@ inline Jet<T, N> operator*(const Jet<T, N>& f, const Jet<T, N>& g) {
   }
 }
 template <typename T, int N>
-inline Jet<T, N> operator/(const Jet<T, N>& f, const Jet<T, N>& g) {
+Jet<T, N> operator/(const Jet<T, N>& f, const Jet<T, N>& g) {
   const T inverse = T(1) / g.a;
   const T ratio = f.a / g.a;  // not f.a * inverse: the value must round like a double division
   if constexpr (N == kDynamic) {
@@ -268,38 +264,38 @@ inline Jet<T, N> operator/(const Jet<T, N>& f, const Jet<T, N>& g) {
 
 // Jet with scalar, either way round: the scalar is a constant.
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> operator+(const Jet<T, N>& f, const S& s) {
+Jet<T, N> operator+(const Jet<T, N>& f, const S& s) {
   return Jet<T, N>(f.a + T(s), f.v);
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> operator+(const S& s, const Jet<T, N>& f) {
+Jet<T, N> operator+(const S& s, const Jet<T, N>& f) {
   return Jet<T, N>(T(s) + f.a, f.v);
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> operator-(const Jet<T, N>& f, const S& s) {
+Jet<T, N> operator-(const Jet<T, N>& f, const S& s) {
   return Jet<T, N>(f.a - T(s), f.v);
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> operator-(const S& s, const Jet<T, N>& f) {
+Jet<T, N> operator-(const S& s, const Jet<T, N>& f) {
   return Jet<T, N>(T(s) - f.a, -f.v);
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> operator*(const Jet<T, N>& f, const S& s) {
+Jet<T, N> operator*(const Jet<T, N>& f, const S& s) {
   const T t(s);
   return Jet<T, N>(f.a * t, f.v * t);
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> operator*(const S& s, const Jet<T, N>& f) {
+Jet<T, N> operator*(const S& s, const Jet<T, N>& f) {
   const T t(s);
   return Jet<T, N>(t * f.a, t * f.v);
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> operator/(const Jet<T, N>& f, const S& s) {
+Jet<T, N> operator/(const Jet<T, N>& f, const S& s) {
   const T t(s);
   return Jet<T, N>(f.a / t, f.v * T(T(1) / t));
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> operator/(const S& s, const Jet<T, N>& g) {
+Jet<T, N> operator/(const S& s, const Jet<T, N>& g) {
   const T inverse = T(1) / g.a;
   const T ratio = T(s) / g.a;
   return Jet<T, N>(ratio, g.v * T(-ratio * inverse));
@@ -376,101 +372,101 @@ Eigen::Matrix<T, N, 1> zero_like(const Eigen::Matrix<T, N, 1>& v) {
 
 // d|f| = sign(f) df; at f == 0 the right derivative (+df) is used.
 template <typename T, int N>
-inline Jet<T, N> abs(const Jet<T, N>& f) {
+Jet<T, N> abs(const Jet<T, N>& f) {
   return f.a < T(0) ? -f : f;
 }
 
 // d sqrt(f) = df / (2 sqrt(f)); not finite at f == 0.
 template <typename T, int N>
-inline Jet<T, N> sqrt(const Jet<T, N>& f) {
+Jet<T, N> sqrt(const Jet<T, N>& f) {
   const T s = sqrt(f.a);
   return Jet<T, N>(s, f.v * (T(1) / (T(2) * s)));
 }
 
 // d cbrt(f) = df / (3 cbrt(f)^2); not finite at f == 0.
 template <typename T, int N>
-inline Jet<T, N> cbrt(const Jet<T, N>& f) {
+Jet<T, N> cbrt(const Jet<T, N>& f) {
   const T c = cbrt(f.a);
   return Jet<T, N>(c, f.v * (T(1) / (T(3) * c * c)));
 }
 
 // d exp(f) = exp(f) df
 template <typename T, int N>
-inline Jet<T, N> exp(const Jet<T, N>& f) {
+Jet<T, N> exp(const Jet<T, N>& f) {
   const T e = exp(f.a);
   return Jet<T, N>(e, f.v * e);
 }
 
 // d expm1(f) = exp(f) df
 template <typename T, int N>
-inline Jet<T, N> expm1(const Jet<T, N>& f) {
+Jet<T, N> expm1(const Jet<T, N>& f) {
   return Jet<T, N>(expm1(f.a), f.v * exp(f.a));
 }
 
 // d log(f) = df / f
 template <typename T, int N>
-inline Jet<T, N> log(const Jet<T, N>& f) {
+Jet<T, N> log(const Jet<T, N>& f) {
   return Jet<T, N>(log(f.a), f.v * (T(1) / f.a));
 }
 
 // d log1p(f) = df / (1 + f)
 template <typename T, int N>
-inline Jet<T, N> log1p(const Jet<T, N>& f) {
+Jet<T, N> log1p(const Jet<T, N>& f) {
   return Jet<T, N>(log1p(f.a), f.v * (T(1) / (T(1) + f.a)));
 }
 
 // d log10(f) = df / (f ln 10)
 template <typename T, int N>
-inline Jet<T, N> log10(const Jet<T, N>& f) {
+Jet<T, N> log10(const Jet<T, N>& f) {
   return Jet<T, N>(log10(f.a), f.v * (T(1) / (f.a * std::numbers::ln10)));
 }
 
 // d log2(f) = df / (f ln 2)
 template <typename T, int N>
-inline Jet<T, N> log2(const Jet<T, N>& f) {
+Jet<T, N> log2(const Jet<T, N>& f) {
   return Jet<T, N>(log2(f.a), f.v * (T(1) / (f.a * std::numbers::ln2)));
 }
 
 // d sin(f) = cos(f) df
 template <typename T, int N>
-inline Jet<T, N> sin(const Jet<T, N>& f) {
+Jet<T, N> sin(const Jet<T, N>& f) {
   return Jet<T, N>(sin(f.a), f.v * cos(f.a));
 }
 
 // d cos(f) = -sin(f) df
 template <typename T, int N>
-inline Jet<T, N> cos(const Jet<T, N>& f) {
+Jet<T, N> cos(const Jet<T, N>& f) {
   return Jet<T, N>(cos(f.a), f.v * (-sin(f.a)));
 }
 
 // d tan(f) = (1 + tan(f)^2) df
 template <typename T, int N>
-inline Jet<T, N> tan(const Jet<T, N>& f) {
+Jet<T, N> tan(const Jet<T, N>& f) {
   const T t = tan(f.a);
   return Jet<T, N>(t, f.v * (T(1) + t * t));
 }
 
 // d asin(f) = df / sqrt(1 - f^2); not finite at |f| == 1.
 template <typename T, int N>
-inline Jet<T, N> asin(const Jet<T, N>& f) {
+Jet<T, N> asin(const Jet<T, N>& f) {
   return Jet<T, N>(asin(f.a), f.v * (T(1) / sqrt(T(1) - f.a * f.a)));
 }
 
 // d acos(f) = -df / sqrt(1 - f^2); not finite at |f| == 1.
 template <typename T, int N>
-inline Jet<T, N> acos(const Jet<T, N>& f) {
+Jet<T, N> acos(const Jet<T, N>& f) {
   return Jet<T, N>(acos(f.a), f.v * (T(-1) / sqrt(T(1) - f.a * f.a)));
 }
 
 // d atan(f) = df / (1 + f^2)
 template <typename T, int N>
-inline Jet<T, N> atan(const Jet<T, N>& f) {
+Jet<T, N> atan(const Jet<T, N>& f) {
   return Jet<T, N>(atan(f.a), f.v * (T(1) / (T(1) + f.a * f.a)));
 }
 
 // d atan2(y, x) = (x dy - y dx) / (x^2 + y^2); not finite at the origin.
 template <typename T, int N>
-inline Jet<T, N> atan2(const Jet<T, N>& y, const Jet<T, N>& x) {
+Jet<T, N> atan2(const Jet<T, N>& y, const Jet<T, N>& x) {
   const T inverse = T(1) / (x.a * x.a + y.a * y.a);
   const T value = atan2(y.a, x.a);
   if constexpr (N == kDynamic) {
@@ -480,36 +476,36 @@ inline Jet<T, N> atan2(const Jet<T, N>& y, const Jet<T, N>& x) {
   }
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> atan2(const Jet<T, N>& y, const S& x) {
+Jet<T, N> atan2(const Jet<T, N>& y, const S& x) {
   return atan2(y, Jet<T, N>(x));
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> atan2(const S& y, const Jet<T, N>& x) {
+Jet<T, N> atan2(const S& y, const Jet<T, N>& x) {
   return atan2(Jet<T, N>(y), x);
 }
 
 // d sinh(f) = cosh(f) df
 template <typename T, int N>
-inline Jet<T, N> sinh(const Jet<T, N>& f) {
+Jet<T, N> sinh(const Jet<T, N>& f) {
   return Jet<T, N>(sinh(f.a), f.v * cosh(f.a));
 }
 
 // d cosh(f) = sinh(f) df
 template <typename T, int N>
-inline Jet<T, N> cosh(const Jet<T, N>& f) {
+Jet<T, N> cosh(const Jet<T, N>& f) {
   return Jet<T, N>(cosh(f.a), f.v * sinh(f.a));
 }
 
 // d tanh(f) = (1 - tanh(f)^2) df
 template <typename T, int N>
-inline Jet<T, N> tanh(const Jet<T, N>& f) {
+Jet<T, N> tanh(const Jet<T, N>& f) {
   const T t = tanh(f.a);
   return Jet<T, N>(t, f.v * (T(1) - t * t));
 }
 
 // d hypot(x, y) = (x dx + y dy) / hypot(x, y); not finite at the origin.
 template <typename T, int N>
-inline Jet<T, N> hypot(const Jet<T, N>& x, const Jet<T, N>& y) {
+Jet<T, N> hypot(const Jet<T, N>& x, const Jet<T, N>& y) {
   const T h = hypot(x.a, y.a);
   const T inverse = T(1) / h;
   if constexpr (N == kDynamic) {
@@ -519,58 +515,58 @@ inline Jet<T, N> hypot(const Jet<T, N>& x, const Jet<T, N>& y) {
   }
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> hypot(const Jet<T, N>& x, const S& y) {
+Jet<T, N> hypot(const Jet<T, N>& x, const S& y) {
   return hypot(x, Jet<T, N>(y));
 }
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> hypot(const S& x, const Jet<T, N>& y) {
+Jet<T, N> hypot(const S& x, const Jet<T, N>& y) {
   return hypot(Jet<T, N>(x), y);
 }
 
 // d erf(f) = (2 / sqrt(pi)) exp(-f^2) df
 template <typename T, int N>
-inline Jet<T, N> erf(const Jet<T, N>& f) {
+Jet<T, N> erf(const Jet<T, N>& f) {
   return Jet<T, N>(erf(f.a), f.v * (2.0 * std::numbers::inv_sqrtpi * exp(-f.a * f.a)));
 }
 
 // d erfc(f) = -(2 / sqrt(pi)) exp(-f^2) df
 template <typename T, int N>
-inline Jet<T, N> erfc(const Jet<T, N>& f) {
+Jet<T, N> erfc(const Jet<T, N>& f) {
   return Jet<T, N>(erfc(f.a), f.v * (-2.0 * std::numbers::inv_sqrtpi * exp(-f.a * f.a)));
 }
 
 // d floor(f) = 0 (the jumps at integers are ignored)
 template <typename T, int N>
-inline Jet<T, N> floor(const Jet<T, N>& f) {
+Jet<T, N> floor(const Jet<T, N>& f) {
   return Jet<T, N>(floor(f.a), internal::zero_like(f.v));
 }
 
 // d ceil(f) = 0 (the jumps at integers are ignored)
 template <typename T, int N>
-inline Jet<T, N> ceil(const Jet<T, N>& f) {
+Jet<T, N> ceil(const Jet<T, N>& f) {
   return Jet<T, N>(ceil(f.a), internal::zero_like(f.v));
 }
 
 // min/max: the derivative of the operand selected by value (f on ties).
 template <typename T, int N>
-inline Jet<T, N> min(const Jet<T, N>& f, const Jet<T, N>& g) {
+Jet<T, N> min(const Jet<T, N>& f, const Jet<T, N>& g) {
   return g < f ? g : f;
 }
 template <typename T, int N>
-inline Jet<T, N> max(const Jet<T, N>& f, const Jet<T, N>& g) {
+Jet<T, N> max(const Jet<T, N>& f, const Jet<T, N>& g) {
   return f < g ? g : f;
 }
 
 // fmin/fmax: as min/max, but a NaN operand is ignored (the other one is
 // returned), following <cmath>.
 template <typename T, int N>
-inline Jet<T, N> fmin(const Jet<T, N>& f, const Jet<T, N>& g) {
+Jet<T, N> fmin(const Jet<T, N>& f, const Jet<T, N>& g) {
   if (g.a != g.a) return f;
   if (f.a != f.a) return g;
   return g < f ? g : f;
 }
 template <typename T, int N>
-inline Jet<T, N> fmax(const Jet<T, N>& f, const Jet<T, N>& g) {
+Jet<T, N> fmax(const Jet<T, N>& f, const Jet<T, N>& g) {
   if (g.a != g.a) return f;
   if (f.a != f.a) return g;
   return f < g ? g : f;
@@ -620,7 +616,7 @@ void mark_not_finite_where_moving(Eigen::Matrix<T, N, 1>& result, const Eigen::M
 
 // d f^p = p f^(p-1) df, with f^0 == 1 exactly.
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> pow(const Jet<T, N>& f, const S& exponent) {
+Jet<T, N> pow(const Jet<T, N>& f, const S& exponent) {
   const T p(exponent);
   if (p == T(0)) return Jet<T, N>(T(1), internal::zero_like(f.v));
   return Jet<T, N>(pow(f.a, p), f.v * T(p * pow(f.a, T(p - T(1)))));
@@ -628,7 +624,7 @@ inline Jet<T, N> pow(const Jet<T, N>& f, const S& exponent) {
 
 // d b^g = b^g log(b) dg, with the special cases for b <= 0 listed above.
 template <typename T, int N, internal::ScalarOf<T> S>
-inline Jet<T, N> pow(const S& base, const Jet<T, N>& g) {
+Jet<T, N> pow(const S& base, const Jet<T, N>& g) {
   const T b(base);
   const T value = pow(b, g.a);
   if (b > T(0)) return Jet<T, N>(value, g.v * T(value * log(b)));
@@ -642,7 +638,7 @@ inline Jet<T, N> pow(const S& base, const Jet<T, N>& g) {
 
 // d f^g = g f^(g-1) df + f^g log(f) dg, with the special cases listed above.
 template <typename T, int N>
-inline Jet<T, N> pow(const Jet<T, N>& f, const Jet<T, N>& g) {
+Jet<T, N> pow(const Jet<T, N>& f, const Jet<T, N>& g) {
   if constexpr (N == kDynamic) {
     if (f.v.size() != 0 && g.v.size() != 0) internal::check_same_size(f.v, g.v);
   }
@@ -687,7 +683,7 @@ inline Jet<T, N> pow(const Jet<T, N>& f, const Jet<T, N>& g) {
 
 // isfinite, isnan, isinf and fpclassify, as described above.
 template <typename T, int N>
-inline bool isfinite(const Jet<T, N>& f) {
+bool isfinite(const Jet<T, N>& f) {
   if (!isfinite(f.a)) return false;
   for (Eigen::Index i = 0; i < f.v.size(); ++i) {
     if (!isfinite(f.v[i])) return false;
@@ -695,7 +691,7 @@ inline bool isfinite(const Jet<T, N>& f) {
   return true;
 }
 template <typename T, int N>
-inline bool isnan(const Jet<T, N>& f) {
+bool isnan(const Jet<T, N>& f) {
   if (isnan(f.a)) return true;
   for (Eigen::Index i = 0; i < f.v.size(); ++i) {
     if (isnan(f.v[i])) return true;
@@ -703,7 +699,7 @@ inline bool isnan(const Jet<T, N>& f) {
   return false;
 }
 template <typename T, int N>
-inline bool isinf(const Jet<T, N>& f) {
+bool isinf(const Jet<T, N>& f) {
   if (isinf(f.a)) return true;
   for (Eigen::Index i = 0; i < f.v.size(); ++i) {
     if (isinf(f.v[i])) return true;
