@@ -170,7 +170,6 @@ std::string BlockSparseCholesky::analyze(int n, int block_size, const int* outer
     panel_start_.push_back(panel_start_.back() + columns[J].size() * static_cast<size_t>(B * B));
   }
   factor_.assign(panel_start_.back(), 0.0);
-  diagonal_inverse_.assign(static_cast<size_t>(nb) * B * B, 0.0);
   flops_per_nonzero_ = nonzeros > 0.0 ? flops / nonzeros : 0.0;
 
   // Entry (r, c), r <= c, is L's (c, r): block column r / B, at the place
@@ -287,15 +286,15 @@ void multiply_panel_by_inverse_transpose(const double* inverse, Eigen::Index ld,
   }
 }
 
-// y := L^-1 y, given L^-1 (B x B, column-major, lower triangle): a
-// product, not a substitution, so that no division sits on the solve's
-// chain of dependent operations.
+// y := L^-1 y, given L^-1 (B x B, column-major with leading dimension ld,
+// lower triangle): a product, not a substitution, so that no division sits
+// on the solve's chain of dependent operations.
 template <int B>
-void multiply_by_inverse(const double* inverse, double* y) {
+void multiply_by_inverse(const double* inverse, Eigen::Index ld, double* y) {
   double result[B];
   for (int i = 0; i < B; ++i) {
     double sum = 0.0;
-    for (int k = 0; k <= i; ++k) sum += inverse[k * B + i] * y[k];
+    for (int k = 0; k <= i; ++k) sum += inverse[k * ld + i] * y[k];
     result[i] = sum;
   }
   for (int i = 0; i < B; ++i) y[i] = result[i];
@@ -303,11 +302,11 @@ void multiply_by_inverse(const double* inverse, double* y) {
 
 // y := L^-T y, given L^-1 as above.
 template <int B>
-void multiply_by_inverse_transpose(const double* inverse, double* y) {
+void multiply_by_inverse_transpose(const double* inverse, Eigen::Index ld, double* y) {
   double result[B];
   for (int i = 0; i < B; ++i) {
     double sum = 0.0;
-    for (int k = i; k < B; ++k) sum += inverse[i * B + k] * y[k];
+    for (int k = i; k < B; ++k) sum += inverse[i * ld + k] * y[k];
     result[i] = sum;
   }
   for (int i = 0; i < B; ++i) y[i] = result[i];
@@ -342,15 +341,17 @@ bool BlockSparseCholesky::factor_column(int J, int* relative, double* min_pivot)
     }
   }
   if (!factor_diagonal_block<B>(panel_j, ld_j, min_pivot)) return false;
-  // The strict upper triangle of the diagonal block held A's (symmetric)
-  // entries; L's is zero.
-  for (int c = 1; c < B; ++c) {
-    for (int r = 0; r < c; ++r) panel_j[c * ld_j + r] = 0.0;
-  }
-  double* inverse = diagonal_inverse_.data() + static_cast<size_t>(J) * B * B;
+  double inverse[B * B];
   invert_lower_triangle<B>(panel_j, ld_j, inverse);
   // The blocks below: := below L_JJ^-T.
   if (count_j > 1) multiply_panel_by_inverse_transpose<B>(inverse, ld_j, panel_j + B, ld_j - B);
+  // L_JJ itself is read by nothing after this (later columns read the blocks
+  // below the diagonal, the solves only its inverse), so the inverse, with
+  // its strict upper triangle zero, takes its place in the panel instead of
+  // a second array.
+  for (int c = 0; c < B; ++c) {
+    for (int r = 0; r < B; ++r) panel_j[c * ld_j + r] = inverse[c * B + r];
+  }
   return true;
 }
 
@@ -431,7 +432,7 @@ void BlockSparseCholesky::solve_fixed(const Eigen::VectorXd& b, Eigen::VectorXd*
     const Eigen::Index ld = static_cast<Eigen::Index>(count_j) * B;
     const double* panel = factor + panel_start_[J];
     double* y_j = y + J * B;
-    multiply_by_inverse<B>(diagonal_inverse_.data() + static_cast<size_t>(J) * B * B, y_j);
+    multiply_by_inverse<B>(panel, ld, y_j);
     // y_I -= L_IJ y_J for the blocks below.
     for (int q = 1; q < count_j; ++q) {
       double* y_i = y + rows_j[q] * B;
@@ -458,7 +459,7 @@ void BlockSparseCholesky::solve_fixed(const Eigen::VectorXd& b, Eigen::VectorXd*
         x_j[c] -= sum;
       }
     }
-    multiply_by_inverse_transpose<B>(diagonal_inverse_.data() + static_cast<size_t>(J) * B * B, x_j);
+    multiply_by_inverse_transpose<B>(panel, ld, x_j);
   }
 }
 

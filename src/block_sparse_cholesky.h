@@ -70,8 +70,8 @@ class BlockSparseCholesky {
   // the diagonal included): sum c_j^2 / sum c_j, the measure by which
   // CHOLMOD chooses between its simplicial and supernodal factorizations.
   double flops_per_nonzero() const { return flops_per_nonzero_; }
-  // Stored doubles of L (diagonal blocks included; the inverses of the
-  // diagonal blocks kept for the solves not counted).
+  // Stored doubles of L (after factorize(), each diagonal block holds its
+  // inverse L_JJ^-1, which the solves multiply by).
   size_t factor_size() const { return factor_.size(); }
 
  private:
@@ -102,9 +102,6 @@ class BlockSparseCholesky {
   std::vector<size_t> scatter_;
   std::vector<size_t> diagonal_;  // factor_ index of A(k, k)
   std::vector<double> factor_;
-  // L_JJ^-1 for each block column J (B x B, column-major), from the last
-  // factorize(): the triangular solves become products.
-  std::vector<double> diagonal_inverse_;
   std::vector<double> update_;  // scratch: one column panel's update
   // Scratch per thread: block -> place in the column being factored.
   std::vector<std::vector<int>> relative_;
