@@ -16,10 +16,9 @@ void SparseNormalProduct::analyze(const SparseRowMatrix& j) {
   rows_ = m;
   cols_ = n;
 
-  // Consecutive rows with the same columns form one group.
+  // Consecutive rows with the same columns form one group. The groups'
+  // columns are copied once the total is known, into an array of that size.
   group_rows_.clear();
-  group_column_start_.assign(1, 0);
-  group_columns_.clear();
   max_group_columns_ = 0;
   for (int row = 0; row < m;) {
     const int begin = outer[row];
@@ -30,12 +29,22 @@ void SparseNormalProduct::analyze(const SparseRowMatrix& j) {
       ++end;
     }
     group_rows_.push_back(row);
-    group_columns_.insert(group_columns_.end(), inner + begin, inner + begin + length);
-    group_column_start_.push_back(static_cast<int>(group_columns_.size()));
     max_group_columns_ = std::max(max_group_columns_, length);
     row = end;
   }
   group_rows_.push_back(m);
+  group_rows_.shrink_to_fit();
+  const int num_groups = static_cast<int>(group_rows_.size()) - 1;
+  group_column_start_.assign(static_cast<size_t>(num_groups) + 1, 0);
+  for (int g = 0; g < num_groups; ++g) {
+    const int row = group_rows_[g];
+    group_column_start_[g + 1] = group_column_start_[g] + outer[row + 1] - outer[row];
+  }
+  group_columns_.resize(static_cast<size_t>(group_column_start_[num_groups]));
+  for (int g = 0; g < num_groups; ++g) {
+    const int row = group_rows_[g];
+    std::copy(inner + outer[row], inner + outer[row + 1], group_columns_.data() + group_column_start_[g]);
+  }
 
   permutation_.resize(static_cast<size_t>(n));
   std::iota(permutation_.begin(), permutation_.end(), 0);
@@ -62,31 +71,43 @@ void SparseNormalProduct::build_pattern(const std::vector<int>& new_index, bool 
     }
   }
 
+  // Two passes, counting then filling, so that the pattern is allocated once
+  // at its exact size: grown entry by entry, its discarded buffers (and a
+  // final shrinking copy) would be freed into holes that the factorization's
+  // larger arrays, allocated next, cannot reuse.
   outer_.assign(static_cast<size_t>(n) + 1, 0);
-  inner_.clear();
   diagonal_position_.resize(n);
   std::vector<int> marker(n, -1);
-  for (int k = 0; k < n; ++k) {
+  const auto for_each_entry = [&](int k, auto&& visit) {
     const int a = permutation_[k];
-    const size_t start = inner_.size();
     marker[k] = k;
-    inner_.push_back(k);
     for (int q = column_group_start[a]; q < column_group_start[a + 1]; ++q) {
       const int g = column_groups[q];
       for (int p = group_column_start_[g]; p < group_column_start_[g + 1]; ++p) {
         const int other = new_index[group_columns_[p]];
         if ((lower ? other > k : other < k) && marker[other] != k) {
           marker[other] = k;
-          inner_.push_back(other);
+          visit(other);
         }
       }
     }
-    std::sort(inner_.begin() + static_cast<std::ptrdiff_t>(start), inner_.end());
-    // The first entry of an upper-triangular row, the last of a lower one.
-    diagonal_position_[k] = lower ? static_cast<int>(start) : static_cast<int>(inner_.size()) - 1;
-    outer_[k + 1] = static_cast<int>(inner_.size());
+  };
+  for (int k = 0; k < n; ++k) {
+    int count = 1;
+    for_each_entry(k, [&](int) { ++count; });
+    outer_[k + 1] = outer_[k] + count;
   }
-  inner_.shrink_to_fit();
+  std::fill(marker.begin(), marker.end(), -1);
+  inner_.resize(static_cast<size_t>(outer_[n]));
+  for (int k = 0; k < n; ++k) {
+    int* row = inner_.data() + outer_[k];
+    int size = 0;
+    row[size++] = k;
+    for_each_entry(k, [&](int other) { row[size++] = other; });
+    std::sort(row, row + size);
+    // The first entry of an upper-triangular row, the last of a lower one.
+    diagonal_position_[k] = lower ? outer_[k] : outer_[k + 1] - 1;
+  }
 }
 
 void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool lower) {
@@ -104,8 +125,7 @@ void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool
   const int num_groups = static_cast<int>(group_rows_.size()) - 1;
   group_order_.resize(group_columns_.size());
   group_sorted_.resize(group_columns_.size());
-  group_position_start_.assign(1, 0);
-  positions_.clear();
+  group_position_start_.assign(static_cast<size_t>(num_groups) + 1, 0);
   for (int g = 0; g < num_groups; ++g) {
     const int* columns = group_columns_.data() + group_column_start_[g];
     const int k = group_column_start_[g + 1] - group_column_start_[g];
@@ -114,6 +134,21 @@ void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool
     std::sort(order, order + k, [&](int x, int y) { return new_index[columns[x]] < new_index[columns[y]]; });
     int* sorted = group_sorted_.data() + group_column_start_[g];
     for (int i = 0; i < k; ++i) sorted[i] = new_index[columns[order[i]]];
+    // One position per run start within [first, last] of each column i.
+    int count = 0;
+    for (int i = 0; i < k; ++i) {
+      const int first = lower ? i : 0;
+      const int last = lower ? k - 1 : i;
+      for (int jj = first; jj <= last; ++jj) count += jj == first || sorted[jj] != sorted[jj - 1] + 1;
+    }
+    group_position_start_[g + 1] = group_position_start_[g] + count;
+  }
+  // Allocated once at its exact size, for the reason build_pattern() gives.
+  positions_.resize(static_cast<size_t>(group_position_start_[num_groups]));
+  for (int g = 0; g < num_groups; ++g) {
+    const int k = group_column_start_[g + 1] - group_column_start_[g];
+    const int* sorted = group_sorted_.data() + group_column_start_[g];
+    int* position = positions_.data() + group_position_start_[g];
     for (int i = 0; i < k; ++i) {
       const int* row_begin = inner_.data() + outer_[sorted[i]];
       const int* row_end = inner_.data() + outer_[sorted[i] + 1];
@@ -121,12 +156,10 @@ void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool
       const int last = lower ? k - 1 : i;
       for (int jj = first; jj <= last; ++jj) {
         if (jj > first && sorted[jj] == sorted[jj - 1] + 1) continue;
-        positions_.push_back(static_cast<int>(std::lower_bound(row_begin, row_end, sorted[jj]) - inner_.data()));
+        *position++ = static_cast<int>(std::lower_bound(row_begin, row_end, sorted[jj]) - inner_.data());
       }
     }
-    group_position_start_.push_back(static_cast<int>(positions_.size()));
   }
-  positions_.shrink_to_fit();
   scratch_.assign(1, std::vector<double>(static_cast<size_t>(kRowsPerChunk) * static_cast<size_t>(max_group_columns_)));
   row_split_threads_ = 0;
 }
