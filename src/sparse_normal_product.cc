@@ -40,33 +40,40 @@ void SparseNormalProduct::analyze(const SparseRowMatrix& j) {
     const int row = group_rows_[g];
     group_column_start_[g + 1] = group_column_start_[g] + outer[row + 1] - outer[row];
   }
-  group_columns_.resize(static_cast<size_t>(group_column_start_[num_groups]));
+  // In J's column order (the identity permutation) a group's columns are
+  // already sorted: each row's are.
+  const size_t total = static_cast<size_t>(group_column_start_[num_groups]);
+  group_order_.resize(total);
+  group_sorted_.resize(total);
   for (int g = 0; g < num_groups; ++g) {
     const int row = group_rows_[g];
-    std::copy(inner + outer[row], inner + outer[row + 1], group_columns_.data() + group_column_start_[g]);
+    const int k = outer[row + 1] - outer[row];
+    std::iota(group_order_.data() + group_column_start_[g], group_order_.data() + group_column_start_[g] + k, 0);
+    std::copy(inner + outer[row], inner + outer[row + 1], group_sorted_.data() + group_column_start_[g]);
   }
 
   permutation_.resize(static_cast<size_t>(n));
   std::iota(permutation_.begin(), permutation_.end(), 0);
-  build_pattern(permutation_, false);
+  lower_ = false;
+  build_pattern(false);
 }
 
 // Row k of the lower triangle of the permuted J^T J: every new index below
-// k (above k for the upper triangle) of a column that shares a group with
-// column permutation_[k], and the diagonal.
-void SparseNormalProduct::build_pattern(const std::vector<int>& new_index, bool lower) {
+// k (above k for the upper triangle) that shares a group with k, and the
+// diagonal. Reads the groups' new indices, group_sorted_.
+void SparseNormalProduct::build_pattern(bool lower) {
   const int n = cols_;
   const int num_groups = static_cast<int>(group_rows_.size()) - 1;
-  // The groups that read each column.
+  // The groups that read each new index.
   std::vector<int> column_group_start(static_cast<size_t>(n) + 1, 0);
-  for (int c : group_columns_) ++column_group_start[static_cast<size_t>(c) + 1];
+  for (int c : group_sorted_) ++column_group_start[static_cast<size_t>(c) + 1];
   for (int c = 0; c < n; ++c) column_group_start[c + 1] += column_group_start[c];
-  std::vector<int> column_groups(group_columns_.size());
+  std::vector<int> column_groups(group_sorted_.size());
   {
     std::vector<int> next(column_group_start.begin(), column_group_start.end() - 1);
     for (int g = 0; g < num_groups; ++g) {
       for (int q = group_column_start_[g]; q < group_column_start_[g + 1]; ++q) {
-        column_groups[next[group_columns_[q]]++] = g;
+        column_groups[next[group_sorted_[q]]++] = g;
       }
     }
   }
@@ -79,12 +86,11 @@ void SparseNormalProduct::build_pattern(const std::vector<int>& new_index, bool 
   diagonal_position_.resize(n);
   std::vector<int> marker(n, -1);
   const auto for_each_entry = [&](int k, auto&& visit) {
-    const int a = permutation_[k];
     marker[k] = k;
-    for (int q = column_group_start[a]; q < column_group_start[a + 1]; ++q) {
+    for (int q = column_group_start[k]; q < column_group_start[k + 1]; ++q) {
       const int g = column_groups[q];
       for (int p = group_column_start_[g]; p < group_column_start_[g + 1]; ++p) {
-        const int other = new_index[group_columns_[p]];
+        const int other = group_sorted_[p];
         if ((lower ? other > k : other < k) && marker[other] != k) {
           marker[other] = k;
           visit(other);
@@ -112,28 +118,33 @@ void SparseNormalProduct::build_pattern(const std::vector<int>& new_index, bool 
 
 void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool lower) {
   const int n = cols_;
-  permutation_ = permutation;
   lower_ = lower;
-  new_index_.resize(static_cast<size_t>(n));
-  for (int k = 0; k < n; ++k) new_index_[permutation_[k]] = k;
-  const std::vector<int>& new_index = new_index_;
-  build_pattern(new_index, lower);
+  std::vector<int> new_index(static_cast<size_t>(n));
+  for (int k = 0; k < n; ++k) new_index[permutation[k]] = k;
 
-  // Each group's columns in the order of their new indices, and its map:
-  // for column i, the position of the first column of every run (of
-  // consecutive new indices) that starts at or before i.
+  // Each group's columns in the order of their new indices: its columns of
+  // J, place order[i] holding column permutation_[sorted[i]] under the
+  // ordering being replaced, are renamed and sorted again.
   const int num_groups = static_cast<int>(group_rows_.size()) - 1;
-  group_order_.resize(group_columns_.size());
-  group_sorted_.resize(group_columns_.size());
-  group_position_start_.assign(static_cast<size_t>(num_groups) + 1, 0);
+  std::vector<int> columns(static_cast<size_t>(max_group_columns_));
   for (int g = 0; g < num_groups; ++g) {
-    const int* columns = group_columns_.data() + group_column_start_[g];
     const int k = group_column_start_[g + 1] - group_column_start_[g];
     int* order = group_order_.data() + group_column_start_[g];
+    int* sorted = group_sorted_.data() + group_column_start_[g];
+    for (int i = 0; i < k; ++i) columns[order[i]] = permutation_[sorted[i]];
     std::iota(order, order + k, 0);
     std::sort(order, order + k, [&](int x, int y) { return new_index[columns[x]] < new_index[columns[y]]; });
-    int* sorted = group_sorted_.data() + group_column_start_[g];
     for (int i = 0; i < k; ++i) sorted[i] = new_index[columns[order[i]]];
+  }
+  permutation_ = permutation;
+  build_pattern(lower);
+
+  // Each group's map: for column i, the position of the first column of
+  // every run (of consecutive new indices) that starts at or before i.
+  group_position_start_.assign(static_cast<size_t>(num_groups) + 1, 0);
+  for (int g = 0; g < num_groups; ++g) {
+    const int k = group_column_start_[g + 1] - group_column_start_[g];
+    const int* sorted = group_sorted_.data() + group_column_start_[g];
     // One position per run start within [first, last] of each column i.
     int count = 0;
     for (int i = 0; i < k; ++i) {
@@ -169,12 +180,16 @@ bool SparseNormalProduct::same_pattern(const SparseRowMatrix& j) const {
   const int* outer = j.outerIndexPtr();
   const int* inner = j.innerIndexPtr();
   const int num_groups = static_cast<int>(group_rows_.size()) - 1;
+  // A group's columns of J, in J's order (the rows' order).
+  std::vector<int> columns(static_cast<size_t>(max_group_columns_));
   for (int g = 0; g < num_groups; ++g) {
-    const int* columns = group_columns_.data() + group_column_start_[g];
     const int k = group_column_start_[g + 1] - group_column_start_[g];
+    const int* order = group_order_.data() + group_column_start_[g];
+    const int* sorted = group_sorted_.data() + group_column_start_[g];
+    for (int i = 0; i < k; ++i) columns[order[i]] = permutation_[sorted[i]];
     for (int row = group_rows_[g]; row < group_rows_[g + 1]; ++row) {
       if (outer[row + 1] - outer[row] != k) return false;
-      if (std::memcmp(inner + outer[row], columns, static_cast<size_t>(k) * sizeof(int)) != 0) return false;
+      if (std::memcmp(inner + outer[row], columns.data(), static_cast<size_t>(k) * sizeof(int)) != 0) return false;
     }
   }
   return true;

@@ -75,15 +75,16 @@ class SparseNormalProduct {
   // time, so a dense J (one group of all rows) needs no full copy.
   static constexpr int kRowsPerChunk = 32;
 
-  void build_pattern(const std::vector<int>& new_index, bool lower);
+  void build_pattern(bool lower);
   // The entries of rows [row_begin, row_end) of the pattern.
   void compute_rows(const SparseRowMatrix& j, double* values, int row_begin, int row_end, double* scratch) const;
 
   int rows_ = -1, cols_ = -1;
-  // Row groups: rows group_rows_[g] .. group_rows_[g + 1] - 1 share the
-  // column pattern group_columns_[group_column_start_[g] ..
-  // group_column_start_[g + 1]).
-  std::vector<int> group_rows_, group_column_start_, group_columns_;
+  // Row groups: rows group_rows_[g] .. group_rows_[g + 1] - 1 share one
+  // column pattern, of group_column_start_[g + 1] - group_column_start_[g]
+  // columns, kept only as the two arrays below (from [group_column_start_[g]
+  // on): place order[i] of a row holds column permutation_[sorted[i]].
+  std::vector<int> group_rows_, group_column_start_;
   // Per group, its columns' places within a row (0 .. k-1) in the order of
   // their new indices.
   std::vector<int> group_order_;
@@ -96,7 +97,6 @@ class SparseNormalProduct {
   // in the pattern; the run's other columns follow it there.
   std::vector<int> group_position_start_, positions_;
   std::vector<int> permutation_;  // new index -> column of J
-  std::vector<int> new_index_;    // column of J -> new index
   std::vector<int> outer_, inner_, diagonal_position_;
   int max_group_columns_ = 0;
   bool lower_ = false;  // the pattern is the upper triangle row by row
