@@ -108,6 +108,8 @@ LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j)
     if (!failure.empty())
       return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
     if (use_block_path()) {
+      // The block factorization has its own copy of the pattern.
+      product_.compress_rows();
       analyzed_ = true;
       return {.success = true, .iterations = 1, .message = {}};
     }
@@ -167,8 +169,6 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
   // would have to be read back in case it changed them.
   double* scale = scale_.data();
   double* values = values_.data();
-  const int* outer = product_.outer().data();
-  const int* inner = product_.inner().data();
   double max_scaled_diagonal = 1.0;
   for (int a = 0; a < n; ++a) {
     const double diagonal = values[product_.diagonal_position(a)];
@@ -176,10 +176,7 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
     max_scaled_diagonal = std::max(max_scaled_diagonal, diagonal * scale[a] * scale[a]);
   }
   max_scaled_diagonal_ = max_scaled_diagonal;
-  for (int a = 0; a < n; ++a) {
-    const double scale_a = scale[a];
-    for (int p = outer[a]; p < outer[a + 1]; ++p) values[p] *= scale_a * scale[inner[p]];
-  }
+  product_.scale(scale, values);
   scaled_diagonal_.resize(n);
   for (int k = 0; k < n; ++k) scaled_diagonal_[k] = values[product_.diagonal_position(k)];
   multiply_jacobian_transpose(JacobianRef{.dense = nullptr, .sparse = j}, residuals, &jtr_);

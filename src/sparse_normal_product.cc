@@ -15,6 +15,9 @@ void SparseNormalProduct::analyze(const SparseRowMatrix& j) {
   const int* inner = j.innerIndexPtr();
   rows_ = m;
   cols_ = n;
+  run_outer_ = std::vector<int>();
+  run_first_ = std::vector<int>();
+  run_length_ = std::vector<int>();
 
   // Consecutive rows with the same columns form one group. The groups'
   // columns are copied once the total is known, into an array of that size.
@@ -175,6 +178,57 @@ void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool
   row_split_threads_ = 0;
 }
 
+void SparseNormalProduct::compress_rows() {
+  if (inner_.empty()) return;
+  const int n = cols_;
+  const auto starts_run = [&](int p, int k) { return p == outer_[k] || inner_[p] != inner_[p - 1] + 1; };
+  run_outer_.assign(static_cast<size_t>(n) + 1, 0);
+  for (int k = 0; k < n; ++k) {
+    int runs = 0;
+    for (int p = outer_[k]; p < outer_[k + 1]; ++p) runs += starts_run(p, k);
+    run_outer_[k + 1] = run_outer_[k] + runs;
+  }
+  run_first_.resize(static_cast<size_t>(run_outer_[n]));
+  run_length_.resize(static_cast<size_t>(run_outer_[n]));
+  for (int k = 0; k < n; ++k) {
+    int q = run_outer_[k] - 1;
+    for (int p = outer_[k]; p < outer_[k + 1]; ++p) {
+      if (starts_run(p, k)) {
+        run_first_[++q] = inner_[p];
+        run_length_[q] = 0;
+      }
+      ++run_length_[q];
+    }
+  }
+  inner_ = std::vector<int>();
+}
+
+void SparseNormalProduct::scale(const double* scale, double* values) const {
+  // Plain pointers: through the members, every store would have to be read
+  // back in case it changed them.
+  const int n = cols_;
+  const int* outer = outer_.data();
+  if (!inner_.empty() || run_outer_.empty()) {
+    const int* inner = inner_.data();
+    for (int a = 0; a < n; ++a) {
+      const double scale_a = scale[a];
+      for (int p = outer[a]; p < outer[a + 1]; ++p) values[p] *= scale_a * scale[inner[p]];
+    }
+    return;
+  }
+  const int* run_outer = run_outer_.data();
+  const int* run_first = run_first_.data();
+  const int* run_length = run_length_.data();
+  for (int a = 0; a < n; ++a) {
+    const double scale_a = scale[a];
+    double* value = values + outer[a];
+    for (int q = run_outer[a]; q < run_outer[a + 1]; ++q) {
+      const double* scale_r = scale + run_first[q];
+      for (int i = 0; i < run_length[q]; ++i) *value++ *= scale_a * scale_r[i];
+    }
+  }
+}
+
 bool SparseNormalProduct::same_pattern(const SparseRowMatrix& j) const {
   if (j.rows() != rows_ || j.cols() != cols_) return false;
   const int* outer = j.outerIndexPtr();
@@ -204,7 +258,7 @@ void SparseNormalProduct::compute(const SparseRowMatrix& j, double* values, Thre
   if (row_split_threads_ != threads) {
     // Equal shares of the pattern's entries.
     row_split_.assign(1, 0);
-    const double share = static_cast<double>(inner_.size()) / threads;
+    const double share = static_cast<double>(nonzeros()) / threads;
     for (int row = 0; row < cols_ && static_cast<int>(row_split_.size()) < threads; ++row) {
       if (outer_[row + 1] >= share * static_cast<double>(row_split_.size())) row_split_.push_back(row + 1);
     }

@@ -57,13 +57,23 @@ class SparseNormalProduct {
   // given.
   void compute(const SparseRowMatrix& j, double* values, ThreadPool* pool = nullptr) const;
 
+  // values[p] *= scale[k] * scale[r] for entry p at (r, k) of the pattern:
+  // S A S for S = diag(scale).
+  void scale(const double* scale, double* values) const;
+  // Keeps the pattern's rows only as runs of consecutive indices, which is
+  // all scale() needs: for a caller whose factorization has copied the
+  // pattern, so that inner() is no longer read. inner() is empty after;
+  // analyze() restores it. Small when the ordering keeps each parameter
+  // block's columns together.
+  void compress_rows();
+
   int cols() const { return cols_; }
   // The lower triangle row by row, i.e. the upper triangle column by
   // column (or the other triangle, as set_ordering() was asked): in J's
   // column order after analyze(), in the new order after set_ordering().
   const std::vector<int>& outer() const { return outer_; }
   const std::vector<int>& inner() const { return inner_; }
-  size_t nonzeros() const { return inner_.size(); }
+  size_t nonzeros() const { return outer_.empty() ? 0 : static_cast<size_t>(outer_.back()); }
   bool lower() const { return lower_; }
   // Where diagonal entry (k, k) sits in the pattern.
   int diagonal_position(int k) const { return diagonal_position_[static_cast<size_t>(k)]; }
@@ -98,6 +108,10 @@ class SparseNormalProduct {
   std::vector<int> group_position_start_, positions_;
   std::vector<int> permutation_;  // new index -> column of J
   std::vector<int> outer_, inner_, diagonal_position_;
+  // After compress_rows(), instead of inner_: row k of the pattern is the
+  // runs run_outer_[k] .. run_outer_[k + 1] - 1, run q the indices
+  // run_first_[q] .. run_first_[q] + run_length_[q] - 1.
+  std::vector<int> run_outer_, run_first_, run_length_;
   int max_group_columns_ = 0;
   bool lower_ = false;  // the pattern is the upper triangle row by row
   // A chunk of a group's rows, column by column; one per thread.

@@ -135,6 +135,47 @@ TEST(SparseNormalProduct, SameBitsOnOneTwoAndThreeThreads) {
   }
 }
 
+TEST(SparseNormalProduct, ScalesTheSameBitsWithItsRowsCompressed) {
+  std::mt19937 rng(17);
+  const SparseRowMatrix j = block_jacobian(15, 4, 3, 40, &rng);
+  const int n = static_cast<int>(j.cols());
+  std::vector<int> scattered(static_cast<size_t>(n));
+  std::iota(scattered.begin(), scattered.end(), 0);
+  std::shuffle(scattered.begin(), scattered.end(), rng);
+  std::vector<double> scale(static_cast<size_t>(n));
+  for (int k = 0; k < n; ++k) scale[static_cast<size_t>(k)] = 0.5 + 0.1 * k;
+  for (bool lower : {false, true}) {
+    SparseNormalProduct product;
+    product.analyze(j);
+    product.set_ordering(scattered, lower);
+    const size_t nonzeros = product.nonzeros();
+    std::vector<double> values(nonzeros);
+    product.compute(j, values.data());
+    // S A S entry by entry, from the full pattern.
+    std::vector<double> expected = values;
+    for (int k = 0; k < n; ++k) {
+      for (int p = product.outer()[k]; p < product.outer()[k + 1]; ++p) {
+        expected[static_cast<size_t>(p)] *= scale[static_cast<size_t>(k)] * scale[product.inner()[p]];
+      }
+    }
+    std::vector<double> full = values;
+    product.scale(scale.data(), full.data());
+    EXPECT_EQ(std::memcmp(full.data(), expected.data(), nonzeros * sizeof(double)), 0) << "lower " << lower;
+
+    product.compress_rows();
+    EXPECT_TRUE(product.inner().empty());
+    EXPECT_EQ(product.nonzeros(), nonzeros);
+    EXPECT_TRUE(product.same_pattern(j));
+    std::vector<double> compressed(nonzeros);
+    product.compute(j, compressed.data());
+    product.scale(scale.data(), compressed.data());
+    EXPECT_EQ(std::memcmp(compressed.data(), expected.data(), nonzeros * sizeof(double)), 0) << "lower " << lower;
+
+    product.analyze(j);
+    EXPECT_EQ(product.inner().size(), product.nonzeros());
+  }
+}
+
 TEST(SparseNormalProduct, RecognisesOnlyItsOwnPattern) {
   std::mt19937 rng(11);
   const SparseRowMatrix j = block_jacobian(10, 2, 3, 20, &rng);
