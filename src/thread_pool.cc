@@ -1,6 +1,7 @@
 #include "curvature/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -75,8 +76,15 @@ void ThreadPool::worker_loop(int thread) {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      const bool slept = !stopping_ && generation_ == seen;
       wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
       if (stopping_) return;
+      if (slept) {
+        // The cost of a wake-up, as an average over the last few jobs.
+        const auto ticks = (std::chrono::steady_clock::now() - published_).count();
+        const auto average = wake_ticks_.load(std::memory_order_relaxed);
+        wake_ticks_.store(average == 0 ? ticks : average + (ticks - average) / 8, std::memory_order_relaxed);
+      }
       seen = generation_;
       ++busy_workers_;
     }
@@ -104,9 +112,22 @@ void ThreadPool::parallel_for(int n, const std::function<void(int, int, int)>& f
     next_chunk_ = 0;
     error_ = nullptr;
     ++generation_;
+    published_ = std::chrono::steady_clock::now();
   }
   wake_.notify_all();
   run_chunks(0);
+  // Sleeping on done_ until the last worker finishes would cost the caller
+  // a wake-up of its own, as long as a whole short job: watch the workers
+  // for up to one wake-up's time first, then sleep.
+  const auto watch = std::chrono::steady_clock::duration(wake_ticks_.load(std::memory_order_relaxed));
+  if (watch.count() > 0) {
+    const auto start = std::chrono::steady_clock::now();
+    while (busy_workers_.load(std::memory_order_acquire) != 0 && std::chrono::steady_clock::now() - start < watch) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+  }
   std::exception_ptr error;
   {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -15,6 +15,8 @@
 // joining the threads it did create.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -92,8 +94,15 @@ class ThreadPool {
   int job_size_ = 0;
   int chunk_size_ = 1;
   int next_chunk_ = 0;
-  int busy_workers_ = 0;
+  // Written under mutex_; atomic so that the caller can watch it without
+  // the lock while the workers finish (see parallel_for).
+  std::atomic<int> busy_workers_ = 0;
   long generation_ = 0;
+  // When the current job was handed out, and how long a worker asleep on
+  // wake_ took to start on a job, averaged over the recent jobs: what
+  // sleeping on a condition variable costs here.
+  std::chrono::steady_clock::time_point published_;
+  std::atomic<std::chrono::steady_clock::rep> wake_ticks_ = 0;
   bool stopping_ = false;
   std::exception_ptr error_;  // the first exception of the current job
 };
