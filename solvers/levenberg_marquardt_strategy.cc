@@ -34,12 +34,12 @@
 // secant or a Hermite fit, costs an evaluation less per step but 1582 and
 // 1923 iterations. The iterations go into the path: b1 dives to 1e-50 in
 // the first 274 and climbs back in the other 740.
-#include <Eigen/Cholesky>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "least_squares_trust_region_strategy.h"
+#include "small_cholesky.h"
 
 namespace curvature::internal {
 namespace {
@@ -212,10 +212,10 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
     }
     damped_matrix_ = normal_matrix_;
     for (Eigen::Index j = 0; j < n; ++j) damped_matrix_(j, j) += damping_vector_[j] * damping_vector_[j];
-    cholesky_.compute(damped_matrix_);
-    if (cholesky_.info() != Eigen::Success) return;
-    rhs_.noalias() = -(jacobian.transpose() * second_derivative_);
-    acceleration_ = cholesky_.solve(rhs_);
+    static_assert(kMaxGeodesicColumns <= kSmallCholeskyColumns);
+    if (!small_cholesky_lower_in_place(damped_matrix_.data(), n, n)) return;
+    acceleration_.noalias() = -(jacobian.transpose() * second_derivative_);
+    small_cholesky_solve_in_place(damped_matrix_.data(), n, n, acceleration_.data());
     if (!acceleration_.allFinite()) return;
     double acceleration_norm = 0.0, velocity_norm = 0.0;
     const Eigen::VectorXd& scale = scale_;
@@ -239,12 +239,12 @@ class LevenbergMarquardtStrategy final : public LeastSquaresTrustRegionStrategy 
   // Geodesic acceleration: the first-order step v, its correction a, and
   // their work space, kept from step to step.
   Eigen::VectorXd velocity_, acceleration_, probe_, probe_step_, probe_residuals_, jacobian_velocity_,
-      second_derivative_, rhs_;
+      second_derivative_;
   // The lower triangle of J^T J for the current Jacobian (formed when
-  // normal_matrix_formed_), and of J^T J + D^2 for this step.
+  // normal_matrix_formed_), and of J^T J + D^2 for this step, factored in
+  // place.
   Eigen::MatrixXd normal_matrix_, damped_matrix_;
   bool normal_matrix_formed_ = false;
-  Eigen::LLT<Eigen::MatrixXd, Eigen::Lower> cholesky_;
   bool accelerated_ = false;
   double lambda_ = -1.0;  // set from the first Jacobian
   double nu_ = kInitialDampingGrowth;

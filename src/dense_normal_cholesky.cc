@@ -5,6 +5,7 @@
 
 #include "dense_qr.h"
 #include "jacobian_products.h"
+#include "small_cholesky.h"
 #include "tiled_dense.h"
 
 namespace curvature::internal {
@@ -124,7 +125,9 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
   work_.triangularView<Eigen::Lower>() = scaled_normal_;
   work_.diagonal() += (d.cwiseProduct(scale_)).cwiseAbs2();
   // In place: the factor overwrites work_, so nothing is allocated here.
-  const bool factored = cholesky_lower_in_place(work_, pool_.get(), kDenseTileSize, double_kernel());
+  const bool small = n <= kSmallCholeskyColumns;
+  const bool factored = small ? small_cholesky_lower_in_place(work_.data(), n, n)
+                              : cholesky_lower_in_place(work_, pool_.get(), kDenseTileSize, double_kernel());
 
   std::string reason;
   if (!factored) {
@@ -143,8 +146,12 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
 
   if (reason.empty()) {
     *dx = scaled_rhs_;
-    work_.triangularView<Eigen::Lower>().solveInPlace(*dx);
-    work_.triangularView<Eigen::Lower>().transpose().solveInPlace(*dx);
+    if (small) {
+      small_cholesky_solve_in_place(work_.data(), n, n, dx->data());
+    } else {
+      work_.triangularView<Eigen::Lower>().solveInPlace(*dx);
+      work_.triangularView<Eigen::Lower>().transpose().solveInPlace(*dx);
+    }
     dx->array() *= scale_.array();
     if (dx->allFinite()) return {.success = true, .iterations = 1, .message = {}};
     reason = "the Cholesky solution is not finite";

@@ -5,7 +5,8 @@
 // shared among num_threads threads; a row-by-row outer-product sum for a
 // sparse one) and scales it to unit diagonal, S J^T J S with
 // S = diag(1/|J_col|). Each solve() adds (D S)^2 to the diagonal and factors
-// in place by tiled Cholesky: O(n^3 / 3) and no heap allocation. Both are
+// in place by tiled Cholesky (by the plain loops of small_cholesky.h up to
+// kSmallCholeskyColumns columns): O(n^3 / 3) and no heap allocation. Both are
 // bit-identical for any number of threads (tiled_dense.h). Scaling makes
 // the Cholesky pivots comparable, so a pivot ratio below kMinPivotRatio is a
 // reliable sign that the normal equations cannot resolve the step (their
