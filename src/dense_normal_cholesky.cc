@@ -99,11 +99,22 @@ void DenseNormalCholeskySolver::form_double_normal_matrix() {
   }
   // Recomputed (with the right-hand side) even after the mixed-precision
   // path chose it from the same column norms, so that its fallback gives the
-  // bits of the all-double solve.
-  scale_ = jacobi_scaling_from_squared_norms(scaled_normal_.diagonal());
+  // bits of the all-double solve. In place: a small solve runs thousands of
+  // times a second, and a fresh vector each time cost an allocation.
+  scale_.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) scale_[i] = jacobi_scale(scaled_normal_(i, i));
   scaled_normal_.triangularView<Eigen::Lower>() = scale_.asDiagonal() * scaled_normal_ * scale_.asDiagonal();
-  multiply_jacobian_transpose(jacobian, *residuals_, &scaled_rhs_);
-  scaled_rhs_ = -scale_.cwiseProduct(scaled_rhs_);
+  // J^T r: the caller's when it has it for a Jacobian narrower than
+  // Evaluator::kWideJacobian, which it formed by the same product as
+  // multiply_jacobian_transpose (the same bits); wider ones it sums column by
+  // column, which would change the bits of this path.
+  const Eigen::VectorXd* gradient = jacobian.gradient;
+  if (gradient && jacobian.dense && n <= kSmallCholeskyColumns && gradient->size() == n) {
+    scaled_rhs_ = -scale_.cwiseProduct(*gradient);
+  } else {
+    multiply_jacobian_transpose(jacobian, *residuals_, &scaled_rhs_);
+    scaled_rhs_ = -scale_.cwiseProduct(scaled_rhs_);
+  }
 }
 
 LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Eigen::VectorXd* dx) {
