@@ -103,7 +103,14 @@ void DenseNormalCholeskySolver::form_double_normal_matrix() {
   // times a second, and a fresh vector each time cost an allocation.
   scale_.resize(n);
   for (Eigen::Index i = 0; i < n; ++i) scale_[i] = jacobi_scale(scaled_normal_(i, i));
-  scaled_normal_.triangularView<Eigen::Lower>() = scale_.asDiagonal() * scaled_normal_ * scale_.asDiagonal();
+  if (n <= kSmallCholeskyColumns) {
+    // The same products as below, without the expression set-up.
+    for (Eigen::Index j = 0; j < n; ++j) {
+      for (Eigen::Index i = j; i < n; ++i) scaled_normal_(i, j) = scale_[i] * scaled_normal_(i, j) * scale_[j];
+    }
+  } else {
+    scaled_normal_.triangularView<Eigen::Lower>() = scale_.asDiagonal() * scaled_normal_ * scale_.asDiagonal();
+  }
   // J^T r: the caller's when it has it for a Jacobian narrower than
   // Evaluator::kWideJacobian, which it formed by the same product as
   // multiply_jacobian_transpose (the same bits); wider ones it sums column by
@@ -133,10 +140,19 @@ LinearSolverResult DenseNormalCholeskySolver::solve(const Eigen::VectorXd& d, Ei
     if (!double_normal_formed_) form_double_normal_matrix();
   }
 
-  work_.triangularView<Eigen::Lower>() = scaled_normal_;
-  work_.diagonal() += (d.cwiseProduct(scale_)).cwiseAbs2();
-  // In place: the factor overwrites work_, so nothing is allocated here.
   const bool small = n <= kSmallCholeskyColumns;
+  if (small) {
+    // The same sums as below, without the expression set-up.
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const double damping = d[j] * scale_[j];
+      work_(j, j) = scaled_normal_(j, j) + damping * damping;
+      for (Eigen::Index i = j + 1; i < n; ++i) work_(i, j) = scaled_normal_(i, j);
+    }
+  } else {
+    work_.triangularView<Eigen::Lower>() = scaled_normal_;
+    work_.diagonal() += (d.cwiseProduct(scale_)).cwiseAbs2();
+  }
+  // In place: the factor overwrites work_, so nothing is allocated here.
   const bool factored = small ? small_cholesky_lower_in_place(work_.data(), n, n)
                               : cholesky_lower_in_place(work_, pool_.get(), kDenseTileSize, double_kernel());
 

@@ -161,7 +161,9 @@ void lower_normal_matrix_tiled(const Matrix& jacobian, Matrix* normal, ThreadPoo
   if (grid.size <= kSmallColumns) {
     // A few columns (most curve fits): one dot product per entry beats the
     // packing of a blocked product, whose kernels are tuned for big blocks.
-    normal->template triangularView<Eigen::Lower>() = jacobian.transpose().lazyProduct(jacobian);
+    for (Index j = 0; j < grid.size; ++j) {
+      for (Index i = j; i < grid.size; ++i) (*normal)(i, j) = jacobian.col(i).dot(jacobian.col(j));
+    }
     return;
   }
   if (grid.count() <= 1) {
