@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "test_util.h"
 
@@ -257,6 +259,47 @@ TEST(ProblemTest, NonFiniteOutputNamesTheResidualBlock) {
     EXPECT_FALSE(problem.evaluate({}, &cost, nullptr, nullptr, &J, nullptr, &error));
     EXPECT_NE(error.find("residual block 1"), std::string::npos) << error;
     EXPECT_EQ(x, 1.0) << "evaluation never writes the user's parameters";
+  }
+}
+
+// Residuals alone (no Jacobian, no gradient) take a shorter path for
+// blocks without a loss: its failures name the block and what failed, as the
+// full path's do, and it gives the same residuals and cost, for any thread count.
+TEST(ProblemTest, ResidualsAloneNameTheFailingBlockAndMatchTheFullPath) {
+  const std::pair<int, const char*> failures[] = {{1, "residual 0 is not finite"},
+                                                  {3, "the cost function returned false"}};
+  for (const auto& [mode, what] : failures) {
+    for (const bool loss : {false, true}) {
+      double x = 1.0, y = 2.0;
+      Problem problem;
+      problem.add_residual_block(std::make_shared<FailingResidual>(0), nullptr, &y);
+      problem.add_residual_block(std::make_shared<FailingResidual>(mode),
+                                 loss ? std::make_shared<HuberLoss>(1.0) : nullptr, &x);
+      std::string error;
+      double cost;
+      Eigen::VectorXd r;
+      EXPECT_FALSE(problem.evaluate({}, &cost, &r, nullptr, nullptr, nullptr, &error));
+      EXPECT_NE(error.find(std::string("residual block 1: ") + what), std::string::npos) << error;
+    }
+  }
+  for (const int threads : {1, 3}) {
+    double a = 0.5, b = -1.0, k[2] = {2.0, 0.3};
+    Problem problem;
+    for (int i = 0; i < 7; ++i) {
+      problem.add_residual_block(std::make_shared<LineResidual>(0.1 * i, std::sin(i)), nullptr, &a, &b);
+      problem.add_residual_block(std::make_shared<ExponentialResidual>(0.2 * i, std::cos(i)),
+                                 i % 3 ? nullptr : std::make_shared<CauchyLoss>(0.5), k);
+    }
+    problem.set_parameter_block_constant(&b);
+    Problem::EvaluateOptions options;
+    options.num_threads = threads;
+    double cost_alone, cost_full;
+    Eigen::VectorXd r_alone, r_full;
+    Eigen::MatrixXd J;
+    ASSERT_TRUE(problem.evaluate(options, &cost_alone, &r_alone, nullptr, nullptr, nullptr));
+    ASSERT_TRUE(problem.evaluate(options, &cost_full, &r_full, nullptr, &J, nullptr));
+    EXPECT_EQ(cost_alone, cost_full) << threads << " threads";
+    EXPECT_EQ(r_alone, r_full) << threads << " threads";
   }
 }
 
