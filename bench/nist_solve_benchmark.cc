@@ -2,7 +2,7 @@
 // options of `curv bench nist`): what a small dense solve costs per solve and
 // per iteration, set-up and bookkeeping included. The cases:
 //
-//   * MGH10 from start 1: 3 parameters, 16 residual blocks, 1015 iterations;
+//   * MGH10 from start 1: 3 parameters, 16 residual blocks, 1018 iterations;
 //     the per-iteration cost of the loop (evaluations, the 3 x 3 linear
 //     solves, geodesic acceleration, the trace);
 //   * DanWood from start 2 and Misra1a from start 2: 2 parameters, 6 and 14

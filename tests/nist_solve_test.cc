@@ -110,7 +110,7 @@ TEST(NistSolveEvaporation, BoxBodRecoversFromParameterEvaporation) {
 // From MGH10's first start b1's column grows by tens of orders of magnitude
 // along the valley b1 = A exp(-b2 / (x + b3)); with Marquardt's scaling
 // capped against the start's columns the damping follows the valley back:
-// 1015 iterations, 1610 with the uncapped running maximum.
+// 1018 iterations, 1610 with the uncapped running maximum.
 TEST(NistSolveScalingCap, Mgh10FromTheFirstStartWithinElevenHundredIterations) {
   Summary summary;
   const double lre = solve_case({"MGH10", 1}, Method::kLevenbergMarquardt, &summary);
