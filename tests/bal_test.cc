@@ -12,6 +12,7 @@
 #include <string>
 
 #include "bal_generator.h"
+#include "bal_observation_order.h"
 #include "curvature/gradient_checker.h"
 #include "curvature/solve.h"
 #include "test_util.h"
@@ -239,6 +240,35 @@ TEST(BalProblem, RobustLossesLowerTheCostOfOutliers) {
       },
       "BalProblemOptions::loss_scale must be positive and finite, got -1");
   expect_error_naming([] { parse_bal_loss("l1", "--loss"); }, "--loss: unknown loss 'l1' (known: none, huber");
+}
+
+TEST(BalObservationOrder, SortsByCameraOrPointStablyAndNamesUnknownOrders) {
+  BalScene scene;
+  scene.num_cameras = 2;
+  scene.num_points = 2;
+  scene.observations = {{1, 0, 1.0, 0.0}, {0, 1, 2.0, 0.0}, {0, 0, 3.0, 0.0}, {1, 0, 4.0, 0.0}, {1, 1, 5.0, 0.0}};
+  auto xs = [&] {
+    std::string text;
+    for (const BalObservation& o : scene.observations) text += std::to_string(static_cast<int>(o.x));
+    return text;
+  };
+  order_bal_observations(&scene, BalObservationOrder::kGiven);
+  EXPECT_EQ(xs(), "12345");
+  order_bal_observations(&scene, BalObservationOrder::kCamera);
+  EXPECT_EQ(xs(), "32145");  // (0,0) (0,1) (1,0) (1,0) (1,1): the two (1,0) keep their order
+  order_bal_observations(&scene, BalObservationOrder::kPoint);
+  EXPECT_EQ(xs(), "31425");
+  // The generator lists its observations by point, then camera.
+  const BalScene generated = generate_bal_scene(bal_generator_options("tiny"));
+  BalScene sorted = generated;
+  order_bal_observations(&sorted, BalObservationOrder::kPoint);
+  for (size_t k = 0; k < generated.observations.size(); ++k) {
+    EXPECT_EQ(sorted.observations[k].x, generated.observations[k].x);
+  }
+  EXPECT_EQ(parse_bal_observation_order("camera", "--observation-order"), BalObservationOrder::kCamera);
+  EXPECT_STREQ(to_string(BalObservationOrder::kPoint), "point");
+  expect_error_naming([] { parse_bal_observation_order("image", "--observation-order"); },
+                      "--observation-order: unknown observation order 'image' (known: given, point, camera)");
 }
 
 }  // namespace

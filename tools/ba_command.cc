@@ -12,6 +12,7 @@
 #include "ba_run.h"
 #include "bal.h"
 #include "bal_generator.h"
+#include "bal_observation_order.h"
 #include "cli_checks.h"
 #include "commands.h"
 #include "curvature/solve.h"
@@ -35,16 +36,23 @@ struct NamedScene {
   BalScene scene;
 };
 
-// The files, then the generated sizes, in the order given.
+// The files, then the generated sizes, in the order given, each with its
+// observations (and so its residual blocks) in `order`.
 std::vector<NamedScene> load_scenes(const std::vector<std::string>& files, const std::vector<std::string>& sizes,
-                                    std::uint64_t seed) {
+                                    std::uint64_t seed, const std::string& order) {
   for (const std::string& size : sizes) bal_generator_options(size);  // every name checked before any work
+  const BalObservationOrder observation_order = parse_bal_observation_order(order, "--observation-order");
   std::vector<NamedScene> scenes;
   for (const std::string& file : files) scenes.push_back({file, read_bal(file)});
   for (const std::string& size : sizes) {
     BalGeneratorOptions options = bal_generator_options(size);
     options.seed = seed;
     scenes.push_back({"generated " + size, generate_bal_scene(options)});
+  }
+  for (NamedScene& named : scenes) {
+    order_bal_observations(&named.scene, observation_order);
+    if (observation_order != BalObservationOrder::kGiven)
+      named.name += std::string(", by ") + to_string(observation_order);
   }
   return scenes;
 }
@@ -92,6 +100,7 @@ struct BenchArgs {
   int max_iterations = 100;
   std::string loss = "none";
   double loss_scale = 1.0;
+  std::string observation_order = "given";
 };
 
 // curvature's linear solvers run by default on a scene: the Schur solvers
@@ -133,7 +142,7 @@ void bench_ba(const BenchArgs& args) {
       args.files.empty() && args.sizes.empty() ? std::vector<std::string>{"ladybug-49"} : args.sizes;
   JsonOutput json(args.json_path);
   std::FILE* out = json.report();
-  const std::vector<NamedScene> scenes = load_scenes(args.files, sizes, args.seed);
+  const std::vector<NamedScene> scenes = load_scenes(args.files, sizes, args.seed, args.observation_order);
 
   std::fprintf(out, "Bundle adjustment: Levenberg-Marquardt, at most %d iterations, function tolerance %g, loss %s.\n",
                options.max_iterations, options.function_tolerance, to_string(options.problem.loss));
@@ -195,6 +204,7 @@ struct SolveArgs {
   int max_iterations = 100;
   std::string loss = "none";
   double loss_scale = 1.0;
+  std::string observation_order = "given";
   std::string json_path;
   bool allow_unsolved = false;
   IterationLineOptions lines;
@@ -225,7 +235,8 @@ int solve_ba(const SolveArgs& args) {
   }
   std::vector<NamedScene> scenes =
       load_scenes(args.file.empty() ? std::vector<std::string>{} : std::vector<std::string>{args.file},
-                  args.size.empty() ? std::vector<std::string>{} : std::vector<std::string>{args.size}, args.seed);
+                  args.size.empty() ? std::vector<std::string>{} : std::vector<std::string>{args.size}, args.seed,
+                  args.observation_order);
   NamedScene& named = scenes.front();
   Problem problem;
   add_bal_residuals(&named.scene, &problem, run.problem);
@@ -267,13 +278,20 @@ std::string size_help() {
 }
 
 void add_common_options(CLI::App* command, int* max_iterations, std::string* loss, double* loss_scale,
-                        std::uint64_t* seed) {
+                        std::uint64_t* seed, std::string* observation_order) {
   command->add_option("--max-iterations", *max_iterations, "Stop after this many iterations")
       ->check(whole_number(0, 1000000));
   command->add_option("--loss", *loss, "Robust loss: none, huber or cauchy")
       ->check(CLI::IsMember({"none", "huber", "cauchy"}));
   command->add_option("--loss-scale", *loss_scale, "The loss's scale in pixels")->check(positive());
   command->add_option("--seed", *seed, "Seed of the generated scenes");
+  command
+      ->add_option("--observation-order", *observation_order,
+                   "Order of the observations, and so of the residual blocks: given (the file's, or the "
+                   "generator's, grouped by point), point (sorted by point, then camera) or camera (sorted by "
+                   "camera, then point: residuals added image by image); written so by --out")
+      ->check(CLI::IsMember({"given", "point", "camera"}))
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -305,7 +323,7 @@ void register_ba_commands(CLI::App& bench, CLI::App& solve_command, int* exit_st
                  "Write one JSON line per (problem, threads, solver, linear solver) to FILE ('-': standard output, "
                  "and the table to standard error)")
       ->type_name("FILE");
-  add_common_options(ba, &args->max_iterations, &args->loss, &args->loss_scale, &args->seed);
+  add_common_options(ba, &args->max_iterations, &args->loss, &args->loss_scale, &args->seed, &args->observation_order);
   ba->callback([args] { bench_ba(*args); });
 
   auto solve_args = std::make_shared<SolveArgs>();
@@ -330,7 +348,7 @@ void register_ba_commands(CLI::App& bench, CLI::App& solve_command, int* exit_st
   solve_ba_command->add_flag("--allow-unsolved", solve_args->allow_unsolved,
                              "Exit with status 0 even when the solve did not converge");
   add_common_options(solve_ba_command, &solve_args->max_iterations, &solve_args->loss, &solve_args->loss_scale,
-                     &solve_args->seed);
+                     &solve_args->seed, &solve_args->observation_order);
   add_iteration_line_options(solve_ba_command, &solve_args->lines, false);
   solve_ba_command->callback([solve_args, exit_status] { *exit_status = solve_ba(*solve_args); });
 }
