@@ -206,6 +206,14 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   const LinearSolverType type = choice.type;
   const bool sparse = choice.sparse_jacobian;
   evaluator_options.sparse = sparse;
+  // The Schur solvers read J point by point: its rows are laid out grouped
+  // by eliminated block whatever order the residual blocks were added in
+  // (schur_row_order(); empty, the problem's own order, when already so).
+  std::vector<int> eliminated;
+  if (info(type).needs_block_structure) {
+    eliminated = user_elimination.empty() ? internal::find_elimination_ordering(problem->impl()) : user_elimination;
+    evaluator_options.residual_blocks = internal::schur_row_order(problem->impl(), eliminated);
+  }
   internal::Evaluator evaluator(*problem, evaluator_options);
   summary.num_parameters = evaluator.num_parameters();
   summary.num_residuals = evaluator.num_residuals();
@@ -252,10 +260,9 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   linear_options.num_threads = options.num_threads;
   linear_options.mixed_precision = options.mixed_precision;
   if (info(type).needs_block_structure) {
-    const std::vector<int> eliminated =
-        user_elimination.empty() ? internal::find_elimination_ordering(problem->impl()) : user_elimination;
-    linear_options.schur_structure = std::make_shared<const internal::SchurStructure>(
-        internal::build_schur_structure(problem->impl(), evaluator.layout(), eliminated));
+    linear_options.schur_structure = std::make_shared<const internal::SchurStructure>(internal::build_schur_structure(
+        problem->impl(), evaluator.layout(), eliminated, evaluator_options.residual_blocks));
+    std::vector<int>().swap(evaluator_options.residual_blocks);
   }
   // The sparse direct solvers come from, and go back to, the problem's cache
   // (solve_cache.h): a value-only change between solves keeps their

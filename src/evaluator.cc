@@ -95,7 +95,8 @@ struct Evaluator::Scratch : ResidualBlockScratch {
   Block block;                           // the block being evaluated, expanded
   std::vector<Parameter> parameters;     // its parameter blocks
   std::string error;                     // what went wrong in the block just evaluated
-  // The thread's first failing block (index into records_) and its message:
+  // The thread's first failing block (the smallest index in the problem, so
+  // that the block named does not depend on the row order) and its message:
   // one per thread rather than a string per residual block.
   int failed_block = std::numeric_limits<int>::max();
   std::string failure;
@@ -165,6 +166,9 @@ Evaluator::Evaluator(const Problem& problem, Options options)
     nonzeros_ += static_cast<long>(block.num_residuals) * block.row_nonzeros;
     records_.push_back(block);
   }
+  // The records hold the order now; a solve's evaluator lives as long as the
+  // solve, and this list has an entry per residual block.
+  std::vector<int>().swap(options_.residual_blocks);
 
   pool_ = std::make_unique<ThreadPool>(options_.num_threads);
   scratch_.resize(options_.num_threads);
@@ -514,8 +518,8 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
       const BlockRecord& record = records_[b];
       if (!want_jacobian && !record.has_loss) {
         if (!residuals_without_loss(record, scratch, residuals->data() + record.row, &block_costs_[b]) &&
-            b < scratch.failed_block) {
-          scratch.failed_block = b;
+            record.id < scratch.failed_block) {
+          scratch.failed_block = record.id;
           scratch.failure = scratch.error;
         }
         continue;
@@ -523,8 +527,8 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
       const Block& block = expand(record, scratch);
       if (!evaluate_block(block, x.data(), residuals->data() + block.row, want_jacobian, dense, sparse, scratch,
                           &block_costs_[b], &scratch.error) &&
-          b < scratch.failed_block) {
-        scratch.failed_block = b;
+          record.id < scratch.failed_block) {
+        scratch.failed_block = record.id;
         scratch.failure = scratch.error;
       }
     }
@@ -540,7 +544,7 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
   }
   if (first_failure) {
     status.ok = false;
-    status.failed_block = records_[first_failure->failed_block].id;
+    status.failed_block = first_failure->failed_block;
     status.message = first_failure->failure;
     if (cost) *cost = std::numeric_limits<double>::infinity();
     return status;
@@ -551,13 +555,17 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
   if (!std::isfinite(total)) {
     // Finite residuals whose squares overflow: as unusable as a NaN.
     status.ok = false;
+    int overflowing = -1;  // the record with the smallest index in the problem
     for (int b = 0; b < num_residual_blocks(); ++b) {
-      if (!std::isfinite(block_costs_[b])) {
-        status.failed_block = records_[b].id;
-        status.message = "residual block " + std::to_string(records_[b].id) + ": its cost overflows (" +
-                         std::to_string(block_costs_[b]) + ")";
-        return status;
+      if (!std::isfinite(block_costs_[b]) && (overflowing < 0 || records_[b].id < records_[overflowing].id)) {
+        overflowing = b;
       }
+    }
+    if (overflowing >= 0) {
+      status.failed_block = records_[overflowing].id;
+      status.message = "residual block " + std::to_string(records_[overflowing].id) + ": its cost overflows (" +
+                       std::to_string(block_costs_[overflowing]) + ")";
+      return status;
     }
     status.message = "the total cost overflows (every block's cost is finite, their sum is not)";
     return status;

@@ -55,8 +55,15 @@ class Evaluator {
   struct Options {
     int num_threads = 1;
     bool apply_loss = true;
-    std::vector<int> residual_blocks;  // empty: all
-    bool sparse = false;               // prepare the sparse Jacobian pattern
+    // The residual blocks evaluated (indices into the problem), in the order
+    // their rows are laid out in the residuals and the Jacobian and their
+    // costs summed; empty: all, in the problem's order. solve() passes the
+    // Schur solvers' row order (schur_row_order()) here: a permutation fixed
+    // at setup, so each evaluation writes J's rows in the order the solvers
+    // read them at no cost per iteration. A failure names the failing block
+    // with the smallest index in the problem, whatever this order.
+    std::vector<int> residual_blocks;
+    bool sparse = false;  // prepare the sparse Jacobian pattern
   };
 
   Evaluator(const Problem& problem, Options options);

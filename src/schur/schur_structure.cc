@@ -10,8 +10,47 @@
 
 namespace curvature::internal {
 
+std::vector<int> schur_row_order(const Problem::Impl& problem, std::span<const int> eliminated) {
+  const int num_parameter_blocks = static_cast<int>(problem.parameter_blocks.size());
+  const int num_residual_blocks = static_cast<int>(problem.residual_blocks.size());
+  std::vector<char> is_eliminated(static_cast<size_t>(num_parameter_blocks), 0);
+  for (int p : eliminated) {
+    if (p >= 0 && p < num_parameter_blocks) is_eliminated[static_cast<size_t>(p)] = 1;
+  }
+  // Each residual block's group: the first residual block (in the user's
+  // order) that reads its eliminated block, which is also the order of the
+  // groups (build_schur_structure() orders the e-blocks so);
+  // num_residual_blocks for a block that reads none.
+  std::vector<int> first_reader(static_cast<size_t>(num_parameter_blocks), -1);
+  std::vector<int> group(static_cast<size_t>(num_residual_blocks), num_residual_blocks);
+  bool grouped = true;
+  int last_group = -1;
+  for (int b = 0; b < num_residual_blocks; ++b) {
+    for (int p : problem.residual_blocks[static_cast<size_t>(b)].parameter_blocks) {
+      if (!is_eliminated[static_cast<size_t>(p)]) continue;
+      int& first = first_reader[static_cast<size_t>(p)];
+      if (first < 0) first = b;
+      group[static_cast<size_t>(b)] = first;
+      break;
+    }
+    const int g = group[static_cast<size_t>(b)];
+    if (g == num_residual_blocks) continue;  // reads no eliminated block: does not break a grouping
+    grouped = grouped && g >= last_group;
+    last_group = g;
+  }
+  if (grouped) return {};
+  // A stable counting sort by group.
+  std::vector<int> starts(static_cast<size_t>(num_residual_blocks) + 2, 0);
+  for (int g : group) ++starts[static_cast<size_t>(g) + 1];
+  for (size_t g = 1; g < starts.size(); ++g) starts[g] += starts[g - 1];
+  std::vector<int> order(static_cast<size_t>(num_residual_blocks));
+  for (int b = 0; b < num_residual_blocks; ++b)
+    order[static_cast<size_t>(starts[static_cast<size_t>(group[static_cast<size_t>(b)])]++)] = b;
+  return order;
+}
+
 SchurStructure build_schur_structure(const Problem::Impl& problem, const ParameterLayout& layout,
-                                     std::span<const int> eliminated) {
+                                     std::span<const int> eliminated, std::span<const int> row_order) {
   SchurStructure s;
   const int num_parameter_blocks = static_cast<int>(problem.parameter_blocks.size());
   s.e_block_of_parameter.assign(num_parameter_blocks, -1);
@@ -26,7 +65,8 @@ SchurStructure build_schur_structure(const Problem::Impl& problem, const Paramet
   // The e-blocks go in the order of the first residual block reading each
   // (blocks no residual reads last), not in the order given: the
   // elimination visits the chunks in e-block order, and in this order it
-  // walks the Jacobian's rows forward and, where the residuals come grouped
+  // walks the Jacobian's rows forward (rows laid out in schur_row_order(),
+  // which groups them in this same order) and, where the residuals come grouped
   // by point along a camera path (BAL files, the generated scenes), S's
   // blocks too. The automatic ordering lists the points by degree, which
   // scattered the chunks over the whole Jacobian: trafalgar-257's
@@ -74,9 +114,23 @@ SchurStructure build_schur_structure(const Problem::Impl& problem, const Paramet
   }
 
   // Rows and value offsets as the evaluator lays out its sparse pattern: the
-  // residual blocks' rows one after another, each row listing the block's
-  // variable parameter blocks' columns in increasing order.
+  // residual blocks' rows one after another in row_order, each row listing
+  // the block's variable parameter blocks' columns in increasing order.
   const int num_residual_blocks = static_cast<int>(problem.residual_blocks.size());
+  if (!row_order.empty()) {
+    if (static_cast<int>(row_order.size()) != num_residual_blocks) {
+      throw Error("Schur elimination: the row order lists " + std::to_string(row_order.size()) +
+                  " residual blocks, the problem has " + std::to_string(num_residual_blocks));
+    }
+    std::vector<char> listed(static_cast<size_t>(num_residual_blocks), 0);
+    for (int b : row_order) {
+      if (b < 0 || b >= num_residual_blocks || listed[static_cast<size_t>(b)]) {
+        throw Error("Schur elimination: the row order is not a permutation of the residual blocks (entry " +
+                    std::to_string(b) + ")");
+      }
+      listed[static_cast<size_t>(b)] = 1;
+    }
+  }
   s.residual_blocks.resize(num_residual_blocks);
   size_t num_f_cells = 0;  // counted first so that f_cells is allocated once, to size
   for (const ResidualBlockInfo& info : problem.residual_blocks) {
@@ -86,9 +140,10 @@ SchurStructure build_schur_structure(const Problem::Impl& problem, const Paramet
   std::vector<int> chunk_sizes(s.e_blocks.size(), 0);
   std::vector<std::pair<int, int>> spans;  // (column, parameter block) of one residual block
   long row = 0, value = 0;
-  for (int b = 0; b < num_residual_blocks; ++b) {
+  for (int slot = 0; slot < num_residual_blocks; ++slot) {
+    const int b = row_order.empty() ? slot : row_order[static_cast<size_t>(slot)];  // named in errors
     const ResidualBlockInfo& info = problem.residual_blocks[b];
-    SchurStructure::ResidualBlock& rb = s.residual_blocks[b];
+    SchurStructure::ResidualBlock& rb = s.residual_blocks[slot];
     rb.row = static_cast<int>(row);
     rb.num_rows = info.cost->num_residuals();
     spans.clear();

@@ -17,8 +17,8 @@
 // layout, parameter_layout.h) and in the reduced system, which rows each
 // residual block owns, and where each (residual block, parameter block)
 // slice of the Jacobian lives in the CRS value array of a SparseRowMatrix
-// with the evaluator's pattern (rows per residual block in the problem's
-// order, columns sorted within a row). Every row of a residual block has the
+// with the evaluator's pattern (rows per residual block in the order the
+// evaluator was given, see schur_row_order(); columns sorted within a row). Every row of a residual block has the
 // same columns, so a slice is found from one offset and a row stride:
 //
 //   J(row0 + i, column0 + c) = values[value_offset + i * row_stride + c]
@@ -78,8 +78,9 @@ struct SchurStructure {
   int max_f_block_size = 0;     // the largest f-block (9 for BAL cameras)
   int max_e_block_size = 0;     // the largest e-block (3 for BAL points)
 
-  // One per residual block of the problem, in the problem's (= the
-  // Jacobian's row) order.
+  // One per residual block of the problem, in the Jacobian's row order (the
+  // row order build_schur_structure() was given; the problem's by default):
+  // the chunks and f_only_residual_blocks below index this vector.
   std::vector<ResidualBlock> residual_blocks;
   std::vector<Cell> f_cells;  // every residual block's f-cells, see ResidualBlock
 
@@ -104,15 +105,37 @@ struct SchurStructure {
   long num_jacobian_nonzeros = 0;
 };
 
+// The order of the Jacobian's rows the Schur solvers want: the residual
+// blocks (indices into Problem::Impl::residual_blocks) grouped by the
+// eliminated block they read, the groups in the order of each eliminated
+// block's first residual block, the user's order kept within a group, and
+// the blocks that read no eliminated block last, in the user's order.
+// The elimination, the back-substitution and the implicit-Schur products
+// walk the rows point by point; with the residual blocks added camera by
+// camera (image by image, as many users do), that walk jumps across J and
+// the solvers wait on memory. Laid out in this order by the evaluator
+// (Evaluator::Options::residual_blocks), J's rows are read forward.
+//
+// Empty when the problem's own order already groups them (every eliminated
+// block's residual blocks contiguous among those reading an eliminated
+// block, as in BAL files and the generated scenes): the identity, so those
+// problems keep their rows, and their bits, exactly. Indices in `eliminated`
+// out of range are ignored here (build_schur_structure() names them).
+std::vector<int> schur_row_order(const Problem::Impl& problem, std::span<const int> eliminated);
+
 // The structure of `problem` with the variable parameter blocks `eliminated`
 // (indices into Problem::Impl::parameter_blocks, in any order) as
-// e-blocks and every other variable block as an f-block. `layout` must be
+// e-blocks and every other variable block as an f-block, with the
+// Jacobian's rows laid out residual block after residual block in
+// `row_order` (a permutation of the problem's residual blocks, as
+// schur_row_order() gives; empty: the problem's order). `layout` must be
 // the problem's. Throws curvature::Error naming the item when an eliminated
 // block is out of range, constant, listed twice, or when a residual block
-// reads two eliminated blocks, or when the Jacobian has more entries than
-// an int counts.
+// reads two eliminated blocks, when row_order is not a permutation, or when
+// the Jacobian has more entries than an int counts. Residual blocks are
+// named by their index in the problem whatever the row order.
 SchurStructure build_schur_structure(const Problem::Impl& problem, const ParameterLayout& layout,
-                                     std::span<const int> eliminated);
+                                     std::span<const int> eliminated, std::span<const int> row_order = {});
 
 // Whether `jacobian` has the pattern the structure describes (dimensions,
 // nonzeros, and each cell's first column where the structure expects it);
