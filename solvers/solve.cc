@@ -212,7 +212,7 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   std::vector<int> eliminated;
   if (info(type).needs_block_structure) {
     eliminated = user_elimination.empty() ? internal::find_elimination_ordering(problem->impl()) : user_elimination;
-    evaluator_options.residual_blocks = internal::schur_row_order(problem->impl(), eliminated);
+    evaluator_options.row_order = internal::schur_row_order(problem->impl(), eliminated);
   }
   internal::Evaluator evaluator(*problem, evaluator_options);
   summary.num_parameters = evaluator.num_parameters();
@@ -260,9 +260,9 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   linear_options.num_threads = options.num_threads;
   linear_options.mixed_precision = options.mixed_precision;
   if (info(type).needs_block_structure) {
-    linear_options.schur_structure = std::make_shared<const internal::SchurStructure>(internal::build_schur_structure(
-        problem->impl(), evaluator.layout(), eliminated, evaluator_options.residual_blocks));
-    std::vector<int>().swap(evaluator_options.residual_blocks);
+    linear_options.schur_structure = std::make_shared<const internal::SchurStructure>(
+        internal::build_schur_structure(problem->impl(), evaluator.layout(), eliminated, evaluator_options.row_order));
+    std::vector<int>().swap(evaluator_options.row_order);
   }
   // The sparse direct solvers come from, and go back to, the problem's cache
   // (solve_cache.h): a value-only change between solves keeps their

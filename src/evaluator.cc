@@ -95,8 +95,7 @@ struct Evaluator::Scratch : ResidualBlockScratch {
   Block block;                           // the block being evaluated, expanded
   std::vector<Parameter> parameters;     // its parameter blocks
   std::string error;                     // what went wrong in the block just evaluated
-  // The thread's first failing block (the smallest index in the problem, so
-  // that the block named does not depend on the row order) and its message:
+  // The thread's first failing block (index into records_) and its message:
   // one per thread rather than a string per residual block.
   int failed_block = std::numeric_limits<int>::max();
   std::string failure;
@@ -122,6 +121,26 @@ Evaluator::Evaluator(const Problem& problem, Options options)
     const int id = all_blocks ? i : options_.residual_blocks[i];
     num_parameters += impl.residual_blocks[id].parameter_blocks.size();
   }
+  // Each block's first row when a row order is given: the blocks' rows one
+  // after another in that order.
+  std::vector<int> first_row;
+  if (!options_.row_order.empty()) {
+    if (!all_blocks || static_cast<int>(options_.row_order.size()) != count) {
+      throw Error("internal: an evaluator's row order must list every residual block of the problem");
+    }
+    first_row.assign(static_cast<size_t>(count), -1);
+    int row = 0;
+    for (int id : options_.row_order) {
+      if (id < 0 || id >= count || first_row[static_cast<size_t>(id)] >= 0) {
+        throw Error("internal: an evaluator's row order is not a permutation of the residual blocks (entry " +
+                    std::to_string(id) + ")");
+      }
+      first_row[static_cast<size_t>(id)] = row;
+      row += impl.residual_blocks[static_cast<size_t>(id)].cost->num_residuals();
+    }
+    std::vector<int>().swap(options_.row_order);  // a solve's evaluator lives as long as the solve
+    rows_permuted_ = true;
+  }
   parameter_records_.reserve(num_parameters);
   records_.reserve(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {
@@ -132,7 +151,7 @@ Evaluator::Evaluator(const Problem& problem, Options options)
     block.has_loss = options_.apply_loss && info.loss != nullptr;
     has_losses_ = has_losses_ || block.has_loss;
     has_second_derivatives_ = has_second_derivatives_ && info.cost->has_second_derivatives();
-    block.row = num_residuals_;
+    block.row = first_row.empty() ? num_residuals_ : first_row[static_cast<size_t>(id)];
     block.num_residuals = info.cost->num_residuals();
     block.first_parameter = static_cast<int>(parameter_records_.size());
     block.num_parameters = static_cast<int>(info.parameter_blocks.size());
@@ -166,9 +185,6 @@ Evaluator::Evaluator(const Problem& problem, Options options)
     nonzeros_ += static_cast<long>(block.num_residuals) * block.row_nonzeros;
     records_.push_back(block);
   }
-  // The records hold the order now; a solve's evaluator lives as long as the
-  // solve, and this list has an entry per residual block.
-  std::vector<int>().swap(options_.residual_blocks);
 
   pool_ = std::make_unique<ThreadPool>(options_.num_threads);
   scratch_.resize(options_.num_threads);
@@ -281,8 +297,13 @@ void Evaluator::make_sparse_jacobian(SparseRowMatrix* jacobian) const {
   jacobian->resizeNonZeros(static_cast<Eigen::Index>(nonzeros_));
   int* starts = jacobian->outerIndexPtr();
   int* columns = jacobian->innerIndexPtr();
-  int row = 0, entry = 0;
+  // Row starts from each block's row length, then the columns: the blocks'
+  // rows need not come in record order (Options::row_order).
   starts[0] = 0;
+  for (const BlockRecord& record : records_) {
+    for (int r = 0; r < record.num_residuals; ++r) starts[record.row + r + 1] = record.row_nonzeros;
+  }
+  for (int row = 0; row < num_residuals_; ++row) starts[row + 1] += starts[row];
   std::vector<std::pair<int, int>> spans;  // (offset, size) of variable blocks, sorted
   Scratch scratch;
   for (const BlockRecord& record : records_) {
@@ -293,10 +314,10 @@ void Evaluator::make_sparse_jacobian(SparseRowMatrix* jacobian) const {
     }
     std::sort(spans.begin(), spans.end());
     for (int r = 0; r < block.num_residuals; ++r) {
+      int entry = starts[block.row + r];
       for (auto [offset, size] : spans) {
         for (int c = 0; c < size; ++c) columns[entry++] = offset + c;
       }
-      starts[++row] = entry;
     }
   }
   std::fill(jacobian->valuePtr(), jacobian->valuePtr() + nonzeros_, 0.0);
@@ -512,14 +533,25 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
                     describe_non_finite(expand(record, scratch), block_residuals, nullptr);
     return false;
   };
+  // With permuted rows (Options::row_order) consecutive blocks write far
+  // apart in a sparse J: the lines of a block a few ahead are fetched while
+  // this one runs, instead of each store waiting for its line.
+  constexpr int kPrefetchAhead = 4;
+  const bool prefetch_rows = rows_permuted_ && sparse != nullptr;
   pool_->parallel_for(num_residual_blocks(), [&](int thread, int begin, int end) {
     Scratch& scratch = scratch_[thread];
     for (int b = begin; b < end; ++b) {
       const BlockRecord& record = records_[b];
+      if (prefetch_rows && b + kPrefetchAhead < end) {
+        const BlockRecord& ahead = records_[b + kPrefetchAhead];
+        const char* first = reinterpret_cast<const char*>(sparse->valuePtr() + sparse->outerIndexPtr()[ahead.row]);
+        const long bytes = static_cast<long>(sizeof(double)) * ahead.num_residuals * ahead.row_nonzeros;
+        for (long offset = 0; offset < bytes; offset += 64) __builtin_prefetch(first + offset, 1);
+      }
       if (!want_jacobian && !record.has_loss) {
         if (!residuals_without_loss(record, scratch, residuals->data() + record.row, &block_costs_[b]) &&
-            record.id < scratch.failed_block) {
-          scratch.failed_block = record.id;
+            b < scratch.failed_block) {
+          scratch.failed_block = b;
           scratch.failure = scratch.error;
         }
         continue;
@@ -527,8 +559,8 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
       const Block& block = expand(record, scratch);
       if (!evaluate_block(block, x.data(), residuals->data() + block.row, want_jacobian, dense, sparse, scratch,
                           &block_costs_[b], &scratch.error) &&
-          record.id < scratch.failed_block) {
-        scratch.failed_block = record.id;
+          b < scratch.failed_block) {
+        scratch.failed_block = b;
         scratch.failure = scratch.error;
       }
     }
@@ -544,7 +576,7 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
   }
   if (first_failure) {
     status.ok = false;
-    status.failed_block = first_failure->failed_block;
+    status.failed_block = records_[first_failure->failed_block].id;
     status.message = first_failure->failure;
     if (cost) *cost = std::numeric_limits<double>::infinity();
     return status;
@@ -555,17 +587,13 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
   if (!std::isfinite(total)) {
     // Finite residuals whose squares overflow: as unusable as a NaN.
     status.ok = false;
-    int overflowing = -1;  // the record with the smallest index in the problem
     for (int b = 0; b < num_residual_blocks(); ++b) {
-      if (!std::isfinite(block_costs_[b]) && (overflowing < 0 || records_[b].id < records_[overflowing].id)) {
-        overflowing = b;
+      if (!std::isfinite(block_costs_[b])) {
+        status.failed_block = records_[b].id;
+        status.message = "residual block " + std::to_string(records_[b].id) + ": its cost overflows (" +
+                         std::to_string(block_costs_[b]) + ")";
+        return status;
       }
-    }
-    if (overflowing >= 0) {
-      status.failed_block = records_[overflowing].id;
-      status.message = "residual block " + std::to_string(records_[overflowing].id) + ": its cost overflows (" +
-                       std::to_string(block_costs_[overflowing]) + ")";
-      return status;
     }
     status.message = "the total cost overflows (every block's cost is finite, their sum is not)";
     return status;

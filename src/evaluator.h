@@ -55,15 +55,17 @@ class Evaluator {
   struct Options {
     int num_threads = 1;
     bool apply_loss = true;
-    // The residual blocks evaluated (indices into the problem), in the order
-    // their rows are laid out in the residuals and the Jacobian and their
-    // costs summed; empty: all, in the problem's order. solve() passes the
-    // Schur solvers' row order (schur_row_order()) here: a permutation fixed
-    // at setup, so each evaluation writes J's rows in the order the solvers
-    // read them at no cost per iteration. A failure names the failing block
-    // with the smallest index in the problem, whatever this order.
-    std::vector<int> residual_blocks;
-    bool sparse = false;  // prepare the sparse Jacobian pattern
+    std::vector<int> residual_blocks;  // empty: all
+    bool sparse = false;               // prepare the sparse Jacobian pattern
+    // Where the residual blocks' rows go in the residuals and the Jacobian:
+    // the problem's residual blocks listed in row order (a permutation of
+    // them all, needs residual_blocks empty); empty: the problem's order.
+    // The blocks are still evaluated, and their costs summed, in the
+    // problem's order, reading the user's cost functions as they lie in
+    // memory; only the row offsets, fixed here once, change. solve() passes
+    // the Schur solvers' order (schur_row_order()), so that J's rows come
+    // grouped by point at no cost per evaluation.
+    std::vector<int> row_order;
   };
 
   Evaluator(const Problem& problem, Options options);
@@ -165,6 +167,7 @@ class Evaluator {
   long nonzeros_ = 0;
   bool has_losses_ = false;
   bool has_second_derivatives_ = true;
+  bool rows_permuted_ = false;  // Options::row_order was given
   std::unique_ptr<ThreadPool> pool_;
   std::vector<Scratch> scratch_;
   std::vector<double> block_costs_;

@@ -107,14 +107,14 @@ TEST(SchurRowOrder, EvaluatorAndStructureAgreeOnThePermutedRows) {
   const std::vector<int> points = bal.points();
   const std::vector<int> order = internal::schur_row_order(bal.problem.impl(), points);
   ASSERT_FALSE(order.empty());
-  internal::Evaluator evaluator(bal.problem, {.num_threads = 2, .residual_blocks = order, .sparse = true});
+  internal::Evaluator evaluator(bal.problem, {.num_threads = 2, .sparse = true, .row_order = order});
   const SchurStructure s = internal::build_schur_structure(bal.problem.impl(), evaluator.layout(), points, order);
   SparseRowMatrix sparse = evaluator.make_sparse_jacobian();
   Eigen::VectorXd residuals;
   double cost = 0.0;
-  ASSERT_TRUE(evaluator.evaluate(evaluator.gather_parameters(), &cost, {.residuals = &residuals,
-                                                                         .sparse_jacobian = &sparse})
-                  .ok);
+  ASSERT_TRUE(
+      evaluator.evaluate(evaluator.gather_parameters(), &cost, {.residuals = &residuals, .sparse_jacobian = &sparse})
+          .ok);
   ASSERT_TRUE(internal::matches_pattern(s, sparse));
 
   Eigen::VectorXd user_residuals;
@@ -255,8 +255,9 @@ class FailingResidual final : public SizedCostFunction<1, 1> {
   bool fails_;
 };
 
-// Whatever order the rows are laid out in, the failing block named is the
-// first one added, for any thread count.
+// The blocks are evaluated in the order added whatever order their rows are
+// laid out in: the failing block named is the first one added, for any
+// thread count.
 TEST(SchurRowOrder, AFailureNamesTheFirstFailingBlockAdded) {
   double x[6] = {1, 2, 3, 4, 5, 6};
   Problem problem;
@@ -264,7 +265,7 @@ TEST(SchurRowOrder, AFailureNamesTheFirstFailingBlockAdded) {
     problem.add_residual_block(std::make_shared<FailingResidual>(b == 2 || b == 4), nullptr, {x + b});
   }
   for (int threads : {1, 2}) {
-    internal::Evaluator evaluator(problem, {.num_threads = threads, .residual_blocks = {5, 4, 3, 2, 1, 0}});
+    internal::Evaluator evaluator(problem, {.num_threads = threads, .row_order = {5, 4, 3, 2, 1, 0}});
     Eigen::VectorXd residuals;
     double cost = 0.0;
     const internal::EvaluationStatus status =
@@ -273,6 +274,19 @@ TEST(SchurRowOrder, AFailureNamesTheFirstFailingBlockAdded) {
     EXPECT_EQ(status.failed_block, 2) << threads << " threads";
     EXPECT_NE(status.message.find("residual block 2"), std::string::npos) << status.message;
   }
+  // Without failures, each block's residual sits where the order put it.
+  Problem fine;
+  for (int b = 0; b < 6; ++b) fine.add_residual_block(std::make_shared<FailingResidual>(false), nullptr, {x + b});
+  internal::Evaluator evaluator(fine, {.row_order = {5, 4, 3, 2, 1, 0}});
+  Eigen::VectorXd residuals;
+  double cost = 0.0;
+  ASSERT_TRUE(evaluator.evaluate(evaluator.gather_parameters(), &cost, {.residuals = &residuals}).ok);
+  EXPECT_EQ(residuals, (Eigen::VectorXd(6) << 6, 5, 4, 3, 2, 1).finished());
+  testing::expect_error_naming(
+      [&] {
+        internal::Evaluator(fine, {.row_order = {0, 1, 2, 3, 4, 4}});
+      },
+      "not a permutation");
 }
 
 TEST(SchurRowOrderThreads, CameraMajorSolveIsBitIdenticalForOneAndTwoThreads) {

@@ -114,7 +114,7 @@ struct SchurStructure {
 // walk the rows point by point; with the residual blocks added camera by
 // camera (image by image, as many users do), that walk jumps across J and
 // the solvers wait on memory. Laid out in this order by the evaluator
-// (Evaluator::Options::residual_blocks), J's rows are read forward.
+// (Evaluator::Options::row_order), J's rows are read forward.
 //
 // Empty when the problem's own order already groups them (every eliminated
 // block's residual blocks contiguous among those reading an eliminated
