@@ -74,6 +74,7 @@ void write_json(JsonOutput& out, const BaRun& run) {
                 .number("linear_solver_time_s", run.linear_solver_time_s)
                 .integer("linear_solver_iterations", run.linear_solver_iterations)
                 .number("time_s", run.time_s)
+                .number("cpu_s", run.cpu_s)
                 .number("peak_memory_bytes", run.peak_memory_bytes)
                 .text("status", run.status));
 }
@@ -81,10 +82,10 @@ void write_json(JsonOutput& out, const BaRun& run) {
 double per_iteration_ms(double seconds, int iterations) { return iterations > 0 ? 1e3 * seconds / iterations : 0.0; }
 
 void print_row(std::FILE* out, const BaRun& run) {
-  std::fprintf(out, "%7d  %-12s %-26s %13.6e %13.6e %5d %9.2f %9.2f %9.3f %9.1f  %s\n", run.threads, run.solver.c_str(),
-               run.linear_solver.c_str(), run.initial_cost, run.final_cost, run.iterations,
+  std::fprintf(out, "%7d  %-12s %-26s %13.6e %13.6e %5d %9.2f %9.2f %9.3f %9.3f %9.1f  %s\n", run.threads,
+               run.solver.c_str(), run.linear_solver.c_str(), run.initial_cost, run.final_cost, run.iterations,
                per_iteration_ms(run.evaluation_time_s, run.iterations),
-               per_iteration_ms(run.linear_solver_time_s, run.iterations), run.time_s,
+               per_iteration_ms(run.linear_solver_time_s, run.iterations), run.time_s, run.cpu_s,
                run.peak_memory_bytes < 0 ? -1.0 : run.peak_memory_bytes / (1024.0 * 1024.0), run.status.c_str());
 }
 
@@ -148,14 +149,15 @@ void bench_ba(const BenchArgs& args) {
                options.max_iterations, options.function_tolerance, to_string(options.problem.loss));
   std::fprintf(out,
                "eval = residuals + Jacobians, linear = linear solver, both ms per iteration; total = the solve "
-               "call (s);\npeak = the process's peak resident memory during the run (MiB, the scene included).\n");
+               "call (s), cpu = its CPU time (s, summed over threads);\npeak = the process's peak resident memory "
+               "during the run (MiB, the scene included).\n");
   for (const NamedScene& named : scenes) {
     const BalScene& scene = named.scene;
     std::fprintf(out, "\n%s: %d cameras, %d points, %d observations, %d parameters; squared error cost %.6e\n",
                  named.name.c_str(), scene.num_cameras, scene.num_points, scene.num_observations(),
                  kBalCameraSize * scene.num_cameras + kBalPointSize * scene.num_points, bal_squared_error_cost(scene));
-    std::fprintf(out, "%7s  %-12s %-26s %13s %13s %5s %9s %9s %9s %9s  %s\n", "threads", "solver", "linear solver",
-                 "initial cost", "final cost", "iters", "eval", "linear", "total", "peak", "status");
+    std::fprintf(out, "%7s  %-12s %-26s %13s %13s %5s %9s %9s %9s %9s %9s  %s\n", "threads", "solver", "linear solver",
+                 "initial cost", "final cost", "iters", "eval", "linear", "total", "cpu", "peak", "status");
     const std::vector<std::string> linear_solvers =
         args.linear_solvers.empty() ? default_linear_solvers(scene.num_cameras) : args.linear_solvers;
     for (int threads : args.threads) {

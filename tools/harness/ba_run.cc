@@ -1,5 +1,7 @@
 #include "ba_run.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <utility>
 
@@ -7,6 +9,13 @@
 #include "peak_memory.h"
 
 namespace curvature::bench {
+
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 BaRun describe_ba_run(const BalScene& scene, const std::string& problem_name, int threads, std::string solver,
                       std::string linear_solver) {
@@ -35,16 +44,19 @@ BaRun run_curvature_ba(const BalScene& scene, const std::string& problem_name, c
 
   const PeakMemory memory;
   Summary summary;
-  double time_s = 0.0;
+  double time_s = 0.0, cpu_s = 0.0;
   {
     Problem problem;
     add_bal_residuals(&copy, &problem, options.problem);
     const auto begin = std::chrono::steady_clock::now();
+    const double cpu_begin = process_cpu_seconds();
     summary = solve(solver, &problem);
+    cpu_s = process_cpu_seconds() - cpu_begin;
     time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   }
   BaRun run = describe_ba_run(scene, problem_name, options.threads, "curvature-lm", summary.linear_solver);
   run.time_s = time_s;
+  run.cpu_s = cpu_s;
   run.peak_memory_bytes = memory.bytes();
   run.initial_cost = summary.initial_cost;
   run.final_cost = summary.final_cost;

@@ -36,10 +36,15 @@ struct BaRun {
   double evaluation_time_s = 0.0;     // residuals and Jacobians, all iterations
   double linear_solver_time_s = 0.0;  // all iterations
   int linear_solver_iterations = 0;   // iterative linear solvers' (CG) iterations, all steps
-  double time_s = 0.0;                // the solve call alone
+  double time_s = 0.0;                // the solve call alone, wall clock
+  double cpu_s = 0.0;                 // the same call's CPU time, user + system, summed over its threads
   double peak_memory_bytes = -1.0;    // peak_memory.h; -1: not measured
   std::string status;                 // the solver's termination reason
 };
+
+// The process's CPU time so far, user + system (getrusage): around a solve
+// call, the steadier figure on a machine shared with other work.
+double process_cpu_seconds();
 
 // A run's description, the same on both libraries' sides: the problem's
 // name and sizes, the thread count, the solver and its linear solver; the

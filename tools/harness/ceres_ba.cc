@@ -89,7 +89,9 @@ BaRun run_ceres_ba(const BalScene& scene, const std::string& problem_name, const
     }
     solver.linear_solver_ordering = ordering;
     const auto begin = std::chrono::steady_clock::now();
+    const double cpu_begin = process_cpu_seconds();
     ceres::Solve(solver, &problem, &summary);
+    run.cpu_s = process_cpu_seconds() - cpu_begin;
     run.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   }
   run.peak_memory_bytes = memory.bytes();
