@@ -65,10 +65,10 @@ SchurStructure build_schur_structure(const Problem::Impl& problem, const Paramet
   // The e-blocks go in the order of the first residual block reading each
   // (blocks no residual reads last), not in the order given: the
   // elimination visits the chunks in e-block order, and in this order it
-  // walks the Jacobian's rows forward (rows laid out in schur_row_order(),
-  // which groups them in this same order) and, where the residuals come grouped
-  // by point along a camera path (BAL files, the generated scenes), S's
-  // blocks too. The automatic ordering lists the points by degree, which
+  // walks the Jacobian's rows forward (laid out in schur_row_order(), which
+  // groups them in this same order) and, where the residuals come grouped by
+  // point along a camera path (BAL files, the generated scenes), S's blocks
+  // too. The automatic ordering lists the points by degree, which
   // scattered the chunks over the whole Jacobian: trafalgar-257's
   // elimination then waited on memory for a third of its time.
   std::vector<int> first_residual(num_parameter_blocks, std::numeric_limits<int>::max());

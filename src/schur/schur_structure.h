@@ -18,8 +18,9 @@
 // residual block owns, and where each (residual block, parameter block)
 // slice of the Jacobian lives in the CRS value array of a SparseRowMatrix
 // with the evaluator's pattern (rows per residual block in the order the
-// evaluator was given, see schur_row_order(); columns sorted within a row). Every row of a residual block has the
-// same columns, so a slice is found from one offset and a row stride:
+// evaluator was given, see schur_row_order(); columns sorted within a row).
+// Every row of a residual block has the same columns, so a slice is found
+// from one offset and a row stride:
 //
 //   J(row0 + i, column0 + c) = values[value_offset + i * row_stride + c]
 //
