@@ -8,6 +8,17 @@
 
 namespace curvature::internal {
 
+namespace {
+
+// Whether place jj of a group's columns, in the order of their new indices
+// `sorted`, starts a run of consecutive new indices within the places
+// first .. jj: the map keeps one position per run start, and the run's
+// other columns follow it in the pattern. set_ordering() counts and fills
+// the map and compute_rows() reads it by this one rule.
+inline bool starts_run(const int* sorted, int first, int jj) { return jj == first || sorted[jj] != sorted[jj - 1] + 1; }
+
+}  // namespace
+
 void SparseNormalProduct::analyze(const SparseRowMatrix& j) {
   const int m = static_cast<int>(j.rows());
   const int n = static_cast<int>(j.cols());
@@ -153,7 +164,7 @@ void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool
     for (int i = 0; i < k; ++i) {
       const int first = lower ? i : 0;
       const int last = lower ? k - 1 : i;
-      for (int jj = first; jj <= last; ++jj) count += jj == first || sorted[jj] != sorted[jj - 1] + 1;
+      for (int jj = first; jj <= last; ++jj) count += starts_run(sorted, first, jj);
     }
     group_position_start_[g + 1] = group_position_start_[g] + count;
   }
@@ -169,7 +180,7 @@ void SparseNormalProduct::set_ordering(const std::vector<int>& permutation, bool
       const int first = lower ? i : 0;
       const int last = lower ? k - 1 : i;
       for (int jj = first; jj <= last; ++jj) {
-        if (jj > first && sorted[jj] == sorted[jj - 1] + 1) continue;
+        if (!starts_run(sorted, first, jj)) continue;
         *position++ = static_cast<int>(std::lower_bound(row_begin, row_end, sorted[jj]) - inner_.data());
       }
     }
@@ -323,7 +334,7 @@ void SparseNormalProduct::compute_rows(const SparseRowMatrix& j, double* values,
         const int first_jj = lower_ ? i : 0;
         const int last_jj = lower_ ? k - 1 : i;
         for (int jj = first_jj; jj <= last_jj; ++jj) {
-          if (jj == first_jj || sorted[jj] != sorted[jj - 1] + 1) p = *position++;
+          if (starts_run(sorted, first_jj, jj)) p = *position++;
           if (!mine) continue;
           const double* column_j = scratch + jj * rows;
           double sum;
