@@ -235,10 +235,10 @@ struct SolverOptions {
   // two of them may share a residual block; otherwise solve() throws
   // curvature::Error naming the entry (and the residual block). Empty: found
   // automatically (see kDenseSchur above). Read only by the Schur solvers; a
-  // non-empty list also makes kAuto pick one. The list's order does not
-  // matter: the blocks are eliminated in the order of the first residual
-  // block reading each, so the solvers run fastest when each point's
-  // residual blocks are added together (as BAL files list them).
+  // non-empty list also makes kAuto pick one. Neither the list's order nor
+  // the order the residual blocks were added in matters: the blocks are
+  // eliminated in the order of the first residual block reading each, and
+  // the solve lays the Jacobian's rows out grouped by eliminated block.
   std::vector<double*> elimination_ordering;
   // With Marquardt damping: when the solve ends where some parameter's
   // Jacobian column has vanished (it ran off to where it no longer affects
