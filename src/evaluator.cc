@@ -10,6 +10,7 @@
 #include "jacobian_products.h"
 #include "problem_impl.h"
 #include "residual_block_call.h"
+#include "residual_block_order.h"
 #include "robust_correction.h"
 
 namespace curvature::internal {
@@ -125,16 +126,11 @@ Evaluator::Evaluator(const Problem& problem, Options options)
   // after another in that order.
   std::vector<int> first_row;
   if (!options_.row_order.empty()) {
-    if (!all_blocks || static_cast<int>(options_.row_order.size()) != count) {
-      throw Error("internal: an evaluator's row order must list every residual block of the problem");
-    }
-    first_row.assign(static_cast<size_t>(count), -1);
+    if (!all_blocks) throw Error("internal: an evaluator's row order needs every residual block evaluated");
+    require_residual_block_order(options_.row_order, count, "internal: an evaluator's row order");
+    first_row.resize(static_cast<size_t>(count));
     int row = 0;
     for (int id : options_.row_order) {
-      if (id < 0 || id >= count || first_row[static_cast<size_t>(id)] >= 0) {
-        throw Error("internal: an evaluator's row order is not a permutation of the residual blocks (entry " +
-                    std::to_string(id) + ")");
-      }
       first_row[static_cast<size_t>(id)] = row;
       row += impl.residual_blocks[static_cast<size_t>(id)].cost->num_residuals();
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "curvature/error.h"
+#include "residual_block_order.h"
 
 namespace curvature::internal {
 
@@ -117,20 +118,8 @@ SchurStructure build_schur_structure(const Problem::Impl& problem, const Paramet
   // residual blocks' rows one after another in row_order, each row listing
   // the block's variable parameter blocks' columns in increasing order.
   const int num_residual_blocks = static_cast<int>(problem.residual_blocks.size());
-  if (!row_order.empty()) {
-    if (static_cast<int>(row_order.size()) != num_residual_blocks) {
-      throw Error("Schur elimination: the row order lists " + std::to_string(row_order.size()) +
-                  " residual blocks, the problem has " + std::to_string(num_residual_blocks));
-    }
-    std::vector<char> listed(static_cast<size_t>(num_residual_blocks), 0);
-    for (int b : row_order) {
-      if (b < 0 || b >= num_residual_blocks || listed[static_cast<size_t>(b)]) {
-        throw Error("Schur elimination: the row order is not a permutation of the residual blocks (entry " +
-                    std::to_string(b) + ")");
-      }
-      listed[static_cast<size_t>(b)] = 1;
-    }
-  }
+  if (!row_order.empty())
+    require_residual_block_order(row_order, num_residual_blocks, "Schur elimination: the row order");
   s.residual_blocks.resize(num_residual_blocks);
   size_t num_f_cells = 0;  // counted first so that f_cells is allocated once, to size
   for (const ResidualBlockInfo& info : problem.residual_blocks) {
