@@ -544,18 +544,12 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
         const long bytes = static_cast<long>(sizeof(double)) * ahead.num_residuals * ahead.row_nonzeros;
         for (long offset = 0; offset < bytes; offset += 64) __builtin_prefetch(first + offset, 1);
       }
-      if (!want_jacobian && !record.has_loss) {
-        if (!residuals_without_loss(record, scratch, residuals->data() + record.row, &block_costs_[b]) &&
-            b < scratch.failed_block) {
-          scratch.failed_block = b;
-          scratch.failure = scratch.error;
-        }
-        continue;
-      }
-      const Block& block = expand(record, scratch);
-      if (!evaluate_block(block, x.data(), residuals->data() + block.row, want_jacobian, dense, sparse, scratch,
-                          &block_costs_[b], &scratch.error) &&
-          b < scratch.failed_block) {
+      double* block_residuals = residuals->data() + record.row;
+      const bool ok = !want_jacobian && !record.has_loss
+                          ? residuals_without_loss(record, scratch, block_residuals, &block_costs_[b])
+                          : evaluate_block(expand(record, scratch), x.data(), block_residuals, want_jacobian, dense,
+                                           sparse, scratch, &block_costs_[b], &scratch.error);
+      if (!ok && b < scratch.failed_block) {
         scratch.failed_block = b;
         scratch.failure = scratch.error;
       }
