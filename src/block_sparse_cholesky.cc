@@ -374,7 +374,7 @@ std::string BlockSparseCholesky::factorize_fixed(const double* values, double sh
     const size_t tasks = schedule_.tasks.size();
     std::vector<int> failed(tasks, num_blocks_);
     std::vector<double> pivots(tasks, kInfinity);
-    pool_->parallel_for(static_cast<int>(tasks), [&](int thread, int begin, int end) {
+    region_.run(pool_, static_cast<int>(tasks), [&](int thread, int begin, int end) {
       int* relative = relative_[static_cast<size_t>(thread)].data();
       for (int t = begin; t < end; ++t) {
         for (const auto& [first, last] : schedule_.tasks[static_cast<size_t>(t)]) {

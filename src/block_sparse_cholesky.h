@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "curvature/thread_pool.h"
+#include "parallel_region.h"
 #include "simplicial_row_schedule.h"
 
 namespace curvature::internal {
@@ -107,6 +108,9 @@ class BlockSparseCholesky {
   std::vector<std::vector<int>> relative_;
   ThreadPool* pool_ = nullptr;
   RowSchedule schedule_;  // over block columns; empty: one thread
+  // The schedule's tasks: on the pool or on the caller alone, whichever is
+  // faster here (parallel_region.h).
+  ParallelRegion region_;
   double min_pivot_ = 0.0;
   double flops_per_nonzero_ = 0.0;
 };

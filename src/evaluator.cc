@@ -534,7 +534,7 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
   // this one runs, instead of each store waiting for its line.
   constexpr int kPrefetchAhead = 4;
   const bool prefetch_rows = rows_permuted_ && sparse != nullptr;
-  pool_->parallel_for(num_residual_blocks(), [&](int thread, int begin, int end) {
+  blocks_region_[want_jacobian ? 1 : 0].run(pool_.get(), num_residual_blocks(), [&](int thread, int begin, int end) {
     Scratch& scratch = scratch_[thread];
     for (int b = begin; b < end; ++b) {
       const BlockRecord& record = records_[b];

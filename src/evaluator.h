@@ -24,6 +24,7 @@
 
 #include "curvature/problem.h"
 #include "curvature/thread_pool.h"
+#include "parallel_region.h"
 #include "parameter_layout.h"
 
 namespace curvature::internal {
@@ -173,6 +174,10 @@ class Evaluator {
   std::vector<double> block_costs_;
   std::vector<double> plus_jacobians_;  // at the point being evaluated (ParameterLayout::plus_jacobians)
   Eigen::VectorXd residual_buffer_;
+  // The loop over the residual blocks, with and without Jacobians (two
+  // sites: their work differs several times over), on the pool or on the
+  // caller alone, whichever is faster here (parallel_region.h).
+  ParallelRegion blocks_region_[2];
   Eigen::VectorXd column_norm_buffer_;  // |J_col|^2 when the request has no place for them
   bool defer_dense_check_ = false;      // this evaluation checks J's entries after the blocks
   Eigen::MatrixXd dense_buffer_;

@@ -278,7 +278,7 @@ void SparseNormalProduct::compute(const SparseRowMatrix& j, double* values, Thre
     row_split_threads_ = threads;
     scratch_.resize(static_cast<size_t>(threads), scratch_[0]);
   }
-  pool->parallel_for(threads, [&](int thread, int begin, int end) {
+  region_.run(pool, threads, [&](int thread, int begin, int end) {
     for (int t = begin; t < end; ++t) {
       compute_rows(j, values, row_split_[t], row_split_[t + 1], scratch_[static_cast<size_t>(thread)].data());
     }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "linear_solver.h"
+#include "parallel_region.h"
 
 namespace curvature {
 class ThreadPool;
@@ -120,6 +121,9 @@ class SparseNormalProduct {
   // [row_split_[t], row_split_[t + 1]), about equal shares of the pattern.
   mutable std::vector<int> row_split_;
   mutable int row_split_threads_ = 0;
+  // compute()'s loop over the threads' shares: on the pool or on the caller
+  // alone, whichever is faster here (parallel_region.h).
+  mutable ParallelRegion region_;
 };
 
 }  // namespace curvature::internal

@@ -81,6 +81,15 @@ class ThreadPool {
     parallel_for(n, std::function<void(int, int, int)>(std::ref(fn)));
   }
 
+  // How long a worker asleep between jobs took to start on a job, averaged
+  // over the recent jobs, in seconds; 0 before any worker has slept. What a
+  // parallel_for pays at least for its parallelism on this machine.
+  double wake_cost_seconds() const {
+    return std::chrono::duration<double>(
+               std::chrono::steady_clock::duration(wake_ticks_.load(std::memory_order_relaxed)))
+        .count();
+  }
+
  private:
   void worker_loop(int thread);
   void run_chunks(int thread);
