@@ -97,6 +97,13 @@ double MinimizerContext::projected_gradient_norm() const {
 }
 
 const std::vector<char>& MinimizerContext::fixed_coordinates() {
+  if (!bounds_.active()) {
+    // Nothing is held: no tangent coordinates to form (on a manifold that
+    // is a pass over every block at every step).
+    fixed_.assign(static_cast<size_t>(gradient.size()), 0);
+    any_fixed_ = false;
+    return fixed_;
+  }
   any_fixed_ = bounds_.fixed_coordinates(tangent_x(), gradient, &fixed_);
   return fixed_;
 }
