@@ -231,38 +231,48 @@ namespace {
 // In place: the lower triangle of the block at `a` becomes its Cholesky
 // factor L (A = L L'); the strict upper triangle is left alone. False when
 // a pivot is not positive and finite; *min_pivot takes the smallest L_ii^2.
+// `reciprocal` takes 1 / L_jj for each j: the one division per pivot, which
+// the entries below it and the inverse (invert_lower_triangle) multiply by.
+// Divisions are the longest operations on a block column's chain of
+// dependent steps, and at B = 3 there were nine of them.
 template <int B>
-bool factor_diagonal_block(double* a, Eigen::Index ld, double* min_pivot) {
+bool factor_diagonal_block(double* a, Eigen::Index ld, double* min_pivot, double* reciprocal) {
   for (int j = 0; j < B; ++j) {
     double pivot = a[j * ld + j];
     for (int k = 0; k < j; ++k) pivot -= a[k * ld + j] * a[k * ld + j];
     if (!(pivot > 0.0) || !std::isfinite(pivot)) return false;
     *min_pivot = std::min(*min_pivot, pivot);
     const double l_jj = std::sqrt(pivot);
+    reciprocal[j] = 1.0 / l_jj;
     a[j * ld + j] = l_jj;
     for (int i = j + 1; i < B; ++i) {
       double sum = a[j * ld + i];
       for (int k = 0; k < j; ++k) sum -= a[k * ld + i] * a[k * ld + j];
-      a[j * ld + i] = sum / l_jj;
+      a[j * ld + i] = sum * reciprocal[j];
     }
   }
   return true;
 }
 
 // The inverse of the B x B lower-triangular L at `l` (leading dimension
-// ld) into `inverse` (B x B, column-major, lower triangle; the strict upper
-// one zero), column by column by forward substitution.
+// ld), given its diagonal's reciprocals, into `inverse` (B x B,
+// column-major, lower triangle; the strict upper one zero), column by column
+// by forward substitution.
 template <int B>
-void invert_lower_triangle(const double* l, Eigen::Index ld, double* inverse) {
+void invert_lower_triangle(const double* l, Eigen::Index ld, const double* reciprocal, double* inverse) {
   for (int c = 0; c < B; ++c) {
     for (int i = 0; i < B; ++i) {
       if (i < c) {
         inverse[c * B + i] = 0.0;
         continue;
       }
-      double sum = i == c ? 1.0 : 0.0;
+      if (i == c) {
+        inverse[c * B + i] = reciprocal[i];
+        continue;
+      }
+      double sum = 0.0;
       for (int k = c; k < i; ++k) sum -= l[k * ld + i] * inverse[c * B + k];
-      inverse[c * B + i] = sum / l[i * ld + i];
+      inverse[c * B + i] = sum * reciprocal[i];
     }
   }
 }
@@ -340,9 +350,10 @@ bool BlockSparseCholesky::factor_column(int J, int* relative, double* min_pivot)
       target.noalias() -= l_ik * l_jk.transpose();
     }
   }
-  if (!factor_diagonal_block<B>(panel_j, ld_j, min_pivot)) return false;
+  double reciprocal[B];
+  if (!factor_diagonal_block<B>(panel_j, ld_j, min_pivot, reciprocal)) return false;
   double inverse[B * B];
-  invert_lower_triangle<B>(panel_j, ld_j, inverse);
+  invert_lower_triangle<B>(panel_j, ld_j, reciprocal, inverse);
   // The blocks below: := below L_JJ^-T.
   if (count_j > 1) multiply_panel_by_inverse_transpose<B>(inverse, ld_j, panel_j + B, ld_j - B);
   // L_JJ itself is read by nothing after this (later columns read the blocks
