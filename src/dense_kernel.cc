@@ -27,8 +27,10 @@ constexpr const char* kOverrideVariable = "CURVATURE_DENSE_KERNEL";
 
 // Calibration (dense_kernel.h): what an LM iteration on a dense Jacobian
 // asks of the tiles in one precision: J^T J of a calibration_rows(m) x
-// calibration_columns(threads) Jacobian, then the Cholesky factorization of
-// the result (diagonal tiles, panel solves, trailing rank updates).
+// (2 tiles) Jacobian, then the Cholesky factorization of the result (a
+// diagonal tile, a panel solve, a trailing rank update). With two threads
+// two of the three tile products of J^T J run side by side, sharing the
+// L3 cache and the memory bandwidth as the solve's tiles do.
 // kCalibrationRounds rounds take the candidates in turns, each round in
 // another order, so that a burst of load from other processes or a drift
 // of the clock hits every candidate alike; a candidate's time is the median
@@ -36,6 +38,7 @@ constexpr const char* kOverrideVariable = "CURVATURE_DENSE_KERNEL";
 // kCalibrationCutoff behind the fastest median after the second or a later
 // round is not run again; an earlier candidate within kCalibrationMargin of
 // the fastest is kept.
+constexpr Eigen::Index kCalibrationColumns = 2 * kDenseTileSize;
 constexpr Eigen::Index kCalibrationMinRows = 512;  // two of BLIS's k-blocks (256)
 constexpr Eigen::Index kStrideModulus = 1024;      // floats in 4 KB (512 doubles divide it)
 constexpr int kCalibrationRounds = 3;
@@ -237,12 +240,6 @@ Eigen::Index calibration_rows(Eigen::Index rows) {
   return residue < kCalibrationMinRows ? residue + kStrideModulus : residue;
 }
 
-Eigen::Index calibration_columns(int threads) {
-  // Two tiles make three tile products of J^T J; three make six, at least
-  // two for each of two threads, so that they run side by side.
-  return (threads > 1 ? 3 : 2) * kDenseTileSize;
-}
-
 size_t fastest_candidate(size_t count, const std::function<double(size_t)>& seconds) {
   if (count <= 1) return 0;
   std::vector<std::vector<double>> samples(count);
@@ -285,8 +282,8 @@ DenseKernels calibrated_dense_kernels(Eigen::Index rows, ThreadPool* pool, const
   // Its own generator: Eigen's Random() would draw from the program's std::rand.
   std::mt19937 rng(1);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-  const Eigen::MatrixXd jacobian = Eigen::MatrixXd::NullaryExpr(rows, calibration_columns(kernels.calibration_threads),
-                                                                [&] { return uniform(rng); });
+  const Eigen::MatrixXd jacobian =
+      Eigen::MatrixXd::NullaryExpr(rows, kCalibrationColumns, [&] { return uniform(rng); });
   const Eigen::MatrixXf single_jacobian = jacobian.cast<float>();
   const size_t chosen_double = fastest_candidate(candidates.size(), [&](size_t i) {
     return timer.double_precision ? timer.double_precision(candidates[i], jacobian, pool)

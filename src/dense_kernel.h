@@ -13,8 +13,7 @@
 //   3. otherwise a calibration, once per size class of the Jacobian (its
 //      number of rows, below) on the first solve of that class, each
 //      precision on its own, on the threads that solve runs the tiles on
-//      (its pool): J^T J of a calibration_rows(m) x (2 tiles, 3 with more
-//      than one thread, so that every thread has tiles) Jacobian and its
+//      (its pool): J^T J of a calibration_rows(m) x 512 Jacobian and its
 //      Cholesky factorization by each candidate the CPU can run (BLIS's own
 //      choice unless it is 'generic', the best AVX-512 and AVX2/FMA
 //      sub-configurations, and Eigen). Three rounds, each taking the
@@ -25,8 +24,9 @@
 //      whose best round is more than 15% behind the fastest after two
 //      rounds runs no more; the first candidate, in the order above, within
 //      5% of the fastest is kept.
-//      90-120 ms of CPU time for both precisions on one Zen 4 core at R1's
-//      2000 rows (976 calibration rows), about 60-80 ms of wall time on two.
+//      130-170 ms of wall time for both precisions at R1's 2000 rows (976
+//      calibration rows) on one or two threads of a loaded 2-core Zen 4
+//      machine: about two R1 iterations, once per process and size class.
 //
 // Why on the solve's threads: a kernel's blocking can scale differently
 // from one thread to two (two threads share the L3 cache and the memory
@@ -80,8 +80,8 @@ struct DenseKernels {
   DenseKernel double_precision;
   DenseKernel single_precision;
   // One line saying what runs the tiles and why, e.g. "BLIS zen3 in double,
-  // BLIS haswell in single precision (calibrated at 976 rows; BLIS chose
-  // zen3), 256-column tiles".
+  // BLIS haswell in single precision (calibrated at 976 rows, 1 thread;
+  // BLIS chose zen3), 256-column tiles".
   std::string description;
   // How the calibration ran (0 and 0.0 when the environment or the build
   // chose): the threads it timed the candidates on, and its wall time.
@@ -141,9 +141,6 @@ struct CalibrationTimer {
 // empty `timer` measures CPU time; the description is left empty.
 DenseKernels calibrated_dense_kernels(Eigen::Index calibration_rows, ThreadPool* pool = nullptr,
                                       const CalibrationTimer& timer = {});
-
-// The columns of the calibration Jacobian for a pool of `threads` threads.
-Eigen::Index calibration_columns(int threads);
 
 // The choice among `count` candidates (in order of preference) that
 // `seconds(i)`, one timing of candidate i, makes by the rounds of step 3.
