@@ -271,7 +271,9 @@ Summary solve(const SolverOptions& options, Problem* problem) {
   summary.linear_solver = linear_solver->name();
   if (linear_solver->type() == LinearSolverType::kDenseNormalCholesky &&
       summary.num_parameters > internal::kDenseTileSize) {
-    summary.dense_kernel = internal::dense_kernel_description(summary.num_residuals);
+    // Chosen on as many threads as the solve's linear solver runs its tiles
+    // on (dense_kernel.h), here rather than in its first iteration.
+    summary.dense_kernel = internal::dense_kernels_for_threads(summary.num_residuals, options.num_threads).description;
   }
 
   // Recorded once everything is set up: the first iteration's time-limit

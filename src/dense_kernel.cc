@@ -2,8 +2,10 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -26,13 +28,16 @@ constexpr const char* kOverrideVariable = "CURVATURE_DENSE_KERNEL";
 // Calibration (dense_kernel.h): what an LM iteration on a dense Jacobian
 // asks of the tiles in one precision: J^T J of a calibration_rows(m) x
 // (2 tiles) Jacobian, then the Cholesky factorization of the result (a
-// diagonal tile, a panel solve, a trailing rank update). Each candidate's
-// time is the fastest of kCalibrationRounds, taken in turns so that a burst
-// of load from other processes hits every candidate alike, and timed in
-// this thread's CPU time, which a preemption does not inflate. A candidate
-// more than kCalibrationCutoff behind the fastest after a round is not run
-// again; an earlier candidate within kCalibrationMargin of the fastest is
-// kept.
+// diagonal tile, a panel solve, a trailing rank update). With two threads
+// two of the three tile products of J^T J run side by side, sharing the
+// L3 cache and the memory bandwidth as the solve's tiles do.
+// kCalibrationRounds rounds take the candidates in turns, each round in
+// another order, so that a burst of load from other processes or a drift
+// of the clock hits every candidate alike; a candidate's time is the median
+// of its rounds. A candidate whose best time is more than
+// kCalibrationCutoff behind the fastest median after the second or a later
+// round is not run again; an earlier candidate within kCalibrationMargin of
+// the fastest is kept.
 constexpr Eigen::Index kCalibrationColumns = 2 * kDenseTileSize;
 constexpr Eigen::Index kCalibrationMinRows = 512;  // two of BLIS's k-blocks (256)
 constexpr Eigen::Index kStrideModulus = 1024;      // floats in 4 KB (512 doubles divide it)
@@ -79,42 +84,34 @@ cntx_t* blis_context(std::string_view configuration) {
 }
 #endif
 
-double thread_cpu_seconds() {
+double cpu_seconds(clockid_t clock) {
   timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  clock_gettime(clock, &now);
   return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 
 // One J^T J and one Cholesky factorization of it by `kernel`, in the
-// precision of `jacobian`, in this thread's CPU seconds.
+// precision of `jacobian`, on `pool`: in this thread's CPU seconds with one
+// thread, in the process's with a pool (its workers' time counts, and a
+// thread stalled on the cache or memory the others share pays in CPU time
+// too).
 template <typename Matrix>
-double seconds_for_normal_equations(const DenseKernel& kernel, const Matrix& jacobian, Matrix* normal) {
-  const double begin = thread_cpu_seconds();
-  lower_normal_matrix(jacobian, normal, nullptr, kDenseTileSize, &kernel);
+double seconds_for_normal_equations(const DenseKernel& kernel, const Matrix& jacobian, ThreadPool* pool) {
+  Matrix normal;
+  const clockid_t clock =
+      pool != nullptr && pool->num_threads() > 1 ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_THREAD_CPUTIME_ID;
+  const double begin = cpu_seconds(clock);
+  lower_normal_matrix(jacobian, &normal, pool, kDenseTileSize, &kernel);
   // Positive definite whatever the Jacobian's rank: |J_col|^2 ~ rows / 3.
-  normal->diagonal().array() += static_cast<typename Matrix::Scalar>(jacobian.rows());
-  cholesky_lower_in_place(*normal, nullptr, kDenseTileSize, &kernel);
-  return thread_cpu_seconds() - begin;
+  normal.diagonal().array() += static_cast<typename Matrix::Scalar>(jacobian.rows());
+  cholesky_lower_in_place(normal, pool, kDenseTileSize, &kernel);
+  return cpu_seconds(clock) - begin;
 }
 
-// The first candidate within kCalibrationMargin of the fastest, timed on
-// `jacobian` (in its precision).
-template <typename Matrix>
-const DenseKernel& fastest_candidate(const std::vector<DenseKernel>& candidates, const Matrix& jacobian) {
-  Matrix normal;
-  std::vector<double> seconds(candidates.size(), std::numeric_limits<double>::infinity());
-  double fastest = std::numeric_limits<double>::infinity();
-  for (int round = 0; round < kCalibrationRounds; ++round) {
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      if (seconds[i] > kCalibrationCutoff * fastest) continue;  // out of the running
-      seconds[i] = std::min(seconds[i], seconds_for_normal_equations(candidates[i], jacobian, &normal));
-    }
-    fastest = *std::min_element(seconds.begin(), seconds.end());
-  }
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    if (seconds[i] <= kCalibrationMargin * fastest) return candidates[i];
-  }
-  return candidates.back();  // not reached: the fastest is within the margin of itself
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
 std::string library_and_configuration(const DenseKernel& kernel) {
@@ -243,9 +240,41 @@ Eigen::Index calibration_rows(Eigen::Index rows) {
   return residue < kCalibrationMinRows ? residue + kStrideModulus : residue;
 }
 
-DenseKernels calibrated_dense_kernels(Eigen::Index rows) {
+size_t fastest_candidate(size_t count, const std::function<double(size_t)>& seconds) {
+  if (count <= 1) return 0;
+  std::vector<std::vector<double>> samples(count);
+  std::vector<double> medians(count, std::numeric_limits<double>::infinity());
+  std::vector<bool> running(count, true);
+  for (int round = 0; round < kCalibrationRounds; ++round) {
+    // Round r starts at candidate r (mod count): no candidate always runs
+    // first, right after the set-up, or last.
+    for (size_t k = 0; k < count; ++k) {
+      const size_t i = (k + static_cast<size_t>(round)) % count;
+      if (!running[i]) continue;
+      samples[i].push_back(seconds(i));
+      medians[i] = median(samples[i]);
+    }
+    // Dropping needs two timings: a single one may be a lucky one that
+    // would put the rest out. And even the best timing of a dropped
+    // candidate is behind: load only slows a timing down.
+    if (round == 0) continue;
+    const double fastest = *std::min_element(medians.begin(), medians.end());
+    for (size_t i = 0; i < count; ++i) {
+      if (*std::min_element(samples[i].begin(), samples[i].end()) > kCalibrationCutoff * fastest) running[i] = false;
+    }
+  }
+  const double fastest = *std::min_element(medians.begin(), medians.end());
+  for (size_t i = 0; i < count; ++i) {
+    if (medians[i] <= kCalibrationMargin * fastest) return i;
+  }
+  return count - 1;  // not reached unless every time is NaN
+}
+
+DenseKernels calibrated_dense_kernels(Eigen::Index rows, ThreadPool* pool, const CalibrationTimer& timer) {
+  const auto begin = std::chrono::steady_clock::now();
   const std::vector<DenseKernel> candidates = dense_kernel_candidates();
   DenseKernels kernels;
+  kernels.calibration_threads = pool != nullptr ? pool->num_threads() : 1;
   if (candidates.size() == 1) {
     kernels.double_precision = kernels.single_precision = candidates.front();
     return kernels;
@@ -255,12 +284,26 @@ DenseKernels calibrated_dense_kernels(Eigen::Index rows) {
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
   const Eigen::MatrixXd jacobian =
       Eigen::MatrixXd::NullaryExpr(rows, kCalibrationColumns, [&] { return uniform(rng); });
-  kernels.double_precision = fastest_candidate(candidates, jacobian);
-  kernels.single_precision = fastest_candidate(candidates, Eigen::MatrixXf(jacobian.cast<float>()));
+  const Eigen::MatrixXf single_jacobian = jacobian.cast<float>();
+  const size_t chosen_double = fastest_candidate(candidates.size(), [&](size_t i) {
+    return timer.double_precision ? timer.double_precision(candidates[i], jacobian, pool)
+                                  : seconds_for_normal_equations(candidates[i], jacobian, pool);
+  });
+  const size_t chosen_single = fastest_candidate(candidates.size(), [&](size_t i) {
+    return timer.single_precision ? timer.single_precision(candidates[i], single_jacobian, pool)
+                                  : seconds_for_normal_equations(candidates[i], single_jacobian, pool);
+  });
+  kernels.double_precision = candidates[chosen_double];
+  kernels.single_precision = candidates[chosen_single];
+  kernels.calibration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   return kernels;
 }
 
-const DenseKernels& dense_kernels(Eigen::Index rows) {
+namespace {
+
+// dense_kernels() on `pool`, or, when that is null, on a pool of `threads`
+// threads made for the calibration only if one runs.
+const DenseKernels& kernels_of_class(Eigen::Index rows, ThreadPool* pool, int threads) {
   static const DenseKernels* const fixed = [] {
     auto* kernels = new DenseKernels;
     if (fixed_choice(kernels)) return static_cast<const DenseKernels*>(kernels);
@@ -286,11 +329,28 @@ const DenseKernels& dense_kernels(Eigen::Index rows) {
     }
     return *all.later;
   }
-  auto kernels = std::make_unique<DenseKernels>(calibrated_dense_kernels(key));
-  kernels->description = both_precisions(*kernels) + " (calibrated at " + std::to_string(key) + " rows; BLIS chose " +
+  std::unique_ptr<ThreadPool> own_pool;
+  if (pool == nullptr && threads > 1) {
+    own_pool = std::make_unique<ThreadPool>(threads);
+    pool = own_pool.get();
+  }
+  auto kernels = std::make_unique<DenseKernels>(calibrated_dense_kernels(key, pool));
+  const int timed_on = kernels->calibration_threads;
+  kernels->description = both_precisions(*kernels) + " (calibrated at " + std::to_string(key) + " rows, " +
+                         std::to_string(timed_on) + (timed_on == 1 ? " thread" : " threads") + "; BLIS chose " +
                          blis_own_configuration() + ")" + tiles_suffix();
   all.calibrated.emplace_back(key, std::move(kernels));
   return *all.calibrated.back().second;
+}
+
+}  // namespace
+
+const DenseKernels& dense_kernels(Eigen::Index rows, ThreadPool* pool) {
+  return kernels_of_class(rows, pool, pool != nullptr ? pool->num_threads() : 1);
+}
+
+const DenseKernels& dense_kernels_for_threads(Eigen::Index rows, int threads) {
+  return kernels_of_class(rows, nullptr, threads);
 }
 
 const DenseKernel& dense_kernel(Eigen::Index rows) { return dense_kernels(rows).double_precision; }

@@ -12,15 +12,32 @@
 //   2. BLIS_ARCH_TYPE in the environment: BLIS's own choice, as the user asked;
 //   3. otherwise a calibration, once per size class of the Jacobian (its
 //      number of rows, below) on the first solve of that class, each
-//      precision on its own: J^T J of a calibration_rows(m) x 512 Jacobian
-//      and its Cholesky factorization by each candidate the CPU can run
-//      (BLIS's own choice unless it is 'generic', the best AVX-512 and
-//      AVX2/FMA sub-configurations, and Eigen), the fastest of three rounds
-//      in CPU time (a candidate more than 15% behind after a round
-//      runs no more), keeping the first candidate, in that order, within 5%
-//      of the fastest. 95-110 ms of CPU time for both precisions on a
-//      loaded Zen 4 core at R1's 2000 rows (976 calibration rows), 165-170
-//      ms at the most (1535).
+//      precision on its own, on the threads that solve runs the tiles on
+//      (its pool): J^T J of a calibration_rows(m) x 512 Jacobian and its
+//      Cholesky factorization by each candidate the CPU can run (BLIS's own
+//      choice unless it is 'generic', the best AVX-512 and AVX2/FMA
+//      sub-configurations, and Eigen). Three rounds, each taking the
+//      candidates in a different order so that drift and bursts of load
+//      from other processes hit them alike; a candidate's time is the
+//      median of its rounds, in CPU time (of this thread, or of the process
+//      with a pool), which a preemption does not inflate; a candidate
+//      whose best round is more than 15% behind the fastest after two
+//      rounds runs no more; the first candidate, in the order above, within
+//      5% of the fastest is kept.
+//      130-170 ms of wall time for both precisions at R1's 2000 rows (976
+//      calibration rows) on one or two threads of a loaded 2-core Zen 4
+//      machine: about two R1 iterations, once per process and size class.
+//
+// Why on the solve's threads: a kernel's blocking can scale differently
+// from one thread to two (two threads share the L3 cache and the memory
+// bandwidth), so the kernel fastest on one thread need not be fastest on
+// two. Why once per size class for every thread count: results are
+// bit-identical across thread counts given the kernel, and the tests and
+// users that compare a one-thread and a two-thread solve in one process
+// rely on it; so the first solve of a class chooses at its thread count
+// and every later solve of the class, at any thread count, keeps that
+// choice. (Two processes with different thread counts may choose
+// differently, as two calibrations may on a noisy machine.)
 //
 // Why per precision: a sub-configuration can be fast in one and slow in
 // the other (BLIS 0.9's 'skx' packs and solves single-precision triangles
@@ -41,8 +58,12 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "curvature/thread_pool.h"
 
 namespace curvature::internal {
 
@@ -59,9 +80,13 @@ struct DenseKernels {
   DenseKernel double_precision;
   DenseKernel single_precision;
   // One line saying what runs the tiles and why, e.g. "BLIS zen3 in double,
-  // BLIS haswell in single precision (calibrated at 976 rows; BLIS chose
-  // zen3), 256-column tiles".
+  // BLIS haswell in single precision (calibrated at 976 rows, 1 thread;
+  // BLIS chose zen3), 256-column tiles".
   std::string description;
+  // How the calibration ran (0 and 0.0 when the environment or the build
+  // chose): the threads it timed the candidates on, and its wall time.
+  int calibration_threads = 0;
+  double calibration_seconds = 0.0;
 
   template <typename Scalar>
   const DenseKernel& for_scalar() const {
@@ -79,9 +104,16 @@ inline constexpr Eigen::Index kTypicalJacobianRows = 2000;
 inline constexpr int kMaxCalibratedClasses = 4;
 
 // The kernels for a dense Jacobian of `rows` rows, chosen on the first call
-// for its size class. Throws curvature::Error naming CURVATURE_DENSE_KERNEL
-// when its value is not a kernel this build and CPU can run.
-const DenseKernels& dense_kernels(Eigen::Index rows = kTypicalJacobianRows);
+// for its size class with `pool`, the threads the caller runs the tiles on
+// (null: one thread); later calls keep that choice whatever their pool.
+// Throws curvature::Error naming CURVATURE_DENSE_KERNEL when its value is
+// not a kernel this build and CPU can run.
+const DenseKernels& dense_kernels(Eigen::Index rows = kTypicalJacobianRows, ThreadPool* pool = nullptr);
+
+// The same for a caller that has no pool at hand yet (the solve's set-up,
+// before its linear solver made one): a calibration runs on a pool of
+// `threads` threads made for it.
+const DenseKernels& dense_kernels_for_threads(Eigen::Index rows, int threads);
 
 // Shorthands: dense_kernels(rows).double_precision, and its description.
 const DenseKernel& dense_kernel(Eigen::Index rows = kTypicalJacobianRows);
@@ -96,9 +128,23 @@ Eigen::Index calibration_rows(Eigen::Index rows);
 // The kernels calibration chooses among on this CPU, in order of preference.
 std::vector<DenseKernel> dense_kernel_candidates();
 
-// The automatic choice (step 3 above) for a `calibration_rows` x 512
-// Jacobian, whatever the environment says (not cached).
-DenseKernels calibrated_dense_kernels(Eigen::Index calibration_rows);
+// What a calibration measures: the seconds one J^T J and Cholesky
+// factorization of `jacobian` (in the given precision) take with `kernel` on
+// `pool` (null: one thread). Replaceable so that a test can give timings.
+struct CalibrationTimer {
+  std::function<double(const DenseKernel& kernel, const Eigen::MatrixXd& jacobian, ThreadPool* pool)> double_precision;
+  std::function<double(const DenseKernel& kernel, const Eigen::MatrixXf& jacobian, ThreadPool* pool)> single_precision;
+};
+
+// The automatic choice (step 3 above) for a Jacobian of `calibration_rows`
+// rows, timed on `pool`, whatever the environment says (not cached). An
+// empty `timer` measures CPU time; the description is left empty.
+DenseKernels calibrated_dense_kernels(Eigen::Index calibration_rows, ThreadPool* pool = nullptr,
+                                      const CalibrationTimer& timer = {});
+
+// The choice among `count` candidates (in order of preference) that
+// `seconds(i)`, one timing of candidate i, makes by the rounds of step 3.
+std::size_t fastest_candidate(std::size_t count, const std::function<double(std::size_t)>& seconds);
 
 // The kernel `spec` names ("blis:<sub-configuration>" or "eigen"); throws
 // Error, naming `source` (where the spec came from), when this build or

@@ -34,7 +34,7 @@ LinearSolverResult DenseNormalCholeskySolver::prepare(const JacobianRef& jacobia
   double_normal_formed_ = false;
   // The tile kernels of this Jacobian's size class (dense_kernel.h), looked
   // up (and calibrated on first use) only when the tiles will run.
-  kernels_ = jacobian.dense && n > kDenseTileSize ? &dense_kernels(jacobian.rows()) : nullptr;
+  kernels_ = jacobian.dense && n > kDenseTileSize ? &dense_kernels(jacobian.rows(), pool_.get()) : nullptr;
   if (use_mixed_) {
     // Column norms, scaling, the scaled single-precision copy and the
     // right-hand side, column by column on the threads: serial passes over

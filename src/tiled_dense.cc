@@ -174,7 +174,7 @@ void lower_normal_matrix_tiled(const Matrix& jacobian, Matrix* normal, ThreadPoo
     return;
   }
   const DenseKernel& kernel =
-      chosen != nullptr ? *chosen : dense_kernels(jacobian.rows()).template for_scalar<Scalar>();
+      chosen != nullptr ? *chosen : dense_kernels(jacobian.rows(), pool).template for_scalar<Scalar>();
   const auto tiles = lower_tiles(0, grid.count());
   run_tasks(pool, static_cast<int>(tiles.size()), [&](int t) {
     const auto [row, col] = tiles[t];
@@ -199,7 +199,7 @@ bool cholesky_lower_in_place_tiled(Eigen::Ref<Matrix> a, ThreadPool* pool, Index
   }
   // Without a kernel from the caller: that of a Jacobian of as many rows as
   // the matrix has (the solvers pass the kernel of their Jacobian's class).
-  const DenseKernel& kernel = chosen != nullptr ? *chosen : dense_kernels(a.rows()).template for_scalar<Scalar>();
+  const DenseKernel& kernel = chosen != nullptr ? *chosen : dense_kernels(a.rows(), pool).template for_scalar<Scalar>();
   auto tile = [&](Index row, Index col) {
     return a.block(grid.begin(row), grid.begin(col), grid.extent(row), grid.extent(col));
   };

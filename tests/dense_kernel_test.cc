@@ -7,8 +7,11 @@
 
 #include <Eigen/Core>
 #include <cstdlib>
+#include <map>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "curvature/error.h"
 #include "curvature/thread_pool.h"
@@ -64,7 +67,7 @@ TEST(DenseKernelChoice, DescriptionNamesTheKernelOfEachPrecisionAndTheTiles) {
         << description;
   }
   if (!environment_chooses() && !blis_own_configuration().empty()) {
-    EXPECT_NE(description.find("(calibrated at 976 rows; BLIS chose " + blis_own_configuration() + ")"),
+    EXPECT_NE(description.find("(calibrated at 976 rows, 1 thread; BLIS chose " + blis_own_configuration() + ")"),
               std::string::npos)
         << description;
   }
@@ -102,6 +105,92 @@ TEST(DenseKernelChoice, EachSizeClassIsChosenOnceAndKept) {
   EXPECT_EQ(&dense_kernels(976), &first);
   EXPECT_EQ(&dense_kernels(3024), &first);
   EXPECT_EQ(&dense_kernel(2000), &first.double_precision);
+}
+
+// A fake timing source for the calibration: seconds by kernel name and
+// thread count, recording what each timing was asked to run on.
+struct FakeTimings {
+  std::map<std::pair<std::string, int>, double> seconds;
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> jacobian_sizes;
+
+  template <typename Matrix>
+  double time(const DenseKernel& kernel, const Matrix& jacobian, ThreadPool* pool) {
+    jacobian_sizes.emplace_back(jacobian.rows(), jacobian.cols());
+    const int threads = pool != nullptr ? pool->num_threads() : 1;
+    const auto found = seconds.find({kernel.name, threads});
+    return found != seconds.end() ? found->second : 1.0;
+  }
+  CalibrationTimer timer() {
+    return {[this](const DenseKernel& k, const Eigen::MatrixXd& j, ThreadPool* p) { return time(k, j, p); },
+            [this](const DenseKernel& k, const Eigen::MatrixXf& j, ThreadPool* p) { return time(k, j, p); }};
+  }
+};
+
+// The calibration times the candidates on the pool it is given: a kernel
+// that is fastest only on two threads is chosen for two threads and not for
+// one.
+TEST(DenseKernelChoice, CalibrationChoosesTheFastestAtThePoolsThreadCount) {
+  const std::vector<DenseKernel> candidates = dense_kernel_candidates();
+  if (candidates.size() < 2) GTEST_SKIP() << "one candidate only";
+  const std::string first = candidates.front().name, last = candidates.back().name;
+  FakeTimings fake;
+  fake.seconds = {{{first, 1}, 1.0}, {{last, 1}, 0.5}, {{first, 2}, 0.5}, {{last, 2}, 1.0}};
+  const DenseKernels one = calibrated_dense_kernels(976, nullptr, fake.timer());
+  EXPECT_EQ(one.double_precision.name, last);
+  EXPECT_EQ(one.single_precision.name, last);
+  EXPECT_EQ(one.calibration_threads, 1);
+  for (const auto& size : fake.jacobian_sizes) EXPECT_EQ(size, std::make_pair(Eigen::Index{976}, 2 * kDenseTileSize));
+
+  fake.jacobian_sizes.clear();
+  ThreadPool pool(2);
+  const DenseKernels two = calibrated_dense_kernels(976, &pool, fake.timer());
+  EXPECT_EQ(two.double_precision.name, first);
+  EXPECT_EQ(two.single_precision.name, first);
+  EXPECT_EQ(two.calibration_threads, 2);
+  for (const auto& size : fake.jacobian_sizes) EXPECT_EQ(size, std::make_pair(Eigen::Index{976}, 2 * kDenseTileSize));
+}
+
+// The rounds: each starts at another candidate, a candidate's time is the
+// median of its rounds (one unlucky or lucky timing does not decide), one
+// whose best timing is more than 15% behind the fastest median after two
+// rounds is dropped, and an earlier candidate within 5% of the fastest is
+// preferred.
+TEST(DenseKernelChoice, RoundsTakeMediansInTurnsAndPreferEarlierCandidates) {
+  std::vector<size_t> calls;
+  std::map<size_t, std::vector<double>> script = {
+      {0, {1.0, 3.0, 1.0}},   // one slow round (a burst of load)
+      {1, {0.9, 1.2, 1.2}},   // one lucky round
+      {2, {2.0, 2.0}},        // far behind: dropped after two rounds
+      {3, {1.04, 1.04, 0.9}}  // fastest by its best round only
+  };
+  std::map<size_t, size_t> next;
+  const size_t chosen = fastest_candidate(4, [&](size_t i) {
+    calls.push_back(i);
+    return script[i].at(next[i]++);
+  });
+  EXPECT_EQ(chosen, 0u);
+  EXPECT_EQ(calls, (std::vector<size_t>{0, 1, 2, 3, 1, 2, 3, 0, 3, 0, 1}));
+
+  // Within 5%: the earlier candidate; beyond: the faster.
+  EXPECT_EQ(fastest_candidate(2, [](size_t i) { return i == 0 ? 1.04 : 1.0; }), 0u);
+  EXPECT_EQ(fastest_candidate(2, [](size_t i) { return i == 0 ? 1.06 : 1.0; }), 1u);
+  EXPECT_EQ(fastest_candidate(1, [](size_t) { return 1.0; }), 0u);
+}
+
+// The first solve of a size class chooses on its threads; every later one,
+// at any thread count, keeps that choice (bit-identical results across
+// thread counts in one process).
+TEST(DenseKernelChoice, FirstPoolOfASizeClassChoosesForEveryThreadCount) {
+  if (environment_chooses() || blis_own_configuration().empty()) GTEST_SKIP() << "no calibration";
+  ThreadPool pool(2);
+  const DenseKernels& two = dense_kernels(1300, &pool);
+  EXPECT_EQ(two.calibration_threads, 2);
+  EXPECT_NE(two.description.find("(calibrated at 1300 rows, 2 threads; "), std::string::npos) << two.description;
+  EXPECT_EQ(&dense_kernels(1300), &two);
+  EXPECT_EQ(&dense_kernels(2324, nullptr), &two);  // 2324 = 1024 + 1300
+  // And a caller without a pool yet gets its thread count all the same.
+  EXPECT_EQ(dense_kernels_for_threads(1400, 2).calibration_threads, 2);
+  EXPECT_EQ(&dense_kernels_for_threads(1300, 1), &two);
 }
 
 TEST(DenseKernelChoice, ReferenceKernelIsRecognised) {

@@ -346,6 +346,10 @@ void bench_nn(const NnBenchArgs& args) {
           "precision (wall time); %.2fx, %.2fx (process CPU time)\n",
           double_name.c_str(), single_name.c_str(), chosen_double / fastest_double, chosen_single / fastest_single,
           chosen_double_cpu / fastest_double_cpu, chosen_single_cpu / fastest_single_cpu);
+      if (const double calibration = bench::dense_kernel_calibration_seconds(kR1Rows); calibration > 0.0) {
+        std::printf("    the choice's calibration (both precisions, once per process): %.1f ms wall time\n",
+                    calibration * 1e3);
+      }
     }
     std::printf("  bound (the faster of each, medians of 7): %.1f ms + %.1f ms = %.1f ms\n", best.normal_s * 1e3,
                 best.cholesky_s * 1e3, floor * 1e3);

@@ -63,10 +63,12 @@ inline Method parse_method(std::string_view name) {
 // BLIS or Eigen's product, by a calibration at the first dense solve with
 // more than 256 parameters of each size class of the Jacobian (its rows, and
 // its column stride modulo 4 KB, which the speed of a blocking depends on):
-// J^T J and Cholesky of a 512- to 1535-row, 512-column Jacobian, 80-170 ms
-// of CPU time on a Zen 4 core, at most four classes per process (BLIS's own
-// choice is kept unless another is more than 5% faster; its portable
-// 'generic' code only where nothing else runs).
+// J^T J and Cholesky of a 512- to 1535-row, 512-column Jacobian, timed on
+// the threads of the first solve of that class and kept for every later
+// solve whatever its num_threads, 130-170 ms on a Zen 4 machine, at most
+// four classes per process (BLIS's own choice is kept unless another is
+// more than 5% faster; its portable 'generic' code only where nothing else
+// runs).
 // Summary::dense_kernel and `curv --version` name the choice. The
 // environment overrides it, for both precisions:
 //   CURVATURE_DENSE_KERNEL=blis:<sub-configuration>   e.g. blis:zen3, blis:skx, blis:haswell

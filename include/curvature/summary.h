@@ -57,8 +57,8 @@ struct Summary {
   std::string linear_solver;  // solve(): the kLinearSolvers name of the solver used, "dense-normal-cholesky"
   // What ran the dense tiles of J^T J and Cholesky, when the normal equations
   // spanned more than one tile, e.g. "BLIS zen3 in double, BLIS haswell in
-  // single precision (calibrated at 976 rows; BLIS chose zen3), 256-column
-  // tiles"; empty otherwise. Chosen per precision for the CPU and the
+  // single precision (calibrated at 976 rows, 1 thread; BLIS chose zen3),
+  // 256-column tiles"; empty otherwise. Chosen per precision for the CPU and the
   // Jacobian's size class; CURVATURE_DENSE_KERNEL overrides it (solver_options.h).
   std::string dense_kernel;
   TerminationType termination = TerminationType::kMaxIterations;  // the reason it stopped

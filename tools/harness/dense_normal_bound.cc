@@ -57,7 +57,7 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
   Eigen::MatrixXf single_normal(cols, cols);
   // Every candidate the choice weighed, and the kernels in use after them
   // when the environment named one that is not among them.
-  const internal::DenseKernels& in_use = internal::dense_kernels(rows);
+  const internal::DenseKernels& in_use = internal::dense_kernels(rows, &pool);
   const std::vector<internal::DenseKernel> candidates = internal::dense_kernel_candidates();
   std::vector<KernelSamples> samples;
   for (const internal::DenseKernel& candidate : candidates) samples.push_back({&candidate, {}, {}, {}, {}, {}, {}});
@@ -131,6 +131,8 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
 }
 
 std::string dense_kernel_in_use(int rows) { return internal::dense_kernel_description(rows); }
+
+double dense_kernel_calibration_seconds(int rows) { return internal::dense_kernels(rows).calibration_seconds; }
 
 std::string dense_kernel_name(int rows) { return internal::dense_kernels(rows).double_precision.name; }
 

@@ -48,8 +48,12 @@ DenseNormalBound measure_dense_normal_bound(int rows, int cols, int threads, int
 
 // What runs curvature's dense tiles for a Jacobian of `rows` rows and why,
 // e.g. "BLIS zen3 in double, BLIS haswell in single precision (calibrated
-// at 976 rows; BLIS chose zen3), 256-column tiles".
+// at 976 rows, 1 thread; BLIS chose zen3), 256-column tiles".
 std::string dense_kernel_in_use(int rows = 2000);
+
+// The wall time the calibration behind those kernels took (0 when the
+// environment or the build chose them).
+double dense_kernel_calibration_seconds(int rows = 2000);
 
 // The names of those kernels in double and in single precision, as
 // DenseKernelTimes::kernel spells them ("blis:zen3").
