@@ -36,13 +36,13 @@ MinimizerContext::MinimizerContext(const SolverOptions& options, Evaluator* eval
 
 JacobianRef MinimizerContext::jacobian() const {
   JacobianRef ref;
+  // The gradient is J^T r from evaluate_at_x(), with J (accept_if_gradient_
+  // decreases() restores them together).
+  ref.gradient = &gradient;
   if (sparse_) {
     ref.sparse = &sparse_jacobian_;
   } else {
     ref.dense = &dense_jacobian_;
-    // Both from evaluate_at_x(), with J (accept_if_gradient_decreases()
-    // restores all three together).
-    ref.gradient = &gradient;
     ref.column_squared_norms = &column_norms_;
     if (single_wanted_ && scaled_single_jacobian_.size() > 0) ref.scaled_single = &scaled_single_jacobian_;
   }

@@ -25,11 +25,13 @@ struct SchurStructure;  // schur/schur_structure.h
 struct JacobianRef {
   const Eigen::MatrixXd* dense = nullptr;
   const SparseRowMatrix* sparse = nullptr;
-  // Optional, dense only: J^T r and |J_col|^2 for the residuals prepare()
-  // gets, when the caller has them (the evaluator forms them in its own pass
-  // over J), computed column by column as dense_col.dot(r) and
-  // dense_col.squaredNorm(). A solver that needs them need not pass over J again.
+  // Optional: J^T r for the residuals prepare() gets, when the caller has it,
+  // computed as multiply_jacobian_transpose() does (a dense J column by
+  // column as dense_col.dot(r), a sparse one as Eigen's product by its
+  // transpose), so that a solver using it gets the same bits without a pass
+  // over J of its own.
   const Eigen::VectorXd* gradient = nullptr;
+  // Optional, dense only: |J_col|^2, as dense_col.squaredNorm().
   const Eigen::VectorXd* column_squared_norms = nullptr;
   // Optional, with column_squared_norms: J S in single precision,
   // S = diag(jacobi_scale(column_squared_norms)) (EvaluationRequest::

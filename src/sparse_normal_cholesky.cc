@@ -179,7 +179,11 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
   product_.scale(scale, values);
   scaled_diagonal_.resize(n);
   for (int k = 0; k < n; ++k) scaled_diagonal_[k] = values[product_.diagonal_position(k)];
-  multiply_jacobian_transpose(JacobianRef{.dense = nullptr, .sparse = j}, residuals, &jtr_);
+  if (jacobian.gradient && jacobian.gradient->size() == n) {
+    jtr_ = *jacobian.gradient;  // the evaluator's J^T r, the same product
+  } else {
+    multiply_jacobian_transpose(JacobianRef{.dense = nullptr, .sparse = j}, residuals, &jtr_);
+  }
   rhs_.resize(n);
   for (int k = 0; k < n; ++k) rhs_[k] = -scale_[k] * jtr_[product_.column(k)];
   prepared_ = true;
