@@ -25,11 +25,12 @@ struct SchurStructure;  // schur/schur_structure.h
 struct JacobianRef {
   const Eigen::MatrixXd* dense = nullptr;
   const SparseRowMatrix* sparse = nullptr;
-  // Optional: J^T r for the residuals prepare() gets, when the caller has it,
-  // computed as multiply_jacobian_transpose() does (a dense J column by
-  // column as dense_col.dot(r), a sparse one as Eigen's product by its
-  // transpose), so that a solver using it gets the same bits without a pass
-  // over J of its own.
+  // Optional: J^T r for the residuals prepare() gets, when the caller has it
+  // (the evaluator's gradient): for a sparse J and a dense one narrower than
+  // Evaluator::kWideJacobian columns the product multiply_jacobian_transpose()
+  // forms, the same bits; for a wider dense J column by column as
+  // dense_col.dot(r), which the dense solver's wide path sums the same way.
+  // A solver that uses it needs no pass over J of its own.
   const Eigen::VectorXd* gradient = nullptr;
   // Optional, dense only: |J_col|^2, as dense_col.squaredNorm().
   const Eigen::VectorXd* column_squared_norms = nullptr;
