@@ -23,7 +23,7 @@
 //      with a pool), which a preemption does not inflate; a candidate
 //      whose best round is more than 15% behind the fastest after two
 //      rounds runs no more; the first candidate, in the order above, within
-//      5% of the fastest is kept.
+//      2% of the fastest is kept.
 //      130-170 ms of wall time for both precisions at R1's 2000 rows (976
 //      calibration rows) on one or two threads of a loaded 2-core Zen 4
 //      machine: about two R1 iterations, once per process and size class.

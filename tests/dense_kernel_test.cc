@@ -153,7 +153,7 @@ TEST(DenseKernelChoice, CalibrationChoosesTheFastestAtThePoolsThreadCount) {
 // The rounds: each starts at another candidate, a candidate's time is the
 // median of its rounds (one unlucky or lucky timing does not decide), one
 // whose best timing is more than 15% behind the fastest median after two
-// rounds is dropped, and an earlier candidate within 5% of the fastest is
+// rounds is dropped, and an earlier candidate within 2% of the fastest is
 // preferred.
 TEST(DenseKernelChoice, RoundsTakeMediansInTurnsAndPreferEarlierCandidates) {
   std::vector<size_t> calls;
@@ -171,9 +171,9 @@ TEST(DenseKernelChoice, RoundsTakeMediansInTurnsAndPreferEarlierCandidates) {
   EXPECT_EQ(chosen, 0u);
   EXPECT_EQ(calls, (std::vector<size_t>{0, 1, 2, 3, 1, 2, 3, 0, 3, 0, 1}));
 
-  // Within 5%: the earlier candidate; beyond: the faster.
-  EXPECT_EQ(fastest_candidate(2, [](size_t i) { return i == 0 ? 1.04 : 1.0; }), 0u);
-  EXPECT_EQ(fastest_candidate(2, [](size_t i) { return i == 0 ? 1.06 : 1.0; }), 1u);
+  // Within 2%: the earlier candidate; beyond: the faster.
+  EXPECT_EQ(fastest_candidate(2, [](size_t i) { return i == 0 ? 1.015 : 1.0; }), 0u);
+  EXPECT_EQ(fastest_candidate(2, [](size_t i) { return i == 0 ? 1.03 : 1.0; }), 1u);
   EXPECT_EQ(fastest_candidate(1, [](size_t) { return 1.0; }), 0u);
 }
 

@@ -67,7 +67,7 @@ inline Method parse_method(std::string_view name) {
 // the threads of the first solve of that class and kept for every later
 // solve whatever its num_threads, 130-170 ms on a Zen 4 machine, at most
 // four classes per process (BLIS's own choice is kept unless another is
-// more than 5% faster; its portable 'generic' code only where nothing else
+// more than 2% faster; its portable 'generic' code only where nothing else
 // runs).
 // Summary::dense_kernel and `curv --version` name the choice. The
 // environment overrides it, for both precisions:
