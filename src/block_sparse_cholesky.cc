@@ -169,6 +169,13 @@ std::string BlockSparseCholesky::analyze(int n, int block_size, const int* outer
     col_start_.push_back(static_cast<int>(col_rows_.size()));
     panel_start_.push_back(panel_start_.back() + columns[J].size() * static_cast<size_t>(B * B));
   }
+  if (panel_start_.back() > std::numeric_limits<Offset>::max()) {
+    const std::string size = std::to_string(panel_start_.back());
+    ThreadPool* pool = pool_;
+    *this = BlockSparseCholesky();  // not analyzed; nothing large kept
+    pool_ = pool;
+    return "the factor would hold " + size + " doubles, more than the 2^32 this factorization addresses";
+  }
   factor_.assign(panel_start_.back(), 0.0);
   flops_per_nonzero_ = nonzeros > 0.0 ? flops / nonzeros : 0.0;
 
@@ -194,7 +201,8 @@ std::string BlockSparseCholesky::analyze(int n, int block_size, const int* outer
       const int q = static_cast<int>(std::lower_bound(rows + 1, rows + count, I) - rows);
       const int at = I == J ? 0 : q;
       const size_t ld = static_cast<size_t>(count * B);
-      scatter_[p] = panel_start_[J] + static_cast<size_t>(r % B) * ld + static_cast<size_t>(at * B + c % B);
+      scatter_[p] =
+          static_cast<Offset>(panel_start_[J] + static_cast<size_t>(r % B) * ld + static_cast<size_t>(at * B + c % B));
       if (r == c) diagonal_[c] = scatter_[p];
     }
   }

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -99,9 +100,12 @@ class BlockSparseCholesky {
   // Block row J of L (left of the diagonal): the columns K < J with
   // L(J, K) stored, and the place of J in K's row list, in increasing K.
   std::vector<int> row_start_, row_cols_, row_place_;
-  // Where each stored entry of A goes in factor_.
-  std::vector<size_t> scatter_;
-  std::vector<size_t> diagonal_;  // factor_ index of A(k, k)
+  // Where each stored entry of A goes in factor_: 4-byte offsets, half the
+  // size of the 8-byte ones (1 MB less on parking-garage's 262,000 entries);
+  // analyze() refuses a factor beyond their reach (2^32 doubles, 32 GiB).
+  using Offset = std::uint32_t;
+  std::vector<Offset> scatter_;
+  std::vector<Offset> diagonal_;  // factor_ index of A(k, k)
   std::vector<double> factor_;
   std::vector<double> update_;  // scratch: one column panel's update
   // Scratch per thread: block -> place in the column being factored.

@@ -103,11 +103,11 @@ LinearSolverResult SparseNormalCholeskySolver::analyze(const SparseRowMatrix& j)
     product_.set_ordering(block_column_ordering(), false);
     values_.assign(product_.nonzeros(), 0.0);
     block_factorization_.set_thread_pool(pool_.get());
+    // A block factorization that cannot take the matrix (a factor beyond its
+    // 4-byte offsets) leaves it to the scalar one below.
     const std::string failure =
         block_factorization_.analyze(product_.cols(), block_size_, product_.outer().data(), product_.inner().data());
-    if (!failure.empty())
-      return {.success = false, .iterations = 1, .message = "SparseNormalCholeskySolver: " + failure};
-    if (use_block_path()) {
+    if (failure.empty() && use_block_path()) {
       // The block factorization has its own copy of the pattern.
       product_.compress_rows();
       analyzed_ = true;
