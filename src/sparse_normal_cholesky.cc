@@ -179,13 +179,14 @@ LinearSolverResult SparseNormalCholeskySolver::prepare(const JacobianRef& jacobi
   product_.scale(scale, values);
   scaled_diagonal_.resize(n);
   for (int k = 0; k < n; ++k) scaled_diagonal_[k] = values[product_.diagonal_position(k)];
-  if (jacobian.gradient && jacobian.gradient->size() == n) {
-    jtr_ = *jacobian.gradient;  // the evaluator's J^T r, the same product
-  } else {
+  // J^T r: the evaluator's when given (the same product), read in place.
+  const Eigen::VectorXd* jtr = jacobian.gradient;
+  if (!jtr || jtr->size() != n) {
     multiply_jacobian_transpose(JacobianRef{.dense = nullptr, .sparse = j}, residuals, &jtr_);
+    jtr = &jtr_;
   }
   rhs_.resize(n);
-  for (int k = 0; k < n; ++k) rhs_[k] = -scale_[k] * jtr_[product_.column(k)];
+  for (int k = 0; k < n; ++k) rhs_[k] = -scale_[k] * (*jtr)[product_.column(k)];
   prepared_ = true;
   return {.success = true, .iterations = 1, .message = {}};
 }

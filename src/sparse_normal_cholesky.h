@@ -117,7 +117,7 @@ class SparseNormalCholeskySolver final : public LinearSolver {
   Eigen::VectorXd scale_;
   Eigen::VectorXd scaled_diagonal_;  // diag(S J^T J S)
   Eigen::VectorXd rhs_;              // -S J^T r
-  Eigen::VectorXd jtr_;
+  Eigen::VectorXd jtr_;              // J^T r when prepare() is not given it (JacobianRef::gradient)
   Eigen::VectorXd solution_;
   double max_scaled_diagonal_ = 1.0;  // max(1, max diag(S J^T J S))
 };
