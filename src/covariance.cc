@@ -100,7 +100,8 @@ CovarianceResult CovarianceResultBuilder::compute(const Problem& problem, const 
   internal::Evaluator evaluator(problem, {.num_threads = options.num_threads,
                                           .apply_loss = options.apply_loss,
                                           .residual_blocks = {},
-                                          .sparse = options.algorithm == CovarianceAlgorithm::kSparseQr});
+                                          .sparse = options.algorithm == CovarianceAlgorithm::kSparseQr,
+                                          .row_order = {}});
   const int m = evaluator.num_residuals();
   const int n = evaluator.num_tangent_parameters();  // J's columns
   if (options.scale_by_residual_variance && m <= n) {
