@@ -14,6 +14,7 @@
 
 #include "bal.h"
 #include "bal_generator.h"
+#include "bal_test_util.h"
 #include "curvature/solve.h"
 #include "parameter_layout.h"
 #include "schur/elimination_ordering.h"
@@ -171,11 +172,7 @@ struct BalCase {
       problem.set_parameter_block_constant(scene.camera(1));
     }
   }
-  std::vector<int> points() const {
-    std::vector<int> blocks;
-    for (int j = 0; j < scene.num_points; ++j) blocks.push_back(problem.impl().block_index.at(scene.point(j)));
-    return blocks;
-  }
+  std::vector<int> points() const { return testing::point_blocks(scene, problem); }
 };
 
 Eigen::VectorXd random_damping(int n, unsigned seed) {

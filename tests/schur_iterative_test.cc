@@ -14,6 +14,7 @@
 
 #include "bal.h"
 #include "bal_generator.h"
+#include "bal_test_util.h"
 #include "curvature/cost_function.h"
 #include "curvature/solve.h"
 #include "parameter_layout.h"
@@ -104,11 +105,7 @@ struct BalCase {
     // undamped normal equations are positive definite.
     for (int i = 0; i < constant_cameras; ++i) problem.set_parameter_block_constant(scene.camera(i));
   }
-  std::vector<int> points() const {
-    std::vector<int> blocks;
-    for (int j = 0; j < scene.num_points; ++j) blocks.push_back(problem.impl().block_index.at(scene.point(j)));
-    return blocks;
-  }
+  std::vector<int> points() const { return testing::point_blocks(scene, problem); }
 };
 
 BalGeneratorOptions small_scene(int cameras, int points, std::uint64_t seed) {

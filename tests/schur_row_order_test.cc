@@ -18,6 +18,7 @@
 #include "bal.h"
 #include "bal_generator.h"
 #include "bal_observation_order.h"
+#include "bal_test_util.h"
 #include "curvature/cost_function.h"
 #include "curvature/solve.h"
 #include "evaluator.h"
@@ -44,11 +45,7 @@ struct OrderedScene {
     // solution is unique and two solves can be compared.
     for (int i = 0; i < constant_cameras; ++i) problem.set_parameter_block_constant(scene.camera(i));
   }
-  std::vector<int> points() const {
-    std::vector<int> blocks;
-    for (int j = 0; j < scene.num_points; ++j) blocks.push_back(problem.impl().block_index.at(scene.point(j)));
-    return blocks;
-  }
+  std::vector<int> points() const { return testing::point_blocks(scene, problem); }
 };
 
 double max_relative_difference(const std::vector<double>& a, const std::vector<double>& b) {

@@ -9,6 +9,7 @@
 
 #include "bal.h"
 #include "bal_generator.h"
+#include "bal_test_util.h"
 #include "parameter_layout.h"
 #include "test_util.h"
 
@@ -23,11 +24,7 @@ struct TinyBal {
   Problem problem;
   TinyBal() { add_bal_residuals(&scene, &problem); }
   // The problem's index of every point block: added after the cameras.
-  std::vector<int> points() const {
-    std::vector<int> blocks;
-    for (int j = 0; j < scene.num_points; ++j) blocks.push_back(problem.impl().block_index.at(scene.point(j)));
-    return blocks;
-  }
+  std::vector<int> points() const { return testing::point_blocks(scene, problem); }
 };
 
 TEST(SchurStructure, PointsEliminatedGiveCameraFBlocksAndOneChunkPerPoint) {
