@@ -1,21 +1,13 @@
 #include "ba_run.h"
 
-#include <sys/resource.h>
-
 #include <chrono>
 #include <utility>
 
 #include "curvature/solve.h"
 #include "peak_memory.h"
+#include "process_cpu_time.h"
 
 namespace curvature::bench {
-
-double process_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
 
 BaRun describe_ba_run(const BalScene& scene, const std::string& problem_name, int threads, std::string solver,
                       std::string linear_solver) {

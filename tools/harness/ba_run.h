@@ -42,10 +42,6 @@ struct BaRun {
   std::string status;                 // the solver's termination reason
 };
 
-// The process's CPU time so far, user + system (getrusage): around a solve
-// call, the steadier figure on a machine shared with other work.
-double process_cpu_seconds();
-
 // A run's description, the same on both libraries' sides: the problem's
 // name and sizes, the thread count, the solver and its linear solver; the
 // results are left at their defaults.

@@ -9,6 +9,7 @@
 #include "bal_camera_model.h"
 #include "curvature/error.h"
 #include "peak_memory.h"
+#include "process_cpu_time.h"
 
 namespace curvature::bench {
 namespace {

@@ -3,12 +3,12 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <vector>
 
 #include "curvature/error.h"
 #include "curvature/thread_pool.h"
 #include "dense_kernel.h"
+#include "process_cpu_time.h"
 #include "tiled_dense.h"
 
 // Fortran BLAS/LAPACK, with the hidden string lengths gfortran passes.
@@ -23,12 +23,6 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point begin) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-}
-
-double process_cpu_seconds() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 
 double median(std::vector<double> values) {

@@ -2,10 +2,10 @@
 // reports it, and the settings both libraries solve with.
 #pragma once
 
-#include <sys/resource.h>
-
 #include <chrono>
 #include <string>
+
+#include "process_cpu_time.h"
 
 namespace curvature::bench {
 
@@ -52,15 +52,6 @@ class SolveClock {
   }
 
  private:
-  static double process_cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    auto seconds = [](const timeval& t) {
-      return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
-    };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-  }
-
   std::chrono::steady_clock::time_point wall_;
   double cpu_;
 };
