@@ -113,11 +113,11 @@ bool MinimizerContext::evaluate_at_x(std::string* error, double started) {
   EvaluationRequest request;
   request.residuals = &residuals;
   request.gradient = &gradient;
+  request.column_squared_norms = &column_norms_;
   if (sparse_) {
     request.sparse_jacobian = &sparse_jacobian_;
   } else {
     request.dense_jacobian = &dense_jacobian_;
-    request.column_squared_norms = &column_norms_;
     if (single_wanted_) request.scaled_single_jacobian = &scaled_single_jacobian_;
   }
   EvaluationStatus status = evaluator_->evaluate(x, &cost, request);
@@ -128,14 +128,6 @@ bool MinimizerContext::evaluate_at_x(std::string* error, double started) {
   if (!status.ok) {
     *error = status.message;
     return false;
-  }
-  if (sparse_) {
-    column_norms_.setZero(gradient.size());
-    for (Eigen::Index k = 0; k < sparse_jacobian_.outerSize(); ++k) {
-      for (SparseRowMatrix::InnerIterator it(sparse_jacobian_, k); it; ++it) {
-        column_norms_[it.col()] += it.value() * it.value();
-      }
-    }
   }
   // MINPACK keeps the running maximum, so a column that shrinks for a step
   // does not drop its parameter's damping to nothing. Yet a maximum that

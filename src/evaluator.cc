@@ -192,6 +192,39 @@ Evaluator::Evaluator(const Problem& problem, Options options)
     scratch.parameters.resize(max_blocks);
   }
   block_costs_.resize(records_.size());
+
+  if (options_.sparse) {
+    // Shares of about equal nonzeros: a bundle adjustment's few camera
+    // columns hold most of J's entries.
+    const int n = layout_.num_tangent_parameters();
+    std::vector<long> column_nonzeros(static_cast<size_t>(n), 0);
+    for (const BlockRecord& record : records_) {
+      for (int k = 0; k < record.num_parameters; ++k) {
+        const int p = parameter_records_[static_cast<size_t>(record.first_parameter + k)].index;
+        if (layout_.offset(p) < 0) continue;
+        for (int c = 0; c < layout_.tangent_size(p); ++c) {
+          column_nonzeros[static_cast<size_t>(layout_.tangent_offset(p) + c)] += record.num_residuals;
+        }
+      }
+    }
+    if (rows_permuted_) {
+      records_by_row_.resize(records_.size());
+      std::iota(records_by_row_.begin(), records_by_row_.end(), 0);
+      std::sort(records_by_row_.begin(), records_by_row_.end(), [&](int a, int b) {
+        return records_[static_cast<size_t>(a)].row < records_[static_cast<size_t>(b)].row;
+      });
+    }
+    const int shares = options_.num_threads;
+    column_share_bounds_.assign(static_cast<size_t>(shares) + 1, n);
+    column_share_bounds_[0] = 0;
+    long seen = 0;
+    int share = 1;
+    for (int c = 0; c < n && share < shares; ++c) {
+      seen += column_nonzeros[static_cast<size_t>(c)];
+      while (share < shares && seen * shares >= nonzeros_ * share)
+        column_share_bounds_[static_cast<size_t>(share++)] = c + 1;
+    }
+  }
 }
 
 const Evaluator::Block& Evaluator::expand(const BlockRecord& record, Scratch& scratch) const {
@@ -462,6 +495,54 @@ const double* Evaluator::to_tangent(int parameter_block, int size, int num_rows,
   return tangent;
 }
 
+void Evaluator::sparse_column_sums(const SparseRowMatrix& jacobian, const Eigen::VectorXd& residuals,
+                                   Eigen::VectorXd* gradient, Eigen::VectorXd* norms) {
+  const int n = layout_.num_tangent_parameters();
+  if (gradient) gradient->resize(n);
+  if (norms) norms->resize(n);
+  const double* values = jacobian.valuePtr();
+  const int* starts = jacobian.outerIndexPtr();
+  if (column_share_bounds_.empty()) throw Error("internal: the evaluator was built without a sparse pattern");
+  const int shares = static_cast<int>(column_share_bounds_.size()) - 1;
+  column_sums_region_.run(pool_.get(), shares, [&](int /*thread*/, int begin, int end) {
+    const int first = column_share_bounds_[static_cast<size_t>(begin)];
+    const int last = column_share_bounds_[static_cast<size_t>(end)];
+    if (gradient) gradient->segment(first, last - first).setZero();
+    if (norms) norms->segment(first, last - first).setZero();
+    double* g = gradient ? gradient->data() : nullptr;
+    double* squares = norms ? norms->data() : nullptr;
+    const int num_records = static_cast<int>(records_.size());
+    for (int i = 0; i < num_records; ++i) {
+      const BlockRecord& record =
+          records_[static_cast<size_t>(rows_permuted_ ? records_by_row_[static_cast<size_t>(i)] : i)];
+      for (int k = 0; k < record.num_parameters; ++k) {
+        const ParameterRecord& parameter = parameter_records_[static_cast<size_t>(record.first_parameter + k)];
+        if (layout_.offset(parameter.index) < 0) continue;
+        const int offset = layout_.tangent_offset(parameter.index);
+        const int begin_column = std::max(offset, first);
+        const int end_column = std::min(offset + layout_.tangent_size(parameter.index), last);
+        if (begin_column >= end_column) continue;
+        for (int r = 0; r < record.num_residuals; ++r) {
+          const int row = record.row + r;
+          const double* entries = values + starts[row] + parameter.position_in_row + (begin_column - offset);
+          const double residual = residuals[row];
+          const int count = end_column - begin_column;
+          if (g && squares) {
+            for (int c = 0; c < count; ++c) {
+              g[begin_column + c] += entries[c] * residual;
+              squares[begin_column + c] += entries[c] * entries[c];
+            }
+          } else if (g) {
+            for (int c = 0; c < count; ++c) g[begin_column + c] += entries[c] * residual;
+          } else {
+            for (int c = 0; c < count; ++c) squares[begin_column + c] += entries[c] * entries[c];
+          }
+        }
+      }
+    }
+  });
+}
+
 EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, const EvaluationRequest& request) {
   if (x.size() != layout_.num_parameters()) {
     throw Error("evaluate: the parameter vector has " + std::to_string(x.size()) + " entries, the problem " +
@@ -595,8 +676,8 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
       for (SparseRowMatrix::InnerIterator it(target, r); it; ++it) it.valueRef() = source(r, it.col());
     }
   }
-  if (request.column_squared_norms && !dense) {
-    throw Error("evaluate: column_squared_norms needs a dense Jacobian in the same request");
+  if (request.column_squared_norms && !dense && !sparse) {
+    throw Error("evaluate: column_squared_norms needs a Jacobian in the same request");
   }
   if (dense && dense->cols() >= kWideJacobian) {
     // One pass over J, column by column on the pool, for the gradient and
@@ -630,14 +711,12 @@ EvaluationStatus Evaluator::evaluate(const Eigen::VectorXd& x, double* cost, con
     }
   } else {
     if (request.scaled_single_jacobian) request.scaled_single_jacobian->resize(0, 0);
-    if (request.gradient) {
-      if (dense) {
-        request.gradient->noalias() = dense->transpose() * (*residuals);
-      } else {
-        request.gradient->noalias() = sparse->transpose() * (*residuals);
-      }
+    if (dense) {
+      if (request.gradient) request.gradient->noalias() = dense->transpose() * (*residuals);
+      if (request.column_squared_norms) *request.column_squared_norms = dense->colwise().squaredNorm().transpose();
+    } else if (request.gradient || request.column_squared_norms) {
+      sparse_column_sums(*sparse, *residuals, request.gradient, request.column_squared_norms);
     }
-    if (request.column_squared_norms) *request.column_squared_norms = dense->colwise().squaredNorm().transpose();
   }
   if (request.gradient) {
     if (!request.gradient->allFinite()) {

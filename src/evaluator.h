@@ -34,7 +34,7 @@ struct EvaluationRequest {
   Eigen::VectorXd* gradient = nullptr;
   Eigen::MatrixXd* dense_jacobian = nullptr;
   SparseRowMatrix* sparse_jacobian = nullptr;  // must come from make_sparse_jacobian()
-  // |J_col|^2 for every column; needs dense_jacobian.
+  // |J_col|^2 for every column; needs dense_jacobian or sparse_jacobian.
   Eigen::VectorXd* column_squared_norms = nullptr;
   // J S in single precision, S = diag(jacobi_scale(|J_col|^2))
   // (jacobian_products.h): what the mixed-precision dense normal Cholesky
@@ -159,6 +159,16 @@ class Evaluator {
   [[gnu::noinline]] const double* to_tangent(int parameter_block, int size, int num_rows, const double* ambient,
                                              double* tangent) const;
 
+  // J^T r and |J_col|^2 (either may be null) of a sparse J in one pass over
+  // its values, block by block: each parameter block's columns are
+  // contiguous within a row, so no column index is read. The threads take
+  // column ranges of about equal nonzeros (column_share_bounds_), each
+  // going through the blocks in row order (J's storage order: a permuted
+  // row order read in record order missed the cache on every block), so
+  // every column sums its terms in the same order for any thread count.
+  void sparse_column_sums(const SparseRowMatrix& jacobian, const Eigen::VectorXd& residuals, Eigen::VectorXd* gradient,
+                          Eigen::VectorXd* norms);
+
   Options options_;
   const Problem::Impl* problem_;  // the cost functions and losses
   ParameterLayout layout_;
@@ -178,6 +188,10 @@ class Evaluator {
   // sites: their work differs several times over), on the pool or on the
   // caller alone, whichever is faster here (parallel_region.h).
   ParallelRegion blocks_region_[2];
+  // sparse_column_sums(): the first column of each thread's share, and the end.
+  std::vector<int> column_share_bounds_;
+  std::vector<int> records_by_row_;  // records_ indices by first row, when rows_permuted_
+  ParallelRegion column_sums_region_;
   Eigen::VectorXd column_norm_buffer_;  // |J_col|^2 when the request has no place for them
   bool defer_dense_check_ = false;      // this evaluation checks J's entries after the blocks
   Eigen::MatrixXd dense_buffer_;
