@@ -29,6 +29,8 @@ struct SchurComplementSolver::Kernels {
   virtual void back_substitute(SchurComplementSolver& s, Eigen::VectorXd* dx, int begin, int end) const = 0;
   // The rows of J dx of the residual blocks that read no e-block (F dz).
   virtual void f_only_jacobian_step(SchurComplementSolver& s) const = 0;
+  // Entries per S block of block_tails_ (0: not used).
+  virtual int tail_entries() const = 0;
 };
 
 template <int kR, int kF, int kE>
@@ -51,6 +53,8 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   // f x f block run as whole-vector operations on the head.
   static constexpr bool kFixed = kR != Eigen::Dynamic && kF != Eigen::Dynamic && kE != Eigen::Dynamic;
   static constexpr int kHead = kFixed ? kF / 4 * 4 : 0;
+  static constexpr int kTail = kFixed ? kF - kHead : 0;
+  int tail_entries() const override { return kTail * (kFixed ? kF : 0); }
 
   const int fe, ee, me;  // storage strides: max f x max e, max e x max e, max e
 
@@ -233,20 +237,20 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     }
   }
 
-  // S_ab -= G_i^T G_j, S_ab column major.
-  static void subtract_product(const double* gi, const double* gj, int e_size, int fa, int fb, double* out) {
+  // S_ab -= G_i^T G_j, S_ab column major; with fixed sizes the rows past
+  // the head go to the block's running sums in block_tails_ (`tail`).
+  static void subtract_product(const double* gi, const double* gj, int e_size, int fa, int fb, double* out,
+                               double* tail) {
     if constexpr (kFixed) {
       const Eigen::Map<const Eigen::Matrix<double, kF, kE>> gi_t(gi);  // G_i's storage read column major
       const ConstBlockMap<kE, kF> gj_map(gj);
       ColumnMajorMap<kF, kF> block(out);
       block.template topRows<kHead>().noalias() -= gi_t.template topRows<kHead>().lazyProduct(gj_map);
-      // A tail row of the block is strided in S's storage: it is formed as
-      // one contiguous combination of G_j's rows (whole vectors), then
-      // subtracted entry by entry, rather than as kF dot products of kE.
+      // A tail row is one contiguous combination of G_j's rows (whole
+      // vectors), not kF dot products of kE.
       for (int r = kHead; r < kF; ++r) {
-        Eigen::Matrix<double, 1, kF> row = gi[r] * gj_map.row(0);
-        for (int k = 1; k < kE; ++k) row += gi[k * kF + r] * gj_map.row(k);
-        for (int c = 0; c < kF; ++c) out[c * kF + r] -= row[c];
+        Eigen::Map<Eigen::Matrix<double, 1, kF>> sums(tail + (r - kHead) * kF);
+        for (int k = 0; k < kE; ++k) sums -= gi[k * kF + r] * gj_map.row(k);
       }
     } else {
       ColumnMajorMap<kF, kF>(out, fa, fb).noalias() -=
@@ -267,6 +271,8 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
         const double* dd = d.data() + block.column;
         for (int x = 0; x < block.size; ++x) out[x * block.size + x] = dd[x] * dd[x];
       }
+      if constexpr (kTail > 0)
+        std::fill_n(s.block_tails_.data() + static_cast<size_t>(k) * kTail * kF, kTail * kF, 0.0);
     }
     const int first = st.f_blocks[begin].reduced_offset;
     const int last = end < num_f ? st.f_blocks[end].reduced_offset : st.num_f_coordinates;
@@ -289,6 +295,13 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     // that some pair of these rows reads (those of f-blocks >= begin), then
     // the pairs whose row block is in range. Its owner (the range holding
     // its smallest f-block) keeps L and L^-1 E^T r for back-substitution.
+    // A chunk's cells in row order: the cell, its f-block and its residual block.
+    struct ChunkCell {
+      int cell;
+      int block;
+      const SchurStructure::ResidualBlock* residual_block;
+    };
+    std::vector<ChunkCell> cells;
     std::vector<double> g, l(ee), y(me);
     const int num_chunks = static_cast<int>(st.e_blocks.size());
     for (int c = 0; c < num_chunks; ++c) {
@@ -304,10 +317,11 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
         std::copy_n(y.data(), e_size, s.l_inverse_etr_.data() + static_cast<size_t>(c) * me);
         s.chunk_regularized_[c] = regularized;
       }
-      int x = 0;
+      cells.clear();
       for_each_cell(st, c, [&](int k, const SchurStructure::ResidualBlock& rb) {
         const SchurStructure::Cell& cell = st.f_cells[k];
-        double* gx = g.data() + static_cast<size_t>(x++) * fe;
+        double* gx = g.data() + cells.size() * fe;
+        cells.push_back({k, cell.block, &rb});
         if (cell.block < begin) return;
         const int f_size = st.f_blocks[cell.block].size;
         form_g(s, rb, cell, l.data(), e_size, f_size, gx);
@@ -321,23 +335,40 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
                   .lazyProduct(Eigen::Map<const EVector>(y.data(), e_size));
         }
       });
+      // The pairs (x, y) with block(x) <= block(y), in the order
+      // chunk_pair_blocks_ lists them, by plain loops over the cells (nested
+      // per-cell callbacks kept every counter in memory: on a BAL scene the
+      // bookkeeping took as long as the products).
       const int* pair_blocks = s.chunk_pair_blocks_.data() + s.chunk_pair_starts_[c];
-      x = 0;
-      for_each_cell(st, c, [&](int kx, const SchurStructure::ResidualBlock& rbx) {
-        const int a = st.f_cells[kx].block;
-        const double* gx = g.data() + static_cast<size_t>(x++) * fe;
-        int y2 = 0;
-        for_each_cell(st, c, [&](int ky, const SchurStructure::ResidualBlock& rby) {
-          const int b = st.f_cells[ky].block;
-          const double* gy = g.data() + static_cast<size_t>(y2++) * fe;
-          if (a > b) return;
+      const int n = static_cast<int>(cells.size());
+      for (int x = 0; x < n; ++x) {
+        const int a = cells[x].block;
+        if (a < begin || a >= end) {
+          for (int z = 0; z < n; ++z) pair_blocks += a <= cells[z].block ? 1 : 0;
+          continue;
+        }
+        const double* gx = g.data() + static_cast<size_t>(x) * fe;
+        for (int z = 0; z < n; ++z) {
+          const int b = cells[z].block;
+          if (a > b) continue;
           const int k = *pair_blocks++;
-          if (a < begin || a >= end) return;
           double* out = s.s_blocks_.data() + s.block_offsets_[k];
-          if (&rbx == &rby) add_ftf(s, rbx, kx, ky, out);  // F^T F: both cells in one residual block
-          subtract_product(gx, gy, e_size, st.f_blocks[a].size, st.f_blocks[b].size, out);
-        });
-      });
+          if (cells[x].residual_block == cells[z].residual_block) {
+            add_ftf(s, *cells[x].residual_block, cells[x].cell, cells[z].cell, out);  // F^T F: one residual block
+          }
+          subtract_product(gx, g.data() + static_cast<size_t>(z) * fe, e_size, st.f_blocks[a].size, st.f_blocks[b].size,
+                           out, s.block_tails_.data() + static_cast<size_t>(k) * kTail * kF);
+        }
+      }
+    }
+    if constexpr (kTail > 0) {
+      for (long k = s.row_block_starts_[begin]; k < s.row_block_starts_[end]; ++k) {
+        double* out = s.s_blocks_.data() + s.block_offsets_[k];
+        const double* tail = s.block_tails_.data() + static_cast<size_t>(k) * kTail * kF;
+        for (int r = kHead; r < kF; ++r) {
+          for (int c = 0; c < kF; ++c) out[c * kF + r] += tail[(r - kHead) * kF + c];
+        }
+      }
     }
   }
 
@@ -364,7 +395,9 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
     double* jh = s.jacobian_step_.data();
     for (int c = begin; c < end; ++c) {
       const SchurStructure::Block& block = st.e_blocks[c];
-      const int e_size = block.size;
+      // The sizes as constants where the shape fixes them: the loops below
+      // then unroll (with run-time bounds they took 30 ns per observation).
+      const int e_size = kE == Eigen::Dynamic ? block.size : kE;
       // dy = -M^-1 (E^T r + E^T F dz) = -L^-T (L^-1 E^T r + L^-1 E^T (F dz)),
       // F dz formed per residual block from the Jacobian's rows, into its
       // rows of J h.
@@ -374,7 +407,8 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
         double* v = jh + rb.row;
         f_times_dz(s, rb, v);
         const double* e = s.values_ + rb.e_value_offset;
-        for (int t = 0; t < rb.num_rows; ++t) {
+        const int rows = kR == Eigen::Dynamic ? rb.num_rows : kR;
+        for (int t = 0; t < rows; ++t) {
           for (int x = 0; x < e_size; ++x) u[x] += e[t * rb.row_stride + x] * v[t];
         }
       }
@@ -389,7 +423,8 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
       for (int i = st.chunk_starts[c]; i < st.chunk_starts[c + 1]; ++i) {
         const SchurStructure::ResidualBlock& rb = st.residual_blocks[st.chunk_residual_blocks[i]];
         const double* e = s.values_ + rb.e_value_offset;
-        for (int t = 0; t < rb.num_rows; ++t) {
+        const int rows = kR == Eigen::Dynamic ? rb.num_rows : kR;
+        for (int t = 0; t < rows; ++t) {
           double sum = 0.0;
           for (int x = 0; x < e_size; ++x) sum += e[t * rb.row_stride + x] * u[x];
           jh[rb.row + t] += sum;
@@ -432,6 +467,7 @@ SchurComplementSolver::SchurComplementSolver(LinearSolverType type, std::shared_
     kernels_ = std::make_unique<FixedKernels<Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic>>(st);
   }
   build_block_pattern();
+  block_tails_.assign(block_row_.size() * static_cast<size_t>(kernels_->tail_entries()), 0.0);
   if (type_ == LinearSolverType::kSparseSchur) build_sparse_pattern();
 }
 

@@ -115,6 +115,11 @@ class SchurComplementSolver final : public LinearSolver {
   // products G = L^-1 E^T F (W M^-1 W^T = G^T G) are formed chunk by chunk
   // from the Jacobian's values and not kept.
   std::vector<double> chunk_l_, l_inverse_etr_, s_blocks_;
+  // The fixed-shape kernels' running sums of -G_x^T G_y's rows past the
+  // whole 4-double head of an f-block (row 8 of a BAL camera's 9): per S
+  // block, row after row, each contiguous (in the column-major block that
+  // row's entries lie 9 apart), added into s_blocks_ when elimination ends.
+  std::vector<double> block_tails_;
   std::vector<char> chunk_regularized_;
   Eigen::VectorXd rhs_, dz_;
   Eigen::VectorXd jacobian_step_;  // J dx, one entry per Jacobian row
