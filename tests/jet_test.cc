@@ -73,6 +73,33 @@ void check_unary(const char* name, const F& f, const DF& df, const std::vector<d
 
 #define UNARY(expr) [](const auto& x) { return expr; }
 
+// Fixed-size products and quotients of double jets are written out entry by
+// entry (jet.h); each entry must round exactly as the vector formula does.
+TEST(JetTest, FixedSizeProductAndQuotientRoundAsTheVectorFormula) {
+  using J = Jet<double, 12>;
+  J f(1.0 / 3.0), g(-7.0 / 9.0);
+  for (int i = 0; i < 12; ++i) {
+    f.v[i] = std::sin(1.0 + i) / 7.0;
+    g.v[i] = std::cos(2.0 * i + 0.5) * 3.0;
+  }
+  const J product = f * g;
+  const Eigen::Matrix<double, 12, 1> product_formula = g.a * f.v + f.a * g.v;
+  EXPECT_EQ(product.a, f.a * g.a);
+  EXPECT_EQ(product.v, product_formula);
+  const J quotient = f / g;
+  const double ratio = f.a / g.a;
+  const Eigen::Matrix<double, 12, 1> quotient_formula = (f.v - ratio * g.v) * (1.0 / g.a);
+  EXPECT_EQ(quotient.a, ratio);
+  EXPECT_EQ(quotient.v, quotient_formula);
+  // The derivative of f * g in direction i, against a central difference.
+  const double h = 1e-6;
+  for (int i = 0; i < 12; ++i) {
+    const double plus = (f.a + h * f.v[i]) * (g.a + h * g.v[i]);
+    const double minus = (f.a - h * f.v[i]) * (g.a - h * g.v[i]);
+    EXPECT_NEAR(product.v[i], (plus - minus) / (2 * h), 1e-8);
+  }
+}
+
 TEST(JetTest, ElementaryFunctionsMatchClosedFormsAndDifferences) {
   check_unary("abs", UNARY(abs(x)), [](double x) { return x < 0 ? -1.0 : 1.0; }, {-2.0, 0.5, 3.0});
   check_unary("sqrt", UNARY(sqrt(x)), [](double x) { return 0.5 / std::sqrt(x); }, {0.3, 2.0, 9.0});
