@@ -47,7 +47,7 @@ ImplicitSchurSolver::ImplicitSchurSolver(std::shared_ptr<const SchurStructure> s
 LinearSolverResult ImplicitSchurSolver::prepare(const JacobianRef& jacobian, const Eigen::VectorXd& residuals) {
   check_jacobian(kName, jacobian, residuals);
   if (jacobian.sparse == nullptr) throw Error(std::string(kName) + ": needs the Jacobian in sparse storage");
-  if (!matches_pattern(*structure_, *jacobian.sparse)) {
+  if (!pattern_check_.matches(*structure_, *jacobian.sparse)) {
     throw Error(std::string(kName) + ": the Jacobian's pattern is not the one of its Schur structure");
   }
   schur_.set_jacobian(*jacobian.sparse, residuals);

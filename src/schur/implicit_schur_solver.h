@@ -83,6 +83,7 @@ class ImplicitSchurSolver final : public LinearSolver {
   SchurJacobiPreconditioner preconditioner_;
   PreconditionedCg cg_;
   ForcingSequence forcing_;
+  PatternCheck pattern_check_;
   bool prepared_ = false;
   double eta_ = 0.1;
   double strategy_eta_ = 0.0;  // set_forcing_term()'s; 0: none given

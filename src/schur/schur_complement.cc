@@ -671,7 +671,7 @@ LinearSolverResult SchurComplementSolver::prepare(const JacobianRef& jacobian, c
   LinearSolverResult result;
   prepared_ = false;
   has_jacobian_step_ = false;
-  if (!jacobian.sparse || !matches_pattern(*structure_, *jacobian.sparse)) {
+  if (!jacobian.sparse || !pattern_check_.matches(*structure_, *jacobian.sparse)) {
     throw Error(std::string(name()) +
                 ": the Jacobian is not the problem's sparse Jacobian its Schur structure was built from");
   }

@@ -124,6 +124,7 @@ class SchurComplementSolver final : public LinearSolver {
   Eigen::VectorXd rhs_, dz_;
   Eigen::VectorXd jacobian_step_;  // J dx, one entry per Jacobian row
   bool has_jacobian_step_ = false;
+  PatternCheck pattern_check_;
 
   // dense-schur
   Eigen::MatrixXd dense_s_;  // S, then its factor (upper triangle)

@@ -143,4 +143,31 @@ SchurStructure build_schur_structure(const Problem::Impl& problem, const Paramet
 // a cheap check done by the solvers in prepare().
 bool matches_pattern(const SchurStructure& structure, const SparseRowMatrix& jacobian);
 
+// matches_pattern() for a solver's prepare(), run in full only when the
+// matrix's index arrays or sizes differ from those of the last one that
+// matched. A solve hands the same Jacobian, its pattern fixed, at every
+// iteration, and the full check reads every residual block's columns (2.5%
+// of a BAL LM iteration).
+class PatternCheck {
+ public:
+  bool matches(const SchurStructure& structure, const SparseRowMatrix& jacobian) {
+    if (jacobian.outerIndexPtr() == starts_ && jacobian.innerIndexPtr() == columns_ &&
+        jacobian.nonZeros() == nonzeros_ && jacobian.rows() == rows_ && jacobian.cols() == cols_) {
+      return true;
+    }
+    if (!matches_pattern(structure, jacobian)) return false;
+    starts_ = jacobian.outerIndexPtr();
+    columns_ = jacobian.innerIndexPtr();
+    nonzeros_ = jacobian.nonZeros();
+    rows_ = jacobian.rows();
+    cols_ = jacobian.cols();
+    return true;
+  }
+
+ private:
+  const int* starts_ = nullptr;
+  const int* columns_ = nullptr;
+  Eigen::Index nonzeros_ = -1, rows_ = -1, cols_ = -1;
+};
+
 }  // namespace curvature::internal
