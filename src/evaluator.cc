@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 #include <span>
 
 #include "curvature/thread_pool.h"
@@ -134,7 +133,12 @@ Evaluator::Evaluator(const Problem& problem, Options options)
       first_row[static_cast<size_t>(id)] = row;
       row += impl.residual_blocks[static_cast<size_t>(id)].cost->num_residuals();
     }
-    std::vector<int>().swap(options_.row_order);  // a solve's evaluator lives as long as the solve
+    // Every block is evaluated, so record i is residual block i and the row
+    // order lists the records by first row: sparse_column_sums() walks J in
+    // that order. Otherwise it is not kept (a solve's evaluator lives as
+    // long as the solve).
+    if (options_.sparse) records_by_row_ = std::move(options_.row_order);
+    std::vector<int>().swap(options_.row_order);
     rows_permuted_ = true;
   }
   parameter_records_.reserve(num_parameters);
@@ -206,13 +210,6 @@ Evaluator::Evaluator(const Problem& problem, Options options)
           column_nonzeros[static_cast<size_t>(layout_.tangent_offset(p) + c)] += record.num_residuals;
         }
       }
-    }
-    if (rows_permuted_) {
-      records_by_row_.resize(records_.size());
-      std::iota(records_by_row_.begin(), records_by_row_.end(), 0);
-      std::sort(records_by_row_.begin(), records_by_row_.end(), [&](int a, int b) {
-        return records_[static_cast<size_t>(a)].row < records_[static_cast<size_t>(b)].row;
-      });
     }
     const int shares = options_.num_threads;
     column_share_bounds_.assign(static_cast<size_t>(shares) + 1, n);

@@ -190,7 +190,7 @@ class Evaluator {
   ParallelRegion blocks_region_[2];
   // sparse_column_sums(): the first column of each thread's share, and the end.
   std::vector<int> column_share_bounds_;
-  std::vector<int> records_by_row_;  // records_ indices by first row, when rows_permuted_
+  std::vector<int> records_by_row_;  // Options::row_order (records_ by first row), when sparse and rows_permuted_
   ParallelRegion column_sums_region_;
   Eigen::VectorXd column_norm_buffer_;  // |J_col|^2 when the request has no place for them
   bool defer_dense_check_ = false;      // this evaluation checks J's entries after the blocks
