@@ -53,8 +53,9 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
   // f x f block run as whole-vector operations on the head.
   static constexpr bool kFixed = kR != Eigen::Dynamic && kF != Eigen::Dynamic && kE != Eigen::Dynamic;
   static constexpr int kHead = kFixed ? kF / 4 * 4 : 0;
-  static constexpr int kTail = kFixed ? kF - kHead : 0;
-  int tail_entries() const override { return kTail * (kFixed ? kF : 0); }
+  static constexpr int kTail = kFixed ? kF - kHead : 0;         // rows past the head
+  static constexpr int kTailEntries = kFixed ? kTail * kF : 0;  // per S block in block_tails_
+  int tail_entries() const override { return kTailEntries; }
 
   const int fe, ee, me;  // storage strides: max f x max e, max e x max e, max e
 
@@ -272,7 +273,7 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
         for (int x = 0; x < block.size; ++x) out[x * block.size + x] = dd[x] * dd[x];
       }
       if constexpr (kTail > 0)
-        std::fill_n(s.block_tails_.data() + static_cast<size_t>(k) * kTail * kF, kTail * kF, 0.0);
+        std::fill_n(s.block_tails_.data() + static_cast<size_t>(k) * kTailEntries, kTailEntries, 0.0);
     }
     const int first = st.f_blocks[begin].reduced_offset;
     const int last = end < num_f ? st.f_blocks[end].reduced_offset : st.num_f_coordinates;
@@ -357,14 +358,14 @@ struct SchurComplementSolver::FixedKernels final : SchurComplementSolver::Kernel
             add_ftf(s, *cells[x].residual_block, cells[x].cell, cells[z].cell, out);  // F^T F: one residual block
           }
           subtract_product(gx, g.data() + static_cast<size_t>(z) * fe, e_size, st.f_blocks[a].size, st.f_blocks[b].size,
-                           out, s.block_tails_.data() + static_cast<size_t>(k) * kTail * kF);
+                           out, s.block_tails_.data() + static_cast<size_t>(k) * kTailEntries);
         }
       }
     }
     if constexpr (kTail > 0) {
       for (long k = s.row_block_starts_[begin]; k < s.row_block_starts_[end]; ++k) {
         double* out = s.s_blocks_.data() + s.block_offsets_[k];
-        const double* tail = s.block_tails_.data() + static_cast<size_t>(k) * kTail * kF;
+        const double* tail = s.block_tails_.data() + static_cast<size_t>(k) * kTailEntries;
         for (int r = kHead; r < kF; ++r) {
           for (int c = 0; c < kF; ++c) out[c * kF + r] += tail[(r - kHead) * kF + c];
         }
